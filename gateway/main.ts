@@ -1,0 +1,28 @@
+import '../lib/telemetry';
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../lib/data-dir';
+import { closeServer, listen, urlOf } from '../lib/http';
+import { runService } from '../lib/service-main';
+import { createGateway } from './server';
+import { subgraphUrlsFromConfig } from './subgraphs';
+
+/** The gateway on its own: `npm run start:gateway`. Stateless; reads schema/supergraph.graphql. */
+void runService('gateway', async ({ config, logger, shutdown }) => {
+  const gateway = await createGateway({
+    supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
+    subgraphUrls: subgraphUrlsFromConfig(config),
+    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    internalSecret: config.INTERNAL_SECRET,
+    internalTokenTtlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
+    logger,
+    development: config.NODE_ENV !== 'production',
+    sandbox: config.SANDBOX,
+    corsOrigins: config.CORS_ORIGINS,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+  });
+  shutdown.add('apollo', () => gateway.apollo.stop());
+  const address = await listen(gateway.server, config.GATEWAY_PORT, config.HOST);
+  shutdown.add('http', () => closeServer(gateway.server, config.SHUTDOWN_GRACE_MS));
+  return urlOf(address);
+});

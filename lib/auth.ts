@@ -1,0 +1,119 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { UnauthenticatedError } from './errors';
+
+export type Role = 'user' | 'admin';
+export const ROLES: readonly Role[] = ['user', 'admin'];
+
+/** Who is calling. `userId` is null for an anonymous caller. */
+export interface Viewer {
+  userId: string | null;
+  roles: Role[];
+}
+
+export const ANONYMOUS: Viewer = Object.freeze({ userId: null, roles: [] }) as Viewer;
+
+export const isAdmin = (viewer: Viewer): boolean => viewer.roles.includes('admin');
+
+/** Header the gateway uses to pass the verified viewer to subgraphs. Stripped from incoming requests. */
+export const VIEWER_HEADER = 'x-saypro-viewer';
+/** Header carrying the request id from the gateway to subgraphs and back to the client. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+export interface JwtOptions {
+  secret: string;
+  issuer?: string;
+  audience?: string;
+  /** Seconds of clock skew tolerated on exp/nbf. @default 5 */
+  clockToleranceSeconds?: number;
+}
+
+function normaliseRoles(claims: jwt.JwtPayload): Role[] {
+  const raw: unknown = claims.roles ?? (claims.role !== undefined ? [claims.role] : []);
+  const list = Array.isArray(raw) ? raw : [raw];
+  const roles = new Set<Role>(['user']);
+  for (const r of list) if (ROLES.includes(r as Role)) roles.add(r as Role);
+  return [...roles];
+}
+
+/**
+ * Reads `Authorization: Bearer <JWT>`. No header means anonymous; a header that is present but
+ * malformed, forged, expired or of another scheme is refused, never treated as anonymous.
+ */
+export function viewerFromAuthorization(header: string | undefined, options: JwtOptions): Viewer {
+  if (header === undefined || header.trim() === '') return ANONYMOUS;
+  const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/.exec(header);
+  if (!match) throw new UnauthenticatedError('Malformed Authorization header: expected "Bearer <JWT>"');
+  let claims: string | jwt.JwtPayload;
+  try {
+    claims = jwt.verify(match[1]!, options.secret, {
+      algorithms: ['HS256'],
+      issuer: options.issuer,
+      audience: options.audience,
+      clockTolerance: options.clockToleranceSeconds ?? 5,
+    });
+  } catch (err) {
+    const reason = err instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token';
+    throw new UnauthenticatedError(reason);
+  }
+  if (typeof claims === 'string' || typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 128) {
+    throw new UnauthenticatedError('Invalid token: missing subject');
+  }
+  return { userId: claims.sub, roles: normaliseRoles(claims) };
+}
+
+export interface MintOptions extends JwtOptions {
+  userId: string;
+  roles?: Role[];
+  /** Lifetime, e.g. `1h`, `7d` or seconds. @default 12h */
+  expiresIn?: jwt.SignOptions['expiresIn'];
+}
+
+/** Mints a viewer JWT (dev tokens, tests). Production tokens come from the identity provider. */
+export function mintToken(options: MintOptions): string {
+  return jwt.sign({ roles: options.roles ?? ['user'] }, options.secret, {
+    algorithm: 'HS256',
+    subject: options.userId,
+    expiresIn: options.expiresIn ?? '12h',
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+  });
+}
+
+interface InternalClaims {
+  /** user id or null */
+  sub: string | null;
+  roles: Role[];
+  /** expiry, unix seconds */
+  exp: number;
+}
+
+const b64 = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
+const hmac = (secret: string, payload: string) => createHmac('sha256', secret).update(payload).digest();
+
+/** `v1.<base64url(claims)>.<base64url(hmac)>`: small, fast to check, and short-lived. */
+export function signViewerHeader(viewer: Viewer, secret: string, ttlSeconds: number, now = Date.now()): string {
+  const claims: InternalClaims = { sub: viewer.userId, roles: viewer.roles, exp: Math.floor(now / 1000) + ttlSeconds };
+  const payload = `v1.${b64(JSON.stringify(claims))}`;
+  return `${payload}.${b64(hmac(secret, payload))}`;
+}
+
+/** Verifies the gateway's signed viewer header; throws UnauthenticatedError when absent, forged or expired. */
+export function verifyViewerHeader(header: string | undefined, secret: string, now = Date.now()): Viewer {
+  if (!header) throw new UnauthenticatedError('Missing internal viewer header: call the graph through the gateway');
+  const parts = header.split('.');
+  if (parts.length !== 3 || parts[0] !== 'v1') throw new UnauthenticatedError('Malformed internal viewer header');
+  const expected = hmac(secret, `${parts[0]}.${parts[1]}`);
+  const given = Buffer.from(parts[2]!, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new UnauthenticatedError('Invalid internal viewer header signature');
+  }
+  let claims: InternalClaims;
+  try {
+    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as InternalClaims;
+  } catch {
+    throw new UnauthenticatedError('Malformed internal viewer header');
+  }
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 < now) throw new UnauthenticatedError('Internal viewer header expired');
+  return { userId: claims.sub ?? null, roles: (claims.roles ?? []).filter((r) => ROLES.includes(r)) };
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable SayPro Graph reads, in one schema. `.env.example` lists the same
+ * variables; `test/unit/lib/config.test.ts` checks that the two agree.
+ *
+ * Defaults are those of embedded mode (`npm start`): loopback ports, a PGlite folder in `.data/`,
+ * secrets generated on first start. Services mode sets `DATABASE_URL` and the secrets.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const secret = z.string().min(32, 'must be at least 32 characters');
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const listingCategoryFees = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      const fees = z.record(z.string(), z.number().int().min(0)).parse(parsed);
+      return fees;
+    } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a JSON object of category → integer fee in minor units, e.g. {"JOBS":0}' });
+      return z.NEVER;
+    }
+  });
+
+export const configSchema = z.object({
+  /** `development` serves the Sandbox landing page and introspection; `production` turns both off. @default development */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** pino level: fatal, error, warn, info, debug, trace or silent. @default info */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Folder for the embedded PGlite database, its lock file and generated dev secrets. @default .data */
+  DATA_DIR: z.string().min(1).default('.data'),
+  /** PostgreSQL 15+ connection string; when set, services use it instead of PGlite. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Pool size per service when DATABASE_URL is set. @default 10 */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Interface the services listen on. Embedded mode keeps everything on loopback. @default 127.0.0.1 */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Gateway port. @default 4000 */
+  GATEWAY_PORT: port.default(4000),
+  /** listings subgraph port. @default 4001 */
+  LISTINGS_PORT: port.default(4001),
+  /** URL the gateway calls the listings subgraph at (services mode). Embedded mode derives it. @default http://127.0.0.1:4001/graphql */
+  LISTINGS_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
+  /** HS256 secret for viewer JWTs. Required in services mode; generated into DATA_DIR in embedded mode. */
+  JWT_SECRET: secret.optional(),
+  /** Expected `iss` claim of viewer JWTs, when set. */
+  JWT_ISSUER: z.string().min(1).optional(),
+  /** Expected `aud` claim of viewer JWTs, when set. */
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  /** HMAC secret for the signed viewer header between gateway and subgraphs. Required in services mode. */
+  INTERNAL_SECRET: secret.optional(),
+  /** Lifetime of a signed internal viewer header, seconds. @default 60 */
+  INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Posting fee for a listing, in minor units of POSTING_FEE_CURRENCY. 0 makes listings free (ACTIVE on creation). @default 1000 */
+  POSTING_FEE_AMOUNT: z.coerce.number().int().min(0).default(1000),
+  /** ISO-4217 currency of the posting fee. @default USD */
+  POSTING_FEE_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO-4217 code such as USD')
+    .default('USD'),
+  /** Per-category posting fees overriding POSTING_FEE_AMOUNT, as JSON: {"JOBS":0,"VEHICLES":2500}. @default {} */
+  POSTING_FEES: listingCategoryFees.default('{}'),
+  /** Days an ACTIVE listing stays up before it expires. @default 30 */
+  LISTING_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** Largest accepted HTTP request body, bytes. @default 1048576 */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Milliseconds to let in-flight requests finish on SIGTERM before closing. @default 10000 */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Extra origins allowed by CORS, comma separated. Development also admits the hosted Apollo Sandbox. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  /** Serve the Apollo Sandbox landing page (on in development). */
+  SANDBOX: bool.optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The variable names the schema knows; `.env.example` must list exactly these. */
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as Array<keyof Config>;
+
+/**
+ * Parses the environment once. Empty strings count as unset, so `FOO=` in a `.env` file means the default.
+ * Throws ConfigError naming every bad variable at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return result.data;
+}
+
+/** Secrets a running service needs; services mode must configure them, embedded mode generates them. */
+export function requireSecrets(config: Config, names: Array<'JWT_SECRET' | 'INTERNAL_SECRET'>): void {
+  const missing = names.filter((n) => !config[n]);
+  if (missing.length) {
+    throw new ConfigError(missing.map((n) => `${n}: required when a service runs on its own (at least 32 characters)`));
+  }
+}
+
+export type FeeConfig = Pick<Config, 'POSTING_FEE_AMOUNT' | 'POSTING_FEE_CURRENCY' | 'POSTING_FEES'>;
+
+/** The posting fee for a listing in `category`: the per-category override, else the default. */
+export function postingFee(config: FeeConfig, category: string): { amount: number; currency: string } {
+  return { amount: config.POSTING_FEES[category] ?? config.POSTING_FEE_AMOUNT, currency: config.POSTING_FEE_CURRENCY };
+}

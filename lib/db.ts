@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Pool } from 'pg';
+
+/** One drizzle type for both drivers: PGlite (embedded) and node-postgres (services). */
+export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** Anything queries can run on: the database or an open transaction. */
+export type Executor = Database | Transaction;
+
+/** What pg-boss needs to run SQL on a connection we own (its `db` option). */
+export interface SqlExecutor {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+}
+
+export interface DatabaseHandle {
+  kind: 'pglite' | 'postgres';
+  db: Database;
+  /** pg-boss's connection: the PGlite session, or a connection string for its own pool. */
+  boss: { db: SqlExecutor } | { connectionString: string; max: number };
+  /** Runs the given migrations folder into `schema` (idempotent). */
+  migrate(folder: string, schema: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; when absent, PGlite opens `dataDir` (or memory when neither is given). */
+  url?: string;
+  dataDir?: string;
+  /** A PGlite data dir dump to start from (tests start every file from one migrated template). */
+  loadDataDir?: Blob;
+  poolMax?: number;
+  /** Called with every SQL statement drizzle runs: logging at trace level, query counting in tests. */
+  onQuery?: (query: string, params: unknown[]) => void;
+}
+
+export async function createDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const logger = options.onQuery ? { logQuery: options.onQuery } : undefined;
+  if (options.url) {
+    const { Pool: PgPool } = await import('pg');
+    const { drizzle } = await import('drizzle-orm/node-postgres');
+    const { migrate } = await import('drizzle-orm/node-postgres/migrator');
+    const pool: Pool = new PgPool({ connectionString: options.url, max: options.poolMax ?? 10 });
+    pool.on('error', () => undefined); // an idle client dropped by the server; the pool replaces it
+    const db = drizzle(pool, { logger }) as unknown as Database;
+    return {
+      kind: 'postgres',
+      db,
+      boss: { connectionString: options.url, max: Math.max(2, Math.ceil((options.poolMax ?? 10) / 2)) },
+      migrate: (folder, schema) =>
+        migrate(db as never, { migrationsFolder: folder, migrationsSchema: schema, migrationsTable: '__migrations' }),
+      close: () => pool.end(),
+    };
+  }
+  const { PGlite: PGliteClass } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  const pg: PGlite = await PGliteClass.create(options.dataDir ? path.resolve(options.dataDir) : undefined, {
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  const db = drizzle(pg, { logger }) as unknown as Database;
+  return {
+    kind: 'pglite',
+    db,
+    boss: { db: pgliteExecutor(pg) },
+    migrate: (folder, schema) =>
+      migrate(db as never, { migrationsFolder: folder, migrationsSchema: schema, migrationsTable: '__migrations' }),
+    close: () => pg.close(),
+  };
+}
+
+/**
+ * pg-boss on PGlite's single session. Statements without parameters may hold several commands
+ * (pg-boss's schema install), which only `exec` accepts. A failed statement inside pg-boss's own
+ * BEGIN…COMMIT would leave the one session in an aborted transaction, so roll it back.
+ */
+export function pgliteExecutor(pg: PGlite): SqlExecutor {
+  return {
+    async executeSql(text, values) {
+      try {
+        if (values && values.length > 0) {
+          const result = await pg.query(text, values.map(toPgParam));
+          return { rows: result.rows };
+        }
+        const results = await pg.exec(text);
+        return { rows: results.at(-1)?.rows ?? [] };
+      } catch (err) {
+        await pg.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    },
+  };
+}
+
+/** node-postgres serialises objects to JSON itself; PGlite needs it done for jsonb parameters. */
+function toPgParam(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !ArrayBuffer.isView(value)) {
+    return JSON.stringify(value);
+  }
+  return value;
+}
+
+/**
+ * Lets pg-boss write through an open drizzle transaction (`send(..., { db })`), so a job commits or
+ * rolls back with the change that caused it. `$n` placeholders become drizzle parameters, which
+ * works the same on both drivers.
+ */
+export function transactionExecutor(tx: Executor): SqlExecutor {
+  return {
+    async executeSql(text, values = []) {
+      const chunks: SQL[] = [];
+      let last = 0;
+      for (const match of text.matchAll(/\$(\d+)/g)) {
+        chunks.push(sql.raw(text.slice(last, match.index)));
+        chunks.push(sql`${sql.param(toPgParam(values[Number(match[1]) - 1]))}`);
+        last = match.index! + match[0].length;
+      }
+      chunks.push(sql.raw(text.slice(last)));
+      const result = (await tx.execute(sql.join(chunks, sql.raw('')))) as unknown as { rows: any[] };
+      return { rows: result.rows };
+    },
+  };
+}
+
+/** A count from raw SQL: a number on PGlite, a string on node-postgres. */
+export const toCount = (value: unknown): number => Number(value ?? 0);

@@ -1,0 +1,138 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { Logger } from './logger';
+
+/**
+ * Stable string codes a client can switch on. Every error a client sees carries one in
+ * `extensions.code`; anything else is masked as INTERNAL_SERVER_ERROR.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  PROVIDER_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PROVIDER_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export function httpStatusFor(code: string | undefined): number {
+  return (code && HTTP_STATUS[code as ErrorCode]) || 500;
+}
+
+/** The one error type our code raises for clients. `extensions` holds only what is safe to show. */
+export class AppError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { code, ...extensions } });
+    this.name = 'AppError';
+  }
+}
+
+export interface FieldProblem {
+  /** Path of the offending field inside the argument, e.g. `title` or `price.amount`. */
+  field: string;
+  message: string;
+}
+
+export class BadUserInputError extends AppError {
+  constructor(problems: FieldProblem[] | FieldProblem, argumentName?: string) {
+    const list = Array.isArray(problems) ? problems : [problems];
+    const first = list[0];
+    super(ErrorCode.BAD_USER_INPUT, first ? first.message : 'Invalid input', {
+      field: first?.field,
+      ...(argumentName ? { argument: argumentName } : {}),
+      fields: list,
+    });
+  }
+}
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'Authentication required') {
+    super(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
+  }
+}
+export class ForbiddenError extends AppError {
+  constructor(message = 'Not allowed') {
+    super(ErrorCode.FORBIDDEN, message);
+  }
+}
+export class NotFoundError extends AppError {
+  constructor(entity: string, id: string) {
+    super(ErrorCode.NOT_FOUND, `${entity} ${id} not found`, { entity, id });
+  }
+}
+export class ConflictError extends AppError {
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super(ErrorCode.CONFLICT, message, extensions);
+  }
+}
+
+/** Codes Apollo Server and graphql-js raise for malformed requests; safe to show as they are. */
+const REQUEST_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode), ...REQUEST_CODES]);
+
+/** Only these extension keys ever reach a client. */
+const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'id', 'retryAfterSeconds', 'provider', 'serviceName'];
+
+/**
+ * Apollo Server `formatError`: keeps the message and code of errors meant for clients, masks
+ * everything else (and logs it), and never sends a stack trace.
+ */
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const code = String(formatted.extensions?.code ?? '');
+
+    // type-graphql's own validation error; we validate with validateFn, this is a safety net.
+    if (original instanceof GraphQLError && original.message === 'Argument Validation Error') {
+      return { message: 'Invalid input', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+    if (CLIENT_CODES.has(code)) {
+      const extensions: Record<string, unknown> = {};
+      for (const key of SAFE_EXTENSION_KEYS) {
+        if (formatted.extensions?.[key] !== undefined) extensions[key] = formatted.extensions[key];
+      }
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error masked for the client');
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}
+
+/** Postgres SQLSTATE of a driver error, looking through drizzle's DrizzleQueryError wrapper. */
+export function pgErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+export const PG_UNIQUE_VIOLATION = '23505';

@@ -1,0 +1,197 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from '@apollo/server';
+import type { Logger } from './logger';
+
+/** A plain route beside GraphQL: health checks, webhooks, the REST facade. */
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> | void;
+
+export interface ReadinessCheck {
+  name: string;
+  /** Resolves when healthy; rejects (or resolves false) otherwise. */
+  check: () => Promise<boolean | void>;
+}
+
+export interface HttpAppOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  /** Builds the GraphQL context; throwing a GraphQLError answers with it (e.g. 401). */
+  context: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<TContext>;
+  logger: Logger;
+  /** Largest accepted request body in bytes. */
+  maxBodyBytes: number;
+  readiness?: ReadinessCheck[];
+  /** Exact-path routes; `/health/live` and `/health/ready` are always present. */
+  routes?: Record<string, RouteHandler>;
+  /** Runs before routing, e.g. CORS; returning true means the response was sent. */
+  before?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Path GraphQL is served at. @default /graphql */
+  graphqlPath?: string;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code = 'BAD_REQUEST',
+  ) {
+    super(message);
+  }
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
+  res.end(payload);
+}
+
+/** Reads the raw body, refusing more than `limit` bytes with 413 before buffering it all. */
+export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new HttpError(413, `Request body larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, `Request body larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseJsonBody(req: http.IncomingMessage, raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  if (!type.startsWith('application/json') && !type.startsWith('application/graphql-response+json')) {
+    // Apollo answers non-JSON POSTs itself (CSRF prevention, 400); hand it the text.
+    return raw.toString('utf8');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'Malformed JSON body', 'BAD_REQUEST');
+  }
+}
+
+/** Serves one GraphQL request through Apollo Server's HTTP-agnostic entry point. */
+async function serveGraphQL<TContext extends BaseContext>(
+  options: HttpAppOptions<TContext>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const body = req.method === 'POST' ? parseJsonBody(req, await readBody(req, options.maxBodyBytes)) : undefined;
+  const context: ContextThunk<TContext> = () => options.context(req, res);
+  const response = await options.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+    context,
+  });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+async function readiness(checks: ReadinessCheck[]): Promise<{ ok: boolean; checks: Record<string, string> }> {
+  const results: Record<string, string> = {};
+  let ok = true;
+  await Promise.all(
+    checks.map(async ({ name, check }) => {
+      try {
+        const healthy = (await Promise.race([
+          check(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+        ])) as boolean | void;
+        results[name] = healthy === false ? 'down' : 'up';
+        if (healthy === false) ok = false;
+      } catch {
+        results[name] = 'down';
+        ok = false;
+      }
+    }),
+  );
+  return { ok, checks: results };
+}
+
+export function createHttpApp<TContext extends BaseContext>(options: HttpAppOptions<TContext>): http.Server {
+  const graphqlPath = options.graphqlPath ?? '/graphql';
+  let draining = false;
+  const routes: Record<string, RouteHandler> = {
+    '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    '/health/ready': async (_req, res) => {
+      if (draining) return sendJson(res, 503, { status: 'draining', checks: {} });
+      const result = await readiness(options.readiness ?? []);
+      sendJson(res, result.ok ? 200 : 503, { status: result.ok ? 'ok' : 'unavailable', checks: result.checks });
+    },
+    ...options.routes,
+  };
+
+  const server = http.createServer(async (req, res) => {
+    try {
+      if (options.before?.(req, res)) return;
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const route = routes[url.pathname];
+      if (route) return await route(req, res, url);
+      if (url.pathname === graphqlPath || (graphqlPath === '/graphql' && url.pathname === '/')) {
+        return await serveGraphQL(options, req, res, url);
+      }
+      sendJson(res, 404, { errors: [{ message: `No route ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof HttpError) {
+        sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+        return;
+      }
+      options.logger.error({ err, url: req.url }, 'request failed');
+      sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    }
+  });
+  server.on('close', () => {
+    draining = true;
+  });
+  // Readiness turns 503 as soon as shutdown starts, so a balancer stops sending before we close.
+  (server as http.Server & { markDraining: () => void }).markDraining = () => {
+    draining = true;
+  };
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 60_000;
+  return server;
+}
+
+export function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish for up to `graceMs`, then drops what is left. */
+export async function closeServer(server: http.Server, graceMs: number): Promise<void> {
+  (server as http.Server & { markDraining?: () => void }).markDraining?.();
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  timer.unref();
+  await closed;
+  clearTimeout(timer);
+}
+
+export function urlOf(address: AddressInfo, path = '/graphql'): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}${path}`;
+}

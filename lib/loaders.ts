@@ -1,0 +1,53 @@
+import DataLoader from 'dataloader';
+import { NotFoundError } from './errors';
+
+/**
+ * A per-request loader of entities by id: one batched fetch per tick, results in key order, a
+ * NotFoundError in the place of each miss (so `load` rejects with NOT_FOUND).
+ */
+export function createByIdLoader<T extends { id: string }>(entity: string, fetch: (ids: readonly string[]) => Promise<T[]>): DataLoader<string, T> {
+  return new DataLoader<string, T>(async (ids) => {
+    const rows = await fetch(ids);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) ?? new NotFoundError(entity, id));
+  });
+}
+
+/**
+ * A per-request loader whose keys carry arguments besides the id (page size, cursor): keys with the
+ * same `group` are fetched together in one call of `fetchGroup`.
+ */
+export function createGroupedLoader<K, V>(
+  groupOf: (key: K) => string,
+  fetchGroup: (keys: K[]) => Promise<V[]>,
+  cacheKey: (key: K) => string,
+): DataLoader<K, V, string> {
+  return new DataLoader<K, V, string>(
+    async (keys) => {
+      const groups = new Map<string, number[]>();
+      keys.forEach((key, index) => {
+        const group = groupOf(key);
+        groups.set(group, [...(groups.get(group) ?? []), index]);
+      });
+      const results = new Array<V>(keys.length);
+      await Promise.all(
+        [...groups.values()].map(async (indexes) => {
+          const values = await fetchGroup(indexes.map((i) => keys[i]!));
+          indexes.forEach((keyIndex, j) => (results[keyIndex] = values[j]!));
+        }),
+      );
+      return results;
+    },
+    { cacheKeyFn: cacheKey },
+  );
+}
+
+/** `load` that answers null for a miss instead of NOT_FOUND (entity references, optional links). */
+export async function loadOrNull<T>(loader: DataLoader<string, T>, id: string): Promise<T | null> {
+  try {
+    return await loader.load(id);
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}

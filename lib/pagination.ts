@@ -1,0 +1,44 @@
+import { BadUserInputError } from './errors';
+import { isUuid } from './ids';
+
+/** Relay cursor for keyset pagination on (createdAt DESC, id DESC): opaque to clients. */
+export interface KeysetCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export function encodeCursor(cursor: KeysetCursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, field = 'after'): KeysetCursor {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(createdAt);
+    if (typeof id === 'string' && isUuid(id) && !Number.isNaN(date.getTime())) return { createdAt: date, id };
+  } catch {
+    /* fall through */
+  }
+  throw new BadUserInputError({ field, message: `${field} is not a cursor this API returned` });
+}
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export function pageSize(first: number | null | undefined, field = 'first'): number {
+  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new BadUserInputError({ field, message: `${field} must be between 1 and ${MAX_PAGE_SIZE}` });
+  }
+  return first;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  hasNextPage: boolean;
+}
+
+/** Rows fetched with `limit + 1`: the extra row only tells that a next page exists. */
+export function toPage<T>(rows: T[], limit: number): Page<T> {
+  return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit };
+}

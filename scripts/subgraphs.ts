@@ -1,0 +1,10 @@
+import type { GraphQLSchema } from 'graphql';
+import { buildListingsSchema } from '../subgraphs/listings/schema';
+
+/**
+ * Every subgraph in the supergraph: its name, how to build its schema, and the URL recorded in
+ * schema/supergraph.graphql (the gateway takes the real URLs from config). Add new subgraphs here.
+ */
+export const SUBGRAPHS: Array<{ name: string; build: () => Promise<GraphQLSchema>; url: string }> = [
+  { name: 'listings', build: buildListingsSchema, url: 'http://127.0.0.1:4001/graphql' },
+];

@@ -1,0 +1,54 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgSchema, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+
+/** The listings service's own Postgres schema; no other service reads these tables. */
+export const listingsSchema = pgSchema('listings');
+
+// Timestamps are set from JS (millisecond precision) so that cursors built from them compare exactly.
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
+
+export const users = listingsSchema.table(
+  'users',
+  {
+    id: uuid('id').primaryKey(),
+    name: varchar('name', { length: 100 }).notNull(),
+    email: varchar('email', { length: 254 }).notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
+);
+
+export const LISTING_STATUSES = ['DRAFT', 'PENDING_PAYMENT', 'ACTIVE', 'EXPIRED', 'WITHDRAWN'] as const;
+
+export const listings = listingsSchema.table(
+  'listings',
+  {
+    id: uuid('id').primaryKey(),
+    sellerId: uuid('seller_id')
+      .notNull()
+      .references(() => users.id),
+    title: varchar('title', { length: 120 }).notNull(),
+    description: text('description').notNull(),
+    priceAmount: integer('price_amount').notNull(),
+    currency: varchar('currency', { length: 3 }).notNull(),
+    category: varchar('category', { length: 32 }).notNull(),
+    location: varchar('location', { length: 120 }).notNull(),
+    status: varchar('status', { length: 16, enum: LISTING_STATUSES }).notNull(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+    publishedAt: ts('published_at'),
+    expiresAt: ts('expires_at'),
+  },
+  (t) => [
+    check('listings_price_amount_check', sql`${t.priceAmount} >= 0`),
+    check('listings_status_check', sql`${t.status} in ('DRAFT', 'PENDING_PAYMENT', 'ACTIVE', 'EXPIRED', 'WITHDRAWN')`),
+    index('listings_status_created_idx').on(t.status, t.createdAt.desc(), t.id.desc()),
+    index('listings_seller_created_idx').on(t.sellerId, t.createdAt.desc(), t.id.desc()),
+    index('listings_category_created_idx').on(t.category, t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type ListingRow = typeof listings.$inferSelect;
+export type ListingStatus = (typeof LISTING_STATUSES)[number];

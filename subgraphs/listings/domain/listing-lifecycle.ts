@@ -1,0 +1,44 @@
+import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { ListingStatus } from '../db/schema';
+
+/**
+ * The listing lifecycle, enforced on the server:
+ *
+ *   DRAFT ──submit──▶ PENDING_PAYMENT ──payment──▶ ACTIVE ──expiry──▶ EXPIRED
+ *     │  (free: straight to ACTIVE)        │                │                  │
+ *     └────────────── withdraw ───────────┴────────────────┴──────────────────┴──▶ WITHDRAWN (final)
+ */
+const TRANSITIONS: Record<ListingStatus, readonly ListingStatus[]> = {
+  DRAFT: ['PENDING_PAYMENT', 'ACTIVE', 'WITHDRAWN'],
+  PENDING_PAYMENT: ['ACTIVE', 'WITHDRAWN'],
+  ACTIVE: ['EXPIRED', 'WITHDRAWN'],
+  EXPIRED: ['WITHDRAWN'],
+  WITHDRAWN: [],
+};
+
+export function canTransition(from: ListingStatus, to: ListingStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Status a listing leaves DRAFT for (or starts in): it waits for its posting fee unless it is free. */
+export function publishedStatus(postingFee: number): ListingStatus {
+  return postingFee > 0 ? 'PENDING_PAYMENT' : 'ACTIVE';
+}
+
+export function initialStatus(options: { draft: boolean; postingFee: number }): ListingStatus {
+  return options.draft ? 'DRAFT' : publishedStatus(options.postingFee);
+}
+
+/** A withdrawn listing is final: it cannot be edited (or charged). */
+export function isEditable(status: ListingStatus): boolean {
+  return status !== 'WITHDRAWN';
+}
+
+export function isOwnerOrAdmin(viewer: Viewer, sellerId: string): boolean {
+  return isAdmin(viewer) || (viewer.userId !== null && viewer.userId === sellerId);
+}
+
+/** Everyone sees ACTIVE listings; the seller sees their own in every status; an admin sees all. */
+export function canView(viewer: Viewer, listing: { status: ListingStatus; sellerId: string }): boolean {
+  return listing.status === 'ACTIVE' || isOwnerOrAdmin(viewer, listing.sellerId);
+}

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, getTableColumns, gte, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { isAdmin, type Viewer } from '../../../lib/auth';
+import { postingFee, type Config } from '../../../lib/config';
+import type { Database, Executor } from '../../../lib/db';
+import { toCount } from '../../../lib/db';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../../lib/errors';
+import type { EventBus } from '../../../lib/events';
+import { isUuid } from '../../../lib/ids';
+import { toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
+import { listings, users, type ListingRow, type ListingStatus } from '../db/schema';
+import { canTransition, initialStatus, isEditable, isOwnerOrAdmin, publishedStatus } from './listing-lifecycle';
+import type { RequestMeta } from './users.service';
+
+export interface ListingData {
+  title: string;
+  description: string;
+  priceAmount: number;
+  currency: string;
+  category: string;
+  location: string;
+}
+
+export interface ListingFilter {
+  category?: string | null;
+  status?: ListingStatus | null;
+  sellerId?: string | null;
+  search?: string | null;
+  minPrice?: number | null;
+  maxPrice?: number | null;
+}
+
+export type ListingsConfig = Pick<Config, 'POSTING_FEE_AMOUNT' | 'POSTING_FEE_CURRENCY' | 'POSTING_FEES' | 'LISTING_TTL_DAYS'>;
+
+const DAY_MS = 86_400_000;
+const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Keyset condition: rows strictly after the cursor in (createdAt DESC, id DESC) order. */
+function after(cursor: KeysetCursor): SQL {
+  return or(lt(listings.createdAt, cursor.createdAt), and(eq(listings.createdAt, cursor.createdAt), lt(listings.id, cursor.id)))!;
+}
+const ORDER = [desc(listings.createdAt), desc(listings.id)] as const;
+
+/** Listings: lifecycle changes (each with its event in the same transaction) and reads. */
+export class ListingsService {
+  constructor(
+    private readonly db: Database,
+    private readonly bus: EventBus,
+    private readonly config: ListingsConfig,
+  ) {}
+
+  async create(viewer: Viewer, data: ListingData & { draft: boolean }, meta: RequestMeta = {}): Promise<ListingRow> {
+    const sellerId = viewer.userId;
+    if (sellerId === null) throw new ForbiddenError('Sign in to create a listing');
+    const fee = postingFee(this.config, data.category).amount;
+    const status = initialStatus({ draft: data.draft, postingFee: fee });
+    const now = new Date();
+    const row: ListingRow = {
+      id: randomUUID(),
+      sellerId,
+      ...this.clean(data),
+      status,
+      createdAt: now,
+      updatedAt: now,
+      publishedAt: null,
+      expiresAt: null,
+      ...this.publication(status, now),
+    };
+    return this.db.transaction(async (tx) => {
+      const [seller] = isUuid(sellerId) ? await tx.select({ id: users.id }).from(users).where(eq(users.id, sellerId)) : [];
+      if (!seller) throw new ForbiddenError('Register before creating listings');
+      await tx.insert(listings).values(row);
+      await this.bus.publish(
+        tx,
+        'listing.created',
+        { listingId: row.id, sellerId, status, category: row.category, priceAmount: row.priceAmount, currency: row.currency },
+        meta,
+      );
+      return row;
+    });
+  }
+
+  async update(viewer: Viewer, id: string, data: Partial<ListingData>, meta: RequestMeta = {}): Promise<ListingRow> {
+    const changes = Object.fromEntries(Object.entries(this.clean(data)).filter(([, v]) => v !== undefined)) as Partial<ListingData>;
+    if (Object.keys(changes).length === 0) throw new BadUserInputError({ field: 'input', message: 'Give at least one field to change' }, 'input');
+    return this.db.transaction(async (tx) => {
+      const current = await this.lockForChange(tx, viewer, id);
+      if (!isEditable(current.status)) throw new ConflictError(`Listing ${id} is ${current.status} and cannot be edited`, { id });
+      const changed = (Object.keys(changes) as Array<keyof ListingData>).filter((k) => changes[k] !== current[k]);
+      if (changed.length === 0) return current;
+      const [updated] = await tx
+        .update(listings)
+        .set({ ...changes, updatedAt: new Date() })
+        .where(eq(listings.id, id))
+        .returning();
+      await this.bus.publish(tx, 'listing.updated', { listingId: id, sellerId: current.sellerId, changed }, meta);
+      return updated!;
+    });
+  }
+
+  /** DRAFT → PENDING_PAYMENT, or ACTIVE when the category's posting fee is zero. */
+  submit(viewer: Viewer, id: string, meta: RequestMeta = {}): Promise<ListingRow> {
+    return this.transition(viewer, id, (current) => {
+      if (current.status !== 'DRAFT') throw new ConflictError(`Only a DRAFT listing can be submitted; this one is ${current.status}`, { id });
+      return publishedStatus(postingFee(this.config, current.category).amount);
+    }, meta);
+  }
+
+  withdraw(viewer: Viewer, id: string, meta: RequestMeta = {}): Promise<ListingRow> {
+    return this.transition(viewer, id, () => 'WITHDRAWN', meta);
+  }
+
+  /** ACTIVE listings whose time is up become EXPIRED, one event each. Safe to run from many processes. */
+  async expireDue(now = new Date()): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const expired = await tx
+        .update(listings)
+        .set({ status: 'EXPIRED', updatedAt: now })
+        .where(and(eq(listings.status, 'ACTIVE'), lte(listings.expiresAt, now)))
+        .returning({ id: listings.id, sellerId: listings.sellerId });
+      for (const row of expired) {
+        await this.bus.publish(tx, 'listing.status_changed', { listingId: row.id, sellerId: row.sellerId, from: 'ACTIVE', to: 'EXPIRED' });
+      }
+      return expired.length;
+    });
+  }
+
+  async byIds(ids: readonly string[]): Promise<ListingRow[]> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return [];
+    return this.db.select().from(listings).where(inArray(listings.id, valid));
+  }
+
+  /** One page of the listings the viewer may see, newest first. */
+  async search(viewer: Viewer, filter: ListingFilter, limit: number, cursor?: KeysetCursor): Promise<Page<ListingRow>> {
+    const where = this.filterWhere(viewer, filter);
+    if (where === null) return { nodes: [], hasNextPage: false };
+    const rows = await this.db
+      .select()
+      .from(listings)
+      .where(and(where, cursor ? after(cursor) : undefined))
+      .orderBy(...ORDER)
+      .limit(limit + 1);
+    return toPage(rows, limit);
+  }
+
+  async count(viewer: Viewer, filter: ListingFilter): Promise<number> {
+    const where = this.filterWhere(viewer, filter);
+    if (where === null) return 0;
+    const [row] = await this.db.select({ n: sql`count(*)` }).from(listings).where(where);
+    return toCount(row?.n);
+  }
+
+  /**
+   * First pages of several sellers' listings in one query (row_number per seller), as the viewer
+   * may see them. Keys sharing `limit` and `cursor` are batched together by the loader.
+   */
+  async pagesBySellers(viewer: Viewer, sellerIds: readonly string[], limit: number, cursor?: KeysetCursor): Promise<Map<string, Page<ListingRow>>> {
+    const valid = [...new Set(sellerIds.filter(isUuid))];
+    const pages = new Map<string, Page<ListingRow>>();
+    if (valid.length) {
+      const ranked = this.db
+        .select({
+          ...getTableColumns(listings),
+          rn: sql<number>`row_number() over (partition by ${listings.sellerId} order by ${listings.createdAt} desc, ${listings.id} desc)`.as('rn'),
+        })
+        .from(listings)
+        .where(and(inArray(listings.sellerId, valid), this.visibleToViewer(viewer), cursor ? after(cursor) : undefined))
+        .as('ranked');
+      const rows = await this.db
+        .select()
+        .from(ranked)
+        .where(lte(ranked.rn, limit + 1))
+        .orderBy(ranked.sellerId, desc(ranked.createdAt), desc(ranked.id));
+      const bySeller = new Map<string, ListingRow[]>();
+      for (const { rn: _rn, ...row } of rows) {
+        const list = bySeller.get(row.sellerId) ?? [];
+        list.push(row as ListingRow);
+        bySeller.set(row.sellerId, list);
+      }
+      for (const [sellerId, list] of bySeller) pages.set(sellerId, toPage(list, limit));
+    }
+    return pages;
+  }
+
+  /** How many listings each seller has that the viewer may see, in one query. */
+  async countsBySellers(viewer: Viewer, sellerIds: readonly string[]): Promise<Map<string, number>> {
+    const valid = [...new Set(sellerIds.filter(isUuid))];
+    const counts = new Map<string, number>();
+    if (valid.length === 0) return counts;
+    const rows = await this.db
+      .select({ sellerId: listings.sellerId, n: sql`count(*)` })
+      .from(listings)
+      .where(and(inArray(listings.sellerId, valid), this.visibleToViewer(viewer)))
+      .groupBy(listings.sellerId);
+    for (const row of rows) counts.set(row.sellerId, toCount(row.n));
+    return counts;
+  }
+
+  private async transition(
+    viewer: Viewer,
+    id: string,
+    target: (current: ListingRow) => ListingStatus,
+    meta: RequestMeta,
+  ): Promise<ListingRow> {
+    return this.db.transaction(async (tx) => {
+      const current = await this.lockForChange(tx, viewer, id);
+      const to = target(current);
+      if (!canTransition(current.status, to)) {
+        throw new ConflictError(`Listing ${id} cannot go from ${current.status} to ${to}`, { id });
+      }
+      const now = new Date();
+      const [updated] = await tx
+        .update(listings)
+        .set({ status: to, updatedAt: now, ...this.publication(to, now) })
+        .where(eq(listings.id, id))
+        .returning();
+      await this.bus.publish(tx, 'listing.status_changed', { listingId: id, sellerId: current.sellerId, from: current.status, to }, meta);
+      return updated!;
+    });
+  }
+
+  /** Locks the row for this transaction and checks that the viewer may change it. */
+  private async lockForChange(tx: Executor, viewer: Viewer, id: string): Promise<ListingRow> {
+    if (viewer.userId === null) throw new ForbiddenError('Sign in to change a listing');
+    const [current] = isUuid(id) ? await tx.select().from(listings).where(eq(listings.id, id)).for('update') : [];
+    // Someone who may not even see the listing learns nothing about it.
+    if (!current || (current.status !== 'ACTIVE' && !isOwnerOrAdmin(viewer, current.sellerId))) throw new NotFoundError('Listing', id);
+    if (!isOwnerOrAdmin(viewer, current.sellerId)) throw new ForbiddenError('Only the seller or an admin may change this listing');
+    return current;
+  }
+
+  /** Becoming ACTIVE starts the publication period; other statuses keep the dates they have. */
+  private publication(status: ListingStatus, now: Date): Partial<Pick<ListingRow, 'publishedAt' | 'expiresAt'>> {
+    if (status !== 'ACTIVE') return {};
+    return { publishedAt: now, expiresAt: new Date(now.getTime() + this.config.LISTING_TTL_DAYS * DAY_MS) };
+  }
+
+  private clean<T extends Partial<ListingData>>(data: T): T {
+    const out = { ...data };
+    for (const key of ['title', 'description', 'location'] as const) {
+      if (typeof out[key] === 'string') (out as Partial<ListingData>)[key] = (out[key] as string).trim();
+    }
+    if (typeof out.currency === 'string') out.currency = out.currency.toUpperCase();
+    delete (out as { draft?: boolean }).draft;
+    return out;
+  }
+
+  /** Everyone sees ACTIVE listings; a seller also sees their own; an admin sees all. */
+  private visibleToViewer(viewer: Viewer): SQL | undefined {
+    if (isAdmin(viewer)) return undefined;
+    if (viewer.userId !== null && isUuid(viewer.userId)) return or(eq(listings.status, 'ACTIVE'), eq(listings.sellerId, viewer.userId));
+    return eq(listings.status, 'ACTIVE');
+  }
+
+  /** The WHERE clause for a filter as this viewer may see it; null when nothing can match. */
+  private filterWhere(viewer: Viewer, filter: ListingFilter): SQL | undefined | null {
+    const conditions: Array<SQL | undefined> = [];
+    if (filter.minPrice != null && filter.maxPrice != null && filter.minPrice > filter.maxPrice) {
+      throw new BadUserInputError({ field: 'minPrice', message: 'minPrice must not be greater than maxPrice' }, 'filter');
+    }
+    if (filter.sellerId != null) {
+      if (!isUuid(filter.sellerId)) return null;
+      conditions.push(eq(listings.sellerId, filter.sellerId));
+    }
+    const seesAll = isAdmin(viewer) || (filter.sellerId != null && filter.sellerId === viewer.userId);
+    if (!seesAll) {
+      if (filter.status != null && filter.status !== 'ACTIVE') return null;
+      conditions.push(eq(listings.status, 'ACTIVE'));
+    } else if (filter.status != null) {
+      conditions.push(eq(listings.status, filter.status));
+    }
+    if (filter.category != null) conditions.push(eq(listings.category, filter.category));
+    if (filter.minPrice != null) conditions.push(gte(listings.priceAmount, filter.minPrice));
+    if (filter.maxPrice != null) conditions.push(lte(listings.priceAmount, filter.maxPrice));
+    const term = filter.search?.trim();
+    if (term) {
+      const pattern = `%${escapeLike(term)}%`;
+      conditions.push(or(ilike(listings.title, pattern), ilike(listings.description, pattern)));
+    }
+    return and(...conditions);
+  }
+}

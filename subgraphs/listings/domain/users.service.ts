@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { eq, inArray, sql } from 'drizzle-orm';
+import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Database, Executor } from '../../../lib/db';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
+import type { EventBus } from '../../../lib/events';
+import { users, type UserRow } from '../db/schema';
+import { isUuid } from '../../../lib/ids';
+
+export interface RegisterUserData {
+  name: string;
+  email: string;
+}
+export type UpdateUserData = Partial<RegisterUserData>;
+export interface RequestMeta {
+  requestId?: string;
+}
+
+const EMAIL_TAKEN = { field: 'email', message: 'email is already registered' };
+
+/** Users: registration and profile changes, each with its event in the same transaction. */
+export class UsersService {
+  constructor(
+    private readonly db: Database,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** Rows for the given ids, in any order; malformed ids simply match nothing. */
+  async byIds(ids: readonly string[]): Promise<UserRow[]> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return [];
+    return this.db.select().from(users).where(inArray(users.id, valid));
+  }
+
+  /**
+   * Anyone may register. A signed-in caller whose token subject has no user yet registers that
+   * identity (the id becomes the token's subject); an admin registers someone new.
+   */
+  async register(viewer: Viewer, data: RegisterUserData, meta: RequestMeta = {}): Promise<UserRow> {
+    const linkIdentity = viewer.userId !== null && !isAdmin(viewer);
+    if (linkIdentity && !isUuid(viewer.userId!)) throw new ForbiddenError('This identity cannot register: its subject is not a user id');
+    const id = linkIdentity ? viewer.userId! : randomUUID();
+    const now = new Date();
+    const row: UserRow = { id, name: data.name.trim(), email: data.email.trim(), createdAt: now, updatedAt: now };
+    return this.uniqueEmail(() =>
+      this.db.transaction(async (tx) => {
+        if (linkIdentity && (await this.find(tx, id))) throw new ConflictError('You are already registered', { id });
+        await this.assertEmailFree(tx, row.email);
+        await tx.insert(users).values(row);
+        await this.bus.publish(tx, 'user.created', { userId: id, name: row.name, email: row.email }, meta);
+        return row;
+      }),
+    );
+  }
+
+  /** The user themself or an admin may change a profile. */
+  async update(viewer: Viewer, id: string, data: UpdateUserData, meta: RequestMeta = {}): Promise<UserRow> {
+    if (viewer.userId === null) throw new ForbiddenError('Sign in to change a profile');
+    if (viewer.userId !== id && !isAdmin(viewer)) throw new ForbiddenError('Only the user or an admin may change this profile');
+    const changes: Partial<UserRow> = {};
+    if (data.name !== undefined) changes.name = data.name.trim();
+    if (data.email !== undefined) changes.email = data.email.trim();
+    if (Object.keys(changes).length === 0) throw new BadUserInputError({ field: 'input', message: 'Give at least one field to change' });
+    return this.uniqueEmail(() =>
+      this.db.transaction(async (tx) => {
+        const current = await this.find(tx, id, true);
+        if (!current) throw new NotFoundError('User', id);
+        const changed = (Object.keys(changes) as Array<keyof UserRow>).filter((k) => changes[k] !== current[k]);
+        if (changed.length === 0) return current;
+        if (changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase()) {
+          await this.assertEmailFree(tx, changes.email);
+        }
+        const [updated] = await tx
+          .update(users)
+          .set({ ...changes, updatedAt: new Date() })
+          .where(eq(users.id, id))
+          .returning();
+        await this.bus.publish(tx, 'user.updated', { userId: id, changed }, meta);
+        return updated!;
+      }),
+    );
+  }
+
+  async find(tx: Executor, id: string, forUpdate = false): Promise<UserRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const query = tx.select().from(users).where(eq(users.id, id));
+    const [row] = forUpdate ? await query.for('update') : await query;
+    return row;
+  }
+
+  private async assertEmailFree(tx: Executor, email: string): Promise<void> {
+    const [taken] = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(sql`lower(${users.email}) = lower(${email})`);
+    if (taken) throw new BadUserInputError(EMAIL_TAKEN, 'input');
+  }
+
+  /** Two registrations racing for one email: the unique index decides, the loser gets the same answer. */
+  private async uniqueEmail<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (pgErrorCode(err) === PG_UNIQUE_VIOLATION) throw new BadUserInputError(EMAIL_TAKEN, 'input');
+      throw err;
+    }
+  }
+}

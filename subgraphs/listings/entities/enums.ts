@@ -1,0 +1,34 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum ListingStatus {
+  DRAFT = 'DRAFT',
+  PENDING_PAYMENT = 'PENDING_PAYMENT',
+  ACTIVE = 'ACTIVE',
+  EXPIRED = 'EXPIRED',
+  WITHDRAWN = 'WITHDRAWN',
+}
+registerEnumType(ListingStatus, {
+  name: 'ListingStatus',
+  description: 'Where a listing is in its lifecycle.',
+  valuesConfig: {
+    DRAFT: { description: 'Saved by the seller, not yet submitted; only the seller and admins see it.' },
+    PENDING_PAYMENT: { description: 'Submitted and waiting for its posting fee to be paid.' },
+    ACTIVE: { description: 'Published: visible to everyone until it expires.' },
+    EXPIRED: { description: 'Was active; its publication period ended.' },
+    WITHDRAWN: { description: 'Taken down by the seller or an admin. Final: it cannot be edited or charged.' },
+  },
+});
+
+export enum ListingCategory {
+  VEHICLES = 'VEHICLES',
+  PROPERTY = 'PROPERTY',
+  JOBS = 'JOBS',
+  SERVICES = 'SERVICES',
+  ELECTRONICS = 'ELECTRONICS',
+  HOME_AND_GARDEN = 'HOME_AND_GARDEN',
+  FASHION = 'FASHION',
+  PETS = 'PETS',
+  COMMUNITY = 'COMMUNITY',
+  OTHER = 'OTHER',
+}
+registerEnumType(ListingCategory, { name: 'ListingCategory', description: 'The section of the marketplace a listing appears in.' });

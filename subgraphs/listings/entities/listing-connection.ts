@@ -1,0 +1,45 @@
+import { Field, ObjectType } from 'type-graphql';
+import { encodeCursor, type Page } from '../../../lib/pagination';
+import type { ListingRow } from '../db/schema';
+import { Listing } from './listing';
+import { toListing } from './listing.mapper';
+import { PageInfo } from './page-info';
+
+@ObjectType({ description: 'An edge in a listings connection.' })
+export class ListingEdge {
+  @Field({ description: 'Opaque cursor of this listing; pass it as `after` to continue after it.' })
+  cursor: string;
+
+  @Field(() => Listing, { description: 'The listing.' })
+  node: Listing;
+}
+
+@ObjectType({ description: 'A page of listings, newest first, with Relay-style cursors.' })
+export class ListingConnection {
+  @Field(() => [ListingEdge], { description: 'The listings of this page with their cursors.' })
+  edges: ListingEdge[];
+
+  @Field(() => [Listing], { description: 'The listings of this page, without cursors.' })
+  nodes: Listing[];
+
+  @Field(() => PageInfo, { description: 'Where this page sits in the whole list.' })
+  pageInfo: PageInfo;
+
+  /** Set by the resolver so `totalCount` can run its count only when asked. */
+  countTotal?: () => Promise<number>;
+}
+
+export function toListingConnection(page: Page<ListingRow>, hasPreviousPage: boolean, countTotal?: () => Promise<number>): ListingConnection {
+  const edges = page.nodes.map((row) => ({ cursor: encodeCursor(row), node: toListing(row) }));
+  return {
+    edges,
+    nodes: edges.map((e) => e.node),
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    countTotal,
+  };
+}

@@ -1,0 +1,61 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { isAdmin } from '../../../lib/auth';
+import { loadOrNull } from '../../../lib/loaders';
+import { decodeCursor, pageSize } from '../../../lib/pagination';
+import type { ListingsContext } from '../context';
+import { ListingConnection, toListingConnection } from '../entities/listing-connection';
+import { User } from '../entities/user';
+import { RegisterUserInput, UpdateUserInput } from './inputs';
+
+@Resolver(() => User)
+export class UserResolver {
+  @Query(() => User, { description: 'One user by id (NOT_FOUND when there is none).' })
+  user(@Arg('id', () => ID) id: string, @Ctx() ctx: ListingsContext): Promise<User> {
+    return ctx.loaders.user.load(id);
+  }
+
+  @Query(() => User, { nullable: true, description: 'The signed-in user; null for anonymous callers and for identities not registered yet.' })
+  viewer(@Ctx() ctx: ListingsContext): Promise<User | null> {
+    return ctx.viewer.userId ? loadOrNull(ctx.loaders.user, ctx.viewer.userId) : Promise.resolve(null);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Email address: visible to the user themself and to admins, null for everyone else.' })
+  email(@Root() user: User, @Ctx() ctx: ListingsContext): string | null {
+    return ctx.viewer.userId === user.id || isAdmin(ctx.viewer) ? user.email : null;
+  }
+
+  @FieldResolver(() => ListingConnection, { description: "The user's listings, newest first: all of them for the user and admins, ACTIVE ones for everyone else." })
+  async listings(
+    @Root() user: User,
+    @Ctx() ctx: ListingsContext,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 1–100. @default 20' }) first?: number,
+    @Arg('after', () => String, { nullable: true, description: 'Cursor to continue after.' }) after?: string,
+  ): Promise<ListingConnection> {
+    const limit = pageSize(first);
+    if (after) decodeCursor(after); // a bad cursor is BAD_USER_INPUT before anything runs
+    const page = await ctx.loaders.sellerListings.load({ sellerId: user.id, limit, after });
+    return toListingConnection(page, Boolean(after), () => ctx.loaders.listingCount.load(user.id));
+  }
+
+  @FieldResolver(() => Int, { description: "How many of the user's listings the caller can see (all of them for the user and admins, ACTIVE ones for others)." })
+  listingCount(@Root() user: User, @Ctx() ctx: ListingsContext): Promise<number> {
+    return ctx.loaders.listingCount.load(user.id);
+  }
+
+  @Mutation(() => User, {
+    description:
+      'Registers a user. Anyone may call it; a signed-in identity that is not registered yet becomes this user (its token subject is the id).',
+  })
+  registerUser(@Arg('input', () => RegisterUserInput) input: RegisterUserInput, @Ctx() ctx: ListingsContext): Promise<User> {
+    return ctx.users.register(ctx.viewer, { name: input.name, email: input.email }, { requestId: ctx.requestId });
+  }
+
+  @Mutation(() => User, { description: 'Changes a profile. Only the user themself or an admin.' })
+  updateUser(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateUserInput) input: UpdateUserInput,
+    @Ctx() ctx: ListingsContext,
+  ): Promise<User> {
+    return ctx.users.update(ctx.viewer, id, { name: input.name ?? undefined, email: input.email ?? undefined }, { requestId: ctx.requestId });
+  }
+}

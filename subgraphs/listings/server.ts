@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import type { Config } from '../../lib/config';
+import type { Database } from '../../lib/db';
+import type { EventBus } from '../../lib/events';
+import type { Logger } from '../../lib/logger';
+import { createSubgraphServer } from '../../lib/subgraph';
+import { createContext } from './context';
+import { ListingsService } from './domain/listings.service';
+import { UsersService } from './domain/users.service';
+import { buildListingsSchema } from './schema';
+
+export interface ListingsSubgraphDeps {
+  config: Config;
+  db: Database;
+  bus: EventBus;
+  logger: Logger;
+  /** Secret the gateway signs the viewer header with. */
+  internalSecret: string;
+}
+
+/** Builds the listings subgraph (schema, services, HTTP server) without listening: tests and both run modes use it. */
+export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
+  const users = new UsersService(deps.db, deps.bus);
+  const listings = new ListingsService(deps.db, deps.bus, deps.config);
+  const schema = await buildListingsSchema();
+  const { apollo, server } = createSubgraphServer({
+    name: 'listings',
+    schema,
+    logger: deps.logger,
+    internalSecret: deps.internalSecret,
+    maxBodyBytes: deps.config.MAX_BODY_BYTES,
+    context: createContext({ users, listings }),
+    readiness: [
+      { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
+      { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
+    ],
+  });
+  await apollo.start();
+  return { apollo, server, users, listings, schema };
+}
+export type ListingsSubgraph = Awaited<ReturnType<typeof createListingsSubgraph>>;
