@@ -22,6 +22,8 @@ export interface DatabaseHandle {
   boss: { db: SqlExecutor } | { connectionString: string; max: number };
   /** Runs the given migrations folder into `schema` (idempotent). */
   migrate(folder: string, schema: string): Promise<void>;
+  /** PGlite only: the data dir as a tarball, to start other instances from (tests). */
+  dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     kind: 'pglite',
     db,
     boss: { db: pgliteExecutor(pg) },
+    dumpDataDir: () => pg.dumpDataDir('none'),
     migrate: (folder, schema) =>
       migrate(db as never, { migrationsFolder: folder, migrationsSchema: schema, migrationsTable: '__migrations' }),
     close: () => pg.close(),

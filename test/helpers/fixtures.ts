@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { CreateListingDocument, RegisterUserDocument, type CreateListingInput } from '../generated/graphql';
+import { dataOf } from './graph-client';
+import type { TestStack } from './stack';
+
+export interface TestUser {
+  id: string;
+  name: string;
+  email: string;
+  token: string;
+}
+
+/** Registers a user through the gateway and mints a token for them. */
+export async function registerUser(stack: TestStack, name = 'Test User', roles: Array<'user' | 'admin'> = ['user']): Promise<TestUser> {
+  const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${randomBytes(4).toString('hex')}@example.com`;
+  const { registerUser: user } = dataOf(await stack.graph(RegisterUserDocument, { input: { name, email } }));
+  return { id: user.id, name, email, token: stack.token(user.id, roles) };
+}
+
+export const listingInput = (overrides: Partial<CreateListingInput> = {}): CreateListingInput => ({
+  title: 'Mountain bike',
+  description: 'Hardtail, 29 inch wheels, new brakes.',
+  price: { amount: 25_000, currency: 'USD' },
+  category: 'VEHICLES',
+  location: 'Cape Town',
+  ...overrides,
+});
+
+export async function createListing(stack: TestStack, seller: TestUser, overrides: Partial<CreateListingInput> = {}) {
+  return dataOf(await stack.graph(CreateListingDocument, { input: listingInput(overrides) }, { token: seller.token })).createListing;
+}
