@@ -90,7 +90,8 @@ const REQUEST_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
 ]);
-const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode), ...REQUEST_CODES]);
+/** INTERNAL_SERVER_ERROR is what Apollo calls any unknown error: its message is never shown. */
+const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR), ...REQUEST_CODES]);
 
 /** Only these extension keys ever reach a client. */
 const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'id', 'retryAfterSeconds', 'provider', 'serviceName'];

@@ -1,0 +1,116 @@
+import { sql } from 'drizzle-orm';
+import {
+  CreateListingDocument,
+  RegisterUserDocument,
+  SubmitListingDocument,
+  UpdateListingDocument,
+  UpdateUserDocument,
+  WithdrawListingDocument,
+} from '../generated/graphql';
+import { EVENT_NAMES, type EventEnvelope } from '../../lib/events';
+import { toCount } from '../../lib/db';
+import { dataOf, errorOf } from '../helpers/graph-client';
+import { createListing, listingInput, registerUser, type TestUser } from '../helpers/fixtures';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+const PROBE = 'test.probe';
+let stack: TestStack;
+let ada: TestUser;
+
+async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
+  return ((await stack.handle.db.execute(query)) as unknown as { rows: T[] }).rows;
+}
+/** Events the probe queue received, oldest first; clears it. */
+async function drainProbe(): Promise<EventEnvelope[]> {
+  const jobs = await rows<{ data: EventEnvelope | string }>(sql`select data from pgboss.job where name = ${PROBE} order by created_on, id`);
+  await stack.handle.db.execute(sql`delete from pgboss.job where name = ${PROBE}`);
+  return jobs.map((j) => (typeof j.data === 'string' ? (JSON.parse(j.data) as EventEnvelope) : j.data));
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0}' });
+  await stack.bus.subscribe(PROBE, EVENT_NAMES);
+  ada = await registerUser(stack, 'Ada');
+});
+beforeEach(() => drainProbe());
+afterAll(() => stack?.stop());
+
+describe('events published with every state change', () => {
+  it('user.created and user.updated carry the change and the request id', async () => {
+    const res = await stack.graph(RegisterUserDocument, { input: { name: 'Eve', email: `eve.${Date.now()}@example.com` } });
+    const eve = dataOf(res).registerUser;
+    dataOf(await stack.graph(UpdateUserDocument, { id: eve.id, input: { name: 'Eve A.' } }, { token: stack.token(eve.id) }));
+    const events = await drainProbe();
+    expect(events.map((e) => e.name)).toEqual(['user.created', 'user.updated']);
+    expect(events[0]).toMatchObject({ source: 'listings', data: { userId: eve.id, name: 'Eve' }, requestId: res.headers.get('x-request-id') });
+    expect(events[1]!.data).toEqual({ userId: eve.id, changed: ['name'] });
+    expect(new Set(events.map((e) => e.id)).size).toBe(2);
+  });
+
+  it('listing.created, listing.updated and listing.status_changed follow the lifecycle', async () => {
+    const draft = await createListing(stack, ada, { draft: true });
+    dataOf(await stack.graph(UpdateListingDocument, { id: draft.id, input: { title: 'Renamed bike' } }, { token: ada.token }));
+    dataOf(await stack.graph(SubmitListingDocument, { id: draft.id }, { token: ada.token }));
+    dataOf(await stack.graph(WithdrawListingDocument, { id: draft.id }, { token: ada.token }));
+    const events = await drainProbe();
+    expect(events.map((e) => [e.name, e.data])).toEqual([
+      ['listing.created', { listingId: draft.id, sellerId: ada.id, status: 'DRAFT', category: 'VEHICLES', priceAmount: 25_000, currency: 'USD' }],
+      ['listing.updated', { listingId: draft.id, sellerId: ada.id, changed: ['title'] }],
+      ['listing.status_changed', { listingId: draft.id, sellerId: ada.id, from: 'DRAFT', to: 'PENDING_PAYMENT' }],
+      ['listing.status_changed', { listingId: draft.id, sellerId: ada.id, from: 'PENDING_PAYMENT', to: 'WITHDRAWN' }],
+    ]);
+  });
+
+  it('expiry moves ACTIVE listings past their time to EXPIRED with one event each, once', async () => {
+    const listing = await createListing(stack, ada, { category: 'JOBS' });
+    await drainProbe();
+    const later = new Date(Date.parse(listing.expiresAt!) + 1000);
+    expect(await stack.listings.listings.expireDue(later)).toBeGreaterThanOrEqual(1);
+    expect(await stack.listings.listings.expireDue(later)).toBe(0);
+    const events = (await drainProbe()).filter((e) => e.name === 'listing.status_changed' && (e.data as { listingId: string }).listingId === listing.id);
+    expect(events.map((e) => e.data)).toEqual([{ listingId: listing.id, sellerId: ada.id, from: 'ACTIVE', to: 'EXPIRED' }]);
+  });
+
+  it('a refused mutation publishes nothing', async () => {
+    await stack.graph(CreateListingDocument, { input: listingInput({ title: 'x' }) }, { token: ada.token });
+    await stack.graph(RegisterUserDocument, { input: { name: 'Dup', email: ada.email } });
+    await stack.graph(UpdateUserDocument, { id: ada.id, input: { name: 'Nope' } });
+    expect(await drainProbe()).toEqual([]);
+  });
+});
+
+describe('events and changes commit together', () => {
+  it('rolls back the event with the transaction that published it', async () => {
+    const before = await drainProbe();
+    expect(before).toEqual([]);
+    await expect(
+      stack.handle.db.transaction(async (tx) => {
+        await stack.bus.publish(tx, 'user.updated', { userId: ada.id, changed: ['name'] });
+        throw new Error('boom after publish');
+      }),
+    ).rejects.toThrow('boom after publish');
+    expect(await drainProbe()).toEqual([]);
+  });
+
+  it('rolls back the change when its event cannot be queued, and says so without internals', async () => {
+    const broken = 'test.broken-consumer';
+    await stack.bus.subscribe(broken, ['listing.created']);
+    // Break that consumer's storage: pg-boss keeps each queue in its own partition of pgboss.job.
+    const [queue] = await rows<{ table_name: string }>(sql`select partition_name as table_name from pgboss.queue where name = ${broken}`);
+    await stack.handle.db.execute(sql.raw(`drop table pgboss.${queue!.table_name}`));
+    const countListings = async () => toCount((await rows<{ n: unknown }>(sql`select count(*) as n from listings.listings`))[0]!.n);
+    const before = await countListings();
+    try {
+      const result = await stack.graph(CreateListingDocument, { input: listingInput({ title: 'Never stored' }) }, { token: ada.token });
+      expect(errorOf(result)).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(JSON.stringify(result.errors)).not.toMatch(/partition|pgboss|stack/i);
+      expect(await countListings()).toBe(before);
+      expect(await drainProbe()).toEqual([]);
+    } finally {
+      await stack.handle.db.execute(sql`delete from pgboss.subscription where name = ${broken}`);
+    }
+    // With the broken consumer gone the same mutation works and its event is queued.
+    dataOf(await stack.graph(CreateListingDocument, { input: listingInput({ title: 'Stored now' }) }, { token: ada.token }));
+    expect((await drainProbe()).map((e) => e.name)).toEqual(['listing.created']);
+  });
+});
