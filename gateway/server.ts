@@ -46,6 +46,8 @@ export async function createGateway(options: GatewayOptions) {
     gateway,
     formatError: createErrorFormatter(options.logger),
     includeStacktraceInErrorResponses: false,
+    // lib/lifecycle.ts owns shutdown: drain HTTP first, then stop Apollo, then close the database.
+    stopOnTerminationSignals: false,
     introspection: options.development,
     csrfPrevention: true,
     plugins: [

@@ -49,6 +49,8 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     schema: options.schema,
     formatError: createErrorFormatter(options.logger),
     includeStacktraceInErrorResponses: false,
+    // lib/lifecycle.ts owns shutdown: drain HTTP first, then stop Apollo, then close the database.
+    stopOnTerminationSignals: false,
     // Subgraphs are internal: only the gateway (which holds the secret) gets past the context check.
     introspection: true,
     csrfPrevention: true,

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { projectRoot } from '../../lib/data-dir';
+
+/** A free loopback port (listen on 0, close, reuse the number). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  proc: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output: () => string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop: (graceMs?: number) => Promise<number | string>;
+}
+
+/** Runs a built entry point (`dist/...`) as its own process, as production does. */
+export function startProcess(entry: string, env: Record<string, string>): ServiceProcess {
+  const proc = spawn(process.execPath, [path.join(projectRoot(), entry)], {
+    cwd: projectRoot(),
+    env: { PATH: process.env.PATH ?? '', APOLLO_TELEMETRY_DISABLED: 'true', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    proc,
+    output: () => output,
+    exited,
+    stop: async (graceMs = 15_000) => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        const code = await exited;
+        clearTimeout(timer);
+        return code;
+      }
+      return exited;
+    },
+  };
+}
+
+/** Polls `url` until it answers 200; fails with the process output if it exits or times out first. */
+export async function waitReady(url: string, service: ServiceProcess, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void service.exited.then(() => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`process exited before ready:\n${service.output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not ready after ${timeoutMs} ms:\n${service.output()}`);
+}

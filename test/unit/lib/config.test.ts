@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CONFIG_KEYS, ConfigError, loadConfig, postingFee, requireSecrets } from '../../../lib/config';
+import { projectRoot } from '../../../lib/data-dir';
+
+const SECRET = 's'.repeat(32);
+
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives the embedded-mode defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      DATA_DIR: '.data',
+      DATABASE_POOL_MAX: 10,
+      HOST: '127.0.0.1',
+      GATEWAY_PORT: 4000,
+      LISTINGS_PORT: 4001,
+      LISTINGS_URL: 'http://127.0.0.1:4001/graphql',
+      INTERNAL_TOKEN_TTL_SECONDS: 60,
+      POSTING_FEE_AMOUNT: 1000,
+      POSTING_FEE_CURRENCY: 'USD',
+      POSTING_FEES: {},
+      LISTING_TTL_DAYS: 30,
+      MAX_BODY_BYTES: 1_048_576,
+      SHUTDOWN_GRACE_MS: 10_000,
+      CORS_ORIGINS: [],
+    });
+    const config = loadConfig({});
+    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'INTERNAL_SECRET', 'SANDBOX'] as const) {
+      expect(config[optional]).toBeUndefined();
+    }
+  });
+
+  it('reads and coerces set variables', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      GATEWAY_PORT: '8080',
+      DATABASE_URL: 'postgresql://u@127.0.0.1:5432/db',
+      JWT_SECRET: SECRET,
+      CORS_ORIGINS: ' https://a.example , ,https://b.example',
+      SANDBOX: 'yes',
+      POSTING_FEE_AMOUNT: '0',
+    });
+    expect(config).toMatchObject({
+      NODE_ENV: 'production',
+      GATEWAY_PORT: 8080,
+      DATABASE_URL: 'postgresql://u@127.0.0.1:5432/db',
+      JWT_SECRET: SECRET,
+      CORS_ORIGINS: ['https://a.example', 'https://b.example'],
+      SANDBOX: true,
+      POSTING_FEE_AMOUNT: 0,
+    });
+    expect(loadConfig({ SANDBOX: 'false' }).SANDBOX).toBe(false);
+    expect(loadConfig({ SANDBOX: '0' }).SANDBOX).toBe(false);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ SOMETHING_ELSE: 'x', PATH: '/bin' })).toEqual(loadConfig({}));
+  });
+
+  it('treats empty strings as unset', () => {
+    const env = Object.fromEntries(CONFIG_KEYS.map((key) => [key, '']));
+    expect(loadConfig(env)).toEqual(loadConfig({}));
+    // Each of these would be invalid if the empty string were parsed.
+    expect(loadConfig({ GATEWAY_PORT: '', JWT_SECRET: '', POSTING_FEES: '', DATABASE_URL: '', SANDBOX: '' })).toEqual(loadConfig({}));
+  });
+
+  it('names every bad variable in one ConfigError', () => {
+    const error = configErrorOf(() =>
+      loadConfig({ GATEWAY_PORT: 'abc', JWT_SECRET: 'short', POSTING_FEES: 'notjson', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'info' }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.name).toBe('ConfigError');
+    expect(error.problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'GATEWAY_PORT', 'JWT_SECRET', 'POSTING_FEES']);
+    for (const name of ['GATEWAY_PORT', 'JWT_SECRET', 'POSTING_FEES', 'DATABASE_URL']) expect(error.message).toContain(`  - ${name}: `);
+    expect(error.problems).toMatchInlineSnapshot();
+  });
+
+  it.each([
+    ['GATEWAY_PORT', '65536'],
+    ['GATEWAY_PORT', '-1'],
+    ['LISTINGS_PORT', '4000.5'],
+    ['NODE_ENV', 'staging'],
+    ['LOG_LEVEL', 'verbose'],
+    ['LISTINGS_URL', 'not a url'],
+    ['INTERNAL_SECRET', 'x'.repeat(31)],
+    ['INTERNAL_TOKEN_TTL_SECONDS', '4'],
+    ['POSTING_FEE_CURRENCY', 'usd'],
+    ['POSTING_FEE_AMOUNT', '-1'],
+    ['LISTING_TTL_DAYS', '0'],
+    ['MAX_BODY_BYTES', '1023'],
+    ['SANDBOX', 'maybe'],
+  ])('refuses %s=%j', (name, value) => {
+    const error = configErrorOf(() => loadConfig({ [name]: value }));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(new RegExp(`^${name}: `));
+  });
+});
+
+describe('POSTING_FEES and postingFee', () => {
+  it('parses a JSON object of category to integer fee', () => {
+    expect(loadConfig({ POSTING_FEES: '{"JOBS":0,"VEHICLES":2500}' }).POSTING_FEES).toEqual({ JOBS: 0, VEHICLES: 2500 });
+  });
+
+  it.each(['notjson', '[]', '[1,2]', 'null', '42', '"JOBS"', '{"JOBS":-1}', '{"JOBS":1.5}', '{"JOBS":"0"}', '{"JOBS":null}'])(
+    'refuses POSTING_FEES=%s',
+    (raw) => {
+      const error = configErrorOf(() => loadConfig({ POSTING_FEES: raw }));
+      expect(error.problems).toEqual([expect.stringMatching(/^POSTING_FEES: must be a JSON object/)]);
+    },
+  );
+
+  it('uses the per-category override, including a zero fee, and the default otherwise', () => {
+    const config = loadConfig({ POSTING_FEE_AMOUNT: '1500', POSTING_FEE_CURRENCY: 'EUR', POSTING_FEES: '{"JOBS":0,"VEHICLES":2500}' });
+    expect(postingFee(config, 'JOBS')).toEqual({ amount: 0, currency: 'EUR' });
+    expect(postingFee(config, 'VEHICLES')).toEqual({ amount: 2500, currency: 'EUR' });
+    expect(postingFee(config, 'PETS')).toEqual({ amount: 1500, currency: 'EUR' });
+    expect(postingFee(loadConfig({}), 'JOBS')).toEqual({ amount: 1000, currency: 'USD' });
+  });
+});
+
+describe('requireSecrets', () => {
+  it('names each missing secret', () => {
+    const error = configErrorOf(() => requireSecrets(loadConfig({}), ['JWT_SECRET', 'INTERNAL_SECRET']));
+    expect(error.problems.map((p) => p.split(':')[0])).toEqual(['JWT_SECRET', 'INTERNAL_SECRET']);
+    expect(error.problems).toMatchInlineSnapshot();
+  });
+
+  it('names only the missing one', () => {
+    const error = configErrorOf(() => requireSecrets(loadConfig({ JWT_SECRET: SECRET }), ['JWT_SECRET', 'INTERNAL_SECRET']));
+    expect(error.problems).toEqual([expect.stringMatching(/^INTERNAL_SECRET: /)]);
+  });
+
+  it('passes when the required secrets are set', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, INTERNAL_SECRET: SECRET });
+    expect(() => requireSecrets(config, ['JWT_SECRET', 'INTERNAL_SECRET'])).not.toThrow();
+    expect(() => requireSecrets(loadConfig({ JWT_SECRET: SECRET }), ['JWT_SECRET'])).not.toThrow();
+  });
+});
+
+describe('.env.example', () => {
+  const file = path.join(projectRoot(), '.env.example');
+  const read = () => fs.readFileSync(file, 'utf8').split(/\r?\n/);
+  const VARIABLE = /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/;
+
+  it('lists exactly the variables loadConfig reads', () => {
+    const listed = new Set<string>();
+    for (const line of read()) {
+      const match = VARIABLE.exec(line.trim());
+      if (match) listed.add(match[2]!);
+    }
+    expect([...listed].sort()).toEqual([...CONFIG_KEYS].sort());
+  });
+
+  it('sets each variable at most once, to a value loadConfig accepts', () => {
+    const env: Record<string, string> = {};
+    for (const line of read()) {
+      const match = VARIABLE.exec(line.trim());
+      if (!match || match[1]) continue;
+      expect(env).not.toHaveProperty(match[2]!);
+      env[match[2]!] = match[3]!;
+    }
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+});
