@@ -21,4 +21,5 @@ module.exports = {
   testTimeout: 60_000,
   // Two cores here; each worker holds a PGlite instance.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };

@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CONFIG_KEYS } from '../../lib/config';
+import { projectRoot } from '../../lib/data-dir';
+
+const readme = fs.readFileSync(path.join(projectRoot(), 'README.md'), 'utf8');
+
+describe('README', () => {
+  it('puts the two commands first', () => {
+    const firstBlock = readme.slice(readme.indexOf('```sh'), readme.indexOf('```', readme.indexOf('```sh') + 5));
+    expect(firstBlock).toContain('npm install && npm start');
+    expect(firstBlock).toContain('npm test');
+  });
+
+  it('documents exactly the variables lib/config.ts reads', () => {
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Running the services separately'));
+    const documented = [...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+    expect([...documented].sort()).toEqual([...CONFIG_KEYS].sort());
+  });
+});
