@@ -37,7 +37,7 @@ export async function createGateway(options: GatewayOptions) {
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`No URL configured for subgraph ${name}`);
-      return new ViewerDataSource(target, options.internalSecret, options.internalTokenTtlSeconds);
+      return new ViewerDataSource(name, target, options.internalSecret, options.internalTokenTtlSeconds, options.logger);
     },
     logger: options.logger,
   });

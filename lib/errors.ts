@@ -13,6 +13,7 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   PROVIDER_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -24,6 +25,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   PROVIDER_UNAVAILABLE: 503,
+  SERVICE_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
 };
 
@@ -78,6 +80,13 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   constructor(message: string, extensions: Record<string, unknown> = {}) {
     super(ErrorCode.CONFLICT, message, extensions);
+  }
+}
+
+/** One of our own services (a subgraph) cannot be reached; the client may retry after the hint. */
+export class ServiceUnavailableError extends AppError {
+  constructor(serviceName: string, retryAfterSeconds = 5) {
+    super(ErrorCode.SERVICE_UNAVAILABLE, `The ${serviceName} service is unavailable; try again in a few seconds`, { serviceName, retryAfterSeconds });
   }
 }
 

@@ -1,0 +1,68 @@
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack({ MAX_BODY_BYTES: '4096', CORS_ORIGINS: 'https://app.saypro.example' });
+});
+afterAll(() => stack?.stop());
+
+const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  fetch(stack.urls.gateway, { method: 'POST', headers, body });
+
+describe('gateway HTTP edges', () => {
+  it('lets the hosted Apollo Sandbox and configured origins through CORS, and no one else', async () => {
+    const preflight = (origin: string) =>
+      fetch(stack.urls.gateway, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    for (const origin of ['https://studio.apollographql.com', 'https://app.saypro.example', 'http://localhost:3000']) {
+      const res = await preflight(origin);
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
+    }
+    const evil = await preflight('https://evil.example');
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('blocks a simple GET query without a preflight header (CSRF prevention)', async () => {
+    const res = await fetch(`${stack.urls.gateway}?query=${encodeURIComponent('{ viewer { id } }')}`);
+    expect(res.status).toBe(400);
+    const ok = await fetch(`${stack.urls.gateway}?query=${encodeURIComponent('{ viewer { id } }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(await ok.json()).toEqual({ data: { viewer: null } });
+  });
+
+  it('refuses malformed JSON and oversized bodies with clear codes, no stack', async () => {
+    const malformed = await post('{"query": ');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({ errors: [{ message: 'Malformed JSON body', extensions: { code: 'BAD_REQUEST' } }] });
+    const big = await post(JSON.stringify({ query: `{ viewer { id } } # ${'x'.repeat(5000)}` }));
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    const syntax = await post(JSON.stringify({ query: '{ viewer { id ' }));
+    const body = (await syntax.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(JSON.stringify(body)).not.toMatch(/stacktrace|\.ts:\d+/);
+  });
+
+  it('answers unknown paths with 404 and reports liveness and readiness', async () => {
+    expect((await fetch(new URL('/nope', stack.urls.gateway))).status).toBe(404);
+    expect(await (await fetch(new URL('/health/live', stack.urls.gateway))).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(new URL('/health/ready', stack.urls.gateway))).json()).toEqual({ status: 'ok', checks: { listings: 'up' } });
+  });
+
+  it('turns not-ready when its subgraph is down, and answers queries with SERVICE_UNAVAILABLE and a retry hint instead of hanging', async () => {
+    await new Promise<void>((resolve) => stack.listings.server.close(() => resolve()));
+    stack.listings.server.closeAllConnections();
+    const ready = await fetch(new URL('/health/ready', stack.urls.gateway));
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'unavailable', checks: { listings: 'down' } });
+    const res = await post(JSON.stringify({ query: '{ viewer { id } }' }));
+    const body = (await res.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(body.errors).toEqual([
+      {
+        message: 'The listings service is unavailable; try again in a few seconds',
+        extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'listings', retryAfterSeconds: 5 },
+      },
+    ]);
+    expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+  });
+});
