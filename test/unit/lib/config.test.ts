@@ -83,7 +83,14 @@ describe('loadConfig', () => {
     expect(error.name).toBe('ConfigError');
     expect(error.problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'GATEWAY_PORT', 'JWT_SECRET', 'POSTING_FEES']);
     for (const name of ['GATEWAY_PORT', 'JWT_SECRET', 'POSTING_FEES', 'DATABASE_URL']) expect(error.message).toContain(`  - ${name}: `);
-    expect(error.problems).toMatchInlineSnapshot();
+    expect(error.problems).toMatchInlineSnapshot(`
+[
+  "DATABASE_URL: must be a postgres:// or postgresql:// URL",
+  "GATEWAY_PORT: Expected number, received nan",
+  "JWT_SECRET: must be at least 32 characters",
+  "POSTING_FEES: must be a JSON object of category → integer fee in minor units, e.g. {"JOBS":0}",
+]
+`);
   });
 
   it.each([
@@ -133,7 +140,12 @@ describe('requireSecrets', () => {
   it('names each missing secret', () => {
     const error = configErrorOf(() => requireSecrets(loadConfig({}), ['JWT_SECRET', 'INTERNAL_SECRET']));
     expect(error.problems.map((p) => p.split(':')[0])).toEqual(['JWT_SECRET', 'INTERNAL_SECRET']);
-    expect(error.problems).toMatchInlineSnapshot();
+    expect(error.problems).toMatchInlineSnapshot(`
+[
+  "JWT_SECRET: required when a service runs on its own (at least 32 characters)",
+  "INTERNAL_SECRET: required when a service runs on its own (at least 32 characters)",
+]
+`);
   });
 
   it('names only the missing one', () => {

@@ -45,7 +45,21 @@ describe('cursors', () => {
 
   it('name the argument they came from', () => {
     const error = badInput(() => decodeCursor('garbage', 'before'));
-    expect({ message: error.message, extensions: error.extensions }).toMatchInlineSnapshot();
+    expect({ message: error.message, extensions: error.extensions }).toMatchInlineSnapshot(`
+{
+  "extensions": {
+    "code": "BAD_USER_INPUT",
+    "field": "before",
+    "fields": [
+      {
+        "field": "before",
+        "message": "before is not a cursor this API returned",
+      },
+    ],
+  },
+  "message": "before is not a cursor this API returned",
+}
+`);
   });
 });
 
