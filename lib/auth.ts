@@ -42,7 +42,7 @@ function normaliseRoles(claims: jwt.JwtPayload): Role[] {
  */
 export function viewerFromAuthorization(header: string | undefined, options: JwtOptions): Viewer {
   if (header === undefined || header.trim() === '') return ANONYMOUS;
-  const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/.exec(header);
+  const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/i.exec(header); // the scheme is case-insensitive (RFC 7235)
   if (!match) throw new UnauthenticatedError('Malformed Authorization header: expected "Bearer <JWT>"');
   let claims: string | jwt.JwtPayload;
   try {
@@ -103,8 +103,9 @@ export function verifyViewerHeader(header: string | undefined, secret: string, n
   if (!header) throw new UnauthenticatedError('Missing internal viewer header: call the graph through the gateway');
   const parts = header.split('.');
   if (parts.length !== 3 || parts[0] !== 'v1') throw new UnauthenticatedError('Malformed internal viewer header');
-  const expected = hmac(secret, `${parts[0]}.${parts[1]}`);
-  const given = Buffer.from(parts[2]!, 'base64url');
+  // Compare the canonical encoding, so no other spelling of the same bytes verifies.
+  const expected = Buffer.from(b64(hmac(secret, `${parts[0]}.${parts[1]}`)));
+  const given = Buffer.from(parts[2]!);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new UnauthenticatedError('Invalid internal viewer header signature');
   }
@@ -112,6 +113,9 @@ export function verifyViewerHeader(header: string | undefined, secret: string, n
   try {
     claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as InternalClaims;
   } catch {
+    throw new UnauthenticatedError('Malformed internal viewer header');
+  }
+  if (claims === null || typeof claims !== 'object' || !Array.isArray(claims.roles) || (claims.sub !== null && typeof claims.sub !== 'string')) {
     throw new UnauthenticatedError('Malformed internal viewer header');
   }
   if (typeof claims.exp !== 'number' || claims.exp * 1000 < now) throw new UnauthenticatedError('Internal viewer header expired');

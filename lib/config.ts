@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LISTING_CATEGORIES } from './categories';
 
 /**
  * Every environment variable SayPro Graph reads, in one schema. `.env.example` lists the same
@@ -19,6 +20,11 @@ const listingCategoryFees = z
     try {
       const parsed: unknown = JSON.parse(raw);
       const fees = z.record(z.string(), z.number().int().min(0)).parse(parsed);
+      const unknown = Object.keys(fees).filter((k) => !(LISTING_CATEGORIES as readonly string[]).includes(k));
+      if (unknown.length) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `unknown categories ${unknown.join(', ')}; categories are ${LISTING_CATEGORIES.join(', ')}` });
+        return z.NEVER;
+      }
       return fees;
     } catch {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a JSON object of category → integer fee in minor units, e.g. {"JOBS":0}' });
@@ -106,7 +112,7 @@ export const CONFIG_KEYS = Object.keys(configSchema.shape) as Array<keyof Config
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input: Record<string, string> = {};
   for (const key of CONFIG_KEYS) {
-    const value = env[key];
+    const value = env[key]?.trim();
     if (value !== undefined && value !== '') input[key] = value;
   }
   const result = configSchema.safeParse(input);

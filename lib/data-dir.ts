@@ -34,10 +34,12 @@ export function lockDataDir(dir: string): () => void {
   fs.mkdirSync(dir, { recursive: true });
   const lockPath = path.join(dir, 'LOCK');
   for (let attempt = 0; attempt < 3; attempt++) {
+    // Write the pid to a private file, then hard-link it into place: the lock appears atomically
+    // with its content, so no one ever reads an empty lock and mistakes it for a stale one.
+    const staged = `${lockPath}.${process.pid}.${attempt}`;
+    fs.writeFileSync(staged, String(process.pid));
     try {
-      const fd = fs.openSync(lockPath, 'wx');
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
+      fs.linkSync(staged, lockPath);
       let released = false;
       return () => {
         if (released) return;
@@ -51,8 +53,11 @@ export function lockDataDir(dir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8').trim(), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new DataDirLockedError(dir, pid);
+      // Our own pid: this process already holds it (a second open would lose data just the same).
+      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || isAlive(pid))) throw new DataDirLockedError(dir, pid);
       fs.rmSync(lockPath, { force: true }); // stale: its process is gone
+    } finally {
+      fs.rmSync(staged, { force: true });
     }
   }
   throw new Error(`Could not take the lock ${lockPath}`);
@@ -79,6 +84,7 @@ export function loadOrCreateDevSecrets(dir: string): DevSecrets {
     INTERNAL_SECRET: randomBytes(32).toString('base64url'),
   };
   fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  fs.chmodSync(file, 0o600); // `mode` applies only when the file is new
   return secrets;
 }
 

@@ -4,18 +4,12 @@ export type Logger = pino.Logger;
 
 /** Paths that may carry secrets; pino replaces their values before anything is written. */
 export const REDACT_PATHS = [
-  'authorization',
-  '*.authorization',
+  ...['authorization', 'Authorization', 'password', 'token', 'secret', 'apiKey', 'accessToken', 'card'].flatMap((key) => [key, `*.${key}`]),
   '*.headers.authorization',
-  'headers["x-saypro-viewer"]',
+  '*.headers.Authorization',
   '*.headers["x-saypro-viewer"]',
+  'headers["x-saypro-viewer"]',
   'req.headers.cookie',
-  '*.password',
-  '*.token',
-  '*.secret',
-  '*.apiKey',
-  '*.accessToken',
-  '*.card',
   'config.JWT_SECRET',
   'config.INTERNAL_SECRET',
 ];

@@ -13,8 +13,8 @@ export function encodeCursor(cursor: KeysetCursor): string {
 
 export function decodeCursor(cursor: string, field = 'after'): KeysetCursor {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    const date = new Date(typeof createdAt === 'string' ? createdAt : NaN);
     if (typeof id === 'string' && isUuid(id) && !Number.isNaN(date.getTime())) return { createdAt: date, id };
   } catch {
     /* fall through */
