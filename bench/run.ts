@@ -1,0 +1,488 @@
+/**
+ * `npm run bench`: load-tests the embedded graph exactly as a user runs it.
+ *
+ * Starts `node dist/embedded/main.js` as a child process on a fresh data folder and free loopback
+ * ports, times it to ready (cold: PGlite created; warm: restarted on the same folder), seeds
+ * 10 users and 100 JOBS listings through the gateway, then runs autocannon against a 50-listings
+ * page with sellers, through the gateway and directly on the listings subgraph. Prints a table
+ * and writes bench/results/latest.json. No assertions on the figures: this is a baseline.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { mintToken, signViewerHeader, VIEWER_HEADER } from '../lib/auth';
+import { projectRoot } from '../lib/data-dir';
+
+// autocannon ships no types; this is the part of its API used here.
+interface Histogram {
+  average: number;
+  mean: number;
+  stddev: number;
+  min: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p99: number;
+}
+interface AutocannonResult {
+  requests: Histogram & { total: number };
+  latency: Histogram;
+  throughput: Histogram;
+  duration: number;
+  errors: number;
+  timeouts: number;
+  mismatches: number;
+  non2xx: number;
+  statusCodeStats: Record<string, { count: number }>;
+}
+interface AutocannonOptions {
+  url: string;
+  method: 'POST';
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  duration: number;
+  timeout: number;
+  verifyBody?: (body: string) => boolean;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (opts: AutocannonOptions) => Promise<AutocannonResult>;
+
+const ROOT = projectRoot();
+const MAIN = path.join(ROOT, 'dist/embedded/main.js');
+const CONNECTIONS = 10;
+const WARMUP_SECONDS = 3;
+const MEASURE_SECONDS = 10;
+const USERS = 10;
+const LISTINGS = 100;
+const PAGE_SIZE = 50;
+const READY_POLL_MS = 50;
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 20_000;
+/** The whole run is killed past this: it must always end by itself. */
+const WATCHDOG_MS = 5 * 60_000;
+
+const PAGE_QUERY = `query Page { listings(first: ${PAGE_SIZE}) { edges { node { id title price { amount currency } status seller { id name } } } pageInfo { hasNextPage endCursor } } }`;
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** A free loopback port: listen on 0, read it, close. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS / VmHWM of a process, MiB (Linux /proc). */
+function memoryOf(pid: number): { rssMiB: number; peakMiB: number } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMiB: round(kb('VmRSS') / 1024, 1), peakMiB: round(kb('VmHWM') / 1024, 1) };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc, clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command name: state is field 3, utime 14, stime 15 (1-based over the whole line).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+interface Stack {
+  child: ChildProcess;
+  pid: number;
+  readyMs: number;
+  gatewayUrl: string;
+  listingsUrl: string;
+  /** Everything the child wrote, for the warnings report. */
+  output: { stdout: string[]; stderr: string[] };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+
+async function startStack(dataDir: string, ports: { gateway: number; listings: number }): Promise<Stack> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    GATEWAY_PORT: String(ports.gateway),
+    LISTINGS_PORT: String(ports.listings),
+    LOG_LEVEL: 'warn',
+    APOLLO_TELEMETRY_DISABLED: 'true',
+    POSTING_FEES: '{"JOBS":0}',
+  };
+  const output = { stdout: [] as string[], stderr: [] as string[] };
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  const collect = (into: string[]) => (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) into.push(line);
+  };
+  child.stdout!.on('data', collect(output.stdout));
+  child.stderr!.on('data', collect(output.stderr));
+  if (!child.pid) throw new Error('could not spawn the embedded stack');
+
+  let exitedEarly: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void exited.then((e) => (exitedEarly = e));
+  const readyUrl = `http://127.0.0.1:${ports.gateway}/health/ready`;
+  for (;;) {
+    if (exitedEarly) {
+      throw new Error(`embedded stack exited before ready (code ${exitedEarly.code}, signal ${exitedEarly.signal}):\n${[...output.stdout, ...output.stderr].join('\n')}`);
+    }
+    try {
+      const res = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (performance.now() - t0 > READY_TIMEOUT_MS) {
+      child.kill('SIGKILL');
+      throw new Error(`embedded stack not ready after ${READY_TIMEOUT_MS} ms`);
+    }
+    await sleep(READY_POLL_MS);
+  }
+  const readyMs = Math.round(performance.now() - t0);
+  return {
+    child,
+    pid: child.pid,
+    readyMs,
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}/graphql`,
+    listingsUrl: `http://127.0.0.1:${ports.listings}/graphql`,
+    output,
+    exited,
+  };
+}
+
+/** SIGTERM, then wait for the exit; SIGKILL if it hangs. */
+async function stopStack(stack: Stack): Promise<{ code: number | null; signal: NodeJS.Signals | null; stopMs: number; killed: boolean }> {
+  const t0 = performance.now();
+  stack.child.kill('SIGTERM');
+  const timeout = sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const);
+  const result = await Promise.race([stack.exited, timeout]);
+  if (result === 'timeout') {
+    stack.child.kill('SIGKILL');
+    const e = await stack.exited;
+    return { ...e, stopMs: Math.round(performance.now() - t0), killed: true };
+  }
+  return { ...result, stopMs: Math.round(performance.now() - t0), killed: false };
+}
+
+interface GraphQLResponse<T> {
+  data?: T;
+  errors?: Array<{ message: string }>;
+}
+
+async function graphql<T>(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as GraphQLResponse<T>;
+  if (!res.ok || body.errors?.length || !body.data) {
+    throw new Error(`GraphQL ${res.status} from ${url}: ${JSON.stringify(body.errors ?? body)}`);
+  }
+  return body.data;
+}
+
+const REGISTER = `mutation Register($input: RegisterUserInput!) { registerUser(input: $input) { id } }`;
+const CREATE = `mutation Create($input: CreateListingInput!) { createListing(input: $input) { id status } }`;
+
+async function seed(stack: Stack, jwtSecret: string): Promise<{ users: number; listings: number; seedMs: number }> {
+  const t0 = performance.now();
+  const users: Array<{ id: string; token: string }> = [];
+  for (let i = 0; i < USERS; i++) {
+    const { registerUser } = await graphql<{ registerUser: { id: string } }>(stack.gatewayUrl, REGISTER, {
+      input: { name: `Bench Seller ${i + 1}`, email: `bench.seller.${i + 1}@example.com` },
+    });
+    users.push({ id: registerUser.id, token: mintToken({ secret: jwtSecret, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }) });
+  }
+  for (let i = 0; i < LISTINGS; i++) {
+    const seller = users[i % USERS]!;
+    const { createListing } = await graphql<{ createListing: { id: string; status: string } }>(
+      stack.gatewayUrl,
+      CREATE,
+      {
+        input: {
+          title: `Bench job ${i + 1}`,
+          description: `Benchmark listing ${i + 1}: a part-time role, flexible hours.`,
+          price: { amount: 10_000 + i * 100, currency: 'USD' },
+          category: 'JOBS',
+          location: ['Cape Town', 'Johannesburg', 'Durban', 'Pretoria'][i % 4],
+        },
+      },
+      { authorization: `Bearer ${seller.token}` },
+    );
+    if (createListing.status !== 'ACTIVE') throw new Error(`listing ${createListing.id} is ${createListing.status}, expected ACTIVE (POSTING_FEES not applied?)`);
+  }
+  return { users: USERS, listings: LISTINGS, seedMs: Math.round(performance.now() - t0) };
+}
+
+interface PageData {
+  listings: {
+    edges: Array<{ node: { id: string; title: string; status: string; seller: { id: string; name: string } | null } }>;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+}
+
+async function verifyPage(url: string, headers: Record<string, string>, label: string): Promise<number> {
+  const body = JSON.stringify({ query: PAGE_QUERY });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  const parsed = JSON.parse(text) as GraphQLResponse<PageData>;
+  const edges = parsed.data?.listings.edges ?? [];
+  const problems: string[] = [];
+  if (res.status !== 200) problems.push(`status ${res.status}`);
+  if (parsed.errors?.length) problems.push(`errors ${JSON.stringify(parsed.errors)}`);
+  if (edges.length !== PAGE_SIZE) problems.push(`${edges.length} edges, expected ${PAGE_SIZE}`);
+  if (edges.some((e) => !e.node.seller?.id || !e.node.seller.name)) problems.push('an edge without its seller');
+  if (!parsed.data?.listings.pageInfo.hasNextPage) problems.push('hasNextPage is false with 100 listings');
+  if (problems.length) throw new Error(`${label} page check failed: ${problems.join('; ')}`);
+  return Buffer.byteLength(text);
+}
+
+interface LoadFigures {
+  url: string;
+  requestsPerSec: number;
+  requestsTotal: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencyMeanMs: number;
+  latencyMaxMs: number;
+  throughputMiBPerSec: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  mismatches: number;
+  statusCodes: Record<string, number>;
+  warmup: { requestsPerSec: number; non2xx: number; errors: number; mismatches: number };
+  /** CPU the stack and this process (autocannon) used during the measured run, % of one core. */
+  cpuPercent: { stack: number; loadGenerator: number };
+}
+
+async function load(url: string, headers: Record<string, string>, label: string, stackPid: number): Promise<LoadFigures> {
+  const opts = (duration: number): AutocannonOptions => ({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: PAGE_QUERY }),
+    connections: CONNECTIONS,
+    duration,
+    timeout: 10,
+    // A 200 with GraphQL errors is still a failure: count it as a mismatch.
+    verifyBody: (body: string) => !body.includes('"errors"'),
+  });
+  log(`${label}: warm-up ${WARMUP_SECONDS} s`);
+  const warm = await autocannon(opts(WARMUP_SECONDS));
+  log(`${label}: measuring ${MEASURE_SECONDS} s`);
+  const stackCpu0 = cpuSecondsOf(stackPid);
+  const ownCpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const r = await autocannon(opts(MEASURE_SECONDS));
+  const wallSeconds = (performance.now() - wall0) / 1000;
+  const ownCpu = process.cpuUsage(ownCpu0);
+  const stackCpuPercent = round(((cpuSecondsOf(stackPid) - stackCpu0) / wallSeconds) * 100, 0);
+  const ownCpuPercent = round(((ownCpu.user + ownCpu.system) / 1e6 / wallSeconds) * 100, 0);
+  const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]));
+  return {
+    url,
+    requestsPerSec: round(r.requests.average, 1),
+    requestsTotal: r.requests.total,
+    latencyP50Ms: r.latency.p50,
+    latencyP99Ms: r.latency.p99,
+    latencyMeanMs: round(r.latency.average),
+    latencyMaxMs: r.latency.max,
+    throughputMiBPerSec: round(r.throughput.average / 1024 / 1024),
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    mismatches: r.mismatches,
+    statusCodes,
+    warmup: { requestsPerSec: round(warm.requests.average, 1), non2xx: warm.non2xx, errors: warm.errors, mismatches: warm.mismatches },
+    cpuPercent: { stack: stackCpuPercent, loadGenerator: ownCpuPercent },
+  };
+}
+
+/** Lines the stack printed that are not its startup banner: pino warn/error JSON, stack traces. */
+function noteworthy(output: { stdout: string[]; stderr: string[] }): string[] {
+  const lines: string[] = [...output.stderr];
+  for (const line of output.stdout) if (line.trimStart().startsWith('{')) lines.push(line);
+  return lines;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
+  return [fmt(rows[0]!), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.slice(1).map(fmt)].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-'));
+  const ports = { gateway: await freePort(), listings: await freePort() };
+  while (ports.listings === ports.gateway) ports.listings = await freePort();
+  const warnings: string[] = [];
+  const stops: Array<{ phase: string; code: number | null; signal: NodeJS.Signals | null; stopMs: number; killed: boolean }> = [];
+  try {
+    // Cold start: a fresh folder, so PGlite creates its cluster and the migrations run.
+    log(`cold start on ${dataDir} (gateway :${ports.gateway}, listings :${ports.listings})`);
+    const cold = await startStack(dataDir, ports);
+    log(`cold ready in ${cold.readyMs} ms`);
+    const coldMemory = memoryOf(cold.pid);
+    const coldStop = await stopStack(cold);
+    stops.push({ phase: 'cold', ...coldStop });
+    warnings.push(...noteworthy(cold.output).map((l) => `[cold] ${l}`));
+
+    // Warm start: the same folder, existing database. The stack that is measured.
+    log('warm start on the same folder');
+    const stack = await startStack(dataDir, ports);
+    log(`warm ready in ${stack.readyMs} ms`);
+    const readyMemory = memoryOf(stack.pid);
+    const secrets = JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { JWT_SECRET: string; INTERNAL_SECRET: string };
+
+    log(`seeding ${USERS} users and ${LISTINGS} JOBS listings through the gateway`);
+    const seeded = await seed(stack, secrets.JWT_SECRET);
+    const seededMemory = memoryOf(stack.pid);
+
+    const viewerHeader = signViewerHeader({ userId: null, roles: [] }, secrets.INTERNAL_SECRET, 3600);
+    const directHeaders = { [VIEWER_HEADER]: viewerHeader };
+    const gatewayBytes = await verifyPage(stack.gatewayUrl, {}, 'gateway');
+    const directBytes = await verifyPage(stack.listingsUrl, directHeaders, 'direct');
+
+    const gateway = await load(stack.gatewayUrl, {}, 'gateway', stack.pid);
+    const direct = await load(stack.listingsUrl, directHeaders, 'direct', stack.pid);
+    const loadedMemory = memoryOf(stack.pid);
+
+    const warmStop = await stopStack(stack);
+    stops.push({ phase: 'warm', ...warmStop });
+    warnings.push(...noteworthy(stack.output).map((l) => `[warm] ${l}`));
+
+    const ratio = {
+      requestsPerSec: round(gateway.requestsPerSec / direct.requestsPerSec),
+      latencyP50: direct.latencyP50Ms > 0 ? round(gateway.latencyP50Ms / direct.latencyP50Ms) : null,
+      latencyP99: direct.latencyP99Ms > 0 ? round(gateway.latencyP99Ms / direct.latencyP99Ms) : null,
+    };
+    const cpus = os.cpus();
+    const results = {
+      date: new Date().toISOString(),
+      command: 'npm run bench',
+      node: process.version,
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      cpu: { model: cpus[0]?.model ?? 'unknown', cores: cpus.length },
+      totalMemoryMiB: Math.round(os.totalmem() / 1024 / 1024),
+      settings: { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, pageSize: PAGE_SIZE, users: USERS, listings: LISTINGS, query: PAGE_QUERY },
+      readyMs: { cold: cold.readyMs, warm: stack.readyMs },
+      memoryMiB: { coldReady: coldMemory, warmReady: readyMemory, afterSeed: seededMemory, afterLoad: loadedMemory },
+      seed: seeded,
+      responseBytes: { gateway: gatewayBytes, direct: directBytes },
+      gateway,
+      direct,
+      ratioGatewayOverDirect: ratio,
+      stops,
+      warnings,
+    };
+
+    const dir = path.join(ROOT, 'bench/results');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+
+    const n = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '-' : String(v));
+    const out = [
+      '',
+      `SayPro Graph benchmark, ${results.date}`,
+      `node ${process.version}, ${results.cpu.model} x ${results.cpu.cores}, ${results.totalMemoryMiB} MiB RAM`,
+      `query: listings(first: ${PAGE_SIZE}) with sellers; ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured`,
+      '',
+      table([
+        ['target', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'requests', 'non2xx', 'errors', 'mismatches', 'stack CPU', 'autocannon CPU'],
+        ...[
+          ['gateway', gateway],
+          ['listings direct', direct],
+        ].map(([label, f]) => {
+          const x = f as LoadFigures;
+          return [label as string, n(x.requestsPerSec), n(x.latencyP50Ms), n(x.latencyP99Ms), n(x.latencyMeanMs), n(x.requestsTotal), n(x.non2xx), n(x.errors + x.timeouts), n(x.mismatches), `${x.cpuPercent.stack}%`, `${x.cpuPercent.loadGenerator}%`];
+        }),
+        ['gateway / direct', n(ratio.requestsPerSec), n(ratio.latencyP50), n(ratio.latencyP99), '', '', '', '', '', '', ''],
+      ]),
+      '',
+      table([
+        ['embedded stack', 'value'],
+        ['time to ready, cold (new data dir)', `${cold.readyMs} ms`],
+        ['time to ready, warm (existing data dir)', `${stack.readyMs} ms`],
+        ['RSS at ready, cold / its peak (VmHWM)', `${n(coldMemory?.rssMiB)} / ${n(coldMemory?.peakMiB)} MiB`],
+        ['RSS at ready (warm)', `${n(readyMemory?.rssMiB)} MiB`],
+        ['RSS after seeding', `${n(seededMemory?.rssMiB)} MiB`],
+        ['RSS after load', `${n(loadedMemory?.rssMiB)} MiB`],
+        ['peak RSS of the warm process (VmHWM)', `${n(loadedMemory?.peakMiB)} MiB`],
+        ['seeding (10 users, 100 listings)', `${seeded.seedMs} ms`],
+        ['stop (SIGTERM → exit), cold / warm', stops.map((s) => `${s.stopMs} ms, code ${s.code}${s.signal ? ` ${s.signal}` : ''}${s.killed ? ' (KILLED)' : ''}`).join(' / ')],
+      ]),
+      '',
+      warnings.length ? `stack printed ${warnings.length} line(s) besides its banner:\n${warnings.map((w) => `  ${w}`).join('\n')}` : 'stack printed no warnings or errors',
+      `results: ${path.relative(process.cwd(), path.join(dir, 'latest.json')) || 'bench/results/latest.json'}`,
+      '',
+    ];
+    process.stdout.write(out.join('\n') + '\n');
+
+    const failures: string[] = [];
+    for (const [label, f] of [['gateway', gateway], ['direct', direct]] as const) {
+      if (f.non2xx || f.errors || f.timeouts || f.mismatches) failures.push(`${label}: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts, ${f.mismatches} GraphQL-error bodies`);
+    }
+    for (const s of stops) if (s.code !== 0 || s.killed) failures.push(`${s.phase} stop: exit code ${s.code}, signal ${s.signal}${s.killed ? ', had to SIGKILL' : ''}`);
+    if (failures.length) {
+      process.stderr.write(`[bench] problems:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    // Only after a failure is a child still up: kill it and let it go before removing its folder.
+    for (const child of [...running]) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await Promise.race([gone, sleep(5000)]);
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const watchdog = setTimeout(() => {
+  process.stderr.write(`[bench] watchdog: still running after ${WATCHDOG_MS / 1000} s, giving up\n`);
+  for (const child of running) child.kill('SIGKILL');
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`[bench] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of running) child.kill('SIGKILL');
+  });
