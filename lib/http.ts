@@ -120,13 +120,15 @@ async function readiness(checks: ReadinessCheck[]): Promise<{ ok: boolean; check
   return { ok, checks: results };
 }
 
+/** Servers that are shutting down: their readiness answers 503 so a balancer stops sending. */
+const draining = new WeakSet<http.Server>();
+
 export function createHttpApp<TContext extends BaseContext>(options: HttpAppOptions<TContext>): http.Server {
   const graphqlPath = options.graphqlPath ?? '/graphql';
-  let draining = false;
   const routes: Record<string, RouteHandler> = {
     '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok' }),
     '/health/ready': async (_req, res) => {
-      if (draining) return sendJson(res, 503, { status: 'draining', checks: {} });
+      if (draining.has(server)) return sendJson(res, 503, { status: 'draining', checks: {} });
       const result = await readiness(options.readiness ?? []);
       sendJson(res, result.ok ? 200 : 503, { status: result.ok ? 'ok' : 'unavailable', checks: result.checks });
     },
@@ -156,13 +158,6 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
       sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     }
   });
-  server.on('close', () => {
-    draining = true;
-  });
-  // Readiness turns 503 as soon as shutdown starts, so a balancer stops sending before we close.
-  (server as http.Server & { markDraining: () => void }).markDraining = () => {
-    draining = true;
-  };
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;
@@ -181,7 +176,7 @@ export function listen(server: http.Server, port: number, host: string): Promise
 
 /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then drops what is left. */
 export async function closeServer(server: http.Server, graceMs: number): Promise<void> {
-  (server as http.Server & { markDraining?: () => void }).markDraining?.();
+  draining.add(server);
   if (!server.listening) return;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();

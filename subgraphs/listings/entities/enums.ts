@@ -1,3 +1,4 @@
+import { LISTING_CATEGORIES, type ListingCategoryName } from '../../../lib/categories';
 import { registerEnumType } from 'type-graphql';
 
 export enum ListingStatus {
@@ -19,16 +20,7 @@ registerEnumType(ListingStatus, {
   },
 });
 
-export enum ListingCategory {
-  VEHICLES = 'VEHICLES',
-  PROPERTY = 'PROPERTY',
-  JOBS = 'JOBS',
-  SERVICES = 'SERVICES',
-  ELECTRONICS = 'ELECTRONICS',
-  HOME_AND_GARDEN = 'HOME_AND_GARDEN',
-  FASHION = 'FASHION',
-  PETS = 'PETS',
-  COMMUNITY = 'COMMUNITY',
-  OTHER = 'OTHER',
-}
+/** The shared category list as a GraphQL enum (lib/categories.ts is the one list). */
+export const ListingCategory = Object.fromEntries(LISTING_CATEGORIES.map((c) => [c, c])) as { [K in ListingCategoryName]: K };
+export type ListingCategory = ListingCategoryName;
 registerEnumType(ListingCategory, { name: 'ListingCategory', description: 'The section of the marketplace a listing appears in.' });
