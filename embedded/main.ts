@@ -40,7 +40,12 @@ async function main(): Promise<void> {
   const secrets = loadOrCreateDevSecrets(config.DATA_DIR);
   const started = Date.now();
   const stack = await startEmbedded({
-    config: { ...config, JWT_SECRET: config.JWT_SECRET ?? secrets.JWT_SECRET, INTERNAL_SECRET: config.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET },
+    config: {
+      ...config,
+      JWT_SECRET: config.JWT_SECRET ?? secrets.JWT_SECRET,
+      INTERNAL_SECRET: config.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
+      STRIPE_WEBHOOK_SECRET: config.STRIPE_WEBHOOK_SECRET ?? secrets.STRIPE_WEBHOOK_SECRET,
+    },
     dataDir: path.join(config.DATA_DIR, 'pglite'),
     logger,
     shutdown,
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
       `  SayPro Graph is running (embedded mode, ready in ${readyMs} ms)`,
       `  GraphQL gateway   ${stack.urls.gateway}   (open it in a browser for Apollo Sandbox)`,
       ...Object.entries(stack.urls.subgraphs).map(([name, url]) => `  ${`${name} subgraph`.padEnd(17)} ${url}`),
+      ...Object.entries(stack.urls.emulators).map(([name, url]) => `  ${`${name} (local)`.padEnd(17)} ${url}`),
       `  Data              ${path.resolve(config.DATA_DIR)}`,
       '',
       '  Dev token:  npm run token -- --user <user id> [--role admin]',

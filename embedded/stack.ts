@@ -7,14 +7,22 @@ import { createEventBus, type EventBus } from '../lib/events';
 import { closeServer, listen, urlOf } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import type { Shutdown } from '../lib/lifecycle';
+import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/server';
 import { createGateway, type Gateway } from '../gateway/server';
-import { LISTINGS_DB_SCHEMA, LISTINGS_MIGRATIONS } from '../subgraphs/listings/db/migrations';
+import { MIGRATIONS } from './migrations';
+import { consumePaymentSucceeded } from '../subgraphs/listings/events/payment-succeeded.consumer';
 import { startExpirySweeper } from '../subgraphs/listings/jobs/expiry.job';
 import { createListingsSubgraph, type ListingsSubgraph } from '../subgraphs/listings/server';
+import { createListingsClient } from '../subgraphs/payments/clients/listings.client';
+import { startReconciler } from '../subgraphs/payments/jobs/reconcile.job';
+import { createStripeAdapter } from '../subgraphs/payments/provider/stripe.adapter';
+import { createPaymentsSubgraph, type PaymentsSubgraph } from '../subgraphs/payments/server';
+
+export type EmbeddedConfig = Config & { JWT_SECRET: string; INTERNAL_SECRET: string; STRIPE_WEBHOOK_SECRET: string };
 
 export interface EmbeddedOptions {
-  /** Config with both secrets set. */
-  config: Config & { JWT_SECRET: string; INTERNAL_SECRET: string };
+  /** Config with the secrets set. */
+  config: EmbeddedConfig;
   /** PGlite folder; memory when undefined. */
   dataDir?: string;
   /** A migrated PGlite dump to start from (tests). */
@@ -24,48 +32,87 @@ export interface EmbeddedOptions {
   logger: Logger;
   shutdown: Shutdown;
   /** Ports; 0 picks free ones (tests). Defaults to the config's. */
-  ports?: { gateway: number; listings: number };
+  ports?: { gateway: number; listings: number; payments: number; stripe: number };
   onQuery?: (query: string, params: unknown[]) => void;
 }
 
 export interface EmbeddedStack {
-  urls: { gateway: string; subgraphs: Record<string, string> };
+  urls: { gateway: string; subgraphs: Record<string, string>; emulators: Record<string, string> };
   handle: DatabaseHandle;
   bus: EventBus;
   gateway: Gateway;
   listings: ListingsSubgraph;
+  payments: PaymentsSubgraph;
+  /** The local Stripe, when no STRIPE_SECRET_KEY is set. */
+  stripe?: StripeEmulator;
 }
 
 /**
- * The whole graph in this process: one database (schema per subgraph, plus pg-boss's), each
- * subgraph on its own loopback port, the gateway calling them over HTTP exactly as in production.
+ * The whole graph in this process: one database (a schema per subgraph, plus pg-boss's), each
+ * subgraph on its own loopback port, the gateway calling them over HTTP exactly as in production,
+ * and local provider emulators for every provider without keys.
  */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedStack> {
   const { config, logger, shutdown } = options;
+  const host = config.HOST;
+  const port = (name: keyof NonNullable<EmbeddedOptions['ports']>, fallback: number) => options.ports?.[name] ?? fallback;
+  // Closers run last-added first: HTTP drains before Apollo stops, services before the database.
+  const serve = async (name: string, app: { server: import('node:http').Server; apollo?: { stop(): Promise<void> } }, portNumber: number) => {
+    if (app.apollo) shutdown.add(`${name} apollo`, () => app.apollo!.stop());
+    const address = await listen(app.server, portNumber, host);
+    shutdown.add(`${name} http`, () => closeServer(app.server, config.SHUTDOWN_GRACE_MS));
+    return address;
+  };
+
   const handle =
     options.handle ??
     (await createDatabase({ url: config.DATABASE_URL, dataDir: options.dataDir, loadDataDir: options.loadDataDir, poolMax: config.DATABASE_POOL_MAX, onQuery: options.onQuery }));
   if (!options.handle) shutdown.add('database', () => handle.close());
-  await handle.migrate(LISTINGS_MIGRATIONS, LISTINGS_DB_SCHEMA);
-  const bus = await createEventBus({ handle, source: 'listings', logger: logger.child({ service: 'events' }) });
+  for (const [folder, schema] of MIGRATIONS) await handle.migrate(folder, schema);
+  const bus = await createEventBus({ handle, source: 'embedded', logger: logger.child({ service: 'events' }) });
   shutdown.add('event bus', () => bus.stop());
 
-  const host = config.HOST;
-  const listings = await createListingsSubgraph({
+  // listings
+  const listingsLogger = logger.child({ service: 'listings' });
+  const listings = await createListingsSubgraph({ config, db: handle.db, bus: bus.withSource('listings'), logger: listingsLogger, internalSecret: config.INTERNAL_SECRET });
+  const listingsUrl = urlOf(await serve('listings', listings, port('listings', config.LISTINGS_PORT)));
+  shutdown.add('expiry sweeper', startExpirySweeper(listings.listings, listingsLogger));
+  await consumePaymentSucceeded({ bus: bus.withSource('listings'), db: handle.db, listings: listings.listings, logger: listingsLogger });
+
+  // payments, on Stripe or on the local emulator
+  const paymentsLogger = logger.child({ service: 'payments' });
+  let stripe: StripeEmulator | undefined;
+  let stripeApiUrl = config.STRIPE_API_URL;
+  const emulators: Record<string, string> = {};
+  if (!config.STRIPE_SECRET_KEY && !stripeApiUrl) {
+    stripe = createStripeEmulator({ webhookSecret: config.STRIPE_WEBHOOK_SECRET, logger: logger.child({ service: 'stripe-emulator' }) });
+    stripeApiUrl = await stripe.listen(port('stripe', config.STRIPE_EMULATOR_PORT), host);
+    shutdown.add('stripe emulator', () => stripe!.close());
+    emulators.stripe = `${stripeApiUrl}/__emulator`;
+  }
+  const gatewayAdapter = createStripeAdapter({
+    secretKey: config.STRIPE_SECRET_KEY ?? 'sk_test_emulator',
+    webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    apiUrl: config.STRIPE_SECRET_KEY ? config.STRIPE_API_URL : stripeApiUrl,
+    timeoutMs: config.STRIPE_TIMEOUT_MS,
+    logger: paymentsLogger,
+  });
+  const payments = await createPaymentsSubgraph({
     config,
     db: handle.db,
-    bus,
-    logger: logger.child({ service: 'listings' }),
+    bus: bus.withSource('payments'),
+    logger: paymentsLogger,
     internalSecret: config.INTERNAL_SECRET,
+    gateway: gatewayAdapter,
+    listings: createListingsClient({ url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
   });
-  const listingsAddress = await listen(listings.server, options.ports?.listings ?? config.LISTINGS_PORT, host);
-  // Closers run last-added first: stop taking requests (drain HTTP) before stopping Apollo.
-  shutdown.add('listings apollo', () => listings.apollo.stop());
-  shutdown.add('listings http', () => closeServer(listings.server, config.SHUTDOWN_GRACE_MS));
-  const stopSweeper = startExpirySweeper(listings.listings, logger.child({ service: 'listings' }));
-  shutdown.add('expiry sweeper', stopSweeper);
+  const paymentsAddress = await serve('payments', payments, port('payments', config.PAYMENTS_PORT));
+  const paymentsUrl = urlOf(paymentsAddress);
+  shutdown.add('payments reconciler', startReconciler(payments.payments, paymentsLogger, config.PAYMENTS_RECONCILE_INTERVAL_MS));
+  stripe?.setWebhookUrl(urlOf(paymentsAddress, '/webhooks/stripe'));
 
-  const subgraphs = { listings: urlOf(listingsAddress) };
+  // gateway
+  const subgraphs = { listings: listingsUrl, payments: paymentsUrl };
   const gateway = await createGateway({
     supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
     subgraphUrls: subgraphs,
@@ -78,9 +125,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
   });
-  const gatewayAddress = await listen(gateway.server, options.ports?.gateway ?? config.GATEWAY_PORT, host);
-  shutdown.add('gateway apollo', () => gateway.apollo.stop());
-  shutdown.add('gateway http', () => closeServer(gateway.server, config.SHUTDOWN_GRACE_MS));
+  const gatewayUrl = urlOf(await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT)));
 
-  return { urls: { gateway: urlOf(gatewayAddress), subgraphs }, handle, bus, gateway, listings };
+  return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, stripe };
 }

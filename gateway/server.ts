@@ -12,6 +12,7 @@ import type { GatewayContext } from './context';
 import { createCors } from './cors';
 import { requestLogPlugin } from './plugins/request-log.plugin';
 import { ViewerDataSource } from './viewer-data-source';
+import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
 
 export interface GatewayOptions {
   /** The composed supergraph (schema/supergraph.graphql). */
@@ -75,6 +76,11 @@ export async function createGateway(options: GatewayOptions) {
     maxBodyBytes: options.maxBodyBytes,
     readiness: subgraphHealth,
     before: createCors({ origins: options.corsOrigins, development: options.development }),
+    routes: Object.fromEntries(
+      Object.entries(WEBHOOK_ROUTES)
+        .filter(([, subgraph]) => options.subgraphUrls[subgraph])
+        .map(([route, subgraph]) => [route, createWebhookForward(() => new URL(route, options.subgraphUrls[subgraph]).toString(), options.logger)]),
+    ),
     context: async (req, res) => {
       const requestId = requestIdOf(req);
       res.setHeader(REQUEST_ID_HEADER, requestId);

@@ -54,6 +54,30 @@ export const configSchema = z.object({
   LISTINGS_PORT: port.default(4001),
   /** URL the gateway calls the listings subgraph at (services mode). Embedded mode derives it. @default http://127.0.0.1:4001/graphql */
   LISTINGS_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
+  /** payments subgraph port. @default 4002 */
+  PAYMENTS_PORT: port.default(4002),
+  /** URL the gateway calls the payments subgraph at (services mode). @default http://127.0.0.1:4002/graphql */
+  PAYMENTS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
+  /** Stripe secret key (sk_live_… or sk_test_…). Unset: embedded mode runs the local Stripe emulator. */
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional(),
+  /** Signing secret of the Stripe webhook endpoint (whsec_…). Required with STRIPE_SECRET_KEY; generated for the emulator. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(8).optional(),
+  /** Base URL of a Stripe-compatible API, e.g. a running emulator (services mode without a key). */
+  STRIPE_API_URL: z.string().url().optional(),
+  /** Port of the in-process Stripe emulator in embedded mode. @default 4010 */
+  STRIPE_EMULATOR_PORT: port.default(4010),
+  /** Timeout of one Stripe request, ms. @default 10000 */
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Retries of a transient provider failure (same idempotency key every time). @default 3 */
+  PROVIDER_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  /** First retry delay, ms (exponential with jitter after that). @default 200 */
+  PROVIDER_RETRY_DELAY_MS: z.coerce.number().int().min(1).max(60_000).default(200),
+  /** Consecutive transient failures that open a provider's circuit. @default 5 */
+  PROVIDER_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  /** How long an open circuit fails fast, ms. @default 30000 */
+  PROVIDER_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How often payments reconciles unfinished charges with the provider, ms. @default 30000 */
+  PAYMENTS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** HS256 secret for viewer JWTs. Required in services mode; generated into DATA_DIR in embedded mode. */
   JWT_SECRET: secret.optional(),
   /** Expected `iss` claim of viewer JWTs, when set. */

@@ -66,23 +66,36 @@ export function lockDataDir(dir: string): () => void {
 export interface DevSecrets {
   JWT_SECRET: string;
   INTERNAL_SECRET: string;
+  /** Signs the local Stripe emulator's webhooks. */
+  STRIPE_WEBHOOK_SECRET: string;
 }
+
+const generators: Record<keyof DevSecrets, () => string> = {
+  JWT_SECRET: () => randomBytes(32).toString('base64url'),
+  INTERNAL_SECRET: () => randomBytes(32).toString('base64url'),
+  STRIPE_WEBHOOK_SECRET: () => `whsec_${randomBytes(24).toString('base64url')}`,
+};
 
 /**
  * Embedded mode's secrets: generated on first start and kept in the data folder (mode 0600), so
- * dev tokens minted with `npm run token` stay valid across restarts.
+ * dev tokens minted with `npm run token` stay valid across restarts. Secrets added by a newer
+ * version are filled in; existing ones are kept.
  */
 export function loadOrCreateDevSecrets(dir: string): DevSecrets {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'secrets.json');
+  let stored: Partial<DevSecrets> = {};
   if (fs.existsSync(file)) {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DevSecrets>;
-    if (parsed.JWT_SECRET && parsed.INTERNAL_SECRET) return parsed as DevSecrets;
+    try {
+      stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DevSecrets>;
+    } catch {
+      stored = {}; // unreadable: start over (dev tokens minted before are invalid from now on)
+    }
   }
-  const secrets: DevSecrets = {
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    INTERNAL_SECRET: randomBytes(32).toString('base64url'),
-  };
+  const missing = (Object.keys(generators) as Array<keyof DevSecrets>).filter((k) => typeof stored[k] !== 'string' || !stored[k]);
+  if (missing.length === 0) return stored as DevSecrets;
+  const secrets = { ...stored } as DevSecrets;
+  for (const key of missing) secrets[key] = generators[key]();
   fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   fs.chmodSync(file, 0o600); // `mode` applies only when the file is new
   return secrets;

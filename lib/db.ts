@@ -97,9 +97,12 @@ export function pgliteExecutor(pg: PGlite): SqlExecutor {
   };
 }
 
-/** node-postgres serialises objects to JSON itself; PGlite needs it done for jsonb parameters. */
+/**
+ * node-postgres serialises objects to JSON itself; PGlite needs it done for jsonb parameters.
+ * Arrays stay arrays: pg-boss passes job ids as uuid[].
+ */
 function toPgParam(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !ArrayBuffer.isView(value)) {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && !ArrayBuffer.isView(value)) {
     return JSON.stringify(value);
   }
   return value;

@@ -83,6 +83,23 @@ export class ConflictError extends AppError {
   }
 }
 
+/**
+ * A provider (Stripe, SendGrid, HubSpot) cannot be reached or keeps failing. Nothing was lost and
+ * nothing will be charged twice: the client may retry with the same idempotency key after the hint.
+ */
+export class ProviderUnavailableError extends AppError {
+  constructor(
+    provider: string,
+    retryAfterSeconds: number,
+    readonly causeError?: unknown,
+  ) {
+    super(ErrorCode.PROVIDER_UNAVAILABLE, `The ${provider} service is unavailable right now; try again in ${retryAfterSeconds} seconds`, {
+      provider,
+      retryAfterSeconds,
+    });
+  }
+}
+
 /** One of our own services (a subgraph) cannot be reached; the client may retry after the hint. */
 export class ServiceUnavailableError extends AppError {
   constructor(serviceName: string, retryAfterSeconds = 5) {
@@ -146,3 +163,14 @@ export function pgErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 export const PG_UNIQUE_VIOLATION = '23505';
+
+/** Name of the constraint a driver error violated, looking through wrappers like pgErrorCode. */
+export function pgConstraint(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const name = (current as { constraint?: unknown }).constraint;
+    if (typeof name === 'string') return name;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
-import { transactionExecutor, type DatabaseHandle, type Executor } from './db';
+import { sql } from 'drizzle-orm';
+import { transactionExecutor, type Database, type DatabaseHandle, type Executor, type Transaction } from './db';
 import type { Logger } from './logger';
 
 /**
@@ -13,6 +14,9 @@ export interface EventPayloads {
   'listing.created': { listingId: string; sellerId: string; status: string; category: string; priceAmount: number; currency: string };
   'listing.updated': { listingId: string; sellerId: string; changed: string[] };
   'listing.status_changed': { listingId: string; sellerId: string; from: string; to: string };
+  'payment.succeeded': { paymentId: string; listingId: string; userId: string; amount: number; currency: string; providerReference: string };
+  'payment.failed': { paymentId: string; listingId: string; userId: string; code: string; message: string };
+  'payment.refunded': { paymentId: string; listingId: string; userId: string; amountRefunded: number; fullyRefunded: boolean };
 }
 export type EventName = keyof EventPayloads;
 export const EVENT_NAMES = [
@@ -21,6 +25,9 @@ export const EVENT_NAMES = [
   'listing.created',
   'listing.updated',
   'listing.status_changed',
+  'payment.succeeded',
+  'payment.failed',
+  'payment.refunded',
 ] as const satisfies readonly EventName[];
 
 /** What a consumer receives. `id` is the idempotency key: the same event may arrive twice. */
@@ -47,10 +54,33 @@ export interface EventBus {
    * that caused it commits. Throws (so the caller's transaction rolls back) if any send fails.
    */
   publish<N extends EventName>(tx: Executor, name: N, data: EventPayloads[N], meta?: { requestId?: string }): Promise<EventEnvelope<N>>;
+  /** The same bus, stamping `source` on what it publishes (one bus serves every service in embedded mode). */
+  withSource(source: string): EventBus;
   /** Creates `queue` (if needed) and subscribes it to `names`. */
   subscribe(queue: string, names: readonly EventName[], options?: PgBoss.Queue): Promise<void>;
+  /**
+   * Subscribes `queue` to `events` and works it: each event runs `handler` in a transaction that
+   * also records the event id in `<inboxSchema>.processed_events`, so a redelivered event has no
+   * second effect. Failures are retried with backoff, then land in `<queue>.dead`.
+   */
+  consume<N extends EventName>(options: ConsumerOptions<N>): Promise<void>;
   boss: PgBoss;
   stop(): Promise<void>;
+}
+
+export interface ConsumerOptions<N extends EventName> {
+  queue: string;
+  events: readonly N[];
+  db: Database;
+  /** Schema holding this service's `processed_events` table (see its migrations). */
+  inboxSchema: string;
+  handler: (tx: Transaction, event: EventEnvelope<N>) => Promise<void>;
+  /** Attempts after the first. @default 8 */
+  retryLimit?: number;
+  /** First retry delay in seconds; doubles with jitter. @default 2 */
+  retryDelaySeconds?: number;
+  /** How often an idle worker polls, seconds (pg-boss minimum 0.5). @default 0.5 */
+  pollingIntervalSeconds?: number;
 }
 
 export interface EventBusOptions {
@@ -79,13 +109,23 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
 
   const subscribersSql = `SELECT name FROM ${schema}.subscription WHERE event = $1`;
 
-  return {
+  async function subscribe(queue: string, names: readonly EventName[], queueOptions?: PgBoss.Queue): Promise<void> {
+    if (!(await boss.getQueue(queue))) {
+      await boss.createQueue(queue, { name: queue, ...queueOptions }).catch(async (err: unknown) => {
+        if (!(await boss.getQueue(queue))) throw err; // lost a creation race to another process: fine
+      });
+    }
+    for (const name of names) await boss.subscribe(name, queue);
+  }
+
+  const view = (source: string): EventBus => ({
     boss,
+    withSource: view,
     async publish(tx, name, data, meta) {
       const envelope: EventEnvelope<typeof name> = {
         id: randomUUID(),
         name,
-        source: options.source,
+        source,
         occurredAt: new Date().toISOString(),
         ...(meta?.requestId ? { requestId: meta.requestId } : {}),
         data,
@@ -100,16 +140,44 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       options.logger.debug({ event: name, eventId: envelope.id, queues: rows.length }, 'event queued');
       return envelope;
     },
-    async subscribe(queue, names, queueOptions) {
-      if (!(await boss.getQueue(queue))) {
-        await boss.createQueue(queue, { name: queue, ...queueOptions }).catch(async (err: unknown) => {
-          if (!(await boss.getQueue(queue))) throw err; // lost a creation race to another process: fine
-        });
-      }
-      for (const name of names) await boss.subscribe(name, queue);
+    subscribe,
+    async consume(consumer) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(consumer.inboxSchema)) throw new Error(`Invalid inbox schema: ${consumer.inboxSchema}`);
+      const dead = `${consumer.queue}.dead`;
+      if (!(await boss.getQueue(dead))) await boss.createQueue(dead, { name: dead }).catch(() => undefined);
+      await subscribe(consumer.queue, consumer.events, {
+        name: consumer.queue,
+        retryLimit: consumer.retryLimit ?? 8,
+        retryDelay: consumer.retryDelaySeconds ?? 2,
+        retryBackoff: true,
+        deadLetter: dead,
+      });
+      const inbox = sql.raw(`${consumer.inboxSchema}.processed_events`);
+      const log = options.logger.child({ queue: consumer.queue });
+      await boss.work<EventEnvelope<(typeof consumer.events)[number]>>(
+        consumer.queue,
+        { batchSize: 10, pollingIntervalSeconds: consumer.pollingIntervalSeconds ?? 0.5 },
+        async (jobs) => {
+          for (const job of jobs) {
+            const event = job.data;
+            await consumer.db.transaction(async (tx) => {
+              const fresh = await tx.execute(
+                sql`insert into ${inbox} (consumer, event_id, processed_at) values (${consumer.queue}, ${event.id}, now()) on conflict do nothing returning event_id`,
+              );
+              if ((fresh as unknown as { rows: unknown[] }).rows.length === 0) {
+                log.debug({ eventId: event.id, event: event.name }, 'event already handled');
+                return;
+              }
+              await consumer.handler(tx, event);
+            });
+            log.debug({ eventId: event.id, event: event.name, reqId: event.requestId }, 'event handled');
+          }
+        },
+      );
     },
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 5000 });
     },
-  };
+  });
+  return view(options.source);
 }

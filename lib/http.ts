@@ -10,6 +10,8 @@ export interface ReadinessCheck {
   name: string;
   /** Resolves when healthy; rejects (or resolves false) otherwise. */
   check: () => Promise<boolean | void>;
+  /** Reported as `degraded` when failing, without making the service unready (e.g. a provider's open circuit). */
+  degradesOnly?: boolean;
 }
 
 export interface HttpAppOptions<TContext extends BaseContext> {
@@ -103,18 +105,17 @@ async function readiness(checks: ReadinessCheck[]): Promise<{ ok: boolean; check
   const results: Record<string, string> = {};
   let ok = true;
   await Promise.all(
-    checks.map(async ({ name, check }) => {
+    checks.map(async ({ name, check, degradesOnly }) => {
+      let healthy: boolean;
       try {
-        const healthy = (await Promise.race([
-          check(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
-        ])) as boolean | void;
-        results[name] = healthy === false ? 'down' : 'up';
-        if (healthy === false) ok = false;
+        healthy =
+          ((await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())])) as boolean | void) !==
+          false;
       } catch {
-        results[name] = 'down';
-        ok = false;
+        healthy = false;
       }
+      results[name] = healthy ? 'up' : degradesOnly ? 'degraded' : 'down';
+      if (!healthy && !degradesOnly) ok = false;
     }),
   );
   return { ok, checks: results };

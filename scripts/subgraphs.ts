@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildListingsSchema } from '../subgraphs/listings/schema';
+import { buildPaymentsSchema } from '../subgraphs/payments/schema';
 
 /**
  * Every subgraph in the supergraph: its name, how to build its schema, and the URL recorded in
@@ -7,4 +8,5 @@ import { buildListingsSchema } from '../subgraphs/listings/schema';
  */
 export const SUBGRAPHS: Array<{ name: string; build: () => Promise<GraphQLSchema>; url: string }> = [
   { name: 'listings', build: buildListingsSchema, url: 'http://127.0.0.1:4001/graphql' },
+  { name: 'payments', build: buildPaymentsSchema, url: 'http://127.0.0.1:4002/graphql' },
 ];

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { mintToken, type Role } from '../../lib/auth';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createShutdown } from '../../lib/lifecycle';
-import { startEmbedded, type EmbeddedStack } from '../../embedded/stack';
+import { startEmbedded, type EmbeddedConfig, type EmbeddedStack } from '../../embedded/stack';
 import { createGraphClient, type GraphClient } from './graph-client';
 import { createTestDatabase } from './test-db';
 
 export interface TestStack extends EmbeddedStack {
-  config: Config & { JWT_SECRET: string; INTERNAL_SECRET: string };
+  config: EmbeddedConfig;
   /** Typed client calling the gateway. */
   graph: GraphClient;
   /** Typed client calling the listings subgraph directly (no viewer header unless given). */
@@ -33,12 +33,17 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     },
   });
   const base = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', ...env });
-  const config = { ...base, JWT_SECRET: randomBytes(32).toString('hex'), INTERNAL_SECRET: randomBytes(32).toString('hex') };
+  const config = {
+    ...base,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    INTERNAL_SECRET: randomBytes(32).toString('hex'),
+    STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
+  };
   const logger = createLogger({ level: config.LOG_LEVEL, destination: sink });
   const shutdown = createShutdown(logger);
   const handle = await createTestDatabase({ onQuery: (q) => queries.push(q) });
   shutdown.add('test database', () => handle.close());
-  const stack = await startEmbedded({ config, handle, logger, shutdown, ports: { gateway: 0, listings: 0 } });
+  const stack = await startEmbedded({ config, handle, logger, shutdown, ports: { gateway: 0, listings: 0, payments: 0, stripe: 0 } });
   return {
     ...stack,
     config,

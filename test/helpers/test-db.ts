@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { createDatabase, type DatabaseHandle } from '../../lib/db';
 import { createEventBus } from '../../lib/events';
 import { createLogger } from '../../lib/logger';
-import { LISTINGS_DB_SCHEMA, LISTINGS_MIGRATIONS } from '../../subgraphs/listings/db/migrations';
+import { MIGRATIONS } from '../../embedded/migrations';
 
 /**
  * Tests run on PGlite by default and on PostgreSQL when TEST_DATABASE_URL is set (.ci/run does).
@@ -42,7 +42,7 @@ async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
 
 /** Installs everything a service needs into a fresh database: each subgraph's migrations and pg-boss. */
 export async function migrateAll(handle: DatabaseHandle): Promise<void> {
-  await handle.migrate(LISTINGS_MIGRATIONS, LISTINGS_DB_SCHEMA);
+  for (const [folder, schema] of MIGRATIONS) await handle.migrate(folder, schema);
   const bus = await createEventBus({ handle, source: 'test', logger: createLogger({ level: 'silent' }), supervise: false });
   await bus.stop();
 }

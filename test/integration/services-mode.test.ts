@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateListingDocument, ListingsPageDocument, RegisterUserDocument } from '../generated/graphql';
+import { ChargeListingDocument, CreateListingDocument, ListingPaymentDocument, ListingsPageDocument, RegisterUserDocument } from '../generated/graphql';
 import { mintToken } from '../../lib/auth';
 import { createGraphClient, dataOf } from '../helpers/graph-client';
 import { listingInput } from '../helpers/fixtures';
@@ -10,43 +10,74 @@ import { freePort, startProcess, waitReady, type ServiceProcess } from '../helpe
 import { TEST_DATABASE_URL, createScratchPostgres } from '../helpers/test-db';
 
 /**
- * Production topology: the gateway and the listings subgraph as separate processes from the build
- * (`dist/`), configured by env alone. On PostgreSQL when TEST_DATABASE_URL is set (.ci/run), else
- * the listings process keeps PGlite in its own data folder.
+ * Production topology: the gateway, the listings and payments subgraphs and a Stripe (the
+ * emulator) as separate processes from the build (`dist/`), configured by env alone. On
+ * PostgreSQL when TEST_DATABASE_URL is set (.ci/run): one database, a schema per service, shared
+ * pg-boss. Without it each service keeps PGlite in its own folder, so events cannot cross between
+ * them and the cross-service activation is checked on PostgreSQL only.
  */
-const secrets = { JWT_SECRET: randomBytes(32).toString('hex'), INTERNAL_SECRET: randomBytes(32).toString('hex') };
+const secrets = {
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  INTERNAL_SECRET: randomBytes(32).toString('hex'),
+  STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
+};
+let stripe: ServiceProcess | undefined;
 let listings: ServiceProcess | undefined;
+let payments: ServiceProcess | undefined;
 let gateway: ServiceProcess | undefined;
 let gatewayUrl: string;
 let cleanup: () => Promise<void> = async () => undefined;
 
 beforeAll(async () => {
-  const [gatewayPort, listingsPort] = [await freePort(), await freePort()];
-  let database: Record<string, string>;
+  const [gatewayPort, listingsPort, paymentsPort, stripePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const dirs: string[] = [];
+  const database = async (): Promise<Record<string, string>> => {
+    if (TEST_DATABASE_URL) return { DATABASE_URL: sharedUrl! };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-service-'));
+    dirs.push(dir);
+    return { DATA_DIR: dir };
+  };
+  let sharedUrl: string | undefined;
+  let dropShared = async () => undefined as void;
   if (TEST_DATABASE_URL) {
     const scratch = await createScratchPostgres();
-    database = { DATABASE_URL: scratch.url };
-    cleanup = scratch.drop;
-  } else {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-listings-'));
-    database = { DATA_DIR: dir };
-    cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
+    sharedUrl = scratch.url;
+    dropShared = scratch.drop;
   }
-  const common = { NODE_ENV: 'production', HOST: '127.0.0.1', ...secrets, POSTING_FEES: '{"JOBS":0}' };
-  listings = startProcess('dist/subgraphs/listings/main.js', { ...common, ...database, LISTINGS_PORT: String(listingsPort) });
-  await waitReady(`http://127.0.0.1:${listingsPort}/health/ready`, listings);
-  gateway = startProcess('dist/gateway/main.js', {
-    ...common,
-    GATEWAY_PORT: String(gatewayPort),
+  cleanup = async () => {
+    await dropShared();
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const common = {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    ...secrets,
+    POSTING_FEES: '{"JOBS":0}',
     LISTINGS_URL: `http://127.0.0.1:${listingsPort}/graphql`,
+    PAYMENTS_URL: `http://127.0.0.1:${paymentsPort}/graphql`,
+  };
+  stripe = startProcess('dist/emulators/stripe/main.js', {
+    STRIPE_EMULATOR_PORT: String(stripePort),
+    STRIPE_WEBHOOK_SECRET: secrets.STRIPE_WEBHOOK_SECRET,
+    STRIPE_WEBHOOK_URL: `http://127.0.0.1:${gatewayPort}/webhooks/stripe`,
   });
+  await waitReady(`http://127.0.0.1:${stripePort}/__emulator/state`, stripe);
+  listings = startProcess('dist/subgraphs/listings/main.js', { ...common, ...(await database()), LISTINGS_PORT: String(listingsPort) });
+  await waitReady(`http://127.0.0.1:${listingsPort}/health/ready`, listings);
+  payments = startProcess('dist/subgraphs/payments/main.js', {
+    ...common,
+    ...(await database()),
+    PAYMENTS_PORT: String(paymentsPort),
+    STRIPE_API_URL: `http://127.0.0.1:${stripePort}`,
+  });
+  await waitReady(`http://127.0.0.1:${paymentsPort}/health/ready`, payments);
+  gateway = startProcess('dist/gateway/main.js', { ...common, GATEWAY_PORT: String(gatewayPort) });
   await waitReady(`http://127.0.0.1:${gatewayPort}/health/ready`, gateway);
   gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  await listings?.stop();
+  for (const proc of [gateway, payments, listings, stripe]) await proc?.stop();
   await cleanup();
 });
 
@@ -62,6 +93,23 @@ describe('services mode: gateway and listings as separate processes', () => {
     expect(page.listings.edges[0]!.node.seller.id).toBe(registerUser.id);
   });
 
+  (TEST_DATABASE_URL ? it : it.skip)('charges a listing through payments and Stripe, and listings activates it from the event', async () => {
+    const graph = createGraphClient(gatewayUrl);
+    const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Payer', email: `payer.${Date.now()}@example.com` } }));
+    const token = mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
+    const { createListing } = dataOf(await graph(CreateListingDocument, { input: listingInput() }, { token }));
+    expect(createListing.status).toBe('PENDING_PAYMENT');
+    const input = { listingId: createListing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `svc-${Date.now()}` };
+    const charged = dataOf(await graph(ChargeListingDocument, { input }, { token })).chargeListing;
+    expect(charged).toMatchObject({ status: 'SUCCEEDED', amount: 1000, currency: 'USD' });
+    let status = '';
+    for (let i = 0; i < 150 && status !== 'ACTIVE'; i++) {
+      status = dataOf(await graph(ListingPaymentDocument, { id: createListing.id }, { token })).listing.status;
+      if (status !== 'ACTIVE') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe('ACTIVE');
+  });
+
   it('turns introspection off in production', async () => {
     const res = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __schema { types { name } } }' }) });
     const body = (await res.json()) as { errors?: Array<{ extensions: { code: string } }> };
@@ -70,6 +118,7 @@ describe('services mode: gateway and listings as separate processes', () => {
 
   it('stops cleanly on SIGTERM', async () => {
     expect(await gateway!.stop()).toBe(0);
+    expect(await payments!.stop()).toBe(0);
     expect(await listings!.stop()).toBe(0);
     expect(gateway!.output()).not.toMatch(/error/i);
   });

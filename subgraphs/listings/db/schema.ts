@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgSchema, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 
 /** The listings service's own Postgres schema; no other service reads these tables. */
 export const listingsSchema = pgSchema('listings');
@@ -52,3 +52,14 @@ export const listings = listingsSchema.table(
 export type UserRow = typeof users.$inferSelect;
 export type ListingRow = typeof listings.$inferSelect;
 export type ListingStatus = (typeof LISTING_STATUSES)[number];
+
+/** Inbox of events this service's consumers handled: an event id recorded here has had its effect. */
+export const processedEvents = listingsSchema.table(
+  'processed_events',
+  {
+    consumer: varchar('consumer', { length: 100 }).notNull(),
+    eventId: uuid('event_id').notNull(),
+    processedAt: ts('processed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
+);

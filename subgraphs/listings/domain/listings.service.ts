@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, desc, eq, getTableColumns, gte, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import { postingFee, type Config } from '../../../lib/config';
-import type { Database, Executor } from '../../../lib/db';
+import type { Database, Executor, Transaction } from '../../../lib/db';
 import { toCount } from '../../../lib/db';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../../lib/errors';
 import type { EventBus } from '../../../lib/events';
@@ -108,6 +108,25 @@ export class ListingsService {
 
   withdraw(viewer: Viewer, id: string, meta: RequestMeta = {}): Promise<ListingRow> {
     return this.transition(viewer, id, () => 'WITHDRAWN', meta);
+  }
+
+  /**
+   * A paid listing goes live: PENDING_PAYMENT → ACTIVE with its publication period, in the caller's
+   * transaction (the event consumer's). Already ACTIVE, or in any other state: nothing to do, and
+   * the outcome says why so the consumer can log it.
+   */
+  async activatePaid(tx: Transaction, listingId: string, meta: RequestMeta = {}): Promise<'activated' | 'already-active' | 'not-payable' | 'missing'> {
+    const [current] = isUuid(listingId) ? await tx.select().from(listings).where(eq(listings.id, listingId)).for('update') : [];
+    if (!current) return 'missing';
+    if (current.status === 'ACTIVE') return 'already-active';
+    if (current.status !== 'PENDING_PAYMENT') return 'not-payable';
+    const now = new Date();
+    await tx
+      .update(listings)
+      .set({ status: 'ACTIVE', updatedAt: now, ...this.publication('ACTIVE', now) })
+      .where(eq(listings.id, listingId));
+    await this.bus.publish(tx, 'listing.status_changed', { listingId, sellerId: current.sellerId, from: current.status, to: 'ACTIVE' }, meta);
+    return 'activated';
   }
 
   /** ACTIVE listings whose time is up become EXPIRED, one event each. Safe to run from many processes. */

@@ -3,7 +3,7 @@ import { encodeCursor, type Page } from '../../../lib/pagination';
 import type { ListingRow } from '../db/schema';
 import { Listing } from './listing';
 import { toListing } from './listing.mapper';
-import { PageInfo } from './page-info';
+import { PageInfo } from '../../../lib/shared-types';
 
 @ObjectType({ description: 'An edge in a listings connection.' })
 export class ListingEdge {

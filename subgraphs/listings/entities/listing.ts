@@ -1,6 +1,6 @@
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { ListingCategory, ListingStatus } from './enums';
-import { Money } from './money';
+import { Money } from '../../../lib/shared-types';
 
 @Directive('@key(fields: "id")')
 @ObjectType({ description: 'A classified listing. Owned by the listings service; payments, email and CRM add what they know.' })

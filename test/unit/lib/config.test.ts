@@ -26,6 +26,15 @@ describe('loadConfig', () => {
       GATEWAY_PORT: 4000,
       LISTINGS_PORT: 4001,
       LISTINGS_URL: 'http://127.0.0.1:4001/graphql',
+      PAYMENTS_PORT: 4002,
+      PAYMENTS_URL: 'http://127.0.0.1:4002/graphql',
+      STRIPE_EMULATOR_PORT: 4010,
+      STRIPE_TIMEOUT_MS: 10_000,
+      PROVIDER_RETRIES: 3,
+      PROVIDER_RETRY_DELAY_MS: 200,
+      PROVIDER_BREAKER_THRESHOLD: 5,
+      PROVIDER_BREAKER_COOLDOWN_MS: 30_000,
+      PAYMENTS_RECONCILE_INTERVAL_MS: 30_000,
       INTERNAL_TOKEN_TTL_SECONDS: 60,
       POSTING_FEE_AMOUNT: 1000,
       POSTING_FEE_CURRENCY: 'USD',
@@ -36,7 +45,7 @@ describe('loadConfig', () => {
       CORS_ORIGINS: [],
     });
     const config = loadConfig({});
-    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'INTERNAL_SECRET', 'SANDBOX'] as const) {
+    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'INTERNAL_SECRET', 'SANDBOX', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL'] as const) {
       expect(config[optional]).toBeUndefined();
     }
   });

@@ -106,12 +106,13 @@ describe('loadOrCreateDevSecrets', () => {
     expect(loadOrCreateDevSecrets(freshDir()).JWT_SECRET).not.toBe(first.JWT_SECRET);
   });
 
-  it('replaces a file missing one of the secrets', () => {
+  it('keeps the secrets a file has and fills in the missing ones', () => {
     const dir = freshDir();
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ JWT_SECRET: 'left-over' }), { mode: 0o600 });
     const secrets = loadOrCreateDevSecrets(dir);
-    expect(secrets.JWT_SECRET).not.toBe('left-over');
+    expect(secrets.JWT_SECRET).toBe('left-over'); // dev tokens minted before stay valid
+    expect(secrets.STRIPE_WEBHOOK_SECRET).toMatch(/^whsec_/);
     expect(secrets.INTERNAL_SECRET).toEqual(expect.any(String));
     expect(loadOrCreateDevSecrets(dir)).toEqual(secrets);
   });

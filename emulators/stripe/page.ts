@@ -1,0 +1,135 @@
+import { formatAmount } from './currencies';
+import type { ActiveFault } from './faults';
+import type { Charge, PaymentIntent, RecordedRequest, Refund, StripeEvent } from './types';
+import type { WebhookDelivery } from './webhooks';
+
+/** Everything the emulator holds, for `GET /__emulator/state` and the page. */
+export interface EmulatorState {
+  webhookUrl: string | null;
+  paymentIntents: PaymentIntent[];
+  charges: Charge[];
+  refunds: Refund[];
+  events: StripeEvent[];
+  requests: RecordedRequest[];
+  deliveries: WebhookDelivery[];
+  faults: ActiveFault[];
+}
+
+const ROWS = 100;
+
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+const time = (seconds: number) => new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
+
+function table(title: string, headings: string[], rows: unknown[][], total: number): string {
+  const head = headings.map((heading) => `<th>${escapeHtml(heading)}</th>`).join('');
+  const body = rows.length
+    ? rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('\n')
+    : `<tr><td colspan="${headings.length}" class="empty">none</td></tr>`;
+  const shown = total > rows.length ? ` (newest ${rows.length} of ${total})` : ` (${total})`;
+  return `<h2>${escapeHtml(title)}${escapeHtml(shown)}</h2>\n<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const newest = <T>(items: T[]) => [...items].reverse().slice(0, ROWS);
+
+/** A plain page for people: what the emulator received and sent, newest first. */
+export function renderPage(state: EmulatorState): string {
+  const metadata = (value: Record<string, string>) =>
+    Object.entries(value)
+      .map(([key, item]) => `${key}=${item}`)
+      .join(', ');
+  const sections = [
+    table(
+      'Payment intents',
+      ['Created', 'Id', 'Status', 'Amount', 'Description', 'Metadata', 'Last error'],
+      newest(state.paymentIntents).map((intent) => [
+        time(intent.created),
+        intent.id,
+        intent.status,
+        formatAmount(intent.amount, intent.currency),
+        intent.description ?? '',
+        metadata(intent.metadata),
+        intent.last_payment_error ? `${intent.last_payment_error.decline_code ?? intent.last_payment_error.code}: ${intent.last_payment_error.message}` : '',
+      ]),
+      state.paymentIntents.length,
+    ),
+    table(
+      'Refunds',
+      ['Created', 'Id', 'Payment intent', 'Amount', 'Reason', 'Status'],
+      newest(state.refunds).map((refund) => [time(refund.created), refund.id, refund.payment_intent, formatAmount(refund.amount, refund.currency), refund.reason ?? '', refund.status]),
+      state.refunds.length,
+    ),
+    table(
+      'Events',
+      ['Created', 'Id', 'Type', 'Object', 'Pending webhooks'],
+      newest(state.events).map((event) => [time(event.created), event.id, event.type, event.data.object.id, event.pending_webhooks]),
+      state.events.length,
+    ),
+    table(
+      'Webhook deliveries',
+      ['At', 'Event', 'Type', 'Attempt', 'Status'],
+      newest(state.deliveries).map((delivery) => [delivery.at, delivery.eventId, delivery.type, delivery.attempt, delivery.error ? `${delivery.status} (${delivery.error})` : delivery.status]),
+      state.deliveries.length,
+    ),
+    table(
+      'Requests',
+      ['At', 'Method', 'Path', 'Status', 'Idempotency key', 'Request id'],
+      newest(state.requests).map((request) => [request.at, request.method, request.path, request.status, request.idempotencyKey ?? '', request.requestId]),
+      state.requests.length,
+    ),
+    table(
+      'Active faults',
+      ['Fault', 'Remaining'],
+      state.faults.map(({ remaining, ...fault }) => [JSON.stringify(fault), remaining]),
+      state.faults.length,
+    ),
+  ];
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="5">
+<title>Stripe emulator</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1a1f36; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
+th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid #e3e8ee; vertical-align: top; }
+th { background: #f6f9fc; }
+td.empty { color: #8792a2; }
+code { background: #f6f9fc; padding: 0 0.2rem; }
+</style>
+</head>
+<body>
+<h1>Stripe emulator</h1>
+<p>Webhooks go to <code>${escapeHtml(state.webhookUrl ?? 'nowhere (no webhook URL set)')}</code>. JSON: <a href="/__emulator/state">/__emulator/state</a>. This page reloads every 5 s.</p>
+${sections.join('\n')}
+</body>
+</html>
+`;
+}
+
+/** The page a `redirect_to_url` next action sends the customer to: pass or fail 3-D Secure. */
+export function renderAuthenticatePage(intent: PaymentIntent, returnUrl: string | undefined): string {
+  const action = `/__emulator/payment_intents/${encodeURIComponent(intent.id)}/complete_action${returnUrl ? `?return_url=${encodeURIComponent(returnUrl)}` : ''}`;
+  const button = (outcome: string, label: string) =>
+    `<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="outcome" value="${outcome}"><button type="submit">${label}</button></form>`;
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>3D Secure test payment</title>
+<style>body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; } form { display: inline-block; margin-right: 1rem; }</style></head>
+<body>
+<h1>3D Secure test payment</h1>
+<p>${escapeHtml(formatAmount(intent.amount, intent.currency))} for ${escapeHtml(intent.description ?? intent.id)} (${escapeHtml(intent.status)})</p>
+${button('succeeded', 'Complete authentication')}
+${button('failed', 'Fail authentication')}
+</body>
+</html>
+`;
+}

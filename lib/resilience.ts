@@ -1,0 +1,77 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  wrap,
+} from 'cockatiel';
+import { ProviderUnavailableError } from './errors';
+import type { Logger } from './logger';
+
+export interface ProviderPolicyOptions {
+  /** Provider name in logs and errors, e.g. `stripe`. */
+  provider: string;
+  /** Transient failures worth another attempt (network, 5xx, 409, 429). Everything else fails at once. */
+  isTransient: (error: unknown) => boolean;
+  logger: Logger;
+  /** Retries after the first attempt. @default 3 */
+  retries?: number;
+  /** First backoff delay, ms; later ones grow exponentially with decorrelated jitter. @default 200 */
+  initialDelayMs?: number;
+  /** Largest backoff delay, ms. @default 5000 */
+  maxDelayMs?: number;
+  /** Consecutive transient failures that open the circuit. @default 5 */
+  breakerThreshold?: number;
+  /** How long an open circuit fails fast before letting one trial call through, ms. @default 30000 */
+  halfOpenAfterMs?: number;
+}
+
+export interface ProviderPolicy {
+  /**
+   * Runs `call` with retries and the provider's circuit breaker. `call` gets the attempt number
+   * (1-based) and must reuse the same idempotency key on every attempt. When the circuit is open,
+   * or every attempt failed transiently, it throws ProviderUnavailableError with a retry hint.
+   */
+  execute<T>(call: (attempt: number) => Promise<T>): Promise<T>;
+  state(): 'closed' | 'open' | 'half-open';
+}
+
+/**
+ * One policy per provider, shared by every call to it: retries live here and nowhere else, and
+ * the breaker sees every call, so a provider that is down fails fast for everyone.
+ */
+export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPolicy {
+  const transient = handleWhen((err) => options.isTransient(err));
+  const halfOpenAfterMs = options.halfOpenAfterMs ?? 30_000;
+  const breaker = circuitBreaker(transient, { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) });
+  const retrying = retry(transient, {
+    maxAttempts: options.retries ?? 3,
+    backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 200, maxDelay: options.maxDelayMs ?? 5000 }),
+  });
+  retrying.onRetry((event) => {
+    const reason = 'error' in event ? (event.error as Error).message : 'result';
+    options.logger.warn({ provider: options.provider, delayMs: Math.round(event.delay), attempt: event.attempt, reason }, 'provider call failed, retrying');
+  });
+  breaker.onBreak(() => options.logger.error({ provider: options.provider, halfOpenAfterMs }, 'circuit opened: failing fast'));
+  breaker.onReset(() => options.logger.info({ provider: options.provider }, 'circuit closed'));
+  const policy = wrap(retrying, breaker);
+  const retryAfterSeconds = () => Math.ceil(halfOpenAfterMs / 1000);
+
+  return {
+    async execute(call) {
+      try {
+        return await policy.execute(({ attempt }) => call(attempt + 1)); // cockatiel counts from 0
+      } catch (err) {
+        if (err instanceof BrokenCircuitError) throw new ProviderUnavailableError(options.provider, retryAfterSeconds());
+        if (options.isTransient(err)) throw new ProviderUnavailableError(options.provider, 5, err);
+        throw err;
+      }
+    },
+    state() {
+      return breaker.state === CircuitState.Closed ? 'closed' : breaker.state === CircuitState.HalfOpen ? 'half-open' : 'open';
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { Database } from '../../../lib/db';
+import type { EventBus } from '../../../lib/events';
+import type { Logger } from '../../../lib/logger';
+import { LISTINGS_DB_SCHEMA } from '../db/migrations';
+import type { ListingsService } from '../domain/listings.service';
+
+export const PAYMENT_SUCCEEDED_QUEUE = 'listings.payment-succeeded';
+
+/**
+ * A paid listing goes live. Runs once per event (the inbox dedupes redeliveries) and is harmless
+ * for a listing that is already ACTIVE.
+ */
+export function consumePaymentSucceeded(deps: { bus: EventBus; db: Database; listings: ListingsService; logger: Logger }): Promise<void> {
+  return deps.bus.consume({
+    queue: PAYMENT_SUCCEEDED_QUEUE,
+    events: ['payment.succeeded'],
+    db: deps.db,
+    inboxSchema: LISTINGS_DB_SCHEMA,
+    handler: async (tx, event) => {
+      const outcome = await deps.listings.activatePaid(tx, event.data.listingId, { requestId: event.requestId });
+      const log = { listingId: event.data.listingId, paymentId: event.data.paymentId, outcome, reqId: event.requestId };
+      if (outcome === 'not-payable' || outcome === 'missing') deps.logger.warn(log, 'payment for a listing that cannot be activated; it needs a refund');
+      else deps.logger.info(log, 'listing activated by payment');
+    },
+  });
+}

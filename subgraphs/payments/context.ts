@@ -1,0 +1,30 @@
+import DataLoader from 'dataloader';
+import { createByIdLoader } from '../../lib/loaders';
+import type { BaseContext } from '../../lib/subgraph';
+import type { PaymentRow } from './db/schema';
+import type { PaymentsService } from './domain/payments.service';
+
+export interface PaymentsDeps {
+  payments: PaymentsService;
+}
+
+/** Fresh loaders per request: a page of 50 listings' payment state is one query. */
+export function createLoaders(deps: PaymentsDeps) {
+  return {
+    payment: createByIdLoader<PaymentRow>('Transaction', (ids) => deps.payments.byIds(ids)),
+    latestByListing: new DataLoader<string, PaymentRow | null>(async (listingIds) => {
+      const latest = await deps.payments.latestByListings(listingIds);
+      return listingIds.map((id) => latest.get(id) ?? null);
+    }),
+    totalsByUser: new DataLoader<string, Array<{ amount: number; currency: string }>>(async (userIds) => {
+      const totals = await deps.payments.totalsByUsers(userIds);
+      return userIds.map((id) => totals.get(id) ?? []);
+    }),
+  };
+}
+
+export type PaymentsContext = BaseContext & PaymentsDeps & { loaders: ReturnType<typeof createLoaders> };
+
+export function createContext(deps: PaymentsDeps) {
+  return (base: BaseContext): PaymentsContext => ({ ...base, ...deps, loaders: createLoaders(deps) });
+}

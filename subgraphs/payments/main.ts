@@ -1,0 +1,55 @@
+import '../../lib/telemetry';
+import 'reflect-metadata';
+import path from 'node:path';
+import { ConfigError } from '../../lib/config';
+import { createDatabase } from '../../lib/db';
+import { lockDataDir } from '../../lib/data-dir';
+import { createEventBus } from '../../lib/events';
+import { closeServer, listen, urlOf } from '../../lib/http';
+import { runService } from '../../lib/service-main';
+import { createListingsClient } from './clients/listings.client';
+import { PAYMENTS_DB_SCHEMA, PAYMENTS_MIGRATIONS } from './db/migrations';
+import { startReconciler } from './jobs/reconcile.job';
+import { createStripeAdapter } from './provider/stripe.adapter';
+import { createPaymentsSubgraph } from './server';
+
+/**
+ * The payments subgraph on its own: `npm run start:payments`. Talks to Stripe with
+ * STRIPE_SECRET_KEY, or to a Stripe-compatible API at STRIPE_API_URL (the emulator) without one.
+ */
+void runService('payments', async ({ config, logger, shutdown }) => {
+  if (!config.STRIPE_WEBHOOK_SECRET) throw new ConfigError(['STRIPE_WEBHOOK_SECRET: required to verify Stripe webhooks']);
+  if (!config.STRIPE_SECRET_KEY && !config.STRIPE_API_URL) {
+    throw new ConfigError(['STRIPE_SECRET_KEY: set it, or point STRIPE_API_URL at a Stripe emulator (node dist/emulators/stripe/main.js)']);
+  }
+  if (!config.DATABASE_URL) shutdown.add('data-dir lock', lockDataDir(config.DATA_DIR));
+  const handle = await createDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATABASE_URL ? undefined : path.join(config.DATA_DIR, 'pglite'),
+    poolMax: config.DATABASE_POOL_MAX,
+  });
+  shutdown.add('database', () => handle.close());
+  await handle.migrate(PAYMENTS_MIGRATIONS, PAYMENTS_DB_SCHEMA);
+  const bus = await createEventBus({ handle, source: 'payments', logger });
+  shutdown.add('event bus', () => bus.stop());
+  const subgraph = await createPaymentsSubgraph({
+    config,
+    db: handle.db,
+    bus,
+    logger,
+    internalSecret: config.INTERNAL_SECRET,
+    gateway: createStripeAdapter({
+      secretKey: config.STRIPE_SECRET_KEY ?? 'sk_test_emulator',
+      webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+      apiUrl: config.STRIPE_API_URL,
+      timeoutMs: config.STRIPE_TIMEOUT_MS,
+      logger,
+    }),
+    listings: createListingsClient({ url: () => config.LISTINGS_URL, internalSecret: config.INTERNAL_SECRET }),
+  });
+  shutdown.add('apollo', () => subgraph.apollo.stop());
+  shutdown.add('reconciler', startReconciler(subgraph.payments, logger, config.PAYMENTS_RECONCILE_INTERVAL_MS));
+  const address = await listen(subgraph.server, config.PAYMENTS_PORT, config.HOST);
+  shutdown.add('http', () => closeServer(subgraph.server, config.SHUTDOWN_GRACE_MS));
+  return urlOf(address);
+});

@@ -1,0 +1,55 @@
+import { sql } from 'drizzle-orm';
+import type { Config } from '../../lib/config';
+import type { Database } from '../../lib/db';
+import type { EventBus } from '../../lib/events';
+import type { Logger } from '../../lib/logger';
+import { createProviderPolicy } from '../../lib/resilience';
+import { createSubgraphServer } from '../../lib/subgraph';
+import type { ListingsClient } from './clients/listings.client';
+import { createContext } from './context';
+import { PaymentsService } from './domain/payments.service';
+import type { PaymentGateway } from './provider/payment-gateway.port';
+import { buildPaymentsSchema } from './schema';
+import { createStripeWebhookRoute } from './webhooks/stripe-webhook.route';
+
+export interface PaymentsSubgraphDeps {
+  config: Config;
+  db: Database;
+  bus: EventBus;
+  logger: Logger;
+  internalSecret: string;
+  gateway: PaymentGateway;
+  listings: ListingsClient;
+}
+
+/** Builds the payments subgraph (schema, service, webhook route, HTTP server) without listening. */
+export async function createPaymentsSubgraph(deps: PaymentsSubgraphDeps) {
+  const policy = createProviderPolicy({
+    provider: 'stripe',
+    isTransient: (err) => deps.gateway.isTransient(err),
+    logger: deps.logger,
+    retries: deps.config.PROVIDER_RETRIES,
+    initialDelayMs: deps.config.PROVIDER_RETRY_DELAY_MS,
+    breakerThreshold: deps.config.PROVIDER_BREAKER_THRESHOLD,
+    halfOpenAfterMs: deps.config.PROVIDER_BREAKER_COOLDOWN_MS,
+  });
+  const payments = new PaymentsService({ db: deps.db, bus: deps.bus, gateway: deps.gateway, policy, listings: deps.listings, config: deps.config, logger: deps.logger });
+  const schema = await buildPaymentsSchema();
+  const { apollo, server } = createSubgraphServer({
+    name: 'payments',
+    schema,
+    logger: deps.logger,
+    internalSecret: deps.internalSecret,
+    maxBodyBytes: deps.config.MAX_BODY_BYTES,
+    context: createContext({ payments }),
+    routes: { '/webhooks/stripe': createStripeWebhookRoute({ gateway: deps.gateway, payments, logger: deps.logger }) },
+    readiness: [
+      { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
+      { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
+      { name: 'stripe', check: async () => policy.state() !== 'open', degradesOnly: true },
+    ],
+  });
+  await apollo.start();
+  return { apollo, server, payments, policy };
+}
+export type PaymentsSubgraph = Awaited<ReturnType<typeof createPaymentsSubgraph>>;
