@@ -1,4 +1,8 @@
+import path from 'node:path';
 import { ConfigError, loadConfig, requireSecrets, type Config } from './config';
+import { lockDataDir } from './data-dir';
+import { createDatabase, type DatabaseHandle } from './db';
+import { createEventBus, type EventBus } from './events';
 import { createLogger, type Logger } from './logger';
 import { createShutdown, type Shutdown } from './lifecycle';
 
@@ -32,4 +36,29 @@ export async function runService(
     await shutdown.shutdown('start failed');
     process.exit(1);
   }
+}
+
+/**
+ * A service's own database and event bus: PostgreSQL at DATABASE_URL (or PGlite in DATA_DIR, under
+ * its lock), its migrations applied, pg-boss started; all closed on shutdown.
+ */
+export async function openServiceStore(parts: {
+  config: Config;
+  logger: Logger;
+  shutdown: Shutdown;
+  service: string;
+  migrations: Array<[folder: string, schema: string]>;
+}): Promise<{ handle: DatabaseHandle; bus: EventBus }> {
+  const { config, shutdown } = parts;
+  if (!config.DATABASE_URL) shutdown.add('data-dir lock', lockDataDir(config.DATA_DIR));
+  const handle = await createDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATABASE_URL ? undefined : path.join(config.DATA_DIR, 'pglite'),
+    poolMax: config.DATABASE_POOL_MAX,
+  });
+  shutdown.add('database', () => handle.close());
+  for (const [folder, schema] of parts.migrations) await handle.migrate(folder, schema);
+  const bus = await createEventBus({ handle, source: parts.service, logger: parts.logger });
+  shutdown.add('event bus', () => bus.stop());
+  return { handle, bus };
 }

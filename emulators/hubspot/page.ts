@@ -1,15 +1,7 @@
+import { escapeHtml } from '../shared/html';
 import type { Contact } from './contacts';
 import type { PropertyDefinition } from './properties';
 
-/** Escapes for element text and quoted attribute values alike. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 /** Contact data comes from whatever the app wrote: no scripts, nothing loaded from elsewhere. */
 export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

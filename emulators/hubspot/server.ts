@@ -1,3 +1,4 @@
+import { pathMatches, sendHtml } from '../shared/html';
 import http from 'node:http';
 import pino from 'pino';
 import { closeServer, HttpError, listen as listenOn, readBody, sendJson, urlOf } from '../../lib/http';
@@ -160,23 +161,6 @@ function parseFault(value: unknown): HubSpotFault {
     default:
       return fail("kind must be 'rate_limit', 'server_error', 'hang', 'outage' or 'partial_batch'");
   }
-}
-
-function pathMatches(pathname: string, prefix: string | undefined): boolean {
-  if (prefix === undefined) return true;
-  const base = prefix.replace(/\/+$/, '');
-  return pathname === base || pathname.startsWith(`${base}/`);
-}
-
-function sendHtml(res: http.ServerResponse, status: number, html: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(html),
-    'content-security-policy': PAGE_CSP,
-    'x-content-type-options': 'nosniff',
-    'cache-control': 'no-store',
-  });
-  res.end(html);
 }
 
 function send(res: http.ServerResponse, reply: Reply, headers: Record<string, string>): void {
@@ -439,7 +423,7 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
     const target = path.replace(/\/+$/, '') || '/';
     if (method === 'GET' && (target === '/' || target === '/__emulator')) {
       outageActive(Date.now());
-      return sendHtml(res, 200, renderPage({ ...state(), properties: propertyStore.list() }));
+      return sendHtml(res, 200, renderPage({ ...state(), properties: propertyStore.list() }), { 'content-security-policy': PAGE_CSP });
     }
     if (method === 'GET' && target === '/__emulator/state') {
       outageActive(Date.now());

@@ -1,16 +1,8 @@
+import { escapeHtml } from '../shared/html';
 import type { SendGridEvent } from './events';
 import type { StoredMessage } from './mail-send';
 import type { SingleSend } from './single-sends';
 
-/** Escapes for element text and double- or single-quoted attribute values alike. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 /**
  * The pages are built from other people's mail: no scripts at all, images from anywhere (emails link them),

@@ -1,3 +1,4 @@
+import { pathMatches, sendHtml } from '../shared/html';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import pino from 'pino';
@@ -122,23 +123,6 @@ function parseFault(value: unknown): SendGridFault {
     default:
       return fail("kind must be 'rate_limit', 'server_error' or 'hang'");
   }
-}
-
-function pathMatches(pathname: string, prefix: string | undefined): boolean {
-  if (prefix === undefined) return true;
-  const base = prefix.replace(/\/+$/, '');
-  return pathname === base || pathname.startsWith(`${base}/`);
-}
-
-function sendHtml(res: http.ServerResponse, status: number, html: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(html),
-    'content-security-policy': PAGE_CSP,
-    'x-content-type-options': 'nosniff',
-    'cache-control': 'no-store',
-  });
-  res.end(html);
 }
 
 function firstHttpLink(html: string | undefined): string | undefined {
@@ -475,15 +459,15 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     const method = req.method ?? 'GET';
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (method === 'GET' && (path === '/' || path === '/__emulator')) {
-      return sendHtml(res, 200, renderInbox(inboxEntries(), singleSends.list(), { publicKey: signer.publicKeyBase64Der, webhookUrl }));
+      return sendHtml(res, 200, renderInbox(inboxEntries(), singleSends.list(), { publicKey: signer.publicKeyBase64Der, webhookUrl }), { 'content-security-policy': PAGE_CSP });
     }
     const detail = /^\/__emulator\/messages\/([^/]+)\/([^/]+)$/.exec(path);
     if (method === 'GET' && detail) {
       const id = decodeURIComponent(detail[1] ?? '');
       const email = decodeURIComponent(detail[2] ?? '');
       const record = findRecord(id, email);
-      if (!record) return sendHtml(res, 404, renderNotFound(`No message ${id} for ${email}.`));
-      return sendHtml(res, 200, renderMessage(record.message, email, record.recipients, record.payloads));
+      if (!record) return sendHtml(res, 404, renderNotFound(`No message ${id} for ${email}.`), { 'content-security-policy': PAGE_CSP });
+      return sendHtml(res, 200, renderMessage(record.message, email, record.recipients, record.payloads), { 'content-security-policy': PAGE_CSP });
     }
     if (method === 'GET' && path === '/__emulator/state') return sendJson(res, 200, state());
     if (path === '/__emulator/faults') {

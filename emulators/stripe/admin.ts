@@ -1,3 +1,4 @@
+import { sendHtml } from '../shared/html';
 import type http from 'node:http';
 import { HttpError, readBody, sendJson } from '../../lib/http';
 import type { Logger } from '../../lib/logger';
@@ -33,11 +34,6 @@ async function readAdminBody(req: http.IncomingMessage): Promise<Record<string, 
   throw new HttpError(400, 'Body must be a JSON object');
 }
 
-function sendHtml(res: http.ServerResponse, html: string, headers: Record<string, string>): void {
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), ...headers });
-  res.end(html);
-}
-
 /**
  * `/__emulator…`: the page, the state as JSON, faults, reset and 3-D Secure completion. No auth:
  * the emulator listens on loopback unless told otherwise.
@@ -50,7 +46,7 @@ export function createAdminHandler(deps: AdminDeps) {
     const json = (status: number, body: unknown) => sendJson(res, status, body, headers);
     const fail = (status: number, message: string) => json(status, { error: { message } });
     try {
-      if (method === 'GET' && path === '/__emulator') return sendHtml(res, renderPage(deps.state()), headers);
+      if (method === 'GET' && path === '/__emulator') return sendHtml(res, 200, renderPage(deps.state()), headers);
       if (method === 'GET' && path === '/__emulator/state') return json(200, deps.state());
       if (path === '/__emulator/faults' && method === 'POST') {
         const body = await readAdminBody(req);
@@ -77,7 +73,7 @@ export function createAdminHandler(deps: AdminDeps) {
         if (action[2] === 'authenticate' && method === 'GET') {
           const intent = deps.findIntent(id);
           if (!intent) return fail(404, `No such payment_intent: '${id}'`);
-          return sendHtml(res, renderAuthenticatePage(intent, returnUrl), headers);
+          return sendHtml(res, 200, renderAuthenticatePage(intent, returnUrl), headers);
         }
         if (action[2] === 'complete_action' && method === 'POST') {
           const body = await readAdminBody(req);

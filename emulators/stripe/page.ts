@@ -1,3 +1,4 @@
+import { escapeHtml } from '../shared/html';
 import { formatAmount } from './currencies';
 import type { ActiveFault } from './faults';
 import type { Charge, PaymentIntent, RecordedRequest, Refund, StripeEvent } from './types';
@@ -17,14 +18,6 @@ export interface EmulatorState {
 
 const ROWS = 100;
 
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 const time = (seconds: number) => new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
 

@@ -1,11 +1,7 @@
 import '../../lib/telemetry';
 import 'reflect-metadata';
-import path from 'node:path';
-import { createDatabase } from '../../lib/db';
-import { lockDataDir } from '../../lib/data-dir';
-import { createEventBus } from '../../lib/events';
 import { closeServer, listen, urlOf } from '../../lib/http';
-import { runService } from '../../lib/service-main';
+import { openServiceStore, runService } from '../../lib/service-main';
 import { LISTINGS_DB_SCHEMA, LISTINGS_MIGRATIONS } from './db/migrations';
 import { consumePaymentSucceeded } from './events/payment-succeeded.consumer';
 import { startExpirySweeper } from './jobs/expiry.job';
@@ -13,16 +9,7 @@ import { createListingsSubgraph } from './server';
 
 /** The listings subgraph on its own: `npm run start:listings`. PostgreSQL via DATABASE_URL (or PGlite in DATA_DIR). */
 void runService('listings', async ({ config, logger, shutdown }) => {
-  if (!config.DATABASE_URL) shutdown.add('data-dir lock', lockDataDir(config.DATA_DIR));
-  const handle = await createDatabase({
-    url: config.DATABASE_URL,
-    dataDir: config.DATABASE_URL ? undefined : path.join(config.DATA_DIR, 'pglite'),
-    poolMax: config.DATABASE_POOL_MAX,
-  });
-  shutdown.add('database', () => handle.close());
-  await handle.migrate(LISTINGS_MIGRATIONS, LISTINGS_DB_SCHEMA);
-  const bus = await createEventBus({ handle, source: 'listings', logger });
-  shutdown.add('event bus', () => bus.stop());
+  const { handle, bus } = await openServiceStore({ config, logger, shutdown, service: 'listings', migrations: [[LISTINGS_MIGRATIONS, LISTINGS_DB_SCHEMA]] });
   const subgraph = await createListingsSubgraph({ config, db: handle.db, bus, logger, internalSecret: config.INTERNAL_SECRET });
   shutdown.add('apollo', () => subgraph.apollo.stop());
   shutdown.add('expiry sweeper', startExpirySweeper(subgraph.listings, logger));

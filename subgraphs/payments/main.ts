@@ -1,12 +1,8 @@
 import '../../lib/telemetry';
 import 'reflect-metadata';
-import path from 'node:path';
 import { ConfigError } from '../../lib/config';
-import { createDatabase } from '../../lib/db';
-import { lockDataDir } from '../../lib/data-dir';
-import { createEventBus } from '../../lib/events';
 import { closeServer, listen, urlOf } from '../../lib/http';
-import { runService } from '../../lib/service-main';
+import { openServiceStore, runService } from '../../lib/service-main';
 import { createListingsClient } from './clients/listings.client';
 import { PAYMENTS_DB_SCHEMA, PAYMENTS_MIGRATIONS } from './db/migrations';
 import { startReconciler } from './jobs/reconcile.job';
@@ -22,16 +18,7 @@ void runService('payments', async ({ config, logger, shutdown }) => {
   if (!config.STRIPE_SECRET_KEY && !config.STRIPE_API_URL) {
     throw new ConfigError(['STRIPE_SECRET_KEY: set it, or point STRIPE_API_URL at a Stripe emulator (node dist/emulators/stripe/main.js)']);
   }
-  if (!config.DATABASE_URL) shutdown.add('data-dir lock', lockDataDir(config.DATA_DIR));
-  const handle = await createDatabase({
-    url: config.DATABASE_URL,
-    dataDir: config.DATABASE_URL ? undefined : path.join(config.DATA_DIR, 'pglite'),
-    poolMax: config.DATABASE_POOL_MAX,
-  });
-  shutdown.add('database', () => handle.close());
-  await handle.migrate(PAYMENTS_MIGRATIONS, PAYMENTS_DB_SCHEMA);
-  const bus = await createEventBus({ handle, source: 'payments', logger });
-  shutdown.add('event bus', () => bus.stop());
+  const { handle, bus } = await openServiceStore({ config, logger, shutdown, service: 'payments', migrations: [[PAYMENTS_MIGRATIONS, PAYMENTS_DB_SCHEMA]] });
   const subgraph = await createPaymentsSubgraph({
     config,
     db: handle.db,
