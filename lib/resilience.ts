@@ -16,6 +16,11 @@ export interface ProviderPolicyOptions {
   provider: string;
   /** Transient failures worth another attempt (network, 5xx, 409, 429). Everything else fails at once. */
   isTransient: (error: unknown) => boolean;
+  /**
+   * Failures that say the provider is unhealthy and count towards opening the circuit. A 409 for a
+   * request still in flight is transient but says nothing about the provider. @default isTransient
+   */
+  isOutage?: (error: unknown) => boolean;
   logger: Logger;
   /** Retries after the first attempt. @default 3 */
   retries?: number;
@@ -45,8 +50,9 @@ export interface ProviderPolicy {
  */
 export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPolicy {
   const transient = handleWhen((err) => options.isTransient(err));
+  const outage = handleWhen((err) => (options.isOutage ?? options.isTransient)(err));
   const halfOpenAfterMs = options.halfOpenAfterMs ?? 30_000;
-  const breaker = circuitBreaker(transient, { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) });
+  const breaker = circuitBreaker(outage, { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) });
   const retrying = retry(transient, {
     maxAttempts: options.retries ?? 3,
     backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 200, maxDelay: options.maxDelayMs ?? 5000 }),

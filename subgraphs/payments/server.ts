@@ -27,6 +27,7 @@ export async function createPaymentsSubgraph(deps: PaymentsSubgraphDeps) {
   const policy = createProviderPolicy({
     provider: 'stripe',
     isTransient: (err) => deps.gateway.isTransient(err),
+    isOutage: (err) => deps.gateway.isOutage(err),
     logger: deps.logger,
     retries: deps.config.PROVIDER_RETRIES,
     initialDelayMs: deps.config.PROVIDER_RETRY_DELAY_MS,

@@ -70,4 +70,6 @@ export interface PaymentGateway {
   parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): ProviderEvent;
   /** True for failures worth retrying with the same idempotency key (network, 5xx, 409, 429). */
   isTransient(error: unknown): boolean;
+  /** True for transient failures that mean the provider itself is unwell (not a 409 for our own request in flight). */
+  isOutage(error: unknown): boolean;
 }

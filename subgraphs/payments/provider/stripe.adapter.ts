@@ -70,6 +70,17 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
     }
   }
 
+  /** Worth another attempt with the same key: network, 5xx, 409 (our own request in flight), 429. */
+  const isTransient = (error: unknown): boolean => {
+    if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError) return true;
+    if (error instanceof Stripe.errors.StripeRateLimitError) return true;
+    if (error instanceof Stripe.errors.StripeError) {
+      const status = error.statusCode ?? 0;
+      return status === 409 || status === 429 || status >= 500;
+    }
+    return false;
+  };
+
   const toState = (intent: Stripe.PaymentIntent): PaymentState => {
     const charge = typeof intent.latest_charge === 'object' && intent.latest_charge ? intent.latest_charge : undefined;
     return {
@@ -169,14 +180,7 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
       return { id: event.id, type: 'ignored', providerType: event.type };
     },
 
-    isTransient(error) {
-      if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError) return true;
-      if (error instanceof Stripe.errors.StripeRateLimitError) return true;
-      if (error instanceof Stripe.errors.StripeError) {
-        const status = error.statusCode ?? 0;
-        return status === 409 || status === 429 || status >= 500;
-      }
-      return false;
-    },
+    isTransient,
+    isOutage: (error) => isTransient(error) && (error as Stripe.errors.StripeError).statusCode !== 409,
   };
 }

@@ -48,6 +48,15 @@ describe('createProviderPolicy', () => {
     expect(p.state()).toBe('closed');
   });
 
+  it('retries failures that are transient but not an outage without counting them towards the breaker', async () => {
+    class InFlight extends Transient {}
+    const p = policy({ retries: 2, breakerThreshold: 2, isOutage: (e) => e instanceof Transient && !(e instanceof InFlight) });
+    let calls = 0;
+    await p.execute(async () => { calls++; throw new InFlight('409'); }).catch(() => undefined);
+    expect(calls).toBe(3);
+    expect(p.state()).toBe('closed');
+  });
+
   it('does not count non-transient failures towards the breaker', async () => {
     const p = policy({ retries: 0, breakerThreshold: 2 });
     for (let i = 0; i < 5; i++) await p.execute(async () => { throw new Fatal('bad card'); }).catch(() => undefined);
