@@ -1,4 +1,5 @@
 import '../lib/telemetry';
+import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
@@ -13,6 +14,8 @@ import { createCors } from './cors';
 import { requestLogPlugin } from './plugins/request-log.plugin';
 import { ViewerDataSource } from './viewer-data-source';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
+import { createRestRoute } from './rest/rest-route';
+import { REST_OPERATIONS } from './rest/routes';
 
 export interface GatewayOptions {
   /** The composed supergraph (schema/supergraph.graphql). */
@@ -70,23 +73,25 @@ export async function createGateway(options: GatewayOptions) {
     },
   }));
 
+  const context = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<GatewayContext> => {
+    const requestId = requestIdOf(req);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const viewer = viewerFromAuthorization(req.headers.authorization, options.jwt);
+    return { viewer, requestId, logger: options.logger.child({ reqId: requestId, viewer: viewer.userId ?? 'anonymous' }) };
+  };
+  const webhookRoutes = Object.entries(WEBHOOK_ROUTES)
+    .filter(([, subgraph]) => options.subgraphUrls[subgraph])
+    .map(([route, subgraph]) => [route, createWebhookForward(() => new URL(route, options.subgraphUrls[subgraph]).toString(), options.logger)] as const);
+  const restRoutes = Object.entries(REST_OPERATIONS).map(([route, operation]) => [route, createRestRoute(operation, apollo, context)] as const);
+
   const server = createHttpApp<GatewayContext>({
     apollo,
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes,
     readiness: subgraphHealth,
     before: createCors({ origins: options.corsOrigins, development: options.development }),
-    routes: Object.fromEntries(
-      Object.entries(WEBHOOK_ROUTES)
-        .filter(([, subgraph]) => options.subgraphUrls[subgraph])
-        .map(([route, subgraph]) => [route, createWebhookForward(() => new URL(route, options.subgraphUrls[subgraph]).toString(), options.logger)]),
-    ),
-    context: async (req, res) => {
-      const requestId = requestIdOf(req);
-      res.setHeader(REQUEST_ID_HEADER, requestId);
-      const viewer = viewerFromAuthorization(req.headers.authorization, options.jwt);
-      return { viewer, requestId, logger: options.logger.child({ reqId: requestId, viewer: viewer.userId ?? 'anonymous' }) };
-    },
+    routes: Object.fromEntries([...webhookRoutes, ...restRoutes]),
+    context,
   });
   return { apollo, server, gateway };
 }

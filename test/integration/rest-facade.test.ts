@@ -1,0 +1,85 @@
+import { createListing, registerUser, type TestUser } from '../helpers/fixtures';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+let stack: TestStack;
+let ada: TestUser;
+let bob: TestUser;
+
+const rest = async (path: string, init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+  const res = await fetch(new URL(path, stack.urls.gateway), {
+    method: init.method ?? 'GET',
+    headers: {
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+      ...init.headers,
+    },
+    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+};
+
+beforeAll(async () => {
+  stack = await startTestStack({ PROVIDER_RETRY_DELAY_MS: '5', PROVIDER_BREAKER_THRESHOLD: '100' });
+  ada = await registerUser(stack, 'Ada');
+  bob = await registerUser(stack, 'Bob');
+});
+afterAll(() => stack?.stop());
+afterEach(() => stack.stripe!.clearFaults());
+
+describe('seed REST endpoints on the gateway', () => {
+  it('POST /payments/charge answers like the seed example, and GET /payments/transaction-status reads it back', async () => {
+    const listing = await createListing(stack, ada);
+    const charged = await rest('/payments/charge', {
+      method: 'POST',
+      token: ada.token,
+      body: { listing_id: listing.id, payment_method_id: 'pm_card_visa', amount: 1000, currency: 'USD', description: 'Classified Listing Payment' },
+      headers: { 'idempotency-key': 'rest-key-0001' },
+    });
+    expect(charged.status).toBe(200);
+    expect(charged.body).toEqual({
+      status: 'success',
+      transaction_id: expect.any(String),
+      amount: 1000,
+      currency: 'USD',
+      payment_status: 'completed',
+      listing_id: listing.id,
+    });
+    const again = await rest('/payments/charge', { method: 'POST', token: ada.token, body: { listing_id: listing.id, payment_method_id: 'pm_card_visa' }, headers: { 'idempotency-key': 'rest-key-0001' } });
+    expect(again.body.transaction_id).toBe(charged.body.transaction_id);
+
+    const status = await rest(`/payments/transaction-status?transaction_id=${charged.body.transaction_id}`, { token: ada.token });
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ transaction_id: charged.body.transaction_id, payment_status: 'completed', amount: 1000, currency: 'USD', listing_id: listing.id });
+  });
+
+  it('maps errors to HTTP statuses with the same codes as the graph', async () => {
+    const listing = await createListing(stack, ada);
+    const cases: Array<[ReturnType<typeof rest>, number, string]> = [
+      [rest('/payments/charge', { method: 'POST', token: ada.token, body: { payment_method_id: 'pm_card_visa' } }), 400, 'BAD_USER_INPUT'],
+      [rest('/payments/charge', { method: 'POST', token: ada.token, body: '{"listing_id": ' }), 400, 'BAD_REQUEST'],
+      [rest('/payments/charge', { method: 'POST', token: ada.token, body: { listing_id: listing.id, payment_method_id: 'pm_card_visa', amount: 5 } }), 400, 'BAD_USER_INPUT'],
+      [rest('/payments/charge', { method: 'POST', token: 'forged.token.value', body: { listing_id: listing.id, payment_method_id: 'pm_card_visa' } }), 401, 'UNAUTHENTICATED'],
+      [rest('/payments/charge', { method: 'POST', body: { listing_id: listing.id, payment_method_id: 'pm_card_visa' } }), 403, 'FORBIDDEN'],
+      [rest('/payments/charge', { method: 'POST', token: bob.token, body: { listing_id: listing.id, payment_method_id: 'pm_card_visa' } }), 404, 'NOT_FOUND'],
+      [rest('/payments/transaction-status', { token: ada.token }), 400, 'BAD_USER_INPUT'],
+      [rest('/payments/transaction-status?transaction_id=00000000-0000-4000-8000-000000000000', { token: ada.token }), 404, 'NOT_FOUND'],
+      [rest('/payments/charge', { token: ada.token }), 405, 'METHOD_NOT_ALLOWED'],
+    ];
+    for (const [call, status, code] of cases) {
+      const res = await call;
+      expect({ status: res.status, code: res.body.error?.code }).toEqual({ status, code });
+    }
+    expect(stack.stripe!.paymentIntents().filter((pi) => pi.metadata?.listing_id === listing.id)).toHaveLength(0);
+  });
+
+  it('answers a declined card and a Stripe outage in ways a client can act on', async () => {
+    const listing = await createListing(stack, ada);
+    const declined = await rest('/payments/charge', { method: 'POST', token: ada.token, body: { listing_id: listing.id, payment_method_id: 'pm_card_chargeDeclinedExpiredCard' } });
+    expect(declined.body).toMatchObject({ status: 'declined', payment_status: 'declined', decline_code: 'expired_card' });
+    stack.stripe!.setFaults([{ kind: 'server_error', times: 1000 }]);
+    const down = await rest('/payments/charge', { method: 'POST', token: ada.token, body: { listing_id: listing.id, payment_method_id: 'pm_card_visa' } });
+    expect(down.status).toBe(503);
+    expect(down.body.error.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
