@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import {
   ChargeListingDocument,
@@ -50,7 +51,15 @@ beforeAll(async () => {
   ada = await registerUser(stack, 'Ada');
   bob = await registerUser(stack, 'Bob');
   admin = await registerUser(stack, 'Admin', ['user', 'admin']);
+  await stack.bus.subscribe(PROBE, ['payment.succeeded', 'payment.failed', 'payment.refunded']);
 });
+
+const PROBE = 'test.payment-events';
+/** Payment events published for one listing, oldest first. */
+async function paymentEvents(listingId: string): Promise<Array<{ name: string; source: string; data: Record<string, unknown> }>> {
+  const result = await stack.handle.db.execute(sql`select data from pgboss.job where name = ${PROBE} and data->'data'->>'listingId' = ${listingId} order by created_on, id`);
+  return (result as unknown as { rows: Array<{ data: any }> }).rows.map((r) => (typeof r.data === 'string' ? JSON.parse(r.data) : r.data));
+}
 afterAll(() => stack?.stop());
 afterEach(() => stack.stripe!.clearFaults());
 
@@ -95,6 +104,13 @@ describe('chargeListing', () => {
     const paid = dataOf(await charge(ada, { listingId: listing.id })).chargeListing;
     expect(paid.status).toBe('SUCCEEDED');
     await eventually(listingStatus(ada, listing.id), (l) => l.status === 'ACTIVE');
+    const events = await paymentEvents(listing.id);
+    expect(events.map((e) => [e.name, e.source, e.data.paymentId])).toEqual([
+      ['payment.failed', 'payments', declined.transactionId],
+      ['payment.succeeded', 'payments', paid.transactionId],
+    ]);
+    expect(events[0]!.data).toMatchObject({ code: 'insufficient_funds', userId: ada.id });
+    expect(events[1]!.data).toMatchObject({ amount: 1000, currency: 'USD', providerReference: paid.transaction.providerReference });
   });
 
   it('asks for authentication, then finishes through the webhook when the customer completes it', async () => {
