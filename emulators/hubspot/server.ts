@@ -1,3 +1,4 @@
+import { createHangs } from '../shared/hangs';
 import { pathMatches, sendHtml } from '../shared/html';
 import http from 'node:http';
 import pino from 'pino';
@@ -207,7 +208,7 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
   let rateLimitedCount = 0;
   let dailyCount = 0;
   /** Hung requests, so close() can end them at once. */
-  const hangs = new Set<() => void>();
+  const hangs = createHangs();
 
   function rateHeaders(now: number, remaining = window.remaining(now)): Record<string, string> {
     return {
@@ -253,23 +254,6 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
         if (active.remaining <= 0) faults = faults.filter((f) => f !== active);
       },
     };
-  }
-
-  /** Holds the request for `ms`; false when the client gave up (or the emulator closed) meanwhile. */
-  function hang(ms: number, res: http.ServerResponse): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (connected: boolean) => {
-        clearTimeout(timer);
-        res.off('close', onClose);
-        hangs.delete(cancel);
-        resolve(connected);
-      };
-      const onClose = () => done(false);
-      const cancel = () => done(false);
-      const timer = setTimeout(() => done(!res.destroyed), ms);
-      res.on('close', onClose);
-      hangs.add(cancel);
-    });
   }
 
   /** The bearer token, or why there is none that we accept. */
@@ -373,7 +357,7 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
       const fault = takeFault(path);
       if (fault?.kind === 'rate_limit') throw tenSecondlyRollingLimited(rateHeaders(Date.now(), 0));
       if (fault?.kind === 'server_error') throw serverError(fault.status ?? 500);
-      if (fault?.kind === 'hang' && !(await hang(fault.ms, res))) {
+      if (fault?.kind === 'hang' && !(await hangs.hold(fault.ms, res))) {
         res.destroy();
         return;
       }
@@ -475,7 +459,7 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
   });
 
   function stopHangs(): void {
-    for (const cancel of [...hangs]) cancel();
+    hangs.releaseAll();
   }
 
   const api: HubSpotEmulator = {

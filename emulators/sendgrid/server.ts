@@ -1,3 +1,4 @@
+import { createHangs } from '../shared/hangs';
 import { pathMatches, sendHtml } from '../shared/html';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -149,7 +150,7 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
   /** Delivered events of messages with a future send_at. */
   const scheduledDeliveries = new Set<NodeJS.Timeout>();
   /** Hung requests, so close() can end them at once. */
-  const hangs = new Set<() => void>();
+  const hangs = createHangs();
   // SendGrid drops mail to suppressed addresses (202, then a 'dropped' event) instead of refusing it.
   const suppressions = {
     bounces: new Set<string>(),
@@ -350,23 +351,6 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     return active.fault;
   }
 
-  /** Holds the request for `ms`; false when the client gave up (or the emulator closed) meanwhile. */
-  function hang(ms: number, res: http.ServerResponse): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (connected: boolean) => {
-        clearTimeout(timer);
-        res.off('close', onClose);
-        hangs.delete(cancel);
-        resolve(connected);
-      };
-      const onClose = () => done(false);
-      const cancel = () => done(false);
-      const timer = setTimeout(() => done(!res.destroyed), ms);
-      res.on('close', onClose);
-      hangs.add(cancel);
-    });
-  }
-
   function authorized(req: http.IncomingMessage): boolean {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     const key = match?.[1];
@@ -398,7 +382,7 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     const fault = takeFault(url.pathname);
     if (fault?.kind === 'rate_limit') throw rateLimited();
     if (fault?.kind === 'server_error') throw serverError(fault.status ?? 500);
-    if (fault?.kind === 'hang' && !(await hang(fault.ms, res))) {
+    if (fault?.kind === 'hang' && !(await hangs.hold(fault.ms, res))) {
       res.destroy();
       return;
     }
@@ -535,7 +519,7 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
   });
 
   function stopTimers(): void {
-    for (const cancel of [...hangs]) cancel();
+    hangs.releaseAll();
     for (const timer of scheduledDeliveries) clearTimeout(timer);
     scheduledDeliveries.clear();
     singleSends.stop();
