@@ -7,6 +7,7 @@
  * page with sellers, through the gateway and directly on the listings subgraph. Prints a table
  * and writes bench/results/latest.json. No assertions on the figures: this is a baseline.
  */
+import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -37,13 +38,22 @@ interface AutocannonResult {
   non2xx: number;
   statusCodeStats: Record<string, { count: number }>;
 }
+interface AutocannonRequest {
+  method?: 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
 interface AutocannonOptions {
   url: string;
   method: 'POST';
   headers: Record<string, string>;
-  body: string;
+  body?: string;
   connections: number;
-  duration: number;
+  duration?: number;
+  /** Stop after this many requests instead of after `duration`. */
+  amount?: number;
+  /** Per-request setup: each charge gets its own listing, token and idempotency key. */
+  requests?: Array<{ setupRequest: (request: AutocannonRequest) => AutocannonRequest }>;
   timeout: number;
   verifyBody?: (body: string) => boolean;
 }
@@ -57,6 +67,8 @@ const WARMUP_SECONDS = 3;
 const MEASURE_SECONDS = 10;
 const USERS = 10;
 const LISTINGS = 100;
+/** Listings charged in the chargeListing scenario, one request each. */
+const CHARGES = 300;
 const PAGE_SIZE = 50;
 const READY_POLL_MS = 50;
 const READY_TIMEOUT_MS = 60_000;
@@ -119,13 +131,17 @@ interface Stack {
 
 const running = new Set<ChildProcess>();
 
-async function startStack(dataDir: string, ports: { gateway: number; listings: number }): Promise<Stack> {
+type Ports = { gateway: number; listings: number; payments: number; stripe: number };
+
+async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATA_DIR: dataDir,
     GATEWAY_PORT: String(ports.gateway),
     LISTINGS_PORT: String(ports.listings),
+    PAYMENTS_PORT: String(ports.payments),
+    STRIPE_EMULATOR_PORT: String(ports.stripe),
     LOG_LEVEL: 'warn',
     APOLLO_TELEMETRY_DISABLED: 'true',
     POSTING_FEES: '{"JOBS":0}',
@@ -215,7 +231,7 @@ async function graphql<T>(url: string, query: string, variables?: Record<string,
 const REGISTER = `mutation Register($input: RegisterUserInput!) { registerUser(input: $input) { id } }`;
 const CREATE = `mutation Create($input: CreateListingInput!) { createListing(input: $input) { id status } }`;
 
-async function seed(stack: Stack, jwtSecret: string): Promise<{ users: number; listings: number; seedMs: number }> {
+async function seed(stack: Stack, jwtSecret: string): Promise<{ users: number; listings: number; seedMs: number; sellers: Array<{ id: string; token: string }> }> {
   const t0 = performance.now();
   const users: Array<{ id: string; token: string }> = [];
   for (let i = 0; i < USERS; i++) {
@@ -242,7 +258,7 @@ async function seed(stack: Stack, jwtSecret: string): Promise<{ users: number; l
     );
     if (createListing.status !== 'ACTIVE') throw new Error(`listing ${createListing.id} is ${createListing.status}, expected ACTIVE (POSTING_FEES not applied?)`);
   }
-  return { users: USERS, listings: LISTINGS, seedMs: Math.round(performance.now() - t0) };
+  return { users: USERS, listings: LISTINGS, seedMs: Math.round(performance.now() - t0), sellers: users };
 }
 
 interface PageData {
@@ -330,6 +346,94 @@ async function load(url: string, headers: Record<string, string>, label: string,
   };
 }
 
+const CHARGE = `mutation Charge($input: ChargeListingInput!) { chargeListing(input: $input) { status transactionId amount currency paymentStatus } }`;
+
+interface ChargeFigures {
+  charges: number;
+  chargesPerSec: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencyMeanMs: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** Answers that were not a SUCCEEDED charge. */
+  mismatches: number;
+  succeededIntents: number;
+  prepareMs: number;
+  cpuPercent: { stack: number };
+}
+
+/**
+ * chargeListing through the gateway: each request pays a different PENDING_PAYMENT listing, as its
+ * seller, with a fresh idempotency key, against the local Stripe emulator. Afterwards the
+ * emulator must hold exactly one succeeded PaymentIntent per charge.
+ */
+async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: string }>, stripePort: number): Promise<ChargeFigures> {
+  const t0 = performance.now();
+  const pending: Array<{ listingId: string; token: string }> = [];
+  for (let i = 0; i < CHARGES; i++) {
+    const seller = sellers[i % sellers.length]!;
+    const { createListing } = await graphql<{ createListing: { id: string; status: string } }>(
+      stack.gatewayUrl,
+      CREATE,
+      { input: { title: `Bench bike ${i + 1}`, description: 'A listing to pay for.', price: { amount: 50_000, currency: 'USD' }, category: 'VEHICLES', location: 'Cape Town' } },
+      { authorization: `Bearer ${seller.token}` },
+    );
+    if (createListing.status !== 'PENDING_PAYMENT') throw new Error(`listing ${createListing.id} is ${createListing.status}, expected PENDING_PAYMENT`);
+    pending.push({ listingId: createListing.id, token: seller.token });
+  }
+  const prepareMs = Math.round(performance.now() - t0);
+  const before = await succeededIntents(stripePort);
+  let next = 0;
+  log(`chargeListing: ${CHARGES} charges, ${CONNECTIONS} connections`);
+  const stackCpu0 = cpuSecondsOf(stack.pid);
+  const wall0 = performance.now();
+  const r = await autocannon({
+    url: stack.gatewayUrl,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: CONNECTIONS,
+    amount: CHARGES,
+    timeout: 20,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const item = pending[next++ % pending.length]!;
+          return {
+            ...request,
+            headers: { ...request.headers, 'content-type': 'application/json', authorization: `Bearer ${item.token}` },
+            body: JSON.stringify({ query: CHARGE, variables: { input: { listingId: item.listingId, paymentMethodId: 'pm_card_visa', idempotencyKey: `bench-${randomUUID()}` } } }),
+          };
+        },
+      },
+    ],
+    verifyBody: (body: string) => !body.includes('"errors"') && body.includes('"status":"SUCCEEDED"'),
+  });
+  const wallSeconds = (performance.now() - wall0) / 1000;
+  const succeeded = (await succeededIntents(stripePort)) - before;
+  return {
+    charges: r.requests.total,
+    chargesPerSec: round(r.requests.total / wallSeconds, 1),
+    latencyP50Ms: r.latency.p50,
+    latencyP99Ms: r.latency.p99,
+    latencyMeanMs: round(r.latency.average),
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    mismatches: r.mismatches,
+    succeededIntents: succeeded,
+    prepareMs,
+    cpuPercent: { stack: round(((cpuSecondsOf(stack.pid) - stackCpu0) / wallSeconds) * 100, 0) },
+  };
+}
+
+async function succeededIntents(stripePort: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${stripePort}/__emulator/state`, { signal: AbortSignal.timeout(10_000) });
+  const state = (await res.json()) as { paymentIntents: Array<{ status: string }> };
+  return state.paymentIntents.filter((pi) => pi.status === 'succeeded').length;
+}
+
 /** Lines the stack printed that are not its startup banner: pino warn/error JSON, stack traces. */
 function noteworthy(output: { stdout: string[]; stderr: string[] }): string[] {
   const lines: string[] = [...output.stderr];
@@ -346,8 +450,14 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-'));
-  const ports = { gateway: await freePort(), listings: await freePort() };
-  while (ports.listings === ports.gateway) ports.listings = await freePort();
+  const ports: Ports = { gateway: 0, listings: 0, payments: 0, stripe: 0 };
+  const taken = new Set<number>();
+  for (const name of Object.keys(ports) as Array<keyof Ports>) {
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    ports[name] = port;
+  }
   const warnings: string[] = [];
   const stops: Array<{ phase: string; code: number | null; signal: NodeJS.Signals | null; stopMs: number; killed: boolean }> = [];
   try {
@@ -379,6 +489,8 @@ async function main(): Promise<void> {
     const gateway = await load(stack.gatewayUrl, {}, 'gateway', stack.pid);
     const direct = await load(stack.listingsUrl, directHeaders, 'direct', stack.pid);
     const loadedMemory = memoryOf(stack.pid);
+    const charges = await chargeLoad(stack, seeded.sellers, ports.stripe);
+    const chargedMemory = memoryOf(stack.pid);
 
     const warmStop = await stopStack(stack);
     stops.push({ phase: 'warm', ...warmStop });
@@ -400,7 +512,8 @@ async function main(): Promise<void> {
       settings: { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, pageSize: PAGE_SIZE, users: USERS, listings: LISTINGS, query: PAGE_QUERY },
       readyMs: { cold: cold.readyMs, warm: stack.readyMs },
       memoryMiB: { coldReady: coldMemory, warmReady: readyMemory, afterSeed: seededMemory, afterLoad: loadedMemory },
-      seed: seeded,
+      seed: { users: seeded.users, listings: seeded.listings, seedMs: seeded.seedMs },
+      charges: { ...charges, rssMiBAfter: chargedMemory?.rssMiB ?? null },
       responseBytes: { gateway: gatewayBytes, direct: directBytes },
       gateway,
       direct,
@@ -430,7 +543,9 @@ async function main(): Promise<void> {
           return [label as string, n(x.requestsPerSec), n(x.latencyP50Ms), n(x.latencyP99Ms), n(x.latencyMeanMs), n(x.requestsTotal), n(x.non2xx), n(x.errors + x.timeouts), n(x.mismatches), `${x.cpuPercent.stack}%`, `${x.cpuPercent.loadGenerator}%`];
         }),
         ['gateway / direct', n(ratio.requestsPerSec), n(ratio.latencyP50), n(ratio.latencyP99), '', '', '', '', '', '', ''],
+        ['chargeListing (gateway)', n(charges.chargesPerSec), n(charges.latencyP50Ms), n(charges.latencyP99Ms), n(charges.latencyMeanMs), n(charges.charges), n(charges.non2xx), n(charges.errors + charges.timeouts), n(charges.mismatches), `${charges.cpuPercent.stack}%`, ''],
       ]),
+      `chargeListing: ${charges.charges} charges of ${CHARGES} different listings; the Stripe emulator holds ${charges.succeededIntents} new succeeded PaymentIntents`,
       '',
       table([
         ['embedded stack', 'value'],
@@ -440,6 +555,7 @@ async function main(): Promise<void> {
         ['RSS at ready (warm)', `${n(readyMemory?.rssMiB)} MiB`],
         ['RSS after seeding', `${n(seededMemory?.rssMiB)} MiB`],
         ['RSS after load', `${n(loadedMemory?.rssMiB)} MiB`],
+        ['RSS after the charge load', `${n(chargedMemory?.rssMiB)} MiB`],
         ['peak RSS of the warm process (VmHWM)', `${n(loadedMemory?.peakMiB)} MiB`],
         ['seeding (10 users, 100 listings)', `${seeded.seedMs} ms`],
         ['stop (SIGTERM → exit), cold / warm', stops.map((s) => `${s.stopMs} ms, code ${s.code}${s.signal ? ` ${s.signal}` : ''}${s.killed ? ' (KILLED)' : ''}`).join(' / ')],
@@ -455,6 +571,10 @@ async function main(): Promise<void> {
     for (const [label, f] of [['gateway', gateway], ['direct', direct]] as const) {
       if (f.non2xx || f.errors || f.timeouts || f.mismatches) failures.push(`${label}: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts, ${f.mismatches} GraphQL-error bodies`);
     }
+    if (charges.non2xx || charges.errors || charges.timeouts || charges.mismatches || charges.charges !== CHARGES) {
+      failures.push(`chargeListing: ${charges.charges}/${CHARGES} sent, ${charges.non2xx} non-2xx, ${charges.errors} errors, ${charges.timeouts} timeouts, ${charges.mismatches} not SUCCEEDED`);
+    }
+    if (charges.succeededIntents !== CHARGES) failures.push(`chargeListing: ${charges.succeededIntents} succeeded PaymentIntents for ${CHARGES} charges`);
     for (const s of stops) if (s.code !== 0 || s.killed) failures.push(`${s.phase} stop: exit code ${s.code}, signal ${s.signal}${s.killed ? ', had to SIGKILL' : ''}`);
     if (failures.length) {
       process.stderr.write(`[bench] problems:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
