@@ -14,6 +14,7 @@ import { consumePaymentSucceeded } from '../subgraphs/listings/events/payment-su
 import { startExpirySweeper } from '../subgraphs/listings/jobs/expiry.job';
 import { createListingsSubgraph, type ListingsSubgraph } from '../subgraphs/listings/server';
 import { createListingsClient } from '../subgraphs/payments/clients/listings.client';
+import { consumePaymentRejected } from '../subgraphs/payments/events/payment-rejected.consumer';
 import { startReconciler } from '../subgraphs/payments/jobs/reconcile.job';
 import { createStripeAdapter } from '../subgraphs/payments/provider/stripe.adapter';
 import { createPaymentsSubgraph, type PaymentsSubgraph } from '../subgraphs/payments/server';
@@ -108,6 +109,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   });
   const paymentsAddress = await serve('payments', payments, port('payments', config.PAYMENTS_PORT));
   const paymentsUrl = urlOf(paymentsAddress);
+  await consumePaymentRejected({ bus: bus.withSource('payments'), db: handle.db, payments: payments.payments, logger: paymentsLogger });
   shutdown.add('payments reconciler', startReconciler(payments.payments, paymentsLogger, config.PAYMENTS_RECONCILE_INTERVAL_MS));
   stripe?.setWebhookUrl(urlOf(paymentsAddress, '/webhooks/stripe'));
 

@@ -17,6 +17,8 @@ export interface EventPayloads {
   'payment.succeeded': { paymentId: string; listingId: string; userId: string; amount: number; currency: string; providerReference: string };
   'payment.failed': { paymentId: string; listingId: string; userId: string; code: string; message: string };
   'payment.refunded': { paymentId: string; listingId: string; userId: string; amountRefunded: number; fullyRefunded: boolean };
+  /** A payment arrived for a listing that can no longer go live (withdrawn meanwhile): it must be refunded. */
+  'listing.payment_rejected': { listingId: string; paymentId: string; listingStatus: string };
 }
 export type EventName = keyof EventPayloads;
 export const EVENT_NAMES = [
@@ -28,6 +30,7 @@ export const EVENT_NAMES = [
   'payment.succeeded',
   'payment.failed',
   'payment.refunded',
+  'listing.payment_rejected',
 ] as const satisfies readonly EventName[];
 
 /** What a consumer receives. `id` is the idempotency key: the same event may arrive twice. */
@@ -74,7 +77,14 @@ export interface ConsumerOptions<N extends EventName> {
   db: Database;
   /** Schema holding this service's `processed_events` table (see its migrations). */
   inboxSchema: string;
-  handler: (tx: Transaction, event: EventEnvelope<N>) => Promise<void>;
+  /** A database effect: runs in one transaction with the inbox entry, so it happens exactly once. */
+  handler?: (tx: Transaction, event: EventEnvelope<N>) => Promise<void>;
+  /**
+   * An effect outside the database (a provider call): runs with no transaction open, and the inbox
+   * entry is written after it succeeds. It may run again after a crash, so it must be idempotent
+   * by the event (derive provider idempotency keys from it).
+   */
+  effect?: (event: EventEnvelope<N>) => Promise<void>;
   /** Attempts after the first. @default 8 */
   retryLimit?: number;
   /** First retry delay in seconds; doubles with jitter. @default 2 */
@@ -143,6 +153,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
     subscribe,
     async consume(consumer) {
       if (!/^[a-z_][a-z0-9_]*$/.test(consumer.inboxSchema)) throw new Error(`Invalid inbox schema: ${consumer.inboxSchema}`);
+      if (Boolean(consumer.handler) === Boolean(consumer.effect)) throw new Error(`Consumer ${consumer.queue}: give exactly one of handler or effect`);
       const dead = `${consumer.queue}.dead`;
       if (!(await boss.getQueue(dead))) await boss.createQueue(dead, { name: dead }).catch(() => undefined);
       await subscribe(consumer.queue, consumer.events, {
@@ -160,16 +171,23 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
         async (jobs) => {
           for (const job of jobs) {
             const event = job.data;
-            await consumer.db.transaction(async (tx) => {
-              const fresh = await tx.execute(
-                sql`insert into ${inbox} (consumer, event_id, processed_at) values (${consumer.queue}, ${event.id}, now()) on conflict do nothing returning event_id`,
-              );
-              if ((fresh as unknown as { rows: unknown[] }).rows.length === 0) {
-                log.debug({ eventId: event.id, event: event.name }, 'event already handled');
-                return;
-              }
-              await consumer.handler(tx, event);
-            });
+            const record = (t: Executor) =>
+              t.execute(sql`insert into ${inbox} (consumer, event_id, processed_at) values (${consumer.queue}, ${event.id}, now()) on conflict do nothing returning event_id`);
+            if (consumer.effect) {
+              const seen = await consumer.db.execute(sql`select 1 from ${inbox} where consumer = ${consumer.queue} and event_id = ${event.id}`);
+              if ((seen as unknown as { rows: unknown[] }).rows.length > 0) continue;
+              await consumer.effect(event);
+              await record(consumer.db);
+            } else {
+              await consumer.db.transaction(async (tx) => {
+                const fresh = await record(tx);
+                if ((fresh as unknown as { rows: unknown[] }).rows.length === 0) {
+                  log.debug({ eventId: event.id, event: event.name }, 'event already handled');
+                  return;
+                }
+                await consumer.handler!(tx, event);
+              });
+            }
             log.debug({ eventId: event.id, event: event.name, reqId: event.requestId }, 'event handled');
           }
         },

@@ -5,6 +5,7 @@ import { closeServer, listen, urlOf } from '../../lib/http';
 import { openServiceStore, runService } from '../../lib/service-main';
 import { createListingsClient } from './clients/listings.client';
 import { PAYMENTS_DB_SCHEMA, PAYMENTS_MIGRATIONS } from './db/migrations';
+import { consumePaymentRejected } from './events/payment-rejected.consumer';
 import { startReconciler } from './jobs/reconcile.job';
 import { createStripeAdapter } from './provider/stripe.adapter';
 import { createPaymentsSubgraph } from './server';
@@ -35,6 +36,7 @@ void runService('payments', async ({ config, logger, shutdown }) => {
     listings: createListingsClient({ url: () => config.LISTINGS_URL, internalSecret: config.INTERNAL_SECRET }),
   });
   shutdown.add('apollo', () => subgraph.apollo.stop());
+  await consumePaymentRejected({ bus, db: handle.db, payments: subgraph.payments, logger });
   shutdown.add('reconciler', startReconciler(subgraph.payments, logger, config.PAYMENTS_RECONCILE_INTERVAL_MS));
   const address = await listen(subgraph.server, config.PAYMENTS_PORT, config.HOST);
   shutdown.add('http', () => closeServer(subgraph.server, config.SHUTDOWN_GRACE_MS));

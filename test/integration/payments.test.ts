@@ -7,6 +7,7 @@ import {
   ListingsPaymentStatusDocument,
   MyPaymentsDocument,
   RefundPaymentDocument,
+  WithdrawListingDocument,
   TransactionDocument,
   type ChargeListingInput,
 } from '../generated/graphql';
@@ -273,6 +274,26 @@ describe('refunds', () => {
     expect((await listingStatus(payer, listing.id)()).paymentStatus).toBe('REFUNDED');
     expect(dataOf(await stack.graph(MyPaymentsDocument, {}, { token: payer.token })).viewer!.totalSpent).toEqual([{ amount: 0, currency: 'USD' }]);
     expect(stack.stripe!.refunds().filter((r) => r.payment_intent === full.providerReference).map((r) => r.amount)).toEqual([400, 600]);
+  });
+});
+
+describe('a listing withdrawn while its charge is in flight', () => {
+  it('is not activated, and the payer is refunded in full, once', async () => {
+    const listing = await createListing(stack, ada);
+    stack.stripe!.setFaults([{ kind: 'hang', ms: 500, times: 1, path: '/v1/payment_intents' }]);
+    const charging = charge(ada, { listingId: listing.id });
+    await new Promise((r) => setTimeout(r, 150)); // payments has checked the listing; Stripe is holding the charge
+    dataOf(await stack.graph(WithdrawListingDocument, { id: listing.id }, { token: ada.token }));
+    const paid = dataOf(await charging).chargeListing;
+    expect(paid.status).toBe('SUCCEEDED');
+    const refunded = await eventually(listingStatus(ada, listing.id), (l) => l.paymentStatus === 'REFUNDED');
+    expect(refunded).toMatchObject({ status: 'WITHDRAWN', paymentStatus: 'REFUNDED' });
+    const reference = paid.transaction.providerReference!;
+    expect(stack.stripe!.refunds().filter((r) => r.payment_intent === reference).map((r) => r.amount)).toEqual([1000]);
+    expect((await paymentEvents(listing.id)).map((e) => e.name)).toEqual(['payment.succeeded', 'payment.refunded']);
+    // Asking again (a redelivered event, a crash before the inbox entry) refunds nothing more.
+    await stack.payments.payments.autoRefund(paid.transactionId);
+    expect(stack.stripe!.refunds().filter((r) => r.payment_intent === reference)).toHaveLength(1);
   });
 });
 

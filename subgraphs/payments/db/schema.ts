@@ -60,11 +60,17 @@ export const refunds = paymentsSchema.table(
       .references(() => payments.id),
     amount: integer('amount').notNull(),
     providerReference: varchar('provider_reference', { length: 255 }),
+    /** Sent to the provider on every attempt; unique, so a repeated automatic refund reuses its row. */
+    idempotencyKey: varchar('idempotency_key', { length: 255 }),
     status: varchar('status', { length: 20 }).notNull(),
     requestedBy: uuid('requested_by'),
     createdAt: ts('created_at').notNull(),
   },
-  (t) => [uniqueIndex('refunds_provider_reference_key').on(t.providerReference), index('refunds_payment_idx').on(t.paymentId)],
+  (t) => [
+    uniqueIndex('refunds_provider_reference_key').on(t.providerReference),
+    uniqueIndex('refunds_idempotency_key').on(t.idempotencyKey),
+    index('refunds_payment_idx').on(t.paymentId),
+  ],
 );
 
 /** Provider webhook events already processed: Stripe delivers at least once. */

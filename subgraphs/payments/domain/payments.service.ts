@@ -274,32 +274,61 @@ export class PaymentsService {
   /** Admins refund all or part of a succeeded payment. */
   async refund(viewer: Viewer, paymentId: string, amount: number | null | undefined, meta: RequestMeta = {}): Promise<PaymentRow> {
     if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may refund payments');
+    return this.refundWith({ paymentId, amount, key: `saypro-refund-${randomUUID()}`, requestedBy: viewer.userId }, meta);
+  }
+
+  /**
+   * The payment reached a listing that can no longer go live: give all of it back. Keyed by the
+   * payment, so running it again (a redelivered event, a crash) never refunds twice.
+   */
+  async autoRefund(paymentId: string, meta: RequestMeta = {}): Promise<PaymentRow | null> {
+    const [payment] = isUuid(paymentId) ? await this.deps.db.select().from(payments).where(eq(payments.id, paymentId)) : [];
+    if (!payment) return null;
+    if (payment.status === 'REFUNDED') return payment;
+    const [earlier] = await this.deps.db.select().from(refunds).where(eq(refunds.idempotencyKey, autoRefundKey(paymentId)));
+    if (!earlier && !['SUCCEEDED', 'PARTIALLY_REFUNDED'].includes(payment.status)) return payment;
+    this.deps.logger.warn({ paymentId, listingId: payment.listingId, reqId: meta.requestId }, 'refunding a payment for a listing that cannot go live');
+    return this.refundWith({ paymentId, amount: earlier?.amount, key: autoRefundKey(paymentId), requestedBy: null }, meta);
+  }
+
+  private async refundWith(
+    request: { paymentId: string; amount: number | null | undefined; key: string; requestedBy: string | null },
+    meta: RequestMeta,
+  ): Promise<PaymentRow> {
+    const { paymentId } = request;
     const [payment] = isUuid(paymentId) ? await this.deps.db.select().from(payments).where(eq(payments.id, paymentId)) : [];
     if (!payment) throw new NotFoundError('Transaction', paymentId);
-    if (!['SUCCEEDED', 'PARTIALLY_REFUNDED'].includes(payment.status) || !payment.providerReference) {
-      throw new ConflictError(`Transaction ${paymentId} is ${payment.status} and cannot be refunded`, { id: paymentId });
+    let [row] = await this.deps.db.select().from(refunds).where(eq(refunds.idempotencyKey, request.key));
+    if (row?.status === 'succeeded') return payment; // this very refund already happened
+    if (!row) {
+      if (!['SUCCEEDED', 'PARTIALLY_REFUNDED'].includes(payment.status) || !payment.providerReference) {
+        throw new ConflictError(`Transaction ${paymentId} is ${payment.status} and cannot be refunded`, { id: paymentId });
+      }
+      const remaining = payment.amount - payment.amountRefunded;
+      const value = request.amount ?? remaining;
+      if (!Number.isInteger(value) || value <= 0 || value > remaining) {
+        throw new BadUserInputError({ field: 'amount', message: `amount must be between 1 and ${remaining} (what is left to refund)` }, 'amount');
+      }
+      [row] = await this.deps.db
+        .insert(refunds)
+        .values({ id: randomUUID(), paymentId, amount: value, idempotencyKey: request.key, status: 'pending', requestedBy: request.requestedBy, createdAt: new Date() })
+        .returning();
     }
-    const remaining = payment.amount - payment.amountRefunded;
-    const value = amount ?? remaining;
-    if (!Number.isInteger(value) || value <= 0 || value > remaining) {
-      throw new BadUserInputError({ field: 'amount', message: `amount must be between 1 and ${remaining} (what is left to refund)` }, 'amount');
-    }
-    const refundId = randomUUID();
-    await this.deps.db.insert(refunds).values({ id: refundId, paymentId, amount: value, status: 'pending', requestedBy: viewer.userId, createdAt: new Date() });
+    const refund = row!;
     let outcome;
     try {
       outcome = await this.deps.policy.execute((attempt) =>
-        this.deps.gateway.refund({ reference: payment.providerReference!, amount: value, idempotencyKey: `saypro-refund-${refundId}` }, attempt),
+        this.deps.gateway.refund({ reference: payment.providerReference!, amount: refund.amount, idempotencyKey: request.key }, attempt),
       );
     } catch (err) {
       if (err instanceof PaymentRequestRejectedError) {
-        await this.deps.db.update(refunds).set({ status: 'failed' }).where(eq(refunds.id, refundId));
+        await this.deps.db.update(refunds).set({ status: 'failed' }).where(eq(refunds.id, refund.id));
         throw new ConflictError(`The refund was refused: ${err.message}`, { id: paymentId });
       }
       throw err;
     }
     return this.deps.db.transaction(async (t) => {
-      await t.update(refunds).set({ status: outcome.status, providerReference: outcome.reference }).where(eq(refunds.id, refundId));
+      await t.update(refunds).set({ status: outcome.status, providerReference: outcome.reference }).where(eq(refunds.id, refund.id));
       const [current] = await t.select().from(payments).where(eq(payments.id, paymentId)).for('update');
       return this.settle(paymentId, { status: current!.status, amountRefunded: current!.amountRefunded + outcome.amount }, meta, t);
     });
@@ -367,6 +396,8 @@ export class PaymentsService {
     return row;
   }
 }
+
+const autoRefundKey = (paymentId: string) => `saypro-auto-refund-${paymentId}`;
 
 /**
  * The provider request for a payment, derived from its row alone: every attempt, resume and

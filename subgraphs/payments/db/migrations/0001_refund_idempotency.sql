@@ -1,0 +1,2 @@
+ALTER TABLE "payments"."refunds" ADD COLUMN "idempotency_key" varchar(255);--> statement-breakpoint
+CREATE UNIQUE INDEX "refunds_idempotency_key" ON "payments"."refunds" USING btree ("idempotency_key");
