@@ -1,0 +1,92 @@
+import { Writable } from 'node:stream';
+import { createHubSpotEmulator, type HubSpotEmulator } from '../../emulators/hubspot/server';
+import { createLogger } from '../../lib/logger';
+import { CONTACT_PROPERTIES, toContactProperties, type ContactFacts } from '../../subgraphs/crm/domain/contact-mapping';
+import type { CrmGateway } from '../../subgraphs/crm/provider/crm-gateway.port';
+import { HubSpotTimeoutError, createHubSpotAdapter } from '../../subgraphs/crm/provider/hubspot.adapter';
+
+let emulator: HubSpotEmulator;
+let adapter: CrmGateway;
+const lines: string[] = [];
+const TOKEN = 'pat-emulator-adapter-test';
+
+const facts = (n: number, overrides: Partial<ContactFacts> = {}): ContactFacts => ({
+  userId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  name: `Person Number ${n}`,
+  email: `person.${n}@example.com`,
+  listingCount: n,
+  totalSpent: n * 1000,
+  currency: 'USD',
+  ...overrides,
+});
+
+beforeAll(async () => {
+  emulator = createHubSpotEmulator({ rateLimit: 1000, rateWindowMs: 10_000 });
+  const url = await emulator.listen();
+  const logger = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) });
+  adapter = createHubSpotAdapter({ accessToken: TOKEN, apiUrl: url, timeoutMs: 300, logger });
+});
+afterAll(() => emulator?.close());
+afterEach(() => emulator.clearFaults());
+
+describe('HubSpot adapter against the emulator (real SDK)', () => {
+  it('creates our custom contact properties once', async () => {
+    await adapter.ensureProperties();
+    await adapter.ensureProperties();
+    const names = emulator.properties().map((p) => p.name);
+    for (const m of CONTACT_PROPERTIES.filter((p) => p.custom)) expect(names.filter((n) => n === m.property)).toHaveLength(1);
+  });
+
+  it('upserts by email: created first, updated after, with the mapped properties', async () => {
+    const first = await adapter.upsertByEmail([toContactProperties(facts(1)), toContactProperties(facts(2))], 1);
+    expect(first.failures).toEqual([]);
+    expect(first.results.map((r) => [r.email, r.created])).toEqual([['person.1@example.com', true], ['person.2@example.com', true]]);
+    const again = await adapter.upsertByEmail([toContactProperties(facts(1, { listingCount: 7, name: 'Ada Lovelace King' }))], 1);
+    expect(again.results).toEqual([{ email: 'person.1@example.com', id: first.results[0]!.id, created: false }]);
+    const stored = emulator.contacts().find((c) => c.id === first.results[0]!.id)!;
+    expect(stored.properties).toMatchObject({ firstname: 'Ada', lastname: 'Lovelace King', saypro_listing_count: '7', saypro_total_spent: '1000', saypro_currency: 'USD' });
+  });
+
+  it('reports per-item failures of a batch (207) without throwing', async () => {
+    emulator.setFaults([{ kind: 'partial_batch', failEmails: ['person.4@example.com'], times: 1 }]);
+    const outcome = await adapter.upsertByEmail([toContactProperties(facts(3)), toContactProperties(facts(4))], 1);
+    expect(outcome.results.map((r) => r.email)).toEqual(['person.3@example.com']);
+    expect(outcome.failures).toHaveLength(1);
+    expect(outcome.failures[0]!.email).toBe('person.4@example.com');
+  });
+
+  it('reads many contacts in one batch call; unknown ids are absent', async () => {
+    const { results } = await adapter.upsertByEmail([5, 6, 7].map((n) => toContactProperties(facts(n))), 1);
+    const before = emulator.requests().length;
+    const read = await adapter.readByIds([...results.map((r) => r.id), '999999999'], 1);
+    expect(emulator.requests().length - before).toBe(1);
+    expect([...read.keys()].sort()).toEqual(results.map((r) => r.id).sort());
+    expect(read.get(results[0]!.id)!.properties).toMatchObject({ saypro_user_id: facts(5).userId, email: 'person.5@example.com' });
+  });
+
+  it('classifies failures: 429, 5xx and timeouts are transient, a 400 is not', async () => {
+    const attempt = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+    emulator.setFaults([{ kind: 'rate_limit', times: 1 }]);
+    expect(adapter.isTransient(await attempt(adapter.upsertByEmail([toContactProperties(facts(8))], 1)))).toBe(true);
+    emulator.setFaults([{ kind: 'server_error', times: 1 }]);
+    expect(adapter.isTransient(await attempt(adapter.readByIds(['1'], 1)))).toBe(true);
+    emulator.setFaults([{ kind: 'hang', ms: 1000, times: 1 }]);
+    const timeout = await attempt(adapter.readByIds(['1'], 1));
+    expect(timeout).toBeInstanceOf(HubSpotTimeoutError);
+    expect(adapter.isTransient(timeout)).toBe(true);
+    emulator.clearFaults();
+    const invalid = await attempt(adapter.upsertByEmail([{ email: 'person.9@example.com', no_such_property: 'x' }], 1));
+    expect(invalid).toBeDefined();
+    expect(adapter.isTransient(invalid)).toBe(false);
+    await expect(adapter.upsertByEmail(Array.from({ length: 101 }, (_, i) => toContactProperties(facts(100 + i))), 1)).rejects.toThrow(/at most 100/);
+  });
+
+  it('logs every call with its status and attempt, never the token or an email', () => {
+    const calls = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.provider === 'hubspot');
+    expect(calls.some((c) => c.msg === 'hubspot call' && c.path === '/crm/v3/objects/contacts/batch/upsert' && c.status === 200 && c.attempt === 1)).toBe(true);
+    expect(calls.some((c) => c.msg === 'hubspot call failed' && c.status === 429)).toBe(true);
+    const all = lines.join('');
+    expect(all).not.toContain(TOKEN);
+    expect(all).not.toMatch(/@example\.com/);
+  });
+});
