@@ -4,11 +4,15 @@
  * Starts `node dist/embedded/main.js` as a child process on a fresh data folder and free loopback
  * ports, times it to ready (cold: PGlite created; warm: restarted on the same folder), seeds
  * 10 users and 100 JOBS listings through the gateway, then runs autocannon against a 50-listings
- * page with sellers, through the gateway and directly on the listings subgraph. Prints a table
- * and writes bench/results/latest.json. No assertions on the figures: this is a baseline.
+ * page with sellers, through the gateway and directly on the listings subgraph; then creates 300
+ * PENDING_PAYMENT VEHICLES listings and charges each once through the gateway (chargeListing, its
+ * seller's token, a fresh idempotency key) against the in-process Stripe emulator, checking every
+ * answer and the emulator's PaymentIntents afterwards. Prints a table and writes
+ * bench/results/latest.json. No assertions on the figures (a baseline); any failed request, GraphQL
+ * error, unsuccessful or double charge exits 1.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -131,7 +135,8 @@ interface Stack {
 
 const running = new Set<ChildProcess>();
 
-type Ports = { gateway: number; listings: number; payments: number; stripe: number };
+/** Every port the embedded stack opens, each set to a free one (CRM / HubSpot: ignored by a stack without them). */
+type Ports = { gateway: number; listings: number; payments: number; crm: number; stripe: number; hubspot: number };
 
 async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
   const env: NodeJS.ProcessEnv = {
@@ -141,7 +146,9 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
     GATEWAY_PORT: String(ports.gateway),
     LISTINGS_PORT: String(ports.listings),
     PAYMENTS_PORT: String(ports.payments),
+    CRM_PORT: String(ports.crm),
     STRIPE_EMULATOR_PORT: String(ports.stripe),
+    HUBSPOT_EMULATOR_PORT: String(ports.hubspot),
     LOG_LEVEL: 'warn',
     APOLLO_TELEMETRY_DISABLED: 'true',
     POSTING_FEES: '{"JOBS":0}',
@@ -347,31 +354,90 @@ async function load(url: string, headers: Record<string, string>, label: string,
 }
 
 const CHARGE = `mutation Charge($input: ChargeListingInput!) { chargeListing(input: $input) { status transactionId amount currency paymentStatus } }`;
+/** The posting fee of a VEHICLES listing (POSTING_FEE_AMOUNT / _CURRENCY defaults; only JOBS is overridden). */
+const FEE = { amount: 1000, currency: 'USD' };
+/** After the load, how long the listings get to go ACTIVE (payment.succeeded consumed by listings). */
+const SETTLE_TIMEOUT_MS = 30_000;
 
 interface ChargeFigures {
+  /** Requests answered (autocannon's count). */
   charges: number;
+  /** Requests built, i.e. listings handed out; must equal CHARGES (no listing used twice). */
+  requestsBuilt: number;
+  distinctListingsSent: number;
   chargesPerSec: number;
+  wallSeconds: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
   latencyMeanMs: number;
+  latencyMaxMs: number;
   non2xx: number;
   errors: number;
   timeouts: number;
-  /** Answers that were not a SUCCEEDED charge. */
-  mismatches: number;
-  succeededIntents: number;
+  /** Bodies checked (every answer, 2xx or not). */
+  bodiesChecked: number;
+  /** Answers with GraphQL errors (or unparseable). */
+  graphqlErrors: number;
+  /** Answers without errors whose status is not SUCCEEDED, or whose amount / currency is not the fee. */
+  notSucceeded: number;
+  succeeded: number;
+  distinctTransactionIds: number;
+  /** From GET /__emulator/state, counted over the charged listings (metadata.listing_id). */
+  emulator: {
+    url: string;
+    succeededIntentsNew: number;
+    succeededIntentsForChargedListings: number;
+    listingsWithOneSucceededIntent: number;
+    listingsWithMoreThanOne: number;
+    listingsWithNone: number;
+    intentsNotSucceeded: number;
+    webhookDeliveriesOk: number;
+    webhookDeliveriesFailed: number;
+  };
+  /** After the load: time until every charged listing read ACTIVE through the gateway. */
+  settle: { ms: number; active: number };
   prepareMs: number;
-  cpuPercent: { stack: number };
+  rssMiBAfter: number | null;
+  /** VmRSS / VmHWM right after the charge load (VmHWM: the warm process's peak so far). */
+  memoryAfter: { rssMiB: number; peakMiB: number } | null;
+  cpuPercent: { stack: number; loadGenerator: number };
+}
+
+interface EmulatorSnapshot {
+  paymentIntents: Array<{ id: string; status: string; amount: number; currency: string; metadata?: Record<string, string> | null }>;
+  deliveries: Array<{ status: number | 'error'; type: string }>;
+}
+
+async function emulatorState(stripeUrl: string): Promise<EmulatorSnapshot> {
+  const res = await fetch(`${stripeUrl}/__emulator/state`, { signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) throw new Error(`GET ${stripeUrl}/__emulator/state: ${res.status}`);
+  return (await res.json()) as EmulatorSnapshot;
+}
+
+/** Status of each listing, read as its seller through the gateway (one aliased query per seller). */
+async function listingStatuses(stack: Stack, items: Array<{ listingId: string; token: string }>): Promise<Map<string, string>> {
+  const byToken = new Map<string, string[]>();
+  for (const item of items) byToken.set(item.token, [...(byToken.get(item.token) ?? []), item.listingId]);
+  const statuses = new Map<string, string>();
+  for (const [token, ids] of byToken) {
+    const query = `query Statuses { ${ids.map((id, i) => `l${i}: listing(id: ${JSON.stringify(id)}) { id status }`).join(' ')} }`;
+    const data = await graphql<Record<string, { id: string; status: string }>>(stack.gatewayUrl, query, undefined, { authorization: `Bearer ${token}` });
+    for (const l of Object.values(data)) statuses.set(l.id, l.status);
+  }
+  return statuses;
 }
 
 /**
- * chargeListing through the gateway: each request pays a different PENDING_PAYMENT listing, as its
- * seller, with a fresh idempotency key, against the local Stripe emulator. Afterwards the
- * emulator must hold exactly one succeeded PaymentIntent per charge.
+ * chargeListing through the gateway: each request pays a different PENDING_PAYMENT VEHICLES
+ * listing, as its seller (with that seller's token), with a fresh idempotency key, against the
+ * local Stripe emulator; bounded by count (one request per listing), not by time. Every answer is
+ * checked; afterwards the emulator must hold exactly one succeeded PaymentIntent per charged listing
+ * and every listing must go ACTIVE.
  */
-async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: string }>, stripePort: number): Promise<ChargeFigures> {
+async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: string }>, stripeUrl: string): Promise<ChargeFigures> {
   const t0 = performance.now();
   const pending: Array<{ listingId: string; token: string }> = [];
+  log(`chargeListing: creating ${CHARGES} PENDING_PAYMENT VEHICLES listings over ${sellers.length} sellers`);
   for (let i = 0; i < CHARGES; i++) {
     const seller = sellers[i % sellers.length]!;
     const { createListing } = await graphql<{ createListing: { id: string; status: string } }>(
@@ -384,10 +450,22 @@ async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: stri
     pending.push({ listingId: createListing.id, token: seller.token });
   }
   const prepareMs = Math.round(performance.now() - t0);
-  const before = await succeededIntents(stripePort);
+  const chargedIds = new Set(pending.map((p) => p.listingId));
+  const before = await emulatorState(stripeUrl);
+  const succeededBefore = before.paymentIntents.filter((pi) => pi.status === 'succeeded').length;
+  if (before.paymentIntents.some((pi) => chargedIds.has(pi.metadata?.listing_id ?? ''))) throw new Error('the emulator already holds PaymentIntents for the new listings');
+
+  // autocannon builds each request just before sending it (one setupRequest call per request, one
+  // iterator per connection); `next` hands out the listings in order, each once.
   let next = 0;
+  const sent = new Set<string>();
+  const check = { bodies: 0, graphqlErrors: 0, notSucceeded: 0, succeeded: 0, transactionIds: new Set<string>(), samples: [] as string[] };
+  const sample = (body: string) => {
+    if (check.samples.length < 5) check.samples.push(body.slice(0, 300));
+  };
   log(`chargeListing: ${CHARGES} charges, ${CONNECTIONS} connections`);
   const stackCpu0 = cpuSecondsOf(stack.pid);
+  const ownCpu0 = process.cpuUsage();
   const wall0 = performance.now();
   const r = await autocannon({
     url: stack.gatewayUrl,
@@ -399,7 +477,9 @@ async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: stri
     requests: [
       {
         setupRequest: (request) => {
+          // Past the list (never expected) a listing would be reused: that charge fails and is counted.
           const item = pending[next++ % pending.length]!;
+          sent.add(item.listingId);
           return {
             ...request,
             headers: { ...request.headers, 'content-type': 'application/json', authorization: `Bearer ${item.token}` },
@@ -408,30 +488,145 @@ async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: stri
         },
       },
     ],
-    verifyBody: (body: string) => !body.includes('"errors"') && body.includes('"status":"SUCCEEDED"'),
+    verifyBody: (body: string) => {
+      check.bodies++;
+      let parsed: GraphQLResponse<{ chargeListing: { status: string; transactionId: string; amount: number; currency: string; paymentStatus: string } | null }>;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        check.graphqlErrors++;
+        sample(body);
+        return false;
+      }
+      const c = parsed.data?.chargeListing;
+      if (parsed.errors?.length || !c) {
+        check.graphqlErrors++;
+        sample(body);
+        return false;
+      }
+      if (c.status !== 'SUCCEEDED' || c.amount !== FEE.amount || c.currency !== FEE.currency) {
+        check.notSucceeded++;
+        sample(body);
+        return false;
+      }
+      check.succeeded++;
+      check.transactionIds.add(c.transactionId);
+      return true;
+    },
   });
   const wallSeconds = (performance.now() - wall0) / 1000;
-  const succeeded = (await succeededIntents(stripePort)) - before;
+  const ownCpu = process.cpuUsage(ownCpu0);
+  const stackCpuPercent = round(((cpuSecondsOf(stack.pid) - stackCpu0) / wallSeconds) * 100, 0);
+  const ownCpuPercent = round(((ownCpu.user + ownCpu.system) / 1e6 / wallSeconds) * 100, 0);
+  const memoryAfter = memoryOf(stack.pid);
+  const rssMiBAfter = memoryAfter?.rssMiB ?? null;
+  if (check.samples.length) log(`chargeListing: first failed answers:\n${check.samples.map((b) => `  ${b}`).join('\n')}`);
+
+  // Every charged listing goes ACTIVE once listings has consumed its payment.succeeded.
+  const settle0 = performance.now();
+  let active = 0;
+  for (;;) {
+    const statuses = await listingStatuses(stack, pending);
+    active = [...statuses.values()].filter((s) => s === 'ACTIVE').length;
+    if (active === pending.length || performance.now() - settle0 > SETTLE_TIMEOUT_MS) break;
+    await sleep(100);
+  }
+  const settleMs = Math.round(performance.now() - settle0);
+
+  // No double charge: exactly one succeeded PaymentIntent per charged listing, none failed.
+  const after = await emulatorState(stripeUrl);
+  const perListing = new Map<string, number>();
+  let intentsNotSucceeded = 0;
+  let succeededForCharged = 0;
+  for (const pi of after.paymentIntents) {
+    const listingId = pi.metadata?.listing_id;
+    if (!listingId || !chargedIds.has(listingId)) continue;
+    if (pi.status !== 'succeeded') {
+      intentsNotSucceeded++;
+      continue;
+    }
+    succeededForCharged++;
+    perListing.set(listingId, (perListing.get(listingId) ?? 0) + 1);
+  }
+  const counts = [...chargedIds].map((id) => perListing.get(id) ?? 0);
+  const deliveries = after.deliveries.filter((d) => d.type.startsWith('payment_intent.'));
   return {
     charges: r.requests.total,
+    requestsBuilt: next,
+    distinctListingsSent: sent.size,
     chargesPerSec: round(r.requests.total / wallSeconds, 1),
+    wallSeconds: round(wallSeconds),
     latencyP50Ms: r.latency.p50,
     latencyP99Ms: r.latency.p99,
     latencyMeanMs: round(r.latency.average),
+    latencyMaxMs: r.latency.max,
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
-    mismatches: r.mismatches,
-    succeededIntents: succeeded,
+    bodiesChecked: check.bodies,
+    graphqlErrors: check.graphqlErrors,
+    notSucceeded: check.notSucceeded,
+    succeeded: check.succeeded,
+    distinctTransactionIds: check.transactionIds.size,
+    emulator: {
+      url: stripeUrl,
+      succeededIntentsNew: after.paymentIntents.filter((pi) => pi.status === 'succeeded').length - succeededBefore,
+      succeededIntentsForChargedListings: succeededForCharged,
+      listingsWithOneSucceededIntent: counts.filter((c) => c === 1).length,
+      listingsWithMoreThanOne: counts.filter((c) => c > 1).length,
+      listingsWithNone: counts.filter((c) => c === 0).length,
+      intentsNotSucceeded,
+      webhookDeliveriesOk: deliveries.filter((d) => typeof d.status === 'number' && d.status >= 200 && d.status < 300).length,
+      webhookDeliveriesFailed: deliveries.filter((d) => !(typeof d.status === 'number' && d.status >= 200 && d.status < 300)).length,
+    },
+    settle: { ms: settleMs, active },
     prepareMs,
-    cpuPercent: { stack: round(((cpuSecondsOf(stack.pid) - stackCpu0) / wallSeconds) * 100, 0) },
+    rssMiBAfter,
+    memoryAfter,
+    cpuPercent: { stack: stackCpuPercent, loadGenerator: ownCpuPercent },
   };
 }
 
-async function succeededIntents(stripePort: number): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${stripePort}/__emulator/state`, { signal: AbortSignal.timeout(10_000) });
-  const state = (await res.json()) as { paymentIntents: Array<{ status: string }> };
-  return state.paymentIntents.filter((pi) => pi.status === 'succeeded').length;
+/** Problems with the charge scenario; any of them fails the run. */
+function chargeProblems(c: ChargeFigures): string[] {
+  const p: string[] = [];
+  if (c.charges !== CHARGES || c.bodiesChecked !== CHARGES) p.push(`${c.charges} answers (${c.bodiesChecked} bodies checked) for ${CHARGES} charges`);
+  if (c.requestsBuilt !== CHARGES || c.distinctListingsSent !== CHARGES) p.push(`${c.requestsBuilt} requests built over ${c.distinctListingsSent} listings, expected ${CHARGES} each once`);
+  if (c.non2xx || c.errors || c.timeouts) p.push(`${c.non2xx} non-2xx, ${c.errors} connection errors, ${c.timeouts} timeouts`);
+  if (c.graphqlErrors) p.push(`${c.graphqlErrors} answers with GraphQL errors`);
+  if (c.notSucceeded) p.push(`${c.notSucceeded} answers not SUCCEEDED for ${FEE.amount} ${FEE.currency}`);
+  if (c.succeeded !== CHARGES || c.distinctTransactionIds !== CHARGES) p.push(`${c.succeeded} SUCCEEDED answers, ${c.distinctTransactionIds} distinct transactions, expected ${CHARGES}`);
+  const e = c.emulator;
+  if (e.succeededIntentsNew !== CHARGES || e.succeededIntentsForChargedListings !== CHARGES || e.listingsWithOneSucceededIntent !== CHARGES) {
+    p.push(`Stripe emulator: ${e.succeededIntentsNew} new succeeded PaymentIntents, ${e.listingsWithOneSucceededIntent} listings with exactly one, ${e.listingsWithMoreThanOne} with more, ${e.listingsWithNone} with none (expected ${CHARGES} / ${CHARGES} / 0 / 0)`);
+  }
+  if (e.intentsNotSucceeded) p.push(`Stripe emulator: ${e.intentsNotSucceeded} PaymentIntents for the charged listings not succeeded`);
+  if (c.settle.active !== CHARGES) p.push(`${c.settle.active}/${CHARGES} charged listings ACTIVE after ${c.settle.ms} ms`);
+  return p;
+}
+
+/**
+ * The Stripe emulator's base URL, from the child's banner ("stripe (local)  http://…/__emulator"),
+ * which is printed just after the gateway starts answering; it must be on STRIPE_EMULATOR_PORT.
+ */
+async function stripeEmulatorUrl(stack: Stack, port: number): Promise<string> {
+  const expected = `http://127.0.0.1:${port}`;
+  for (let waited = 0; waited < 5000; waited += READY_POLL_MS) {
+    for (const line of stack.output.stdout) {
+      const m = /stripe \(local\)\s+(\S+)\/__emulator/.exec(line);
+      if (!m) continue;
+      if (m[1] !== expected) throw new Error(`the Stripe emulator is on ${m[1]}, expected ${expected} (STRIPE_EMULATOR_PORT)`);
+      return m[1];
+    }
+    await sleep(READY_POLL_MS);
+  }
+  throw new Error(`no "stripe (local)" line in the stack's banner: is a STRIPE_SECRET_KEY set?\n${stack.output.stdout.join('\n')}`);
+}
+
+/** The commit measured, `-dirty` with uncommitted changes (best effort). */
+function gitDescribe(): string | null {
+  const r = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { cwd: ROOT, encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 ? r.stdout.trim() : null;
 }
 
 /** Lines the stack printed that are not its startup banner: pino warn/error JSON, stack traces. */
@@ -450,7 +645,7 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-'));
-  const ports: Ports = { gateway: 0, listings: 0, payments: 0, stripe: 0 };
+  const ports: Ports = { gateway: 0, listings: 0, payments: 0, crm: 0, stripe: 0, hubspot: 0 };
   const taken = new Set<number>();
   for (const name of Object.keys(ports) as Array<keyof Ports>) {
     let port = await freePort();
@@ -489,8 +684,8 @@ async function main(): Promise<void> {
     const gateway = await load(stack.gatewayUrl, {}, 'gateway', stack.pid);
     const direct = await load(stack.listingsUrl, directHeaders, 'direct', stack.pid);
     const loadedMemory = memoryOf(stack.pid);
-    const charges = await chargeLoad(stack, seeded.sellers, ports.stripe);
-    const chargedMemory = memoryOf(stack.pid);
+    const stripeUrl = await stripeEmulatorUrl(stack, ports.stripe);
+    const charges = await chargeLoad(stack, seeded.sellers, stripeUrl);
 
     const warmStop = await stopStack(stack);
     stops.push({ phase: 'warm', ...warmStop });
@@ -504,6 +699,7 @@ async function main(): Promise<void> {
     const cpus = os.cpus();
     const results = {
       date: new Date().toISOString(),
+      commit: gitDescribe(),
       command: 'npm run bench',
       node: process.version,
       platform: `${os.platform()} ${os.release()} ${os.arch()}`,
@@ -511,9 +707,9 @@ async function main(): Promise<void> {
       totalMemoryMiB: Math.round(os.totalmem() / 1024 / 1024),
       settings: { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, pageSize: PAGE_SIZE, users: USERS, listings: LISTINGS, query: PAGE_QUERY },
       readyMs: { cold: cold.readyMs, warm: stack.readyMs },
-      memoryMiB: { coldReady: coldMemory, warmReady: readyMemory, afterSeed: seededMemory, afterLoad: loadedMemory },
+      memoryMiB: { coldReady: coldMemory, warmReady: readyMemory, afterSeed: seededMemory, afterLoad: loadedMemory, afterCharges: charges.memoryAfter },
       seed: { users: seeded.users, listings: seeded.listings, seedMs: seeded.seedMs },
-      charges: { ...charges, rssMiBAfter: chargedMemory?.rssMiB ?? null },
+      charges: { ...charges, settings: { charges: CHARGES, connections: CONNECTIONS, category: 'VEHICLES', fee: FEE, paymentMethodId: 'pm_card_visa', mutation: CHARGE } },
       responseBytes: { gateway: gatewayBytes, direct: directBytes },
       gateway,
       direct,
@@ -529,7 +725,7 @@ async function main(): Promise<void> {
     const n = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '-' : String(v));
     const out = [
       '',
-      `SayPro Graph benchmark, ${results.date}`,
+      `SayPro Graph benchmark, ${results.date}${results.commit ? `, ${results.commit}` : ''}`,
       `node ${process.version}, ${results.cpu.model} x ${results.cpu.cores}, ${results.totalMemoryMiB} MiB RAM`,
       `query: listings(first: ${PAGE_SIZE}) with sellers; ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured`,
       '',
@@ -543,9 +739,12 @@ async function main(): Promise<void> {
           return [label as string, n(x.requestsPerSec), n(x.latencyP50Ms), n(x.latencyP99Ms), n(x.latencyMeanMs), n(x.requestsTotal), n(x.non2xx), n(x.errors + x.timeouts), n(x.mismatches), `${x.cpuPercent.stack}%`, `${x.cpuPercent.loadGenerator}%`];
         }),
         ['gateway / direct', n(ratio.requestsPerSec), n(ratio.latencyP50), n(ratio.latencyP99), '', '', '', '', '', '', ''],
-        ['chargeListing (gateway)', n(charges.chargesPerSec), n(charges.latencyP50Ms), n(charges.latencyP99Ms), n(charges.latencyMeanMs), n(charges.charges), n(charges.non2xx), n(charges.errors + charges.timeouts), n(charges.mismatches), `${charges.cpuPercent.stack}%`, ''],
+        ['chargeListing (gateway)', `${n(charges.chargesPerSec)}/s`, n(charges.latencyP50Ms), n(charges.latencyP99Ms), n(charges.latencyMeanMs), n(charges.charges), n(charges.non2xx), n(charges.errors + charges.timeouts), n(charges.graphqlErrors + charges.notSucceeded), `${charges.cpuPercent.stack}%`, `${charges.cpuPercent.loadGenerator}%`],
       ]),
-      `chargeListing: ${charges.charges} charges of ${CHARGES} different listings; the Stripe emulator holds ${charges.succeededIntents} new succeeded PaymentIntents`,
+      `chargeListing: ${CHARGES} VEHICLES listings (PENDING_PAYMENT, ${USERS} sellers) prepared in ${charges.prepareMs} ms, then one charge each, ${CONNECTIONS} connections, by count (${charges.wallSeconds} s);`,
+      `  answers: ${charges.succeeded} SUCCEEDED (${charges.distinctTransactionIds} distinct transactions), ${charges.graphqlErrors} with GraphQL errors, ${charges.notSucceeded} other; ${charges.distinctListingsSent} distinct listings sent`,
+      `  Stripe emulator (${charges.emulator.url}/__emulator/state): ${charges.emulator.succeededIntentsNew} new succeeded PaymentIntents; ${charges.emulator.listingsWithOneSucceededIntent} listings with exactly one, ${charges.emulator.listingsWithMoreThanOne} with more, ${charges.emulator.listingsWithNone} with none; webhooks ${charges.emulator.webhookDeliveriesOk} delivered, ${charges.emulator.webhookDeliveriesFailed} failed`,
+      `  all charged listings ACTIVE: ${charges.settle.active}/${CHARGES}, ${charges.settle.ms} ms after the last answer`,
       '',
       table([
         ['embedded stack', 'value'],
@@ -554,9 +753,9 @@ async function main(): Promise<void> {
         ['RSS at ready, cold / its peak (VmHWM)', `${n(coldMemory?.rssMiB)} / ${n(coldMemory?.peakMiB)} MiB`],
         ['RSS at ready (warm)', `${n(readyMemory?.rssMiB)} MiB`],
         ['RSS after seeding', `${n(seededMemory?.rssMiB)} MiB`],
-        ['RSS after load', `${n(loadedMemory?.rssMiB)} MiB`],
-        ['RSS after the charge load', `${n(chargedMemory?.rssMiB)} MiB`],
-        ['peak RSS of the warm process (VmHWM)', `${n(loadedMemory?.peakMiB)} MiB`],
+        ['RSS after the page load', `${n(loadedMemory?.rssMiB)} MiB`],
+        ['RSS after the charge load', `${n(charges.rssMiBAfter)} MiB`],
+        ['peak RSS of the warm process (VmHWM, after the charge load)', `${n(charges.memoryAfter?.peakMiB)} MiB`],
         ['seeding (10 users, 100 listings)', `${seeded.seedMs} ms`],
         ['stop (SIGTERM → exit), cold / warm', stops.map((s) => `${s.stopMs} ms, code ${s.code}${s.signal ? ` ${s.signal}` : ''}${s.killed ? ' (KILLED)' : ''}`).join(' / ')],
       ]),
@@ -571,10 +770,7 @@ async function main(): Promise<void> {
     for (const [label, f] of [['gateway', gateway], ['direct', direct]] as const) {
       if (f.non2xx || f.errors || f.timeouts || f.mismatches) failures.push(`${label}: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts, ${f.mismatches} GraphQL-error bodies`);
     }
-    if (charges.non2xx || charges.errors || charges.timeouts || charges.mismatches || charges.charges !== CHARGES) {
-      failures.push(`chargeListing: ${charges.charges}/${CHARGES} sent, ${charges.non2xx} non-2xx, ${charges.errors} errors, ${charges.timeouts} timeouts, ${charges.mismatches} not SUCCEEDED`);
-    }
-    if (charges.succeededIntents !== CHARGES) failures.push(`chargeListing: ${charges.succeededIntents} succeeded PaymentIntents for ${CHARGES} charges`);
+    for (const p of chargeProblems(charges)) failures.push(`chargeListing: ${p}`);
     for (const s of stops) if (s.code !== 0 || s.killed) failures.push(`${s.phase} stop: exit code ${s.code}, signal ${s.signal}${s.killed ? ', had to SIGKILL' : ''}`);
     if (failures.length) {
       process.stderr.write(`[bench] problems:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);

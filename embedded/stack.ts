@@ -7,7 +7,13 @@ import { createEventBus, type EventBus } from '../lib/events';
 import { closeServer, listen, urlOf } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import type { Shutdown } from '../lib/lifecycle';
+import { createHubSpotEmulator, type HubSpotEmulator } from '../emulators/hubspot/server';
 import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/server';
+import { createEntityClient } from '../lib/entity-client';
+import { consumeUserChanges } from '../subgraphs/crm/events/user-changes.consumer';
+import { startCrmFlusher } from '../subgraphs/crm/jobs/flush.job';
+import { createHubSpotAdapter } from '../subgraphs/crm/provider/hubspot.adapter';
+import { createCrmSubgraph, type CrmSubgraph } from '../subgraphs/crm/server';
 import { createGateway, type Gateway } from '../gateway/server';
 import { MIGRATIONS } from './migrations';
 import { consumePaymentSucceeded } from '../subgraphs/listings/events/payment-succeeded.consumer';
@@ -33,7 +39,7 @@ export interface EmbeddedOptions {
   logger: Logger;
   shutdown: Shutdown;
   /** Ports; 0 picks free ones (tests). Defaults to the config's. */
-  ports?: { gateway: number; listings: number; payments: number; stripe: number };
+  ports?: { gateway: number; listings: number; payments: number; crm: number; stripe: number; hubspot: number };
   onQuery?: (query: string, params: unknown[]) => void;
 }
 
@@ -44,8 +50,11 @@ export interface EmbeddedStack {
   gateway: Gateway;
   listings: ListingsSubgraph;
   payments: PaymentsSubgraph;
+  crm: CrmSubgraph;
   /** The local Stripe, when no STRIPE_SECRET_KEY is set. */
   stripe?: StripeEmulator;
+  /** The local HubSpot, when no HUBSPOT_ACCESS_TOKEN is set. */
+  hubspot?: HubSpotEmulator;
 }
 
 /**
@@ -113,8 +122,39 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   shutdown.add('payments reconciler', startReconciler(payments.payments, paymentsLogger, config.PAYMENTS_RECONCILE_INTERVAL_MS));
   stripe?.setWebhookUrl(urlOf(paymentsAddress, '/webhooks/stripe'));
 
+  // crm, on HubSpot or on the local emulator
+  const crmLogger = logger.child({ service: 'crm' });
+  let hubspot: HubSpotEmulator | undefined;
+  let hubspotApiUrl = config.HUBSPOT_API_URL;
+  if (!config.HUBSPOT_ACCESS_TOKEN && !hubspotApiUrl) {
+    hubspot = createHubSpotEmulator({ logger: logger.child({ service: 'hubspot-emulator' }) });
+    hubspotApiUrl = await hubspot.listen(port('hubspot', config.HUBSPOT_EMULATOR_PORT), host);
+    shutdown.add('hubspot emulator', () => hubspot!.close());
+    emulators.hubspot = `${hubspotApiUrl}/__emulator`;
+  }
+  const crmGateway = createHubSpotAdapter({
+    accessToken: config.HUBSPOT_ACCESS_TOKEN ?? 'pat-emulator',
+    apiUrl: config.HUBSPOT_ACCESS_TOKEN ? config.HUBSPOT_API_URL : hubspotApiUrl,
+    timeoutMs: config.HUBSPOT_TIMEOUT_MS,
+    logger: crmLogger,
+  });
+  await crmGateway.ensureProperties();
+  const crm = await createCrmSubgraph({
+    config,
+    db: handle.db,
+    bus: bus.withSource('crm'),
+    logger: crmLogger,
+    internalSecret: config.INTERNAL_SECRET,
+    gateway: crmGateway,
+    listings: createEntityClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
+    payments: createEntityClient({ service: 'payments', url: () => paymentsUrl, internalSecret: config.INTERNAL_SECRET }),
+  });
+  const crmUrl = urlOf(await serve('crm', crm, port('crm', config.CRM_PORT)));
+  await consumeUserChanges({ bus: bus.withSource('crm'), db: handle.db, crm: crm.crm });
+  shutdown.add('crm flusher', startCrmFlusher(crm.crm, crmLogger, config.CRM_FLUSH_INTERVAL_MS));
+
   // gateway
-  const subgraphs = { listings: listingsUrl, payments: paymentsUrl };
+  const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl };
   const gateway = await createGateway({
     supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
     subgraphUrls: subgraphs,
@@ -129,5 +169,5 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   });
   const gatewayUrl = urlOf(await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT)));
 
-  return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, stripe };
+  return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, crm, stripe, hubspot };
 }

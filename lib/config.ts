@@ -58,6 +58,20 @@ export const configSchema = z.object({
   PAYMENTS_PORT: port.default(4002),
   /** URL the gateway calls the payments subgraph at (services mode). @default http://127.0.0.1:4002/graphql */
   PAYMENTS_URL: z.string().url().default('http://127.0.0.1:4002/graphql'),
+  /** crm subgraph port. @default 4003 */
+  CRM_PORT: port.default(4003),
+  /** URL the gateway calls the crm subgraph at (services mode). @default http://127.0.0.1:4003/graphql */
+  CRM_URL: z.string().url().default('http://127.0.0.1:4003/graphql'),
+  /** HubSpot private-app access token. Unset: embedded mode runs the local HubSpot emulator. */
+  HUBSPOT_ACCESS_TOKEN: z.string().min(8).optional(),
+  /** Base URL of a HubSpot-compatible API, e.g. a running emulator (services mode without a token). */
+  HUBSPOT_API_URL: z.string().url().optional(),
+  /** Port of the in-process HubSpot emulator in embedded mode. @default 4011 */
+  HUBSPOT_EMULATOR_PORT: port.default(4011),
+  /** Timeout of one HubSpot request, ms. @default 10000 */
+  HUBSPOT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** How often pending contacts are sent to the CRM, ms. @default 1000 */
+  CRM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   /** Stripe secret key (sk_live_… or sk_test_…). Unset: embedded mode runs the local Stripe emulator. */
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional(),
   /** Signing secret of the Stripe webhook endpoint (whsec_…). Required with STRIPE_SECRET_KEY; generated for the emulator. */

@@ -9,6 +9,7 @@ import {
   wrap,
 } from 'cockatiel';
 import { ProviderUnavailableError } from './errors';
+import type { Config } from './config';
 import type { Logger } from './logger';
 
 export interface ProviderPolicyOptions {
@@ -80,4 +81,23 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
       return breaker.state === CircuitState.Closed ? 'closed' : breaker.state === CircuitState.HalfOpen ? 'half-open' : 'open';
     },
   };
+}
+
+/** A provider's policy with the PROVIDER_* settings of the config and the adapter's error classification. */
+export function providerPolicyFromConfig(
+  provider: string,
+  config: Pick<Config, 'PROVIDER_RETRIES' | 'PROVIDER_RETRY_DELAY_MS' | 'PROVIDER_BREAKER_THRESHOLD' | 'PROVIDER_BREAKER_COOLDOWN_MS'>,
+  adapter: { isTransient(error: unknown): boolean; isOutage(error: unknown): boolean },
+  logger: Logger,
+): ProviderPolicy {
+  return createProviderPolicy({
+    provider,
+    isTransient: (err) => adapter.isTransient(err),
+    isOutage: (err) => adapter.isOutage(err),
+    logger,
+    retries: config.PROVIDER_RETRIES,
+    initialDelayMs: config.PROVIDER_RETRY_DELAY_MS,
+    breakerThreshold: config.PROVIDER_BREAKER_THRESHOLD,
+    halfOpenAfterMs: config.PROVIDER_BREAKER_COOLDOWN_MS,
+  });
 }

@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildListingsSchema } from '../subgraphs/listings/schema';
+import { buildCrmSchema } from '../subgraphs/crm/schema';
 import { buildPaymentsSchema } from '../subgraphs/payments/schema';
 
 /**
@@ -9,4 +10,5 @@ import { buildPaymentsSchema } from '../subgraphs/payments/schema';
 export const SUBGRAPHS: Array<{ name: string; build: () => Promise<GraphQLSchema>; url: string }> = [
   { name: 'listings', build: buildListingsSchema, url: 'http://127.0.0.1:4001/graphql' },
   { name: 'payments', build: buildPaymentsSchema, url: 'http://127.0.0.1:4002/graphql' },
+  { name: 'crm', build: buildCrmSchema, url: 'http://127.0.0.1:4003/graphql' },
 ];

@@ -3,7 +3,7 @@ import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
 import type { EventBus } from '../../lib/events';
 import type { Logger } from '../../lib/logger';
-import { createProviderPolicy } from '../../lib/resilience';
+import { providerPolicyFromConfig } from '../../lib/resilience';
 import { createSubgraphServer } from '../../lib/subgraph';
 import type { ListingsClient } from './clients/listings.client';
 import { createContext } from './context';
@@ -24,16 +24,7 @@ export interface PaymentsSubgraphDeps {
 
 /** Builds the payments subgraph (schema, service, webhook route, HTTP server) without listening. */
 export async function createPaymentsSubgraph(deps: PaymentsSubgraphDeps) {
-  const policy = createProviderPolicy({
-    provider: 'stripe',
-    isTransient: (err) => deps.gateway.isTransient(err),
-    isOutage: (err) => deps.gateway.isOutage(err),
-    logger: deps.logger,
-    retries: deps.config.PROVIDER_RETRIES,
-    initialDelayMs: deps.config.PROVIDER_RETRY_DELAY_MS,
-    breakerThreshold: deps.config.PROVIDER_BREAKER_THRESHOLD,
-    halfOpenAfterMs: deps.config.PROVIDER_BREAKER_COOLDOWN_MS,
-  });
+  const policy = providerPolicyFromConfig('stripe', deps.config, deps.gateway, deps.logger);
   const payments = new PaymentsService({ db: deps.db, bus: deps.bus, gateway: deps.gateway, policy, listings: deps.listings, config: deps.config, logger: deps.logger });
   const schema = await buildPaymentsSchema();
   const { apollo, server } = createSubgraphServer({

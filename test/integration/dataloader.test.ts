@@ -33,6 +33,8 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
+/** SQL the listings subgraph ran (other services share the database handle in embedded mode). */
+const listingsQueries = () => stack.queries.filter((q) => q.includes('"listings".'));
 const selectsFrom = (table: string) => stack.queries.filter((q) => new RegExp(`^select .* from "listings"\\."${table}"`, 'i').test(q.trim()));
 
 describe('per-request DataLoaders', () => {
@@ -41,7 +43,7 @@ describe('per-request DataLoaders', () => {
     const { listings } = dataOf(await stack.graph(ListingsPageDocument, { first: 50 }));
     expect(listings.edges).toHaveLength(50);
     expect(new Set(listings.edges.map((e) => e.node.seller.id)).size).toBe(10);
-    expect(stack.queries).toHaveLength(2);
+    expect(listingsQueries()).toHaveLength(2);
     expect(selectsFrom('listings')).toHaveLength(1);
     expect(selectsFrom('users')).toHaveLength(1);
   });
@@ -56,7 +58,7 @@ describe('per-request DataLoaders', () => {
       expect(node.seller.listings.nodes).toHaveLength(3);
     }
     // listings page, sellers, sellers' first pages (one window query), counts (one GROUP BY)
-    expect(stack.queries).toHaveLength(4);
+    expect(listingsQueries()).toHaveLength(4);
   });
 
   it('resolves 50 Listing and 10 User entity references with one query each', async () => {
@@ -72,7 +74,7 @@ describe('per-request DataLoaders', () => {
     expect(result.errors).toBeUndefined();
     expect(result.data._entities).toHaveLength(60);
     expect(result.data._entities.slice(0, 50).map((e: { id: string }) => e.id)).toEqual(listingIds.slice(0, 50));
-    expect(stack.queries).toHaveLength(2);
+    expect(listingsQueries()).toHaveLength(2);
   });
 
   it('keeps nothing between requests: a change is visible to the very next request', async () => {

@@ -17,6 +17,7 @@ import { chargeRequestFor } from '../../subgraphs/payments/domain/payments.servi
 import { createStripeAdapter } from '../../subgraphs/payments/provider/stripe.adapter';
 import { dataOf, errorOf } from '../helpers/graph-client';
 import { createListing, registerUser, type TestUser } from '../helpers/fixtures';
+import { eventually } from '../helpers/eventually';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -28,16 +29,6 @@ const key = () => `test-${randomUUID()}`;
 const charge = (user: TestUser, input: Partial<ChargeListingInput> & { listingId: string }) =>
   stack.graph(ChargeListingDocument, { input: { paymentMethodId: 'pm_card_visa', idempotencyKey: key(), ...input } }, { token: user.token });
 
-/** Waits (bounded) until the listing reaches `status`: activation runs in an event consumer. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
-}
 const listingStatus = (user: TestUser, id: string) => async () => dataOf(await stack.graph(ListingPaymentDocument, { id }, { token: user.token })).listing;
 const intentsFor = (listingId: string) => stack.stripe!.paymentIntents().filter((pi) => pi.metadata?.listing_id === listingId);
 

@@ -24,12 +24,14 @@ const secrets = {
 let stripe: ServiceProcess | undefined;
 let listings: ServiceProcess | undefined;
 let payments: ServiceProcess | undefined;
+let hubspot: ServiceProcess | undefined;
+let crm: ServiceProcess | undefined;
 let gateway: ServiceProcess | undefined;
 let gatewayUrl: string;
 let cleanup: () => Promise<void> = async () => undefined;
 
 beforeAll(async () => {
-  const [gatewayPort, listingsPort, paymentsPort, stripePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [gatewayPort, listingsPort, paymentsPort, stripePort, crmPort, hubspotPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dirs: string[] = [];
   const database = async (): Promise<Record<string, string>> => {
     if (TEST_DATABASE_URL) return { DATABASE_URL: sharedUrl! };
@@ -55,6 +57,7 @@ beforeAll(async () => {
     POSTING_FEES: '{"JOBS":0}',
     LISTINGS_URL: `http://127.0.0.1:${listingsPort}/graphql`,
     PAYMENTS_URL: `http://127.0.0.1:${paymentsPort}/graphql`,
+    CRM_URL: `http://127.0.0.1:${crmPort}/graphql`,
   };
   stripe = startProcess('dist/emulators/stripe/main.js', {
     STRIPE_EMULATOR_PORT: String(stripePort),
@@ -71,13 +74,17 @@ beforeAll(async () => {
     STRIPE_API_URL: `http://127.0.0.1:${stripePort}`,
   });
   await waitReady(`http://127.0.0.1:${paymentsPort}/health/ready`, payments);
+  hubspot = startProcess('dist/emulators/hubspot/main.js', { HUBSPOT_EMULATOR_PORT: String(hubspotPort) });
+  await waitReady(`http://127.0.0.1:${hubspotPort}/__emulator/state`, hubspot);
+  crm = startProcess('dist/subgraphs/crm/main.js', { ...common, ...(await database()), CRM_PORT: String(crmPort), HUBSPOT_API_URL: `http://127.0.0.1:${hubspotPort}` });
+  await waitReady(`http://127.0.0.1:${crmPort}/health/ready`, crm);
   gateway = startProcess('dist/gateway/main.js', { ...common, GATEWAY_PORT: String(gatewayPort) });
   await waitReady(`http://127.0.0.1:${gatewayPort}/health/ready`, gateway);
   gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
 }, 120_000);
 
 afterAll(async () => {
-  for (const proc of [gateway, payments, listings, stripe]) await proc?.stop();
+  for (const proc of [gateway, crm, payments, listings, hubspot, stripe]) await proc?.stop();
   await cleanup();
 });
 
@@ -119,6 +126,7 @@ describe('services mode: gateway and listings as separate processes', () => {
   it('stops cleanly on SIGTERM', async () => {
     expect(await gateway!.stop()).toBe(0);
     expect(await payments!.stop()).toBe(0);
+    expect(await crm!.stop()).toBe(0);
     expect(await listings!.stop()).toBe(0);
     expect(gateway!.output()).not.toMatch(/error/i);
   });

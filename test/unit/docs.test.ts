@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CONFIG_KEYS } from '../../lib/config';
 import { projectRoot } from '../../lib/data-dir';
+import { CONTACT_PROPERTIES } from '../../subgraphs/crm/domain/contact-mapping';
 
 const readme = fs.readFileSync(path.join(projectRoot(), 'README.md'), 'utf8');
 
@@ -16,5 +17,11 @@ describe('README', () => {
     const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Running the services separately'));
     const documented = [...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
     expect([...documented].sort()).toEqual([...CONFIG_KEYS].sort());
+  });
+
+  it('lists the CRM field mapping exactly as the code has it', () => {
+    const section = readme.slice(readme.indexOf('## CRM (HubSpot)'), readme.indexOf('## Architecture'));
+    const rows = [...section.matchAll(/^\| `([^`]+)` \| `([^`]+)` \|$/gm)].map((m) => [m[1], m[2]]);
+    expect(rows).toEqual(CONTACT_PROPERTIES.map((p) => [p.field, p.property]));
   });
 });

@@ -28,6 +28,11 @@ describe('loadConfig', () => {
       LISTINGS_URL: 'http://127.0.0.1:4001/graphql',
       PAYMENTS_PORT: 4002,
       PAYMENTS_URL: 'http://127.0.0.1:4002/graphql',
+      CRM_PORT: 4003,
+      CRM_URL: 'http://127.0.0.1:4003/graphql',
+      HUBSPOT_EMULATOR_PORT: 4011,
+      HUBSPOT_TIMEOUT_MS: 10_000,
+      CRM_FLUSH_INTERVAL_MS: 1000,
       STRIPE_EMULATOR_PORT: 4010,
       STRIPE_TIMEOUT_MS: 10_000,
       PROVIDER_RETRIES: 3,
@@ -45,7 +50,7 @@ describe('loadConfig', () => {
       CORS_ORIGINS: [],
     });
     const config = loadConfig({});
-    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'INTERNAL_SECRET', 'SANDBOX', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL'] as const) {
+    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'INTERNAL_SECRET', 'SANDBOX', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL', 'HUBSPOT_ACCESS_TOKEN', 'HUBSPOT_API_URL'] as const) {
       expect(config[optional]).toBeUndefined();
     }
   });

@@ -1,0 +1,30 @@
+import DataLoader from 'dataloader';
+import type { BaseContext } from '../../lib/subgraph';
+import type { ContactRow } from './db/schema';
+import type { CrmService } from './domain/crm.service';
+import type { CrmContact } from './provider/crm-gateway.port';
+
+export interface CrmContextDeps {
+  crm: CrmService;
+}
+
+/** Fresh loaders per request: a page of 50 sellers' contacts is one query and one HubSpot batch read. */
+export function createLoaders(deps: CrmContextDeps) {
+  return {
+    contact: new DataLoader<string, ContactRow | null>(async (userIds) => {
+      const rows = await deps.crm.byUserIds(userIds);
+      const byId = new Map(rows.map((r) => [r.userId, r]));
+      return userIds.map((id) => byId.get(id) ?? null);
+    }),
+    hubspot: new DataLoader<string, CrmContact | null>(async (ids) => {
+      const read = await deps.crm.readFromCrm(ids);
+      return ids.map((id) => read.get(id) ?? null);
+    }),
+  };
+}
+
+export type CrmContext = BaseContext & CrmContextDeps & { loaders: ReturnType<typeof createLoaders> };
+
+export function createContext(deps: CrmContextDeps) {
+  return (base: BaseContext): CrmContext => ({ ...base, ...deps, loaders: createLoaders(deps) });
+}

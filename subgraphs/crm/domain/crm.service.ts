@@ -1,0 +1,165 @@
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Database, Executor } from '../../../lib/db';
+import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '../../../lib/errors';
+import { isUuid } from '../../../lib/ids';
+import type { Logger } from '../../../lib/logger';
+import type { ProviderPolicy } from '../../../lib/resilience';
+import { contacts, type ContactRow } from '../db/schema';
+import { MAX_BATCH, type CrmContact, type CrmGateway } from '../provider/crm-gateway.port';
+import { toContactProperties, type ContactFacts } from './contact-mapping';
+
+export interface CrmDeps {
+  db: Database;
+  gateway: CrmGateway;
+  policy: ProviderPolicy;
+  /** listings owns User (name, email, listing count). */
+  listings: EntityClient;
+  /** payments adds User.totalSpent. */
+  payments: EntityClient;
+  logger: Logger;
+  /** Failed attempts before a contact is FAILED (an admin replays it). @default 8 */
+  maxAttempts?: number;
+  /** Currency reported as the spend currency. */
+  currency: string;
+}
+
+/**
+ * Keeps HubSpot contacts in step with our users. Events only mark a user PENDING (cheap, in the
+ * event's transaction); `flush` syncs what is pending in batches of up to 100, so a burst of events
+ * for one user is one upsert and a bulk change is a handful of calls.
+ */
+export class CrmService {
+  private readonly maxAttempts: number;
+
+  constructor(private readonly deps: CrmDeps) {
+    this.maxAttempts = deps.maxAttempts ?? 8;
+  }
+
+  /** Marks a user for syncing (idempotent; keeps the HubSpot id it already has). */
+  async markPending(tx: Executor, userId: string): Promise<void> {
+    if (!isUuid(userId)) return;
+    const now = new Date();
+    await tx
+      .insert(contacts)
+      .values({ userId, syncStatus: 'PENDING', attempts: 0, nextAttemptAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: contacts.userId, set: { syncStatus: 'PENDING', attempts: 0, nextAttemptAt: now, updatedAt: now } });
+  }
+
+  /** Syncs up to `limit` due contacts; returns how many were synced. Safe to run from many processes (rows are claimed). */
+  async flush(limit = MAX_BATCH): Promise<number> {
+    const due = await this.deps.db
+      .select()
+      .from(contacts)
+      .where(and(eq(contacts.syncStatus, 'PENDING'), lte(contacts.nextAttemptAt, new Date())))
+      .orderBy(asc(contacts.nextAttemptAt))
+      .limit(Math.min(limit, MAX_BATCH));
+    if (due.length === 0) return 0;
+    return this.syncBatch(due.map((c) => c.userId));
+  }
+
+  /** The seed's POST /crm/add-user: sync one user now. The user themself or an admin. */
+  async syncNow(viewer: Viewer, userId: string): Promise<ContactRow> {
+    this.authorize(viewer, userId);
+    // Bad input sends nothing and stores nothing: ask the owner of User first.
+    const [person] = isUuid(userId) ? await this.deps.listings<{ id: string; email: string | null }>('User', [userId], 'id email', SYSTEM_VIEWER) : [null];
+    if (!person) throw new NotFoundError('User', userId);
+    if (!person.email) throw new BadUserInputError({ field: 'userId', message: 'the user has no email, which the CRM needs' }, 'userId');
+    await this.markPending(this.deps.db, userId);
+    await this.syncBatch([userId], true);
+    const [row] = await this.deps.db.select().from(contacts).where(eq(contacts.userId, userId));
+    if (row?.syncStatus !== 'SYNCED') throw new BadUserInputError({ field: 'userId', message: row?.lastError ?? 'the user could not be synced' }, 'userId');
+    return row;
+  }
+
+  authorize(viewer: Viewer, userId: string): void {
+    if (!isAdmin(viewer) && viewer.userId !== userId) throw new ForbiddenError('CRM data is visible to the user and to admins');
+  }
+
+  async byUserIds(userIds: readonly string[]): Promise<ContactRow[]> {
+    const valid = userIds.filter(isUuid);
+    return valid.length ? this.deps.db.select().from(contacts).where(inArray(contacts.userId, valid)) : [];
+  }
+
+  /** HubSpot's view of many contacts in one batch read per 100. */
+  async readFromCrm(hubspotIds: readonly string[]): Promise<Map<string, CrmContact>> {
+    const out = new Map<string, CrmContact>();
+    const ids = [...new Set(hubspotIds)];
+    for (let i = 0; i < ids.length; i += MAX_BATCH) {
+      const chunk = ids.slice(i, i + MAX_BATCH);
+      const read = await this.deps.policy.execute((attempt) => this.deps.gateway.readByIds(chunk, attempt));
+      for (const [id, contact] of read) out.set(id, contact);
+    }
+    return out;
+  }
+
+  /**
+   * Gathers the users' current facts from their owners (one call to listings, one to payments),
+   * upserts them in one HubSpot call, and records each outcome. With `throwOnOutage`, a provider
+   * outage reaches the caller (a mutation); otherwise it is recorded for a later attempt.
+   */
+  private async syncBatch(userIds: string[], throwOnOutage = false): Promise<number> {
+    type Person = { id: string; name: string; email: string | null; listingCount: number };
+    type Spend = { id: string; totalSpent: Array<{ amount: number; currency: string }> | null };
+    const [people, spend] = await Promise.all([
+      this.deps.listings<Person>('User', userIds, 'id name email listingCount', SYSTEM_VIEWER),
+      this.deps.payments<Spend>('User', userIds, 'id totalSpent { amount currency }', SYSTEM_VIEWER),
+    ]);
+    const facts = new Map<string, ContactFacts>();
+    /** userId → why it did not sync; `permanent` problems (no such user, no email) are not retried. */
+    const problems = new Map<string, { message: string; permanent: boolean }>();
+    userIds.forEach((userId, i) => {
+      const person = people[i];
+      if (!person) return void problems.set(userId, { message: 'unknown user', permanent: true });
+      if (!person.email) return void problems.set(userId, { message: 'the user has no email', permanent: true });
+      const total = spend[i]?.totalSpent?.find((t) => t.currency === this.deps.currency)?.amount ?? 0;
+      facts.set(userId, { userId, name: person.name, email: person.email, listingCount: person.listingCount, totalSpent: total, currency: this.deps.currency });
+    });
+    let synced = 0;
+    if (facts.size > 0) {
+      const byEmail = new Map([...facts.values()].map((f) => [f.email.toLowerCase(), f.userId]));
+      try {
+        const outcome = await this.deps.policy.execute((attempt) => this.deps.gateway.upsertByEmail([...facts.values()].map(toContactProperties), attempt));
+        const now = new Date();
+        for (const result of outcome.results) {
+          const userId = byEmail.get(result.email.toLowerCase());
+          if (!userId) continue;
+          await this.deps.db
+            .update(contacts)
+            .set({ syncStatus: 'SYNCED', hubspotId: result.id, attempts: 0, lastSyncedAt: now, lastError: null, updatedAt: now })
+            .where(eq(contacts.userId, userId));
+          synced++;
+        }
+        for (const failure of outcome.failures) {
+          const userId = failure.email ? byEmail.get(failure.email.toLowerCase()) : undefined;
+          if (userId) problems.set(userId, { message: failure.message, permanent: false });
+        }
+      } catch (err) {
+        this.deps.logger.warn({ users: facts.size, err: (err as Error).message }, 'crm sync failed; will retry');
+        for (const userId of facts.keys()) problems.set(userId, { message: 'HubSpot unavailable', permanent: false });
+        await this.recordFailures(problems);
+        if (throwOnOutage) throw err;
+        return synced;
+      }
+    }
+    await this.recordFailures(problems);
+    return synced;
+  }
+
+  /** Backoff grows with the attempts (1 s, 2 s, 4 s … up to 5 min); after `maxAttempts` the contact is FAILED. */
+  private async recordFailures(problems: Map<string, { message: string; permanent: boolean }>): Promise<void> {
+    for (const [userId, { message, permanent }] of problems) {
+      await this.deps.db
+        .update(contacts)
+        .set({
+          attempts: sql`${contacts.attempts} + 1`,
+          syncStatus: permanent ? 'FAILED' : sql`case when ${contacts.attempts} + 1 >= ${this.maxAttempts} then 'FAILED' else 'PENDING' end`,
+          nextAttemptAt: sql`now() + least(300, power(2, ${contacts.attempts})) * interval '1 second'`,
+          lastError: message.slice(0, 500),
+          updatedAt: new Date(),
+        })
+        .where(eq(contacts.userId, userId));
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import type { Logger } from '../../../lib/logger';
+import type { CrmService } from '../domain/crm.service';
+
+/** Every `intervalMs`, sends pending contacts to the CRM in batches until none is due. */
+export function startCrmFlusher(crm: CrmService, logger: Logger, intervalMs: number): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void (async () => {
+      try {
+        let synced = 0;
+        for (let n = await crm.flush(); n > 0; n = await crm.flush()) synced += n;
+        if (synced > 0) logger.info({ synced }, 'crm contacts synced');
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'crm flush failed');
+      } finally {
+        running = false;
+      }
+    })();
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

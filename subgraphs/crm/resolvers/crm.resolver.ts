@@ -1,0 +1,54 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { isAdmin } from '../../../lib/auth';
+import type { CrmContext } from '../context';
+import type { ContactRow } from '../db/schema';
+import { READ_PROPERTIES } from '../domain/contact-mapping';
+import { CrmContact, CrmSyncStatus } from '../entities/crm-contact';
+import { User } from '../entities/user';
+
+/** Our row plus HubSpot's view (one batch read for every contact in the request). */
+async function toContact(userId: string, row: ContactRow | null, ctx: CrmContext): Promise<CrmContact> {
+  let remote = null;
+  if (row?.hubspotId) {
+    try {
+      remote = await ctx.loaders.hubspot.load(row.hubspotId);
+    } catch (err) {
+      ctx.logger.warn({ err: (err as Error).message }, 'HubSpot read failed; answering with our sync state only');
+    }
+  }
+  return {
+    userId,
+    hubspotId: row?.hubspotId ?? null,
+    syncStatus: (row?.syncStatus as CrmSyncStatus | undefined) ?? CrmSyncStatus.NEVER,
+    lastSyncedAt: row?.lastSyncedAt ?? null,
+    lastError: row?.lastError ?? null,
+    lifecycleStage: remote?.properties.lifecyclestage ?? null,
+    properties: remote ? READ_PROPERTIES.filter((p) => p !== 'lifecyclestage').map((name) => ({ name, value: remote.properties[name] ?? null })) : [],
+  };
+}
+
+@Resolver(() => User)
+export class UserCrmResolver {
+  @FieldResolver(() => CrmContact, { nullable: true, description: "The user's CRM contact; for the user and admins (null for others)." })
+  async crmContact(@Root() user: User, @Ctx() ctx: CrmContext): Promise<CrmContact | null> {
+    if (!isAdmin(ctx.viewer) && ctx.viewer.userId !== user.id) return null;
+    return toContact(user.id, await ctx.loaders.contact.load(user.id), ctx);
+  }
+}
+
+@Resolver()
+export class CrmResolver {
+  @Query(() => CrmContact, { description: "A user's CRM contact (GET /crm/user-data). The user themself or an admin." })
+  async crmContact(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
+    ctx.crm.authorize(ctx.viewer, userId);
+    return toContact(userId, await ctx.loaders.contact.load(userId), ctx);
+  }
+
+  @Mutation(() => CrmContact, {
+    description: 'Sends the user to the CRM now: upsert by email with name, listing count and payment totals (POST /crm/add-user). Idempotent. The user themself or an admin.',
+  })
+  async syncUserToCrm(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
+    const row = await ctx.crm.syncNow(ctx.viewer, userId);
+    return toContact(userId, row, ctx);
+  }
+}

@@ -1,0 +1,54 @@
+import { sql } from 'drizzle-orm';
+import type { Config } from '../../lib/config';
+import type { Database } from '../../lib/db';
+import type { EntityClient } from '../../lib/entity-client';
+import type { EventBus } from '../../lib/events';
+import type { Logger } from '../../lib/logger';
+import { providerPolicyFromConfig } from '../../lib/resilience';
+import { createSubgraphServer } from '../../lib/subgraph';
+import { createContext } from './context';
+import { CrmService } from './domain/crm.service';
+import type { CrmGateway } from './provider/crm-gateway.port';
+import { buildCrmSchema } from './schema';
+
+export interface CrmSubgraphDeps {
+  config: Config;
+  db: Database;
+  bus: EventBus;
+  logger: Logger;
+  internalSecret: string;
+  gateway: CrmGateway;
+  listings: EntityClient;
+  payments: EntityClient;
+}
+
+/** Builds the CRM subgraph without listening. */
+export async function createCrmSubgraph(deps: CrmSubgraphDeps) {
+  const policy = providerPolicyFromConfig('hubspot', deps.config, deps.gateway, deps.logger);
+  const crm = new CrmService({
+    db: deps.db,
+    gateway: deps.gateway,
+    policy,
+    listings: deps.listings,
+    payments: deps.payments,
+    logger: deps.logger,
+    currency: deps.config.POSTING_FEE_CURRENCY,
+  });
+  const schema = await buildCrmSchema();
+  const { apollo, server } = createSubgraphServer({
+    name: 'crm',
+    schema,
+    logger: deps.logger,
+    internalSecret: deps.internalSecret,
+    maxBodyBytes: deps.config.MAX_BODY_BYTES,
+    context: createContext({ crm }),
+    readiness: [
+      { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
+      { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
+      { name: 'hubspot', check: async () => policy.state() !== 'open', degradesOnly: true },
+    ],
+  });
+  await apollo.start();
+  return { apollo, server, crm, policy };
+}
+export type CrmSubgraph = Awaited<ReturnType<typeof createCrmSubgraph>>;
