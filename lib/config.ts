@@ -70,6 +70,8 @@ export const configSchema = z.object({
   HUBSPOT_EMULATOR_PORT: port.default(4011),
   /** Timeout of one HubSpot request, ms. @default 10000 */
   HUBSPOT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Failed attempts before a CRM contact is FAILED and waits for an admin. @default 8 */
+  CRM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   /** How often pending contacts are sent to the CRM, ms. @default 1000 */
   CRM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   /** Stripe secret key (sk_live_… or sk_test_…). Unset: embedded mode runs the local Stripe emulator. */

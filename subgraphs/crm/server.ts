@@ -33,6 +33,7 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps) {
     payments: deps.payments,
     logger: deps.logger,
     currency: deps.config.POSTING_FEE_CURRENCY,
+    maxAttempts: deps.config.CRM_MAX_ATTEMPTS,
   });
   const schema = await buildCrmSchema();
   const { apollo, server } = createSubgraphServer({

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import type { Database, Executor } from '../../../lib/db';
 import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
@@ -75,6 +75,25 @@ export class CrmService {
 
   authorize(viewer: Viewer, userId: string): void {
     if (!isAdmin(viewer) && viewer.userId !== userId) throw new ForbiddenError('CRM data is visible to the user and to admins');
+  }
+
+  /** Contacts that stopped retrying, most recent first. Admins only. */
+  async failed(viewer: Viewer, limit: number): Promise<ContactRow[]> {
+    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may see failed CRM syncs');
+    return this.deps.db.select().from(contacts).where(eq(contacts.syncStatus, 'FAILED')).orderBy(desc(contacts.updatedAt)).limit(limit);
+  }
+
+  /** Puts failed contacts (all of them, or the given users) back in the queue with fresh attempts. Admins only. */
+  async retryFailed(viewer: Viewer, userIds?: readonly string[] | null): Promise<number> {
+    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may retry CRM syncs');
+    const now = new Date();
+    const retried = await this.deps.db
+      .update(contacts)
+      .set({ syncStatus: 'PENDING', attempts: 0, nextAttemptAt: now, updatedAt: now })
+      .where(and(eq(contacts.syncStatus, 'FAILED'), userIds ? inArray(contacts.userId, userIds.filter(isUuid)) : undefined))
+      .returning({ userId: contacts.userId });
+    this.deps.logger.info({ retried: retried.length }, 'failed crm syncs queued again');
+    return retried.length;
   }
 
   async byUserIds(userIds: readonly string[]): Promise<ContactRow[]> {

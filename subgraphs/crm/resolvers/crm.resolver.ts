@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { pageSize } from '../../../lib/pagination';
 import { isAdmin } from '../../../lib/auth';
 import type { CrmContext } from '../context';
 import type { ContactRow } from '../db/schema';
@@ -42,6 +43,23 @@ export class CrmResolver {
   async crmContact(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
     ctx.crm.authorize(ctx.viewer, userId);
     return toContact(userId, await ctx.loaders.contact.load(userId), ctx);
+  }
+
+  @Query(() => [CrmContact], { description: 'Contacts whose sync stopped retrying (FAILED), most recent first, with their last error. Admins only.' })
+  async crmFailedSyncs(
+    @Ctx() ctx: CrmContext,
+    @Arg('first', () => Int, { nullable: true, description: 'How many, 1–100. @default 50' }) first?: number,
+  ): Promise<CrmContact[]> {
+    const rows = await ctx.crm.failed(ctx.viewer, pageSize(first ?? 50));
+    return Promise.all(rows.map((row) => toContact(row.userId, row, ctx)));
+  }
+
+  @Mutation(() => Int, { description: 'Queues failed CRM syncs again (all of them, or the given users) and returns how many. Admins only.' })
+  retryFailedCrmSyncs(
+    @Ctx() ctx: CrmContext,
+    @Arg('userIds', () => [ID], { nullable: true, description: 'Only these users; all failed ones when omitted.' }) userIds?: string[],
+  ): Promise<number> {
+    return ctx.crm.retryFailed(ctx.viewer, userIds);
   }
 
   @Mutation(() => CrmContact, {
