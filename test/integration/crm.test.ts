@@ -83,4 +83,10 @@ describe('crm', () => {
     const synced = await eventually(contactOf(carol), (c) => c.syncStatus === 'SYNCED', 30_000);
     expect(prop(synced, 'saypro_listing_count')).toBe('1');
   });
+
+  it('never writes an email, a name or the HubSpot token into the logs', () => {
+    const crmLines = JSON.stringify(stack.logs.filter((l) => l.service === 'crm' || l.provider === 'hubspot'));
+    expect(crmLines.length).toBeGreaterThan(100);
+    for (const secret of [ada.email, bob.email, 'Lovelace', 'pat-emulator']) expect(crmLines).not.toContain(secret);
+  });
 });

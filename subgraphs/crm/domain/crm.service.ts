@@ -155,7 +155,8 @@ export class CrmService {
           if (userId) problems.set(userId, { message: failure.message, permanent: false });
         }
       } catch (err) {
-        this.deps.logger.warn({ users: facts.size, err: (err as Error).message }, 'crm sync failed; will retry');
+        // HubSpot's error messages embed response bodies (emails): log what kind of failure it was, not its text.
+        this.deps.logger.warn({ users: facts.size, error: (err as Error).name, status: (err as { code?: unknown }).code ?? null }, 'crm sync failed; will retry');
         for (const userId of facts.keys()) problems.set(userId, { message: 'HubSpot unavailable', permanent: false });
         await this.recordFailures(problems);
         if (throwOnOutage) throw err;

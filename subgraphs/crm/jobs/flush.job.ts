@@ -13,7 +13,7 @@ export function startCrmFlusher(crm: CrmService, logger: Logger, intervalMs: num
         for (let n = await crm.flush(); n > 0; n = await crm.flush()) synced += n;
         if (synced > 0) logger.info({ synced }, 'crm contacts synced');
       } catch (err) {
-        logger.error({ err: (err as Error).message }, 'crm flush failed');
+        logger.error({ error: (err as Error).name }, 'crm flush failed');
       } finally {
         running = false;
       }

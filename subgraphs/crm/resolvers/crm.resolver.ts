@@ -14,7 +14,7 @@ async function toContact(userId: string, row: ContactRow | null, ctx: CrmContext
     try {
       remote = await ctx.loaders.hubspot.load(row.hubspotId);
     } catch (err) {
-      ctx.logger.warn({ err: (err as Error).message }, 'HubSpot read failed; answering with our sync state only');
+      ctx.logger.warn({ error: (err as Error).name, status: (err as { code?: unknown }).code ?? null }, 'HubSpot read failed; answering with our sync state only');
     }
   }
   return {
