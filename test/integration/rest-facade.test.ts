@@ -82,4 +82,17 @@ describe('seed REST endpoints on the gateway', () => {
     expect(down.body.error.code).toBe('PROVIDER_UNAVAILABLE');
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
   });
+
+  it('POST /crm/add-user and GET /crm/user-data answer in the shape of the seed, for the user and admins only', async () => {
+    await createListing(stack, ada);
+    const added = await rest('/crm/add-user', { method: 'POST', token: ada.token, body: { user_id: ada.id, name: 'Ignored Name', email: 'ignored@example.com', listing_count: 99 } });
+    expect(added.status).toBe(200);
+    expect(added.body).toMatchObject({ user_id: ada.id, sync_status: 'synced', email: ada.email, name: 'Ada', currency: 'USD' });
+    expect(added.body.crm_id).toMatch(/^\d+$/);
+    expect(added.body.listing_count).toBeGreaterThanOrEqual(1);
+    const read = await rest(`/crm/user-data?user_id=${ada.id}`, { token: ada.token });
+    expect(read.body).toMatchObject({ user_id: ada.id, crm_id: added.body.crm_id, email: ada.email });
+    expect((await rest(`/crm/user-data?user_id=${ada.id}`, { token: bob.token })).status).toBe(403);
+    expect((await rest('/crm/add-user', { method: 'POST', token: ada.token, body: {} })).status).toBe(400);
+  });
 });
