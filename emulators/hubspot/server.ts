@@ -1,3 +1,4 @@
+import { handleFaultRoutes } from '../shared/admin';
 import { createHangs } from '../shared/hangs';
 import { pathMatches, sendHtml } from '../shared/html';
 import http from 'node:http';
@@ -413,21 +414,17 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
       outageActive(Date.now());
       return sendJson(res, 200, state());
     }
-    if (target === '/__emulator/faults') {
-      if (method === 'DELETE') {
-        api.clearFaults();
-        return sendJson(res, 200, { faults: [] });
-      }
-      if (method === 'POST') {
-        const body = await readEmulatorBody(req);
-        const list = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.faults) ? body.faults : [body];
-        api.setFaults(list.map(parseFault));
-        return sendJson(res, 200, { faults: state().faults });
-      }
-    }
-    if (method === 'POST' && target === '/__emulator/reset') {
-      api.reset();
-      return sendJson(res, 200, { ok: true });
+    if (
+      await handleFaultRoutes(method, target, res, {
+        readBody: () => readEmulatorBody(req),
+        parse: parseFault,
+        set: (faults) => api.setFaults(faults),
+        clear: () => api.clearFaults(),
+        reset: () => api.reset(),
+        current: () => state().faults,
+      })
+    ) {
+      return;
     }
     if (method === 'GET' && target === '/favicon.ico') {
       res.writeHead(204);

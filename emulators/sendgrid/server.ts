@@ -1,3 +1,4 @@
+import { handleFaultRoutes } from '../shared/admin';
 import { createHangs } from '../shared/hangs';
 import { pathMatches, sendHtml } from '../shared/html';
 import crypto from 'node:crypto';
@@ -454,21 +455,17 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
       return sendHtml(res, 200, renderMessage(record.message, email, record.recipients, record.payloads), { 'content-security-policy': PAGE_CSP });
     }
     if (method === 'GET' && path === '/__emulator/state') return sendJson(res, 200, state());
-    if (path === '/__emulator/faults') {
-      if (method === 'DELETE') {
-        api.clearFaults();
-        return sendJson(res, 200, { faults: [] });
-      }
-      if (method === 'POST') {
-        const body = await readEmulatorBody(req);
-        const list = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.faults) ? body.faults : [body];
-        api.setFaults(list.map(parseFault));
-        return sendJson(res, 200, { faults: state().faults });
-      }
-    }
-    if (method === 'POST' && path === '/__emulator/reset') {
-      api.reset();
-      return sendJson(res, 200, { ok: true });
+    if (
+      await handleFaultRoutes(method, path, res, {
+        readBody: () => readEmulatorBody(req),
+        parse: parseFault,
+        set: (faults) => api.setFaults(faults),
+        clear: () => api.clearFaults(),
+        reset: () => api.reset(),
+        current: () => state().faults,
+      })
+    ) {
+      return;
     }
     if (method === 'POST' && path === '/__emulator/events') {
       const body = await readEmulatorBody(req);
