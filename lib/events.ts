@@ -89,6 +89,8 @@ export interface ConsumerOptions<N extends EventName> {
   retryLimit?: number;
   /** First retry delay in seconds; doubles with jitter. @default 2 */
   retryDelaySeconds?: number;
+  /** Jobs fetched per poll. @default 50 */
+  batchSize?: number;
   /** How often an idle worker polls, seconds (pg-boss minimum 0.5). @default 0.5 */
   pollingIntervalSeconds?: number;
 }
@@ -167,7 +169,8 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       const log = options.logger.child({ queue: consumer.queue });
       await boss.work<EventEnvelope<(typeof consumer.events)[number]>>(
         consumer.queue,
-        { batchSize: 10, pollingIntervalSeconds: consumer.pollingIntervalSeconds ?? 0.5 },
+        // A burst (e.g. a run of charges) drains at ~100 events/s; redelivered jobs are deduped by the inbox.
+        { batchSize: consumer.batchSize ?? 50, pollingIntervalSeconds: consumer.pollingIntervalSeconds ?? 0.5 },
         async (jobs) => {
           for (const job of jobs) {
             const event = job.data;

@@ -72,25 +72,23 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
 
   return {
     async ensureProperties() {
+      // One list call tells which of ours exist; only the missing ones are created.
+      const existing = await call('GET', '/crm/v3/properties/contacts', 1, undefined, () => properties.getAllWithHttpInfo('contacts'));
+      const names = new Set(existing.results.map((p) => p.name));
       for (const mapping of CONTACT_PROPERTIES) {
-        if (!mapping.custom) continue;
+        if (!mapping.custom || names.has(mapping.property)) continue;
         try {
-          await call('GET', `/crm/v3/properties/contacts/${mapping.property}`, 1, undefined, () => properties.getByNameWithHttpInfo('contacts', mapping.property));
-        } catch (err) {
-          if (statusOf(err) !== 404) throw err;
-          try {
-            await call('POST', '/crm/v3/properties/contacts', 1, undefined, () =>
-              properties.createWithHttpInfo('contacts', {
-                name: mapping.property,
-                label: mapping.custom!.label,
-                type: mapping.custom!.type as never,
-                fieldType: mapping.custom!.fieldType as never,
-                groupName: 'contactinformation',
-              }),
-            );
-          } catch (createErr) {
-            if (statusOf(createErr) !== 409) throw createErr; // another process created it first
-          }
+          await call('POST', '/crm/v3/properties/contacts', 1, undefined, () =>
+            properties.createWithHttpInfo('contacts', {
+              name: mapping.property,
+              label: mapping.custom!.label,
+              type: mapping.custom!.type as never,
+              fieldType: mapping.custom!.fieldType as never,
+              groupName: 'contactinformation',
+            }),
+          );
+        } catch (createErr) {
+          if (statusOf(createErr) !== 409) throw createErr; // another process created it first
         }
       }
     },
