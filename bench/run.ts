@@ -7,7 +7,9 @@
  * page with sellers, through the gateway and directly on the listings subgraph; then creates 300
  * PENDING_PAYMENT VEHICLES listings and charges each once through the gateway (chargeListing, its
  * seller's token, a fresh idempotency key) against the in-process Stripe emulator, checking every
- * answer and the emulator's PaymentIntents afterwards. Prints a table and writes
+ * answer and the emulator's PaymentIntents afterwards; then registers 1,000 users (timing their
+ * automatic CRM sync) and runs syncAllUsersToCrm over everyone, counting the HubSpot emulator's
+ * requests and 429s. Prints a table and writes
  * bench/results/latest.json. No assertions on the figures (a baseline); any failed request, GraphQL
  * error, unsuccessful or double charge exits 1.
  */
@@ -19,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mintToken, signViewerHeader, VIEWER_HEADER } from '../lib/auth';
 import { projectRoot } from '../lib/data-dir';
+import { crmBulkBench, crmBulkProblems } from './crm-bulk';
 
 // autocannon ships no types; this is the part of its API used here.
 interface Histogram {
@@ -73,12 +76,14 @@ const USERS = 10;
 const LISTINGS = 100;
 /** Listings charged in the chargeListing scenario, one request each. */
 const CHARGES = 300;
+/** Users registered before the bulk CRM sync (which then syncs them and everyone else). */
+const CRM_USERS = 1000;
 const PAGE_SIZE = 50;
 const READY_POLL_MS = 50;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 /** The whole run is killed past this: it must always end by itself. */
-const WATCHDOG_MS = 5 * 60_000;
+const WATCHDOG_MS = 8 * 60_000;
 
 const PAGE_QUERY = `query Page { listings(first: ${PAGE_SIZE}) { edges { node { id title price { amount currency } status seller { id name } } } pageInfo { hasNextPage endCursor } } }`;
 
@@ -695,6 +700,8 @@ async function main(): Promise<void> {
     const loadedMemory = memoryOf(stack.pid);
     const stripeUrl = await stripeEmulatorUrl(stack, ports.stripe);
     const charges = await chargeLoad(stack, seeded.sellers, stripeUrl);
+    log(`registering ${CRM_USERS} users, then syncing everyone to the CRM in bulk`);
+    const crm = await crmBulkBench({ gatewayUrl: stack.gatewayUrl, hubspotUrl: `http://127.0.0.1:${ports.hubspot}`, jwtSecret: secrets.JWT_SECRET, users: CRM_USERS, graphql, sleep });
 
     const warmStop = await stopStack(stack);
     stops.push({ phase: 'warm', ...warmStop });
@@ -719,6 +726,7 @@ async function main(): Promise<void> {
       memoryMiB: { coldReady: coldMemory, warmReady: readyMemory, afterSeed: seededMemory, afterLoad: loadedMemory, afterCharges: charges.memoryAfter },
       seed: { users: seeded.users, listings: seeded.listings, seedMs: seeded.seedMs },
       charges: { ...charges, settings: { charges: CHARGES, connections: CONNECTIONS, category: 'VEHICLES', fee: FEE, paymentMethodId: 'pm_card_visa', mutation: CHARGE } },
+      crm,
       responseBytes: { gateway: gatewayBytes, direct: directBytes },
       gateway,
       direct,
@@ -754,6 +762,9 @@ async function main(): Promise<void> {
       `  answers: ${charges.succeeded} SUCCEEDED (${charges.distinctTransactionIds} distinct transactions), ${charges.graphqlErrors} with GraphQL errors, ${charges.notSucceeded} other; ${charges.distinctListingsSent} distinct listings sent`,
       `  Stripe emulator (${charges.emulator.url}/__emulator/state): ${charges.emulator.succeededIntentsNew} new succeeded PaymentIntents; ${charges.emulator.listingsWithOneSucceededIntent} listings with exactly one, ${charges.emulator.listingsWithMoreThanOne} with more, ${charges.emulator.listingsWithNone} with none; webhooks ${charges.emulator.webhookDeliveriesOk} delivered, ${charges.emulator.webhookDeliveriesFailed} failed`,
       `  all charged listings ACTIVE: ${charges.settle.active}/${CHARGES}, ${charges.settle.ms} ms after the last answer`,
+      `crm: ${crm.usersRegistered} users registered in ${crm.registerMs} ms; automatic sync had all SYNCED after ${crm.autoSyncMs} ms (${crm.autoSyncUpserts} upserts)`,
+      `  syncAllUsersToCrm: ${crm.bulk.done}/${crm.bulk.total} users in ${crm.bulk.ms} ms (${crm.bulk.usersPerSec} users/s), ${crm.bulk.failed} failed; ${crm.bulk.upserts} upserts (max ${crm.bulk.maxBatch} contacts), ${crm.bulk.hubspotCallsPerPage} HubSpot calls per 100-user page, ${crm.bulk.rateLimited} 429s (limit ${crm.limits.rateLimit} per ${crm.limits.rateWindowMs} ms)`,
+      `  50-listing page with seller { crmContact }: ${crm.sellerPage.hubspotCalls} HubSpot call(s), ${crm.sellerPage.hubspotBatchReads} batch read(s)`,
       '',
       table([
         ['embedded stack', 'value'],
@@ -780,6 +791,7 @@ async function main(): Promise<void> {
       if (f.non2xx || f.errors || f.timeouts || f.mismatches) failures.push(`${label}: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts, ${f.mismatches} GraphQL-error bodies`);
     }
     for (const p of chargeProblems(charges)) failures.push(`chargeListing: ${p}`);
+    for (const p of crmBulkProblems(crm)) failures.push(`crm: ${p}`);
     for (const s of stops) if (s.code !== 0 || s.killed) failures.push(`${s.phase} stop: exit code ${s.code}, signal ${s.signal}${s.killed ? ', had to SIGKILL' : ''}`);
     if (failures.length) {
       process.stderr.write(`[bench] problems:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);

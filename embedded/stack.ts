@@ -10,10 +10,8 @@ import type { Shutdown } from '../lib/lifecycle';
 import { createHubSpotEmulator, type HubSpotEmulator } from '../emulators/hubspot/server';
 import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/server';
 import { createEntityClient } from '../lib/entity-client';
-import { consumeUserChanges } from '../subgraphs/crm/events/user-changes.consumer';
-import { startCrmFlusher } from '../subgraphs/crm/jobs/flush.job';
-import { createHubSpotAdapter } from '../subgraphs/crm/provider/hubspot.adapter';
-import { createCrmSubgraph, type CrmSubgraph } from '../subgraphs/crm/server';
+import { composeCrm } from '../subgraphs/crm/compose';
+import type { CrmSubgraph } from '../subgraphs/crm/server';
 import { createGateway, type Gateway } from '../gateway/server';
 import { MIGRATIONS } from './migrations';
 import { consumePaymentSucceeded } from '../subgraphs/listings/events/payment-succeeded.consumer';
@@ -127,31 +125,27 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   let hubspot: HubSpotEmulator | undefined;
   let hubspotApiUrl = config.HUBSPOT_API_URL;
   if (!config.HUBSPOT_ACCESS_TOKEN && !hubspotApiUrl) {
-    hubspot = createHubSpotEmulator({ logger: logger.child({ service: 'hubspot-emulator' }) });
+    hubspot = createHubSpotEmulator({
+      logger: logger.child({ service: 'hubspot-emulator' }),
+      rateLimit: config.HUBSPOT_RATE_LIMIT,
+      rateWindowMs: config.HUBSPOT_RATE_WINDOW_MS,
+    });
     hubspotApiUrl = await hubspot.listen(port('hubspot', config.HUBSPOT_EMULATOR_PORT), host);
     shutdown.add('hubspot emulator', () => hubspot!.close());
     emulators.hubspot = `${hubspotApiUrl}/__emulator`;
   }
-  const crmGateway = createHubSpotAdapter({
-    accessToken: config.HUBSPOT_ACCESS_TOKEN ?? 'pat-emulator',
-    apiUrl: config.HUBSPOT_ACCESS_TOKEN ? config.HUBSPOT_API_URL : hubspotApiUrl,
-    timeoutMs: config.HUBSPOT_TIMEOUT_MS,
-    logger: crmLogger,
-  });
-  await crmGateway.ensureProperties();
-  const crm = await createCrmSubgraph({
+  const crm = await composeCrm({
     config,
     db: handle.db,
     bus: bus.withSource('crm'),
     logger: crmLogger,
+    shutdown,
     internalSecret: config.INTERNAL_SECRET,
-    gateway: crmGateway,
-    listings: createEntityClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
-    payments: createEntityClient({ service: 'payments', url: () => paymentsUrl, internalSecret: config.INTERNAL_SECRET }),
+    hubspotApiUrl: config.HUBSPOT_ACCESS_TOKEN ? config.HUBSPOT_API_URL : hubspotApiUrl,
+    listingsUrl: () => listingsUrl,
+    paymentsUrl: () => paymentsUrl,
   });
   const crmUrl = urlOf(await serve('crm', crm, port('crm', config.CRM_PORT)));
-  await consumeUserChanges({ bus: bus.withSource('crm'), db: handle.db, crm: crm.crm });
-  shutdown.add('crm flusher', startCrmFlusher(crm.crm, crmLogger, config.CRM_FLUSH_INTERVAL_MS));
 
   // gateway
   const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl };

@@ -70,6 +70,10 @@ export const configSchema = z.object({
   HUBSPOT_EMULATOR_PORT: port.default(4011),
   /** Timeout of one HubSpot request, ms. @default 10000 */
   HUBSPOT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Calls to HubSpot allowed per rolling window (your app's limit: 100 per 10 s, 190 on higher tiers); the embedded emulator enforces the same. @default 100 */
+  HUBSPOT_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Length of HubSpot's rolling rate-limit window, ms. @default 10000 */
+  HUBSPOT_RATE_WINDOW_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Failed attempts before a CRM contact is FAILED and waits for an admin. @default 8 */
   CRM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   /** How often pending contacts are sent to the CRM, ms. @default 1000 */

@@ -42,3 +42,18 @@ export interface Page<T> {
 export function toPage<T>(rows: T[], limit: number): Page<T> {
   return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit };
 }
+
+/** Edges, nodes and page info of a Relay connection page, for any node type. */
+export function toConnectionParts<Row extends KeysetCursor, Node>(page: Page<Row>, hasPreviousPage: boolean, toNode: (row: Row) => Node) {
+  const edges = page.nodes.map((row) => ({ cursor: encodeCursor(row), node: toNode(row) }));
+  return {
+    edges,
+    nodes: edges.map((e) => e.node),
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}

@@ -1,11 +1,13 @@
 import DataLoader from 'dataloader';
 import type { BaseContext } from '../../lib/subgraph';
 import type { ContactRow } from './db/schema';
+import type { CrmBulkSync } from './domain/bulk-sync.service';
 import type { CrmService } from './domain/crm.service';
 import type { CrmContact } from './provider/crm-gateway.port';
 
 export interface CrmContextDeps {
   crm: CrmService;
+  bulk: CrmBulkSync;
 }
 
 /** Fresh loaders per request: a page of 50 sellers' contacts is one query and one HubSpot batch read. */

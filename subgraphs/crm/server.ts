@@ -1,14 +1,16 @@
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
-import type { EntityClient } from '../../lib/entity-client';
+import type { EntityClient, InternalClient } from '../../lib/entity-client';
 import type { EventBus } from '../../lib/events';
 import type { Logger } from '../../lib/logger';
 import { providerPolicyFromConfig } from '../../lib/resilience';
 import { createSubgraphServer } from '../../lib/subgraph';
 import { createContext } from './context';
+import { CrmBulkSync } from './domain/bulk-sync.service';
 import { CrmService } from './domain/crm.service';
 import type { CrmGateway } from './provider/crm-gateway.port';
+import { createListingsUserDirectory } from './provider/user-directory';
 import { buildCrmSchema } from './schema';
 
 export interface CrmSubgraphDeps {
@@ -20,6 +22,8 @@ export interface CrmSubgraphDeps {
   gateway: CrmGateway;
   listings: EntityClient;
   payments: EntityClient;
+  /** listings' GraphQL endpoint, for the admin `users` pages of the bulk sync. */
+  listingsQuery: InternalClient;
 }
 
 /** Builds the CRM subgraph without listening. */
@@ -35,6 +39,7 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps) {
     currency: deps.config.POSTING_FEE_CURRENCY,
     maxAttempts: deps.config.CRM_MAX_ATTEMPTS,
   });
+  const bulk = new CrmBulkSync({ db: deps.db, crm, users: createListingsUserDirectory(deps.listingsQuery), logger: deps.logger });
   const schema = await buildCrmSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'crm',
@@ -42,7 +47,7 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps) {
     logger: deps.logger,
     internalSecret: deps.internalSecret,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
-    context: createContext({ crm }),
+    context: createContext({ crm, bulk }),
     readiness: [
       { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
       { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
@@ -50,6 +55,6 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps) {
     ],
   });
   await apollo.start();
-  return { apollo, server, crm, policy };
+  return { apollo, server, crm, bulk, policy };
 }
 export type CrmSubgraph = Awaited<ReturnType<typeof createCrmSubgraph>>;

@@ -10,6 +10,12 @@ import { contacts, type ContactRow } from '../db/schema';
 import { MAX_BATCH, type CrmContact, type CrmGateway } from '../provider/crm-gateway.port';
 import { toContactProperties, type ContactFacts } from './contact-mapping';
 
+/** What one batch did: users synced, and users that did not sync (recorded for a retry or FAILED). */
+export interface BatchOutcome {
+  synced: number;
+  failed: number;
+}
+
 export interface CrmDeps {
   db: Database;
   gateway: CrmGateway;
@@ -39,12 +45,30 @@ export class CrmService {
 
   /** Marks a user for syncing (idempotent; keeps the HubSpot id it already has). */
   async markPending(tx: Executor, userId: string): Promise<void> {
-    if (!isUuid(userId)) return;
+    await this.markManyPending(tx, [userId], new Date());
+  }
+
+  /**
+   * Marks users for syncing, due at `dueAt`. A bulk job marks its page due later than now, so the
+   * flusher leaves it alone while the job syncs it, yet picks it up if the job dies.
+   */
+  async markManyPending(tx: Executor, userIds: readonly string[], dueAt: Date): Promise<void> {
+    const valid = [...new Set(userIds.filter(isUuid))];
+    if (valid.length === 0) return;
     const now = new Date();
+    const pending = { syncStatus: 'PENDING' as const, attempts: 0, nextAttemptAt: dueAt, updatedAt: now };
     await tx
       .insert(contacts)
-      .values({ userId, syncStatus: 'PENDING', attempts: 0, nextAttemptAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: contacts.userId, set: { syncStatus: 'PENDING', attempts: 0, nextAttemptAt: now, updatedAt: now } });
+      .values(valid.map((userId) => ({ userId, ...pending })))
+      .onConflictDoUpdate({ target: contacts.userId, set: pending });
+  }
+
+  /**
+   * Syncs one page of a bulk job. An outage is thrown, not recorded: the job waits and tries the
+   * page again, and the users stay PENDING for the flusher should the job never come back.
+   */
+  syncPage(userIds: string[]): Promise<BatchOutcome> {
+    return this.syncBatch(userIds, 'throw');
   }
 
   /** Syncs up to `limit` due contacts; returns how many were synced. Safe to run from many processes (rows are claimed). */
@@ -56,7 +80,7 @@ export class CrmService {
       .orderBy(asc(contacts.nextAttemptAt))
       .limit(Math.min(limit, MAX_BATCH));
     if (due.length === 0) return 0;
-    return this.syncBatch(due.map((c) => c.userId));
+    return (await this.syncBatch(due.map((c) => c.userId), 'record')).synced;
   }
 
   /** The seed's POST /crm/add-user: sync one user now. The user themself or an admin. */
@@ -67,7 +91,7 @@ export class CrmService {
     if (!person) throw new NotFoundError('User', userId);
     if (!person.email) throw new BadUserInputError({ field: 'userId', message: 'the user has no email, which the CRM needs' }, 'userId');
     await this.markPending(this.deps.db, userId);
-    await this.syncBatch([userId], true);
+    await this.syncBatch([userId], 'record-and-throw');
     const [row] = await this.deps.db.select().from(contacts).where(eq(contacts.userId, userId));
     if (row?.syncStatus !== 'SYNCED') throw new BadUserInputError({ field: 'userId', message: row?.lastError ?? 'the user could not be synced' }, 'userId');
     return row;
@@ -115,10 +139,11 @@ export class CrmService {
 
   /**
    * Gathers the users' current facts from their owners (one call to listings, one to payments),
-   * upserts them in one HubSpot call, and records each outcome. With `throwOnOutage`, a provider
-   * outage reaches the caller (a mutation); otherwise it is recorded for a later attempt.
+   * upserts them in one HubSpot call, and records each outcome. A provider outage is recorded for
+   * a later attempt (`record`), also thrown to the caller, a mutation (`record-and-throw`), or only
+   * thrown, for a bulk job that retries the page itself (`throw`).
    */
-  private async syncBatch(userIds: string[], throwOnOutage = false): Promise<number> {
+  private async syncBatch(userIds: string[], onOutage: 'record' | 'record-and-throw' | 'throw'): Promise<BatchOutcome> {
     type Person = { id: string; name: string; email: string | null; listingCount: number };
     type Spend = { id: string; totalSpent: Array<{ amount: number; currency: string }> | null };
     const [people, spend] = await Promise.all([
@@ -157,14 +182,15 @@ export class CrmService {
       } catch (err) {
         // HubSpot's error messages embed response bodies (emails): log what kind of failure it was, not its text.
         this.deps.logger.warn({ users: facts.size, error: (err as Error).name, status: (err as { code?: unknown }).code ?? null }, 'crm sync failed; will retry');
+        if (onOutage === 'throw') throw err;
         for (const userId of facts.keys()) problems.set(userId, { message: 'HubSpot unavailable', permanent: false });
         await this.recordFailures(problems);
-        if (throwOnOutage) throw err;
-        return synced;
+        if (onOutage === 'record-and-throw') throw err;
+        return { synced, failed: problems.size };
       }
     }
     await this.recordFailures(problems);
-    return synced;
+    return { synced, failed: problems.size };
   }
 
   /** Backoff grows with the attempts (1 s, 2 s, 4 s … up to 5 min); after `maxAttempts` the contact is FAILED. */

@@ -1,5 +1,6 @@
 import { Client } from '@hubspot/api-client';
 import type { Logger } from '../../../lib/logger';
+import type { RollingRateLimiter } from '../../../lib/rate-limiter';
 import { CONTACT_PROPERTIES, READ_PROPERTIES } from '../domain/contact-mapping';
 import { MAX_BATCH, type CrmContact, type CrmGateway, type UpsertFailure, type UpsertResult } from './crm-gateway.port';
 
@@ -10,6 +11,8 @@ export interface HubSpotAdapterOptions {
   /** Per-request timeout, ms (the SDK has none). @default 10000 */
   timeoutMs?: number;
   logger: Logger;
+  /** Paces every call to HubSpot's rolling limit (shared by all calls of this process). */
+  rateLimiter?: RollingRateLimiter;
 }
 
 export class HubSpotTimeoutError extends Error {
@@ -23,6 +26,12 @@ export class HubSpotTimeoutError extends Error {
 const statusOf = (error: unknown): number | undefined => {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
+};
+
+const headerValue = (headers: Record<string, string> | undefined, name: string): string | undefined => {
+  if (!headers) return undefined;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return key === undefined ? undefined : headers[key];
 };
 
 /**
@@ -43,8 +52,24 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
   const timeoutMs = options.timeoutMs ?? 10_000;
   const log = options.logger.child({ provider: 'hubspot' });
 
-  async function call<T>(method: string, path: string, attempt: number, batchSize: number | undefined, run: () => Promise<{ httpStatusCode: number; data: T }>): Promise<T> {
+  const limiter = options.rateLimiter;
+  /** HubSpot tells how many calls are left in its window on every answer, 429s included. */
+  const observeRemaining = (headers: Record<string, string> | undefined) => {
+    const remaining = headerValue(headers, 'x-hubspot-ratelimit-remaining');
+    if (limiter && remaining !== undefined) limiter.observe(Number(remaining));
+  };
+
+  async function call<T>(
+    method: string,
+    path: string,
+    attempt: number,
+    batchSize: number | undefined,
+    run: () => Promise<{ httpStatusCode: number; headers: Record<string, string>; data: T }>,
+  ): Promise<T> {
+    const queued = Date.now();
+    await limiter?.acquire(); // waiting for a slot is not HubSpot being slow: the timeout starts after it
     const started = Date.now();
+    const queuedMs = started - queued;
     let timer: NodeJS.Timeout | undefined;
     try {
       const response = await Promise.race([
@@ -53,10 +78,13 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
           timer = setTimeout(() => reject(new HubSpotTimeoutError(timeoutMs)), timeoutMs);
         }),
       ]);
-      log.info({ method, path, status: response.httpStatusCode, durationMs: Date.now() - started, attempt, batchSize }, 'hubspot call');
+      log.info({ method, path, status: response.httpStatusCode, durationMs: Date.now() - started, queuedMs, attempt, batchSize }, 'hubspot call');
+      observeRemaining(response.headers);
       return response.data;
     } catch (err) {
-      log.warn({ method, path, status: statusOf(err) ?? null, durationMs: Date.now() - started, attempt, batchSize, error: (err as Error).name }, 'hubspot call failed');
+      if (statusOf(err) === 429) limiter?.exhausted();
+      observeRemaining((err as { headers?: Record<string, string> }).headers);
+      log.warn({ method, path, status: statusOf(err) ?? null, durationMs: Date.now() - started, queuedMs, attempt, batchSize, error: (err as Error).name }, 'hubspot call failed');
       throw err;
     } finally {
       clearTimeout(timer);

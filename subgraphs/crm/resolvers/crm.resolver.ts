@@ -5,6 +5,7 @@ import type { CrmContext } from '../context';
 import type { ContactRow } from '../db/schema';
 import { READ_PROPERTIES } from '../domain/contact-mapping';
 import { CrmContact, CrmSyncStatus } from '../entities/crm-contact';
+import { CrmSyncJob, toCrmSyncJob } from '../entities/crm-sync-job';
 import { User } from '../entities/user';
 
 /** Our row plus HubSpot's view (one batch read for every contact in the request). */
@@ -68,5 +69,18 @@ export class CrmResolver {
   async syncUserToCrm(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
     const row = await ctx.crm.syncNow(ctx.viewer, userId);
     return toContact(userId, row, ctx);
+  }
+
+  @Mutation(() => CrmSyncJob, {
+    description:
+      'Syncs every user to the CRM in the background, 100 per HubSpot call within its rate limit, and returns the job to follow with crmSyncJob. If one is already running, returns that one. Admins only.',
+  })
+  async syncAllUsersToCrm(@Ctx() ctx: CrmContext): Promise<CrmSyncJob> {
+    return toCrmSyncJob(await ctx.bulk.start(ctx.viewer));
+  }
+
+  @Query(() => CrmSyncJob, { description: 'A bulk CRM sync job: its state and progress. Admins only.' })
+  async crmSyncJob(@Arg('id', () => ID) id: string, @Ctx() ctx: CrmContext): Promise<CrmSyncJob> {
+    return toCrmSyncJob(await ctx.bulk.get(ctx.viewer, id));
   }
 }

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import type { Database, Executor } from '../../../lib/db';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
 import type { EventBus } from '../../../lib/events';
 import { users, type UserRow } from '../db/schema';
 import { isUuid } from '../../../lib/ids';
+import { toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
 
 export interface RegisterUserData {
   name: string;
@@ -30,6 +31,17 @@ export class UsersService {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return [];
     return this.db.select().from(users).where(inArray(users.id, valid));
+  }
+
+  /** Every user, newest first, a page at a time, with the total. Admins only (a back office, the CRM's bulk sync). */
+  async page(viewer: Viewer, limit: number, after?: KeysetCursor): Promise<{ page: Page<UserRow>; total: number }> {
+    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may list users');
+    const where = after ? or(lt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), lt(users.id, after.id))) : undefined;
+    const [rows, [total]] = await Promise.all([
+      this.db.select().from(users).where(where).orderBy(desc(users.createdAt), desc(users.id)).limit(limit + 1),
+      this.db.select({ n: count() }).from(users),
+    ]);
+    return { page: toPage(rows, limit), total: Number(total?.n ?? 0) };
   }
 
   /**

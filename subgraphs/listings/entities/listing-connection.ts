@@ -1,5 +1,5 @@
 import { Field, ObjectType } from 'type-graphql';
-import { encodeCursor, type Page } from '../../../lib/pagination';
+import { toConnectionParts, type Page } from '../../../lib/pagination';
 import type { ListingRow } from '../db/schema';
 import { Listing } from './listing';
 import { toListing } from './listing.mapper';
@@ -30,16 +30,5 @@ export class ListingConnection {
 }
 
 export function toListingConnection(page: Page<ListingRow>, hasPreviousPage: boolean, countTotal?: () => Promise<number>): ListingConnection {
-  const edges = page.nodes.map((row) => ({ cursor: encodeCursor(row), node: toListing(row) }));
-  return {
-    edges,
-    nodes: edges.map((e) => e.node),
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-    countTotal,
-  };
+  return { ...toConnectionParts(page, hasPreviousPage, toListing), countTotal };
 }

@@ -5,6 +5,7 @@ import { decodeCursor, pageSize } from '../../../lib/pagination';
 import type { ListingsContext } from '../context';
 import { ListingConnection, toListingConnection } from '../entities/listing-connection';
 import { User } from '../entities/user';
+import { UserConnection, toUserConnection } from '../entities/user-connection';
 import { RegisterUserInput, UpdateUserInput } from './inputs';
 
 @Resolver(() => User)
@@ -12,6 +13,18 @@ export class UserResolver {
   @Query(() => User, { description: 'One user by id (NOT_FOUND when there is none).' })
   user(@Arg('id', () => ID) id: string, @Ctx() ctx: ListingsContext): Promise<User> {
     return ctx.loaders.user.load(id);
+  }
+
+  @Query(() => UserConnection, { description: 'Every user, newest first (admins only): for back offices and bulk jobs such as the CRM sync.' })
+  async users(
+    @Ctx() ctx: ListingsContext,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 1–100. @default 20' }) first?: number,
+    @Arg('after', () => String, { nullable: true, description: 'Cursor to continue after.' }) after?: string,
+  ): Promise<UserConnection> {
+    const limit = pageSize(first);
+    const cursor = after ? decodeCursor(after) : undefined;
+    const { page, total } = await ctx.users.page(ctx.viewer, limit, cursor);
+    return toUserConnection(page, Boolean(after), total);
   }
 
   @Query(() => User, { nullable: true, description: 'The signed-in user; null for anonymous callers and for identities not registered yet.' })

@@ -32,6 +32,8 @@ describe('loadConfig', () => {
       CRM_URL: 'http://127.0.0.1:4003/graphql',
       HUBSPOT_EMULATOR_PORT: 4011,
       HUBSPOT_TIMEOUT_MS: 10_000,
+      HUBSPOT_RATE_LIMIT: 100,
+      HUBSPOT_RATE_WINDOW_MS: 10_000,
       CRM_MAX_ATTEMPTS: 8,
       CRM_FLUSH_INTERVAL_MS: 1000,
       STRIPE_EMULATOR_PORT: 4010,
