@@ -14,6 +14,7 @@ import { consumeUserChanges } from '../subgraphs/crm/events/user-changes.consume
 import { startCrmFlusher } from '../subgraphs/crm/jobs/flush.job';
 import { createHubSpotAdapter } from '../subgraphs/crm/provider/hubspot.adapter';
 import { createCrmSubgraph, type CrmSubgraph } from '../subgraphs/crm/server';
+import { limitsFromConfig } from '../gateway/limits/limits-config';
 import { createGateway, type Gateway } from '../gateway/server';
 import { MIGRATIONS } from './migrations';
 import { consumePaymentSucceeded } from '../subgraphs/listings/events/payment-succeeded.consumer';
@@ -166,6 +167,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     sandbox: config.SANDBOX,
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    limits: limitsFromConfig(config),
   });
   const gatewayUrl = urlOf(await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT)));
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { projectRoot } from '../lib/data-dir';
 import { closeServer, listen, urlOf } from '../lib/http';
 import { runService } from '../lib/service-main';
+import { limitsFromConfig } from './limits/limits-config';
 import { createGateway } from './server';
 import { subgraphUrlsFromConfig } from './subgraphs';
 
@@ -20,6 +21,7 @@ void runService('gateway', async ({ config, logger, shutdown }) => {
     sandbox: config.SANDBOX,
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    limits: limitsFromConfig(config),
   });
   shutdown.add('apollo', () => gateway.apollo.stop());
   const address = await listen(gateway.server, config.GATEWAY_PORT, config.HOST);

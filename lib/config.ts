@@ -131,6 +131,26 @@ export const configSchema = z.object({
     ),
   /** Serve the Apollo Sandbox landing page (on in development). */
   SANDBOX: bool.optional(),
+  /** Deepest field nesting the gateway runs (QUERY_TOO_DEEP beyond). @default 10 */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
+  /** Largest estimated operation cost: each field 1, times the page sizes (first/limit) of the lists above it (QUERY_TOO_COSTLY beyond). @default 10000 */
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(10_000),
+  /** Page size assumed for a paginated field without `first`, and for a list without page arguments. @default 20 */
+  GRAPHQL_DEFAULT_LIST_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Most aliased fields in one operation (TOO_MANY_ALIASES beyond). @default 15 */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
+  /** Most lexical tokens in one document; parsing stops there (TOO_MANY_TOKENS). @default 2000 */
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(50).max(100_000).default(2000),
+  /** Most operations in one batched (JSON array) request; 1 turns batching off (BATCH_TOO_LARGE beyond). @default 10 */
+  GRAPHQL_MAX_BATCH: z.coerce.number().int().min(1).max(100).default(10),
+  /** Accept only the operations of schema/persisted-operations.json (the generated client's manifest), as text or by APQ hash. @default false */
+  GRAPHQL_PERSISTED_ONLY: bool.default('false'),
+  /** Requests per minute (and burst) per client address for anonymous callers and failed sign-ins; 0 turns it off. @default 300 */
+  RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
+  /** Requests per minute (and burst) per signed-in viewer or API key; 0 turns it off. @default 600 */
+  RATE_LIMIT_PER_VIEWER: z.coerce.number().int().min(0).default(600),
+  /** Proxies in front of the gateway that append to X-Forwarded-For; 0 ignores the header and uses the socket address. @default 0 */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -28,6 +28,8 @@ export interface HttpAppOptions<TContext extends BaseContext> {
   before?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   /** Path GraphQL is served at. @default /graphql */
   graphqlPath?: string;
+  /** Most operations in a batched (JSON array) request; larger batches get 400 BATCH_TOO_LARGE. @default 1 */
+  maxBatchSize?: number;
 }
 
 export class HttpError extends Error {
@@ -74,6 +76,10 @@ function parseJsonBody(req: http.IncomingMessage, raw: Buffer): unknown {
   }
 }
 
+const batchSizes = new WeakMap<http.IncomingMessage, number>();
+/** Operations in this GraphQL request: the length of a batched body, else 1 (rate limits count each). */
+export const operationCountOf = (req: http.IncomingMessage): number => batchSizes.get(req) ?? 1;
+
 /** Serves one GraphQL request through Apollo Server's HTTP-agnostic entry point. */
 async function serveGraphQL<TContext extends BaseContext>(
   options: HttpAppOptions<TContext>,
@@ -86,6 +92,11 @@ async function serveGraphQL<TContext extends BaseContext>(
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
   const body = req.method === 'POST' ? parseJsonBody(req, await readBody(req, options.maxBodyBytes)) : undefined;
+  if (Array.isArray(body)) {
+    const max = options.maxBatchSize ?? 1;
+    if (body.length > max) throw new HttpError(400, `A batch may hold at most ${max} operation${max === 1 ? '' : 's'}; this one has ${body.length}`, 'BATCH_TOO_LARGE');
+    batchSizes.set(req, body.length);
+  }
   const context: ContextThunk<TContext> = () => options.context(req, res);
   const response = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
