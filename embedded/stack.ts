@@ -159,7 +159,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const gateway = await createGateway({
     supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
     subgraphUrls: subgraphs,
-    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },
+    jwksUrl: config.JWT_JWKS_URL,
     internalSecret: config.INTERNAL_SECRET,
     internalTokenTtlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
     logger: logger.child({ service: 'gateway' }),

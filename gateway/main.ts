@@ -13,7 +13,8 @@ void runService('gateway', async ({ config, logger, shutdown }) => {
   const gateway = await createGateway({
     supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
     subgraphUrls: subgraphUrlsFromConfig(config),
-    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },
+    jwksUrl: config.JWT_JWKS_URL,
     internalSecret: config.INTERNAL_SECRET,
     internalTokenTtlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
     logger,

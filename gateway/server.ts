@@ -4,11 +4,12 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
-import { REQUEST_ID_HEADER, viewerFromAuthorization, type JwtOptions, type Viewer } from '../lib/auth';
+import { REQUEST_ID_HEADER, type JwtOptions, type Viewer } from '../lib/auth';
 import { RateLimitedError, createErrorFormatter } from '../lib/errors';
 import { createHttpApp, operationCountOf } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { requestIdOf } from '../lib/subgraph';
+import { createAuthenticator } from './auth/authenticator';
 import type { GatewayContext } from './context';
 import { createCors } from './cors';
 import type { GatewayLimits } from './limits/limits-config';
@@ -26,7 +27,10 @@ export interface GatewayOptions {
   supergraphSdl: string;
   /** Subgraph name → GraphQL URL; overrides the URLs recorded in the supergraph. */
   subgraphUrls: Record<string, string>;
+  /** HS256 secret (development), issuer, audience, clock tolerance. */
   jwt: JwtOptions;
+  /** The identity provider's JWKS: only RS256/ES256 tokens from it are accepted when set. */
+  jwksUrl?: string;
   internalSecret: string;
   internalTokenTtlSeconds: number;
   logger: Logger;
@@ -87,6 +91,7 @@ export async function createGateway(options: GatewayOptions) {
     },
   }));
 
+  const authenticate = createAuthenticator({ jwt: options.jwt, jwksUrl: options.jwksUrl });
   const perIp = createRateLimiter({ perMinute: limits.rate.perIp });
   const perViewer = createRateLimiter({ perMinute: limits.rate.perViewer });
   /** Signed-in callers count against their own bucket; anonymous ones and failed sign-ins against their address's. */
@@ -102,7 +107,7 @@ export async function createGateway(options: GatewayOptions) {
     res.setHeader(REQUEST_ID_HEADER, requestId);
     let viewer: Viewer;
     try {
-      viewer = viewerFromAuthorization(req.headers.authorization, options.jwt);
+      viewer = await authenticate(req.headers);
     } catch (err) {
       rateLimit(req, null);
       throw err;

@@ -28,7 +28,7 @@ export interface JwtOptions {
   clockToleranceSeconds?: number;
 }
 
-function normaliseRoles(claims: jwt.JwtPayload): Role[] {
+function normaliseRoles(claims: Record<string, unknown>): Role[] {
   const raw: unknown = claims.roles ?? (claims.role !== undefined ? [claims.role] : []);
   const list = Array.isArray(raw) ? raw : [raw];
   const roles = new Set<Role>(['user']);
@@ -36,17 +36,33 @@ function normaliseRoles(claims: jwt.JwtPayload): Role[] {
   return [...roles];
 }
 
-/**
- * Reads `Authorization: Bearer <JWT>`. No header means anonymous; a header that is present but
- * malformed, forged, expired or of another scheme is refused, never treated as anonymous.
- */
-export function viewerFromAuthorization(header: string | undefined, options: JwtOptions): Viewer {
-  if (header === undefined || header.trim() === '') return ANONYMOUS;
+/** The JWT in `Authorization: Bearer <JWT>`; undefined without a header; a header of another shape is refused. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
   const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/i.exec(header); // the scheme is case-insensitive (RFC 7235)
   if (!match) throw new UnauthenticatedError('Malformed Authorization header: expected "Bearer <JWT>"');
+  return match[1]!;
+}
+
+/** The viewer of verified claims: `sub` is the user id, `roles`/`role` may add admin. */
+export function viewerFromClaims(claims: string | Record<string, unknown>): Viewer {
+  if (typeof claims === 'string' || typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 128) {
+    throw new UnauthenticatedError('Invalid token: missing subject');
+  }
+  return { userId: claims.sub, roles: normaliseRoles(claims) };
+}
+
+/**
+ * Reads `Authorization: Bearer <JWT>` signed with the shared HS256 secret. No header means
+ * anonymous; a header that is present but malformed, forged, expired or of another scheme is
+ * refused, never treated as anonymous.
+ */
+export function viewerFromAuthorization(header: string | undefined, options: JwtOptions): Viewer {
+  const token = bearerToken(header);
+  if (token === undefined) return ANONYMOUS;
   let claims: string | jwt.JwtPayload;
   try {
-    claims = jwt.verify(match[1]!, options.secret, {
+    claims = jwt.verify(token, options.secret, {
       algorithms: ['HS256'],
       issuer: options.issuer,
       audience: options.audience,
@@ -56,10 +72,7 @@ export function viewerFromAuthorization(header: string | undefined, options: Jwt
     const reason = err instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token';
     throw new UnauthenticatedError(reason);
   }
-  if (typeof claims === 'string' || typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 128) {
-    throw new UnauthenticatedError('Invalid token: missing subject');
-  }
-  return { userId: claims.sub, roles: normaliseRoles(claims) };
+  return viewerFromClaims(claims);
 }
 
 export interface MintOptions extends JwtOptions {

@@ -96,6 +96,17 @@ export const configSchema = z.object({
   PAYMENTS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** HS256 secret for viewer JWTs. Required in services mode; generated into DATA_DIR in embedded mode. */
   JWT_SECRET: secret.optional(),
+  /**
+   * The identity provider's JSON Web Key Set (https, or http on loopback). When set, the gateway
+   * accepts only RS256/ES256 tokens signed by its keys; HS256 tokens are refused.
+   */
+  JWT_JWKS_URL: z
+    .string()
+    .url()
+    .refine((v) => v.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(v), 'must be an https:// URL (http only on loopback)')
+    .optional(),
+  /** Clock skew tolerated on exp/nbf of viewer JWTs, seconds. @default 30 */
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   /** Expected `iss` claim of viewer JWTs, when set. */
   JWT_ISSUER: z.string().min(1).optional(),
   /** Expected `aud` claim of viewer JWTs, when set. */

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       PROVIDER_BREAKER_COOLDOWN_MS: 30_000,
       PAYMENTS_RECONCILE_INTERVAL_MS: 30_000,
       INTERNAL_TOKEN_TTL_SECONDS: 60,
+      JWT_CLOCK_SKEW_SECONDS: 30,
       POSTING_FEE_AMOUNT: 1000,
       POSTING_FEE_CURRENCY: 'USD',
       POSTING_FEES: {},
@@ -61,7 +62,7 @@ describe('loadConfig', () => {
       TRUST_PROXY_HOPS: 0,
     });
     const config = loadConfig({});
-    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'INTERNAL_SECRET', 'SANDBOX', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL', 'HUBSPOT_ACCESS_TOKEN', 'HUBSPOT_API_URL'] as const) {
+    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_JWKS_URL', 'INTERNAL_SECRET', 'SANDBOX', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL', 'HUBSPOT_ACCESS_TOKEN', 'HUBSPOT_API_URL'] as const) {
       expect(config[optional]).toBeUndefined();
     }
   });
