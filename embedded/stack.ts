@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../lib/config';
+import { tlsFromConfig, type Config } from '../lib/config';
 import { projectRoot } from '../lib/data-dir';
 import { createDatabase, type DatabaseHandle } from '../lib/db';
 import { createEventBus, type EventBus } from '../lib/events';
@@ -169,8 +169,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
     limits: limitsFromConfig(config),
+    tls: tlsFromConfig(config),
   });
-  const gatewayUrl = urlOf(await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT)));
+  const gatewayUrl = urlOf(await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT)), '/graphql', config.TLS_CERT_FILE ? 'https' : 'http');
 
   return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, crm, stripe, hubspot };
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../lib/data-dir';
 import { closeServer, listen, urlOf } from '../lib/http';
+import { tlsFromConfig } from '../lib/config';
 import { runService } from '../lib/service-main';
 import { limitsFromConfig } from './limits/limits-config';
 import { createGateway } from './server';
@@ -23,9 +24,10 @@ void runService('gateway', async ({ config, logger, shutdown }) => {
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
     limits: limitsFromConfig(config),
+    tls: tlsFromConfig(config),
   });
   shutdown.add('apollo', () => gateway.apollo.stop());
   const address = await listen(gateway.server, config.GATEWAY_PORT, config.HOST);
   shutdown.add('http', () => closeServer(gateway.server, config.SHUTDOWN_GRACE_MS));
-  return urlOf(address);
+  return urlOf(address, '/graphql', config.TLS_CERT_FILE ? 'https' : 'http');
 });

@@ -40,6 +40,8 @@ export interface GatewayOptions {
   sandbox?: boolean;
   corsOrigins: string[];
   maxBodyBytes: number;
+  /** Serve HTTPS (with HSTS) with this certificate and key. */
+  tls?: { cert: Buffer | string; key: Buffer | string };
   /** Depth, cost, aliases, tokens, batch size, persisted-only mode, rate limits. */
   limits: GatewayLimits;
 }
@@ -125,6 +127,7 @@ export async function createGateway(options: GatewayOptions) {
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: limits.maxBatchSize,
+    tls: options.tls,
     readiness: subgraphHealth,
     before: createCors({ origins: options.corsOrigins, development: options.development }),
     routes: Object.fromEntries([...webhookRoutes, ...restRoutes]),

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 import { LISTING_CATEGORIES } from './categories';
 
@@ -160,6 +161,10 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
   /** Requests per minute (and burst) per signed-in viewer or API key; 0 turns it off. @default 600 */
   RATE_LIMIT_PER_VIEWER: z.coerce.number().int().min(0).default(600),
+  /** PEM certificate chain file; with TLS_KEY_FILE the gateway serves HTTPS (and HSTS). */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  /** PEM private key file of TLS_CERT_FILE. */
+  TLS_KEY_FILE: z.string().min(1).optional(),
   /** Proxies in front of the gateway that append to X-Forwarded-For; 0 ignores the header and uses the socket address. @default 0 */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });
@@ -186,11 +191,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[key]?.trim();
     if (value !== undefined && value !== '') input[key] = value;
   }
-  const result = configSchema.safeParse(input);
+  const result = configSchema
+    .refine((c) => Boolean(c.TLS_CERT_FILE) === Boolean(c.TLS_KEY_FILE), { message: 'set both TLS_CERT_FILE and TLS_KEY_FILE, or neither', path: ['TLS_KEY_FILE'] })
+    .safeParse(input);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   return result.data;
+}
+
+/** The gateway's certificate and key when TLS_CERT_FILE and TLS_KEY_FILE are set (read once, at start). */
+export function tlsFromConfig(config: Pick<Config, 'TLS_CERT_FILE' | 'TLS_KEY_FILE'>): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return undefined;
+  return { cert: fs.readFileSync(config.TLS_CERT_FILE), key: fs.readFileSync(config.TLS_KEY_FILE) };
 }
 
 /** Secrets a running service needs; services mode must configure them, embedded mode generates them. */
