@@ -2,11 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { projectRoot } from '../../lib/data-dir';
-import { closeServer, listen, urlOf } from '../../lib/http';
-import { createLogger } from '../../lib/logger';
 import { sha256Hex } from '../../lib/persisted-operations';
-import { createGateway } from '../../gateway/server';
 import { limitsFromConfig } from '../../gateway/limits/limits-config';
+import { startBareGateway } from '../helpers/bare-gateway';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -150,28 +148,20 @@ describe('abuse limits at the gateway', () => {
 });
 
 describe('a gateway in production mode with GRAPHQL_PERSISTED_ONLY', () => {
+  let bare: Awaited<ReturnType<typeof startBareGateway>>;
   let url: string;
-  let gateway: Awaited<ReturnType<typeof createGateway>>;
   const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'schema/persisted-operations.json'), 'utf8')) as Record<string, string>;
   beforeAll(async () => {
-    gateway = await createGateway({
-      supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
+    bare = await startBareGateway({
       subgraphUrls: stack.urls.subgraphs,
       jwt: { secret: stack.config.JWT_SECRET },
       internalSecret: stack.config.INTERNAL_SECRET,
-      internalTokenTtlSeconds: 60,
-      logger: createLogger({ level: 'silent' }),
       development: false,
-      corsOrigins: [],
-      maxBodyBytes: 65536,
       limits: limitsFromConfig({ ...stack.config, GRAPHQL_PERSISTED_ONLY: true, TRUST_PROXY_HOPS: 1 }),
     });
-    url = urlOf(await listen(gateway.server, 0, '127.0.0.1'));
+    url = bare.url;
   });
-  afterAll(async () => {
-    await closeServer(gateway.server, 100);
-    await gateway.apollo.stop();
-  });
+  afterAll(() => bare?.stop());
 
   it('runs the manifest’s operations, as text in any layout or by hash alone, and nothing else', async () => {
     const [hash, text] = Object.entries(manifest).find(([, t]) => t.startsWith('query Viewer'))!;

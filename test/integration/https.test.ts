@@ -4,16 +4,13 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, tlsFromConfig } from '../../lib/config';
-import { projectRoot } from '../../lib/data-dir';
-import { closeServer, listen, urlOf } from '../../lib/http';
-import { createLogger } from '../../lib/logger';
 import { limitsFromConfig } from '../../gateway/limits/limits-config';
-import { createGateway } from '../../gateway/server';
+import { startBareGateway } from '../helpers/bare-gateway';
 
 let dir: string;
 let cert: Buffer;
 let url: string;
-let gateway: Awaited<ReturnType<typeof createGateway>>;
+let bare: Awaited<ReturnType<typeof startBareGateway>>;
 
 beforeAll(async () => {
   // A self-signed certificate for 127.0.0.1, made for this run.
@@ -25,24 +22,11 @@ beforeAll(async () => {
   ], { stdio: 'ignore' });
   const config = loadConfig({ NODE_ENV: 'test', TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem') });
   cert = fs.readFileSync(path.join(dir, 'cert.pem'));
-  gateway = await createGateway({
-    supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
-    subgraphUrls: {},
-    jwt: { secret: 's'.repeat(40) },
-    internalSecret: 'i'.repeat(40),
-    internalTokenTtlSeconds: 60,
-    logger: createLogger({ level: 'silent' }),
-    development: true,
-    corsOrigins: [],
-    maxBodyBytes: 65536,
-    limits: limitsFromConfig(config),
-    tls: tlsFromConfig(config),
-  });
-  url = urlOf(await listen(gateway.server, 0, '127.0.0.1'), '/graphql', 'https');
+  bare = await startBareGateway({ limits: limitsFromConfig(config), tls: tlsFromConfig(config) });
+  url = bare.url;
 });
 afterAll(async () => {
-  await closeServer(gateway.server, 10);
-  await gateway.apollo.stop();
+  await bare?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,16 +1,11 @@
 import { createHmac, type KeyObject } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type KeyLike } from 'jose';
 import jwt from 'jsonwebtoken';
 import { loadConfig } from '../../lib/config';
-import { projectRoot } from '../../lib/data-dir';
-import { closeServer, listen, urlOf } from '../../lib/http';
-import { createLogger } from '../../lib/logger';
+import { closeServer, listen } from '../../lib/http';
 import { createAuthenticator, type Authenticator } from '../../gateway/auth/authenticator';
-import { limitsFromConfig } from '../../gateway/limits/limits-config';
-import { createGateway } from '../../gateway/server';
+import { startBareGateway } from '../helpers/bare-gateway';
 
 const ISSUER = 'https://id.saypro.test/';
 const AUDIENCE = 'saypro-graph';
@@ -119,21 +114,7 @@ describe('JWT verified against a JWKS', () => {
   });
 
   it('through a gateway configured with JWT_JWKS_URL: the provider’s token is accepted, a dev HS256 token is 401', async () => {
-    const config = loadConfig({ NODE_ENV: 'test' });
-    const gateway = await createGateway({
-      supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
-      subgraphUrls: {},
-      jwt: { secret: HS_SECRET, issuer: ISSUER, audience: AUDIENCE },
-      jwksUrl,
-      internalSecret: 'i'.repeat(40),
-      internalTokenTtlSeconds: 60,
-      logger: createLogger({ level: 'silent' }),
-      development: true,
-      corsOrigins: [],
-      maxBodyBytes: 65536,
-      limits: limitsFromConfig(config),
-    });
-    const url = urlOf(await listen(gateway.server, 0, '127.0.0.1'));
+    const { url, stop } = await startBareGateway({ jwt: { secret: HS_SECRET, issuer: ISSUER, audience: AUDIENCE }, jwksUrl });
     try {
       const call = (t: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(t) }, body: JSON.stringify({ query: '{ __typename }' }) });
       const ok = await call(await token(rsa.privateKey, 'RS256', 'rsa-1'));
@@ -143,8 +124,7 @@ describe('JWT verified against a JWKS', () => {
       expect(dev.status).toBe(401);
       expect(await dev.json()).toEqual({ errors: [{ message: 'Invalid token', extensions: { code: 'UNAUTHENTICATED' } }] });
     } finally {
-      await closeServer(gateway.server, 10);
-      await gateway.apollo.stop();
+      await stop();
     }
   });
 });
