@@ -16,6 +16,7 @@ void runService('gateway', async ({ config, logger, shutdown }) => {
     subgraphUrls: subgraphUrlsFromConfig(config),
     jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },
     jwksUrl: config.JWT_JWKS_URL,
+    apiKeyCacheSeconds: config.API_KEY_CACHE_SECONDS,
     internalSecret: config.INTERNAL_SECRET,
     internalTokenTtlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
     logger,

@@ -9,6 +9,7 @@ import { RateLimitedError, createErrorFormatter } from '../lib/errors';
 import { createHttpApp, operationCountOf } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { requestIdOf } from '../lib/subgraph';
+import { createApiKeyVerifier } from './auth/api-key-verifier';
 import { createAuthenticator } from './auth/authenticator';
 import type { GatewayContext } from './context';
 import { createCors } from './cors';
@@ -31,6 +32,8 @@ export interface GatewayOptions {
   jwt: JwtOptions;
   /** The identity provider's JWKS: only RS256/ES256 tokens from it are accepted when set. */
   jwksUrl?: string;
+  /** How long an API key answer from listings is reused (the revocation delay). @default 30 */
+  apiKeyCacheSeconds?: number;
   internalSecret: string;
   internalTokenTtlSeconds: number;
   logger: Logger;
@@ -93,12 +96,21 @@ export async function createGateway(options: GatewayOptions) {
     },
   }));
 
-  const authenticate = createAuthenticator({ jwt: options.jwt, jwksUrl: options.jwksUrl });
+  const listingsUrl = options.subgraphUrls.listings;
+  const authenticate = createAuthenticator({
+    jwt: options.jwt,
+    jwksUrl: options.jwksUrl,
+    apiKeys: listingsUrl
+      ? createApiKeyVerifier({ listingsUrl: () => listingsUrl, internalSecret: options.internalSecret, cacheSeconds: options.apiKeyCacheSeconds ?? 30 })
+      : undefined,
+  });
   const perIp = createRateLimiter({ perMinute: limits.rate.perIp });
   const perViewer = createRateLimiter({ perMinute: limits.rate.perViewer });
   /** Signed-in callers count against their own bucket; anonymous ones and failed sign-ins against their address's. */
   const rateLimit = (req: http.IncomingMessage, viewer: Viewer | null) => {
-    const wait = viewer?.userId
+    const wait = viewer?.apiKey
+      ? perViewer.take(`apikey:${viewer.apiKey.id}`, operationCountOf(req))
+      : viewer?.userId
       ? perViewer.take(`viewer:${viewer.userId}`, operationCountOf(req))
       : perIp.take(`ip:${clientAddress(req, limits.rate.trustProxyHops)}`, operationCountOf(req));
     if (wait > 0) throw new RateLimitedError(wait);
@@ -115,7 +127,7 @@ export async function createGateway(options: GatewayOptions) {
       throw err;
     }
     rateLimit(req, viewer);
-    return { viewer, requestId, logger: options.logger.child({ reqId: requestId, viewer: viewer.userId ?? 'anonymous' }) };
+    return { viewer, requestId, logger: options.logger.child({ reqId: requestId, viewer: viewer.apiKey ? `apikey:${viewer.apiKey.id}` : (viewer.userId ?? 'anonymous') }) };
   };
   const webhookRoutes = Object.entries(WEBHOOK_ROUTES)
     .filter(([, subgraph]) => options.subgraphUrls[subgraph])

@@ -108,6 +108,8 @@ export const configSchema = z.object({
     .optional(),
   /** Clock skew tolerated on exp/nbf of viewer JWTs, seconds. @default 30 */
   JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  /** How long the gateway trusts its answer about an API key, seconds: a revoked key works at most this long after. @default 30 */
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** Expected `iss` claim of viewer JWTs, when set. */
   JWT_ISSUER: z.string().min(1).optional(),
   /** Expected `aud` claim of viewer JWTs, when set. */

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { ANONYMOUS, bearerToken, viewerFromAuthorization, viewerFromClaims, type JwtOptions, type Viewer } from '../../lib/auth';
 import { ServiceUnavailableError, UnauthenticatedError } from '../../lib/errors';
+import type { ApiKeyVerifier } from './api-key-verifier';
 
 /** The asymmetric algorithms accepted from the identity provider; never HS* or none. */
 export const JWKS_ALGORITHMS = ['RS256', 'ES256'];
@@ -15,12 +16,33 @@ export interface AuthenticatorOptions {
    * confusion).
    */
   jwksUrl?: string;
+  /** Verifies `Authorization: ApiKey <key>` and `X-API-Key: <key>`; without it API keys are refused. */
+  apiKeys?: ApiKeyVerifier;
 }
 
 /** Who is calling, from the request headers. Throws UNAUTHENTICATED for a credential that does not verify. */
 export type Authenticator = (headers: http.IncomingHttpHeaders) => Promise<Viewer>;
 
+const API_KEY_SCHEME = /^ApiKey\s+(\S+)\s*$/i;
+
+/** An API key caller, or a JWT caller (through `jwtViewer`), or anonymous. */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const jwtViewer = createJwtAuthenticator(options);
+  return async (headers) => {
+    const authorization = headers.authorization;
+    const headerKey = headers['x-api-key'];
+    const schemeKey = authorization ? API_KEY_SCHEME.exec(authorization)?.[1] : undefined;
+    if (headerKey === undefined && schemeKey === undefined) return jwtViewer(headers);
+    if (authorization && schemeKey === undefined) throw new UnauthenticatedError('Send one credential: a Bearer token or an API key, not both');
+    const secret = schemeKey ?? (Array.isArray(headerKey) ? undefined : headerKey);
+    if (!secret || !options.apiKeys) throw new UnauthenticatedError('Invalid API key');
+    const key = await options.apiKeys(secret);
+    if (!key) throw new UnauthenticatedError('Invalid API key');
+    return { userId: null, roles: [], apiKey: key };
+  };
+}
+
+function createJwtAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { jwt } = options;
   if (!options.jwksUrl) return async (headers) => viewerFromAuthorization(headers.authorization, jwt);
 
