@@ -157,6 +157,9 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
     LOG_LEVEL: 'warn',
     APOLLO_TELEMETRY_DISABLED: 'true',
     POSTING_FEES: '{"JOBS":0}',
+    // A load test is one client sending far past any per-client rate; it measures throughput.
+    RATE_LIMIT_PER_IP: '0',
+    RATE_LIMIT_PER_VIEWER: '0',
   };
   const output = { stdout: [] as string[], stderr: [] as string[] };
   const t0 = performance.now();

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../lib/config';
+import { tlsFromConfig, type Config } from '../lib/config';
 import { projectRoot } from '../lib/data-dir';
 import { createDatabase, type DatabaseHandle } from '../lib/db';
 import { createEventBus, type EventBus } from '../lib/events';
@@ -12,6 +12,7 @@ import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/s
 import { createEntityClient } from '../lib/entity-client';
 import { composeCrm } from '../subgraphs/crm/compose';
 import type { CrmSubgraph } from '../subgraphs/crm/server';
+import { limitsFromConfig } from '../gateway/limits/limits-config';
 import { createGateway, type Gateway } from '../gateway/server';
 import { MIGRATIONS } from './migrations';
 import { consumePaymentSucceeded } from '../subgraphs/listings/events/payment-succeeded.consumer';
@@ -152,7 +153,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const gateway = await createGateway({
     supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
     subgraphUrls: subgraphs,
-    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },
+    jwksUrl: config.JWT_JWKS_URL,
+    apiKeyCacheSeconds: config.API_KEY_CACHE_SECONDS,
     internalSecret: config.INTERNAL_SECRET,
     internalTokenTtlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
     logger: logger.child({ service: 'gateway' }),
@@ -160,8 +163,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     sandbox: config.SANDBOX,
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    limits: limitsFromConfig(config),
+    tls: tlsFromConfig(config),
   });
-  const gatewayUrl = urlOf(await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT)));
+  const gatewayUrl = urlOf(await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT)), '/graphql', config.TLS_CERT_FILE ? 'https' : 'http');
 
   return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, crm, stripe, hubspot };
 }

@@ -29,7 +29,7 @@ export function createCors(options: CorsOptions) {
         res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
         res.setHeader(
           'access-control-allow-headers',
-          'content-type, authorization, apollo-require-preflight, x-apollo-operation-name, x-request-id, apollographql-client-name, apollographql-client-version',
+          'content-type, authorization, x-api-key, apollo-require-preflight, x-apollo-operation-name, x-request-id, apollographql-client-name, apollographql-client-version',
         );
         res.setHeader('access-control-max-age', '600');
       }

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../lib/data-dir';
 import { closeServer, listen, urlOf } from '../lib/http';
+import { tlsFromConfig } from '../lib/config';
 import { runService } from '../lib/service-main';
+import { limitsFromConfig } from './limits/limits-config';
 import { createGateway } from './server';
 import { subgraphUrlsFromConfig } from './subgraphs';
 
@@ -12,7 +14,9 @@ void runService('gateway', async ({ config, logger, shutdown }) => {
   const gateway = await createGateway({
     supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
     subgraphUrls: subgraphUrlsFromConfig(config),
-    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE },
+    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },
+    jwksUrl: config.JWT_JWKS_URL,
+    apiKeyCacheSeconds: config.API_KEY_CACHE_SECONDS,
     internalSecret: config.INTERNAL_SECRET,
     internalTokenTtlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
     logger,
@@ -20,9 +24,11 @@ void runService('gateway', async ({ config, logger, shutdown }) => {
     sandbox: config.SANDBOX,
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    limits: limitsFromConfig(config),
+    tls: tlsFromConfig(config),
   });
   shutdown.add('apollo', () => gateway.apollo.stop());
   const address = await listen(gateway.server, config.GATEWAY_PORT, config.HOST);
   shutdown.add('http', () => closeServer(gateway.server, config.SHUTDOWN_GRACE_MS));
-  return urlOf(address);
+  return urlOf(address, '/graphql', config.TLS_CERT_FILE ? 'https' : 'http');
 });

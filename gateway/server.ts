@@ -4,13 +4,19 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
-import { REQUEST_ID_HEADER, viewerFromAuthorization, type JwtOptions } from '../lib/auth';
-import { createErrorFormatter } from '../lib/errors';
-import { createHttpApp } from '../lib/http';
+import { REQUEST_ID_HEADER, type JwtOptions, type Viewer } from '../lib/auth';
+import { RateLimitedError, createErrorFormatter } from '../lib/errors';
+import { createHttpApp, operationCountOf } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { requestIdOf } from '../lib/subgraph';
+import { createApiKeyVerifier } from './auth/api-key-verifier';
+import { createAuthenticator } from './auth/authenticator';
 import type { GatewayContext } from './context';
 import { createCors } from './cors';
+import type { GatewayLimits } from './limits/limits-config';
+import { limitsPlugin, withTokenLimitCode } from './limits/limits.plugin';
+import { manifestApqCache, persistedOnlyPlugin } from './limits/persisted-only.plugin';
+import { clientAddress, createRateLimiter } from './limits/rate-limiter';
 import { requestLogPlugin } from './plugins/request-log.plugin';
 import { ViewerDataSource } from './viewer-data-source';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
@@ -22,7 +28,12 @@ export interface GatewayOptions {
   supergraphSdl: string;
   /** Subgraph name → GraphQL URL; overrides the URLs recorded in the supergraph. */
   subgraphUrls: Record<string, string>;
+  /** HS256 secret (development), issuer, audience, clock tolerance. */
   jwt: JwtOptions;
+  /** The identity provider's JWKS: only RS256/ES256 tokens from it are accepted when set. */
+  jwksUrl?: string;
+  /** How long an API key answer from listings is reused (the revocation delay). @default 30 */
+  apiKeyCacheSeconds?: number;
   internalSecret: string;
   internalTokenTtlSeconds: number;
   logger: Logger;
@@ -32,6 +43,10 @@ export interface GatewayOptions {
   sandbox?: boolean;
   corsOrigins: string[];
   maxBodyBytes: number;
+  /** Serve HTTPS (with HSTS) with this certificate and key. */
+  tls?: { cert: Buffer | string; key: Buffer | string };
+  /** Depth, cost, aliases, tokens, batch size, persisted-only mode, rate limits. */
+  limits: GatewayLimits;
 }
 
 /** The gateway: Apollo Gateway on the static supergraph, JWT → viewer, health, CORS. Builds, never listens. */
@@ -46,10 +61,16 @@ export async function createGateway(options: GatewayOptions) {
     logger: options.logger,
   });
   const sandbox = options.sandbox ?? options.development;
+  const limits = options.limits;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    formatError: createErrorFormatter(options.logger),
+    formatError: withTokenLimitCode(createErrorFormatter(options.logger)),
     includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: limits.maxTokens },
+    allowBatchedHttpRequests: limits.maxBatchSize > 1,
+    // APQ: clients may send a sha256 instead of the text once registered; persisted-only mode
+    // answers from the manifest and registers nothing.
+    persistedQueries: limits.persistedOperations ? { cache: manifestApqCache(limits.persistedOperations), ttl: null } : {},
     // lib/lifecycle.ts owns shutdown: drain HTTP first, then stop Apollo, then close the database.
     stopOnTerminationSignals: false,
     introspection: options.development,
@@ -61,6 +82,8 @@ export async function createGateway(options: GatewayOptions) {
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false, footer: false })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
       requestLogPlugin(),
+      limitsPlugin(limits.operation),
+      ...(limits.persistedOperations ? [persistedOnlyPlugin(limits.persistedOperations)] : []),
     ],
   });
   await apollo.start();
@@ -73,11 +96,38 @@ export async function createGateway(options: GatewayOptions) {
     },
   }));
 
+  const listingsUrl = options.subgraphUrls.listings;
+  const authenticate = createAuthenticator({
+    jwt: options.jwt,
+    jwksUrl: options.jwksUrl,
+    apiKeys: listingsUrl
+      ? createApiKeyVerifier({ listingsUrl: () => listingsUrl, internalSecret: options.internalSecret, cacheSeconds: options.apiKeyCacheSeconds ?? 30 })
+      : undefined,
+  });
+  const perIp = createRateLimiter({ perMinute: limits.rate.perIp });
+  const perViewer = createRateLimiter({ perMinute: limits.rate.perViewer });
+  /** Signed-in callers count against their own bucket; anonymous ones and failed sign-ins against their address's. */
+  const rateLimit = (req: http.IncomingMessage, viewer: Viewer | null) => {
+    const wait = viewer?.apiKey
+      ? perViewer.take(`apikey:${viewer.apiKey.id}`, operationCountOf(req))
+      : viewer?.userId
+      ? perViewer.take(`viewer:${viewer.userId}`, operationCountOf(req))
+      : perIp.take(`ip:${clientAddress(req, limits.rate.trustProxyHops)}`, operationCountOf(req));
+    if (wait > 0) throw new RateLimitedError(wait);
+  };
+
   const context = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<GatewayContext> => {
     const requestId = requestIdOf(req);
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    const viewer = viewerFromAuthorization(req.headers.authorization, options.jwt);
-    return { viewer, requestId, logger: options.logger.child({ reqId: requestId, viewer: viewer.userId ?? 'anonymous' }) };
+    let viewer: Viewer;
+    try {
+      viewer = await authenticate(req.headers);
+    } catch (err) {
+      rateLimit(req, null);
+      throw err;
+    }
+    rateLimit(req, viewer);
+    return { viewer, requestId, logger: options.logger.child({ reqId: requestId, viewer: viewer.apiKey ? `apikey:${viewer.apiKey.id}` : (viewer.userId ?? 'anonymous') }) };
   };
   const webhookRoutes = Object.entries(WEBHOOK_ROUTES)
     .filter(([, subgraph]) => options.subgraphUrls[subgraph])
@@ -88,6 +138,8 @@ export async function createGateway(options: GatewayOptions) {
     apollo,
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes,
+    maxBatchSize: limits.maxBatchSize,
+    tls: options.tls,
     readiness: subgraphHealth,
     before: createCors({ origins: options.corsOrigins, development: options.development }),
     routes: Object.fromEntries([...webhookRoutes, ...restRoutes]),

@@ -5,18 +5,28 @@ import { UnauthenticatedError } from './errors';
 export type Role = 'user' | 'admin';
 export const ROLES: readonly Role[] = ['user', 'admin'];
 
-/** Who is calling. `userId` is null for an anonymous caller. */
+/** What an API key may do (lib/permissions.ts says which operations each scope opens). */
+export const API_KEY_SCOPES = ['users:read', 'payments:read', 'crm:read', 'crm:write'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** Who is calling. `userId` is null for an anonymous caller, a service, or an API key. */
 export interface Viewer {
   userId: string | null;
   roles: Role[];
+  /** Set when the caller presented an API key: its id and scopes (no user, no roles). */
+  apiKey?: { id: string; scopes: ApiKeyScope[] };
 }
 
 export const ANONYMOUS: Viewer = Object.freeze({ userId: null, roles: [] }) as Viewer;
 
 export const isAdmin = (viewer: Viewer): boolean => viewer.roles.includes('admin');
+/** Our own services calling each other (SYSTEM_VIEWER): admin rights and no user; no token can say so, since a JWT needs a subject. */
+export const isSystem = (viewer: Viewer): boolean => isAdmin(viewer) && viewer.userId === null && !viewer.apiKey;
 
 /** Header the gateway uses to pass the verified viewer to subgraphs. Stripped from incoming requests. */
 export const VIEWER_HEADER = 'x-saypro-viewer';
+/** Route on the listings service where the gateway asks which API key a presented secret is. */
+export const API_KEY_VERIFY_PATH = '/internal/api-keys/verify';
 /** Header carrying the request id from the gateway to subgraphs and back to the client. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -28,7 +38,7 @@ export interface JwtOptions {
   clockToleranceSeconds?: number;
 }
 
-function normaliseRoles(claims: jwt.JwtPayload): Role[] {
+function normaliseRoles(claims: Record<string, unknown>): Role[] {
   const raw: unknown = claims.roles ?? (claims.role !== undefined ? [claims.role] : []);
   const list = Array.isArray(raw) ? raw : [raw];
   const roles = new Set<Role>(['user']);
@@ -36,17 +46,33 @@ function normaliseRoles(claims: jwt.JwtPayload): Role[] {
   return [...roles];
 }
 
-/**
- * Reads `Authorization: Bearer <JWT>`. No header means anonymous; a header that is present but
- * malformed, forged, expired or of another scheme is refused, never treated as anonymous.
- */
-export function viewerFromAuthorization(header: string | undefined, options: JwtOptions): Viewer {
-  if (header === undefined || header.trim() === '') return ANONYMOUS;
+/** The JWT in `Authorization: Bearer <JWT>`; undefined without a header; a header of another shape is refused. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
   const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/i.exec(header); // the scheme is case-insensitive (RFC 7235)
   if (!match) throw new UnauthenticatedError('Malformed Authorization header: expected "Bearer <JWT>"');
+  return match[1]!;
+}
+
+/** The viewer of verified claims: `sub` is the user id, `roles`/`role` may add admin. */
+export function viewerFromClaims(claims: string | Record<string, unknown>): Viewer {
+  if (typeof claims === 'string' || typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 128) {
+    throw new UnauthenticatedError('Invalid token: missing subject');
+  }
+  return { userId: claims.sub, roles: normaliseRoles(claims) };
+}
+
+/**
+ * Reads `Authorization: Bearer <JWT>` signed with the shared HS256 secret. No header means
+ * anonymous; a header that is present but malformed, forged, expired or of another scheme is
+ * refused, never treated as anonymous.
+ */
+export function viewerFromAuthorization(header: string | undefined, options: JwtOptions): Viewer {
+  const token = bearerToken(header);
+  if (token === undefined) return ANONYMOUS;
   let claims: string | jwt.JwtPayload;
   try {
-    claims = jwt.verify(match[1]!, options.secret, {
+    claims = jwt.verify(token, options.secret, {
       algorithms: ['HS256'],
       issuer: options.issuer,
       audience: options.audience,
@@ -56,10 +82,7 @@ export function viewerFromAuthorization(header: string | undefined, options: Jwt
     const reason = err instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token';
     throw new UnauthenticatedError(reason);
   }
-  if (typeof claims === 'string' || typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 128) {
-    throw new UnauthenticatedError('Invalid token: missing subject');
-  }
-  return { userId: claims.sub, roles: normaliseRoles(claims) };
+  return viewerFromClaims(claims);
 }
 
 export interface MintOptions extends JwtOptions {
@@ -84,6 +107,9 @@ interface InternalClaims {
   /** user id or null */
   sub: string | null;
   roles: Role[];
+  /** API key id and scopes, for an API key caller */
+  key?: string;
+  scopes?: string[];
   /** expiry, unix seconds */
   exp: number;
 }
@@ -93,7 +119,12 @@ const hmac = (secret: string, payload: string) => createHmac('sha256', secret).u
 
 /** `v1.<base64url(claims)>.<base64url(hmac)>`: small, fast to check, and short-lived. */
 export function signViewerHeader(viewer: Viewer, secret: string, ttlSeconds: number, now = Date.now()): string {
-  const claims: InternalClaims = { sub: viewer.userId, roles: viewer.roles, exp: Math.floor(now / 1000) + ttlSeconds };
+  const claims: InternalClaims = {
+    sub: viewer.userId,
+    roles: viewer.roles,
+    ...(viewer.apiKey ? { key: viewer.apiKey.id, scopes: viewer.apiKey.scopes } : {}),
+    exp: Math.floor(now / 1000) + ttlSeconds,
+  };
   const payload = `v1.${b64(JSON.stringify(claims))}`;
   return `${payload}.${b64(hmac(secret, payload))}`;
 }
@@ -119,5 +150,11 @@ export function verifyViewerHeader(header: string | undefined, secret: string, n
     throw new UnauthenticatedError('Malformed internal viewer header');
   }
   if (typeof claims.exp !== 'number' || claims.exp * 1000 < now) throw new UnauthenticatedError('Internal viewer header expired');
-  return { userId: claims.sub ?? null, roles: (claims.roles ?? []).filter((r) => ROLES.includes(r)) };
+  const viewer: Viewer = { userId: claims.sub ?? null, roles: (claims.roles ?? []).filter((r) => ROLES.includes(r)) };
+  if (typeof claims.key === 'string') {
+    const scopes = Array.isArray(claims.scopes) ? claims.scopes : [];
+    // An API key never carries a user or roles.
+    return { userId: null, roles: [], apiKey: { id: claims.key, scopes: API_KEY_SCOPES.filter((s) => scopes.includes(s)) } };
+  }
+  return viewer;
 }

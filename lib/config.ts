@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 import { LISTING_CATEGORIES } from './categories';
 
@@ -100,6 +101,19 @@ export const configSchema = z.object({
   PAYMENTS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** HS256 secret for viewer JWTs. Required in services mode; generated into DATA_DIR in embedded mode. */
   JWT_SECRET: secret.optional(),
+  /**
+   * The identity provider's JSON Web Key Set (https, or http on loopback). When set, the gateway
+   * accepts only RS256/ES256 tokens signed by its keys; HS256 tokens are refused.
+   */
+  JWT_JWKS_URL: z
+    .string()
+    .url()
+    .refine((v) => v.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(v), 'must be an https:// URL (http only on loopback)')
+    .optional(),
+  /** Clock skew tolerated on exp/nbf of viewer JWTs, seconds. @default 30 */
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  /** How long the gateway trusts its answer about an API key, seconds: a revoked key works at most this long after. @default 30 */
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** Expected `iss` claim of viewer JWTs, when set. */
   JWT_ISSUER: z.string().min(1).optional(),
   /** Expected `aud` claim of viewer JWTs, when set. */
@@ -135,6 +149,30 @@ export const configSchema = z.object({
     ),
   /** Serve the Apollo Sandbox landing page (on in development). */
   SANDBOX: bool.optional(),
+  /** Deepest field nesting the gateway runs (QUERY_TOO_DEEP beyond). @default 10 */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
+  /** Largest estimated operation cost: each field 1, times the page sizes (first/limit) of the lists above it (QUERY_TOO_COSTLY beyond). @default 10000 */
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(10_000),
+  /** Page size assumed for a paginated field without `first`, and for a list without page arguments. @default 20 */
+  GRAPHQL_DEFAULT_LIST_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Most aliased fields in one operation (TOO_MANY_ALIASES beyond). @default 15 */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
+  /** Most lexical tokens in one document; parsing stops there (TOO_MANY_TOKENS). @default 2000 */
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(50).max(100_000).default(2000),
+  /** Most operations in one batched (JSON array) request; 1 turns batching off (BATCH_TOO_LARGE beyond). @default 10 */
+  GRAPHQL_MAX_BATCH: z.coerce.number().int().min(1).max(100).default(10),
+  /** Accept only the operations of schema/persisted-operations.json (the generated client's manifest), as text or by APQ hash. @default false */
+  GRAPHQL_PERSISTED_ONLY: bool.default('false'),
+  /** Requests per minute (and burst) per client address for anonymous callers and failed sign-ins; 0 turns it off. @default 300 */
+  RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
+  /** Requests per minute (and burst) per signed-in viewer or API key; 0 turns it off. @default 600 */
+  RATE_LIMIT_PER_VIEWER: z.coerce.number().int().min(0).default(600),
+  /** PEM certificate chain file; with TLS_KEY_FILE the gateway serves HTTPS (and HSTS). */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  /** PEM private key file of TLS_CERT_FILE. */
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  /** Proxies in front of the gateway that append to X-Forwarded-For; 0 ignores the header and uses the socket address. @default 0 */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -159,11 +197,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[key]?.trim();
     if (value !== undefined && value !== '') input[key] = value;
   }
-  const result = configSchema.safeParse(input);
+  const result = configSchema
+    .refine((c) => Boolean(c.TLS_CERT_FILE) === Boolean(c.TLS_KEY_FILE), { message: 'set both TLS_CERT_FILE and TLS_KEY_FILE, or neither', path: ['TLS_KEY_FILE'] })
+    .safeParse(input);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   return result.data;
+}
+
+/** The gateway's certificate and key when TLS_CERT_FILE and TLS_KEY_FILE are set (read once, at start). */
+export function tlsFromConfig(config: Pick<Config, 'TLS_CERT_FILE' | 'TLS_KEY_FILE'>): { cert: Buffer; key: Buffer } | undefined {
+  if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return undefined;
+  return { cert: fs.readFileSync(config.TLS_CERT_FILE), key: fs.readFileSync(config.TLS_KEY_FILE) };
 }
 
 /** Secrets a running service needs; services mode must configure them, embedded mode generates them. */

@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from './logger';
 
@@ -15,6 +16,15 @@ export const ErrorCode = {
   PROVIDER_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  // Abuse limits at the gateway (gateway/limits/).
+  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  QUERY_TOO_COSTLY: 'QUERY_TOO_COSTLY',
+  TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
+  TOO_MANY_TOKENS: 'TOO_MANY_TOKENS',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  PERSISTED_QUERY_REQUIRED: 'PERSISTED_QUERY_REQUIRED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -27,6 +37,14 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   PROVIDER_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
+  QUERY_TOO_DEEP: 400,
+  QUERY_TOO_COSTLY: 400,
+  TOO_MANY_ALIASES: 400,
+  TOO_MANY_TOKENS: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  BATCH_TOO_LARGE: 400,
+  RATE_LIMITED: 429,
+  PERSISTED_QUERY_REQUIRED: 400,
 };
 
 export function httpStatusFor(code: string | undefined): number {
@@ -107,6 +125,25 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
+export type LimitCode = 'QUERY_TOO_DEEP' | 'QUERY_TOO_COSTLY' | 'TOO_MANY_ALIASES' | 'TOO_MANY_TOKENS' | 'BATCH_TOO_LARGE' | 'PERSISTED_QUERY_REQUIRED';
+
+/** A request over one of the gateway's abuse limits: refused before anything runs, HTTP 400. */
+export class LimitExceededError extends AppError {
+  constructor(code: LimitCode, message: string, limit?: number, actual?: number) {
+    super(code, message, { ...(limit !== undefined ? { limit } : {}), ...(actual !== undefined ? { actual } : {}), http: { status: HTTP_STATUS[code] } });
+  }
+}
+
+/** Too many requests from one viewer or address; `retryAfterSeconds` (and the Retry-After header) say when to come back. */
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super(ErrorCode.RATE_LIMITED, `Too many requests; try again in ${retryAfterSeconds} seconds`, {
+      retryAfterSeconds,
+      http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]) },
+    });
+  }
+}
+
 /** Codes Apollo Server and graphql-js raise for malformed requests; safe to show as they are. */
 const REQUEST_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -120,7 +157,7 @@ const REQUEST_CODES = new Set([
 const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR), ...REQUEST_CODES]);
 
 /** Only these extension keys ever reach a client. */
-const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'id', 'retryAfterSeconds', 'provider', 'serviceName'];
+const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'id', 'retryAfterSeconds', 'provider', 'serviceName', 'limit', 'actual'];
 
 /**
  * Apollo Server `formatError`: keeps the message and code of errors meant for clients, masks

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from '@apollo/server';
 import type { Logger } from './logger';
@@ -28,7 +29,14 @@ export interface HttpAppOptions<TContext extends BaseContext> {
   before?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   /** Path GraphQL is served at. @default /graphql */
   graphqlPath?: string;
+  /** Most operations in a batched (JSON array) request; larger batches get 400 BATCH_TOO_LARGE. @default 1 */
+  maxBatchSize?: number;
+  /** Serve HTTPS with this certificate chain and key (PEM), and send HSTS on every response. */
+  tls?: { cert: Buffer | string; key: Buffer | string };
 }
+
+/** HSTS for a year, subdomains included: once a browser saw it over HTTPS it never tries plain HTTP. */
+export const HSTS = 'max-age=31536000; includeSubDomains'
 
 export class HttpError extends Error {
   constructor(
@@ -74,6 +82,10 @@ function parseJsonBody(req: http.IncomingMessage, raw: Buffer): unknown {
   }
 }
 
+const batchSizes = new WeakMap<http.IncomingMessage, number>();
+/** Operations in this GraphQL request: the length of a batched body, else 1 (rate limits count each). */
+export const operationCountOf = (req: http.IncomingMessage): number => batchSizes.get(req) ?? 1;
+
 /** Serves one GraphQL request through Apollo Server's HTTP-agnostic entry point. */
 async function serveGraphQL<TContext extends BaseContext>(
   options: HttpAppOptions<TContext>,
@@ -86,6 +98,11 @@ async function serveGraphQL<TContext extends BaseContext>(
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
   const body = req.method === 'POST' ? parseJsonBody(req, await readBody(req, options.maxBodyBytes)) : undefined;
+  if (Array.isArray(body)) {
+    const max = options.maxBatchSize ?? 1;
+    if (body.length > max) throw new HttpError(400, `A batch may hold at most ${max} operation${max === 1 ? '' : 's'}; this one has ${body.length}`, 'BATCH_TOO_LARGE');
+    batchSizes.set(req, body.length);
+  }
   const context: ContextThunk<TContext> = () => options.context(req, res);
   const response = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
@@ -136,8 +153,9 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
     ...options.routes,
   };
 
-  const server = http.createServer(async (req, res) => {
+  const handler: http.RequestListener = async (req, res) => {
     try {
+      if (options.tls) res.setHeader('strict-transport-security', HSTS);
       if (options.before?.(req, res)) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
       const route = routes[url.pathname];
@@ -158,7 +176,9 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
       options.logger.error({ err, url: req.url }, 'request failed');
       sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     }
-  });
+  };
+  // An https.Server has the http.Server API (listen, close, keep-alive, closeAllConnections).
+  const server = options.tls ? (https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) as unknown as http.Server) : http.createServer(handler);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;
@@ -187,7 +207,7 @@ export async function closeServer(server: http.Server, graceMs: number): Promise
   clearTimeout(timer);
 }
 
-export function urlOf(address: AddressInfo, path = '/graphql'): string {
+export function urlOf(address: AddressInfo, path = '/graphql', protocol: 'http' | 'https' = 'http'): string {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}${path}`;
+  return `${protocol}://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}${path}`;
 }

@@ -8,6 +8,8 @@ export const REDACT_PATHS = [
   '*.headers.authorization',
   '*.headers.Authorization',
   '*.headers["x-saypro-viewer"]',
+  '*.headers["x-api-key"]',
+  'headers["x-api-key"]',
   'headers["x-saypro-viewer"]',
   'req.headers.cookie',
   'config.JWT_SECRET',

@@ -46,8 +46,8 @@ export function createRestRoute(
       contextValue = await context(req, res);
     } catch (err) {
       const extensions = (err as { extensions?: Record<string, unknown> }).extensions ?? {};
-      const { status, body } = errorResponse([{ message: (err as Error).message, extensions }]);
-      return sendJson(res, status, body);
+      const { status, body, headers } = errorResponse([{ message: (err as Error).message, extensions }]);
+      return sendJson(res, status, body, headers);
     }
     let variables: Record<string, unknown>;
     try {

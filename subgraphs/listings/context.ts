@@ -1,4 +1,5 @@
 import type { BaseContext } from '../../lib/subgraph';
+import type { ApiKeysService } from './domain/api-keys.service';
 import type { ListingsService } from './domain/listings.service';
 import type { UsersService } from './domain/users.service';
 import { createListingLoader } from './loaders/listing.loader';
@@ -9,6 +10,7 @@ import { createUserLoader } from './loaders/user.loader';
 export interface ListingsDeps {
   users: UsersService;
   listings: ListingsService;
+  apiKeys: ApiKeysService;
 }
 
 export type ListingsContext = BaseContext &

@@ -5,7 +5,9 @@ import type { EventBus } from '../../lib/events';
 import type { Logger } from '../../lib/logger';
 import { createSubgraphServer } from '../../lib/subgraph';
 import { createContext } from './context';
+import { ApiKeysService } from './domain/api-keys.service';
 import { ListingsService } from './domain/listings.service';
+import { API_KEY_VERIFY_PATH, createApiKeyVerifyRoute } from './routes/api-key-verify.route';
 import { UsersService } from './domain/users.service';
 import { buildListingsSchema } from './schema';
 
@@ -22,6 +24,7 @@ export interface ListingsSubgraphDeps {
 export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
   const users = new UsersService(deps.db, deps.bus);
   const listings = new ListingsService(deps.db, deps.bus, deps.config);
+  const apiKeys = new ApiKeysService(deps.db, { live: deps.config.NODE_ENV === 'production', logger: deps.logger });
   const schema = await buildListingsSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'listings',
@@ -29,13 +32,14 @@ export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
     logger: deps.logger,
     internalSecret: deps.internalSecret,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
-    context: createContext({ users, listings }),
+    context: createContext({ users, listings, apiKeys }),
+    routes: { [API_KEY_VERIFY_PATH]: createApiKeyVerifyRoute(apiKeys, deps.internalSecret) },
     readiness: [
       { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
       { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
     ],
   });
   await apollo.start();
-  return { apollo, server, users, listings, schema };
+  return { apollo, server, users, listings, apiKeys, schema };
 }
 export type ListingsSubgraph = Awaited<ReturnType<typeof createListingsSubgraph>>;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Viewer } from '../../../lib/auth';
+import { allows } from '../../../lib/permissions';
 import type { Database } from '../../../lib/db';
 import { AppError, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, ProviderUnavailableError, ServiceUnavailableError, pgErrorCode } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
@@ -44,9 +45,9 @@ export class CrmBulkSync {
     this.retryDelayMs = deps.retryDelayMs ?? 5000;
   }
 
-  /** Starts a bulk sync, or returns the one already running (one at a time). Admins only. */
+  /** Starts a bulk sync, or returns the one already running (one at a time). Admins (permission crm.bulk.start). */
   async start(viewer: Viewer): Promise<SyncJobRow> {
-    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may sync every user to the CRM');
+    if (!allows(viewer, 'crm.bulk.start')) throw new ForbiddenError('Only admins (or an API key with the crm:write scope) may sync every user to the CRM');
     const running = await this.running();
     if (running) return running;
     const { totalCount } = await this.deps.users(null, 1);
@@ -65,9 +66,9 @@ export class CrmBulkSync {
     }
   }
 
-  /** A job by id. Admins only. */
+  /** A job by id. Admins (permission crm.bulk.read). */
   async get(viewer: Viewer, id: string): Promise<SyncJobRow> {
-    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may see CRM sync jobs');
+    if (!allows(viewer, 'crm.bulk.read')) throw new ForbiddenError('Only admins (or an API key with the crm:read scope) may see CRM sync jobs');
     const [job] = isUuid(id) ? await this.deps.db.select().from(syncJobs).where(eq(syncJobs.id, id)) : [];
     if (!job) throw new NotFoundError('CrmSyncJob', id);
     return job;

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Viewer } from '../../../lib/auth';
+import { allows, type Permission } from '../../../lib/permissions';
 import type { Database, Executor } from '../../../lib/db';
 import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../../../lib/errors';
@@ -85,7 +86,7 @@ export class CrmService {
 
   /** The seed's POST /crm/add-user: sync one user now. The user themself or an admin. */
   async syncNow(viewer: Viewer, userId: string): Promise<ContactRow> {
-    this.authorize(viewer, userId);
+    this.authorize(viewer, 'crm.sync', userId);
     // Bad input sends nothing and stores nothing: ask the owner of User first.
     const [person] = isUuid(userId) ? await this.deps.listings<{ id: string; email: string | null }>('User', [userId], 'id email', SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
@@ -97,19 +98,19 @@ export class CrmService {
     return row;
   }
 
-  authorize(viewer: Viewer, userId: string): void {
-    if (!isAdmin(viewer) && viewer.userId !== userId) throw new ForbiddenError('CRM data is visible to the user and to admins');
+  authorize(viewer: Viewer, permission: Permission, userId?: string): void {
+    if (!allows(viewer, permission, userId)) throw new ForbiddenError('CRM data is for the user themself and admins (or an API key with the CRM scope)');
   }
 
   /** Contacts that stopped retrying, most recent first. Admins only. */
   async failed(viewer: Viewer, limit: number): Promise<ContactRow[]> {
-    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may see failed CRM syncs');
+    this.authorize(viewer, 'crm.failed.read');
     return this.deps.db.select().from(contacts).where(eq(contacts.syncStatus, 'FAILED')).orderBy(desc(contacts.updatedAt)).limit(limit);
   }
 
   /** Puts failed contacts (all of them, or the given users) back in the queue with fresh attempts. Admins only. */
   async retryFailed(viewer: Viewer, userIds?: readonly string[] | null): Promise<number> {
-    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may retry CRM syncs');
+    this.authorize(viewer, 'crm.failed.retry');
     const now = new Date();
     const retried = await this.deps.db
       .update(contacts)

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { pageSize } from '../../../lib/pagination';
-import { isAdmin } from '../../../lib/auth';
+import { allows } from '../../../lib/permissions';
 import type { CrmContext } from '../context';
 import type { ContactRow } from '../db/schema';
 import { READ_PROPERTIES } from '../domain/contact-mapping';
@@ -33,7 +33,7 @@ async function toContact(userId: string, row: ContactRow | null, ctx: CrmContext
 export class UserCrmResolver {
   @FieldResolver(() => CrmContact, { nullable: true, description: "The user's CRM contact; for the user and admins (null for others)." })
   async crmContact(@Root() user: User, @Ctx() ctx: CrmContext): Promise<CrmContact | null> {
-    if (!isAdmin(ctx.viewer) && ctx.viewer.userId !== user.id) return null;
+    if (!allows(ctx.viewer, 'crm.contact.read', user.id)) return null;
     return toContact(user.id, await ctx.loaders.contact.load(user.id), ctx);
   }
 }
@@ -42,7 +42,7 @@ export class UserCrmResolver {
 export class CrmResolver {
   @Query(() => CrmContact, { description: "A user's CRM contact (GET /crm/user-data). The user themself or an admin." })
   async crmContact(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
-    ctx.crm.authorize(ctx.viewer, userId);
+    ctx.crm.authorize(ctx.viewer, 'crm.contact.read', userId);
     return toContact(userId, await ctx.loaders.contact.load(userId), ctx);
   }
 

@@ -63,3 +63,23 @@ export const processedEvents = listingsSchema.table(
   },
   (t) => [primaryKey({ columns: [t.consumer, t.eventId] })],
 );
+
+/**
+ * API keys for server-to-server clients. Only the SHA-256 of a key is stored (keys carry 256 bits
+ * of randomness, so a fast hash is enough); `prefix` is the visible start, to tell keys apart.
+ */
+export const apiKeys = listingsSchema.table(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey(),
+    name: varchar('name', { length: 100 }).notNull(),
+    prefix: varchar('prefix', { length: 20 }).notNull(),
+    hash: varchar('hash', { length: 64 }).notNull(),
+    scopes: text('scopes').array().notNull(),
+    createdBy: varchar('created_by', { length: 128 }),
+    createdAt: ts('created_at').notNull(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_hash_key').on(t.hash)],
+);
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -6,6 +6,7 @@ import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PG_UNI
 import type { EventBus } from '../../../lib/events';
 import { users, type UserRow } from '../db/schema';
 import { isUuid } from '../../../lib/ids';
+import { allows } from '../../../lib/permissions';
 import { toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
 
 export interface RegisterUserData {
@@ -33,9 +34,9 @@ export class UsersService {
     return this.db.select().from(users).where(inArray(users.id, valid));
   }
 
-  /** Every user, newest first, a page at a time, with the total. Admins only (a back office, the CRM's bulk sync). */
+  /** Every user, newest first, a page at a time, with the total: a back office, the CRM's bulk sync (permission user.list). */
   async page(viewer: Viewer, limit: number, after?: KeysetCursor): Promise<{ page: Page<UserRow>; total: number }> {
-    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may list users');
+    if (!allows(viewer, 'user.list')) throw new ForbiddenError('Only admins (or an API key with the users:read scope) may list users');
     const where = after ? or(lt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), lt(users.id, after.id))) : undefined;
     const [rows, [total]] = await Promise.all([
       this.db.select().from(users).where(where).orderBy(desc(users.createdAt), desc(users.id)).limit(limit + 1),

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { isAdmin } from '../../../lib/auth';
+import { allows } from '../../../lib/permissions';
 import { loadOrNull } from '../../../lib/loaders';
 import { decodeCursor, pageSize } from '../../../lib/pagination';
 import type { ListingsContext } from '../context';
@@ -34,7 +34,7 @@ export class UserResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'Email address: visible to the user themself and to admins, null for everyone else.' })
   email(@Root() user: User, @Ctx() ctx: ListingsContext): string | null {
-    return ctx.viewer.userId === user.id || isAdmin(ctx.viewer) ? user.email : null;
+    return allows(ctx.viewer, 'user.email', user.id) ? user.email : null;
   }
 
   @FieldResolver(() => ListingConnection, { description: "The user's listings, newest first: all of them for the user and admins, ACTIVE ones for everyone else." })

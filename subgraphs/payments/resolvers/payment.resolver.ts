@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Viewer } from '../../../lib/auth';
+import { allows } from '../../../lib/permissions';
 import { NotFoundError } from '../../../lib/errors';
 import { decodeCursor, encodeCursor, pageSize } from '../../../lib/pagination';
 import { Money } from '../../../lib/shared-types';
@@ -11,8 +12,8 @@ import { Listing } from '../entities/listing';
 import { Transaction, TransactionConnection, toTransaction } from '../entities/transaction';
 import { User } from '../entities/user';
 
-/** Payments are private: the payer and admins see them. */
-const maySee = (viewer: Viewer, row: { userId: string }) => isAdmin(viewer) || viewer.userId === row.userId;
+/** Payments are private: the payer, admins and API keys with payments:read see them. */
+const maySee = (viewer: Viewer, row: { userId: string }) => allows(viewer, 'payment.read', row.userId);
 
 const CHARGE_STATUS: Partial<Record<string, ChargeStatus>> = {
   SUCCEEDED: ChargeStatus.SUCCEEDED,

@@ -76,3 +76,14 @@ describe('problemsOf', () => {
     expect(problemsOf([])).toEqual([]);
   });
 });
+
+describe('text PostgreSQL would refuse', () => {
+  it('refuses NUL characters and lone surrogates anywhere in an argument, naming the field', async () => {
+    expect(await fieldsOf(outer({ label: 'a\u0000b' }))).toEqual([{ field: 'label', message: 'label must be well-formed text without NUL characters' }]);
+    expect(await fieldsOf(outer({ label: 'ok', inner: Object.assign(inner(2), { note: '\ud800' }) }))).toEqual([
+      { field: 'inner.note', message: 'inner.note must be well-formed text without NUL characters' },
+    ]);
+    expect(await fieldsOf('\udc00 lone low surrogate')).toEqual([{ field: 'value', message: 'a value must be well-formed text without NUL characters' }]);
+    await expect(validate(outer({ label: '🚀 ünï' }))).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,73 @@
+import type http from 'node:http';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { ANONYMOUS, bearerToken, viewerFromAuthorization, viewerFromClaims, type JwtOptions, type Viewer } from '../../lib/auth';
+import { ServiceUnavailableError, UnauthenticatedError } from '../../lib/errors';
+import type { ApiKeyVerifier } from './api-key-verifier';
+
+/** The asymmetric algorithms accepted from the identity provider; never HS* or none. */
+export const JWKS_ALGORITHMS = ['RS256', 'ES256'];
+
+export interface AuthenticatorOptions {
+  /** HS256 secret (development, embedded mode), issuer, audience and clock tolerance. */
+  jwt: JwtOptions;
+  /**
+   * The identity provider's JWKS. When set, only RS256/ES256 tokens signed by one of its keys are
+   * accepted, and an HS256 token is refused even if it is signed with JWT_SECRET (no algorithm
+   * confusion).
+   */
+  jwksUrl?: string;
+  /** Verifies `Authorization: ApiKey <key>` and `X-API-Key: <key>`; without it API keys are refused. */
+  apiKeys?: ApiKeyVerifier;
+}
+
+/** Who is calling, from the request headers. Throws UNAUTHENTICATED for a credential that does not verify. */
+export type Authenticator = (headers: http.IncomingHttpHeaders) => Promise<Viewer>;
+
+const API_KEY_SCHEME = /^ApiKey\s+(\S+)\s*$/i;
+
+/** An API key caller, or a JWT caller (through `jwtViewer`), or anonymous. */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const jwtViewer = createJwtAuthenticator(options);
+  return async (headers) => {
+    const authorization = headers.authorization;
+    const headerKey = headers['x-api-key'];
+    const schemeKey = authorization ? API_KEY_SCHEME.exec(authorization)?.[1] : undefined;
+    if (headerKey === undefined && schemeKey === undefined) return jwtViewer(headers);
+    if (authorization && schemeKey === undefined) throw new UnauthenticatedError('Send one credential: a Bearer token or an API key, not both');
+    const secret = schemeKey ?? (Array.isArray(headerKey) ? undefined : headerKey);
+    if (!secret || !options.apiKeys) throw new UnauthenticatedError('Invalid API key');
+    const key = await options.apiKeys(secret);
+    if (!key) throw new UnauthenticatedError('Invalid API key');
+    return { userId: null, roles: [], apiKey: key };
+  };
+}
+
+function createJwtAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const { jwt } = options;
+  if (!options.jwksUrl) return async (headers) => viewerFromAuthorization(headers.authorization, jwt);
+
+  // jose caches the key set, refetches on an unknown `kid` (at most every 30 s) and times out after 5 s.
+  const keys = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+  return async (headers) => {
+    const token = bearerToken(headers.authorization);
+    if (token === undefined) return ANONYMOUS;
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        algorithms: JWKS_ALGORITHMS,
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        clockTolerance: jwt.clockToleranceSeconds ?? 30,
+        requiredClaims: ['sub', 'exp'],
+      });
+      return viewerFromClaims(payload);
+    } catch (err) {
+      if (err instanceof UnauthenticatedError) throw err;
+      if (err instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('Token expired');
+      // The key set could not be fetched: our outage, not a bad token.
+      if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || (err instanceof Error && !(err instanceof joseErrors.JOSEError))) {
+        throw new ServiceUnavailableError('identity provider');
+      }
+      throw new UnauthenticatedError('Invalid token');
+    }
+  };
+}

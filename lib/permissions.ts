@@ -1,0 +1,52 @@
+import { isAdmin, type ApiKeyScope, type Viewer } from './auth';
+
+/**
+ * The authorization matrix: who may do each sensitive thing. SECURITY.md prints it, the resolvers
+ * ask `allows`, and test/integration/authorization-matrix.test.ts walks every cell through the
+ * gateway. Principals: anonymous, a signed-in user, the owner (the user the data is about, or the
+ * seller of the listing), an admin, and an API key (which may only do what its scopes open; a key
+ * is never an owner, never an admin).
+ */
+export interface Rule {
+  /** The user the data belongs to. */
+  owner: boolean;
+  /** Any signed-in user (owner or not). */
+  user: boolean;
+  admin: boolean;
+  /** The API key scope that opens it; none means no API key may. */
+  scope?: ApiKeyScope;
+  /** What it covers, for SECURITY.md. */
+  covers: string;
+}
+
+export const PERMISSIONS = {
+  'user.email': { owner: true, user: false, admin: true, scope: 'users:read', covers: '`User.email`' },
+  'user.list': { owner: false, user: false, admin: true, scope: 'users:read', covers: '`users` (every user, a page at a time)' },
+  'user.update': { owner: true, user: false, admin: true, covers: '`updateUser`' },
+  'listing.create': { owner: true, user: true, admin: true, covers: '`createListing` (the caller becomes the seller)' },
+  'listing.change': { owner: true, user: false, admin: true, covers: '`updateListing`, `submitListing`, `withdrawListing`; non-ACTIVE listings in `listing`/`listings`' },
+  'payment.charge': { owner: true, user: false, admin: false, covers: '`chargeListing` (the seller of the listing)' },
+  'payment.read': { owner: true, user: false, admin: true, scope: 'payments:read', covers: '`transaction`, `Listing.payment`, `Listing.paymentStatus`, `User.payments`, `User.totalSpent`' },
+  'payment.refund': { owner: false, user: false, admin: true, covers: '`refundPayment`' },
+  'crm.contact.read': { owner: true, user: false, admin: true, scope: 'crm:read', covers: '`crmContact`, `User.crmContact`, GET /crm/user-data' },
+  'crm.sync': { owner: true, user: false, admin: true, scope: 'crm:write', covers: '`syncUserToCrm`, POST /crm/add-user' },
+  'crm.failed.read': { owner: false, user: false, admin: true, scope: 'crm:read', covers: '`crmFailedSyncs`' },
+  'crm.failed.retry': { owner: false, user: false, admin: true, scope: 'crm:write', covers: '`retryFailedCrmSyncs`' },
+  'crm.bulk.start': { owner: false, user: false, admin: true, scope: 'crm:write', covers: '`syncAllUsersToCrm`' },
+  'crm.bulk.read': { owner: false, user: false, admin: true, scope: 'crm:read', covers: '`crmSyncJob`' },
+  'apiKey.manage': { owner: false, user: false, admin: true, covers: '`createApiKey`, `revokeApiKey`, `apiKeys`' },
+} as const satisfies Record<string, Rule>;
+export type Permission = keyof typeof PERMISSIONS;
+
+/**
+ * May `viewer` do `permission` on data owned by `ownerId` (a user id; null or omitted when the
+ * data has no single owner)?
+ */
+export function allows(viewer: Viewer, permission: Permission, ownerId?: string | null): boolean {
+  const rule: Rule = PERMISSIONS[permission];
+  if (viewer.apiKey) return rule.scope !== undefined && viewer.apiKey.scopes.includes(rule.scope);
+  if (rule.admin && isAdmin(viewer)) return true;
+  if (viewer.userId === null) return false;
+  if (rule.user) return true;
+  return rule.owner && ownerId != null && viewer.userId === ownerId;
+}

