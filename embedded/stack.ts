@@ -8,12 +8,17 @@ import { closeServer, listen, urlOf } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import type { Shutdown } from '../lib/lifecycle';
 import { createHubSpotEmulator, type HubSpotEmulator } from '../emulators/hubspot/server';
+import { createSendGridEmulator, type SendGridEmulator } from '../emulators/sendgrid/server';
 import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/server';
 import { createEntityClient } from '../lib/entity-client';
 import { consumeUserChanges } from '../subgraphs/crm/events/user-changes.consumer';
 import { startCrmFlusher } from '../subgraphs/crm/jobs/flush.job';
 import { createHubSpotAdapter } from '../subgraphs/crm/provider/hubspot.adapter';
 import { createCrmSubgraph, type CrmSubgraph } from '../subgraphs/crm/server';
+import { consumeMailTriggers } from '../subgraphs/email/events/mail-triggers.consumer';
+import { startMailSender } from '../subgraphs/email/jobs/send.job';
+import { createSendGridAdapter } from '../subgraphs/email/provider/sendgrid.adapter';
+import { createEmailSubgraph, type EmailSubgraph } from '../subgraphs/email/server';
 import { createGateway, type Gateway } from '../gateway/server';
 import { MIGRATIONS } from './migrations';
 import { consumePaymentSucceeded } from '../subgraphs/listings/events/payment-succeeded.consumer';
@@ -39,7 +44,7 @@ export interface EmbeddedOptions {
   logger: Logger;
   shutdown: Shutdown;
   /** Ports; 0 picks free ones (tests). Defaults to the config's. */
-  ports?: { gateway: number; listings: number; payments: number; crm: number; stripe: number; hubspot: number };
+  ports?: { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number };
   onQuery?: (query: string, params: unknown[]) => void;
 }
 
@@ -51,10 +56,13 @@ export interface EmbeddedStack {
   listings: ListingsSubgraph;
   payments: PaymentsSubgraph;
   crm: CrmSubgraph;
+  email: EmailSubgraph;
   /** The local Stripe, when no STRIPE_SECRET_KEY is set. */
   stripe?: StripeEmulator;
   /** The local HubSpot, when no HUBSPOT_ACCESS_TOKEN is set. */
   hubspot?: HubSpotEmulator;
+  /** The local SendGrid (with its mailbox page), when no SENDGRID_API_KEY is set. */
+  sendgrid?: SendGridEmulator;
 }
 
 /**
@@ -153,8 +161,47 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   await consumeUserChanges({ bus: bus.withSource('crm'), db: handle.db, crm: crm.crm });
   shutdown.add('crm flusher', startCrmFlusher(crm.crm, crmLogger, config.CRM_FLUSH_INTERVAL_MS));
 
+  // email, on SendGrid or on the local emulator (whose mailbox page shows every mail)
+  const emailLogger = logger.child({ service: 'email' });
+  let sendgrid: SendGridEmulator | undefined;
+  let sendgridApiUrl = config.SENDGRID_API_URL;
+  let webhookPublicKey = config.SENDGRID_WEBHOOK_PUBLIC_KEY;
+  if (!config.SENDGRID_API_KEY && !sendgridApiUrl) {
+    sendgrid = createSendGridEmulator({ logger: logger.child({ service: 'sendgrid-emulator' }) });
+    sendgridApiUrl = await sendgrid.listen(port('sendgrid', config.SENDGRID_EMULATOR_PORT), host);
+    shutdown.add('sendgrid emulator', () => sendgrid!.close());
+    webhookPublicKey = sendgrid.publicKey();
+    emulators.sendgrid = `${sendgridApiUrl}/`;
+  }
+  if (!webhookPublicKey) throw new Error('SENDGRID_WEBHOOK_PUBLIC_KEY is required with SENDGRID_API_KEY or SENDGRID_API_URL');
+  const mailGateway = createSendGridAdapter({
+    apiKey: config.SENDGRID_API_KEY ?? 'SG.emulator',
+    apiUrl: config.SENDGRID_API_KEY ? config.SENDGRID_API_URL : sendgridApiUrl,
+    timeoutMs: config.SENDGRID_TIMEOUT_MS,
+    webhookPublicKey,
+    webhookToleranceSeconds: config.SENDGRID_WEBHOOK_TOLERANCE_SECONDS,
+    logger: emailLogger,
+  });
+  // Links in mail point at the gateway; on port 0 its address is known only after it listens.
+  let publicUrl = config.EMAIL_PUBLIC_URL;
+  const email = await createEmailSubgraph({
+    config,
+    db: handle.db,
+    bus: bus.withSource('email'),
+    logger: emailLogger,
+    internalSecret: config.INTERNAL_SECRET,
+    gateway: mailGateway,
+    listings: createEntityClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
+    publicUrl: () => publicUrl,
+  });
+  const emailAddress = await serve('email', email, port('email', config.EMAIL_PORT));
+  const emailUrl = urlOf(emailAddress);
+  await consumeMailTriggers({ bus: bus.withSource('email'), db: handle.db, mail: email.mail });
+  shutdown.add('mail sender', startMailSender(email.email, emailLogger, config.EMAIL_SEND_INTERVAL_MS));
+  sendgrid?.setEventWebhookUrl(urlOf(emailAddress, '/webhooks/sendgrid'));
+
   // gateway
-  const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl };
+  const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl, email: emailUrl };
   const gateway = await createGateway({
     supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
     subgraphUrls: subgraphs,
@@ -167,7 +214,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
   });
-  const gatewayUrl = urlOf(await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT)));
+  const gatewayAddress = await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT));
+  const gatewayUrl = urlOf(gatewayAddress);
+  if (publicUrl === 'http://127.0.0.1:4000' && gatewayAddress.port !== 4000) publicUrl = urlOf(gatewayAddress, '');
 
-  return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, crm, stripe, hubspot };
+  return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, crm, email, stripe, hubspot, sendgrid };
 }
