@@ -61,6 +61,8 @@ export interface EnqueueSpec {
   template: TemplateName;
   data: TemplateData;
   campaignId?: string;
+  /** Keep the background sender off it for this long (the caller sends it itself first). */
+  holdMs?: number;
 }
 
 export interface PreferencesInput {
@@ -249,7 +251,7 @@ export class EmailService {
         unsubscribeUrl,
         status: blocked ? 'SUPPRESSED' : 'QUEUED',
         lastError: blocked,
-        nextAttemptAt: now,
+        nextAttemptAt: new Date(now.getTime() + (spec.holdMs ?? 0)),
         createdAt: now,
         updatedAt: now,
       })
@@ -291,8 +293,10 @@ export class EmailService {
       recipient,
       template: input.template,
       data,
+      // This request makes the first attempt; the sender takes over only if it never finishes.
+      holdMs: this.leaseMs,
     });
-    if (created && row.status === 'QUEUED') return (await this.deliver(row.id)) ?? row;
+    if (created && row.status === 'QUEUED') return (await this.deliver(row.id)) ?? (await this.message(row.id))!;
     return (await this.message(row.id))!;
   }
 
@@ -447,14 +451,15 @@ export class EmailService {
   }
 
   private async messageForEvent(tx: Executor, event: ProviderEvent): Promise<MessageRow | null> {
+    // Locked: posts of one mail's events (a retried `delivered`, then a `bounce`) may be applied concurrently.
     const ours = event.saypro_message_id;
     if (typeof ours === 'string' && isUuid(ours)) {
-      const [row] = await tx.select().from(messages).where(eq(messages.id, ours));
+      const [row] = await tx.select().from(messages).where(eq(messages.id, ours)).for('update');
       if (row) return row;
     }
     const providerId = typeof event.sg_message_id === 'string' ? event.sg_message_id.split('.')[0] : undefined;
     if (!providerId) return null;
-    const [row] = await tx.select().from(messages).where(eq(messages.providerMessageId, providerId.slice(0, 100)));
+    const [row] = await tx.select().from(messages).where(eq(messages.providerMessageId, providerId.slice(0, 100))).for('update');
     return row ?? null;
   }
 
