@@ -77,7 +77,7 @@ export function createSendGridAdapter(options: SendGridAdapterOptions): MailGate
           {
             operation: 'mail.send',
             status: statusOf(err) ?? null,
-            error: networkCodeOf(err) ?? (err as Error)?.name ?? 'Error',
+            error: statusOf(err) !== undefined ? 'ResponseError' : (networkCodeOf(err) ?? (err as Error)?.name ?? 'Error'),
             durationMs: Date.now() - started,
             attempt,
             messageId: message.customArgs.saypro_message_id,
