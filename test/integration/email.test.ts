@@ -351,6 +351,25 @@ describe('preferences', () => {
   });
 });
 
+describe('event webhook replays', () => {
+  it('applies each SendGrid event once: a replayed post changes nothing', async () => {
+    const to = `replay.${randomUUID().slice(0, 8)}@example.com`;
+    const sent = dataOf(await send({ to, template: 'PROMOTION', data: promotion })).sendEmail;
+    await eventually(() => messageOf(sent.id), (m) => m.status === 'DELIVERED');
+    const open = { email: to, event: 'open', timestamp: Math.floor(Date.now() / 1000), sg_event_id: `ev-${randomUUID()}`, sg_message_id: `${sent.providerMessageId}.x`, saypro_message_id: sent.id };
+    const bounce = { ...open, event: 'bounce', sg_event_id: `ev-${randomUUID()}`, reason: '550 no such user' };
+    expect(await stack.email.email.applyProviderEvents([open])).toBe(1);
+    expect(await stack.email.email.applyProviderEvents([open, open])).toBe(0);
+    const opened = await messageOf(sent.id);
+    expect(opened.status).toBe('OPENED');
+    expect(await stack.email.email.applyProviderEvents([bounce, open])).toBe(1);
+    const bounced = await messageOf(sent.id);
+    expect(bounced).toMatchObject({ status: 'BOUNCED', statusReason: '550 no such user', openedAt: opened.openedAt });
+    expect(await stack.email.email.applyProviderEvents([{ ...open, sg_event_id: `ev-${randomUUID()}` }])).toBe(1);
+    expect((await messageOf(sent.id)).status).toBe('BOUNCED'); // a late open never moves a bounced mail back
+  });
+});
+
 describe('campaigns', () => {
   it('goes from creation to stats: queued per user, delivered, opened, clicked, unsubscribed, opted-out users skipped', async () => {
     const [a, b, c] = [await registerUser(stack, 'Cam One'), await registerUser(stack, 'Cam Two'), await registerUser(stack, 'Cam Three')];
