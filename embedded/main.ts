@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       `  GraphQL gateway   ${stack.urls.gateway}   (open it in a browser for Apollo Sandbox)`,
       ...Object.entries(stack.urls.subgraphs).map(([name, url]) => `  ${`${name} subgraph`.padEnd(17)} ${url}`),
       ...Object.entries(stack.urls.emulators).map(([name, url]) => `  ${`${name} (local)`.padEnd(17)} ${url}`),
+      ...(stack.sendgrid ? [`  Mailbox           ${stack.urls.emulators.sendgrid}   (every mail sent, rendered, with its events)`] : []),
       `  Data              ${path.resolve(config.DATA_DIR)}`,
       '',
       '  Dev token:  npm run token -- --user <user id> [--role admin]',

@@ -8,11 +8,16 @@ import { closeServer, listen, urlOf } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import type { Shutdown } from '../lib/lifecycle';
 import { createHubSpotEmulator, type HubSpotEmulator } from '../emulators/hubspot/server';
+import { createSendGridEmulator, type SendGridEmulator } from '../emulators/sendgrid/server';
 import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/server';
 import { createEntityClient } from '../lib/entity-client';
 import { composeCrm } from '../subgraphs/crm/compose';
 import type { CrmSubgraph } from '../subgraphs/crm/server';
 import { limitsFromConfig } from '../gateway/limits/limits-config';
+import { consumeMailTriggers } from '../subgraphs/email/events/mail-triggers.consumer';
+import { startMailSender } from '../subgraphs/email/jobs/send.job';
+import { createSendGridAdapter } from '../subgraphs/email/provider/sendgrid.adapter';
+import { createEmailSubgraph, type EmailSubgraph } from '../subgraphs/email/server';
 import { createGateway, type Gateway } from '../gateway/server';
 import { MIGRATIONS } from './migrations';
 import { consumePaymentSucceeded } from '../subgraphs/listings/events/payment-succeeded.consumer';
@@ -38,7 +43,7 @@ export interface EmbeddedOptions {
   logger: Logger;
   shutdown: Shutdown;
   /** Ports; 0 picks free ones (tests). Defaults to the config's. */
-  ports?: { gateway: number; listings: number; payments: number; crm: number; stripe: number; hubspot: number };
+  ports?: { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number };
   onQuery?: (query: string, params: unknown[]) => void;
 }
 
@@ -50,10 +55,13 @@ export interface EmbeddedStack {
   listings: ListingsSubgraph;
   payments: PaymentsSubgraph;
   crm: CrmSubgraph;
+  email: EmailSubgraph;
   /** The local Stripe, when no STRIPE_SECRET_KEY is set. */
   stripe?: StripeEmulator;
   /** The local HubSpot, when no HUBSPOT_ACCESS_TOKEN is set. */
   hubspot?: HubSpotEmulator;
+  /** The local SendGrid (with its mailbox page), when no SENDGRID_API_KEY is set. */
+  sendgrid?: SendGridEmulator;
 }
 
 /**
@@ -148,8 +156,47 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   });
   const crmUrl = urlOf(await serve('crm', crm, port('crm', config.CRM_PORT)));
 
+  // email, on SendGrid or on the local emulator (whose mailbox page shows every mail)
+  const emailLogger = logger.child({ service: 'email' });
+  let sendgrid: SendGridEmulator | undefined;
+  let sendgridApiUrl = config.SENDGRID_API_URL;
+  let webhookPublicKey = config.SENDGRID_WEBHOOK_PUBLIC_KEY;
+  if (!config.SENDGRID_API_KEY && !sendgridApiUrl) {
+    sendgrid = createSendGridEmulator({ logger: logger.child({ service: 'sendgrid-emulator' }) });
+    sendgridApiUrl = await sendgrid.listen(port('sendgrid', config.SENDGRID_EMULATOR_PORT), host);
+    shutdown.add('sendgrid emulator', () => sendgrid!.close());
+    webhookPublicKey = sendgrid.publicKey();
+    emulators.sendgrid = `${sendgridApiUrl}/`;
+  }
+  if (!webhookPublicKey) throw new Error('SENDGRID_WEBHOOK_PUBLIC_KEY is required with SENDGRID_API_KEY or SENDGRID_API_URL');
+  const mailGateway = createSendGridAdapter({
+    apiKey: config.SENDGRID_API_KEY ?? 'SG.emulator',
+    apiUrl: config.SENDGRID_API_KEY ? config.SENDGRID_API_URL : sendgridApiUrl,
+    timeoutMs: config.SENDGRID_TIMEOUT_MS,
+    webhookPublicKey,
+    webhookToleranceSeconds: config.SENDGRID_WEBHOOK_TOLERANCE_SECONDS,
+    logger: emailLogger,
+  });
+  // Links in mail point at the gateway; on port 0 its address is known only after it listens.
+  let publicUrl = config.EMAIL_PUBLIC_URL;
+  const email = await createEmailSubgraph({
+    config,
+    db: handle.db,
+    bus: bus.withSource('email'),
+    logger: emailLogger,
+    internalSecret: config.INTERNAL_SECRET,
+    gateway: mailGateway,
+    listings: createEntityClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
+    publicUrl: () => publicUrl,
+  });
+  const emailAddress = await serve('email', email, port('email', config.EMAIL_PORT));
+  const emailUrl = urlOf(emailAddress);
+  await consumeMailTriggers({ bus: bus.withSource('email'), db: handle.db, mail: email.mail });
+  shutdown.add('mail sender', startMailSender(email.email, emailLogger, config.EMAIL_SEND_INTERVAL_MS));
+  sendgrid?.setEventWebhookUrl(urlOf(emailAddress, '/webhooks/sendgrid'));
+
   // gateway
-  const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl };
+  const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl, email: emailUrl };
   const gateway = await createGateway({
     supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
     subgraphUrls: subgraphs,
@@ -166,7 +213,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     limits: limitsFromConfig(config),
     tls: tlsFromConfig(config),
   });
-  const gatewayUrl = urlOf(await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT)), '/graphql', config.TLS_CERT_FILE ? 'https' : 'http');
+  const gatewayAddress = await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT));
+  const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
+  const gatewayUrl = urlOf(gatewayAddress, '/graphql', scheme);
+  if (publicUrl === 'http://127.0.0.1:4000' && gatewayAddress.port !== 4000) publicUrl = urlOf(gatewayAddress, '', scheme);
 
-  return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, crm, stripe, hubspot };
+  return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, crm, email, stripe, hubspot, sendgrid };
 }

@@ -130,8 +130,8 @@ export async function createGateway(options: GatewayOptions) {
     return { viewer, requestId, logger: options.logger.child({ reqId: requestId, viewer: viewer.apiKey ? `apikey:${viewer.apiKey.id}` : (viewer.userId ?? 'anonymous') }) };
   };
   const webhookRoutes = Object.entries(WEBHOOK_ROUTES)
-    .filter(([, subgraph]) => options.subgraphUrls[subgraph])
-    .map(([route, subgraph]) => [route, createWebhookForward(() => new URL(route, options.subgraphUrls[subgraph]).toString(), options.logger)] as const);
+    .filter(([, { subgraph }]) => options.subgraphUrls[subgraph])
+    .map(([route, { subgraph, methods }]) => [route, createWebhookForward(() => new URL(route, options.subgraphUrls[subgraph]).toString(), options.logger, methods)] as const);
   const restRoutes = Object.entries(REST_OPERATIONS).map(([route, operation]) => [route, createRestRoute(operation, apollo, context)] as const);
 
   const server = createHttpApp<GatewayContext>({

@@ -2,34 +2,46 @@ import type http from 'node:http';
 import { HttpError, readBody, sendJson, type RouteHandler } from '../lib/http';
 import type { Logger } from '../lib/logger';
 
-/** Provider webhooks the gateway's host accepts, and the subgraph that owns each. */
-export const WEBHOOK_ROUTES: Record<string, string> = { '/webhooks/stripe': 'payments' };
+/** Provider webhooks (and mail links) the gateway's host accepts, the subgraph that owns each, and the methods it takes. */
+export const WEBHOOK_ROUTES: Record<string, { subgraph: string; methods: Array<'GET' | 'POST'> }> = {
+  '/webhooks/stripe': { subgraph: 'payments', methods: ['POST'] },
+  '/webhooks/sendgrid': { subgraph: 'email', methods: ['POST'] },
+  // The unsubscribe link in marketing mail: GET shows the confirmation, POST (also one-click) unsubscribes.
+  '/email/unsubscribe': { subgraph: 'email', methods: ['GET', 'POST'] },
+};
 
-const MAX_WEBHOOK_BYTES = 512 * 1024;
+const MAX_WEBHOOK_BYTES = 2 * 1024 * 1024;
 /** Headers a provider signs with or needs to see; nothing else is passed on. */
-const FORWARDED = ['content-type', 'stripe-signature', 'user-agent'];
+const FORWARDED = ['content-type', 'stripe-signature', 'x-twilio-email-event-webhook-signature', 'x-twilio-email-event-webhook-timestamp', 'user-agent'];
 
 /**
  * Passes a provider webhook through to its subgraph untouched: the raw bytes must reach the
  * signature check exactly as the provider sent them, so nothing is parsed here.
  */
-export function createWebhookForward(target: () => string, logger: Logger): RouteHandler {
-  return async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (req.method !== 'POST') return sendJson(res, 405, { error: 'POST only' }, { allow: 'POST' });
-    const body = await readBody(req, MAX_WEBHOOK_BYTES);
+export function createWebhookForward(target: () => string, logger: Logger, methods: Array<'GET' | 'POST'> = ['POST']): RouteHandler {
+  return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    if (!methods.includes(method as 'GET' | 'POST')) return sendJson(res, 405, { error: `${methods.join(' or ')} only` }, { allow: methods.join(', ') });
+    const body = method === 'POST' ? await readBody(req, MAX_WEBHOOK_BYTES) : undefined;
     const headers: Record<string, string> = {};
     for (const name of FORWARDED) {
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
     let upstream: Response;
+    const destination = `${target()}${url.search}`;
     try {
-      upstream = await fetch(target(), { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) });
+      upstream = await fetch(destination, { method, headers, body, signal: AbortSignal.timeout(15_000) });
     } catch (err) {
       logger.warn({ err: (err as Error).message, target: target() }, 'webhook forward failed');
       throw new HttpError(503, 'Webhook receiver unavailable', 'SERVICE_UNAVAILABLE');
     }
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+    const passOn: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
+    for (const name of ['content-security-policy', 'cache-control', 'referrer-policy', 'allow']) {
+      const value = upstream.headers.get(name);
+      if (value) passOn[name] = value;
+    }
+    res.writeHead(upstream.status, passOn);
     res.end(Buffer.from(await upstream.arrayBuffer()));
   };
 }

@@ -79,6 +79,36 @@ export const configSchema = z.object({
   CRM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   /** How often pending contacts are sent to the CRM, ms. @default 1000 */
   CRM_FLUSH_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  /** email subgraph port. @default 4004 */
+  EMAIL_PORT: port.default(4004),
+  /** URL the gateway calls the email subgraph at (services mode). @default http://127.0.0.1:4004/graphql */
+  EMAIL_URL: z.string().url().default('http://127.0.0.1:4004/graphql'),
+  /** SendGrid API key (SG.…). Unset: embedded mode runs the local SendGrid emulator. */
+  SENDGRID_API_KEY: z.string().regex(/^SG\./, 'must be a SendGrid API key (SG.…)').optional(),
+  /** Base URL of a SendGrid-compatible API, e.g. a running emulator (services mode without a key). */
+  SENDGRID_API_URL: z.string().url().optional(),
+  /** Verification key of the SendGrid event webhook (base64 DER, as SendGrid shows it). Required with SENDGRID_API_KEY; read from the emulator otherwise. */
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(40).optional(),
+  /** Oldest accepted event webhook timestamp, seconds; older (replayed) posts are refused. @default 600 */
+  SENDGRID_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
+  /** Port of the in-process SendGrid emulator in embedded mode. @default 4012 */
+  SENDGRID_EMULATOR_PORT: port.default(4012),
+  /** Timeout of one SendGrid request, ms. @default 10000 */
+  SENDGRID_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Sender of every mail, `Name <address>` (a verified sender in SendGrid). @default SayPro <no-reply@saypro.example> */
+  EMAIL_FROM: z.string().min(3).default('SayPro <no-reply@saypro.example>'),
+  /** Public base URL of the gateway, used for links in mail (unsubscribe, listings). @default http://127.0.0.1:4000 */
+  EMAIL_PUBLIC_URL: z.string().url().default('http://127.0.0.1:4000'),
+  /** HMAC secret of unsubscribe links. @default INTERNAL_SECRET */
+  EMAIL_UNSUBSCRIBE_SECRET: secret.optional(),
+  /** Whether a new user receives marketing mail until they opt out. @default true */
+  EMAIL_MARKETING_DEFAULT: bool.default('true'),
+  /** How often queued mail is sent, ms. @default 500 */
+  EMAIL_SEND_INTERVAL_MS: z.coerce.number().int().min(20).default(500),
+  /** First delay before a queued mail is retried after a provider failure, ms; doubles per attempt. @default 1000 */
+  EMAIL_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(10).default(1000),
+  /** Longest delay between two attempts of a queued mail, ms (it is retried until delivered). @default 300000 */
+  EMAIL_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).default(300_000),
   /** Stripe secret key (sk_live_… or sk_test_…). Unset: embedded mode runs the local Stripe emulator. */
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional(),
   /** Signing secret of the Stripe webhook endpoint (whsec_…). Required with STRIPE_SECRET_KEY; generated for the emulator. */

@@ -1,4 +1,5 @@
-import { Directive, Field, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { LISTING_CATEGORIES, type ListingCategoryName } from './categories';
 
 /** Value types several subgraphs return; `@shareable` lets each resolve them. One definition for all. */
 
@@ -27,3 +28,8 @@ export class PageInfo {
   @Field(() => String, { nullable: true, description: 'Cursor of the last item of this page; pass it as `after` for the next page.' })
   endCursor: string | null;
 }
+
+/** The shared category list as a GraphQL enum; every subgraph that names categories uses this one. */
+export const ListingCategory = Object.fromEntries(LISTING_CATEGORIES.map((c) => [c, c])) as { [K in ListingCategoryName]: K };
+export type ListingCategory = ListingCategoryName;
+registerEnumType(ListingCategory, { name: 'ListingCategory', description: 'The section of the marketplace a listing appears in.' });

@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildListingsSchema } from '../subgraphs/listings/schema';
+import { buildEmailSchema } from '../subgraphs/email/schema';
 import { buildCrmSchema } from '../subgraphs/crm/schema';
 import { buildPaymentsSchema } from '../subgraphs/payments/schema';
 
@@ -11,4 +12,5 @@ export const SUBGRAPHS: Array<{ name: string; build: () => Promise<GraphQLSchema
   { name: 'listings', build: buildListingsSchema, url: 'http://127.0.0.1:4001/graphql' },
   { name: 'payments', build: buildPaymentsSchema, url: 'http://127.0.0.1:4002/graphql' },
   { name: 'crm', build: buildCrmSchema, url: 'http://127.0.0.1:4003/graphql' },
+  { name: 'email', build: buildEmailSchema, url: 'http://127.0.0.1:4004/graphql' },
 ];

@@ -1,6 +1,7 @@
 import { crmRest } from './crm.rest';
+import { emailRest } from './email.rest';
 import { paymentsRest } from './payments.rest';
 import type { RestOperation } from './rest-route';
 
-/** Every seed REST endpoint the gateway serves, by path. Email endpoints join here. */
-export const REST_OPERATIONS: Record<string, RestOperation> = { ...paymentsRest, ...crmRest };
+/** Every seed REST endpoint the gateway serves, by path. */
+export const REST_OPERATIONS: Record<string, RestOperation> = { ...paymentsRest, ...emailRest, ...crmRest };

@@ -2,6 +2,7 @@ import { ListingsPageDocument, UpdateUserDocument } from '../generated/graphql';
 import { signViewerHeader } from '../../lib/auth';
 import { dataOf } from '../helpers/graph-client';
 import { createListing, registerUser, type TestUser } from '../helpers/fixtures';
+import { eventually } from '../helpers/eventually';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -31,7 +32,10 @@ beforeAll(async () => {
   sellerIds = sellers.map((s) => s.id);
   listingIds = [];
   for (let i = 0; i < 60; i++) listingIds.push((await createListing(stack, sellers[i % 10]!, { category: 'JOBS', title: `Job ${i}` })).id);
-});
+  // Email reads each new seller and listing through listings (welcome, listing published): let it finish first.
+  await eventually(async () => stack.sendgrid!.messages().length, (n) => n >= 70, 60_000);
+  await stack.sendgrid!.flushWebhooks();
+}, 120_000);
 afterAll(() => stack?.stop());
 
 /** SQL the listings subgraph ran (other services share the database handle in embedded mode). */

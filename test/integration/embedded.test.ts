@@ -22,8 +22,12 @@ async function start(): Promise<ServiceProcess> {
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-embedded-'));
-  const [gatewayPort, listingsPort] = [await freePort(), await freePort()];
-  env = { DATA_DIR: dataDir, GATEWAY_PORT: String(gatewayPort), LISTINGS_PORT: String(listingsPort), LOG_LEVEL: 'warn' };
+  const ports: Record<string, string> = {};
+  for (const name of ['GATEWAY_PORT', 'LISTINGS_PORT', 'PAYMENTS_PORT', 'CRM_PORT', 'EMAIL_PORT', 'STRIPE_EMULATOR_PORT', 'HUBSPOT_EMULATOR_PORT', 'SENDGRID_EMULATOR_PORT']) {
+    ports[name] = String(await freePort());
+  }
+  const gatewayPort = ports.GATEWAY_PORT;
+  env = { DATA_DIR: dataDir, ...ports, LOG_LEVEL: 'warn' };
   gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
 }, 90_000);
 
@@ -39,6 +43,11 @@ describe('embedded mode (npm start)', () => {
     running = await start();
     expect(running.output()).toContain(gatewayUrl);
     expect(running.output()).toContain('npm run token');
+    const mailbox = /Mailbox\s+(http:\/\/\S+)/.exec(running.output())?.[1];
+    expect(mailbox).toBe(`http://127.0.0.1:${env.SENDGRID_EMULATOR_PORT}/`);
+    const inbox = await fetch(mailbox!);
+    expect(inbox.status).toBe(200);
+    expect(await inbox.text()).toContain('Mailbox');
     const page = await fetch(gatewayUrl, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/embeddable-sandbox|apollo-server-landing-page/);

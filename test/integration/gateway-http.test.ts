@@ -46,7 +46,7 @@ describe('gateway HTTP edges', () => {
   it('answers unknown paths with 404 and reports liveness and readiness', async () => {
     expect((await fetch(new URL('/nope', stack.urls.gateway))).status).toBe(404);
     expect(await (await fetch(new URL('/health/live', stack.urls.gateway))).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(new URL('/health/ready', stack.urls.gateway))).json()).toEqual({ status: 'ok', checks: { listings: 'up', payments: 'up', crm: 'up' } });
+    expect(await (await fetch(new URL('/health/ready', stack.urls.gateway))).json()).toEqual({ status: 'ok', checks: { listings: 'up', payments: 'up', crm: 'up', email: 'up' } });
   });
 
   it('turns not-ready when its subgraph is down, and answers queries with SERVICE_UNAVAILABLE and a retry hint instead of hanging', async () => {
@@ -54,7 +54,7 @@ describe('gateway HTTP edges', () => {
     stack.listings.server.closeAllConnections();
     const ready = await fetch(new URL('/health/ready', stack.urls.gateway));
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({ status: 'unavailable', checks: { listings: 'down', payments: 'up', crm: 'up' } });
+    expect(await ready.json()).toEqual({ status: 'unavailable', checks: { listings: 'down', payments: 'up', crm: 'up', email: 'up' } });
     const res = await post(JSON.stringify({ query: '{ viewer { id } }' }));
     const body = (await res.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
     expect(body.errors).toEqual([

@@ -51,7 +51,7 @@ describe('the signed viewer header between gateway and subgraphs', () => {
       expect(res.status).toBe(200);
     }
     const ready = (await (await fetch(new URL('/health/ready', stack.urls.gateway))).json()) as { checks: Record<string, string> };
-    expect(ready.checks).toEqual({ listings: 'up', payments: 'up', crm: 'up' });
+    expect(ready.checks).toEqual({ listings: 'up', payments: 'up', crm: 'up', email: 'up' });
   });
 
   it('ignores a viewer header a client sends to the gateway: identity comes from the JWT only', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChargeListingDocument, CreateListingDocument, ListingPaymentDocument, ListingsPageDocument, RegisterUserDocument } from '../generated/graphql';
+import { ChargeListingDocument, CreateListingDocument, ListingPaymentDocument, ListingsPageDocument, RegisterUserDocument, SendEmailDocument, UserEmailsDocument } from '../generated/graphql';
 import { mintToken } from '../../lib/auth';
 import { createGraphClient, dataOf } from '../helpers/graph-client';
 import { listingInput } from '../helpers/fixtures';
@@ -10,8 +10,8 @@ import { freePort, startProcess, waitReady, type ServiceProcess } from '../helpe
 import { TEST_DATABASE_URL, createScratchPostgres } from '../helpers/test-db';
 
 /**
- * Production topology: the gateway, the listings and payments subgraphs and a Stripe (the
- * emulator) as separate processes from the build (`dist/`), configured by env alone. On
+ * Production topology: the gateway, the listings, payments, crm and email subgraphs and their
+ * providers (the Stripe, HubSpot and SendGrid emulators) as separate processes from the build (`dist/`), configured by env alone. On
  * PostgreSQL when TEST_DATABASE_URL is set (.ci/run): one database, a schema per service, shared
  * pg-boss. Without it each service keeps PGlite in its own folder, so events cannot cross between
  * them and the cross-service activation is checked on PostgreSQL only.
@@ -26,12 +26,24 @@ let listings: ServiceProcess | undefined;
 let payments: ServiceProcess | undefined;
 let hubspot: ServiceProcess | undefined;
 let crm: ServiceProcess | undefined;
+let sendgrid: ServiceProcess | undefined;
+let email: ServiceProcess | undefined;
+let sendgridUrl: string;
 let gateway: ServiceProcess | undefined;
 let gatewayUrl: string;
 let cleanup: () => Promise<void> = async () => undefined;
 
 beforeAll(async () => {
-  const [gatewayPort, listingsPort, paymentsPort, stripePort, crmPort, hubspotPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [gatewayPort, listingsPort, paymentsPort, stripePort, crmPort, hubspotPort, emailPort, sendgridPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const dirs: string[] = [];
   const database = async (): Promise<Record<string, string>> => {
     if (TEST_DATABASE_URL) return { DATABASE_URL: sharedUrl! };
@@ -58,6 +70,7 @@ beforeAll(async () => {
     LISTINGS_URL: `http://127.0.0.1:${listingsPort}/graphql`,
     PAYMENTS_URL: `http://127.0.0.1:${paymentsPort}/graphql`,
     CRM_URL: `http://127.0.0.1:${crmPort}/graphql`,
+    EMAIL_URL: `http://127.0.0.1:${emailPort}/graphql`,
   };
   stripe = startProcess('dist/emulators/stripe/main.js', {
     STRIPE_EMULATOR_PORT: String(stripePort),
@@ -78,13 +91,27 @@ beforeAll(async () => {
   await waitReady(`http://127.0.0.1:${hubspotPort}/__emulator/state`, hubspot);
   crm = startProcess('dist/subgraphs/crm/main.js', { ...common, ...(await database()), CRM_PORT: String(crmPort), HUBSPOT_API_URL: `http://127.0.0.1:${hubspotPort}` });
   await waitReady(`http://127.0.0.1:${crmPort}/health/ready`, crm);
+  sendgrid = startProcess('dist/emulators/sendgrid/main.js', {
+    SENDGRID_EMULATOR_PORT: String(sendgridPort),
+    SENDGRID_EVENT_WEBHOOK_URL: `http://127.0.0.1:${gatewayPort}/webhooks/sendgrid`,
+  });
+  sendgridUrl = `http://127.0.0.1:${sendgridPort}`;
+  await waitReady(`${sendgridUrl}/__emulator/state`, sendgrid);
+  email = startProcess('dist/subgraphs/email/main.js', {
+    ...common,
+    ...(await database()),
+    EMAIL_PORT: String(emailPort),
+    SENDGRID_API_URL: sendgridUrl,
+    EMAIL_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
+  });
+  await waitReady(`http://127.0.0.1:${emailPort}/health/ready`, email);
   gateway = startProcess('dist/gateway/main.js', { ...common, GATEWAY_PORT: String(gatewayPort) });
   await waitReady(`http://127.0.0.1:${gatewayPort}/health/ready`, gateway);
   gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
 }, 120_000);
 
 afterAll(async () => {
-  for (const proc of [gateway, crm, payments, listings, hubspot, stripe]) await proc?.stop();
+  for (const proc of [gateway, email, crm, payments, listings, sendgrid, hubspot, stripe]) await proc?.stop();
   await cleanup();
 });
 
@@ -117,6 +144,25 @@ describe('services mode: gateway and listings as separate processes', () => {
     expect(status).toBe('ACTIVE');
   });
 
+  it('sends mail through the email service and the SendGrid emulator, and takes its signed events through the gateway', async () => {
+    const graph = createGraphClient(gatewayUrl);
+    const admin = mintToken({ secret: secrets.JWT_SECRET, userId: 'ops', roles: ['admin'] });
+    const to = `svc.${Date.now()}@example.com`;
+    const sent = dataOf(await graph(SendEmailDocument, { input: { to, template: 'ACCOUNT_UPDATE', data: { name: 'Svc', summary: 'hello', message: 'from services mode' } } }, { token: admin })).sendEmail;
+    expect(['SENT', 'DELIVERED']).toContain(sent.status);
+    const state = (await (await fetch(`${sendgridUrl}/__emulator/state`)).json()) as { messages: Array<{ id: string; to: Array<{ email: string }> }> };
+    expect(state.messages.filter((m) => m.to[0]!.email === to)).toHaveLength(1);
+    if (!TEST_DATABASE_URL) return; // the rest needs events between services: one shared PostgreSQL
+    const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Mailed', email: `mailed.${Date.now()}@example.com` } }));
+    const token = mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
+    let status: string | undefined;
+    for (let i = 0; i < 150 && status !== 'DELIVERED'; i++) {
+      status = dataOf(await graph(UserEmailsDocument, { id: registerUser.id }, { token })).user.emails?.nodes[0]?.status;
+      if (status !== 'DELIVERED') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe('DELIVERED');
+  });
+
   it('turns introspection off in production', async () => {
     const res = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __schema { types { name } } }' }) });
     const body = (await res.json()) as { errors?: Array<{ extensions: { code: string } }> };
@@ -127,6 +173,7 @@ describe('services mode: gateway and listings as separate processes', () => {
     expect(await gateway!.stop()).toBe(0);
     expect(await payments!.stop()).toBe(0);
     expect(await crm!.stop()).toBe(0);
+    expect(await email!.stop()).toBe(0);
     expect(await listings!.stop()).toBe(0);
     expect(gateway!.output()).not.toMatch(/error/i);
   });

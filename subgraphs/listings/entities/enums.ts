@@ -1,4 +1,3 @@
-import { LISTING_CATEGORIES, type ListingCategoryName } from '../../../lib/categories';
 import { registerEnumType } from 'type-graphql';
 
 export enum ListingStatus {
@@ -21,6 +20,4 @@ registerEnumType(ListingStatus, {
 });
 
 /** The shared category list as a GraphQL enum (lib/categories.ts is the one list). */
-export const ListingCategory = Object.fromEntries(LISTING_CATEGORIES.map((c) => [c, c])) as { [K in ListingCategoryName]: K };
-export type ListingCategory = ListingCategoryName;
-registerEnumType(ListingCategory, { name: 'ListingCategory', description: 'The section of the marketplace a listing appears in.' });
+export { ListingCategory } from '../../../lib/shared-types';

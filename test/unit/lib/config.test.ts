@@ -30,6 +30,17 @@ describe('loadConfig', () => {
       PAYMENTS_URL: 'http://127.0.0.1:4002/graphql',
       CRM_PORT: 4003,
       CRM_URL: 'http://127.0.0.1:4003/graphql',
+      EMAIL_PORT: 4004,
+      EMAIL_URL: 'http://127.0.0.1:4004/graphql',
+      SENDGRID_EMULATOR_PORT: 4012,
+      SENDGRID_TIMEOUT_MS: 10_000,
+      SENDGRID_WEBHOOK_TOLERANCE_SECONDS: 600,
+      EMAIL_FROM: 'SayPro <no-reply@saypro.example>',
+      EMAIL_PUBLIC_URL: 'http://127.0.0.1:4000',
+      EMAIL_MARKETING_DEFAULT: true,
+      EMAIL_SEND_INTERVAL_MS: 500,
+      EMAIL_RETRY_BASE_DELAY_MS: 1000,
+      EMAIL_RETRY_MAX_DELAY_MS: 300_000,
       HUBSPOT_EMULATOR_PORT: 4011,
       HUBSPOT_TIMEOUT_MS: 10_000,
       HUBSPOT_RATE_LIMIT: 100,
@@ -65,7 +76,7 @@ describe('loadConfig', () => {
       TRUST_PROXY_HOPS: 0,
     });
     const config = loadConfig({});
-    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_JWKS_URL', 'INTERNAL_SECRET', 'SANDBOX', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL', 'HUBSPOT_ACCESS_TOKEN', 'HUBSPOT_API_URL'] as const) {
+    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_JWKS_URL', 'INTERNAL_SECRET', 'SANDBOX', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL', 'HUBSPOT_ACCESS_TOKEN', 'HUBSPOT_API_URL', 'SENDGRID_API_KEY', 'SENDGRID_API_URL', 'SENDGRID_WEBHOOK_PUBLIC_KEY', 'EMAIL_UNSUBSCRIBE_SECRET'] as const) {
       expect(config[optional]).toBeUndefined();
     }
   });

@@ -1,0 +1,71 @@
+import { sql } from 'drizzle-orm';
+import type { Config } from '../../lib/config';
+import type { Database } from '../../lib/db';
+import type { EntityClient } from '../../lib/entity-client';
+import type { EventBus } from '../../lib/events';
+import type { Logger } from '../../lib/logger';
+import { providerPolicyFromConfig } from '../../lib/resilience';
+import { createSubgraphServer } from '../../lib/subgraph';
+import { createContext } from './context';
+import { EmailService } from './domain/email.service';
+import { EventMail } from './domain/event-mail';
+import { createRenderer } from './domain/templates';
+import type { MailGateway } from './provider/mail-gateway.port';
+import { buildEmailSchema } from './schema';
+import { createSendGridWebhookRoute } from './webhooks/sendgrid-webhook.route';
+import { createUnsubscribeRoute } from './webhooks/unsubscribe.route';
+
+export interface EmailSubgraphDeps {
+  config: Config;
+  db: Database;
+  bus: EventBus;
+  logger: Logger;
+  internalSecret: string;
+  gateway: MailGateway;
+  listings: EntityClient;
+  /** Public gateway URL for links in mail. @default config.EMAIL_PUBLIC_URL */
+  publicUrl?: () => string;
+}
+
+/** Builds the email subgraph (schema, service, webhook and unsubscribe routes) without listening. */
+export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
+  const policy = providerPolicyFromConfig('sendgrid', deps.config, deps.gateway, deps.logger);
+  const publicUrl = deps.publicUrl ?? (() => deps.config.EMAIL_PUBLIC_URL);
+  const email = new EmailService({
+    db: deps.db,
+    gateway: deps.gateway,
+    policy,
+    renderer: createRenderer(),
+    listings: deps.listings,
+    logger: deps.logger,
+    from: deps.config.EMAIL_FROM,
+    publicUrl,
+    unsubscribeSecret: deps.config.EMAIL_UNSUBSCRIBE_SECRET ?? deps.internalSecret,
+    marketingDefault: deps.config.EMAIL_MARKETING_DEFAULT,
+    retryBaseDelayMs: deps.config.EMAIL_RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs: deps.config.EMAIL_RETRY_MAX_DELAY_MS,
+    leaseMs: Math.max(60_000, deps.config.SENDGRID_TIMEOUT_MS * (deps.config.PROVIDER_RETRIES + 2)),
+  });
+  const mail = new EventMail({ db: deps.db, email, listings: deps.listings, logger: deps.logger, publicUrl });
+  const schema = await buildEmailSchema();
+  const { apollo, server } = createSubgraphServer({
+    name: 'email',
+    schema,
+    logger: deps.logger,
+    internalSecret: deps.internalSecret,
+    maxBodyBytes: deps.config.MAX_BODY_BYTES,
+    context: createContext({ email, listings: deps.listings }),
+    readiness: [
+      { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
+      { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
+      { name: 'sendgrid', check: async () => policy.state() !== 'open', degradesOnly: true },
+    ],
+    routes: {
+      '/webhooks/sendgrid': createSendGridWebhookRoute({ gateway: deps.gateway, email, logger: deps.logger }),
+      '/email/unsubscribe': createUnsubscribeRoute({ email, logger: deps.logger }),
+    },
+  });
+  await apollo.start();
+  return { apollo, server, email, mail, policy };
+}
+export type EmailSubgraph = Awaited<ReturnType<typeof createEmailSubgraph>>;

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { SendEmailDocument } from '../generated/graphql';
+import { eventually } from '../helpers/eventually';
+import { registerUser } from '../helpers/fixtures';
+import { dataOf } from '../helpers/graph-client';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+/**
+ * A person's view of `npm start`: a mail sent through the graph shows up on the SendGrid
+ * emulator's mailbox page in a real (headless) Chromium, rendered, with its text part, headers and
+ * events. Chromium comes from Debian (`apt-get install -y chromium`); playwright-core drives it.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let stack: TestStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is needed for the mailbox page test and is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-proxy-server'] });
+  stack = await startTestStack({ EMAIL_SEND_INTERVAL_MS: '50' });
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+it('shows a mail sent through the graph on the mailbox page, rendered, with its text, headers and events', async () => {
+  const admin = await registerUser(stack, 'Mail Admin', ['user', 'admin']);
+  const reader = await registerUser(stack, 'Rhea Reader');
+  const sent = dataOf(
+    await stack.graph(
+      SendEmailDocument,
+      { input: { userId: reader.id, template: 'PROMOTION', data: { subject: 'Browser check deals', headline: 'Deals you can see', body: 'Seen in Chromium.', ctaUrl: 'https://saypro.example/deals', ctaLabel: 'Shop now' } } },
+      { token: admin.token },
+    ),
+  ).sendEmail;
+  expect(['SENT', 'DELIVERED']).toContain(sent.status);
+  await eventually(async () => stack.sendgrid!.messages().find((m) => m.id === sent.providerMessageId)?.events.length ?? 0, (n) => n >= 2);
+
+  const page = await browser.newPage();
+  await page.goto(stack.urls.emulators.sendgrid!);
+  await expect(page.title()).resolves.toContain('mailbox');
+  const row = page.locator('tr', { hasText: 'Browser check deals' });
+  await expect(row.count()).resolves.toBe(1);
+  await expect(row.innerText()).resolves.toContain(reader.email);
+
+  await row.locator('a', { hasText: 'Browser check deals' }).click();
+  await page.waitForSelector('h1');
+  await expect(page.locator('h1').innerText()).resolves.toBe('Browser check deals');
+  const body = await page.locator('body').innerText();
+  expect(body).toContain('List-Unsubscribe');
+  expect(body).toContain('Seen in Chromium.'); // the text part
+  expect(body).toMatch(/delivered/);
+  // The HTML part, rendered in its sandboxed frame.
+  const frame = page.frameLocator('iframe[title="HTML part"]');
+  await expect(frame.locator('h1').innerText()).resolves.toBe('Deals you can see');
+  await expect(frame.locator('a', { hasText: 'Shop now' }).getAttribute('href')).resolves.toBe('https://saypro.example/deals');
+  await page.close();
+});

@@ -1,0 +1,44 @@
+import { AppError } from '../../../../lib/errors';
+import { checkTemplateData, createRenderer, TEMPLATE_NAMES, TEMPLATES } from '../../../../subgraphs/email/domain/templates';
+import { signUnsubscribeToken, verifyUnsubscribeToken } from '../../../../subgraphs/email/domain/unsubscribe-token';
+
+const renderer = createRenderer();
+const sample = (name: string, type?: string) => (type === 'url' ? `https://saypro.example/${name}` : `<b>${name}</b> & "${name}"`);
+
+describe('email templates', () => {
+  it.each(TEMPLATE_NAMES)('%s renders every field into HTML (escaped) and text (as typed)', (template) => {
+    const data = checkTemplateData(template, Object.fromEntries(TEMPLATES[template].fields.map((f) => [f.name, sample(f.name, f.type)])));
+    const mail = renderer.render(template, data, TEMPLATES[template].kind === 'MARKETING' ? 'https://saypro.example/email/unsubscribe?token=t' : undefined);
+    for (const field of TEMPLATES[template].fields.filter((f) => f.type !== 'url' && f.name !== 'subject' && f.name !== 'summary')) {
+      // subject and summary appear in the subject line only
+      expect(mail.html).toContain(`&lt;b&gt;${field.name}&lt;/b&gt; &amp; &quot;${field.name}&quot;`);
+      expect(mail.text).toContain(`<b>${field.name}</b> & "${field.name}"`);
+    }
+    expect(mail.html).not.toMatch(/<b>/);
+    expect(mail.html + mail.text + mail.subject).not.toMatch(/\{\{|\}\}/);
+    expect(mail.subject).not.toMatch(/\n/);
+    expect(mail.text.includes('Unsubscribe: https://saypro.example/email/unsubscribe?token=t')).toBe(TEMPLATES[template].kind === 'MARKETING');
+  });
+
+  it('names every missing and unknown field, and refuses non-http links', () => {
+    const error = (() => {
+      try {
+        checkTemplateData('PROMOTION', { subject: 'Hi', ctaUrl: 'javascript:alert(1)', colour: 'red' });
+      } catch (err) {
+        return err as AppError;
+      }
+      throw new Error('expected BAD_USER_INPUT');
+    })();
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'data.colour' });
+    expect((error.extensions.fields as Array<{ field: string }>).map((f) => f.field)).toEqual(['data.colour', 'data.headline', 'data.body', 'data.ctaUrl']);
+  });
+
+  it('signs unsubscribe tokens per message and refuses forged ones', () => {
+    const id = '6f1c2e0a-8a0b-4c3d-9e8f-0123456789ab';
+    const token = signUnsubscribeToken(id, 's'.repeat(32));
+    expect(verifyUnsubscribeToken(token, 's'.repeat(32))).toBe(id);
+    expect(verifyUnsubscribeToken(token, 't'.repeat(32))).toBeNull();
+    expect(verifyUnsubscribeToken(token.replace(id, '6f1c2e0a-8a0b-4c3d-9e8f-0123456789ac'), 's'.repeat(32))).toBeNull();
+    expect(verifyUnsubscribeToken('garbage', 's'.repeat(32))).toBeNull();
+  });
+});
