@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { createByIdLoader } from '../../lib/loaders';
+import { createByIdLoader, createGroupedLoader } from '../../lib/loaders';
+import { decodeCursor } from '../../lib/pagination';
 import type { BaseContext } from '../../lib/subgraph';
 import type { PaymentRow } from './db/schema';
 import type { PaymentsService } from './domain/payments.service';
@@ -16,6 +17,16 @@ export function createLoaders(deps: PaymentsDeps) {
       const latest = await deps.payments.latestByListings(listingIds);
       return listingIds.map((id) => latest.get(id) ?? null);
     }),
+    /** `User.payments` for every user of a page in one query per (page size, cursor). */
+    userPayments: createGroupedLoader<{ userId: string; limit: number; after?: string | null }, PaymentRow[]>(
+      (key) => `${key.limit}|${key.after ?? ''}`,
+      async (keys) => {
+        const { limit, after } = keys[0]!;
+        const pages = await deps.payments.pagesByUsers(keys.map((k) => k.userId), limit, after ? decodeCursor(after) : undefined);
+        return keys.map((k) => pages.get(k.userId) ?? []);
+      },
+      (key) => `${key.userId}|${key.limit}|${key.after ?? ''}`,
+    ),
     totalsByUser: new DataLoader<string, Array<{ amount: number; currency: string }>>(async (userIds) => {
       const totals = await deps.payments.totalsByUsers(userIds);
       return userIds.map((id) => totals.get(id) ?? []);

@@ -7,6 +7,7 @@ import {
   ListingsPaymentStatusDocument,
   MyPaymentsDocument,
   RefundPaymentDocument,
+  SellersPaymentsDocument,
   WithdrawListingDocument,
   TransactionDocument,
   type ChargeListingInput,
@@ -297,6 +298,25 @@ describe('batching', () => {
     stack.queries.length = 0;
     const page = dataOf(await stack.graph(ListingsPaymentStatusDocument, { filter: { sellerId: seller.id }, first: 50 }, { token: seller.token }));
     expect(page.listings.nodes).toHaveLength(50);
+    expect(stack.queries.filter((q) => q.includes('"payments"."payments"'))).toHaveLength(1);
+  });
+
+  it("answers every seller's payments on a page with one payments query, each seller getting their own", async () => {
+    const sellers = await Promise.all([0, 1, 2, 3].map((i) => registerUser(stack, `Batchpay Seller ${i}`)));
+    const paid = new Map<string, string>();
+    for (const seller of sellers) {
+      const listing = await createListing(stack, seller, { title: `Batchpay ${seller.id.slice(0, 8)}` });
+      const result = dataOf(await charge(seller, { listingId: listing.id })).chargeListing;
+      expect(result.status).toBe('SUCCEEDED');
+      paid.set(seller.id, result.transactionId);
+    }
+    stack.queries.length = 0;
+    const page = dataOf(await stack.graph(SellersPaymentsDocument, { filter: { search: 'Batchpay' }, first: 50 }, { token: admin.token }));
+    expect(page.listings.nodes).toHaveLength(4);
+    for (const node of page.listings.nodes) {
+      expect(node.seller!.payments!.edges.map((e) => e.node.id)).toEqual([paid.get(node.seller!.id)]);
+      expect(node.seller!.payments!.pageInfo.hasNextPage).toBe(false);
+    }
     expect(stack.queries.filter((q) => q.includes('"payments"."payments"'))).toHaveLength(1);
   });
 });

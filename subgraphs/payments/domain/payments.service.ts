@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import { postingFee, type FeeConfig } from '../../../lib/config';
 import type { Database, Transaction } from '../../../lib/db';
@@ -353,20 +353,39 @@ export class PaymentsService {
     return out;
   }
 
-  /** A user's payments, newest first. */
-  async byUser(userId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<PaymentRow[]> {
-    if (!isUuid(userId)) return [];
-    return this.deps.db
-      .select()
+  /**
+   * Pages of several users' payments, newest first, in one query (row_number per user); keys that
+   * share `limit` and `after` are batched together by the loader. Each page has up to limit + 1
+   * rows: the extra one only tells that a next page exists.
+   */
+  async pagesByUsers(userIds: readonly string[], limit: number, after?: { createdAt: Date; id: string }): Promise<Map<string, PaymentRow[]>> {
+    const valid = [...new Set(userIds.filter(isUuid))];
+    const pages = new Map<string, PaymentRow[]>();
+    if (valid.length === 0) return pages;
+    const ranked = this.deps.db
+      .select({
+        ...getTableColumns(payments),
+        rn: sql<number>`row_number() over (partition by ${payments.userId} order by ${payments.createdAt} desc, ${payments.id} desc)`.as('rn'),
+      })
       .from(payments)
       .where(
         and(
-          eq(payments.userId, userId),
+          inArray(payments.userId, valid),
           after ? or(lt(payments.createdAt, after.createdAt), and(eq(payments.createdAt, after.createdAt), lt(payments.id, after.id))) : undefined,
         ),
       )
-      .orderBy(desc(payments.createdAt), desc(payments.id))
-      .limit(limit + 1);
+      .as('ranked');
+    const rows = await this.deps.db
+      .select()
+      .from(ranked)
+      .where(lte(ranked.rn, limit + 1))
+      .orderBy(ranked.userId, desc(ranked.createdAt), desc(ranked.id));
+    for (const { rn: _rn, ...row } of rows) {
+      const list = pages.get(row.userId) ?? [];
+      list.push(row as PaymentRow);
+      pages.set(row.userId, list);
+    }
+    return pages;
   }
 
   /** Net spend per user and currency (charged minus refunded), in one query. */

@@ -75,7 +75,8 @@ export class UserPaymentsResolver {
   ): Promise<TransactionConnection | null> {
     if (!maySee(ctx.viewer, { userId: user.id })) return null;
     const limit = pageSize(first);
-    const rows = await ctx.payments.byUser(user.id, limit, after ? decodeCursor(after) : undefined);
+    if (after) decodeCursor(after); // a bad cursor is BAD_USER_INPUT before anything runs
+    const rows = await ctx.loaders.userPayments.load({ userId: user.id, limit, after });
     const edges = rows.slice(0, limit).map((row) => ({ cursor: encodeCursor(row), node: toTransaction(row) }));
     return {
       edges,
