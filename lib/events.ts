@@ -67,8 +67,29 @@ export interface EventBus {
    * second effect. Failures are retried with backoff, then land in `<queue>.dead`.
    */
   consume<N extends EventName>(options: ConsumerOptions<N>): Promise<void>;
+  /** Events that used up their retries, newest first, from every consumer's `<queue>.dead` (or one consumer's). */
+  deadLetters(options?: { queue?: string; limit?: number }): Promise<DeadLetter[]>;
+  /**
+   * Puts dead events back on their consumer's queue with a fresh set of retries and removes them
+   * from the dead-letter queue, in one transaction. Consumers are idempotent, so a replay of an
+   * event that did get handled changes nothing. Returns how many were replayed.
+   */
+  replayDeadLetters(ids: readonly string[]): Promise<number>;
   boss: PgBoss;
   stop(): Promise<void>;
+}
+
+/** An event a consumer gave up on. */
+export interface DeadLetter {
+  /** The dead-letter job's id (what replayDeadLetters takes). */
+  id: string;
+  /** The consumer queue it failed in. */
+  queue: string;
+  event: EventEnvelope;
+  /** When it landed in the dead-letter queue. */
+  failedAt: Date;
+  /** The last failure: error class and message (cut to 300 characters). */
+  error: { name?: string; message?: string } | null;
 }
 
 export interface ConsumerOptions<N extends EventName> {
@@ -173,28 +194,76 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
         { batchSize: consumer.batchSize ?? 50, pollingIntervalSeconds: consumer.pollingIntervalSeconds ?? 0.5 },
         async (jobs) => {
           for (const job of jobs) {
-            const event = job.data;
-            const record = (t: Executor) =>
-              t.execute(sql`insert into ${inbox} (consumer, event_id, processed_at) values (${consumer.queue}, ${event.id}, now()) on conflict do nothing returning event_id`);
-            if (consumer.effect) {
-              const seen = await consumer.db.execute(sql`select 1 from ${inbox} where consumer = ${consumer.queue} and event_id = ${event.id}`);
-              if ((seen as unknown as { rows: unknown[] }).rows.length > 0) continue;
-              await consumer.effect(event);
-              await record(consumer.db);
-            } else {
-              await consumer.db.transaction(async (tx) => {
-                const fresh = await record(tx);
-                if ((fresh as unknown as { rows: unknown[] }).rows.length === 0) {
-                  log.debug({ eventId: event.id, event: event.name }, 'event already handled');
-                  return;
-                }
-                await consumer.handler!(tx, event);
-              });
+            try {
+              await handle(job.data);
+            } catch (err) {
+              // Only this job fails (retried with backoff, then dead-lettered): one poison event must not
+              // drag the rest of its batch along, retry after retry, into the dead-letter queue.
+              log.warn({ eventId: job.data.id, event: job.data.name, jobId: job.id, error: (err as Error).name }, 'event handler failed; will retry');
+              await boss.fail(consumer.queue, job.id, { name: (err as Error).name, message: String((err as Error).message ?? '').slice(0, 300) });
             }
-            log.debug({ eventId: event.id, event: event.name, reqId: event.requestId }, 'event handled');
           }
         },
       );
+      async function handle(event: EventEnvelope<(typeof consumer.events)[number]>): Promise<void> {
+        const record = (t: Executor) =>
+          t.execute(sql`insert into ${inbox} (consumer, event_id, processed_at) values (${consumer.queue}, ${event.id}, now()) on conflict do nothing returning event_id`);
+        if (consumer.effect) {
+          const seen = await consumer.db.execute(sql`select 1 from ${inbox} where consumer = ${consumer.queue} and event_id = ${event.id}`);
+          if ((seen as unknown as { rows: unknown[] }).rows.length > 0) return;
+          await consumer.effect(event);
+          await record(consumer.db);
+        } else {
+          await consumer.db.transaction(async (tx) => {
+            const fresh = await record(tx);
+            if ((fresh as unknown as { rows: unknown[] }).rows.length === 0) {
+              log.debug({ eventId: event.id, event: event.name }, 'event already handled');
+              return;
+            }
+            await consumer.handler!(tx, event);
+          });
+        }
+        log.debug({ eventId: event.id, event: event.name, reqId: event.requestId }, 'event handled');
+      }
+    },
+    async deadLetters(query = {}) {
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+      const names = query.queue ? [`${query.queue}.dead`] : null;
+      const { rows } = await transactionExecutor(options.handle.db).executeSql(
+        `SELECT id, name, data, output, created_on FROM ${schema}.job
+         WHERE state = 'created' AND ${names ? 'name = ANY($2::text[])' : "name LIKE '%.dead'"}
+         ORDER BY created_on DESC, id DESC LIMIT $1`,
+        names ? [limit, names] : [limit],
+      );
+      return (rows as Array<{ id: string; name: string; data: unknown; output: unknown; created_on: Date | string }>).map((r) => {
+        const output = (typeof r.output === 'string' ? JSON.parse(r.output) : r.output) as { name?: string; message?: string } | null;
+        return {
+          id: r.id,
+          queue: r.name.replace(/\.dead$/, ''),
+          event: (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as EventEnvelope,
+          failedAt: new Date(r.created_on),
+          error: output && (output.name || output.message) ? { name: output.name, message: output.message } : null,
+        };
+      });
+    },
+    async replayDeadLetters(ids) {
+      const valid = [...new Set(ids)].filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+      if (valid.length === 0) return 0;
+      let replayed = 0;
+      await options.handle.db.transaction(async (tx) => {
+        const db = transactionExecutor(tx);
+        const { rows } = await db.executeSql(
+          `DELETE FROM ${schema}.job WHERE id = ANY($1::uuid[]) AND state = 'created' AND name LIKE '%.dead' RETURNING name, data`,
+          [valid],
+        );
+        for (const row of rows as Array<{ name: string; data: unknown }>) {
+          const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as object;
+          if (!(await boss.send(row.name.replace(/\.dead$/, ''), data, { db }))) throw new Error(`could not replay into ${row.name}`);
+          replayed++;
+        }
+      });
+      options.logger.info({ replayed }, 'dead events replayed');
+      return replayed;
     },
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 5000 });

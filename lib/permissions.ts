@@ -34,6 +34,7 @@ export const PERMISSIONS = {
   'crm.failed.retry': { owner: false, user: false, admin: true, scope: 'crm:write', covers: '`retryFailedCrmSyncs`' },
   'crm.bulk.start': { owner: false, user: false, admin: true, scope: 'crm:write', covers: '`syncAllUsersToCrm`' },
   'crm.bulk.read': { owner: false, user: false, admin: true, scope: 'crm:read', covers: '`crmSyncJob`' },
+  'ops.events': { owner: false, user: false, admin: true, covers: '`deadEvents`, `replayDeadEvents` (every event consumers gave up on)' },
   'apiKey.manage': { owner: false, user: false, admin: true, covers: '`createApiKey`, `revokeApiKey`, `apiKeys`' },
 } as const satisfies Record<string, Rule>;
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,3 +1,4 @@
+import type { EventBus } from '../../lib/events';
 import type { BaseContext } from '../../lib/subgraph';
 import type { ApiKeysService } from './domain/api-keys.service';
 import type { ListingsService } from './domain/listings.service';
@@ -11,6 +12,8 @@ export interface ListingsDeps {
   users: UsersService;
   listings: ListingsService;
   apiKeys: ApiKeysService;
+  /** The event bus, for the admin dead-letter view. */
+  bus: EventBus;
 }
 
 export type ListingsContext = BaseContext &

@@ -32,7 +32,7 @@ export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
     logger: deps.logger,
     internalSecret: deps.internalSecret,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
-    context: createContext({ users, listings, apiKeys }),
+    context: createContext({ users, listings, apiKeys, bus: deps.bus }),
     routes: { [API_KEY_VERIFY_PATH]: createApiKeyVerifyRoute(apiKeys, deps.internalSecret) },
     readiness: [
       { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },

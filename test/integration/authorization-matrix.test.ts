@@ -9,6 +9,7 @@ import {
   CrmContactDocument,
   CrmFailedSyncsDocument,
   CrmSyncJobDocument,
+  DeadEventsDocument,
   RefundPaymentDocument,
   RetryFailedCrmSyncsDocument,
   SyncAllUsersToCrmDocument,
@@ -123,6 +124,7 @@ const PROBES: Record<Permission, (options: CallOptions) => Promise<boolean>> = {
     const r = await stack.graph(CrmSyncJobDocument, { id: job.id }, o);
     return ok(r) && r.data?.crmSyncJob.id === job.id;
   },
+  'ops.events': async (o) => ok(await stack.graph(DeadEventsDocument, { first: 5 }, o)),
   'apiKey.manage': async (o) => ok(await stack.graph(ApiKeysDocument, {}, o)),
 };
 

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
   CreateListingDocument,
+  DeadEventsDocument,
   RegisterUserDocument,
+  ReplayDeadEventsDocument,
   SubmitListingDocument,
   UpdateListingDocument,
   UpdateUserDocument,
@@ -11,6 +13,7 @@ import { EVENT_NAMES, type EventEnvelope } from '../../lib/events';
 import { toCount } from '../../lib/db';
 import { dataOf, errorOf } from '../helpers/graph-client';
 import { createListing, listingInput, registerUser, type TestUser } from '../helpers/fixtures';
+import { eventually } from '../helpers/eventually';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 const PROBE = 'test.probe';
@@ -112,5 +115,51 @@ describe('events and changes commit together', () => {
     // With the broken consumer gone the same mutation works and its event is queued.
     dataOf(await stack.graph(CreateListingDocument, { input: listingInput({ title: 'Stored now' }) }, { token: ada.token }));
     expect((await drainProbe()).map((e) => e.name)).toEqual(['listing.created']);
+  });
+});
+
+describe('a failing consumer', () => {
+  it('fails only the poison event of a batch, dead-letters it, and replays it once fixed', async () => {
+    const queue = 'test.poison';
+    const handled: string[] = [];
+    let broken = true;
+    await stack.bus.consume({
+      queue,
+      events: ['user.updated'],
+      db: stack.handle.db,
+      inboxSchema: 'listings',
+      retryLimit: 1,
+      retryDelaySeconds: 1,
+      pollingIntervalSeconds: 0.5,
+      handler: async (_tx, event) => {
+        if (broken && event.data.changed.includes('poison')) throw new Error('cannot handle this one');
+        handled.push(event.data.changed[0]!);
+      },
+    });
+    // One batch: a healthy event, the poison one, and healthy ones after it.
+    await stack.handle.db.transaction(async (tx) => {
+      for (const changed of ['first', 'poison', 'third', 'fourth']) await stack.bus.publish(tx, 'user.updated', { userId: ada.id, changed: [changed] });
+    });
+    const dead = await eventually(() => stack.bus.deadLetters({ queue }), (d) => d.length === 1, 20_000);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ queue, event: { name: 'user.updated', data: { changed: ['poison'] } }, error: { name: 'Error', message: 'cannot handle this one' } });
+    expect(handled.sort()).toEqual(['first', 'fourth', 'third']); // each healthy one once, none dragged along
+    expect((await stack.bus.deadLetters()).map((d) => d.id)).toContain(dead[0]!.id); // the all-queues view too
+
+    // Admins see it through the graph, with its event and error; replaying it is one mutation.
+    const admin = await registerUser(stack, 'Ops Admin', ['user', 'admin']);
+    const listed = dataOf(await stack.graph(DeadEventsDocument, { queue }, { token: admin.token })).deadEvents;
+    expect(listed).toEqual([
+      expect.objectContaining({ id: dead[0]!.id, queue, eventName: 'user.updated', eventId: dead[0]!.event.id, source: 'embedded', error: 'Error: cannot handle this one', data: { userId: ada.id, changed: ['poison'] } }),
+    ]);
+    expect(errorOf(await stack.graph(DeadEventsDocument, { queue }, { token: ada.token })).extensions.code).toBe('FORBIDDEN');
+    expect(errorOf(await stack.graph(ReplayDeadEventsDocument, { ids: [dead[0]!.id] }, { token: ada.token })).extensions.code).toBe('FORBIDDEN');
+
+    broken = false;
+    expect(dataOf(await stack.graph(ReplayDeadEventsDocument, { ids: [dead[0]!.id, dead[0]!.id] }, { token: admin.token })).replayDeadEvents).toBe(1);
+    await eventually(async () => handled.length, (n) => n === 4);
+    expect(handled.sort()).toEqual(['first', 'fourth', 'poison', 'third']);
+    expect(await stack.bus.deadLetters({ queue })).toEqual([]);
+    expect(await stack.bus.replayDeadLetters([dead[0]!.id])).toBe(0); // already replayed: nothing left to send
   });
 });
