@@ -1,11 +1,31 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { FetcherResponse } from '@apollo/utils.fetcher';
 import { REQUEST_ID_HEADER, VIEWER_HEADER, signViewerHeader } from '../lib/auth';
-import { ServiceUnavailableError } from '../lib/errors';
+import { AppError, ErrorCode, ServiceUnavailableError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { GatewayContext } from './context';
 
 const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+
+/**
+ * The subgraph's BAD_USER_INPUT from a 400, as our own error: graphql-js names the variable and the
+ * path, and we keep those and its reason without echoing the value itself.
+ */
+function badInputOf(error: Error): AppError | null {
+  const body = (error as { extensions?: { response?: { body?: unknown } } }).extensions?.response?.body as
+    | { errors?: Array<{ message?: string; extensions?: { code?: string } }> }
+    | undefined;
+  const refused = body?.errors?.find((e) => e.extensions?.code === ErrorCode.BAD_USER_INPUT);
+  if (!refused) return null;
+  const message = refused.message ?? '';
+  const variable = /^Variable "(\$[A-Za-z_][A-Za-z0-9_]*)"/.exec(message)?.[1];
+  // graphql-js prints the value JSON-escaped, so ` at "<path>"; ` only ever matches its own text.
+  const tail = / at "([A-Za-z0-9_.[\]]+)"; ([A-Za-z][A-Za-z -]*)/.exec(message);
+  const path = tail?.[1];
+  const reason = tail?.[2]?.trim();
+  const where = path ?? variable ?? 'a variable';
+  return new AppError(ErrorCode.BAD_USER_INPUT, `Invalid value at ${where}${reason ? `: ${reason}` : ''}`, path ? { field: path } : {});
+}
 
 /**
  * Calls one subgraph with the verified viewer in a freshly signed, short-lived header and the
@@ -32,6 +52,12 @@ export class ViewerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (!response || UNAVAILABLE_STATUSES.has(response.status)) {
       this.logger.warn({ subgraph: this.serviceName, err: error.message, status: response?.status }, 'subgraph unavailable');
       throw new ServiceUnavailableError(this.serviceName);
+    }
+    if (response.status === 400) {
+      // A value the gateway passes through unchecked (a custom scalar such as JSONObject) that the
+      // subgraph refused while coercing variables: the client's mistake, so say which input.
+      const refused = badInputOf(error);
+      if (refused) throw refused;
     }
     if (response.status === 401) {
       this.logger.error({ subgraph: this.serviceName }, 'subgraph refused the signed viewer header: is INTERNAL_SECRET the same on both?');

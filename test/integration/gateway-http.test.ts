@@ -1,3 +1,4 @@
+import { registerUser } from '../helpers/fixtures';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -41,6 +42,22 @@ describe('gateway HTTP edges', () => {
     const body = (await syntax.json()) as { errors: Array<{ extensions: { code: string } }> };
     expect(body.errors[0]!.extensions.code).toBe('GRAPHQL_PARSE_FAILED');
     expect(JSON.stringify(body)).not.toMatch(/stacktrace|\.ts:\d+/);
+  });
+
+  it('answers a bad value for a custom scalar (checked by the subgraph, not the gateway) with BAD_USER_INPUT naming the input', async () => {
+    const admin = await registerUser(stack, 'Scalar Admin', ['user', 'admin']);
+    const res = await fetch(stack.urls.gateway, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify({
+        query: 'mutation ($input: SendEmailInput!) { sendEmail(input: $input) { id } }',
+        variables: { input: { to: 'someone@example.com', template: 'WELCOME', data: "'; DROP TABLE listings.users; --" } },
+      }),
+    });
+    expect(await res.json()).toEqual({
+      data: null,
+      errors: [{ message: 'Invalid value at input.data: JSONObject cannot represent non-object value', extensions: { code: 'BAD_USER_INPUT', field: 'input.data' } }],
+    });
   });
 
   it('answers unknown paths with 404 and reports liveness and readiness', async () => {
