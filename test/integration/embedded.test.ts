@@ -22,8 +22,18 @@ async function start(): Promise<ServiceProcess> {
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-embedded-'));
-  const [gatewayPort, listingsPort] = [await freePort(), await freePort()];
-  env = { DATA_DIR: dataDir, GATEWAY_PORT: String(gatewayPort), LISTINGS_PORT: String(listingsPort), LOG_LEVEL: 'warn' };
+  // Every port free, so a developer's `npm start` (or another run) on this machine does not collide.
+  const [gatewayPort, listingsPort, paymentsPort, crmPort, stripePort, hubspotPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  env = {
+    DATA_DIR: dataDir,
+    GATEWAY_PORT: String(gatewayPort),
+    LISTINGS_PORT: String(listingsPort),
+    PAYMENTS_PORT: String(paymentsPort),
+    CRM_PORT: String(crmPort),
+    STRIPE_EMULATOR_PORT: String(stripePort),
+    HUBSPOT_EMULATOR_PORT: String(hubspotPort),
+    LOG_LEVEL: 'warn',
+  };
   gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
 }, 90_000);
 
