@@ -1,11 +1,11 @@
 import '../lib/telemetry';
 import type http from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { REQUEST_ID_HEADER, type JwtOptions, type Viewer } from '../lib/auth';
-import { RateLimitedError, createErrorFormatter } from '../lib/errors';
+import { AppError, RateLimitedError, createErrorFormatter } from '../lib/errors';
 import { createHttpApp, operationCountOf } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { requestIdOf } from '../lib/subgraph';
@@ -124,6 +124,10 @@ export async function createGateway(options: GatewayOptions) {
       viewer = await authenticate(req.headers);
     } catch (err) {
       rateLimit(req, null);
+      // The identity provider's keys or listings (API keys) could not be reached: our outage, 503.
+      if (err instanceof AppError && err.code === 'SERVICE_UNAVAILABLE') {
+        Object.assign(err.extensions, { http: { status: 503, headers: new HeaderMap([['retry-after', '5']]) } });
+      }
       throw err;
     }
     rateLimit(req, viewer);

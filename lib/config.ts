@@ -15,6 +15,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** https, or plain http to a loopback address (emulators, tests). */
+export const isSecureUrl = (url: string): boolean => url.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+
 const listingCategoryFees = z
   .string()
   .transform((raw, ctx) => {
@@ -138,7 +141,7 @@ export const configSchema = z.object({
   JWT_JWKS_URL: z
     .string()
     .url()
-    .refine((v) => v.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(v), 'must be an https:// URL (http only on loopback)')
+    .refine(isSecureUrl, 'must be an https:// URL (http only on loopback)')
     .optional(),
   /** Clock skew tolerated on exp/nbf of viewer JWTs, seconds. @default 30 */
   JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
@@ -229,6 +232,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const result = configSchema
     .refine((c) => Boolean(c.TLS_CERT_FILE) === Boolean(c.TLS_KEY_FILE), { message: 'set both TLS_CERT_FILE and TLS_KEY_FILE, or neither', path: ['TLS_KEY_FILE'] })
+    // A real provider key only ever travels over HTTPS (plain HTTP only to a loopback test double).
+    .refine((c) => !c.STRIPE_SECRET_KEY || !c.STRIPE_API_URL || isSecureUrl(c.STRIPE_API_URL), {
+      message: 'must be an https:// URL when STRIPE_SECRET_KEY is set (http only on loopback)',
+      path: ['STRIPE_API_URL'],
+    })
+    .refine((c) => !c.HUBSPOT_ACCESS_TOKEN || !c.HUBSPOT_API_URL || isSecureUrl(c.HUBSPOT_API_URL), {
+      message: 'must be an https:// URL when HUBSPOT_ACCESS_TOKEN is set (http only on loopback)',
+      path: ['HUBSPOT_API_URL'],
+    })
     .safeParse(input);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));

@@ -64,7 +64,8 @@ function createJwtAuthenticator(options: AuthenticatorOptions): Authenticator {
       if (err instanceof UnauthenticatedError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('Token expired');
       // The key set could not be fetched: our outage, not a bad token.
-      if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || (err instanceof Error && !(err instanceof joseErrors.JOSEError))) {
+      // (Node's network errors are not JOSE errors; `instanceof Error` is avoided as they may come from another realm.)
+      if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || !(err instanceof joseErrors.JOSEError)) {
         throw new ServiceUnavailableError('identity provider');
       }
       throw new UnauthenticatedError('Invalid token');

@@ -68,5 +68,7 @@ export async function waitReady(url: string, service: ServiceProcess, timeoutMs 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Do not leave it running: it would hold its ports and data folder for the tests after this one.
+  service.proc.kill('SIGKILL');
   throw new Error(`not ready after ${timeoutMs} ms:\n${service.output()}`);
 }

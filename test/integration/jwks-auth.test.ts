@@ -101,6 +101,18 @@ describe('JWT verified against a JWKS', () => {
     expect((await refusal(noSub)).code).toBe('UNAUTHENTICATED');
   });
 
+  it('answers 503 SERVICE_UNAVAILABLE, not 401, when the key set cannot be fetched', async () => {
+    const { url, stop } = await startBareGateway({ jwt: { secret: HS_SECRET, issuer: ISSUER, audience: AUDIENCE }, jwksUrl: 'http://127.0.0.1:1/jwks.json' });
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(await token(rsa.privateKey, 'RS256', 'rsa-1')) }, body: JSON.stringify({ query: '{ __typename }' }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      await stop();
+    }
+  });
+
   it('takes a JWKS URL only over https (http on loopback only)', () => {
     expect(() => loadConfig({ JWT_JWKS_URL: 'http://idp.example/.well-known/jwks.json' })).toThrow(/JWT_JWKS_URL: must be an https:\/\/ URL/);
     expect(loadConfig({ JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json' }).JWT_JWKS_URL).toBe('https://idp.example/.well-known/jwks.json');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CONFIG_KEYS } from '../../lib/config';
 import { projectRoot } from '../../lib/data-dir';
 import { CONTACT_PROPERTIES } from '../../subgraphs/crm/domain/contact-mapping';
+import { PERMISSIONS, type Rule } from '../../lib/permissions';
 
 const readme = fs.readFileSync(path.join(projectRoot(), 'README.md'), 'utf8');
 
@@ -23,5 +24,16 @@ describe('README', () => {
     const section = readme.slice(readme.indexOf('## CRM (HubSpot)'), readme.indexOf('## Architecture'));
     const rows = [...section.matchAll(/^\| `([^`]+)` \| `([^`]+)` \|$/gm)].map((m) => [m[1], m[2]]);
     expect(rows).toEqual(CONTACT_PROPERTIES.map((p) => [p.field, p.property]));
+  });
+});
+
+describe('SECURITY.md', () => {
+  it('prints the authorization matrix exactly as lib/permissions.ts has it', () => {
+    const security = fs.readFileSync(path.join(projectRoot(), 'SECURITY.md'), 'utf8');
+    const rows = [...security.matchAll(/^\| `([a-zA-Z.]+)` \| (.+) \| (yes|no) \| (yes|no) \| (yes|no) \| (yes|no) \| (`[a-z:]+`|no) \|$/gm)].map((m) => m.slice(1));
+    const yn = (b: boolean) => (b ? 'yes' : 'no');
+    expect(rows).toEqual(
+      Object.entries(PERMISSIONS).map(([name, rule]: [string, Rule]) => [name, rule.covers, 'no', yn(rule.user), yn(rule.owner || rule.user), yn(rule.admin), rule.scope ? `\`${rule.scope}\`` : 'no']),
+    );
   });
 });
