@@ -14,7 +14,8 @@ void runService('gateway', async ({ config, logger, shutdown }) => {
   const gateway = await createGateway({
     supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
     subgraphUrls: subgraphUrlsFromConfig(config),
-    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },
+    // Unset only with JWT_JWKS_URL (runService checks), when HS256 tokens are refused anyway.
+    jwt: { secret: config.JWT_SECRET ?? '', issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },
     jwksUrl: config.JWT_JWKS_URL,
     apiKeyCacheSeconds: config.API_KEY_CACHE_SECONDS,
     internalSecret: config.INTERNAL_SECRET,

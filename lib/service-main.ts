@@ -12,12 +12,14 @@ import { createShutdown, type Shutdown } from './lifecycle';
  */
 export async function runService(
   service: string,
-  start: (parts: { config: Config & { JWT_SECRET: string; INTERNAL_SECRET: string }; logger: Logger; shutdown: Shutdown }) => Promise<string>,
+  start: (parts: { config: Config & { INTERNAL_SECRET: string }; logger: Logger; shutdown: Shutdown }) => Promise<string>,
 ): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
-    requireSecrets(config, ['JWT_SECRET', 'INTERNAL_SECRET']);
+    // Every service signs or checks the internal viewer header; only the gateway verifies client
+    // tokens, and with a JWKS it needs no shared JWT secret at all.
+    requireSecrets(config, service === 'gateway' && !config.JWT_JWKS_URL ? ['JWT_SECRET', 'INTERNAL_SECRET'] : ['INTERNAL_SECRET']);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -29,7 +31,7 @@ export async function runService(
   const shutdown = createShutdown(logger);
   shutdown.onSignals();
   try {
-    const url = await start({ config: config as Config & { JWT_SECRET: string; INTERNAL_SECRET: string }, logger, shutdown });
+    const url = await start({ config: config as Config & { INTERNAL_SECRET: string }, logger, shutdown });
     logger.info({ url }, `${service} ready`);
   } catch (err) {
     logger.fatal({ err }, `${service} failed to start`);

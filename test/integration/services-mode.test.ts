@@ -187,6 +187,19 @@ describe('services mode: configuration', () => {
     expect(proc.output()).toMatch(/INTERNAL_SECRET/);
   });
 
+  it('asks only the gateway for JWT_SECRET, and not even the gateway when tokens come from a JWKS', async () => {
+    // A subgraph with no JWT_SECRET gets past the config check and fails only on its (unreachable) database.
+    const listings = startProcess('dist/subgraphs/listings/main.js', { INTERNAL_SECRET: secrets.INTERNAL_SECRET, DATABASE_URL: 'postgres://saypro@127.0.0.1:1/none', LISTINGS_PORT: String(await freePort()) });
+    expect(await listings.exited).toBe(1);
+    expect(listings.output()).not.toMatch(/JWT_SECRET/);
+    // The gateway verifying tokens against a JWKS starts without one.
+    const port = await freePort();
+    const gateway = startProcess('dist/gateway/main.js', { INTERNAL_SECRET: secrets.INTERNAL_SECRET, JWT_JWKS_URL: 'https://id.saypro.example/.well-known/jwks.json', GATEWAY_PORT: String(port) });
+    await waitReady(`http://127.0.0.1:${port}/health/live`, gateway);
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.output()).not.toMatch(/JWT_SECRET/);
+  });
+
   it('names every bad variable at once', async () => {
     const proc = startProcess('dist/subgraphs/listings/main.js', { ...secrets, LISTINGS_PORT: 'abc', DATABASE_URL: 'mysql://nope', LOG_LEVEL: 'loud' });
     expect(await proc.exited).toBe(2);
