@@ -6,7 +6,7 @@ export type Role = 'user' | 'admin';
 export const ROLES: readonly Role[] = ['user', 'admin'];
 
 /** What an API key may do (lib/permissions.ts says which operations each scope opens). */
-export const API_KEY_SCOPES = ['users:read', 'payments:read', 'crm:read', 'crm:write'] as const;
+export const API_KEY_SCOPES = ['users:read', 'payments:read', 'crm:read', 'crm:write', 'email:read', 'email:send'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Who is calling. `userId` is null for an anonymous caller, a service, or an API key. */

@@ -6,13 +6,17 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 /** What an API key may do. A key is never a user and never an admin: it may only do what its scopes open. */
 export type ApiKeyScope =
-  /** Read any user's CRM contact and the failed CRM syncs. */
+  /** Read any user's CRM contact, the failed CRM syncs and bulk sync jobs. */
   | 'CRM_READ'
-  /** Send a user to the CRM now (POST /crm/add-user) and retry failed syncs. */
+  /** Send a user to the CRM now (POST /crm/add-user), retry failed syncs and start a bulk sync. */
   | 'CRM_WRITE'
+  /** Read campaigns and their stats (GET /email/campaign-status), and any user's email preferences and sent mail. */
+  | 'EMAIL_READ'
+  /** Send transactional mail (POST /email/send), and create and send campaigns. */
+  | 'EMAIL_SEND'
   /** Read any transaction, a listing's payment and a user's payments and totals. */
   | 'PAYMENTS_READ'
-  /** Read any user's email address. */
+  /** Read any user's email address, and list every user. */
   | 'USERS_READ';
 
 /** Where a campaign is. */

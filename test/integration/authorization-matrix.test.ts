@@ -57,7 +57,14 @@ let admin: TestUser;
 let paidTransactionId: string;
 const keys = new Map<string, string>(); // scope set → secret
 
-const ENUM: Record<ApiKeyScope, ScopeEnum> = { 'users:read': 'USERS_READ', 'payments:read': 'PAYMENTS_READ', 'crm:read': 'CRM_READ', 'crm:write': 'CRM_WRITE' };
+const ENUM: Record<ApiKeyScope, ScopeEnum> = {
+  'users:read': 'USERS_READ',
+  'payments:read': 'PAYMENTS_READ',
+  'crm:read': 'CRM_READ',
+  'crm:write': 'CRM_WRITE',
+  'email:read': 'EMAIL_READ',
+  'email:send': 'EMAIL_SEND',
+};
 async function keyWith(scopes: ApiKeyScope[]): Promise<string> {
   const id = [...scopes].sort().join(',');
   if (!keys.has(id)) {

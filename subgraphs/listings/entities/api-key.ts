@@ -8,15 +8,19 @@ export enum ApiKeyScope {
   PAYMENTS_READ = 'payments:read',
   CRM_READ = 'crm:read',
   CRM_WRITE = 'crm:write',
+  EMAIL_READ = 'email:read',
+  EMAIL_SEND = 'email:send',
 }
 registerEnumType(ApiKeyScope, {
   name: 'ApiKeyScope',
   description: 'What an API key may do. A key is never a user and never an admin: it may only do what its scopes open.',
   valuesConfig: {
-    USERS_READ: { description: "Read any user's email address." },
+    USERS_READ: { description: "Read any user's email address, and list every user." },
     PAYMENTS_READ: { description: "Read any transaction, a listing's payment and a user's payments and totals." },
-    CRM_READ: { description: "Read any user's CRM contact and the failed CRM syncs." },
-    CRM_WRITE: { description: 'Send a user to the CRM now (POST /crm/add-user) and retry failed syncs.' },
+    CRM_READ: { description: "Read any user's CRM contact, the failed CRM syncs and bulk sync jobs." },
+    CRM_WRITE: { description: 'Send a user to the CRM now (POST /crm/add-user), retry failed syncs and start a bulk sync.' },
+    EMAIL_READ: { description: "Read campaigns and their stats (GET /email/campaign-status), and any user's email preferences and sent mail." },
+    EMAIL_SEND: { description: 'Send transactional mail (POST /email/send), and create and send campaigns.' },
   },
 });
 
