@@ -142,12 +142,27 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
 
   const subscribersSql = `SELECT name FROM ${schema}.subscription WHERE event = $1`;
 
-  async function subscribe(queue: string, names: readonly EventName[], queueOptions?: PgBoss.Queue): Promise<void> {
-    if (!(await boss.getQueue(queue))) {
-      await boss.createQueue(queue, { name: queue, ...queueOptions }).catch(async (err: unknown) => {
-        if (!(await boss.getQueue(queue))) throw err; // lost a creation race to another process: fine
-      });
+  /**
+   * Creates `queue` unless it exists. Services starting together on one database race here: losing
+   * to another process is fine, and a creation that failed for another reason (pg-boss's DDL
+   * running concurrently) is tried again a few times rather than leaving the queue missing.
+   */
+  async function ensureQueue(queue: string, queueOptions?: PgBoss.Queue): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (await boss.getQueue(queue)) return;
+      try {
+        await boss.createQueue(queue, { ...queueOptions, name: queue });
+        return;
+      } catch (err) {
+        if (await boss.getQueue(queue)) return;
+        if (attempt >= 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+      }
     }
+  }
+
+  async function subscribe(queue: string, names: readonly EventName[], queueOptions?: PgBoss.Queue): Promise<void> {
+    await ensureQueue(queue, queueOptions);
     for (const name of names) await boss.subscribe(name, queue);
   }
 
@@ -178,7 +193,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       if (!/^[a-z_][a-z0-9_]*$/.test(consumer.inboxSchema)) throw new Error(`Invalid inbox schema: ${consumer.inboxSchema}`);
       if (Boolean(consumer.handler) === Boolean(consumer.effect)) throw new Error(`Consumer ${consumer.queue}: give exactly one of handler or effect`);
       const dead = `${consumer.queue}.dead`;
-      if (!(await boss.getQueue(dead))) await boss.createQueue(dead, { name: dead }).catch(() => undefined);
+      await ensureQueue(dead);
       await subscribe(consumer.queue, consumer.events, {
         name: consumer.queue,
         retryLimit: consumer.retryLimit ?? 8,

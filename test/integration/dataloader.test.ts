@@ -35,7 +35,7 @@ beforeAll(async () => {
   // Email reads each new seller and listing through listings (welcome, listing published): let it finish first.
   await eventually(async () => stack.sendgrid!.messages().length, (n) => n >= 70, 60_000);
   await stack.sendgrid!.flushWebhooks();
-}, 120_000);
+}, 240_000);
 afterAll(() => stack?.stop());
 
 /** SQL the listings subgraph ran (other services share the database handle in embedded mode). */

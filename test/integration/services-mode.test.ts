@@ -72,31 +72,32 @@ beforeAll(async () => {
     CRM_URL: `http://127.0.0.1:${crmPort}/graphql`,
     EMAIL_URL: `http://127.0.0.1:${emailPort}/graphql`,
   };
+  // Emulators first (crm and email talk to theirs on start), then the four subgraphs side by side:
+  // on a loaded two-core machine starting eight processes one after another takes minutes.
+  sendgridUrl = `http://127.0.0.1:${sendgridPort}`;
   stripe = startProcess('dist/emulators/stripe/main.js', {
     STRIPE_EMULATOR_PORT: String(stripePort),
     STRIPE_WEBHOOK_SECRET: secrets.STRIPE_WEBHOOK_SECRET,
     STRIPE_WEBHOOK_URL: `http://127.0.0.1:${gatewayPort}/webhooks/stripe`,
   });
-  await waitReady(`http://127.0.0.1:${stripePort}/__emulator/state`, stripe);
+  hubspot = startProcess('dist/emulators/hubspot/main.js', { HUBSPOT_EMULATOR_PORT: String(hubspotPort) });
+  sendgrid = startProcess('dist/emulators/sendgrid/main.js', {
+    SENDGRID_EMULATOR_PORT: String(sendgridPort),
+    SENDGRID_EVENT_WEBHOOK_URL: `http://127.0.0.1:${gatewayPort}/webhooks/sendgrid`,
+  });
+  await Promise.all([
+    waitReady(`http://127.0.0.1:${stripePort}/__emulator/state`, stripe),
+    waitReady(`http://127.0.0.1:${hubspotPort}/__emulator/state`, hubspot),
+    waitReady(`${sendgridUrl}/__emulator/state`, sendgrid),
+  ]);
   listings = startProcess('dist/subgraphs/listings/main.js', { ...common, ...(await database()), LISTINGS_PORT: String(listingsPort) });
-  await waitReady(`http://127.0.0.1:${listingsPort}/health/ready`, listings);
   payments = startProcess('dist/subgraphs/payments/main.js', {
     ...common,
     ...(await database()),
     PAYMENTS_PORT: String(paymentsPort),
     STRIPE_API_URL: `http://127.0.0.1:${stripePort}`,
   });
-  await waitReady(`http://127.0.0.1:${paymentsPort}/health/ready`, payments);
-  hubspot = startProcess('dist/emulators/hubspot/main.js', { HUBSPOT_EMULATOR_PORT: String(hubspotPort) });
-  await waitReady(`http://127.0.0.1:${hubspotPort}/__emulator/state`, hubspot);
   crm = startProcess('dist/subgraphs/crm/main.js', { ...common, ...(await database()), CRM_PORT: String(crmPort), HUBSPOT_API_URL: `http://127.0.0.1:${hubspotPort}` });
-  await waitReady(`http://127.0.0.1:${crmPort}/health/ready`, crm);
-  sendgrid = startProcess('dist/emulators/sendgrid/main.js', {
-    SENDGRID_EMULATOR_PORT: String(sendgridPort),
-    SENDGRID_EVENT_WEBHOOK_URL: `http://127.0.0.1:${gatewayPort}/webhooks/sendgrid`,
-  });
-  sendgridUrl = `http://127.0.0.1:${sendgridPort}`;
-  await waitReady(`${sendgridUrl}/__emulator/state`, sendgrid);
   email = startProcess('dist/subgraphs/email/main.js', {
     ...common,
     ...(await database()),
@@ -104,11 +105,16 @@ beforeAll(async () => {
     SENDGRID_API_URL: sendgridUrl,
     EMAIL_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
   });
-  await waitReady(`http://127.0.0.1:${emailPort}/health/ready`, email);
+  await Promise.all([
+    waitReady(`http://127.0.0.1:${listingsPort}/health/ready`, listings, 120_000),
+    waitReady(`http://127.0.0.1:${paymentsPort}/health/ready`, payments, 120_000),
+    waitReady(`http://127.0.0.1:${crmPort}/health/ready`, crm, 120_000),
+    waitReady(`http://127.0.0.1:${emailPort}/health/ready`, email, 120_000),
+  ]);
   gateway = startProcess('dist/gateway/main.js', { ...common, GATEWAY_PORT: String(gatewayPort) });
   await waitReady(`http://127.0.0.1:${gatewayPort}/health/ready`, gateway);
   gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const proc of [gateway, email, crm, payments, listings, sendgrid, hubspot, stripe]) await proc?.stop();

@@ -16,9 +16,10 @@ type ListingFacts = {
   category: string;
   location: string;
   expiresAt: string | null;
-  seller: { id: string } | null;
+  seller: Person | null;
 };
-const LISTING_FIELDS = 'id title description price { amount currency } category location expiresAt seller { id }';
+/** The seller comes along (listings owns both): one call per activation. */
+const LISTING_FIELDS = 'id title description price { amount currency } category location expiresAt seller { id name email }';
 
 /**
  * The mail events cause. Runs as an `effect` consumer (outside a transaction: it reads users and
@@ -102,7 +103,7 @@ export class EventMail {
     const url = this.listingUrl(listing.id);
 
     // The seller's notice.
-    const [seller] = await this.deps.listings<Person>('User', [sellerId], 'id name email', SYSTEM_VIEWER, event.requestId);
+    const seller = listing.seller;
     if (seller?.email && isEmailAddress(seller.email)) {
       await this.deps.email.enqueue(this.deps.db, {
         dedupeKey: `${event.id}:${seller.id}:LISTING_PUBLISHED`,

@@ -63,12 +63,12 @@ export class EmailResolver {
     description:
       'Renders a template and sends it (POST /email/send). Returns the message with its status: SENT when SendGrid took it, QUEUED while SendGrid is unavailable (retried with backoff), SUPPRESSED when preferences forbid it, FAILED when SendGrid refused it. Admins and SayPro services only.',
   })
-  async sendEmail(@Arg('input', () => SendEmailInput) input: SendEmailInput, @Ctx() ctx: EmailContext): Promise<EmailMessage> {
+  async sendEmail(@Arg('input', () => SendEmailInput, { description: 'Recipient, template and data.' }) input: SendEmailInput, @Ctx() ctx: EmailContext): Promise<EmailMessage> {
     return toEmailMessage(await ctx.email.sendEmail(ctx.viewer, input));
   }
 
   @Query(() => EmailMessage, { description: 'One mail and its delivery state. Admins, or the user it was sent to.' })
-  async emailMessage(@Arg('id', () => ID) id: string, @Ctx() ctx: EmailContext): Promise<EmailMessage> {
+  async emailMessage(@Arg('id', () => ID, { description: 'Message id.' }) id: string, @Ctx() ctx: EmailContext): Promise<EmailMessage> {
     const row = await ctx.email.message(id);
     if (!row || (!isAdmin(ctx.viewer) && (!ctx.viewer.userId || row.userId !== ctx.viewer.userId))) throw new NotFoundError('EmailMessage', id);
     return toEmailMessage(row);
@@ -77,24 +77,24 @@ export class EmailResolver {
   @Mutation(() => EmailPreferences, { description: "Changes a user's mail preferences. The user themself or an admin." })
   async updateEmailPreferences(
     @Arg('userId', () => ID, { description: 'Whose preferences.' }) userId: string,
-    @Arg('input', () => EmailPreferencesInput) input: EmailPreferencesInput,
+    @Arg('input', () => EmailPreferencesInput, { description: 'What to change.' }) input: EmailPreferencesInput,
     @Ctx() ctx: EmailContext,
   ): Promise<EmailPreferences> {
     return toPreferences(await ctx.email.updatePreferences(ctx.viewer, userId, input), ctx);
   }
 
   @Mutation(() => Campaign, { description: 'Creates a campaign as a DRAFT. Admins only.' })
-  async createCampaign(@Arg('input', () => CreateCampaignInput) input: CreateCampaignInput, @Ctx() ctx: EmailContext): Promise<Campaign> {
+  async createCampaign(@Arg('input', () => CreateCampaignInput, { description: 'Content and audience.' }) input: CreateCampaignInput, @Ctx() ctx: EmailContext): Promise<Campaign> {
     return toCampaign(await ctx.email.createCampaign(ctx.viewer, input));
   }
 
   @Mutation(() => Campaign, { description: 'Queues a DRAFT campaign for its recipients (CONFLICT if it was already sent). Admins only.' })
-  async sendCampaign(@Arg('id', () => ID) id: string, @Ctx() ctx: EmailContext): Promise<Campaign> {
+  async sendCampaign(@Arg('id', () => ID, { description: 'Campaign id.' }) id: string, @Ctx() ctx: EmailContext): Promise<Campaign> {
     return toCampaign(await ctx.email.sendCampaign(ctx.viewer, id));
   }
 
   @Query(() => Campaign, { description: "A campaign with its status and stats (GET /email/campaign-status). Admins only." })
-  async campaign(@Arg('id', () => ID) id: string, @Ctx() ctx: EmailContext): Promise<Campaign> {
+  async campaign(@Arg('id', () => ID, { description: 'Campaign id.' }) id: string, @Ctx() ctx: EmailContext): Promise<Campaign> {
     return toCampaign(await ctx.email.campaign(ctx.viewer, id));
   }
 }
