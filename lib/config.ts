@@ -241,6 +241,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       message: 'must be an https:// URL when HUBSPOT_ACCESS_TOKEN is set (http only on loopback)',
       path: ['HUBSPOT_API_URL'],
     })
+    .refine((c) => !c.SENDGRID_API_KEY || !c.SENDGRID_API_URL || isSecureUrl(c.SENDGRID_API_URL), {
+      message: 'must be an https:// URL when SENDGRID_API_KEY is set (http only on loopback)',
+      path: ['SENDGRID_API_URL'],
+    })
     .safeParse(input);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));

@@ -34,6 +34,11 @@ export const PERMISSIONS = {
   'crm.failed.retry': { owner: false, user: false, admin: true, scope: 'crm:write', covers: '`retryFailedCrmSyncs`' },
   'crm.bulk.start': { owner: false, user: false, admin: true, scope: 'crm:write', covers: '`syncAllUsersToCrm`' },
   'crm.bulk.read': { owner: false, user: false, admin: true, scope: 'crm:read', covers: '`crmSyncJob`' },
+  'email.send': { owner: false, user: false, admin: true, scope: 'email:send', covers: '`sendEmail`, POST /email/send' },
+  'email.campaign.send': { owner: false, user: false, admin: true, scope: 'email:send', covers: '`createCampaign`, `sendCampaign`' },
+  'email.campaign.read': { owner: false, user: false, admin: true, scope: 'email:read', covers: '`campaign`, GET /email/campaign-status' },
+  'email.user.read': { owner: true, user: false, admin: true, scope: 'email:read', covers: '`User.emailPreferences`, `User.emails`, `emailMessage`' },
+  'email.preferences.update': { owner: true, user: false, admin: true, covers: '`updateEmailPreferences`' },
   'ops.events': { owner: false, user: false, admin: true, covers: '`deadEvents`, `replayDeadEvents` (every event consumers gave up on)' },
   'apiKey.manage': { owner: false, user: false, admin: true, covers: '`createApiKey`, `revokeApiKey`, `apiKeys`' },
 } as const satisfies Record<string, Rule>;

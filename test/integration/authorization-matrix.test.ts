@@ -3,6 +3,8 @@ import { API_KEY_SCOPES, type ApiKeyScope } from '../../lib/auth';
 import { PERMISSIONS, type Permission, type Rule } from '../../lib/permissions';
 import {
   ApiKeysDocument,
+  CampaignDocument,
+  CreateCampaignDocument,
   ChargeListingDocument,
   CreateApiKeyDocument,
   CreateListingDocument,
@@ -12,12 +14,15 @@ import {
   DeadEventsDocument,
   RefundPaymentDocument,
   RetryFailedCrmSyncsDocument,
+  SendEmailDocument,
   SyncAllUsersToCrmDocument,
   SyncUserToCrmDocument,
   TransactionDocument,
   UpdateListingDocument,
+  UpdateEmailPreferencesDocument,
   UpdateUserDocument,
   UserDocument,
+  UserEmailsDocument,
   UsersDocument,
   type ApiKeyScope as ScopeEnum,
 } from '../generated/graphql';
@@ -92,6 +97,7 @@ async function as(principal: Principal, rule: Rule): Promise<CallOptions> {
 }
 
 const ok = (r: GraphResult<unknown>) => !r.errors?.length;
+const campaignInput = () => ({ name: `Matrix ${randomUUID()}`, subject: 'Spring deals', headline: 'Spring deals', body: 'Fresh listings every day.', userIds: [owner.id] });
 /** Probes return whether the principal got what the permission guards. */
 const PROBES: Record<Permission, (options: CallOptions) => Promise<boolean>> = {
   'user.email': async (o) => {
@@ -131,6 +137,18 @@ const PROBES: Record<Permission, (options: CallOptions) => Promise<boolean>> = {
     const r = await stack.graph(CrmSyncJobDocument, { id: job.id }, o);
     return ok(r) && r.data?.crmSyncJob.id === job.id;
   },
+  'email.send': async (o) => ok(await stack.graph(SendEmailDocument, { input: { userId: owner.id, template: 'WELCOME', idempotencyKey: `matrix-${randomUUID()}` } }, o)),
+  'email.campaign.send': async (o) => ok(await stack.graph(CreateCampaignDocument, { input: campaignInput() }, o)),
+  'email.campaign.read': async (o) => {
+    const { createCampaign } = dataOf(await stack.graph(CreateCampaignDocument, { input: campaignInput() }, { token: admin.token }));
+    const r = await stack.graph(CampaignDocument, { id: createCampaign.id }, o);
+    return ok(r) && r.data?.campaign.id === createCampaign.id;
+  },
+  'email.user.read': async (o) => {
+    const r = await stack.graph(UserEmailsDocument, { id: owner.id, first: 5 }, o);
+    return ok(r) && r.data?.user.emailPreferences != null && r.data.user.emails != null;
+  },
+  'email.preferences.update': async (o) => ok(await stack.graph(UpdateEmailPreferencesDocument, { userId: owner.id, input: { accountUpdates: true } }, o)),
   'ops.events': async (o) => ok(await stack.graph(DeadEventsDocument, { first: 5 }, o)),
   'apiKey.manage': async (o) => ok(await stack.graph(ApiKeysDocument, {}, o)),
 };

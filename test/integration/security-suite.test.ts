@@ -19,6 +19,7 @@ import { projectRoot } from '../../lib/data-dir';
 import {
   ChargeListingDocument,
   CreateApiKeyDocument,
+  CreateCampaignDocument,
   CreateListingDocument,
   ListingDocument,
   ListingsCountDocument,
@@ -107,7 +108,17 @@ describe('injection strings are data', () => {
       const key = dataOf(await stack.graph(CreateApiKeyDocument, { name: text.slice(0, 100), scopes: ['USERS_READ'] }, { token: admin.token })).createApiKey;
       expect(key.apiKey.name).toBe(text.slice(0, 100).trim());
       secretsUsed.push(key.secret, token);
-      tried += 8;
+      // createCampaign: name, subject, headline, body, call-to-action label (rendered escaped in the mail)
+      const campaign = dataOf(
+        await stack.graph(
+          CreateCampaignDocument,
+          { input: { name: text.slice(0, 100), subject: text.slice(0, 150), headline: text.slice(0, 150), body: text, ctaLabel: text.slice(0, 40), ctaUrl: 'https://saypro.example/deals', userIds: [ada.id] } },
+          { token: admin.token },
+        ),
+      ).createCampaign;
+      // The name is trimmed like every name; the content is kept exactly as written.
+      expect([campaign.name, campaign.subject, campaign.headline, campaign.body, campaign.ctaLabel]).toEqual([text.slice(0, 100).trim(), text.slice(0, 150), text.slice(0, 150), text, text.slice(0, 40)]);
+      tried += 13;
     }
     // nothing else changed: the tables are there and hold exactly what was added
     const after = dataOf(await stack.graph(ListingsCountDocument, {}, { token: admin.token })).listings.totalCount;

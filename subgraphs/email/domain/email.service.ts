@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, lte, or, sql } from 'drizzle-orm';
-import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Viewer } from '../../../lib/auth';
+import { allows, type Permission } from '../../../lib/permissions';
 import type { Database, Executor } from '../../../lib/db';
 import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, ProviderUnavailableError } from '../../../lib/errors';
@@ -171,12 +172,13 @@ export class EmailService {
     await exec.insert(preferences).values({ ...this.defaults(userId), updatedAt: new Date() }).onConflictDoNothing();
   }
 
-  authorizeUser(viewer: Viewer, userId: string): void {
-    if (!isAdmin(viewer) && viewer.userId !== userId) throw new ForbiddenError('Email preferences and mail are visible to the user and to admins');
+  /** One check for every email operation, from the permission table (lib/permissions.ts). */
+  authorize(viewer: Viewer, permission: Permission, userId?: string): void {
+    if (!allows(viewer, permission, userId)) throw new ForbiddenError('Not allowed: see the authorization matrix in SECURITY.md');
   }
 
   async updatePreferences(viewer: Viewer, userId: string, input: PreferencesInput): Promise<PreferencesRow> {
-    this.authorizeUser(viewer, userId);
+    this.authorize(viewer, 'email.preferences.update', userId);
     const [person] = isUuid(userId) ? await this.deps.listings<Person>('User', [userId], 'id name email', SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
     const current = (await this.preferencesOf(this.deps.db, [userId])).get(userId)!;
@@ -271,7 +273,7 @@ export class EmailService {
     viewer: Viewer,
     input: { userId?: string | null; to?: string | null; template: TemplateName; data?: Record<string, unknown> | null; idempotencyKey?: string | null },
   ): Promise<MessageRow> {
-    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins and SayPro services may send mail');
+    this.authorize(viewer, 'email.send');
     if (Boolean(input.userId) === Boolean(input.to)) throw new BadUserInputError({ field: 'userId', message: 'give exactly one of userId or to' }, 'input');
     const given = { ...(input.data ?? {}) };
     let recipient: Recipient;
@@ -532,7 +534,7 @@ export class EmailService {
   // ---------------------------------------------------------------- campaigns
 
   async createCampaign(viewer: Viewer, input: CampaignInput): Promise<CampaignRow> {
-    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may create campaigns');
+    this.authorize(viewer, 'email.campaign.send');
     const name = input.name.trim();
     if (!name || name.length > 200) throw new BadUserInputError({ field: 'name', message: 'name must be 1–200 characters' }, 'input');
     const data = checkTemplateData('PROMOTION', { subject: input.subject, headline: input.headline, body: input.body, ctaUrl: input.ctaUrl ?? undefined, ctaLabel: input.ctaLabel ?? undefined });
@@ -560,7 +562,7 @@ export class EmailService {
   }
 
   async campaign(viewer: Viewer, id: string): Promise<CampaignRow> {
-    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may see campaigns');
+    this.authorize(viewer, 'email.campaign.read');
     const [row] = isUuid(id) ? await this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)) : [];
     if (!row) throw new NotFoundError('Campaign', id);
     return row;
@@ -572,6 +574,7 @@ export class EmailService {
    * SUPPRESSED row and no mail. Sending twice is a CONFLICT.
    */
   async sendCampaign(viewer: Viewer, id: string): Promise<CampaignRow> {
+    this.authorize(viewer, 'email.campaign.send');
     const campaign = await this.campaign(viewer, id);
     const [claimed] = await this.deps.db
       .update(campaigns)

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { isAdmin } from '../../../lib/auth';
+import { allows } from '../../../lib/permissions';
 import { NotFoundError } from '../../../lib/errors';
 import { pageSize } from '../../../lib/pagination';
 import type { EmailContext } from '../context';
@@ -27,7 +27,7 @@ async function toPreferences(row: PreferencesRow, ctx: EmailContext): Promise<Em
 export class UserEmailResolver {
   @FieldResolver(() => EmailPreferences, { nullable: true, description: "The user's mail preferences; for the user and admins (null for others)." })
   async emailPreferences(@Root() user: User, @Ctx() ctx: EmailContext): Promise<EmailPreferences | null> {
-    if (!isAdmin(ctx.viewer) && ctx.viewer.userId !== user.id) return null;
+    if (!allows(ctx.viewer, 'email.user.read', user.id)) return null;
     return toPreferences(await ctx.loaders.preferences.load(user.id), ctx);
   }
 
@@ -38,7 +38,7 @@ export class UserEmailResolver {
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1–100. @default 20' }) first?: number,
     @Arg('after', () => String, { nullable: true, description: 'Cursor (pageInfo.endCursor) to continue after.' }) after?: string,
   ): Promise<EmailMessageConnection | null> {
-    if (!isAdmin(ctx.viewer) && ctx.viewer.userId !== user.id) return null;
+    if (!allows(ctx.viewer, 'email.user.read', user.id)) return null;
     const limit = pageSize(first);
     return toEmailConnection(await ctx.email.messagesOf(user.id, limit, after), Boolean(after));
   }
@@ -70,7 +70,8 @@ export class EmailResolver {
   @Query(() => EmailMessage, { description: 'One mail and its delivery state. Admins, or the user it was sent to.' })
   async emailMessage(@Arg('id', () => ID, { description: 'Message id.' }) id: string, @Ctx() ctx: EmailContext): Promise<EmailMessage> {
     const row = await ctx.email.message(id);
-    if (!row || (!isAdmin(ctx.viewer) && (!ctx.viewer.userId || row.userId !== ctx.viewer.userId))) throw new NotFoundError('EmailMessage', id);
+    // Someone else's mail is NOT_FOUND, not FORBIDDEN: its id tells nothing.
+    if (!row || !allows(ctx.viewer, 'email.user.read', row.userId)) throw new NotFoundError('EmailMessage', id);
     return toEmailMessage(row);
   }
 

@@ -230,6 +230,8 @@ describe('provider keys travel over HTTPS only', () => {
   it('refuses a plain-HTTP provider URL beside a real key, and allows loopback test doubles and emulators without keys', () => {
     expect(() => loadConfig({ STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_API_URL: 'http://stripe.internal' })).toThrow(/STRIPE_API_URL: must be an https:\/\/ URL when STRIPE_SECRET_KEY is set/);
     expect(() => loadConfig({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-abcdef', HUBSPOT_API_URL: 'http://10.0.0.5:4011' })).toThrow(/HUBSPOT_API_URL: must be an https:\/\/ URL/);
+    expect(() => loadConfig({ SENDGRID_API_KEY: 'SG.abcdefghijkl', SENDGRID_API_URL: 'http://mail.internal/' })).toThrow(/SENDGRID_API_URL: must be an https:\/\/ URL/);
+    expect(loadConfig({ SENDGRID_API_KEY: 'SG.abcdefghijkl', SENDGRID_API_URL: 'http://127.0.0.1:4012/' }).SENDGRID_API_URL).toBe('http://127.0.0.1:4012/');
     expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_API_URL: 'http://127.0.0.1:4010' }).STRIPE_API_URL).toBe('http://127.0.0.1:4010');
     expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_API_URL: 'https://api.stripe.com' }).STRIPE_API_URL).toBe('https://api.stripe.com');
     expect(loadConfig({ STRIPE_API_URL: 'http://emulator:4010' }).STRIPE_API_URL).toBe('http://emulator:4010');
