@@ -319,7 +319,8 @@ describe('preferences', () => {
       const user = await registerUser(stack, `Una ${event}`);
       const first = dataOf(await send({ userId: user.id, template: 'PROMOTION', data: promotion })).sendEmail;
       stack.sendgrid!.emitEvent(first.providerMessageId!, user.email, event);
-      const prefs = await eventually(async () => (await emailsOf(user)).emailPreferences!, (p) => p.suppressed !== null);
+      // Preferences and suppressions are read in two queries: wait until both show the webhook's (single) commit.
+      const prefs = await eventually(async () => (await emailsOf(user)).emailPreferences!, (p) => p.suppressed !== null && (event === 'bounce' || p.marketing === false));
       expect(prefs.suppressed).toBe(reason);
       if (event !== 'bounce') expect(prefs.marketing).toBe(false);
       expect((await messageOf(first.id)).status).toBe(event === 'bounce' ? 'BOUNCED' : event === 'spamreport' ? 'SPAM_REPORTED' : 'DELIVERED');
