@@ -141,7 +141,7 @@ interface Stack {
 const running = new Set<ChildProcess>();
 
 /** Every port the embedded stack opens, each set to a free one (CRM / HubSpot: ignored by a stack without them). */
-type Ports = { gateway: number; listings: number; payments: number; crm: number; stripe: number; hubspot: number };
+type Ports = { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number };
 
 async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
   const env: NodeJS.ProcessEnv = {
@@ -154,6 +154,8 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
     CRM_PORT: String(ports.crm),
     STRIPE_EMULATOR_PORT: String(ports.stripe),
     HUBSPOT_EMULATOR_PORT: String(ports.hubspot),
+    EMAIL_PORT: String(ports.email),
+    SENDGRID_EMULATOR_PORT: String(ports.sendgrid),
     LOG_LEVEL: 'warn',
     APOLLO_TELEMETRY_DISABLED: 'true',
     POSTING_FEES: '{"JOBS":0}',
@@ -430,10 +432,14 @@ async function listingStatuses(stack: Stack, items: Array<{ listingId: string; t
   const byToken = new Map<string, string[]>();
   for (const item of items) byToken.set(item.token, [...(byToken.get(item.token) ?? []), item.listingId]);
   const statuses = new Map<string, string>();
-  for (const [token, ids] of byToken) {
-    const query = `query Statuses { ${ids.map((id, i) => `l${i}: listing(id: ${JSON.stringify(id)}) { id status }`).join(' ')} }`;
-    const data = await graphql<Record<string, { id: string; status: string }>>(stack.gatewayUrl, query, undefined, { authorization: `Bearer ${token}` });
-    for (const l of Object.values(data)) statuses.set(l.id, l.status);
+  for (const [token, all] of byToken) {
+    // Ten aliases per query: the gateway refuses more than GRAPHQL_MAX_ALIASES (15).
+    for (let i = 0; i < all.length; i += 10) {
+      const ids = all.slice(i, i + 10);
+      const query = `query Statuses { ${ids.map((id, n) => `l${n}: listing(id: ${JSON.stringify(id)}) { id status }`).join(' ')} }`;
+      const data = await graphql<Record<string, { id: string; status: string }>>(stack.gatewayUrl, query, undefined, { authorization: `Bearer ${token}` });
+      for (const l of Object.values(data)) statuses.set(l.id, l.status);
+    }
   }
   return statuses;
 }
@@ -662,7 +668,7 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-'));
-  const ports: Ports = { gateway: 0, listings: 0, payments: 0, crm: 0, stripe: 0, hubspot: 0 };
+  const ports: Ports = { gateway: 0, listings: 0, payments: 0, crm: 0, email: 0, stripe: 0, hubspot: 0, sendgrid: 0 };
   const taken = new Set<number>();
   for (const name of Object.keys(ports) as Array<keyof Ports>) {
     let port = await freePort();

@@ -10,7 +10,7 @@ import type { Shutdown } from '../lib/lifecycle';
 import { createHubSpotEmulator, type HubSpotEmulator } from '../emulators/hubspot/server';
 import { createSendGridEmulator, type SendGridEmulator } from '../emulators/sendgrid/server';
 import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/server';
-import { createEntityClient } from '../lib/entity-client';
+import { createEntityClient, createInternalClient } from '../lib/entity-client';
 import { composeCrm } from '../subgraphs/crm/compose';
 import type { CrmSubgraph } from '../subgraphs/crm/server';
 import { limitsFromConfig } from '../gateway/limits/limits-config';
@@ -187,6 +187,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     internalSecret: config.INTERNAL_SECRET,
     gateway: mailGateway,
     listings: createEntityClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
+    listingsQuery: createInternalClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
     publicUrl: () => publicUrl,
   });
   const emailAddress = await serve('email', email, port('email', config.EMAIL_PORT));

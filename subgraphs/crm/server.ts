@@ -10,7 +10,7 @@ import { createContext } from './context';
 import { CrmBulkSync } from './domain/bulk-sync.service';
 import { CrmService } from './domain/crm.service';
 import type { CrmGateway } from './provider/crm-gateway.port';
-import { createListingsUserDirectory } from './provider/user-directory';
+import { createListingsUserDirectory } from '../../lib/user-directory';
 import { buildCrmSchema } from './schema';
 
 export interface CrmSubgraphDeps {

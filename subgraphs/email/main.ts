@@ -1,7 +1,7 @@
 import '../../lib/telemetry';
 import 'reflect-metadata';
 import { ConfigError } from '../../lib/config';
-import { createEntityClient } from '../../lib/entity-client';
+import { createEntityClient, createInternalClient } from '../../lib/entity-client';
 import { closeServer, listen, urlOf } from '../../lib/http';
 import { openServiceStore, runService } from '../../lib/service-main';
 import { EMAIL_DB_SCHEMA, EMAIL_MIGRATIONS } from './db/migrations';
@@ -47,6 +47,7 @@ void runService('email', async ({ config, logger, shutdown }) => {
     internalSecret: config.INTERNAL_SECRET,
     gateway,
     listings: createEntityClient({ service: 'listings', url: () => config.LISTINGS_URL, internalSecret: config.INTERNAL_SECRET }),
+    listingsQuery: createInternalClient({ service: 'listings', url: () => config.LISTINGS_URL, internalSecret: config.INTERNAL_SECRET }),
   });
   shutdown.add('apollo', () => subgraph.apollo.stop());
   await consumeMailTriggers({ bus, db: handle.db, mail: subgraph.mail });

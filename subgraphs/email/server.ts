@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
-import type { EntityClient } from '../../lib/entity-client';
+import type { EntityClient, InternalClient } from '../../lib/entity-client';
 import type { EventBus } from '../../lib/events';
 import type { Logger } from '../../lib/logger';
 import { providerPolicyFromConfig } from '../../lib/resilience';
 import { createSubgraphServer } from '../../lib/subgraph';
+import { createListingsUserDirectory } from '../../lib/user-directory';
 import { createContext } from './context';
 import { EmailService } from './domain/email.service';
 import { EventMail } from './domain/event-mail';
@@ -23,6 +24,8 @@ export interface EmailSubgraphDeps {
   internalSecret: string;
   gateway: MailGateway;
   listings: EntityClient;
+  /** listings' GraphQL endpoint, for the admin `users` pages a campaign to everyone walks. */
+  listingsQuery: InternalClient;
   /** Public gateway URL for links in mail. @default config.EMAIL_PUBLIC_URL */
   publicUrl?: () => string;
 }
@@ -37,6 +40,7 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     policy,
     renderer: createRenderer(),
     listings: deps.listings,
+    users: createListingsUserDirectory(deps.listingsQuery),
     logger: deps.logger,
     from: deps.config.EMAIL_FROM,
     publicUrl,

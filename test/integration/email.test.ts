@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from '../../emulators/sendgrid/server';
 import type { EventEnvelope } from '../../lib/events';
+import { users } from '../../subgraphs/listings/db/schema';
 import { EMAIL_EVENTS_QUEUE } from '../../subgraphs/email/events/mail-triggers.consumer';
 import {
   CampaignDocument,
@@ -395,6 +396,23 @@ describe('event webhook replays', () => {
 });
 
 describe('campaigns', () => {
+  it('to everyone: reaches users registered before the email service knew them, and skips those who opted out', async () => {
+    // A user from before email existed: in listings, never announced by an event, no preferences row.
+    const legacy = { id: randomUUID(), name: 'Lena Legacy', email: `legacy.${randomUUID().slice(0, 8)}@example.com`, createdAt: new Date(Date.now() - 86_400_000), updatedAt: new Date() };
+    await stack.handle.db.insert(users).values(legacy);
+    const [keen, shy] = [await registerUser(stack, 'Kim Keen'), await registerUser(stack, 'Sam Shy')];
+    await setPrefs(shy, { marketing: false });
+    const subject = `Everyone ${randomUUID().slice(0, 8)}`;
+    const { createCampaign } = dataOf(await stack.graph(CreateCampaignDocument, { input: { name: subject, ...promotion, subject } }, { token: admin.token }));
+    const sent = dataOf(await stack.graph(SendCampaignDocument, { id: createCampaign.id }, { token: admin.token })).sendCampaign;
+    expect(sent.audience).toBeNull();
+    const got = (email: string) => mailsTo(email).filter((m) => m.subject === subject);
+    await eventually(async () => got(legacy.email).length + got(keen.email).length, (n) => n === 2);
+    expect(got(legacy.email)).toHaveLength(1);
+    expect(got(keen.email)).toHaveLength(1);
+    expect(got(shy.email)).toEqual([]);
+  });
+
   it('goes from creation to stats: queued per user, delivered, opened, clicked, unsubscribed, opted-out users skipped', async () => {
     const [a, b, c] = [await registerUser(stack, 'Cam One'), await registerUser(stack, 'Cam Two'), await registerUser(stack, 'Cam Three')];
     await setPrefs(c, { marketing: false });

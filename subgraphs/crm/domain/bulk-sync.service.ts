@@ -6,19 +6,10 @@ import type { Database } from '../../../lib/db';
 import { AppError, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, ProviderUnavailableError, ServiceUnavailableError, pgErrorCode } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
+import type { UserDirectory } from '../../../lib/user-directory';
 import { syncJobs, type SyncJobRow } from '../db/schema';
 import { MAX_BATCH } from '../provider/crm-gateway.port';
 import type { CrmService } from './crm.service';
-
-/** A page of user ids from the owner of User, newest first. */
-export interface UserIdPage {
-  ids: string[];
-  endCursor: string | null;
-  hasNextPage: boolean;
-  totalCount: number;
-}
-/** Reads every user id a page at a time (listings' admin `users` query). */
-export type UserDirectory = (after: string | null, first: number) => Promise<UserIdPage>;
 
 export interface BulkSyncDeps {
   db: Database;

@@ -7,6 +7,7 @@ import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, ProviderUnavailableError } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
+import type { UserDirectory } from '../../../lib/user-directory';
 import { decodeCursor, type KeysetCursor, toPage, type Page } from '../../../lib/pagination';
 import type { ProviderPolicy } from '../../../lib/resilience';
 import {
@@ -32,6 +33,8 @@ export interface EmailDeps {
   renderer: Renderer;
   /** listings owns User (name, email) and Listing. */
   listings: EntityClient;
+  /** Every user id, for campaigns to everyone (listings' admin `users` pages). */
+  users: UserDirectory;
   logger: Logger;
   /** Sender, `Name <address>`. */
   from: string;
@@ -582,10 +585,8 @@ export class EmailService {
       .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, 'DRAFT')))
       .returning();
     if (!claimed) throw new ConflictError(`Campaign ${id} was already sent`, { id });
-    const userIds = campaign.audience ?? (await this.deps.db.select({ id: preferences.userId }).from(preferences).where(eq(preferences.marketing, true))).map((r) => r.id);
     let recipients = 0;
-    for (let i = 0; i < userIds.length; i += 100) {
-      const chunk = userIds.slice(i, i + 100);
+    const queueChunk = async (chunk: string[]) => {
       const people = await this.deps.listings<Person>('User', chunk, 'id name email', SYSTEM_VIEWER);
       for (const person of people) {
         if (!person?.email || !isEmailAddress(person.email)) continue;
@@ -598,6 +599,19 @@ export class EmailService {
           campaignId: campaign.id,
         });
         recipients++;
+      }
+    };
+    if (campaign.audience) {
+      for (let i = 0; i < campaign.audience.length; i += 100) await queueChunk(campaign.audience.slice(i, i + 100));
+    } else {
+      // Everyone who has not opted out, from the owner of User: users registered before this
+      // service existed (no preferences row yet) get the default consent, not silence.
+      for (let after: string | null = null, more = true; more; ) {
+        const page = await this.deps.users(after, 100);
+        const prefs = await this.preferencesOf(this.deps.db, page.ids);
+        await queueChunk(page.ids.filter((id) => prefs.get(id)?.marketing));
+        after = page.endCursor;
+        more = page.hasNextPage && page.endCursor !== null;
       }
     }
     const [row] = await this.deps.db.update(campaigns).set({ recipients }).where(eq(campaigns.id, campaign.id)).returning();
