@@ -64,7 +64,8 @@ describe('crm', () => {
   it('reads the contacts of a page of 50 listings’ sellers with one HubSpot batch read', async () => {
     const sellers = await Promise.all(Array.from({ length: 5 }, (_, i) => registerUser(stack, `Crm Seller ${i}`)));
     for (let i = 0; i < 50; i++) await createListing(stack, sellers[i % 5]!, { category: 'JOBS', title: `Crm page ${i}` });
-    for (const s of sellers) await eventually(contactOf(s, admin), (c) => prop(c, 'saypro_listing_count') === '10');
+    // Settled: HubSpot has the count and no later event has marked the seller PENDING again.
+    for (const s of sellers) await eventually(contactOf(s, admin), (c) => c.syncStatus === 'SYNCED' && prop(c, 'saypro_listing_count') === '10');
     const batchReads = () => stack.hubspot!.requests().filter((r) => r.path.endsWith('/batch/read')).length;
     const before = batchReads();
     const page = dataOf(await stack.graph(SellersCrmDocument, { filter: { search: 'Crm page' }, first: 50 }, { token: admin.token }));
