@@ -1,3 +1,4 @@
+import { and, eq, lt, or, type AnyColumn, type SQL } from 'drizzle-orm';
 import { BadUserInputError } from './errors';
 import { isUuid } from './ids';
 
@@ -56,4 +57,9 @@ export function toConnectionParts<Row extends KeysetCursor, Node>(page: Page<Row
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
+}
+
+/** Keyset condition: rows strictly after the cursor in (createdAt DESC, id DESC) order. */
+export function keysetAfter(createdAt: AnyColumn, id: AnyColumn, cursor: KeysetCursor): SQL {
+  return or(lt(createdAt, cursor.createdAt), and(eq(createdAt, cursor.createdAt), lt(id, cursor.id)))!;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
 import { allows, type Permission } from '../../../lib/permissions';
 import type { Database, Executor } from '../../../lib/db';
@@ -8,7 +8,7 @@ import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, Provid
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
 import type { UserDirectory } from '../../../lib/user-directory';
-import { decodeCursor, type KeysetCursor, toPage, type Page } from '../../../lib/pagination';
+import { decodeCursor, keysetAfter, type KeysetCursor, toPage, type Page } from '../../../lib/pagination';
 import type { ProviderPolicy } from '../../../lib/resilience';
 import {
   campaigns,
@@ -417,7 +417,7 @@ export class EmailService {
       .where(
         and(
           eq(messages.userId, userId),
-          cursor ? or(sql`${messages.createdAt} < ${cursor.createdAt}`, and(eq(messages.createdAt, cursor.createdAt), sql`${messages.id} < ${cursor.id}`)) : undefined,
+          cursor ? keysetAfter(messages.createdAt, messages.id, cursor) : undefined,
         ),
       )
       .orderBy(desc(messages.createdAt), desc(messages.id))

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, getTableColumns, gte, ilike, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, gte, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import { postingFee, type Config } from '../../../lib/config';
 import type { Database, Executor, Transaction } from '../../../lib/db';
@@ -7,7 +7,7 @@ import { toCount } from '../../../lib/db';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../../lib/errors';
 import type { EventBus } from '../../../lib/events';
 import { isUuid } from '../../../lib/ids';
-import { toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
+import { keysetAfter, toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
 import { listings, users, type ListingRow, type ListingStatus } from '../db/schema';
 import { canTransition, initialStatus, isEditable, isOwnerOrAdmin, publishedStatus } from './listing-lifecycle';
 import type { RequestMeta } from './users.service';
@@ -35,10 +35,7 @@ export type ListingsConfig = Pick<Config, 'POSTING_FEE_AMOUNT' | 'POSTING_FEE_CU
 const DAY_MS = 86_400_000;
 const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-/** Keyset condition: rows strictly after the cursor in (createdAt DESC, id DESC) order. */
-function after(cursor: KeysetCursor): SQL {
-  return or(lt(listings.createdAt, cursor.createdAt), and(eq(listings.createdAt, cursor.createdAt), lt(listings.id, cursor.id)))!;
-}
+const after = (cursor: KeysetCursor): SQL => keysetAfter(listings.createdAt, listings.id, cursor);
 const ORDER = [desc(listings.createdAt), desc(listings.id)] as const;
 
 /** Listings: lifecycle changes (each with its event in the same transaction) and reads. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, count, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import type { Database, Executor } from '../../../lib/db';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
@@ -7,7 +7,7 @@ import type { EventBus } from '../../../lib/events';
 import { users, type UserRow } from '../db/schema';
 import { isUuid } from '../../../lib/ids';
 import { allows } from '../../../lib/permissions';
-import { toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
+import { keysetAfter, toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
 
 export interface RegisterUserData {
   name: string;
@@ -37,7 +37,7 @@ export class UsersService {
   /** Every user, newest first, a page at a time, with the total: a back office, the CRM's bulk sync (permission user.list). */
   async page(viewer: Viewer, limit: number, after?: KeysetCursor): Promise<{ page: Page<UserRow>; total: number }> {
     if (!allows(viewer, 'user.list')) throw new ForbiddenError('Only admins (or an API key with the users:read scope) may list users');
-    const where = after ? or(lt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), lt(users.id, after.id))) : undefined;
+    const where = after ? keysetAfter(users.createdAt, users.id, after) : undefined;
     const [rows, [total]] = await Promise.all([
       this.db.select().from(users).where(where).orderBy(desc(users.createdAt), desc(users.id)).limit(limit + 1),
       this.db.select({ n: count() }).from(users),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, getTableColumns, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, lt, lte, sql } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import { postingFee, type FeeConfig } from '../../../lib/config';
 import type { Database, Transaction } from '../../../lib/db';
@@ -15,6 +15,7 @@ import {
 } from '../../../lib/errors';
 import type { EventBus } from '../../../lib/events';
 import { isUuid } from '../../../lib/ids';
+import { keysetAfter } from '../../../lib/pagination';
 import type { Logger } from '../../../lib/logger';
 import type { ProviderPolicy } from '../../../lib/resilience';
 import type { ListingsClient } from '../clients/listings.client';
@@ -371,7 +372,7 @@ export class PaymentsService {
       .where(
         and(
           inArray(payments.userId, valid),
-          after ? or(lt(payments.createdAt, after.createdAt), and(eq(payments.createdAt, after.createdAt), lt(payments.id, after.id))) : undefined,
+          after ? keysetAfter(payments.createdAt, payments.id, after) : undefined,
         ),
       )
       .as('ranked');
