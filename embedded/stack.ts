@@ -13,7 +13,7 @@ import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/s
 import { createEntityClient, createInternalClient } from '../lib/entity-client';
 import { composeCrm } from '../subgraphs/crm/compose';
 import type { CrmSubgraph } from '../subgraphs/crm/server';
-import { limitsFromConfig } from '../gateway/limits/limits-config';
+import { gatewayOptionsFromConfig, readSupergraph } from '../gateway/options';
 import { consumeMailTriggers } from '../subgraphs/email/events/mail-triggers.consumer';
 import { startMailSender } from '../subgraphs/email/jobs/send.job';
 import { createSendGridAdapter } from '../subgraphs/email/provider/sendgrid.adapter';
@@ -74,8 +74,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const host = config.HOST;
   const port = (name: keyof NonNullable<EmbeddedOptions['ports']>, fallback: number) => options.ports?.[name] ?? fallback;
   // Closers run last-added first: HTTP drains before Apollo stops, services before the database.
-  const serve = async (name: string, app: { server: import('node:http').Server; apollo?: { stop(): Promise<void> } }, portNumber: number) => {
-    if (app.apollo) shutdown.add(`${name} apollo`, () => app.apollo!.stop());
+  const serve = async (name: string, app: { server: import('node:http').Server; apollo?: { stop(): Promise<void> }; engine?: { stop(): Promise<void> } }, portNumber: number) => {
+    const engine = app.apollo ?? app.engine;
+    if (engine) shutdown.add(`${name} engine`, () => engine.stop());
     const address = await listen(app.server, portNumber, host);
     shutdown.add(`${name} http`, () => closeServer(app.server, config.SHUTDOWN_GRACE_MS));
     return address;
@@ -198,22 +199,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
 
   // gateway
   const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl, email: emailUrl };
-  const gateway = await createGateway({
-    supergraphSdl: fs.readFileSync(path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8'),
-    subgraphUrls: subgraphs,
-    jwt: { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },
-    jwksUrl: config.JWT_JWKS_URL,
-    apiKeyCacheSeconds: config.API_KEY_CACHE_SECONDS,
-    internalSecret: config.INTERNAL_SECRET,
-    internalTokenTtlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
-    logger: logger.child({ service: 'gateway' }),
-    development: config.NODE_ENV !== 'production',
-    sandbox: config.SANDBOX,
-    corsOrigins: config.CORS_ORIGINS,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    limits: limitsFromConfig(config),
-    tls: tlsFromConfig(config),
-  });
+  const gateway = await createGateway(
+    gatewayOptionsFromConfig(config, { logger: logger.child({ service: 'gateway' }), supergraphSdl: readSupergraph(config), subgraphUrls: subgraphs }),
+  );
   const gatewayAddress = await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT));
   const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
   const gatewayUrl = urlOf(gatewayAddress, '/graphql', scheme);

@@ -1,33 +1,36 @@
 import '../lib/telemetry';
 import type http from 'node:http';
-import { ApolloServer, HeaderMap } from '@apollo/server';
-import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { HeaderMap } from '@apollo/server';
 import { REQUEST_ID_HEADER, type JwtOptions, type Viewer } from '../lib/auth';
 import { AppError, RateLimitedError, createErrorFormatter } from '../lib/errors';
-import { createHttpApp, operationCountOf } from '../lib/http';
+import { createHttpApp, sendJson } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { requestIdOf } from '../lib/subgraph';
 import { createApiKeyVerifier } from './auth/api-key-verifier';
 import { createAuthenticator } from './auth/authenticator';
 import type { GatewayContext } from './context';
 import { createCors } from './cors';
+import { createApolloEngine } from './engines/apollo.engine';
+import type { GatewayEngine } from './engines/engine';
+import { createAdmission } from './front-door/admission';
+import { createFrontDoor, operationCountOf } from './front-door/front-door';
 import type { GatewayLimits } from './limits/limits-config';
-import { limitsPlugin, withTokenLimitCode } from './limits/limits.plugin';
-import { manifestApqCache, persistedOnlyPlugin } from './limits/persisted-only.plugin';
 import { clientAddress, createRateLimiter } from './limits/rate-limiter';
-import { requestLogPlugin } from './plugins/request-log.plugin';
-import { ViewerDataSource } from './viewer-data-source';
+import { loadSupergraph } from './supergraph';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
 import { createRestRoute } from './rest/rest-route';
 import { REST_OPERATIONS } from './rest/routes';
 
 export interface GatewayOptions {
-  /** The composed supergraph (schema/supergraph.graphql). */
+  /** The composed supergraph (schema/supergraph.graphql, or SUPERGRAPH_PATH). */
   supergraphSdl: string;
   /** Subgraph name → GraphQL URL; overrides the URLs recorded in the supergraph. */
   subgraphUrls: Record<string, string>;
+  /** What executes operations behind the front door. @default apollo */
+  engine?: 'apollo' | 'hive';
+  /** Keep-alive connections held open to each subgraph. @default 64 */
+  subgraphConnections?: number;
   /** HS256 secret (development), issuer, audience, clock tolerance. */
   jwt: JwtOptions;
   /** The identity provider's JWKS: only RS256/ES256 tokens from it are accepted when set. */
@@ -37,7 +40,7 @@ export interface GatewayOptions {
   internalSecret: string;
   internalTokenTtlSeconds: number;
   logger: Logger;
-  /** Development serves the Sandbox landing page and allows introspection. */
+  /** Development serves the Sandbox landing page, allows introspection and shows "Did you mean" hints. */
   development: boolean;
   /** Serve the landing page. @default development */
   sandbox?: boolean;
@@ -45,54 +48,41 @@ export interface GatewayOptions {
   maxBodyBytes: number;
   /** Serve HTTPS (with HSTS) with this certificate and key. */
   tls?: { cert: Buffer | string; key: Buffer | string };
-  /** Depth, cost, aliases, tokens, batch size, persisted-only mode, rate limits. */
+  /** Depth, cost, aliases, directives, tokens, batch size, persisted-only mode, rate limits. */
   limits: GatewayLimits;
 }
 
-/** The gateway: Apollo Gateway on the static supergraph, JWT → viewer, health, CORS. Builds, never listens. */
+/** Health probes a load balancer or orchestrator makes; they get their own rate budget. */
+const HEALTH_ROUTES = new Set(['/health/live', '/health/ready']);
+
+/**
+ * The gateway: an engine-neutral front door (CORS, rate limits on every route, sign-in, the
+ * admission checks) in front of an engine that plans and executes over the subgraphs, plus the
+ * REST facade, webhook forwarding and health. Builds, never listens.
+ */
 export async function createGateway(options: GatewayOptions) {
-  const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => {
-      const target = options.subgraphUrls[name] ?? url;
-      if (!target) throw new Error(`No URL configured for subgraph ${name}`);
-      return new ViewerDataSource(name, target, options.internalSecret, options.internalTokenTtlSeconds, options.logger);
-    },
-    logger: options.logger,
-  });
-  const sandbox = options.sandbox ?? options.development;
   const limits = options.limits;
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway,
-    formatError: withTokenLimitCode(createErrorFormatter(options.logger)),
-    includeStacktraceInErrorResponses: false,
-    parseOptions: { maxTokens: limits.maxTokens },
-    allowBatchedHttpRequests: limits.maxBatchSize > 1,
-    // APQ: clients may send a sha256 instead of the text once registered; persisted-only mode
-    // answers from the manifest and registers nothing.
-    persistedQueries: limits.persistedOperations ? { cache: manifestApqCache(limits.persistedOperations), ttl: null } : {},
-    // lib/lifecycle.ts owns shutdown: drain HTTP first, then stop Apollo, then close the database.
-    stopOnTerminationSignals: false,
+  const supergraph = loadSupergraph(options.supergraphSdl);
+  const subgraphUrls = Object.fromEntries(supergraph.subgraphs.map(({ name, url }) => [name, options.subgraphUrls[name] ?? url]));
+  const formatError = createErrorFormatter(options.logger, { hideSuggestions: !options.development });
+  const engineOptions = {
+    supergraphSdl: options.supergraphSdl,
+    subgraphUrls,
+    internalSecret: options.internalSecret,
+    internalTokenTtlSeconds: options.internalTokenTtlSeconds,
+    logger: options.logger,
+    formatError,
     introspection: options.development,
-    csrfPrevention: true,
-    plugins: [
-      ApolloServerPluginUsageReportingDisabled(),
-      ApolloServerPluginSchemaReportingDisabled(),
-      sandbox
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false, footer: false })
-        : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
-      requestLogPlugin(),
-      limitsPlugin(limits.operation),
-      ...(limits.persistedOperations ? [persistedOnlyPlugin(limits.persistedOperations)] : []),
-    ],
-  });
-  await apollo.start();
+    fetch: { connectionsPerSubgraph: options.subgraphConnections },
+  };
+  const engine: GatewayEngine = await createApolloEngine(engineOptions);
 
   const subgraphHealth = Object.entries(options.subgraphUrls).map(([name, url]) => ({
     name,
     check: async () => {
       const res = await fetch(new URL('/health/live', url), { signal: AbortSignal.timeout(1500) });
-      return res.ok;
+      await res.arrayBuffer();
+      return res.ok || res.status === 404; // a subgraph of another supergraph may have no health route: it answered
     },
   }));
 
@@ -106,14 +96,31 @@ export async function createGateway(options: GatewayOptions) {
   });
   const perIp = createRateLimiter({ perMinute: limits.rate.perIp });
   const perViewer = createRateLimiter({ perMinute: limits.rate.perViewer });
+  const webhooks = createRateLimiter({ perMinute: limits.rate.webhooksPerIp });
+  const health = createRateLimiter({ perMinute: limits.rate.healthPerIp });
+  const addressOf = (req: http.IncomingMessage) => `ip:${clientAddress(req, limits.rate.trustProxyHops)}`;
   /** Signed-in callers count against their own bucket; anonymous ones and failed sign-ins against their address's. */
   const rateLimit = (req: http.IncomingMessage, viewer: Viewer | null) => {
     const wait = viewer?.apiKey
       ? perViewer.take(`apikey:${viewer.apiKey.id}`, operationCountOf(req))
       : viewer?.userId
       ? perViewer.take(`viewer:${viewer.userId}`, operationCountOf(req))
-      : perIp.take(`ip:${clientAddress(req, limits.rate.trustProxyHops)}`, operationCountOf(req));
+      : perIp.take(addressOf(req), operationCountOf(req));
     if (wait > 0) throw new RateLimitedError(wait);
+  };
+  /**
+   * Routes that need no sign-in are limited per address before anything else runs: webhooks (their
+   * own, larger budget: providers retry on 429), health probes (their own), and everything else
+   * that is neither GraphQL nor the REST facade (unsubscribe links, unknown paths) on the anonymous budget.
+   */
+  const routeRateLimit = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string): boolean => {
+    if (pathname === '/graphql' || pathname === '/' || REST_OPERATIONS[pathname]) return false; // limited once the caller is known
+    const limiter = pathname.startsWith('/webhooks/') ? webhooks : HEALTH_ROUTES.has(pathname) ? health : perIp;
+    const wait = limiter.take(addressOf(req));
+    if (wait === 0) return false;
+    const error = new RateLimitedError(wait);
+    sendJson(res, 429, { errors: [{ message: error.message, extensions: { code: error.code, retryAfterSeconds: wait } }] }, { 'retry-after': String(wait) });
+    return true;
   };
 
   const context = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<GatewayContext> => {
@@ -133,22 +140,45 @@ export async function createGateway(options: GatewayOptions) {
     rateLimit(req, viewer);
     return { viewer, requestId, logger: options.logger.child({ reqId: requestId, viewer: viewer.apiKey ? `apikey:${viewer.apiKey.id}` : (viewer.userId ?? 'anonymous') }) };
   };
-  const webhookRoutes = Object.entries(WEBHOOK_ROUTES)
-    .filter(([, { subgraph }]) => options.subgraphUrls[subgraph])
-    .map(([route, { subgraph, methods }]) => [route, createWebhookForward(() => new URL(route, options.subgraphUrls[subgraph]).toString(), options.logger, methods)] as const);
-  const restRoutes = Object.entries(REST_OPERATIONS).map(([route, operation]) => [route, createRestRoute(operation, apollo, context)] as const);
 
-  const server = createHttpApp<GatewayContext>({
-    apollo,
+  const sandbox = options.sandbox ?? options.development;
+  const landing = sandbox
+    ? await ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false, footer: false }).serverWillStart?.({} as never)
+    : undefined;
+  const landingPage = landing && 'renderLandingPage' in landing && landing.renderLandingPage ? await landing.renderLandingPage() : undefined;
+  const admission = createAdmission({
+    schema: supergraph.apiSchema,
+    limits: limits.operation,
+    maxTokens: limits.maxTokens,
+    persistedOperations: limits.persistedOperations,
+    introspection: options.development,
+  });
+  const graphql = createFrontDoor({
+    engine,
+    admission,
+    context,
+    formatError,
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: limits.maxBatchSize,
+    landingPage: landingPage ? async () => (typeof landingPage.html === 'string' ? landingPage.html : landingPage.html()) : undefined,
+  });
+
+  const webhookRoutes = Object.entries(WEBHOOK_ROUTES)
+    .filter(([, { subgraph }]) => options.subgraphUrls[subgraph])
+    .map(([route, spec]) => [route, createWebhookForward(() => new URL(route, options.subgraphUrls[spec.subgraph]).toString(), options.logger, spec)] as const);
+  const restRoutes = Object.entries(REST_OPERATIONS).map(([route, operation]) => [route, createRestRoute(operation, engine, context)] as const);
+  const cors = createCors({ origins: options.corsOrigins, development: options.development });
+
+  const server = createHttpApp<GatewayContext>({
+    graphql,
+    logger: options.logger,
+    maxBodyBytes: options.maxBodyBytes,
     tls: options.tls,
     readiness: subgraphHealth,
-    before: createCors({ origins: options.corsOrigins, development: options.development }),
+    before: (req, res) => cors(req, res) || routeRateLimit(req, res, new URL(req.url ?? '/', 'http://localhost').pathname),
     routes: Object.fromEntries([...webhookRoutes, ...restRoutes]),
-    context,
   });
-  return { apollo, server, gateway };
+  return { engine, server, admission, subgraphUrls };
 }
 export type Gateway = Awaited<ReturnType<typeof createGateway>>;

@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { FetcherResponse } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { REQUEST_ID_HEADER, VIEWER_HEADER, signViewerHeader } from '../lib/auth';
 import { AppError, ErrorCode, ServiceUnavailableError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -39,8 +39,9 @@ export class ViewerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     private readonly internalSecret: string,
     private readonly ttlSeconds: number,
     private readonly logger: Logger,
+    fetcher?: Fetcher,
   ) {
-    super({ url });
+    super({ url, ...(fetcher ? { fetcher } : {}) });
   }
 
   /**

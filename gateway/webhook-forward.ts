@@ -2,15 +2,23 @@ import type http from 'node:http';
 import { HttpError, readBody, sendJson, type RouteHandler } from '../lib/http';
 import type { Logger } from '../lib/logger';
 
-/** Provider webhooks (and mail links) the gateway's host accepts, the subgraph that owns each, and the methods it takes. */
-export const WEBHOOK_ROUTES: Record<string, { subgraph: string; methods: Array<'GET' | 'POST'> }> = {
-  '/webhooks/stripe': { subgraph: 'payments', methods: ['POST'] },
-  '/webhooks/sendgrid': { subgraph: 'email', methods: ['POST'] },
-  // The unsubscribe link in marketing mail: GET shows the confirmation, POST (also one-click) unsubscribes.
-  '/email/unsubscribe': { subgraph: 'email', methods: ['GET', 'POST'] },
-};
+export interface ForwardedRoute {
+  /** The subgraph that owns the route. */
+  subgraph: string;
+  methods: Array<'GET' | 'POST'>;
+  /** Largest body accepted (413 beyond), sized to what the sender really sends. */
+  maxBytes: number;
+}
 
-const MAX_WEBHOOK_BYTES = 2 * 1024 * 1024;
+/** Provider webhooks (and mail links) the gateway's host accepts, the subgraph that owns each, its methods and body limit. */
+export const WEBHOOK_ROUTES: Record<string, ForwardedRoute> = {
+  // One event per delivery; Stripe's event objects are a few KB, their largest well under this.
+  '/webhooks/stripe': { subgraph: 'payments', methods: ['POST'], maxBytes: 512 * 1024 },
+  // SendGrid batches events and posts when a batch reaches 768 KB (or every 30 s).
+  '/webhooks/sendgrid': { subgraph: 'email', methods: ['POST'], maxBytes: 1024 * 1024 },
+  // The unsubscribe link in marketing mail: GET shows the confirmation, POST (also one-click) unsubscribes.
+  '/email/unsubscribe': { subgraph: 'email', methods: ['GET', 'POST'], maxBytes: 16 * 1024 },
+};
 /** Headers a provider signs with or needs to see; nothing else is passed on. */
 const FORWARDED = ['content-type', 'stripe-signature', 'x-twilio-email-event-webhook-signature', 'x-twilio-email-event-webhook-timestamp', 'user-agent'];
 
@@ -18,11 +26,12 @@ const FORWARDED = ['content-type', 'stripe-signature', 'x-twilio-email-event-web
  * Passes a provider webhook through to its subgraph untouched: the raw bytes must reach the
  * signature check exactly as the provider sent them, so nothing is parsed here.
  */
-export function createWebhookForward(target: () => string, logger: Logger, methods: Array<'GET' | 'POST'> = ['POST']): RouteHandler {
+export function createWebhookForward(target: () => string, logger: Logger, route: Pick<ForwardedRoute, 'methods' | 'maxBytes'>): RouteHandler {
+  const { methods, maxBytes } = route;
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     if (!methods.includes(method as 'GET' | 'POST')) return sendJson(res, 405, { error: `${methods.join(' or ')} only` }, { allow: methods.join(', ') });
-    const body = method === 'POST' ? await readBody(req, MAX_WEBHOOK_BYTES) : undefined;
+    const body = method === 'POST' ? await readBody(req, maxBytes) : undefined;
     const headers: Record<string, string> = {};
     for (const name of FORWARDED) {
       const value = req.headers[name];

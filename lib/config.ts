@@ -190,6 +190,8 @@ export const configSchema = z.object({
   GRAPHQL_DEFAULT_LIST_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
   /** Most aliased fields in one operation (TOO_MANY_ALIASES beyond). @default 15 */
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
+  /** Most directives in one operation, counted at every use (TOO_MANY_DIRECTIVES beyond). @default 50 */
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(50),
   /** Most lexical tokens in one document; parsing stops there (TOO_MANY_TOKENS). @default 2000 */
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(50).max(100_000).default(2000),
   /** Most operations in one batched (JSON array) request; 1 turns batching off (BATCH_TOO_LARGE beyond). @default 10 */
@@ -200,6 +202,16 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
   /** Requests per minute (and burst) per signed-in viewer or API key; 0 turns it off. @default 600 */
   RATE_LIMIT_PER_VIEWER: z.coerce.number().int().min(0).default(600),
+  /** Provider webhook deliveries per minute (and burst) per client address; they retry on 429. 0 turns it off. @default 1200 */
+  RATE_LIMIT_WEBHOOKS_PER_IP: z.coerce.number().int().min(0).default(1200),
+  /** Health checks (/health/live, /health/ready) per minute per client address; readiness answers are also cached 1 s. 0 turns it off. @default 600 */
+  RATE_LIMIT_HEALTH_PER_IP: z.coerce.number().int().min(0).default(600),
+  /** What executes operations behind the gateway's front door: `apollo` (@apollo/gateway) or `hive` (Hive Gateway's runtime with its Rust query planner). @default apollo */
+  GATEWAY_ENGINE: z.enum(['apollo', 'hive']).default('apollo'),
+  /** The supergraph the gateway serves; each subgraph's URL is its @join__graph(url:) unless <NAME>_URL is set. @default schema/supergraph.graphql */
+  SUPERGRAPH_PATH: z.string().min(1).optional(),
+  /** Keep-alive connections the gateway holds open to each subgraph. @default 64 */
+  SUBGRAPH_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(64),
   /** PEM certificate chain file; with TLS_KEY_FILE the gateway serves HTTPS (and HSTS). */
   TLS_CERT_FILE: z.string().min(1).optional(),
   /** PEM private key file of TLS_CERT_FILE. */

@@ -20,6 +20,10 @@ export const ErrorCode = {
   QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
   QUERY_TOO_COSTLY: 'QUERY_TOO_COSTLY',
   TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
+  TOO_MANY_DIRECTIVES: 'TOO_MANY_DIRECTIVES',
+  // A document with several operations and no operationName, or an operationName it does not have.
+  OPERATION_NAME_REQUIRED: 'OPERATION_NAME_REQUIRED',
+  OPERATION_NOT_FOUND: 'OPERATION_NOT_FOUND',
   TOO_MANY_TOKENS: 'TOO_MANY_TOKENS',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
@@ -40,6 +44,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   QUERY_TOO_DEEP: 400,
   QUERY_TOO_COSTLY: 400,
   TOO_MANY_ALIASES: 400,
+  TOO_MANY_DIRECTIVES: 400,
+  OPERATION_NAME_REQUIRED: 400,
+  OPERATION_NOT_FOUND: 400,
   TOO_MANY_TOKENS: 400,
   PAYLOAD_TOO_LARGE: 413,
   BATCH_TOO_LARGE: 400,
@@ -125,12 +132,12 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
-export type LimitCode = 'QUERY_TOO_DEEP' | 'QUERY_TOO_COSTLY' | 'TOO_MANY_ALIASES' | 'TOO_MANY_TOKENS' | 'BATCH_TOO_LARGE' | 'PERSISTED_QUERY_REQUIRED';
+export type LimitCode = 'QUERY_TOO_DEEP' | 'QUERY_TOO_COSTLY' | 'TOO_MANY_ALIASES' | 'TOO_MANY_DIRECTIVES' | 'TOO_MANY_TOKENS' | 'BATCH_TOO_LARGE' | 'PERSISTED_QUERY_REQUIRED';
 
 /** A request over one of the gateway's abuse limits: refused before anything runs, HTTP 400. */
 export class LimitExceededError extends AppError {
-  constructor(code: LimitCode, message: string, limit?: number, actual?: number) {
-    super(code, message, { ...(limit !== undefined ? { limit } : {}), ...(actual !== undefined ? { actual } : {}), http: { status: HTTP_STATUS[code] } });
+  constructor(code: LimitCode, message: string, limit?: number) {
+    super(code, message, { ...(limit !== undefined ? { limit } : {}), http: { status: HTTP_STATUS[code] } });
   }
 }
 
@@ -157,14 +164,15 @@ const REQUEST_CODES = new Set([
 const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR), ...REQUEST_CODES]);
 
 /** Only these extension keys ever reach a client. */
-const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'id', 'retryAfterSeconds', 'provider', 'serviceName', 'limit', 'actual'];
+const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'id', 'retryAfterSeconds', 'provider', 'serviceName', 'limit'];
 
 /**
  * Apollo Server `formatError`: keeps the message and code of errors meant for clients, masks
  * everything else (and logs it), and never sends a stack trace.
  */
-export function createErrorFormatter(logger: Logger) {
+export function createErrorFormatter(logger: Logger, options: { hideSuggestions?: boolean } = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    if (options.hideSuggestions) formatted = { ...formatted, message: withoutSuggestions(formatted.message) };
     const original = unwrapResolverError(error);
     const code = String(formatted.extensions?.code ?? '');
 
@@ -187,6 +195,14 @@ export function createErrorFormatter(logger: Logger) {
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+/**
+ * graphql-js's "Did you mean …?" hints name fields, arguments, types and enum values that exist:
+ * with introspection off they would give the schema away one guess at a time.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean [^?]*\?$/, '').trimEnd();
 }
 
 /** Postgres SQLSTATE of a driver error, looking through drizzle's DrizzleQueryError wrapper. */

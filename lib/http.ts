@@ -16,9 +16,14 @@ export interface ReadinessCheck {
 }
 
 export interface HttpAppOptions<TContext extends BaseContext> {
-  apollo: ApolloServer<TContext>;
+  /** Serves GraphQL through Apollo Server's HTTP entry point (the subgraphs)… */
+  apollo?: ApolloServer<TContext>;
   /** Builds the GraphQL context; throwing a GraphQLError answers with it (e.g. 401). */
-  context: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<TContext>;
+  context?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<TContext>;
+  /** …or with this handler of its own (the gateway's front door). */
+  graphql?: RouteHandler;
+  /** How long a readiness answer is reused, so probes never fan out once per request. @default 1000 */
+  readinessCacheMs?: number;
   logger: Logger;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
@@ -68,7 +73,7 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
   return Buffer.concat(chunks);
 }
 
-function parseJsonBody(req: http.IncomingMessage, raw: Buffer): unknown {
+export function parseJsonBody(req: http.IncomingMessage, raw: Buffer): unknown {
   if (raw.length === 0) return undefined;
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (!type.startsWith('application/json') && !type.startsWith('application/graphql-response+json')) {
@@ -81,10 +86,6 @@ function parseJsonBody(req: http.IncomingMessage, raw: Buffer): unknown {
     throw new HttpError(400, 'Malformed JSON body', 'BAD_REQUEST');
   }
 }
-
-const batchSizes = new WeakMap<http.IncomingMessage, number>();
-/** Operations in this GraphQL request: the length of a batched body, else 1 (rate limits count each). */
-export const operationCountOf = (req: http.IncomingMessage): number => batchSizes.get(req) ?? 1;
 
 /** Serves one GraphQL request through Apollo Server's HTTP-agnostic entry point. */
 async function serveGraphQL<TContext extends BaseContext>(
@@ -101,10 +102,9 @@ async function serveGraphQL<TContext extends BaseContext>(
   if (Array.isArray(body)) {
     const max = options.maxBatchSize ?? 1;
     if (body.length > max) throw new HttpError(400, `A batch may hold at most ${max} operation${max === 1 ? '' : 's'}; this one has ${body.length}`, 'BATCH_TOO_LARGE');
-    batchSizes.set(req, body.length);
   }
-  const context: ContextThunk<TContext> = () => options.context(req, res);
-  const response = await options.apollo.executeHTTPGraphQLRequest({
+  const context: ContextThunk<TContext> = () => options.context!(req, res);
+  const response = await options.apollo!.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
     context,
   });
@@ -143,11 +143,20 @@ const draining = new WeakSet<http.Server>();
 
 export function createHttpApp<TContext extends BaseContext>(options: HttpAppOptions<TContext>): http.Server {
   const graphqlPath = options.graphqlPath ?? '/graphql';
+  const serve = options.graphql ?? ((req, res, url) => serveGraphQL(options, req, res, url));
+  const cacheMs = options.readinessCacheMs ?? 1000;
+  let lastReadiness: { at: number; answer: ReturnType<typeof readiness> } | undefined;
+  /** One fan-out to the checks at a time, reused for `cacheMs`: concurrent probes share it. */
+  const cachedReadiness = () => {
+    const now = Date.now();
+    if (!lastReadiness || now - lastReadiness.at >= cacheMs) lastReadiness = { at: now, answer: readiness(options.readiness ?? []) };
+    return lastReadiness.answer;
+  };
   const routes: Record<string, RouteHandler> = {
     '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok' }),
     '/health/ready': async (_req, res) => {
       if (draining.has(server)) return sendJson(res, 503, { status: 'draining', checks: {} });
-      const result = await readiness(options.readiness ?? []);
+      const result = await cachedReadiness();
       sendJson(res, result.ok ? 200 : 503, { status: result.ok ? 'ok' : 'unavailable', checks: result.checks });
     },
     ...options.routes,
@@ -161,7 +170,7 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
       const route = routes[url.pathname];
       if (route) return await route(req, res, url);
       if (url.pathname === graphqlPath || (graphqlPath === '/graphql' && url.pathname === '/')) {
-        return await serveGraphQL(options, req, res, url);
+        return await serve(req, res, url);
       }
       sendJson(res, 404, { errors: [{ message: `No route ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
     } catch (err) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Config } from '../../lib/config';
 import { projectRoot } from '../../lib/data-dir';
 import type { PersistedOperations } from '../../lib/persisted-operations';
-import type { OperationLimits } from './limits.plugin';
+import type { OperationLimits } from '../front-door/admission';
 
 /** Every abuse limit the gateway enforces. */
 export interface GatewayLimits {
@@ -14,7 +14,7 @@ export interface GatewayLimits {
   maxBatchSize: number;
   /** Only these operations run, when set (GRAPHQL_PERSISTED_ONLY). */
   persistedOperations?: PersistedOperations;
-  rate: { perIp: number; perViewer: number; trustProxyHops: number };
+  rate: { perIp: number; perViewer: number; webhooksPerIp: number; healthPerIp: number; trustProxyHops: number };
 }
 
 /** The gateway's abuse limits from the configuration (the manifest is read once, at start). */
@@ -24,6 +24,7 @@ export function limitsFromConfig(config: Config): GatewayLimits {
       maxDepth: config.GRAPHQL_MAX_DEPTH,
       maxCost: config.GRAPHQL_MAX_COST,
       maxAliases: config.GRAPHQL_MAX_ALIASES,
+      maxDirectives: config.GRAPHQL_MAX_DIRECTIVES,
       defaultListSize: config.GRAPHQL_DEFAULT_LIST_SIZE,
     },
     maxTokens: config.GRAPHQL_MAX_TOKENS,
@@ -31,6 +32,12 @@ export function limitsFromConfig(config: Config): GatewayLimits {
     persistedOperations: config.GRAPHQL_PERSISTED_ONLY
       ? (JSON.parse(fs.readFileSync(path.join(projectRoot(), 'schema/persisted-operations.json'), 'utf8')) as PersistedOperations)
       : undefined,
-    rate: { perIp: config.RATE_LIMIT_PER_IP, perViewer: config.RATE_LIMIT_PER_VIEWER, trustProxyHops: config.TRUST_PROXY_HOPS },
+    rate: {
+      perIp: config.RATE_LIMIT_PER_IP,
+      perViewer: config.RATE_LIMIT_PER_VIEWER,
+      webhooksPerIp: config.RATE_LIMIT_WEBHOOKS_PER_IP,
+      healthPerIp: config.RATE_LIMIT_HEALTH_PER_IP,
+      trustProxyHops: config.TRUST_PROXY_HOPS,
+    },
   };
 }

@@ -1,9 +1,9 @@
 import type http from 'node:http';
-import type { ApolloServer } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { httpStatusFor } from '../../lib/errors';
 import { HttpError, readBody, sendJson, type RouteHandler } from '../../lib/http';
 import type { GatewayContext } from '../context';
+import type { GatewayEngine } from '../engines/engine';
 
 /** One seed REST endpoint as a thin facade over one GraphQL operation. */
 export interface RestOperation<TData = any> {
@@ -36,7 +36,7 @@ function errorResponse(errors: readonly GraphQLFormattedError[]): { status: numb
  */
 export function createRestRoute(
   operation: RestOperation,
-  apollo: ApolloServer<GatewayContext>,
+  engine: GatewayEngine,
   context: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<GatewayContext>,
 ): RouteHandler {
   return async (req, res, url) => {
@@ -66,9 +66,7 @@ export function createRestRoute(
       if (!(err instanceof HttpError)) throw err;
       return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
     }
-    const response = await apollo.executeOperation({ query: operation.query, variables }, { contextValue });
-    if (response.body.kind !== 'single') throw new Error('incremental delivery is not used by REST operations');
-    const { data, errors } = response.body.singleResult;
+    const { data, errors } = (await engine.execute({ query: operation.query, variables }, contextValue)).result;
     if (errors?.length) {
       const mapped = errorResponse(errors);
       return sendJson(res, mapped.status, mapped.body, mapped.headers);

@@ -31,7 +31,7 @@ export async function startBareGateway(overrides: Partial<GatewayOptions> = {}) 
     gateway,
     stop: async () => {
       await closeServer(gateway.server, 10);
-      await gateway.apollo.stop();
+      await gateway.engine.stop();
     },
   };
 }

@@ -18,6 +18,9 @@ beforeAll(async () => {
     MAX_BODY_BYTES: '8192',
     RATE_LIMIT_PER_IP: '5',
     RATE_LIMIT_PER_VIEWER: '8',
+    RATE_LIMIT_WEBHOOKS_PER_IP: '4',
+    RATE_LIMIT_HEALTH_PER_IP: '30',
+    GRAPHQL_MAX_DIRECTIVES: '10',
     // Each test speaks from its own address, as a client behind our one proxy.
     TRUST_PROXY_HOPS: '1',
   });
@@ -50,7 +53,10 @@ describe('abuse limits at the gateway', () => {
     const deep = '{ listings(first: 1) { nodes { seller { listings(first: 1) { nodes { seller { listings(first: 1) { nodes { id } } } } } } } } }';
     const res = await post({ query: deep });
     expect(res.status).toBe(400);
-    expect((res.body as Body).errors).toEqual([{ message: 'Query depth 9 exceeds the limit of 6', extensions: { code: 'QUERY_TOO_DEEP', limit: 6, actual: 9 } }]);
+    // The walk stops at the first level past the limit, so the depth it names is a lower bound.
+    expect((res.body as Body).errors).toEqual([{ message: 'Query depth exceeds the limit of 6', extensions: { code: 'QUERY_TOO_DEEP', limit: 6 } }]);
+    const seven = '{ listings(first: 1) { nodes { seller { listings(first: 1) { nodes { seller { id } } } } } } }';
+    expect((await post({ query: seven })).body).toMatchObject({ errors: [{ message: 'Query depth exceeds the limit of 6' }] });
   });
 
   it('refuses a query whose pages multiply past the cost limit with QUERY_TOO_COSTLY, also when the size is a variable', async () => {
@@ -58,7 +64,10 @@ describe('abuse limits at the gateway', () => {
     const res = await post({ query: costly, variables: { n: 100 } });
     expect(res.status).toBe(400);
     expect(codeOf(res.body)).toBe('QUERY_TOO_COSTLY');
-    expect((res.body as Body).errors![0]!.extensions).toMatchObject({ limit: 5000, actual: 1 + 100 * (1 + 1 + 1 + 100 * 3) });
+    expect((res.body as Body).errors![0]).toEqual({
+      message: 'Query cost exceeds the limit of 5000; ask for smaller pages (first) or fewer nested lists',
+      extensions: { code: 'QUERY_TOO_COSTLY', limit: 5000 },
+    });
     const small = await post({ query: costly, variables: { n: 5 } });
     expect((small.body as Body).errors).toBeUndefined();
   });
@@ -67,7 +76,96 @@ describe('abuse limits at the gateway', () => {
     const aliases = Array.from({ length: 6 }, (_, i) => `v${i}: viewer { id }`).join(' ');
     expect(codeOf((await post({ query: `{ ${aliases} }` })).body)).toBe('TOO_MANY_ALIASES');
     const viaFragment = await post({ query: 'query { a: viewer { ...F } b: viewer { ...F } } fragment F on User { x: id y: name }' });
-    expect((viaFragment.body as Body).errors![0]!.extensions).toEqual({ code: 'TOO_MANY_ALIASES', limit: 5, actual: 6 });
+    expect((viaFragment.body as Body).errors![0]).toEqual({ message: 'Aliases exceed the limit of 5', extensions: { code: 'TOO_MANY_ALIASES', limit: 5 } });
+  });
+
+  it('refuses a fragment chain that doubles at every level (2^22 uses in 1 KB) on cost, with the gateway free meanwhile', async () => {
+    const levels = 22;
+    const defs = Array.from({ length: levels }, (_, i) => `fragment F${i} on User{...F${i + 1} ...F${i + 1}}`);
+    const query = `{viewer{...F0}} ${defs.join(' ')} fragment F${levels} on User{id}`;
+    expect(query.length).toBeLessThan(1024);
+    const [res, live] = await Promise.all([post({ query }), fetch(new URL('/health/live', stack.urls.gateway), { headers: { 'x-forwarded-for': freshIp() } })]);
+    expect(live.status).toBe(200);
+    expect(res.status).toBe(400);
+    expect((res.body as Body).errors).toEqual([
+      { message: 'Query cost exceeds the limit of 5000; ask for smaller pages (first) or fewer nested lists', extensions: { code: 'QUERY_TOO_COSTLY', limit: 5000 } },
+    ]);
+  });
+
+  it('prices pages by the variables’ defaults when the client sends none, and adds up a batch', async () => {
+    const nested = 'query Q($n: Int = 100) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id } } } } } }';
+    expect(codeOf((await post({ query: nested })).body)).toBe('QUERY_TOO_COSTLY');
+    expect((await post({ query: nested, variables: { n: 3 } })).status).toBe(200);
+    // each alone is under the limit (1 + 40 * (1 + 40 * 2) = 3241), two together are not
+    const page = { query: 'query P($n: Int = 40) { listings(first: $n) { nodes { id title seller { id } } } }' };
+    const cost = 1 + 40 * (1 + 1 + 1 + 1 + 1);
+    expect(cost * 2).toBeLessThan(5000);
+    const three = await post([page, page, page]);
+    expect(three.status).toBe(200);
+    const heavy = { query: 'query H($n: Int = 40) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id } } } } } }' };
+    const batch = await post([heavy, heavy]);
+    expect(batch.status).toBe(400);
+    expect((batch.body as Body).errors).toEqual([
+      { message: 'The batch’s cost exceeds the limit of 5000; ask for smaller pages (first) or fewer nested lists', extensions: { code: 'QUERY_TOO_COSTLY', limit: 5000 } },
+    ]);
+  });
+
+  it('refuses too many directives with TOO_MANY_DIRECTIVES, counting them at every spread', async () => {
+    const res = await post({ query: 'query { viewer { ...D ...D ...D } } fragment D on User { id @include(if: true) name @skip(if: false) x: email @include(if: true) @skip(if: false) }' });
+    expect(res.status).toBe(400);
+    expect((res.body as Body).errors).toEqual([{ message: 'Directives exceed the limit of 10', extensions: { code: 'TOO_MANY_DIRECTIVES', limit: 10 } }]);
+  });
+
+  it('answers an unknown operationName, or several operations without one, with 400 and its own code, logging no error', async () => {
+    const two = 'query A { viewer { id } } query B { viewer { name } }';
+    const unknown = await post({ query: two, operationName: 'C' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toEqual({ errors: [{ message: 'The document has no operation named "C"', extensions: { code: 'OPERATION_NOT_FOUND' } }] });
+    const ambiguous = await post({ query: two });
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body).toEqual({ errors: [{ message: 'The document has 2 operations: say which to run with operationName', extensions: { code: 'OPERATION_NAME_REQUIRED' } }] });
+    expect((await post({ query: two, operationName: 'B' })).body).toEqual({ data: { viewer: null } });
+    expect(stack.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+  });
+
+  it('rate-limits webhooks on their own budget, with a body limit per provider', async () => {
+    const ip = freshIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(new URL('/webhooks/stripe', stack.urls.gateway), { method: 'POST', headers: { 'x-forwarded-for': ip, 'content-type': 'application/json' }, body: '{}' });
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    // unsigned deliveries are refused by payments (400); the fifth never gets there
+    expect(statuses).toEqual([400, 400, 400, 400, 429]);
+    const big = await fetch(new URL('/webhooks/stripe', stack.urls.gateway), {
+      method: 'POST',
+      headers: { 'x-forwarded-for': freshIp(), 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(600 * 1024) }),
+    });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toEqual({ errors: [{ message: `Request body larger than ${512 * 1024} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+  });
+
+  it('rate-limits the unsubscribe link on the anonymous budget and health probes on their own', async () => {
+    const ip = freshIp();
+    const unsubscribe: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(new URL('/email/unsubscribe?token=nope', stack.urls.gateway), { headers: { 'x-forwarded-for': ip } });
+      unsubscribe.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(unsubscribe.slice(0, 5).every((s) => s !== 429)).toBe(true);
+    expect(unsubscribe[5]).toBe(429);
+    const healthIp = freshIp();
+    const health: number[] = [];
+    for (let i = 0; i < 31; i++) {
+      const res = await fetch(new URL(i % 2 ? '/health/ready' : '/health/live', stack.urls.gateway), { headers: { 'x-forwarded-for': healthIp } });
+      health.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(health.slice(0, 30).every((s) => s === 200)).toBe(true);
+    expect(health[30]).toBe(429);
   });
 
   it('stops parsing a document past the token limit with TOO_MANY_TOKENS', async () => {
@@ -181,13 +279,49 @@ describe('a gateway in production mode with GRAPHQL_PERSISTED_ONLY', () => {
     expect(codeOf((await post({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(query) } } }, {}, url)).body)).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 
-  it('has introspection off and still serves the REST facade (its operations are the gateway’s own)', async () => {
+  it('refuses introspection as any other document outside the manifest, and still serves the REST facade (its operations are the gateway’s own)', async () => {
     const res = await post({ query: '{ __schema { types { name } } }' }, {}, url);
     expect(res.status).toBe(400);
-    expect(codeOf(res.body)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(codeOf(res.body)).toBe('PERSISTED_QUERY_REQUIRED');
     const rest = await fetch(new URL('/payments/transaction-status?transaction_id=00000000-0000-4000-8000-000000000000', url), {
       headers: { authorization: `Bearer ${stack.token(randomUUID())}` },
     });
     expect(rest.status).toBe(404);
+  });
+});
+
+describe('a gateway in production mode', () => {
+  let bare: Awaited<ReturnType<typeof startBareGateway>>;
+  beforeAll(async () => {
+    bare = await startBareGateway({
+      subgraphUrls: stack.urls.subgraphs,
+      jwt: { secret: stack.config.JWT_SECRET },
+      internalSecret: stack.config.INTERNAL_SECRET,
+      development: false,
+      limits: limitsFromConfig({ ...stack.config, TRUST_PROXY_HOPS: 1 }),
+    });
+  });
+  afterAll(() => bare?.stop());
+
+  it('gives no "Did you mean" hints for fields, arguments, enum values or admin-only fields, and refuses introspection', async () => {
+    const misspelled = [
+      '{ apiKey { id } }', // apiKeys, admin-only
+      '{ viewer { nmae } }',
+      '{ listings(frist: 1) { nodes { id } } }',
+      '{ listings(first: 1, status: ACTIV) { nodes { id } } }',
+    ];
+    for (const query of misspelled) {
+      const res = await post({ query }, {}, bare.url);
+      expect(res.status).toBe(400);
+      expect(codeOf(res.body)).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(JSON.stringify(res.body)).not.toMatch(/Did you mean|apiKeys|name|first|ACTIVE/);
+    }
+    // in development the hints stay: they help whoever writes the query
+    expect(((await post({ query: '{ viewer { nmae } }' })).body as Body).errors![0]!.message).toMatch(/Did you mean "name"\?/);
+    const introspection = await post({ query: '{ __type(name: "Query") { fields { name } } }' }, {}, bare.url);
+    expect(introspection.status).toBe(400);
+    expect((introspection.body as Body).errors).toEqual([
+      { message: 'Introspection is off on this gateway; the schema is published as schema/api.graphql', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+    ]);
   });
 });
