@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+
+export interface Flags {
+  /** stock, ours-apollo, ours-hive, in this order of measurement within a round. */
+  targets: string[];
+  /** Hive's upstream request deduplication, when our gateway has the GATEWAY_DEDUPE switch. */
+  dedupe: Array<'on' | 'off'>;
+  workloads: string[];
+  rounds: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  connections: number;
+  /** 1: the four subgraphs share one process; 4: one process each. */
+  subgraphProcesses: 1 | 4;
+  /** Everything is killed after this, whatever state it is in. */
+  deadlineSeconds: number;
+}
+
+export const USAGE = `npm run bench:gateway -- [options]
+  --targets stock,ours-apollo,ours-hive   which gateways, measured in this order each round (default: all three)
+  --dedupe on|off|both                    ours-hive with / without upstream deduplication (default: both)
+  --workloads heavy,light                 (default: both)
+  --rounds N                              interleaved rounds (default: 3, at least 1)
+  --warmup S  --duration S                seconds of warm-up and of measurement per window (default: 3 and 10)
+  --connections N                         (default: 50)
+  --subgraph-processes 1|4                (default: 4, one process per subgraph)
+  --deadline S                            kill everything after S seconds (default: 600)`;
+
+const positive = (name: string, raw: string | undefined, fallback: number) => {
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, not ${raw}`);
+  return value;
+};
+const list = (raw: string | undefined, fallback: string[]) => (raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
+
+export function parseFlags(argv: string[]): Flags {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      targets: { type: 'string' },
+      dedupe: { type: 'string' },
+      workloads: { type: 'string' },
+      rounds: { type: 'string' },
+      warmup: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      'subgraph-processes': { type: 'string' },
+      deadline: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const dedupe = values.dedupe ?? 'both';
+  if (!['on', 'off', 'both'].includes(dedupe)) throw new Error(`--dedupe is on, off or both, not ${dedupe}`);
+  const processes = values['subgraph-processes'] ?? '4';
+  if (processes !== '1' && processes !== '4') throw new Error(`--subgraph-processes is 1 or 4, not ${processes}`);
+  return {
+    targets: list(values.targets, ['stock', 'ours-apollo', 'ours-hive']),
+    dedupe: dedupe === 'both' ? ['on', 'off'] : [dedupe as 'on' | 'off'],
+    workloads: list(values.workloads, ['heavy', 'light']),
+    rounds: Math.round(positive('rounds', values.rounds, 3)),
+    warmupSeconds: positive('warmup', values.warmup, 3),
+    durationSeconds: positive('duration', values.duration, 10),
+    connections: Math.round(positive('connections', values.connections, 50)),
+    subgraphProcesses: processes === '1' ? 1 : 4,
+    deadlineSeconds: positive('deadline', values.deadline, 600),
+  };
+}

@@ -1,0 +1,27 @@
+import type { Child } from './children';
+import type { SubgraphProbe } from './measure';
+import { startSubgraphs } from './subgraph-processes';
+import { writeSupergraph } from './supergraph';
+import { WORKLOADS, type Workload } from './workloads';
+
+/** A supergraph to put the gateways in front of: its running subgraphs and what to ask them. */
+export interface BenchGraph {
+  name: string;
+  workloads: readonly Workload[];
+  /** Starts the subgraphs and writes the supergraph (its @join__graph URLs on their ports) into `dir`. */
+  start(parts: { root: string; dir: string; subgraphProcesses: 1 | 4; timeoutMs: number }): Promise<{ supergraphPath: string; children: Child[]; probe: SubgraphProbe }>;
+}
+
+/**
+ * The four local subgraphs (accounts, inventory, products, reviews). The hook for our own graph
+ * (the 50-listing page with sellers, payment status and CRM contact): another BenchGraph whose
+ * `start` runs our subgraphs and points SUPERGRAPH_PATH at their composed supergraph.
+ */
+export const localFederationGraph: BenchGraph = {
+  name: 'local federation (accounts, inventory, products, reviews)',
+  workloads: WORKLOADS,
+  async start({ root, dir, subgraphProcesses, timeoutMs }) {
+    const { ports, children, probe } = await startSubgraphs(root, subgraphProcesses, timeoutMs);
+    return { supergraphPath: writeSupergraph(ports, dir), children, probe };
+  },
+};

@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import net from 'node:net';
+
+/**
+ * Linux /proc readings of another process, and free loopback ports. The same readings as
+ * bench/run.ts, kept here so the gateway benchmark stands on its own.
+ */
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** A free loopback port: listen on 0, read it, close (for a child that must be told its port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS and its peak VmHWM, MiB; null once the process is gone. */
+export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMiB: round1(kb('VmRSS') / 1024), peakMiB: round1(kb('VmHWM') / 1024) };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (utime + stime) the process has used so far; clock ticks of 1/100 s on Linux x64. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "(comm) ", state is the first field; utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
