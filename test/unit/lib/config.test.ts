@@ -68,11 +68,16 @@ describe('loadConfig', () => {
       GRAPHQL_MAX_COST: 10_000,
       GRAPHQL_DEFAULT_LIST_SIZE: 20,
       GRAPHQL_MAX_ALIASES: 15,
+      GRAPHQL_MAX_DIRECTIVES: 50,
       GRAPHQL_MAX_TOKENS: 2000,
       GRAPHQL_MAX_BATCH: 10,
       GRAPHQL_PERSISTED_ONLY: false,
       RATE_LIMIT_PER_IP: 300,
       RATE_LIMIT_PER_VIEWER: 600,
+      RATE_LIMIT_WEBHOOKS_PER_IP: 1200,
+      RATE_LIMIT_HEALTH_PER_IP: 600,
+      GATEWAY_ENGINE: 'apollo',
+      SUBGRAPH_CONNECTIONS: 64,
       TRUST_PROXY_HOPS: 0,
     });
     const config = loadConfig({});
