@@ -75,6 +75,10 @@ export async function createGateway(options: GatewayOptions) {
     introspection: options.development,
     fetch: { connectionsPerSubgraph: options.subgraphConnections },
   };
+  if ((options.engine ?? 'apollo') !== 'apollo') {
+    // Accepted by the configuration so deployments can name it; refused here until it is built.
+    throw new Error(`GATEWAY_ENGINE=${options.engine} is not available yet: use apollo (issue 10 tracks the hive engine)`);
+  }
   const engine: GatewayEngine = await createApolloEngine(engineOptions);
 
   const subgraphHealth = Object.entries(options.subgraphUrls).map(([name, url]) => ({

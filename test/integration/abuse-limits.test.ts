@@ -325,3 +325,9 @@ describe('a gateway in production mode', () => {
     ]);
   });
 });
+
+describe('engines', () => {
+  it('refuses an engine that is not built yet at start, naming it', async () => {
+    await expect(startBareGateway({ engine: 'hive' })).rejects.toThrow('GATEWAY_ENGINE=hive is not available yet');
+  });
+});
