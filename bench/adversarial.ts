@@ -28,7 +28,7 @@ const SHAPES: Record<string, string> = {
   'fragment fan-out (each spreads all later, 28)': fan(28),
   'nested pages through a variable default': 'query Q($n:Int=100){listings(first:$n){nodes{seller{listings(first:$n){nodes{id title}}}}}}',
   'repeated heavy field without aliases (60x)': `{${'listings(first:100){nodes{id}} '.repeat(60)}}`,
-  'deep nesting (200 levels)': `{viewer{${'listings(first:1){nodes{seller{'.repeat(45)}id${'}}}'.repeat(45)}}}`,
+  'deep nesting (45 nested pages)': `{viewer{${'listings(first:1){nodes{seller{'.repeat(45)}id${'}}}'.repeat(45)}}}`,
   'legitimate 50-listing page': '{listings(first:50){edges{node{id title price{amount currency} status seller{id name}}} pageInfo{hasNextPage endCursor}}}',
 };
 

@@ -12,6 +12,8 @@ export interface Flags {
   connections: number;
   /** 1: the four subgraphs share one process; 4: one process each. */
   subgraphProcesses: 1 | 4;
+  /** Answer a repeated subgraph request body from a cache instead of executing it again. */
+  subgraphCache: boolean;
   /** Everything is killed after this, whatever state it is in. */
   deadlineSeconds: number;
 }
@@ -24,6 +26,7 @@ export const USAGE = `npm run bench:gateway -- [options]
   --warmup S  --duration S                seconds of warm-up and of measurement per window (default: 3 and 10)
   --connections N                         (default: 50)
   --subgraph-processes 1|4                (default: 4, one process per subgraph)
+  --subgraph-cache on|off                 subgraphs answer repeated bodies from a cache (default: on)
   --deadline S                            kill everything after S seconds (default: 600)`;
 
 const positive = (name: string, raw: string | undefined, fallback: number) => {
@@ -45,6 +48,7 @@ export function parseFlags(argv: string[]): Flags {
       duration: { type: 'string' },
       connections: { type: 'string' },
       'subgraph-processes': { type: 'string' },
+      'subgraph-cache': { type: 'string' },
       deadline: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -57,6 +61,8 @@ export function parseFlags(argv: string[]): Flags {
   if (!['on', 'off', 'both'].includes(dedupe)) throw new Error(`--dedupe is on, off or both, not ${dedupe}`);
   const processes = values['subgraph-processes'] ?? '4';
   if (processes !== '1' && processes !== '4') throw new Error(`--subgraph-processes is 1 or 4, not ${processes}`);
+  const cache = values['subgraph-cache'] ?? 'on';
+  if (cache !== 'on' && cache !== 'off') throw new Error(`--subgraph-cache is on or off, not ${cache}`);
   return {
     targets: list(values.targets, ['stock', 'ours-apollo', 'ours-hive']),
     dedupe: dedupe === 'both' ? ['on', 'off'] : [dedupe as 'on' | 'off'],
@@ -66,6 +72,7 @@ export function parseFlags(argv: string[]): Flags {
     durationSeconds: positive('duration', values.duration, 10),
     connections: Math.round(positive('connections', values.connections, 50)),
     subgraphProcesses: processes === '1' ? 1 : 4,
+    subgraphCache: cache === 'on',
     deadlineSeconds: positive('deadline', values.deadline, 600),
   };
 }

@@ -9,7 +9,7 @@ export interface BenchGraph {
   name: string;
   workloads: readonly Workload[];
   /** Starts the subgraphs and writes the supergraph (its @join__graph URLs on their ports) into `dir`. */
-  start(parts: { root: string; dir: string; subgraphProcesses: 1 | 4; timeoutMs: number }): Promise<{ supergraphPath: string; children: Child[]; probe: SubgraphProbe }>;
+  start(parts: { root: string; dir: string; subgraphProcesses: 1 | 4; subgraphCache: boolean; timeoutMs: number }): Promise<{ supergraphPath: string; children: Child[]; probe: SubgraphProbe }>;
 }
 
 /**
@@ -20,8 +20,8 @@ export interface BenchGraph {
 export const localFederationGraph: BenchGraph = {
   name: 'local federation (accounts, inventory, products, reviews)',
   workloads: WORKLOADS,
-  async start({ root, dir, subgraphProcesses, timeoutMs }) {
-    const { ports, children, probe } = await startSubgraphs(root, subgraphProcesses, timeoutMs);
+  async start({ root, dir, subgraphProcesses, subgraphCache, timeoutMs }) {
+    const { ports, children, probe } = await startSubgraphs(root, { processes: subgraphProcesses, cache: subgraphCache }, timeoutMs);
     return { supergraphPath: writeSupergraph(ports, dir), children, probe };
   },
 };

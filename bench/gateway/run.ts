@@ -77,10 +77,12 @@ async function bench(flags: Flags, graph: BenchGraph): Promise<number> {
   const workloads = flags.workloads.map((name) => graph.workloads.find((w) => w.name === name) ?? failWith(`unknown workload ${name}; workloads are ${graph.workloads.map((w) => w.name).join(', ')}`));
   const { specs, notes } = targetSpecs(flags.targets, flags.dedupe);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-gateway-'));
+  // Also on the deadline's and a signal's process.exit, which skip the finally below.
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const before = machine();
   try {
-    log(`subgraphs: ${flags.subgraphProcesses} process(es)`);
-    const { supergraphPath, probe } = await graph.start({ root: ROOT, dir, subgraphProcesses: flags.subgraphProcesses, timeoutMs: START_TIMEOUT_MS });
+    log(`subgraphs: ${flags.subgraphProcesses} process(es), response cache ${flags.subgraphCache ? 'on' : 'off'}`);
+    const { supergraphPath, probe } = await graph.start({ root: ROOT, dir, subgraphProcesses: flags.subgraphProcesses, subgraphCache: flags.subgraphCache, timeoutMs: START_TIMEOUT_MS });
     const started: RunningTarget[] = [];
     const unavailable: UnavailableTarget[] = [];
     for (const spec of specs) {
@@ -109,6 +111,7 @@ async function bench(flags: Flags, graph: BenchGraph): Promise<number> {
     const after = machine();
     const out: string[] = [`gateway benchmark: ${graph.name}; Node ${before.node}, ${before.cores} × ${before.cpu}, commit ${before.commit}`];
     out.push(`${flags.connections} connections, ${flags.warmupSeconds} s warm-up + ${flags.durationSeconds} s measured per window, ${flags.rounds} rounds; load average ${before.loadAverage.join(' ')} before, ${after.loadAverage.join(' ')} after`);
+    out.push(`subgraphs: ${flags.subgraphProcesses} process(es), response cache ${flags.subgraphCache ? 'on' : 'off'} (sg CPU %: all subgraph processes, % of one core)`);
     for (const w of workloads) {
       out.push('', `${w.name}: ${w.description} (${bytes[w.name]} bytes)`);
       out.push(workloadTable(rows.filter((r) => r.workload === w.name), summaries.filter((s) => s.workload === w.name)));
@@ -129,7 +132,6 @@ async function bench(flags: Flags, graph: BenchGraph): Promise<number> {
     return failed.length ? 1 : 0;
   } finally {
     await stopAll();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -6,12 +6,17 @@ import { createSubgraphServer, listenOnFreePort } from './serve';
 
 /**
  * Child process serving the benchmark subgraphs named in argv (all four without arguments), each
- * on its own free loopback port; reports the ports to the runner over IPC.
+ * on its own free loopback port; reports the ports to the runner over IPC. BENCH_SUBGRAPH_CACHE=off
+ * executes every request instead of answering repeated bodies from the response cache.
  */
 async function main() {
   const wanted = process.argv.slice(2);
   const chosen = wanted.length ? BENCH_SUBGRAPHS.filter((s) => wanted.includes(s.name)) : BENCH_SUBGRAPHS;
-  const servers = chosen.map((s) => ({ name: s.name, ...createSubgraphServer(buildSubgraphSchema({ typeDefs: parse(s.typeDefs), resolvers: s.resolvers })) }));
+  const cacheResponses = process.env.BENCH_SUBGRAPH_CACHE !== 'off';
+  const servers = chosen.map((s) => ({
+    name: s.name,
+    ...createSubgraphServer(buildSubgraphSchema({ typeDefs: parse(s.typeDefs), resolvers: s.resolvers }), cacheResponses),
+  }));
   const ports: Record<string, number> = {};
   for (const s of servers) ports[s.name] = await listenOnFreePort(s.server);
   exitWithRunner(() => {

@@ -5,21 +5,28 @@ import { execute, parse, validate, type DocumentNode, type GraphQLError, type Gr
 /** What a subgraph server has done, read by the runner through `GET /__bench/stats`. */
 export interface SubgraphStats {
   requests: number;
+  /** Requests answered from the response cache. */
+  cached: number;
 }
 
-const json = (res: http.ServerResponse, status: number, body: unknown) => {
-  const text = JSON.stringify(body);
+/** Distinct request bodies whose answers are kept; a gateway sends a few dozen at most. */
+const RESPONSE_CACHE_ENTRIES = 5000;
+
+const send = (res: http.ServerResponse, status: number, text: string) => {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 };
+const json = (res: http.ServerResponse, status: number, body: unknown) => send(res, status, JSON.stringify(body));
 
 /**
  * GraphQL over plain node:http, as thin as it can be so that the subgraphs are not what is
  * measured: a gateway sends the same few query texts again and again, so each text is parsed and
- * validated once and its document kept.
+ * validated once and its document kept. With `cacheResponses` the answer to a body already seen
+ * is sent again as it was: the data never changes, so it is the answer execution would give.
  */
-export function createSubgraphServer(schema: GraphQLSchema): { server: http.Server; stats: SubgraphStats } {
-  const stats: SubgraphStats = { requests: 0 };
+export function createSubgraphServer(schema: GraphQLSchema, cacheResponses: boolean): { server: http.Server; stats: SubgraphStats } {
+  const stats: SubgraphStats = { requests: 0, cached: 0 };
+  const responses = new Map<string, string>();
   const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
   const documentOf = (query: string) => {
     let doc = documents.get(query);
@@ -44,16 +51,26 @@ export function createSubgraphServer(schema: GraphQLSchema): { server: http.Serv
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       stats.requests++;
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const cached = responses.get(raw);
+      if (cached !== undefined) {
+        stats.cached++;
+        return send(res, 200, cached);
+      }
       let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+        body = JSON.parse(raw) as typeof body;
       } catch {
         return json(res, 400, { errors: [{ message: 'body is not JSON' }] });
       }
       const doc = documentOf(body.query ?? '');
       if (Array.isArray(doc)) return json(res, 400, { errors: doc.map((e: GraphQLError) => ({ message: e.message })) });
       void Promise.resolve(execute({ schema, document: doc as DocumentNode, variableValues: body.variables, operationName: body.operationName })).then(
-        (result) => json(res, 200, result),
+        (result) => {
+          const text = JSON.stringify(result);
+          if (cacheResponses && !result.errors && responses.size < RESPONSE_CACHE_ENTRIES) responses.set(raw, text);
+          send(res, 200, text);
+        },
         (err: unknown) => json(res, 500, { errors: [{ message: String(err) }] }),
       );
     });
