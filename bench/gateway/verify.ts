@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { RunningTarget } from './targets';
+import { stopChild } from './children';
+import type { RunningTarget, UnavailableTarget } from './targets';
 import type { Workload } from './workloads';
 
 /** One answer to a workload, as the load will see it. */
@@ -60,4 +61,39 @@ export function unusable(answer: Answer, workload: Workload): string | null {
   if (answer.body.data === undefined || answer.body.data === null) return `HTTP ${answer.status}, no data: ${excerpt(answer.body.errors)}`;
   if (workload.minBytes && answer.bytes < workload.minBytes) return `answer is ${answer.bytes} bytes, under the ${workload.minBytes} expected`;
   return null;
+}
+
+/**
+ * Each target's answer to each workload, compared with the first target's (the baseline): a
+ * difference throws with where it is; a target that serves another graph (no data at all) is
+ * stopped and set aside as unavailable.
+ */
+export async function verifyTargets(targets: RunningTarget[], workloads: readonly Workload[], unavailable: UnavailableTarget[]): Promise<{ checked: RunningTarget[]; bytes: Record<string, number> }> {
+  const [reference, ...others] = targets;
+  if (!reference) throw new Error('no target started');
+  const expected = new Map<string, unknown>();
+  const bytes: Record<string, number> = {};
+  for (const w of workloads) {
+    const answer = await answerOf(reference, w);
+    const problem = unusable(answer, w) ?? (answer.body?.errors ? `errors: ${JSON.stringify(answer.body.errors).slice(0, 300)}` : null);
+    if (problem) throw new Error(`${reference.name} cannot serve ${w.name}: ${problem}`);
+    expected.set(w.name, answer.body);
+    bytes[w.name] = answer.bytes;
+  }
+  const checked = [reference];
+  for (const target of others) {
+    let setAside: string | null = null;
+    for (const w of workloads) {
+      const answer = await answerOf(target, w);
+      setAside = unusable(answer, w);
+      if (setAside) break;
+      const difference = firstDifference(expected.get(w.name), answer.body);
+      if (difference) throw new Error(`${target.name} answers ${w.name} differently from ${reference.name}: ${difference}`);
+    }
+    if (setAside) {
+      unavailable.push({ name: target.name, unavailable: `cannot serve the benchmark's supergraph (SUPERGRAPH_PATH not honoured?): ${setAside}` });
+      await stopChild(target.child);
+    } else checked.push(target);
+  }
+  return { checked, bytes };
 }
