@@ -30,7 +30,7 @@ export function writeReport(run: RunRecord, root: string): ReturnType<typeof wit
   const out = [
     `gateway benchmark: ${run.graph}; Node ${before.node}, ${before.cores} × ${before.cpu}, commit ${before.commit}`,
     `${flags.connections} connections, ${flags.warmupSeconds} s warm-up + ${flags.durationSeconds} s measured per window, ${flags.rounds} rounds; load average ${before.loadAverage.join(' ')} before, ${after.loadAverage.join(' ')} after`,
-    `subgraphs: ${flags.subgraphProcesses} process(es), response cache ${flags.subgraphCache ? 'on' : 'off'} (sg CPU %: all subgraph processes, % of one core)`,
+    `subgraphs: ${flags.subgraphProcesses} process(es), response cache ${flags.subgraphCache ? 'on' : 'off'} (CPU %: of one core; sg: the subgraph processes together)`,
   ];
   for (const w of run.workloads) {
     out.push('', `${w.name}: ${w.description} (${run.answerBytes[w.name]} bytes)`);

@@ -17,6 +17,7 @@ export interface Summary {
   latencyP99Ms: number;
   gatewayCpuMsPerRequest: number;
   cpuPerRequestVsStock: number | null;
+  gatewayCpuPercent: number;
   peakRssMiB: number | null;
   subgraphCpuPercent: number;
   subgraphRequestsPerAnswer: number;
@@ -62,6 +63,7 @@ export function summarise(rows: Row[]): Summary[] {
       latencyP99Ms: med((r) => r.latencyP99Ms),
       gatewayCpuMsPerRequest: med((r) => r.gatewayCpuMsPerRequest),
       cpuPerRequestVsStock: ratio((r) => r.cpuPerRequestVsStock),
+      gatewayCpuPercent: med((r) => r.gatewayCpuPercent),
       peakRssMiB: peaks.length ? Math.max(...peaks) : null,
       subgraphCpuPercent: med((r) => r.subgraphCpuPercent),
       subgraphRequestsPerAnswer: med((r) => r.subgraphRequestsPerAnswer),
@@ -78,7 +80,7 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
-const HEADER = ['target', 'round', 'req/s', '×stock', 'p50 ms', 'p99 ms', 'gw CPU ms/req', '×stock', 'gw RSS/peak MiB', 'sg CPU %', 'sg req/answer', 'load gen CPU %', 'failures'];
+const HEADER = ['target', 'round', 'req/s', '×stock', 'p50 ms', 'p99 ms', 'gw CPU ms/req', '×stock', 'gw CPU %', 'gw RSS/peak MiB', 'sg CPU %', 'sg req/answer', 'load gen CPU %', 'failures'];
 
 /** The per-round table of one workload, then its medians. */
 export function workloadTable(rows: Row[], summaries: Summary[]): string {
@@ -93,6 +95,7 @@ export function workloadTable(rows: Row[], summaries: Summary[]): string {
       String(r.latencyP99Ms),
       String(r.gatewayCpuMsPerRequest),
       n(r.cpuPerRequestVsStock),
+      String(r.gatewayCpuPercent),
       `${n(r.rssMiB)}/${n(r.peakRssMiB)}`,
       String(r.subgraphCpuPercent),
       String(r.subgraphRequestsPerAnswer),
@@ -110,6 +113,7 @@ export function workloadTable(rows: Row[], summaries: Summary[]): string {
       String(s.latencyP99Ms),
       String(s.gatewayCpuMsPerRequest),
       n(s.cpuPerRequestVsStock),
+      String(s.gatewayCpuPercent),
       `peak ${n(s.peakRssMiB)}`,
       String(s.subgraphCpuPercent),
       String(s.subgraphRequestsPerAnswer),
