@@ -1,10 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 
-/**
- * Linux /proc readings of another process, and free loopback ports. The same readings as
- * bench/run.ts, kept here so the gateway benchmark stands on its own.
- */
+/** Linux /proc readings of another process, and free loopback ports: shared by bench/run.ts and the gateway benchmark. */
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
