@@ -247,18 +247,22 @@ describe('abuse limits at the gateway', () => {
   });
 });
 
+/** A production gateway of its own over the stack's subgraphs (introspection, Sandbox and hints off). */
+const startProductionGateway = (config: Partial<typeof stack.config> = {}) =>
+  startBareGateway({
+    subgraphUrls: stack.urls.subgraphs,
+    jwt: { secret: stack.config.JWT_SECRET },
+    internalSecret: stack.config.INTERNAL_SECRET,
+    development: false,
+    limits: limitsFromConfig({ ...stack.config, TRUST_PROXY_HOPS: 1, ...config }),
+  });
+
 describe('a gateway in production mode with GRAPHQL_PERSISTED_ONLY', () => {
   let bare: Awaited<ReturnType<typeof startBareGateway>>;
   let url: string;
   const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'schema/persisted-operations.json'), 'utf8')) as Record<string, string>;
   beforeAll(async () => {
-    bare = await startBareGateway({
-      subgraphUrls: stack.urls.subgraphs,
-      jwt: { secret: stack.config.JWT_SECRET },
-      internalSecret: stack.config.INTERNAL_SECRET,
-      development: false,
-      limits: limitsFromConfig({ ...stack.config, GRAPHQL_PERSISTED_ONLY: true, TRUST_PROXY_HOPS: 1 }),
-    });
+    bare = await startProductionGateway({ GRAPHQL_PERSISTED_ONLY: true });
     url = bare.url;
   });
   afterAll(() => bare?.stop());
@@ -293,13 +297,7 @@ describe('a gateway in production mode with GRAPHQL_PERSISTED_ONLY', () => {
 describe('a gateway in production mode', () => {
   let bare: Awaited<ReturnType<typeof startBareGateway>>;
   beforeAll(async () => {
-    bare = await startBareGateway({
-      subgraphUrls: stack.urls.subgraphs,
-      jwt: { secret: stack.config.JWT_SECRET },
-      internalSecret: stack.config.INTERNAL_SECRET,
-      development: false,
-      limits: limitsFromConfig({ ...stack.config, TRUST_PROXY_HOPS: 1 }),
-    });
+    bare = await startProductionGateway();
   });
   afterAll(() => bare?.stop());
 
