@@ -21,51 +21,8 @@ import path from 'node:path';
 import { mintToken, signViewerHeader, VIEWER_HEADER } from '../lib/auth';
 import { projectRoot } from '../lib/data-dir';
 import { crmBulkBench, crmBulkProblems } from './crm-bulk';
+import { autocannon, type AutocannonOptions, type AutocannonResult } from './gateway/autocannon';
 import { cpuSecondsOf, freePort, memoryOf } from './gateway/proc';
-
-// autocannon ships no types; this is the part of its API used here.
-interface Histogram {
-  average: number;
-  mean: number;
-  stddev: number;
-  min: number;
-  max: number;
-  p50: number;
-  p90: number;
-  p99: number;
-}
-interface AutocannonResult {
-  requests: Histogram & { total: number };
-  latency: Histogram;
-  throughput: Histogram;
-  duration: number;
-  errors: number;
-  timeouts: number;
-  mismatches: number;
-  non2xx: number;
-  statusCodeStats: Record<string, { count: number }>;
-}
-interface AutocannonRequest {
-  method?: 'POST';
-  headers?: Record<string, string>;
-  body?: string;
-}
-interface AutocannonOptions {
-  url: string;
-  method: 'POST';
-  headers: Record<string, string>;
-  body?: string;
-  connections: number;
-  duration?: number;
-  /** Stop after this many requests instead of after `duration`. */
-  amount?: number;
-  /** Per-request setup: each charge gets its own listing, token and idempotency key. */
-  requests?: Array<{ setupRequest: (request: AutocannonRequest) => AutocannonRequest }>;
-  timeout: number;
-  verifyBody?: (body: string) => boolean;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (opts: AutocannonOptions) => Promise<AutocannonResult>;
 
 const ROOT = projectRoot();
 const MAIN = path.join(ROOT, 'dist/embedded/main.js');
