@@ -19,6 +19,7 @@ export function gatewayOptionsFromConfig(
   return {
     ...parts,
     engine: config.GATEWAY_ENGINE,
+    dedupe: config.GATEWAY_DEDUPE,
     subgraphConnections: config.SUBGRAPH_CONNECTIONS,
     // Unset only with JWT_JWKS_URL (runService checks), when HS256 tokens are refused anyway.
     jwt: { secret: config.JWT_SECRET ?? '', issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },

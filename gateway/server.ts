@@ -13,6 +13,7 @@ import type { GatewayContext } from './context';
 import { createCors } from './cors';
 import { createApolloEngine } from './engines/apollo.engine';
 import type { GatewayEngine } from './engines/engine';
+import { createHiveEngine } from './engines/hive.engine';
 import { createAdmission } from './front-door/admission';
 import { createFrontDoor, operationCountOf } from './front-door/front-door';
 import type { GatewayLimits } from './limits/limits-config';
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   subgraphUrls: Record<string, string>;
   /** What executes operations behind the front door. @default apollo */
   engine?: 'apollo' | 'hive';
+  /** hive: identical subgraph queries in flight at once share one fetch. @default true */
+  dedupe?: boolean;
   /** Keep-alive connections held open to each subgraph. @default 64 */
   subgraphConnections?: number;
   /** HS256 secret (development), issuer, audience, clock tolerance. */
@@ -75,11 +78,10 @@ export async function createGateway(options: GatewayOptions) {
     introspection: options.development,
     fetch: { connectionsPerSubgraph: options.subgraphConnections },
   };
-  if ((options.engine ?? 'apollo') !== 'apollo') {
-    // Accepted by the configuration so deployments can name it; refused here until it is built.
-    throw new Error(`GATEWAY_ENGINE=${options.engine} is not available yet: use apollo (issue 10 tracks the hive engine)`);
-  }
-  const engine: GatewayEngine = await createApolloEngine(engineOptions);
+  const engine: GatewayEngine =
+    options.engine === 'hive'
+      ? await createHiveEngine({ ...engineOptions, apiSchema: supergraph.apiSchema, dedupe: options.dedupe })
+      : await createApolloEngine(engineOptions);
 
   const subgraphHealth = Object.entries(options.subgraphUrls).map(([name, url]) => ({
     name,
@@ -180,6 +182,7 @@ export async function createGateway(options: GatewayOptions) {
     maxBodyBytes: options.maxBodyBytes,
     tls: options.tls,
     readiness: subgraphHealth,
+    live: { engine: engine.name },
     before: (req, res) => cors(req, res) || routeRateLimit(req, res, new URL(req.url ?? '/', 'http://localhost').pathname),
     routes: Object.fromEntries([...webhookRoutes, ...restRoutes]),
   });

@@ -8,13 +8,12 @@ import type { GatewayContext } from './context';
 const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 
 /**
- * The subgraph's BAD_USER_INPUT from a 400, as our own error: graphql-js names the variable and the
- * path, and we keep those and its reason without echoing the value itself.
+ * The subgraph's BAD_USER_INPUT from a 400 answer's body, as our own error: graphql-js names the
+ * variable and the path, and we keep those and its reason without echoing the value itself.
+ * Both engines read a subgraph's 400 this way.
  */
-function badInputOf(error: Error): AppError | null {
-  const body = (error as { extensions?: { response?: { body?: unknown } } }).extensions?.response?.body as
-    | { errors?: Array<{ message?: string; extensions?: { code?: string } }> }
-    | undefined;
+export function badInputOf(answer: unknown): AppError | null {
+  const body = answer as { errors?: Array<{ message?: string; extensions?: { code?: string } }> } | undefined;
   const refused = body?.errors?.find((e) => e.extensions?.code === ErrorCode.BAD_USER_INPUT);
   if (!refused) return null;
   const message = refused.message ?? '';
@@ -57,7 +56,7 @@ export class ViewerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (response.status === 400) {
       // A value the gateway passes through unchecked (a custom scalar such as JSONObject) that the
       // subgraph refused while coercing variables: the client's mistake, so say which input.
-      const refused = badInputOf(error);
+      const refused = badInputOf((error as { extensions?: { response?: { body?: unknown } } }).extensions?.response?.body);
       if (refused) throw refused;
     }
     if (response.status === 401) {

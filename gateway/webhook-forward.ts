@@ -40,7 +40,7 @@ export function createWebhookForward(target: () => string, logger: Logger, route
     let upstream: Response;
     const destination = `${target()}${url.search}`;
     try {
-      upstream = await fetch(destination, { method, headers, body, signal: AbortSignal.timeout(15_000) });
+      upstream = await fetch(destination, { method, headers, body: body as Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal.timeout(15_000) });
     } catch (err) {
       logger.warn({ err: (err as Error).message, target: target() }, 'webhook forward failed');
       throw new HttpError(503, 'Webhook receiver unavailable', 'SERVICE_UNAVAILABLE');

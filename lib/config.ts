@@ -208,6 +208,8 @@ export const configSchema = z.object({
   RATE_LIMIT_HEALTH_PER_IP: z.coerce.number().int().min(0).default(600),
   /** What executes operations behind the gateway's front door: `apollo` (@apollo/gateway) or `hive` (Hive Gateway's runtime with its Rust query planner). @default apollo */
   GATEWAY_ENGINE: z.enum(['apollo', 'hive']).default('apollo'),
+  /** Share one subgraph fetch between identical queries in flight at once (same viewer, same body); the hive engine has it, apollo does not. @default true */
+  GATEWAY_DEDUPE: bool.default('true'),
   /** The supergraph the gateway serves; each subgraph's URL is its @join__graph(url:) unless <NAME>_URL is set. @default schema/supergraph.graphql */
   SUPERGRAPH_PATH: z.string().min(1).optional(),
   /** Keep-alive connections the gateway holds open to each subgraph. @default 64 */

@@ -22,6 +22,8 @@ export interface HttpAppOptions<TContext extends BaseContext> {
   context?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<TContext>;
   /** …or with this handler of its own (the gateway's front door). */
   graphql?: RouteHandler;
+  /** More for `/health/live` to say, beside `status: ok` (the gateway names its engine). */
+  live?: Record<string, string>;
   /** How long a readiness answer is reused, so probes never fan out once per request. @default 1000 */
   readinessCacheMs?: number;
   logger: Logger;
@@ -153,7 +155,7 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
     return lastReadiness.answer;
   };
   const routes: Record<string, RouteHandler> = {
-    '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok', ...options.live }),
     '/health/ready': async (_req, res) => {
       if (draining.has(server)) return sendJson(res, 503, { status: 'draining', checks: {} });
       const result = await cachedReadiness();

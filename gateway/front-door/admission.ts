@@ -186,7 +186,7 @@ export function createAdmission(options: AdmissionOptions) {
     checkPersisted(text, parsed, operation, request.operationName);
     if (method === 'GET' && operation.operation !== 'query') {
       throw new GraphQLError(`GET requests only support query operations, not ${operation.operation} operations`, {
-        extensions: { code: 'BAD_REQUEST', http: { status: 405, headers: new Map([['allow', 'POST']]) } },
+        extensions: { code: 'BAD_REQUEST', http: { status: 405, headers: { allow: 'POST' } } },
       });
     }
     // Coerced as execution will coerce them; a value that does not coerce fails execution anyway,

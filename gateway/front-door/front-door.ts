@@ -27,10 +27,13 @@ const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8'
 
 interface HttpHead {
   status?: number;
-  headers?: Iterable<[string, string]>;
+  /** A map (Apollo's HeaderMap) or a plain object (the shape graphql-yoga declares). */
+  headers?: Iterable<[string, string]> | Record<string, string>;
 }
 
 const headOf = (error: unknown): HttpHead => ((error as GraphQLError).extensions?.http as HttpHead | undefined) ?? {};
+const entriesOf = (headers: HttpHead['headers']): Iterable<[string, string]> =>
+  !headers ? [] : Symbol.iterator in headers ? (headers as Iterable<[string, string]>) : Object.entries(headers);
 
 /** The media type the client asked for: the GraphQL-over-HTTP one when it prefers it, else JSON. */
 function contentTypeFor(req: http.IncomingMessage): string {
@@ -63,7 +66,7 @@ export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
     const head = headOf(gqlError);
     const formatted = options.formatError({ message: gqlError.message, extensions: gqlError.extensions }, gqlError);
     const status = head.status ?? (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR' ? 500 : 400);
-    send(req, res, status, JSON.stringify({ errors: [formatted] }), head.headers ?? []);
+    send(req, res, status, JSON.stringify({ errors: [formatted] }), entriesOf(head.headers));
     logRequest(logger, operations, started, status, [formatted]);
   };
 

@@ -6,6 +6,7 @@ import { closeServer, listen, urlOf } from '../../lib/http';
 import { createLogger } from '../../lib/logger';
 import { limitsFromConfig } from '../../gateway/limits/limits-config';
 import { createGateway, type GatewayOptions } from '../../gateway/server';
+import { ENGINE_UNDER_TEST } from './engine';
 
 /**
  * A gateway of its own on a free loopback port, for what the gateway decides alone (sign-in,
@@ -23,6 +24,7 @@ export async function startBareGateway(overrides: Partial<GatewayOptions> = {}) 
     corsOrigins: [],
     maxBodyBytes: 65536,
     limits: limitsFromConfig(loadConfig({ NODE_ENV: 'test' })),
+    engine: ENGINE_UNDER_TEST,
     ...overrides,
   });
   const url = urlOf(await listen(gateway.server, 0, '127.0.0.1'), '/graphql', overrides.tls ? 'https' : 'http');

@@ -5,6 +5,7 @@ import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createShutdown } from '../../lib/lifecycle';
 import { startEmbedded, type EmbeddedConfig, type EmbeddedStack } from '../../embedded/stack';
+import { ENGINE_UNDER_TEST } from './engine';
 import { createGraphClient, type GraphClient } from './graph-client';
 import { createTestDatabase } from './test-db';
 
@@ -32,7 +33,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
       done();
     },
   });
-  const base = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', ...env });
+  const base = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', GATEWAY_ENGINE: ENGINE_UNDER_TEST, ...env });
   const config = {
     ...base,
     JWT_SECRET: randomBytes(32).toString('hex'),

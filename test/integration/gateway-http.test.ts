@@ -64,7 +64,7 @@ describe('gateway HTTP edges', () => {
 
   it('answers unknown paths with 404 and reports liveness and readiness', async () => {
     expect((await fetch(new URL('/nope', stack.urls.gateway))).status).toBe(404);
-    expect(await (await fetch(new URL('/health/live', stack.urls.gateway))).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(new URL('/health/live', stack.urls.gateway))).json()).toEqual({ status: 'ok', engine: stack.gateway.engine.name });
     expect(await (await fetch(new URL('/health/ready', stack.urls.gateway))).json()).toEqual({ status: 'ok', checks: { listings: 'up', payments: 'up', crm: 'up', email: 'up' } });
   });
 

@@ -77,6 +77,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_WEBHOOKS_PER_IP: 1200,
       RATE_LIMIT_HEALTH_PER_IP: 600,
       GATEWAY_ENGINE: 'apollo',
+      GATEWAY_DEDUPE: true,
       SUBGRAPH_CONNECTIONS: 64,
       TRUST_PROXY_HOPS: 0,
     });
