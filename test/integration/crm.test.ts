@@ -1,3 +1,5 @@
+import { parse } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { randomUUID } from 'node:crypto';
 import { CrmContactDocument, SellersCrmDocument, SyncUserToCrmDocument } from '../generated/graphql';
 import { dataOf, errorOf } from '../helpers/graph-client';
@@ -71,6 +73,14 @@ describe('crm', () => {
     const page = dataOf(await stack.graph(SellersCrmDocument, { filter: { search: 'Crm page' }, first: 50 }, { token: admin.token }));
     expect(page.listings.nodes).toHaveLength(50);
     expect(page.listings.nodes.every((n) => n.seller.crmContact?.syncStatus === 'SYNCED' && prop(n.seller.crmContact, 'saypro_listing_count') === '10')).toBe(true);
+    expect(batchReads() - before).toBe(1);
+    // Our sync state alone (no HubSpot field asked for) is read from our database, with no HubSpot call.
+    const ours = await stack.graph(
+      parse(`query { listings(first: 50, filter: { search: "Crm page" }) { nodes { seller { crmContact { hubspotId syncStatus lastSyncedAt } } } } }`) as TypedDocumentNode<{ listings: { nodes: Array<{ seller: { crmContact: { hubspotId: string | null; syncStatus: string } | null } }> } }>,
+      {},
+      { token: admin.token },
+    );
+    expect(dataOf(ours).listings.nodes.every((n) => n.seller.crmContact?.syncStatus === 'SYNCED' && n.seller.crmContact.hubspotId)).toBe(true);
     expect(batchReads() - before).toBe(1);
   });
 

@@ -43,9 +43,6 @@ export class CrmContact {
   @Field(() => String, { nullable: true, description: 'Why the last attempt failed, when it did.' })
   lastError: string | null;
 
-  @Field(() => String, { nullable: true, description: "HubSpot's lifecycle stage (subscriber, lead, customer …)." })
-  lifecycleStage: string | null;
-
-  @Field(() => [CrmProperty], { description: 'The mapped properties as HubSpot holds them (empty when not synced or HubSpot is unreachable).' })
-  properties: CrmProperty[];
+  // lifecycleStage and properties are HubSpot's own view, read only when asked for
+  // (CrmContactRemoteResolver): a page that shows our sync state makes no HubSpot call.
 }

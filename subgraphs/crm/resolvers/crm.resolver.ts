@@ -4,29 +4,53 @@ import { allows } from '../../../lib/permissions';
 import type { CrmContext } from '../context';
 import type { ContactRow } from '../db/schema';
 import { READ_PROPERTIES } from '../domain/contact-mapping';
-import { CrmContact, CrmSyncStatus } from '../entities/crm-contact';
+import { CrmContact, CrmProperty, CrmSyncStatus } from '../entities/crm-contact';
+import type { CrmContact as RemoteContact } from '../provider/crm-gateway.port';
 import { CrmSyncJob, toCrmSyncJob } from '../entities/crm-sync-job';
 import { User } from '../entities/user';
 
-/** Our row plus HubSpot's view (one batch read for every contact in the request). */
-async function toContact(userId: string, row: ContactRow | null, ctx: CrmContext): Promise<CrmContact> {
-  let remote = null;
-  if (row?.hubspotId) {
-    try {
-      remote = await ctx.loaders.hubspot.load(row.hubspotId);
-    } catch (err) {
-      ctx.logger.warn({ error: (err as Error).name, status: (err as { code?: unknown }).code ?? null }, 'HubSpot read failed; answering with our sync state only');
-    }
-  }
+/** Our row: the sync state. HubSpot's view is read by the fields that show it (below). */
+function toContact(userId: string, row: ContactRow | null): CrmContact {
   return {
     userId,
     hubspotId: row?.hubspotId ?? null,
     syncStatus: (row?.syncStatus as CrmSyncStatus | undefined) ?? CrmSyncStatus.NEVER,
     lastSyncedAt: row?.lastSyncedAt ?? null,
     lastError: row?.lastError ?? null,
-    lifecycleStage: remote?.properties.lifecyclestage ?? null,
-    properties: remote ? READ_PROPERTIES.filter((p) => p !== 'lifecyclestage').map((name) => ({ name, value: remote.properties[name] ?? null })) : [],
   };
+}
+
+const remoteReads = new WeakMap<CrmContact, Promise<RemoteContact | null>>();
+/**
+ * HubSpot's copy of the contact: one batch read for every contact of the request that asks for
+ * HubSpot's fields, none when no field asks. Unreachable HubSpot answers with our state only.
+ */
+function remoteOf(contact: CrmContact, ctx: CrmContext): Promise<RemoteContact | null> {
+  let read = remoteReads.get(contact);
+  if (!read) {
+    read = contact.hubspotId
+      ? ctx.loaders.hubspot.load(contact.hubspotId).catch((err: unknown) => {
+          ctx.logger.warn({ error: (err as Error).name, status: (err as { code?: unknown }).code ?? null }, 'HubSpot read failed; answering with our sync state only');
+          return null;
+        })
+      : Promise.resolve(null);
+    remoteReads.set(contact, read);
+  }
+  return read;
+}
+
+@Resolver(() => CrmContact)
+export class CrmContactRemoteResolver {
+  @FieldResolver(() => String, { nullable: true, description: "HubSpot's lifecycle stage (subscriber, lead, customer …)." })
+  async lifecycleStage(@Root() contact: CrmContact, @Ctx() ctx: CrmContext): Promise<string | null> {
+    return (await remoteOf(contact, ctx))?.properties.lifecyclestage ?? null;
+  }
+
+  @FieldResolver(() => [CrmProperty], { description: 'The mapped properties as HubSpot holds them (empty when not synced or HubSpot is unreachable).' })
+  async properties(@Root() contact: CrmContact, @Ctx() ctx: CrmContext): Promise<CrmProperty[]> {
+    const remote = await remoteOf(contact, ctx);
+    return remote ? READ_PROPERTIES.filter((p) => p !== 'lifecyclestage').map((name) => ({ name, value: remote.properties[name] ?? null })) : [];
+  }
 }
 
 @Resolver(() => User)
@@ -34,7 +58,7 @@ export class UserCrmResolver {
   @FieldResolver(() => CrmContact, { nullable: true, description: "The user's CRM contact; for the user and admins (null for others)." })
   async crmContact(@Root() user: User, @Ctx() ctx: CrmContext): Promise<CrmContact | null> {
     if (!allows(ctx.viewer, 'crm.contact.read', user.id)) return null;
-    return toContact(user.id, await ctx.loaders.contact.load(user.id), ctx);
+    return toContact(user.id, await ctx.loaders.contact.load(user.id));
   }
 }
 
@@ -43,7 +67,7 @@ export class CrmResolver {
   @Query(() => CrmContact, { description: "A user's CRM contact (GET /crm/user-data). The user themself or an admin." })
   async crmContact(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
     ctx.crm.authorize(ctx.viewer, 'crm.contact.read', userId);
-    return toContact(userId, await ctx.loaders.contact.load(userId), ctx);
+    return toContact(userId, await ctx.loaders.contact.load(userId));
   }
 
   @Query(() => [CrmContact], { description: 'Contacts whose sync stopped retrying (FAILED), most recent first, with their last error. Admins only.' })
@@ -52,7 +76,7 @@ export class CrmResolver {
     @Arg('first', () => Int, { nullable: true, description: 'How many, 1–100. @default 50' }) first?: number,
   ): Promise<CrmContact[]> {
     const rows = await ctx.crm.failed(ctx.viewer, pageSize(first ?? 50));
-    return Promise.all(rows.map((row) => toContact(row.userId, row, ctx)));
+    return rows.map((row) => toContact(row.userId, row));
   }
 
   @Mutation(() => Int, { description: 'Queues failed CRM syncs again (all of them, or the given users) and returns how many. Admins only.' })
@@ -68,7 +92,7 @@ export class CrmResolver {
   })
   async syncUserToCrm(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
     const row = await ctx.crm.syncNow(ctx.viewer, userId);
-    return toContact(userId, row, ctx);
+    return toContact(userId, row);
   }
 
   @Mutation(() => CrmSyncJob, {
