@@ -56,7 +56,7 @@ export async function runGatewayBench(flags: Flags, graph: BenchGraph, root: str
     if (!w) throw new Error(`unknown workload ${name}; workloads are ${graph.workloads.map((g) => g.name).join(', ')}`);
     return w;
   });
-  const { specs, notes } = targetSpecs(flags.targets, flags.dedupe);
+  const { specs, notes } = targetSpecs(flags.targets, flags.dedupe, graph);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-gateway-'));
   // Also on the deadline's and a signal's process.exit, which skip the finally below.
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 
 export interface Flags {
+  /** federation: four local subgraphs, stock as the baseline; saypro: our own graph on the embedded stack. */
+  graph: 'federation' | 'saypro';
   /** stock, ours-apollo, ours-hive, in this order of measurement within a round. */
   targets: string[];
   /** Hive's upstream request deduplication, when our gateway has the GATEWAY_DEDUPE switch. */
@@ -19,9 +21,10 @@ export interface Flags {
 }
 
 export const USAGE = `npm run bench:gateway -- [options]
+  --graph federation|saypro               four local subgraphs (default), or our own graph on the embedded stack (workload page)
   --targets stock,ours-apollo,ours-hive   which gateways, measured in this order each round (default: all three)
   --dedupe on|off|both                    ours-hive with / without upstream deduplication (default: both)
-  --workloads heavy,light                 (default: both)
+  --workloads heavy,light                 (default: both; page with --graph saypro)
   --rounds N                              interleaved rounds (default: 3, at least 1)
   --warmup S  --duration S                seconds of warm-up and of measurement per window (default: 3 and 10)
   --connections N                         (default: 50)
@@ -40,6 +43,7 @@ export function parseFlags(argv: string[]): Flags {
   const { values } = parseArgs({
     args: argv,
     options: {
+      graph: { type: 'string' },
       targets: { type: 'string' },
       dedupe: { type: 'string' },
       workloads: { type: 'string' },
@@ -59,6 +63,8 @@ export function parseFlags(argv: string[]): Flags {
   }
   const dedupe = values.dedupe ?? 'both';
   if (!['on', 'off', 'both'].includes(dedupe)) throw new Error(`--dedupe is on, off or both, not ${dedupe}`);
+  const graph = values.graph ?? 'federation';
+  if (graph !== 'federation' && graph !== 'saypro') throw new Error(`--graph is federation or saypro, not ${graph}`);
   const processes = values['subgraph-processes'] ?? '4';
   if (processes !== '1' && processes !== '4') throw new Error(`--subgraph-processes is 1 or 4, not ${processes}`);
   const cache = values['subgraph-cache'] ?? 'on';
@@ -66,7 +72,8 @@ export function parseFlags(argv: string[]): Flags {
   return {
     targets: list(values.targets, ['stock', 'ours-apollo', 'ours-hive']),
     dedupe: dedupe === 'both' ? ['on', 'off'] : [dedupe as 'on' | 'off'],
-    workloads: list(values.workloads, ['heavy', 'light']),
+    graph,
+    workloads: list(values.workloads, graph === 'saypro' ? ['page'] : ['heavy', 'light']),
     rounds: Math.round(positive('rounds', values.rounds, 3)),
     warmupSeconds: positive('warmup', values.warmup, 3),
     durationSeconds: positive('duration', values.duration, 10),

@@ -1,3 +1,4 @@
+import type { Role } from '../../lib/auth';
 import type { Child } from './children';
 import type { SubgraphProbe } from './measure';
 import { startSubgraphs } from './subgraph-processes';
@@ -8,15 +9,15 @@ import { WORKLOADS, type Workload } from './workloads';
 export interface BenchGraph {
   name: string;
   workloads: readonly Workload[];
+  /** Roles of the viewer our gateway's targets sign in as. @default ['user'] */
+  viewerRoles?: Role[];
+  /** Why stock @apollo/gateway cannot serve this graph, when it cannot. */
+  stockUnavailable?: string;
   /** Starts the subgraphs and writes the supergraph (its @join__graph URLs on their ports) into `dir`. */
   start(parts: { root: string; dir: string; subgraphProcesses: 1 | 4; subgraphCache: boolean; timeoutMs: number }): Promise<{ supergraphPath: string; children: Child[]; probe: SubgraphProbe }>;
 }
 
-/**
- * The four local subgraphs (accounts, inventory, products, reviews). The hook for our own graph
- * (the 50-listing page with sellers, payment status and CRM contact): another BenchGraph whose
- * `start` runs our subgraphs and points SUPERGRAPH_PATH at their composed supergraph.
- */
+/** The four local subgraphs (accounts, inventory, products, reviews); `--graph saypro` is ours (saypro-graph.ts). */
 export const localFederationGraph: BenchGraph = {
   name: 'local federation (accounts, inventory, products, reviews)',
   workloads: WORKLOADS,

@@ -19,11 +19,13 @@ export interface RunRecord {
   measurements: Measurement[];
 }
 
-const BASELINE = 'stock';
-
-/** Prints the tables and writes `bench/results/gateway-latest.json`; returns the rows with their ratios. */
+/**
+ * Prints the tables and writes `bench/results/gateway-latest.json`; returns the rows with their
+ * ratios, to stock @apollo/gateway, or to the first target measured where stock cannot serve the graph.
+ */
 export function writeReport(run: RunRecord, root: string): ReturnType<typeof withRatios> {
-  const rows = withRatios(run.measurements, BASELINE);
+  const baseline = run.targets.find((t) => t.name === 'stock')?.name ?? run.targets[0]?.name ?? 'stock';
+  const rows = withRatios(run.measurements, baseline);
   const summaries = summarise(rows);
   const { before, after } = run.machine;
   const { flags } = run;
@@ -34,7 +36,7 @@ export function writeReport(run: RunRecord, root: string): ReturnType<typeof wit
   ];
   for (const w of run.workloads) {
     out.push('', `${w.name}: ${w.description} (${run.answerBytes[w.name]} bytes)`);
-    out.push(workloadTable(rows.filter((r) => r.workload === w.name), summaries.filter((s) => s.workload === w.name)));
+    out.push(workloadTable(rows.filter((r) => r.workload === w.name), summaries.filter((s) => s.workload === w.name), baseline));
   }
   for (const u of run.unavailable) out.push('', `${u.name}: unavailable: ${u.unavailable}`);
   for (const t of run.targets) for (const note of t.notes) out.push(`${t.name}: ${note}`);
@@ -47,6 +49,7 @@ export function writeReport(run: RunRecord, root: string): ReturnType<typeof wit
   const record = {
     at: new Date().toISOString(),
     graph: run.graph,
+    baseline,
     machine: run.machine,
     flags,
     answerBytes: run.answerBytes,

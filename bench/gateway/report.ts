@@ -80,11 +80,11 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
-const HEADER = ['target', 'round', 'req/s', '×stock', 'p50 ms', 'p99 ms', 'gw CPU ms/req', '×stock', 'gw CPU %', 'gw RSS/peak MiB', 'sg CPU %', 'sg req/answer', 'load gen CPU %', 'failures'];
+const header = (baseline: string) => ['target', 'round', 'req/s', `×${baseline}`, 'p50 ms', 'p99 ms', 'gw CPU ms/req', `×${baseline}`, 'gw CPU %', 'gw RSS/peak MiB', 'sg CPU %', 'sg req/answer', 'load gen CPU %', 'failures'];
 
-/** The per-round table of one workload, then its medians. */
-export function workloadTable(rows: Row[], summaries: Summary[]): string {
-  const lines = [HEADER];
+/** The per-round table of one workload, then its medians; ratios are to `baseline` in the same round. */
+export function workloadTable(rows: Row[], summaries: Summary[], baseline: string): string {
+  const lines = [header(baseline)];
   for (const r of rows) {
     lines.push([
       r.target,

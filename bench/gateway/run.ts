@@ -16,6 +16,7 @@ import { log, runGatewayBench } from './bench';
 import { killAll, stopAll } from './children';
 import { parseFlags, USAGE, type Flags } from './flags';
 import { localFederationGraph } from './graph';
+import { sayproGraph } from './saypro-graph';
 
 let flags: Flags;
 try {
@@ -46,7 +47,7 @@ const onSignal = (signal: NodeJS.Signals) => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-runGatewayBench(flags, localFederationGraph, projectRoot())
+runGatewayBench(flags, flags.graph === 'saypro' ? sayproGraph : localFederationGraph, projectRoot())
   .then((code) => {
     process.exitCode = code;
   })

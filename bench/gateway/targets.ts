@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { mintToken } from '../../lib/auth';
+import { mintToken, type Role } from '../../lib/auth';
 import { CONFIG_KEYS } from '../../lib/config';
 import { describeExit, readyPorts, startChild, type Child } from './children';
+import type { BenchGraph } from './graph';
 import { freePort } from './proc';
 
 /** A gateway under test, started and answering. */
@@ -34,8 +35,10 @@ export interface TargetSpec {
 }
 
 const secret40 = (label: string) => `bench-${label}-`.padEnd(40, 'x');
-const JWT_SECRET = secret40('jwt');
-const INTERNAL_SECRET = secret40('internal');
+/** The secrets our gateway targets run with (and the embedded stack behind `--graph saypro`). */
+export const BENCH_SECRETS = { jwt: secret40('jwt'), internal: secret40('internal') };
+const JWT_SECRET = BENCH_SECRETS.jwt;
+const INTERNAL_SECRET = BENCH_SECRETS.internal;
 const READY_POLL_MS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -116,7 +119,7 @@ export const stockTarget: TargetSpec = {
 };
 
 /** Our gateway (`node dist/gateway/main.js`) on one engine, with the whole front door on. */
-export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boolean): TargetSpec {
+export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boolean, roles: Role[] = ['user']): TargetSpec {
   return {
     name,
     async start(ctx) {
@@ -125,7 +128,7 @@ export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boo
       }
       const port = await freePort();
       const child = startChild(name, [path.join(ctx.root, 'dist/gateway/main.js')], oursEnv(ctx.supergraphPath, port, engine, dedupe), ctx.root);
-      const headers = { authorization: `Bearer ${mintToken({ secret: JWT_SECRET, userId: 'bench-viewer', roles: ['user'], expiresIn: '2h' })}` };
+      const headers = { authorization: `Bearer ${mintToken({ secret: JWT_SECRET, userId: '00000000-0000-4000-8000-00000000b0b0', roles, expiresIn: '2h' })}` };
       const url = `http://127.0.0.1:${port}/graphql`;
       const problem = await waitAnswering(child, url, headers, ctx.startTimeoutMs);
       if (problem) return { name, unavailable: `did not start: ${problem}` };
@@ -144,15 +147,17 @@ export const dedupeSwitchExists = () => (CONFIG_KEYS as string[]).includes('GATE
  * The targets `--targets` may name. `ours-hive` is measured once per `--dedupe` setting when our
  * gateway has the switch (`ours-hive/dedupe-on`, `ours-hive/dedupe-off`), once with its default otherwise.
  */
-export function targetSpecs(names: string[], dedupe: Array<'on' | 'off'>): { specs: TargetSpec[]; notes: string[] } {
+export function targetSpecs(names: string[], dedupe: Array<'on' | 'off'>, graph: Pick<BenchGraph, 'viewerRoles' | 'stockUnavailable'> = {}): { specs: TargetSpec[]; notes: string[] } {
   const specs: TargetSpec[] = [];
   const notes: string[] = [];
+  const roles = graph.viewerRoles ?? ['user'];
   for (const name of names) {
-    if (name === 'stock') specs.push(stockTarget);
-    else if (name === 'ours-apollo') specs.push(oursTarget(name, 'apollo'));
-    else if (name === 'ours-hive' && dedupeSwitchExists()) for (const d of dedupe) specs.push(oursTarget(`ours-hive/dedupe-${d}`, 'hive', d === 'on'));
+    if (name === 'stock' && graph.stockUnavailable) specs.push({ name, start: async () => ({ name, unavailable: graph.stockUnavailable! }) });
+    else if (name === 'stock') specs.push(stockTarget);
+    else if (name === 'ours-apollo') specs.push(oursTarget(name, 'apollo', undefined, roles));
+    else if (name === 'ours-hive' && dedupeSwitchExists()) for (const d of dedupe) specs.push(oursTarget(`ours-hive/dedupe-${d}`, 'hive', d === 'on', roles));
     else if (name === 'ours-hive') {
-      specs.push(oursTarget(name, 'hive'));
+      specs.push(oursTarget(name, 'hive', undefined, roles));
       notes.push('GATEWAY_DEDUPE is not in lib/config.ts: ours-hive measured once, with its default deduplication');
     } else throw new Error(`unknown target ${name}; targets are stock, ours-apollo, ours-hive`);
   }

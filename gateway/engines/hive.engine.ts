@@ -60,7 +60,6 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
       const context = executionRequest.context as Partial<GatewayContext> | undefined;
       const viewer = context?.viewer ?? { userId: null, roles: [] };
       const headers: Record<string, string> = { [VIEWER_HEADER]: signViewerHeader(viewer, options.internalSecret, options.internalTokenTtlSeconds) };
-      if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
       setExecutionRequest({ ...executionRequest, extensions: { ...executionRequest.extensions, headers } });
     },
   };
@@ -73,7 +72,15 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
       '*.http': { options: { deduplicateInflightRequests: options.dedupe ?? true } },
       ...Object.fromEntries(Object.entries(options.subgraphUrls).map(([name, location]) => [name, { location }])),
     },
-    fetchAPI: { fetch: (url: string, init?: RequestInit) => pool.fetcher(url, init as never) as unknown as Promise<Response> },
+    fetchAPI: {
+      // The request id goes on here, after the deduplication key was taken: it differs per request,
+      // and in the key it would keep one viewer's identical fetches from ever sharing. (The viewer
+      // header goes on before, in onSubgraphExecute: two viewers' fetches must never share.)
+      fetch: (url: string, init?: RequestInit, context?: Partial<GatewayContext>) => {
+        const headers = { ...(init?.headers as Record<string, string> | undefined), ...(context?.requestId ? { [REQUEST_ID_HEADER]: context.requestId } : {}) };
+        return pool.fetcher(url, { ...init, headers } as never) as unknown as Promise<Response>;
+      },
+    },
     logging: new HiveLogger({ level: 'warn', writers: [pinoWriter(options.logger.child({ engine: 'hive' }))] }),
     maskedErrors: false,
     landingPage: false,
