@@ -15,11 +15,18 @@ import {
   type GraphQLInputType,
 } from 'graphql';
 import Stripe from 'stripe';
+import { API_KEY_SCOPES, type ApiKeyScope } from '../../lib/auth';
 import { projectRoot } from '../../lib/data-dir';
+import { PERMISSIONS, type Permission, type Rule } from '../../lib/permissions';
 import {
   ChargeListingDocument,
   CreateApiKeyDocument,
   CreateCampaignDocument,
+  SendCampaignDocument,
+  SendEmailDocument,
+  SyncAllUsersToCrmDocument,
+  SyncUserToCrmDocument,
+  RetryFailedCrmSyncsDocument,
   CreateListingDocument,
   ListingDocument,
   ListingsCountDocument,
@@ -258,6 +265,81 @@ describe('webhooks', () => {
     const res = await fetch(new URL('/webhooks/stripe', stack.urls.gateway), { method: 'POST', headers: { 'stripe-signature': stale }, body: payload });
     expect(res.status).toBe(400);
     count('webhook replays (duplicate and stale)', 2, 2);
+  });
+});
+
+describe('mutation payloads obey the read permissions', () => {
+  /** GraphQL's enum for each scope. */
+  const ENUM = { 'users:read': 'USERS_READ', 'payments:read': 'PAYMENTS_READ', 'crm:read': 'CRM_READ', 'crm:write': 'CRM_WRITE', 'email:read': 'EMAIL_READ', 'email:send': 'EMAIL_SEND' } as const;
+  const keyWith = async (scopes: ApiKeyScope[]) =>
+    dataOf(await stack.graph(CreateApiKeyDocument, { name: `payload ${scopes.join(' ')}`, scopes: scopes.map((s) => ENUM[s]) }, { token: admin.token })).createApiKey.secret;
+  const restAs = async (key: string, path: string, body: unknown) => {
+    const res = await fetch(new URL(path, stack.urls.gateway), { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  let victim: TestUser;
+  let campaignId: string;
+  beforeAll(async () => {
+    victim = await registerUser(stack, 'Beatrix Quillfeather');
+    const listing = await createListing(stack, victim); // VEHICLES: paid, so the victim has a spend
+    dataOf(await stack.graph(ChargeListingDocument, { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `payload-${randomUUID()}` } }, { token: victim.token }));
+    const campaign = { name: `Payload ${randomUUID()}`, subject: 'Deals', headline: 'Deals', body: 'Deals.', userIds: [victim.id] };
+    campaignId = dataOf(await stack.graph(CreateCampaignDocument, { input: campaign }, { token: admin.token })).createCampaign.id;
+  });
+
+  /**
+   * Every mutation an API key's scope opens, run for the victim: what comes back. `reads` are the
+   * fields of the payload the key's read scope would open (null without it).
+   */
+  const WRITES: Partial<Record<Permission, (key: string) => Promise<{ payload: unknown; guarded: unknown[] }>>> = {
+    'crm.sync': async (key) => {
+      const contact = dataOf(await stack.graph(SyncUserToCrmDocument, { userId: victim.id }, { headers: { 'x-api-key': key } })).syncUserToCrm;
+      const rest = await restAs(key, '/crm/add-user', { user_id: victim.id });
+      expect(rest.status).toBe(200);
+      expect({ graph: contact.syncStatus, rest: rest.body.sync_status }).toEqual({ graph: 'SYNCED', rest: 'synced' });
+      const b = rest.body;
+      return { payload: { contact, rest: b }, guarded: [contact.hubspotId, contact.lifecycleStage, contact.properties, b.crm_id, b.email, b.name, b.total_spent, b.listing_count, b.lifecycle_stage] };
+    },
+    'crm.failed.retry': async (key) => ({ payload: dataOf(await stack.graph(RetryFailedCrmSyncsDocument, { userIds: [victim.id] }, { headers: { 'x-api-key': key } })), guarded: [] }),
+    'crm.bulk.start': async (key) => ({ payload: dataOf(await stack.graph(SyncAllUsersToCrmDocument, {}, { headers: { 'x-api-key': key } })), guarded: [] }),
+    'email.send': async (key) => {
+      const message = dataOf(await stack.graph(SendEmailDocument, { input: { userId: victim.id, template: 'WELCOME', idempotencyKey: `payload-${randomUUID()}` } }, { headers: { 'x-api-key': key } })).sendEmail;
+      const rest = await restAs(key, '/email/send', { user_id: victim.id, template: 'welcome' });
+      expect(rest.status).toBe(200);
+      return { payload: { message, rest: rest.body }, guarded: [message.to, message.subject, rest.body.to] };
+    },
+    'email.campaign.send': async (key) => {
+      const sent = dataOf(await stack.graph(SendCampaignDocument, { id: campaignId }, { headers: { 'x-api-key': key } })).sendCampaign;
+      return { payload: sent, guarded: [sent.stats, sent.audience] };
+    },
+  };
+  /** The read scope that opens what each write's payload guards. */
+  const READ_SCOPE: Partial<Record<ApiKeyScope, ApiKeyScope>> = { 'crm:write': 'crm:read', 'email:send': 'email:read' };
+
+  it.each([...API_KEY_SCOPES])('leak nothing to a key with only %s', async (scope) => {
+    const writes = (Object.keys(PERMISSIONS) as Permission[]).filter((p) => (PERMISSIONS[p] as Rule).scope === scope && !/\.read$|^user\.(email|list)$/.test(p));
+    const key = await keyWith([scope]);
+    let tried = 0;
+    for (const permission of writes) {
+      const probe = WRITES[permission];
+      expect({ permission, probed: probe !== undefined }).toEqual({ permission, probed: true }); // a new write needs its probe here
+      const { payload, guarded } = await probe!(key);
+      const text = JSON.stringify(payload);
+      expect({ permission, email: text.includes(victim.email), name: text.includes('Quillfeather') }).toEqual({ permission, email: false, name: false });
+      expect({ permission, guarded }).toEqual({ permission, guarded: guarded.map(() => null) });
+      tried++;
+    }
+    count('mutation payloads read by a key without the read scope', tried, tried);
+  });
+
+  it('show what the payload guards to a key that holds the read scope too', async () => {
+    for (const [write, read] of Object.entries(READ_SCOPE) as Array<[ApiKeyScope, ApiKeyScope]>) {
+      const key = await keyWith([write, read]);
+      const probe = write === 'crm:write' ? WRITES['crm.sync']! : WRITES['email.send']!;
+      const { payload, guarded } = await probe(key);
+      expect(JSON.stringify(payload)).toContain(victim.email);
+      expect({ write, first: guarded[0] != null }).toEqual({ write, first: true }); // the HubSpot id, the address
+    }
   });
 });
 

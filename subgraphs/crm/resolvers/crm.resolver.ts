@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { pageSize } from '../../../lib/pagination';
-import { allows } from '../../../lib/permissions';
+import { allows, authorize, ReadableBy } from '../../../lib/permissions';
 import type { CrmContext } from '../context';
 import type { ContactRow } from '../db/schema';
 import { READ_PROPERTIES } from '../domain/contact-mapping';
@@ -8,10 +8,10 @@ import { CrmContact, CrmSyncStatus } from '../entities/crm-contact';
 import { CrmSyncJob, toCrmSyncJob } from '../entities/crm-sync-job';
 import { User } from '../entities/user';
 
-/** Our row plus HubSpot's view (one batch read for every contact in the request). */
+/** Our row plus HubSpot's view (one batch read for every contact in the request; none for a caller who may not read it). */
 async function toContact(userId: string, row: ContactRow | null, ctx: CrmContext): Promise<CrmContact> {
   let remote = null;
-  if (row?.hubspotId) {
+  if (row?.hubspotId && allows(ctx.viewer, 'crm.contact.read', userId)) {
     try {
       remote = await ctx.loaders.hubspot.load(row.hubspotId);
     } catch (err) {
@@ -31,9 +31,9 @@ async function toContact(userId: string, row: ContactRow | null, ctx: CrmContext
 
 @Resolver(() => User)
 export class UserCrmResolver {
+  @ReadableBy<User>('crm.contact.read', (user) => user.id)
   @FieldResolver(() => CrmContact, { nullable: true, description: "The user's CRM contact; for the user and admins (null for others)." })
   async crmContact(@Root() user: User, @Ctx() ctx: CrmContext): Promise<CrmContact | null> {
-    if (!allows(ctx.viewer, 'crm.contact.read', user.id)) return null;
     return toContact(user.id, await ctx.loaders.contact.load(user.id), ctx);
   }
 }
@@ -42,7 +42,7 @@ export class UserCrmResolver {
 export class CrmResolver {
   @Query(() => CrmContact, { description: "A user's CRM contact (GET /crm/user-data). The user themself or an admin." })
   async crmContact(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
-    ctx.crm.authorize(ctx.viewer, 'crm.contact.read', userId);
+    authorize(ctx.viewer, 'crm.contact.read', userId);
     return toContact(userId, await ctx.loaders.contact.load(userId), ctx);
   }
 
@@ -64,7 +64,7 @@ export class CrmResolver {
   }
 
   @Mutation(() => CrmContact, {
-    description: 'Sends the user to the CRM now: upsert by email with name, listing count and payment totals (POST /crm/add-user). Idempotent. The user themself or an admin.',
+    description: 'Sends the user to the CRM now: upsert by email with name, listing count and payment totals (POST /crm/add-user). Idempotent. The user themself or an admin (or a crm:write key). Answers the sync state; what HubSpot holds only to those who may read the contact.',
   })
   async syncUserToCrm(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
     const row = await ctx.crm.syncNow(ctx.viewer, userId);
