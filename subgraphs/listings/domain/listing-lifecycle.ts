@@ -1,4 +1,5 @@
-import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Viewer } from '../../../lib/auth';
+import { allows } from '../../../lib/permissions';
 import type { ListingStatus } from '../db/schema';
 
 /**
@@ -34,11 +35,7 @@ export function isEditable(status: ListingStatus): boolean {
   return status !== 'WITHDRAWN';
 }
 
-export function isOwnerOrAdmin(viewer: Viewer, sellerId: string): boolean {
-  return isAdmin(viewer) || (viewer.userId !== null && viewer.userId === sellerId);
-}
-
-/** Everyone sees ACTIVE listings; the seller sees their own in every status; an admin sees all. */
+/** Everyone sees ACTIVE listings; whoever may change a listing (listing.change: its seller, an admin) sees it in every status. */
 export function canView(viewer: Viewer, listing: { status: ListingStatus; sellerId: string }): boolean {
-  return listing.status === 'ACTIVE' || isOwnerOrAdmin(viewer, listing.sellerId);
+  return listing.status === 'ACTIVE' || allows(viewer, 'listing.change', listing.sellerId);
 }

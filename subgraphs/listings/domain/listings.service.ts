@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, getTableColumns, gte, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
-import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Viewer } from '../../../lib/auth';
 import { postingFee, type Config } from '../../../lib/config';
 import type { Database, Executor, Transaction } from '../../../lib/db';
 import { toCount } from '../../../lib/db';
@@ -9,7 +9,8 @@ import type { EventBus } from '../../../lib/events';
 import { isUuid } from '../../../lib/ids';
 import { keysetAfter, toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
 import { listings, users, type ListingRow, type ListingStatus } from '../db/schema';
-import { canTransition, initialStatus, isEditable, isOwnerOrAdmin, publishedStatus } from './listing-lifecycle';
+import { allows, authorize } from '../../../lib/permissions';
+import { canTransition, canView, initialStatus, isEditable, publishedStatus } from './listing-lifecycle';
 import type { RequestMeta } from './users.service';
 
 export interface ListingData {
@@ -47,8 +48,10 @@ export class ListingsService {
   ) {}
 
   async create(viewer: Viewer, data: ListingData & { draft: boolean }, meta: RequestMeta = {}): Promise<ListingRow> {
+    authorize(viewer, 'listing.create');
     const sellerId = viewer.userId;
-    if (sellerId === null) throw new ForbiddenError('Sign in to create a listing');
+    // The caller becomes the seller: only a user can (an API key or a service is no one).
+    if (sellerId === null) throw new ForbiddenError('Only a signed-in user can be a seller');
     const fee = postingFee(this.config, data.category).amount;
     const status = initialStatus({ draft: data.draft, postingFee: fee });
     const now = new Date();
@@ -238,11 +241,10 @@ export class ListingsService {
 
   /** Locks the row for this transaction and checks that the viewer may change it. */
   private async lockForChange(tx: Executor, viewer: Viewer, id: string): Promise<ListingRow> {
-    if (viewer.userId === null) throw new ForbiddenError('Sign in to change a listing');
     const [current] = isUuid(id) ? await tx.select().from(listings).where(eq(listings.id, id)).for('update') : [];
     // Someone who may not even see the listing learns nothing about it.
-    if (!current || (current.status !== 'ACTIVE' && !isOwnerOrAdmin(viewer, current.sellerId))) throw new NotFoundError('Listing', id);
-    if (!isOwnerOrAdmin(viewer, current.sellerId)) throw new ForbiddenError('Only the seller or an admin may change this listing');
+    if (!current || !canView(viewer, current)) throw new NotFoundError('Listing', id);
+    authorize(viewer, 'listing.change', current.sellerId);
     return current;
   }
 
@@ -262,10 +264,12 @@ export class ListingsService {
     return out;
   }
 
-  /** Everyone sees ACTIVE listings; a seller also sees their own; an admin sees all. */
+  /** Everyone sees ACTIVE listings; listing.change opens every status: all listings (an admin), or the viewer's own (a seller). */
   private visibleToViewer(viewer: Viewer): SQL | undefined {
-    if (isAdmin(viewer)) return undefined;
-    if (viewer.userId !== null && isUuid(viewer.userId)) return or(eq(listings.status, 'ACTIVE'), eq(listings.sellerId, viewer.userId));
+    if (allows(viewer, 'listing.change')) return undefined;
+    if (viewer.userId !== null && isUuid(viewer.userId) && allows(viewer, 'listing.change', viewer.userId)) {
+      return or(eq(listings.status, 'ACTIVE'), eq(listings.sellerId, viewer.userId));
+    }
     return eq(listings.status, 'ACTIVE');
   }
 
@@ -279,7 +283,7 @@ export class ListingsService {
       if (!isUuid(filter.sellerId)) return null;
       conditions.push(eq(listings.sellerId, filter.sellerId));
     }
-    const seesAll = isAdmin(viewer) || (filter.sellerId != null && filter.sellerId === viewer.userId);
+    const seesAll = allows(viewer, 'listing.change', filter.sellerId);
     if (!seesAll) {
       if (filter.status != null && filter.status !== 'ACTIVE') return null;
       conditions.push(eq(listings.status, 'ACTIVE'));
