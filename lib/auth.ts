@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { UnauthenticatedError } from './errors';
 
@@ -103,6 +103,16 @@ export function mintToken(options: MintOptions): string {
   });
 }
 
+/** The one request an internal viewer header is for: which service, which path, which body. */
+export interface InternalRequest {
+  /** The service that will receive it: a subgraph's name (`listings`, `payments`, `crm`, `email`). */
+  audience: string;
+  /** URL path on that service, e.g. `/graphql` or `/internal/api-keys/verify`. */
+  path: string;
+  /** The exact body bytes sent (empty for a GET). */
+  body: string | Uint8Array;
+}
+
 interface InternalClaims {
   /** user id or null */
   sub: string | null;
@@ -110,30 +120,72 @@ interface InternalClaims {
   /** API key id and scopes, for an API key caller */
   key?: string;
   scopes?: string[];
+  /** the receiving service */
+  aud: string;
+  /** base64url SHA-256 of `path \n body`: the header is good for this one request only */
+  dig: string;
+  /** random nonce: each header is accepted once */
+  jti: string;
   /** expiry, unix seconds */
   exp: number;
 }
 
 const b64 = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
 const hmac = (secret: string, payload: string) => createHmac('sha256', secret).update(payload).digest();
+const digestOf = (request: InternalRequest) => b64(createHash('sha256').update(`${request.path}\n`).update(request.body).digest());
 
-/** `v1.<base64url(claims)>.<base64url(hmac)>`: small, fast to check, and short-lived. */
-export function signViewerHeader(viewer: Viewer, secret: string, ttlSeconds: number, now = Date.now()): string {
+/**
+ * The internal viewer header for one request to one service: `v2.<base64url(claims)>.<base64url(hmac)>`,
+ * naming its audience, carrying a digest of the path and body and a nonce, and short-lived. Every
+ * sender (a gateway engine's subgraph fetch, the entity client, the API key check) signs with this
+ * and nothing else, right before sending the bytes it signed.
+ */
+export function signViewerHeader(viewer: Viewer, request: InternalRequest, secret: string, ttlSeconds: number, now = Date.now()): string {
   const claims: InternalClaims = {
     sub: viewer.userId,
     roles: viewer.roles,
     ...(viewer.apiKey ? { key: viewer.apiKey.id, scopes: viewer.apiKey.scopes } : {}),
+    aud: request.audience,
+    dig: digestOf(request),
+    jti: randomBytes(12).toString('base64url'),
     exp: Math.floor(now / 1000) + ttlSeconds,
   };
-  const payload = `v1.${b64(JSON.stringify(claims))}`;
+  const payload = `v2.${b64(JSON.stringify(claims))}`;
   return `${payload}.${b64(hmac(secret, payload))}`;
 }
 
-/** Verifies the gateway's signed viewer header; throws UnauthenticatedError when absent, forged or expired. */
-export function verifyViewerHeader(header: string | undefined, secret: string, now = Date.now()): Viewer {
+/**
+ * Nonces of headers already accepted, kept until they expire: a header is good once per process.
+ * (Another instance of the same service would accept it once more; SECURITY.md says so.)
+ */
+export function createReplayGuard(maxEntries = 100_000) {
+  const seen = new Map<string, number>();
+  return {
+    /** True the first time a nonce is offered before its expiry (unix seconds); false after. */
+    firstUse(jti: string, exp: number, now = Date.now()): boolean {
+      if (seen.has(jti)) return false;
+      if (seen.size >= maxEntries) {
+        for (const [id, until] of seen) if (until * 1000 < now) seen.delete(id);
+        // Still full of live nonces: refuse rather than forget one that could be replayed.
+        if (seen.size >= maxEntries) return false;
+      }
+      seen.set(jti, exp);
+      return true;
+    },
+  };
+}
+export type ReplayGuard = ReturnType<typeof createReplayGuard>;
+
+/**
+ * Verifies the internal viewer header of `request` as the service `request.audience`; throws
+ * UnauthenticatedError when absent, forged, expired, for another service or another request, or
+ * (with `replay`) offered a second time.
+ */
+export function verifyViewerHeader(header: string | undefined, request: InternalRequest, secret: string, options: { now?: number; replay?: ReplayGuard } = {}): Viewer {
+  const now = options.now ?? Date.now();
   if (!header) throw new UnauthenticatedError('Missing internal viewer header: call the graph through the gateway');
   const parts = header.split('.');
-  if (parts.length !== 3 || parts[0] !== 'v1') throw new UnauthenticatedError('Malformed internal viewer header');
+  if (parts.length !== 3 || parts[0] !== 'v2') throw new UnauthenticatedError('Malformed internal viewer header');
   // Compare the canonical encoding, so no other spelling of the same bytes verifies.
   const expected = Buffer.from(b64(hmac(secret, `${parts[0]}.${parts[1]}`)));
   const given = Buffer.from(parts[2]!);
@@ -150,6 +202,11 @@ export function verifyViewerHeader(header: string | undefined, secret: string, n
     throw new UnauthenticatedError('Malformed internal viewer header');
   }
   if (typeof claims.exp !== 'number' || claims.exp * 1000 < now) throw new UnauthenticatedError('Internal viewer header expired');
+  if (claims.aud !== request.audience) throw new UnauthenticatedError('Internal viewer header is for another service');
+  if (typeof claims.dig !== 'string' || claims.dig !== digestOf(request)) throw new UnauthenticatedError('Internal viewer header is for another request');
+  if (options.replay && (typeof claims.jti !== 'string' || !options.replay.firstUse(claims.jti, claims.exp, now))) {
+    throw new UnauthenticatedError('Internal viewer header was already used');
+  }
   const viewer: Viewer = { userId: claims.sub ?? null, roles: (claims.roles ?? []).filter((r) => ROLES.includes(r)) };
   if (typeof claims.key === 'string') {
     const scopes = Array.isArray(claims.scopes) ? claims.scopes : [];

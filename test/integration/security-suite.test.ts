@@ -38,6 +38,7 @@ import {
   UserDocument,
 } from '../generated/graphql';
 import { dataOf } from '../helpers/graph-client';
+import { callSubgraph } from '../helpers/internal';
 import { createListing, listingInput, registerUser, type TestUser } from '../helpers/fixtures';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -340,6 +341,37 @@ describe('mutation payloads obey the read permissions', () => {
       expect(JSON.stringify(payload)).toContain(victim.email);
       expect({ write, first: guarded[0] != null }).toEqual({ write, first: true }); // the HubSpot id, the address
     }
+  });
+});
+
+describe('a captured internal viewer header', () => {
+  it('works for nothing else: not on another subgraph, not for another operation, not twice', async () => {
+    const captured: string[] = [];
+    const record = (req: { headers: Record<string, unknown> }) => void (typeof req.headers['x-saypro-viewer'] === 'string' && captured.push(req.headers['x-saypro-viewer']));
+    stack.listings.server.prependListener('request', record);
+    try {
+      dataOf(await stack.graph(UserDocument, { id: ada.id }, { token: admin.token })); // an admin's request, as an eavesdropper would see it
+    } finally {
+      stack.listings.server.off('request', record);
+    }
+    expect(captured).toHaveLength(1);
+    const header = captured[0]!;
+    const attempts: Array<[string, string]> = [
+      ...(['payments', 'crm', 'email'] as const).map((name) => [stack.urls.subgraphs[name]!, '{ _service { sdl } }'] as [string, string]),
+      [stack.urls.subgraphs.listings!, `mutation { updateUser(id: "${ada.id}", input: { name: "Owned" }) { id } }`],
+      [stack.urls.subgraphs.listings!, '{ users(first: 100) { nodes { id email } } }'],
+      [stack.urls.subgraphs.listings!, `{ user(id: "${ada.id}") { id name email } }`],
+    ];
+    let refused = 0;
+    for (const [url, query] of attempts) {
+      const res = await callSubgraph(url, query, header);
+      expect({ url, status: res.status, code: res.body.errors?.[0]?.extensions.code }).toEqual({ url, status: 401, code: 'UNAUTHENTICATED' });
+      refused++;
+    }
+    const verify = await fetch(new URL('/internal/api-keys/verify', stack.urls.subgraphs.listings!), { method: 'POST', headers: { 'x-saypro-viewer': header }, body: JSON.stringify({ key: `sp_test_${'A'.repeat(43)}` }) });
+    expect(verify.status).toBe(401);
+    count('captured internal header replayed (other subgraphs, other operations, the API key route)', attempts.length + 1, refused + 1);
+    expect(dataOf(await stack.graph(UserDocument, { id: ada.id }, { token: ada.token })).user.name).not.toBe('Owned');
   });
 });
 

@@ -1,6 +1,8 @@
 import jwt from 'jsonwebtoken';
 import {
   ANONYMOUS,
+  createReplayGuard,
+  type ReplayGuard,
   type Role,
   signViewerHeader,
   verifyViewerHeader,
@@ -161,49 +163,73 @@ describe('viewerFromAuthorization', () => {
 describe('signViewerHeader / verifyViewerHeader', () => {
   const NOW = 1_700_000_000_000;
   const ada = { userId: 'user-ada', roles: ['user', 'admin'] as Role[] };
+  const REQ = { audience: 'listings', path: '/graphql', body: '{"query":"{ viewer { id } }"}' };
+  const at = (now: number, replay?: ReplayGuard) => ({ now, ...(replay ? { replay } : {}) });
 
   it('round-trips a viewer and the anonymous viewer', () => {
-    const header = signViewerHeader(ada, SECRET, 60, NOW);
-    expect(header).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-    expect(verifyViewerHeader(header, SECRET, NOW)).toEqual(ada);
-    expect(verifyViewerHeader(signViewerHeader(ANONYMOUS, SECRET, 60, NOW), SECRET, NOW)).toEqual({ userId: null, roles: [] });
+    const header = signViewerHeader(ada, REQ, SECRET, 60, NOW);
+    expect(header).toMatch(/^v2\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(verifyViewerHeader(header, REQ, SECRET, at(NOW))).toEqual(ada);
+    expect(verifyViewerHeader(signViewerHeader(ANONYMOUS, REQ, SECRET, 60, NOW), REQ, SECRET, at(NOW))).toEqual({ userId: null, roles: [] });
+  });
+
+  it('is good for its audience and its request only', () => {
+    const header = signViewerHeader(ada, REQ, SECRET, 60, NOW);
+    expectUnauthenticated(() => verifyViewerHeader(header, { ...REQ, audience: 'payments' }, SECRET, at(NOW)), 'Internal viewer header is for another service');
+    expectUnauthenticated(() => verifyViewerHeader(header, { ...REQ, body: '{"query":"mutation { x }"}' }, SECRET, at(NOW)), 'Internal viewer header is for another request');
+    expectUnauthenticated(() => verifyViewerHeader(header, { ...REQ, path: '/internal/api-keys/verify' }, SECRET, at(NOW)), 'Internal viewer header is for another request');
+    expect(verifyViewerHeader(header, { ...REQ, body: Buffer.from(REQ.body) }, SECRET, at(NOW))).toEqual(ada); // the same bytes
+  });
+
+  it('is accepted once with a replay guard; every header has its own nonce', () => {
+    const replay = createReplayGuard();
+    const header = signViewerHeader(ada, REQ, SECRET, 60, NOW);
+    expect(verifyViewerHeader(header, REQ, SECRET, at(NOW, replay))).toEqual(ada);
+    expectUnauthenticated(() => verifyViewerHeader(header, REQ, SECRET, at(NOW, replay)), 'Internal viewer header was already used');
+    expect(verifyViewerHeader(signViewerHeader(ada, REQ, SECRET, 60, NOW), REQ, SECRET, at(NOW, replay))).toEqual(ada);
+  });
+
+  it('refuses new nonces rather than forget live ones when its memory is full', () => {
+    const replay = createReplayGuard(2);
+    expect([replay.firstUse('a', NOW / 1000 + 60, NOW), replay.firstUse('b', NOW / 1000 + 60, NOW), replay.firstUse('c', NOW / 1000 + 60, NOW)]).toEqual([true, true, false]);
+    expect(replay.firstUse('c', NOW / 1000 + 200, NOW + 61_000)).toBe(true); // a and b expired and were dropped
   });
 
   it('drops roles it does not know, even when signed', () => {
-    const header = signViewerHeader({ userId: 'u', roles: ['user', 'root' as Role] }, SECRET, 60, NOW);
-    expect(verifyViewerHeader(header, SECRET, NOW).roles).toEqual(['user']);
+    const header = signViewerHeader({ userId: 'u', roles: ['user', 'root' as Role] }, REQ, SECRET, 60, NOW);
+    expect(verifyViewerHeader(header, REQ, SECRET, at(NOW)).roles).toEqual(['user']);
   });
 
   it('refuses a changed payload', () => {
-    const [version, , signature] = signViewerHeader({ userId: 'u', roles: ['user'] }, SECRET, 60, NOW).split('.');
+    const [version, , signature] = signViewerHeader({ userId: 'u', roles: ['user'] }, REQ, SECRET, 60, NOW).split('.');
     const forged = `${version}.${b64url({ sub: 'u', roles: ['user', 'admin'], exp: NOW / 1000 + 60 })}.${signature}`;
-    expectUnauthenticated(() => verifyViewerHeader(forged, SECRET, NOW), 'Invalid internal viewer header signature');
+    expectUnauthenticated(() => verifyViewerHeader(forged, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
   });
 
   it('refuses a changed signature', () => {
-    const header = signViewerHeader(ada, SECRET, 60, NOW);
+    const header = signViewerHeader(ada, REQ, SECRET, 60, NOW);
     const [version, payload, signature] = header.split('.') as [string, string, string];
     const middle = Math.floor(signature.length / 2);
     const flipped = signature.slice(0, middle) + (signature[middle] === 'A' ? 'B' : 'A') + signature.slice(middle + 1);
-    expectUnauthenticated(() => verifyViewerHeader(`${version}.${payload}.${flipped}`, SECRET, NOW), 'Invalid internal viewer header signature');
-    expectUnauthenticated(() => verifyViewerHeader(`${version}.${payload}.`, SECRET, NOW), 'Invalid internal viewer header signature');
-    expectUnauthenticated(() => verifyViewerHeader(`${version}.${payload}.${signature}AA`, SECRET, NOW), 'Invalid internal viewer header signature');
+    expectUnauthenticated(() => verifyViewerHeader(`${version}.${payload}.${flipped}`, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
+    expectUnauthenticated(() => verifyViewerHeader(`${version}.${payload}.`, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
+    expectUnauthenticated(() => verifyViewerHeader(`${version}.${payload}.${signature}AA`, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
   });
 
   it('refuses a header signed with another secret', () => {
-    const header = signViewerHeader(ada, OTHER_SECRET, 60, NOW);
-    expectUnauthenticated(() => verifyViewerHeader(header, SECRET, NOW), 'Invalid internal viewer header signature');
+    const header = signViewerHeader(ada, REQ, OTHER_SECRET, 60, NOW);
+    expectUnauthenticated(() => verifyViewerHeader(header, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
   });
 
   it('accepts a header until its expiry and refuses it after', () => {
-    const header = signViewerHeader(ada, SECRET, 60, NOW);
-    expect(verifyViewerHeader(header, SECRET, NOW + 59_000)).toEqual(ada);
-    expect(verifyViewerHeader(header, SECRET, NOW + 60_000)).toEqual(ada);
-    expectUnauthenticated(() => verifyViewerHeader(header, SECRET, NOW + 61_000), 'Internal viewer header expired');
+    const header = signViewerHeader(ada, REQ, SECRET, 60, NOW);
+    expect(verifyViewerHeader(header, REQ, SECRET, at(NOW + 59_000))).toEqual(ada);
+    expect(verifyViewerHeader(header, REQ, SECRET, at(NOW + 60_000))).toEqual(ada);
+    expectUnauthenticated(() => verifyViewerHeader(header, REQ, SECRET, at(NOW + 61_000)), 'Internal viewer header expired');
   });
 
   it('refuses a missing header', () => {
-    const e = expectUnauthenticated(() => verifyViewerHeader(undefined, SECRET, NOW));
+    const e = expectUnauthenticated(() => verifyViewerHeader(undefined, REQ, SECRET, at(NOW)));
     expect({ message: e.message, extensions: e.extensions }).toMatchInlineSnapshot(`
 {
   "extensions": {
@@ -215,10 +241,10 @@ describe('signViewerHeader / verifyViewerHeader', () => {
   "message": "Missing internal viewer header: call the graph through the gateway",
 }
 `);
-    expectUnauthenticated(() => verifyViewerHeader('', SECRET, NOW), e.message);
+    expectUnauthenticated(() => verifyViewerHeader('', REQ, SECRET, at(NOW)), e.message);
   });
 
-  it.each(['garbage', 'v1.only-two', 'v2.abc.def', 'v1.a.b.c'])('refuses a malformed header %j', (header) => {
-    expectUnauthenticated(() => verifyViewerHeader(header, SECRET, NOW), 'Malformed internal viewer header');
+  it.each(['garbage', 'v2.only-two', 'v1.abc.def', 'v2.a.b.c'])('refuses a malformed header %j', (header) => {
+    expectUnauthenticated(() => verifyViewerHeader(header, REQ, SECRET, at(NOW)), 'Malformed internal viewer header');
   });
 });
