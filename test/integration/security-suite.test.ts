@@ -27,6 +27,8 @@ import {
   SyncAllUsersToCrmDocument,
   SyncUserToCrmDocument,
   RetryFailedCrmSyncsDocument,
+  ListingPaymentDocument,
+  SubmitListingDocument,
   CreateListingDocument,
   ListingDocument,
   ListingsCountDocument,
@@ -37,7 +39,8 @@ import {
   UpdateUserDocument,
   UserDocument,
 } from '../generated/graphql';
-import { dataOf } from '../helpers/graph-client';
+import { dataOf, errorOf } from '../helpers/graph-client';
+import { eventually } from '../helpers/eventually';
 import { callSubgraph } from '../helpers/internal';
 import { createListing, listingInput, registerUser, type TestUser } from '../helpers/fixtures';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -60,7 +63,7 @@ const count = (name: string, tried: number, refused: number) => {
 };
 
 beforeAll(async () => {
-  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0}', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_VIEWER: '0', CRM_FLUSH_INTERVAL_MS: '100000' });
+  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0,"PETS":500}', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_VIEWER: '0', CRM_FLUSH_INTERVAL_MS: '100000' });
   admin = await registerUser(stack, 'Admin', ['user', 'admin']);
   ada = await registerUser(stack, 'Ada');
   secretsUsed.push(admin.token, ada.token, stack.config.JWT_SECRET, stack.config.INTERNAL_SECRET, stack.config.STRIPE_WEBHOOK_SECRET);
@@ -341,6 +344,58 @@ describe('mutation payloads obey the read permissions', () => {
       expect(JSON.stringify(payload)).toContain(victim.email);
       expect({ write, first: guarded[0] != null }).toEqual({ write, first: true }); // the HubSpot id, the address
     }
+  });
+});
+
+describe('the posting fee cannot be avoided by changing category', () => {
+  const update = (id: string, category: 'JOBS' | 'PETS' | 'VEHICLES') => stack.graph(UpdateListingDocument, { id, input: { category } }, { token: ada.token });
+  const state = async (id: string) => {
+    const { listing } = dataOf(await stack.graph(ListingDocument, { id }, { token: ada.token }));
+    const { listing: paid } = dataOf(await stack.graph(ListingPaymentDocument, { id }, { token: ada.token }));
+    return { category: listing.category, status: listing.status, paymentStatus: paid.paymentStatus };
+  };
+  const charge = (listingId: string, paymentMethodId: string) =>
+    stack.graph(ChargeListingDocument, { input: { listingId, paymentMethodId, idempotencyKey: `fee-${randomUUID()}` } }, { token: ada.token });
+  const inVehicles = async () => dataOf(await stack.graph(ListingsPageDocument, { filter: { category: 'VEHICLES' }, first: 100 })).listings.edges.map((e) => e.node.id);
+  let tried = 0;
+  afterAll(() => count('posting-fee evasion by changing category (ACTIVE free → paid, draft round trip, dearer category after the charge began)', tried, tried));
+
+  it('refuses moving an ACTIVE free listing into a paid category, with PAYMENT_REQUIRED', async () => {
+    const free = await createListing(stack, ada, { category: 'JOBS' });
+    expect(free.status).toBe('ACTIVE');
+    const refused = errorOf(await update(free.id, 'VEHICLES'));
+    expect(refused.extensions).toMatchObject({ code: 'PAYMENT_REQUIRED', fee: { amount: 1000, currency: 'USD' }, paidFee: { amount: 0, currency: 'USD' } });
+    expect(await state(free.id)).toMatchObject({ category: 'JOBS', status: 'ACTIVE' });
+    expect(await inVehicles()).not.toContain(free.id);
+    tried++;
+  });
+
+  it('closes the draft round trip: a draft made free to submit cannot go back to the paid category', async () => {
+    const draft = await createListing(stack, ada, { category: 'VEHICLES', draft: true });
+    dataOf(await update(draft.id, 'JOBS'));
+    expect(dataOf(await stack.graph(SubmitListingDocument, { id: draft.id }, { token: ada.token })).submitListing.status).toBe('ACTIVE');
+    expect(errorOf(await update(draft.id, 'VEHICLES')).extensions.code).toBe('PAYMENT_REQUIRED');
+    expect(await inVehicles()).not.toContain(draft.id);
+    tried++;
+  });
+
+  it('re-prices a listing waiting for payment: a free category publishes it, and a cheaper payment begun before a move to a dearer one is refunded', async () => {
+    const toFree = await createListing(stack, ada, { category: 'PETS' });
+    expect(toFree.status).toBe('PENDING_PAYMENT');
+    expect(dataOf(await update(toFree.id, 'JOBS')).updateListing.status).toBe('ACTIVE');
+
+    const listing = await createListing(stack, ada, { category: 'PETS' });
+    const begun = dataOf(await charge(listing.id, 'pm_card_authenticationRequired')).chargeListing;
+    expect(begun).toMatchObject({ status: 'REQUIRES_ACTION', amount: 500 });
+    expect(dataOf(await update(listing.id, 'VEHICLES')).updateListing.status).toBe('PENDING_PAYMENT');
+    stack.stripe!.completeAction(begun.transaction.providerReference!);
+    await stack.stripe!.flushWebhooks();
+    const refunded = await eventually(() => state(listing.id), (l) => l.paymentStatus === 'REFUNDED');
+    expect(refunded.status).toBe('PENDING_PAYMENT');
+    const paid = dataOf(await charge(listing.id, 'pm_card_visa')).chargeListing;
+    expect(paid).toMatchObject({ status: 'SUCCEEDED', amount: 1000 });
+    expect(await eventually(() => state(listing.id), (l) => l.status === 'ACTIVE')).toMatchObject({ category: 'VEHICLES', status: 'ACTIVE' });
+    tried++;
   });
 });
 

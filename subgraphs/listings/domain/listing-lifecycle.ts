@@ -8,6 +8,10 @@ import type { ListingStatus } from '../db/schema';
  *   DRAFT ──submit──▶ PENDING_PAYMENT ──payment──▶ ACTIVE ──expiry──▶ EXPIRED
  *     │  (free: straight to ACTIVE)        │                │                  │
  *     └────────────── withdraw ───────────┴────────────────┴──────────────────┴──▶ WITHDRAWN (final)
+ *
+ * A change of category re-prices (ListingsService.update): PENDING_PAYMENT moved to a free
+ * category becomes ACTIVE; ACTIVE moved to a higher fee is PAYMENT_REQUIRED; a payment smaller
+ * than the current category's fee does not activate (it is refunded).
  */
 const TRANSITIONS: Record<ListingStatus, readonly ListingStatus[]> = {
   DRAFT: ['PENDING_PAYMENT', 'ACTIVE', 'WITHDRAWN'],

@@ -4,7 +4,7 @@ import type { Viewer } from '../../../lib/auth';
 import { postingFee, type Config } from '../../../lib/config';
 import type { Database, Executor, Transaction } from '../../../lib/db';
 import { toCount } from '../../../lib/db';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../../lib/errors';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PaymentRequiredError } from '../../../lib/errors';
 import type { EventBus } from '../../../lib/events';
 import { isUuid } from '../../../lib/ids';
 import { keysetAfter, toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
@@ -88,14 +88,37 @@ export class ListingsService {
       if (!isEditable(current.status)) throw new ConflictError(`Listing ${id} is ${current.status} and cannot be edited`, { id });
       const changed = (Object.keys(changes) as Array<keyof ListingData>).filter((k) => changes[k] !== current[k]);
       if (changed.length === 0) return current;
+      const now = new Date();
+      const status = changed.includes('category') ? this.repriced(current, changes.category!) : current.status;
       const [updated] = await tx
         .update(listings)
-        .set({ ...changes, updatedAt: new Date() })
+        .set({ ...changes, updatedAt: now, ...(status !== current.status ? { status, ...this.publication(status, now) } : {}) })
         .where(eq(listings.id, id))
         .returning();
       await this.bus.publish(tx, 'listing.updated', { listingId: id, sellerId: current.sellerId, changed }, meta);
+      if (status !== current.status) await this.bus.publish(tx, 'listing.status_changed', { listingId: id, sellerId: current.sellerId, from: current.status, to: status }, meta);
       return updated!;
     });
+  }
+
+  /**
+   * The status a listing has after moving to `category` (README: a change of category re-prices).
+   * ACTIVE: a higher fee is PAYMENT_REQUIRED, since nothing can be charged on a live listing.
+   * PENDING_PAYMENT: the charge takes the new fee; a free category publishes it now. Others keep theirs.
+   */
+  private repriced(current: ListingRow, category: string): ListingStatus {
+    const fee = postingFee(this.config, category);
+    if (current.status === 'ACTIVE') {
+      const paid = postingFee(this.config, current.category);
+      if (fee.amount > paid.amount) {
+        throw new PaymentRequiredError(
+          `Moving this ACTIVE listing from ${current.category} to ${category} raises its posting fee from ${paid.amount} to ${fee.amount} ${fee.currency} minor units, which cannot be charged on a live listing: withdraw it and post it again in ${category}`,
+          { id: current.id, fee, paidFee: paid },
+        );
+      }
+    }
+    if (current.status === 'PENDING_PAYMENT' && fee.amount === 0) return 'ACTIVE';
+    return current.status;
   }
 
   /** DRAFT → PENDING_PAYMENT, or ACTIVE when the category's posting fee is zero. */
@@ -115,11 +138,19 @@ export class ListingsService {
    * transaction (the event consumer's). Already ACTIVE, or in any other state: nothing to do, and
    * the outcome says why so the consumer can log it.
    */
-  async activatePaid(tx: Transaction, listingId: string, meta: RequestMeta = {}): Promise<'activated' | 'already-active' | 'not-payable' | 'missing'> {
+  async activatePaid(
+    tx: Transaction,
+    listingId: string,
+    meta: RequestMeta = {},
+    paid?: { amount: number; currency: string },
+  ): Promise<'activated' | 'already-active' | 'not-payable' | 'underpaid' | 'missing'> {
     const [current] = isUuid(listingId) ? await tx.select().from(listings).where(eq(listings.id, listingId)).for('update') : [];
     if (!current) return 'missing';
     if (current.status === 'ACTIVE') return 'already-active';
     if (current.status !== 'PENDING_PAYMENT') return 'not-payable';
+    // Moved to a dearer category after the charge began: the old fee does not buy the new one.
+    const fee = postingFee(this.config, current.category);
+    if (paid && (paid.amount < fee.amount || paid.currency.toUpperCase() !== fee.currency)) return 'underpaid';
     const now = new Date();
     await tx
       .update(listings)

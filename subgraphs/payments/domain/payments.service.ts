@@ -130,7 +130,7 @@ export class PaymentsService {
         const [live] = await this.deps.db
           .select({ id: payments.id, status: payments.status })
           .from(payments)
-          .where(and(eq(payments.listingId, listing.id), inArray(payments.status, ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED'])));
+          .where(and(eq(payments.listingId, listing.id), inArray(payments.status, ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED'])));
         throw new ConflictError(`Listing ${listing.id} already has a payment (${live?.status ?? 'in progress'}); it is not charged again`, { id: live?.id });
       }
       throw err;
