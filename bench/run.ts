@@ -176,7 +176,7 @@ async function seed(stack: Stack, jwtSecret: string): Promise<{ users: number; l
     const { registerUser } = await graphql<{ registerUser: { id: string } }>(stack.gatewayUrl, REGISTER, {
       input: { name: `Bench Seller ${i + 1}`, email: `bench.seller.${i + 1}@example.com` },
     });
-    users.push({ id: registerUser.id, token: mintToken({ secret: jwtSecret, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }) });
+    users.push({ id: registerUser.id, token: await mintToken({ secret: jwtSecret, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }) });
   }
   for (let i = 0; i < LISTINGS; i++) {
     const seller = users[i % USERS]!;

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { UnauthenticatedError } from './errors';
 
 export type Role = 'user' | 'admin';
@@ -30,11 +30,14 @@ export const API_KEY_VERIFY_PATH = '/internal/api-keys/verify';
 /** Header carrying the request id from the gateway to subgraphs and back to the client. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+/** Clock skew tolerated on `exp`/`nbf` of every viewer JWT, in every mode (JWT_CLOCK_SKEW_SECONDS). */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+
 export interface JwtOptions {
   secret: string;
   issuer?: string;
   audience?: string;
-  /** Seconds of clock skew tolerated on exp/nbf. @default 5 */
+  /** Seconds of clock skew tolerated on exp/nbf. @default 30 */
   clockToleranceSeconds?: number;
 }
 
@@ -63,44 +66,70 @@ export function viewerFromClaims(claims: string | Record<string, unknown>): View
 }
 
 /**
- * Reads `Authorization: Bearer <JWT>` signed with the shared HS256 secret. No header means
- * anonymous; a header that is present but malformed, forged, expired or of another scheme is
- * refused, never treated as anonymous.
+ * The one JWT check, with jose, for both modes (the dev HS256 secret, the identity provider's
+ * JWKS): only `algorithms`, `sub` and `exp` required, one clock skew, issuer and audience when
+ * configured. An expired or invalid token is UNAUTHENTICATED; a key set that cannot be fetched is
+ * thrown as it is (the caller's outage, not the client's mistake).
  */
-export function viewerFromAuthorization(header: string | undefined, options: JwtOptions): Viewer {
-  const token = bearerToken(header);
-  if (token === undefined) return ANONYMOUS;
-  let claims: string | jwt.JwtPayload;
+export async function verifyJwt(
+  token: string,
+  key: Uint8Array | JWTVerifyGetKey,
+  options: Omit<JwtOptions, 'secret'> & { algorithms: string[] },
+): Promise<Viewer> {
+  let payload: JWTPayload;
   try {
-    claims = jwt.verify(token, options.secret, {
-      algorithms: ['HS256'],
+    const verifyOptions = {
+      algorithms: options.algorithms,
       issuer: options.issuer,
       audience: options.audience,
-      clockTolerance: options.clockToleranceSeconds ?? 5,
-    });
+      clockTolerance: options.clockToleranceSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+      requiredClaims: ['sub', 'exp'],
+    };
+    ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions));
   } catch (err) {
-    const reason = err instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token';
-    throw new UnauthenticatedError(reason);
+    if (err instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('Token expired');
+    if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || !(err instanceof joseErrors.JOSEError)) throw err;
+    throw new UnauthenticatedError('Invalid token');
   }
-  return viewerFromClaims(claims);
+  return viewerFromClaims(payload);
+}
+
+const hmacKey = (secret: string) => new TextEncoder().encode(secret);
+
+/**
+ * Reads `Authorization: Bearer <JWT>` signed with the shared HS256 secret. No header means
+ * anonymous; a header that is present but malformed, forged, expired, without `exp` or of another
+ * scheme is refused, never treated as anonymous.
+ */
+export async function viewerFromAuthorization(header: string | undefined, options: JwtOptions): Promise<Viewer> {
+  const token = bearerToken(header);
+  if (token === undefined) return ANONYMOUS;
+  try {
+    return await verifyJwt(token, hmacKey(options.secret), { ...options, algorithms: ['HS256'] });
+  } catch (err) {
+    if (err instanceof UnauthenticatedError) throw err;
+    throw new UnauthenticatedError('Invalid token');
+  }
 }
 
 export interface MintOptions extends JwtOptions {
   userId: string;
   roles?: Role[];
-  /** Lifetime, e.g. `1h`, `7d` or seconds. @default 12h */
-  expiresIn?: jwt.SignOptions['expiresIn'];
+  /** Lifetime: seconds, or a span such as `1h`, `7d` (negative for a token already expired, in tests). @default 12h */
+  expiresIn?: number | string;
 }
 
-/** Mints a viewer JWT (dev tokens, tests). Production tokens come from the identity provider. */
-export function mintToken(options: MintOptions): string {
-  return jwt.sign({ roles: options.roles ?? ['user'] }, options.secret, {
-    algorithm: 'HS256',
-    subject: options.userId,
-    expiresIn: options.expiresIn ?? '12h',
-    ...(options.issuer ? { issuer: options.issuer } : {}),
-    ...(options.audience ? { audience: options.audience } : {}),
-  });
+/** Mints a viewer JWT (dev tokens, tests): always with an expiry. Production tokens come from the identity provider. */
+export async function mintToken(options: MintOptions): Promise<string> {
+  const lifetime = options.expiresIn ?? '12h';
+  let token = new SignJWT({ roles: options.roles ?? ['user'] })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(options.userId)
+    .setIssuedAt()
+    .setExpirationTime(typeof lifetime === 'number' ? Math.floor(Date.now() / 1000) + lifetime : lifetime);
+  if (options.issuer) token = token.setIssuer(options.issuer);
+  if (options.audience) token = token.setAudience(options.audience);
+  return token.sign(hmacKey(options.secret));
 }
 
 /** The one request an internal viewer header is for: which service, which path, which body. */

@@ -100,7 +100,7 @@ describe('injection strings are data', () => {
       // registerUser / updateUser: name
       const user = dataOf(await stack.graph(RegisterUserDocument, { input: { name: text.slice(0, 100), email: `inj.${randomBytes(4).toString('hex')}@example.com` } })).registerUser;
       expect(user.name).toBe(text.slice(0, 100).trim());
-      const token = stack.token(user.id);
+      const token = await stack.token(user.id);
       const renamed = dataOf(await stack.graph(UpdateUserDocument, { id: user.id, input: { name: `${text} 2`.slice(0, 100) } }, { token })).updateUser;
       expect(renamed.name).toBe(`${text} 2`.slice(0, 100).trim());
       // createListing / updateListing: title, description, location

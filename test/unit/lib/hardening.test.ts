@@ -39,9 +39,9 @@ describe('hardening', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  it('accepts the Bearer scheme in any case', () => {
-    const token = mintToken({ secret: SECRET, userId: 'u1' });
-    expect(viewerFromAuthorization(`bearer ${token}`, { secret: SECRET }).userId).toBe('u1');
+  it('accepts the Bearer scheme in any case', async () => {
+    const token = await mintToken({ secret: SECRET, userId: 'u1' });
+    expect((await viewerFromAuthorization(`bearer ${token}`, { secret: SECRET })).userId).toBe('u1');
   });
 
   it('accepts only the canonical signature of the internal header, and refuses signed junk', () => {
