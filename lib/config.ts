@@ -104,6 +104,8 @@ export const configSchema = z.object({
   EMAIL_PUBLIC_URL: z.string().url().default('http://127.0.0.1:4000'),
   /** HMAC secret of unsubscribe links. @default INTERNAL_SECRET */
   EMAIL_UNSUBSCRIBE_SECRET: secret.optional(),
+  /** How long an unsubscribe link in a mail works, days. @default 60 */
+  EMAIL_UNSUBSCRIBE_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
   /** Whether a new user receives marketing mail until they opt out. @default true */
   EMAIL_MARKETING_DEFAULT: bool.default('true'),
   /** How often queued mail is sent, ms. @default 500 */

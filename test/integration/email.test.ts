@@ -355,6 +355,10 @@ describe('preferences', () => {
     // Opting in again is their explicit wish and lifts the unsubscribe.
     expect(await setPrefs(uma, { marketing: true })).toMatchObject({ marketing: true, suppressed: null });
     expect(['SENT', 'DELIVERED']).toContain(dataOf(await send({ userId: uma.id, template: 'PROMOTION', data: promotion })).sendEmail.status);
+    // The old link acted once: it cannot undo the opt-in.
+    const again = await fetch(link, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect({ status: again.status, page: (await again.text()).includes('already used') }).toEqual({ status: 200, page: true });
+    expect((await emailsOf(uma)).emailPreferences).toMatchObject({ marketing: true, suppressed: null });
   });
 
   it('refuses a forged event webhook (through the gateway) and changes nothing', async () => {

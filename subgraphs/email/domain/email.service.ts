@@ -41,6 +41,8 @@ export interface EmailDeps {
   /** Public gateway URL for links in mail (a function: embedded mode learns it after listening). */
   publicUrl: () => string;
   unsubscribeSecret: string;
+  /** How long an unsubscribe link works, days. @default 60 */
+  unsubscribeTtlDays?: number;
   /** Marketing consent of a user who never set preferences. */
   marketingDefault: boolean;
   /** First retry delay after a provider failure, ms. @default 1000 */
@@ -263,7 +265,8 @@ export class EmailService {
   }
 
   unsubscribeUrl(messageId: string): string {
-    return `${this.deps.publicUrl().replace(/\/+$/, '')}/email/unsubscribe?token=${signUnsubscribeToken(messageId, this.deps.unsubscribeSecret)}`;
+    const expiresAt = new Date(Date.now() + (this.deps.unsubscribeTtlDays ?? 60) * 86_400_000);
+    return `${this.deps.publicUrl().replace(/\/+$/, '')}/email/unsubscribe?token=${signUnsubscribeToken(messageId, this.deps.unsubscribeSecret, expiresAt)}`;
   }
 
   /** sendEmail: checks everything before anything is stored, queues, and tries SendGrid at once. Admins and the system only. */
@@ -515,17 +518,23 @@ export class EmailService {
     }
   }
 
-  /** The one-click unsubscribe of a marketing mail's link. Returns false for a forged or unknown token. */
-  async unsubscribe(token: string): Promise<boolean> {
-    const messageId = verifyUnsubscribeToken(token, this.deps.unsubscribeSecret);
-    if (!messageId) return false;
+  /**
+   * The one-click unsubscribe of a marketing mail's link. It acts once: a link used before answers
+   * `already` and changes nothing, so it cannot undo a later opt-in. Forged, expired and non-marketing
+   * links are refused.
+   */
+  async unsubscribe(token: string): Promise<'unsubscribed' | 'already' | 'invalid' | 'expired'> {
+    const verified = verifyUnsubscribeToken(token, this.deps.unsubscribeSecret);
+    if ('refused' in verified) return verified.refused;
+    const { messageId } = verified;
     return this.deps.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(messages).where(eq(messages.id, messageId));
-      if (!row) return false;
-      if (!row.unsubscribedAt) await tx.update(messages).set({ unsubscribedAt: new Date(), updatedAt: new Date() }).where(eq(messages.id, row.id));
+      const [row] = await tx.select().from(messages).where(eq(messages.id, messageId)).for('update');
+      if (!row || row.kind !== 'MARKETING') return 'invalid';
+      if (row.unsubscribedAt) return 'already';
+      await tx.update(messages).set({ unsubscribedAt: new Date(), updatedAt: new Date() }).where(eq(messages.id, row.id));
       await this.suppress(tx, row.toEmail, 'UNSUBSCRIBED', row.userId);
       this.deps.logger.info({ messageId }, 'unsubscribed through a mail link');
-      return true;
+      return 'unsubscribed';
     });
   }
 

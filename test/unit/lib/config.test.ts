@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       EMAIL_FROM: 'SayPro <no-reply@saypro.example>',
       EMAIL_PUBLIC_URL: 'http://127.0.0.1:4000',
       EMAIL_MARKETING_DEFAULT: true,
+      EMAIL_UNSUBSCRIBE_TTL_DAYS: 60,
       EMAIL_SEND_INTERVAL_MS: 500,
       EMAIL_RETRY_BASE_DELAY_MS: 1000,
       EMAIL_RETRY_MAX_DELAY_MS: 300_000,

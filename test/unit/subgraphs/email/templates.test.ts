@@ -33,12 +33,18 @@ describe('email templates', () => {
     expect((error.extensions.fields as Array<{ field: string }>).map((f) => f.field)).toEqual(['data.colour', 'data.headline', 'data.body', 'data.ctaUrl']);
   });
 
-  it('signs unsubscribe tokens per message and refuses forged ones', () => {
+  it('signs unsubscribe tokens per message with an expiry, and refuses forged, stretched and expired ones', () => {
     const id = '6f1c2e0a-8a0b-4c3d-9e8f-0123456789ab';
-    const token = signUnsubscribeToken(id, 's'.repeat(32));
-    expect(verifyUnsubscribeToken(token, 's'.repeat(32))).toBe(id);
-    expect(verifyUnsubscribeToken(token, 't'.repeat(32))).toBeNull();
-    expect(verifyUnsubscribeToken(token.replace(id, '6f1c2e0a-8a0b-4c3d-9e8f-0123456789ac'), 's'.repeat(32))).toBeNull();
-    expect(verifyUnsubscribeToken('garbage', 's'.repeat(32))).toBeNull();
+    const now = Date.UTC(2026, 11, 1);
+    const expires = new Date(now + 60 * 86_400_000);
+    const token = signUnsubscribeToken(id, 's'.repeat(32), expires);
+    const invalid = { refused: 'invalid' };
+    expect(verifyUnsubscribeToken(token, 's'.repeat(32), now)).toEqual({ messageId: id });
+    expect(verifyUnsubscribeToken(token, 't'.repeat(32), now)).toEqual(invalid);
+    expect(verifyUnsubscribeToken(token.replace(id, '6f1c2e0a-8a0b-4c3d-9e8f-0123456789ac'), 's'.repeat(32), now)).toEqual(invalid);
+    const [, exp, mac] = token.split('.');
+    expect(verifyUnsubscribeToken(`${id}.${Number(exp) + 86_400}.${mac}`, 's'.repeat(32), now)).toEqual(invalid); // a longer life is a forgery
+    expect(verifyUnsubscribeToken('garbage', 's'.repeat(32), now)).toEqual(invalid);
+    expect(verifyUnsubscribeToken(token, 's'.repeat(32), expires.getTime() + 1000)).toEqual({ refused: 'expired' });
   });
 });
