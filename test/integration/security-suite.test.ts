@@ -97,12 +97,26 @@ describe('injection strings are data', () => {
     const before = dataOf(await stack.graph(ListingsCountDocument, {}, { token: admin.token })).listings.totalCount;
     let tried = 0;
     for (const text of INJECTIONS) {
-      // registerUser / updateUser: name
-      const user = dataOf(await stack.graph(RegisterUserDocument, { input: { name: text.slice(0, 100), email: `inj.${randomBytes(4).toString('hex')}@example.com` } })).registerUser;
-      expect(user.name).toBe(text.slice(0, 100).trim());
+      const email = () => `inj.${randomBytes(4).toString('hex')}@example.com`;
+      if (/[\u202a-\u202e\u2066-\u2069]/.test(text)) {
+        // A bidirectional override reorders what people read: refused in every input, nothing stored.
+        const refused = errorOf(await stack.graph(RegisterUserDocument, { input: { name: text, email: email() } }));
+        expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+        const listing = errorOf(await stack.graph(CreateListingDocument, { input: listingInput({ description: text, category: 'JOBS' }) }, { token: ada.token }));
+        expect(listing.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'description' });
+        tried += 2;
+        continue;
+      }
+      // registerUser / updateUser: name (a display name refuses web addresses: mail and pages show it as trusted text)
+      const urlInName = /:\/\/|\.[a-z]{2,}\b/i.test(text);
+      const registered = await stack.graph(RegisterUserDocument, { input: { name: text.slice(0, 100), email: email() } });
+      if (urlInName) expect(errorOf(registered).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+      const user = urlInName ? dataOf(await stack.graph(RegisterUserDocument, { input: { name: 'Injection Tester', email: email() } })).registerUser : dataOf(registered).registerUser;
+      if (!urlInName) expect(user.name).toBe(text.slice(0, 100).trim());
       const token = await stack.token(user.id);
-      const renamed = dataOf(await stack.graph(UpdateUserDocument, { id: user.id, input: { name: `${text} 2`.slice(0, 100) } }, { token })).updateUser;
-      expect(renamed.name).toBe(`${text} 2`.slice(0, 100).trim());
+      const renamed = await stack.graph(UpdateUserDocument, { id: user.id, input: { name: `${text} 2`.slice(0, 100) } }, { token });
+      if (urlInName) expect(errorOf(renamed).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+      else expect(dataOf(renamed).updateUser.name).toBe(`${text} 2`.slice(0, 100).trim());
       // createListing / updateListing: title, description, location
       const created = dataOf(
         await stack.graph(CreateListingDocument, { input: listingInput({ title: text, description: text, location: text, category: 'JOBS' }) }, { token }),
@@ -133,9 +147,24 @@ describe('injection strings are data', () => {
     }
     // nothing else changed: the tables are there and hold exactly what was added
     const after = dataOf(await stack.graph(ListingsCountDocument, {}, { token: admin.token })).listings.totalCount;
-    expect(after).toBe(before + INJECTIONS.length);
+    expect(after).toBe(before + INJECTIONS.filter((t) => !/[\u202a-\u202e\u2066-\u2069]/.test(t)).length); // the refused ones stored nothing
     expect(dataOf(await stack.graph(UserDocument, { id: ada.id }, { token: ada.token })).user.email).toBe(ada.email);
     count('injection strings stored verbatim', tried, tried);
+  });
+});
+
+describe('mail that carries attacker text', () => {
+  it('is not sent: display names refuse web addresses and line breaks, and no subject line quotes what a user chose', async () => {
+    const email = () => `phish.${randomBytes(4).toString('hex')}@example.com`;
+    const names = ['URGENT verify your account at http://evil.example/login', 'Log in at saypro-support.example now', 'Bob\r\nBcc: victim@example.com', 'Ada\u0007\u001b[2J'];
+    for (const name of names) {
+      const refused = errorOf(await stack.graph(RegisterUserDocument, { input: { name, email: email() } }));
+      expect({ name, code: refused.extensions.code, field: refused.extensions.field }).toEqual({ name, code: 'BAD_USER_INPUT', field: 'name' });
+    }
+    const plain = await registerUser(stack, 'Quentin Quotable');
+    const welcome = await eventually(async () => stack.sendgrid!.messages().filter((m) => m.to.some((t) => t.email.toLowerCase() === plain.email.toLowerCase())), (m) => m.length === 1);
+    expect(welcome[0]!.subject).toBe('Welcome to SayPro');
+    count('attacker text in registration mail (URL and CR/LF in the name, control characters)', names.length + 1, names.length + 1);
   });
 });
 

@@ -6,6 +6,7 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../../../lib/er
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
 import { authorize } from '../../../lib/permissions';
+import { isSingleLine } from '../../../lib/validation';
 import { apiKeys, type ApiKeyRow } from '../db/schema';
 
 /** `sp_live_` in production, `sp_test_` elsewhere, then 43 base64url characters (256 random bits). */
@@ -23,6 +24,7 @@ export class ApiKeysService {
     authorize(viewer, 'apiKey.manage');
     const trimmed = name.trim();
     if (trimmed.length < 3 || trimmed.length > 100) throw new BadUserInputError({ field: 'name', message: 'name must be 3 to 100 characters' }, 'name');
+    if (!isSingleLine(trimmed)) throw new BadUserInputError({ field: 'name', message: 'name must be one line, without line breaks or tabs' }, 'name');
     const unique = [...new Set(scopes)].filter((s) => API_KEY_SCOPES.includes(s));
     if (unique.length === 0) throw new BadUserInputError({ field: 'scopes', message: 'give the key at least one scope' }, 'scopes');
     const secret = `sp_${this.options.live ? 'live' : 'test'}_${randomBytes(32).toString('base64url')}`;
