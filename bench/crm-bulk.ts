@@ -39,7 +39,7 @@ async function hubspotState(url: string): Promise<HubSpotState> {
  */
 export async function crmBulkBench(options: { gatewayUrl: string; hubspotUrl: string; jwtSecret: string; users: number; graphql: GraphQL; sleep: (ms: number) => Promise<unknown> }): Promise<CrmBulkFigures> {
   const { gatewayUrl, hubspotUrl, graphql, sleep } = options;
-  const admin = { authorization: `Bearer ${mintToken({ secret: options.jwtSecret, userId: randomUUID(), roles: ['admin'], expiresIn: '2h' })}` };
+  const admin = { authorization: `Bearer ${await mintToken({ secret: options.jwtSecret, userId: randomUUID(), roles: ['admin'], expiresIn: '2h' })}` };
   const t0 = performance.now();
   const ids: string[] = [];
   for (let i = 0; i < options.users; i++) {

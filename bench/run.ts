@@ -176,7 +176,7 @@ async function seed(stack: Stack, jwtSecret: string): Promise<{ users: number; l
     const { registerUser } = await graphql<{ registerUser: { id: string } }>(stack.gatewayUrl, REGISTER, {
       input: { name: `Bench Seller ${i + 1}`, email: `bench.seller.${i + 1}@example.com` },
     });
-    users.push({ id: registerUser.id, token: mintToken({ secret: jwtSecret, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }) });
+    users.push({ id: registerUser.id, token: await mintToken({ secret: jwtSecret, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }) });
   }
   for (let i = 0; i < LISTINGS; i++) {
     const seller = users[i % USERS]!;
@@ -206,9 +206,12 @@ interface PageData {
   };
 }
 
-async function verifyPage(url: string, headers: Record<string, string>, label: string): Promise<number> {
+/** Extra headers for one request body: none through the gateway, a freshly signed viewer header direct to a subgraph. */
+type HeadersFor = (body: string) => Record<string, string>;
+
+async function verifyPage(url: string, headersFor: HeadersFor, label: string): Promise<number> {
   const body = JSON.stringify({ query: PAGE_QUERY });
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headersFor(body) }, body, signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
   const parsed = JSON.parse(text) as GraphQLResponse<PageData>;
   const edges = parsed.data?.listings.edges ?? [];
@@ -241,12 +244,15 @@ interface LoadFigures {
   cpuPercent: { stack: number; loadGenerator: number };
 }
 
-async function load(url: string, headers: Record<string, string>, label: string, stackPid: number): Promise<LoadFigures> {
+async function load(url: string, headersFor: HeadersFor, label: string, stackPid: number): Promise<LoadFigures> {
+  const body = JSON.stringify({ query: PAGE_QUERY });
   const opts = (duration: number): AutocannonOptions => ({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query: PAGE_QUERY }),
+    headers: { 'content-type': 'application/json' },
+    body,
+    // Each request its own headers: a direct subgraph call needs a viewer header signed for it.
+    requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...headersFor(body) } }) }],
     connections: CONNECTIONS,
     duration,
     timeout: 10,
@@ -620,13 +626,14 @@ async function main(): Promise<void> {
     const seeded = await seed(stack, secrets.JWT_SECRET);
     const seededMemory = memoryOf(stack.pid);
 
-    const viewerHeader = signViewerHeader({ userId: null, roles: [] }, secrets.INTERNAL_SECRET, 3600);
-    const directHeaders = { [VIEWER_HEADER]: viewerHeader };
-    const gatewayBytes = await verifyPage(stack.gatewayUrl, {}, 'gateway');
-    const directBytes = await verifyPage(stack.listingsUrl, directHeaders, 'direct');
+    const listingsPath = new URL(stack.listingsUrl).pathname;
+    const signedForListings: HeadersFor = (body) => ({ [VIEWER_HEADER]: signViewerHeader({ userId: null, roles: [] }, { audience: 'listings', path: listingsPath, body }, secrets.INTERNAL_SECRET, 60) });
+    const viaGateway: HeadersFor = () => ({});
+    const gatewayBytes = await verifyPage(stack.gatewayUrl, viaGateway, 'gateway');
+    const directBytes = await verifyPage(stack.listingsUrl, signedForListings, 'direct');
 
-    const gateway = await load(stack.gatewayUrl, {}, 'gateway', stack.pid);
-    const direct = await load(stack.listingsUrl, directHeaders, 'direct', stack.pid);
+    const gateway = await load(stack.gatewayUrl, viaGateway, 'gateway', stack.pid);
+    const direct = await load(stack.listingsUrl, signedForListings, 'direct', stack.pid);
     const loadedMemory = memoryOf(stack.pid);
     const stripeUrl = await stripeEmulatorUrl(stack, ports.stripe);
     const charges = await chargeLoad(stack, seeded.sellers, stripeUrl);

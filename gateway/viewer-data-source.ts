@@ -1,11 +1,34 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
-import { REQUEST_ID_HEADER, VIEWER_HEADER, signViewerHeader } from '../lib/auth';
+import { ANONYMOUS, REQUEST_ID_HEADER, VIEWER_HEADER, signViewerHeader, type Viewer } from '../lib/auth';
 import { AppError, ErrorCode, ServiceUnavailableError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { GatewayContext } from './context';
 
 const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+/**
+ * Carries the viewer from where an engine knows it (the operation) to the fetch, which signs it
+ * over the body; never sent. In Hive's deduplication key it keeps two viewers' fetches apart.
+ */
+export const UNSIGNED_VIEWER = 'x-saypro-viewer-unsigned';
+
+/**
+ * The headers a subgraph fetch sends: the unsigned viewer the engine left replaced by the header
+ * signed for this subgraph, this path and these bytes (lib/auth.ts signViewerHeader). Both
+ * engines sign here, at the last moment before sending.
+ */
+export function signedForFetch(
+  headers: Record<string, string>,
+  fetch: { audience: string; url: string; body: string | Uint8Array | undefined },
+  secret: string,
+  ttlSeconds: number,
+): Record<string, string> {
+  const { [UNSIGNED_VIEWER]: unsigned, ...sent } = headers;
+  const viewer = unsigned ? (JSON.parse(unsigned) as Viewer) : ANONYMOUS;
+  const target = new URL(fetch.url);
+  sent[VIEWER_HEADER] = signViewerHeader(viewer, { audience: fetch.audience, path: target.pathname + target.search, body: fetch.body ?? '' }, secret, ttlSeconds);
+  return sent;
+}
 
 /**
  * The subgraph's BAD_USER_INPUT from a 400 answer's body, as our own error: graphql-js names the
@@ -27,9 +50,11 @@ export function badInputOf(answer: unknown): AppError | null {
 }
 
 /**
- * Calls one subgraph with the verified viewer in a freshly signed, short-lived header and the
- * request id. Nothing from the client's own headers is forwarded, so a client-sent viewer header
- * never reaches a subgraph.
+ * Calls one subgraph with the verified viewer in a header signed for that subgraph and that very
+ * request (lib/auth.ts signViewerHeader: audience, digest of path and body, nonce, short expiry),
+ * and the request id. The body is only known at fetch time, so willSendRequest leaves the viewer in
+ * an unsigned header that the fetch replaces with the signed one. Nothing from the client's own
+ * headers is forwarded, so a client-sent viewer header never reaches a subgraph.
  */
 export class ViewerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
@@ -41,6 +66,14 @@ export class ViewerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     fetcher?: Fetcher,
   ) {
     super({ url, ...(fetcher ? { fetcher } : {}) });
+    this.fetcher = this.signing(this.fetcher);
+  }
+
+  private signing(send: Fetcher): Fetcher {
+    return (url, init = {}) => {
+      const fetch = { audience: this.serviceName, url, body: init.body as string | undefined };
+      return send(url, { ...init, headers: signedForFetch((init.headers ?? {}) as Record<string, string>, fetch, this.internalSecret, this.ttlSeconds) });
+    };
   }
 
   /**
@@ -69,8 +102,8 @@ export class ViewerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const headers = request.http?.headers;
     if (!headers) return;
     // Gateway-internal requests (health probes) have no viewer: they go out as anonymous.
-    const viewer = 'viewer' in context && context.viewer ? context.viewer : { userId: null, roles: [] };
-    headers.set(VIEWER_HEADER, signViewerHeader(viewer, this.internalSecret, this.ttlSeconds));
+    const viewer = 'viewer' in context && context.viewer ? context.viewer : ANONYMOUS;
+    headers.set(UNSIGNED_VIEWER, JSON.stringify(viewer));
     if ('requestId' in context && context.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
   }
 }

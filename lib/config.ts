@@ -104,6 +104,8 @@ export const configSchema = z.object({
   EMAIL_PUBLIC_URL: z.string().url().default('http://127.0.0.1:4000'),
   /** HMAC secret of unsubscribe links. @default INTERNAL_SECRET */
   EMAIL_UNSUBSCRIBE_SECRET: secret.optional(),
+  /** How long an unsubscribe link in a mail works, days. @default 60 */
+  EMAIL_UNSUBSCRIBE_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
   /** Whether a new user receives marketing mail until they opt out. @default true */
   EMAIL_MARKETING_DEFAULT: bool.default('true'),
   /** How often queued mail is sent, ms. @default 500 */
@@ -155,6 +157,8 @@ export const configSchema = z.object({
   INTERNAL_SECRET: secret.optional(),
   /** Lifetime of a signed internal viewer header, seconds. @default 60 */
   INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Calls per minute each service accepts on its `/internal/*` routes (all callers together); 0 turns the limit off. @default 600 */
+  INTERNAL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   /** Posting fee for a listing, in minor units of POSTING_FEE_CURRENCY. 0 makes listings free (ACTIVE on creation). @default 1000 */
   POSTING_FEE_AMOUNT: z.coerce.number().int().min(0).default(1000),
   /** ISO-4217 currency of the posting fee. @default USD */

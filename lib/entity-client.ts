@@ -29,14 +29,16 @@ function createPoster(options: EntityClientOptions) {
   return async function post<T>(document: string, variables: Record<string, unknown>, viewer: Viewer, requestId?: string): Promise<GraphQLBody<T>> {
     let res: Response;
     try {
-      res = await fetch(options.url(), {
+      const url = new URL(options.url());
+      const body = JSON.stringify({ query: document, variables });
+      res = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [VIEWER_HEADER]: signViewerHeader(viewer, options.internalSecret, 30),
+          [VIEWER_HEADER]: signViewerHeader(viewer, { audience: options.service, path: url.pathname + url.search, body }, options.internalSecret, 30),
           ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
         },
-        body: JSON.stringify({ query: document, variables }),
+        body,
         signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
       });
     } catch {

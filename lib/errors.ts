@@ -13,6 +13,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
+  // A change that would raise what is owed (a listing moved to a category with a higher posting fee).
+  PAYMENT_REQUIRED: 'PAYMENT_REQUIRED',
   PROVIDER_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
@@ -38,6 +40,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  PAYMENT_REQUIRED: 402,
   PROVIDER_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL_SERVER_ERROR: 500,
@@ -107,6 +110,11 @@ export class ConflictError extends AppError {
     super(ErrorCode.CONFLICT, message, extensions);
   }
 }
+export class PaymentRequiredError extends AppError {
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super(ErrorCode.PAYMENT_REQUIRED, message, extensions);
+  }
+}
 
 /**
  * A provider (Stripe, SendGrid, HubSpot) cannot be reached or keeps failing. Nothing was lost and
@@ -164,7 +172,7 @@ const REQUEST_CODES = new Set([
 const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR), ...REQUEST_CODES]);
 
 /** Only these extension keys ever reach a client. */
-const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'id', 'retryAfterSeconds', 'provider', 'serviceName', 'limit'];
+const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'id', 'retryAfterSeconds', 'provider', 'serviceName', 'limit', 'fee', 'paidFee'];
 
 /**
  * Apollo Server `formatError`: keeps the message and code of errors meant for clients, masks

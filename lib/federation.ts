@@ -4,6 +4,7 @@ import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { buildSchema, createResolversMap, type BuildSchemaOptions } from 'type-graphql';
+import { readGuardChecker } from './permissions';
 import { validateArguments } from './validation';
 
 export const FEDERATION_LINK =
@@ -18,10 +19,11 @@ export type ReferenceResolvers = Record<string, { __resolveReference: (...args: 
  * SDL keeps `@key` and friends, and `buildSubgraphSchema` adds `_entities` and `_service`.
  */
 export async function buildFederatedSchema(
-  options: Omit<BuildSchemaOptions, 'skipCheck' | 'validate' | 'validateFn'>,
+  options: Omit<BuildSchemaOptions, 'skipCheck' | 'validate' | 'validateFn' | 'authChecker' | 'authMode'>,
   references: ReferenceResolvers = {},
 ): Promise<GraphQLSchema> {
-  const schema = await buildSchema({ ...options, skipCheck: true, validateFn: validateArguments });
+  // A refused `@ReadableBy` field is null, not an error: the object is visible, that field is not.
+  const schema = await buildSchema({ ...options, skipCheck: true, validateFn: validateArguments, authChecker: readGuardChecker, authMode: 'null' });
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
   for (const [typeName, reference] of Object.entries(references)) {
     resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...reference };

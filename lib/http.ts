@@ -18,8 +18,8 @@ export interface ReadinessCheck {
 export interface HttpAppOptions<TContext extends BaseContext> {
   /** Serves GraphQL through Apollo Server's HTTP entry point (the subgraphs)… */
   apollo?: ApolloServer<TContext>;
-  /** Builds the GraphQL context; throwing a GraphQLError answers with it (e.g. 401). */
-  context?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<TContext>;
+  /** Builds the GraphQL context from the request and its raw body; throwing a GraphQLError answers with it (e.g. 401). */
+  context?: (req: http.IncomingMessage, res: http.ServerResponse, rawBody: Buffer) => Promise<TContext>;
   /** …or with this handler of its own (the gateway's front door). */
   graphql?: RouteHandler;
   /** More for `/health/live` to say, beside `status: ok` (the gateway names its engine). */
@@ -100,12 +100,13 @@ async function serveGraphQL<TContext extends BaseContext>(
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
-  const body = req.method === 'POST' ? parseJsonBody(req, await readBody(req, options.maxBodyBytes)) : undefined;
+  const raw = req.method === 'POST' ? await readBody(req, options.maxBodyBytes) : Buffer.alloc(0);
+  const body = req.method === 'POST' ? parseJsonBody(req, raw) : undefined;
   if (Array.isArray(body)) {
     const max = options.maxBatchSize ?? 1;
     if (body.length > max) throw new HttpError(400, `A batch may hold at most ${max} operation${max === 1 ? '' : 's'}; this one has ${body.length}`, 'BATCH_TOO_LARGE');
   }
-  const context: ContextThunk<TContext> = () => options.context!(req, res);
+  const context: ContextThunk<TContext> = () => options.context!(req, res, raw);
   const response = await options.apollo!.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
     context,

@@ -1,9 +1,13 @@
+import { Authorized, type AuthChecker } from 'type-graphql';
 import { isAdmin, type ApiKeyScope, type Viewer } from './auth';
+import { ForbiddenError } from './errors';
 
 /**
  * The authorization matrix: who may do each sensitive thing. SECURITY.md prints it, the resolvers
  * ask `allows`, and test/integration/authorization-matrix.test.ts walks every cell through the
- * gateway. Principals: anonymous, a signed-in user, the owner (the user the data is about, or the
+ * gateway. Every decision is `allows` reading this table at the time of the call: services
+ * `authorize` before they act, and fields marked `@ReadableBy` are null for whoever the table
+ * refuses, whichever query or mutation returned their object. Principals: anonymous, a signed-in user, the owner (the user the data is about, or the
  * seller of the listing), an admin, and an API key (which may only do what its scopes open; a key
  * is never an owner, never an admin).
  */
@@ -56,3 +60,35 @@ export function allows(viewer: Viewer, permission: Permission, ownerId?: string 
   if (rule.user) return true;
   return rule.owner && ownerId != null && viewer.userId === ownerId;
 }
+
+/** Who a rule opens to, in words, for the refusal message. */
+function openTo(rule: Rule): string {
+  const who = [rule.user ? 'any signed-in user' : rule.owner ? 'the user it belongs to' : null, rule.admin ? 'admins' : null, rule.scope ? `an API key with ${rule.scope}` : null];
+  return who.filter(Boolean).join(', ') || 'no one';
+}
+
+/**
+ * The one check before a service acts: FORBIDDEN unless the table allows `viewer` to do
+ * `permission` on data owned by `ownerId`.
+ */
+export function authorize(viewer: Viewer, permission: Permission, ownerId?: string | null): void {
+  if (!allows(viewer, permission, ownerId)) throw new ForbiddenError(`Not allowed: ${permission} is for ${openTo(PERMISSIONS[permission])}`);
+}
+
+/** A field guarded by a read permission; `owner` names the user the object is about. */
+export interface ReadGuard {
+  permission: Permission;
+  owner: (root: any) => string | null | undefined;
+}
+
+/**
+ * Marks an object field as readable only with `permission` on `owner(object)`: null for everyone
+ * else (lib/federation.ts builds every subgraph with `readGuardChecker` and auth mode "null"). The
+ * guard sits on the type, so a mutation's payload obeys the same rule as the query that reads it.
+ */
+export function ReadableBy<T>(permission: Permission, owner: (root: T) => string | null | undefined = () => null) {
+  return Authorized<ReadGuard>({ permission, owner });
+}
+
+export const readGuardChecker: AuthChecker<{ viewer: Viewer }, ReadGuard> = ({ root, context }, guards) =>
+  guards.every((guard) => allows(context.viewer, guard.permission, guard.owner(root)));

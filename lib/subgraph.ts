@@ -8,9 +8,9 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { REQUEST_ID_HEADER, VIEWER_HEADER, verifyViewerHeader, type Viewer } from './auth';
+import { REQUEST_ID_HEADER, VIEWER_HEADER, createReplayGuard, verifyViewerHeader, type Viewer } from './auth';
 import { createErrorFormatter } from './errors';
-import { createHttpApp, type ReadinessCheck, type RouteHandler } from './http';
+import { createHttpApp, sendJson, type ReadinessCheck, type RouteHandler } from './http';
 import type { Logger } from './logger';
 
 /** What every subgraph's per-request context starts from. */
@@ -31,6 +31,27 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   context: (base: BaseContext) => TContext;
   readiness?: ReadinessCheck[];
   routes?: Record<string, RouteHandler>;
+  /** Calls per minute accepted on the `/internal/*` routes, all callers together; 0 for no limit. @default 600 */
+  internalRateLimitPerMinute?: number;
+}
+
+/**
+ * A fixed one-minute window shared by every `/internal/*` route of the service: their callers are
+ * our own services, so a flood means a leaked header or a bug, and must not become an oracle.
+ */
+export function limitInternalRoutes(routes: Record<string, RouteHandler>, perMinute: number, now = Date.now): Record<string, RouteHandler> {
+  if (perMinute <= 0) return routes;
+  let windowStart = -Infinity;
+  let used = 0;
+  const limited = (route: RouteHandler): RouteHandler => (req, res, url) => {
+    const t = now();
+    if (t - windowStart >= 60_000) [windowStart, used] = [t, 0];
+    if (++used > perMinute) {
+      return sendJson(res, 429, { error: 'rate limited' }, { 'retry-after': String(Math.ceil((windowStart + 60_000 - t) / 1000)) });
+    }
+    return route(req, res, url);
+  };
+  return Object.fromEntries(Object.entries(routes).map(([path, route]) => [path, path.startsWith('/internal/') ? limited(route) : route]));
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -62,17 +83,20 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       ApolloServerPluginSchemaReportingDisabled(),
     ],
   });
+  // A viewer header is for one request to this service: its name, the path and body signed, used once.
+  const replay = createReplayGuard();
   const server = createHttpApp<TContext>({
     apollo,
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes,
     readiness: options.readiness,
-    routes: options.routes,
-    context: async (req, res) => {
+    routes: limitInternalRoutes(options.routes ?? {}, options.internalRateLimitPerMinute ?? 600),
+    context: async (req, res, body) => {
       const requestId = requestIdOf(req);
       res.setHeader(REQUEST_ID_HEADER, requestId);
       const header = req.headers[VIEWER_HEADER];
-      const viewer = verifyViewerHeader(typeof header === 'string' ? header : undefined, options.internalSecret);
+      const request = { audience: options.name, path: req.url ?? '/', body };
+      const viewer = verifyViewerHeader(typeof header === 'string' ? header : undefined, request, options.internalSecret, { replay });
       const logger = options.logger.child({ reqId: requestId, viewer: viewer.userId ?? 'anonymous' });
       return options.context({ viewer, requestId, logger });
     },

@@ -1,4 +1,4 @@
-import { validate, type ValidationError } from 'class-validator';
+import { Matches, validate, type ValidationError } from 'class-validator';
 import type { ValidatorFn } from 'type-graphql';
 import { BadUserInputError, type FieldProblem } from './errors';
 
@@ -18,11 +18,32 @@ export function problemsOf(errors: ValidationError[]): FieldProblem[] {
 }
 
 /**
- * The path of the first string that PostgreSQL (and every sane consumer) refuses: one with a NUL
- * character or a lone UTF-16 surrogate. Undefined when every string is fine.
+ * Characters no text input may hold: NUL and lone UTF-16 surrogates (PostgreSQL refuses them),
+ * control characters other than tab and line breaks (C0, DEL, C1: they forge headers and log lines
+ * and hide in what people read), and the bidirectional overrides and isolates, which reorder text
+ * on screen.
+ */
+const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Line breaks and tabs: fine in a description, not in a name, a title or anything that may reach a header. */
+const LINE_BREAK = /[\t\r\n\u2028\u2029]/;
+/** A URL or a bare domain (`evil.example`, `www.`, `scheme://`): not in a display name, which mail and pages show as trusted text. */
+const LOOKS_LIKE_URL = /[a-z][a-z0-9+.-]*:\/\/|\bwww\.|[\p{L}\p{N}-]{2,}\.[a-z]{2,}\b/iu;
+
+export const isSingleLine = (text: string): boolean => !LINE_BREAK.test(text);
+
+/** class-validator: one line of text (no line breaks or tabs). */
+export const SingleLine = (field: string, options: { each?: boolean } = {}) =>
+  Matches(/^[^\t\r\n\u2028\u2029]*$/, { message: `${field} must be one line, without line breaks or tabs`, ...options });
+
+/** class-validator: no URL or domain name in it. */
+export const NoUrl = (field: string) => Matches(new RegExp(`^(?![^]*(?:${LOOKS_LIKE_URL.source}))`, 'iu'), { message: `${field} must not contain a web address` });
+
+/**
+ * The path of the first string with a character no text input may hold (UNSAFE above).
+ * Undefined when every string is fine.
  */
 export function unsafeText(value: unknown, path: string, depth = 0): string | undefined {
-  if (typeof value === 'string') return /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value) ? path : undefined;
+  if (typeof value === 'string') return UNSAFE.test(value) ? path : undefined;
   if (value === null || typeof value !== 'object' || depth > 20 || value instanceof Date) return undefined;
   for (const [key, item] of Object.entries(value)) {
     const found = unsafeText(item, Array.isArray(value) ? path : path ? `${path}.${key}` : key, depth + 1);
@@ -38,7 +59,7 @@ export function unsafeText(value: unknown, path: string, depth = 0): string | un
  */
 export const validateArguments: ValidatorFn = async (value) => {
   const unsafe = unsafeText(value, '');
-  if (unsafe !== undefined) throw new BadUserInputError({ field: unsafe || 'value', message: `${unsafe || 'a value'} must be well-formed text without NUL characters` });
+  if (unsafe !== undefined) throw new BadUserInputError({ field: unsafe || 'value', message: `${unsafe || 'a value'} must be well-formed text without control characters` });
   if (value === null || value === undefined || typeof value !== 'object') return;
   const targets = Array.isArray(value) ? value : [value];
   const problems: FieldProblem[] = [];

@@ -9,7 +9,7 @@ import { loadOrCreateDevSecrets } from '../lib/data-dir';
  * `npm run token -- --user <id> [--role admin] [--expires 12h]`: mints a dev JWT with JWT_SECRET,
  * or with the secret embedded mode generated in DATA_DIR.
  */
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       user: { type: 'string' },
@@ -36,8 +36,8 @@ function main(): void {
     }
     secret = loadOrCreateDevSecrets(config.DATA_DIR).JWT_SECRET;
   }
-  const expiresIn = /^\d+$/.test(values.expires!) ? Number(values.expires) : (values.expires as `${number}h`);
-  process.stdout.write(mintToken({ secret, userId: values.user, roles, expiresIn, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }) + '\n');
+  const expiresIn = /^\d+$/.test(values.expires!) ? Number(values.expires) : values.expires!;
+  process.stdout.write((await mintToken({ secret, userId: values.user, roles, expiresIn, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })) + '\n');
 }
 
-main();
+void main();

@@ -112,13 +112,13 @@ export const sayproGraph: BenchGraph = {
     );
 
     const deadline = Date.now() + SEED_TIMEOUT_MS;
-    const admin = mintToken({ secret: BENCH_SECRETS.jwt, userId: '00000000-0000-4000-8000-00000000a0a0', roles: ['admin'], expiresIn: '2h' });
+    const admin = await mintToken({ secret: BENCH_SECRETS.jwt, userId: '00000000-0000-4000-8000-00000000a0a0', roles: ['admin'], expiresIn: '2h' });
     const sellers: Array<{ id: string; token: string }> = [];
     for (let i = 0; i < USERS; i++) {
       const { registerUser } = await graphql<{ registerUser: { id: string } }>(gateway, 'mutation R($input: RegisterUserInput!) { registerUser(input: $input) { id } }', {
         input: { name: `Bench Seller ${i + 1}`, email: `bench.seller.${i + 1}@example.com` },
       });
-      sellers.push({ id: registerUser.id, token: mintToken({ secret: BENCH_SECRETS.jwt, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }) });
+      sellers.push({ id: registerUser.id, token: await mintToken({ secret: BENCH_SECRETS.jwt, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }) });
     }
     for (let i = 0; i < LISTINGS; i++) {
       const seller = sellers[i % USERS]!;

@@ -128,7 +128,7 @@ export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boo
       }
       const port = await freePort();
       const child = startChild(name, [path.join(ctx.root, 'dist/gateway/main.js')], oursEnv(ctx.supergraphPath, port, engine, dedupe), ctx.root);
-      const headers = { authorization: `Bearer ${mintToken({ secret: JWT_SECRET, userId: '00000000-0000-4000-8000-00000000b0b0', roles, expiresIn: '2h' })}` };
+      const headers = { authorization: `Bearer ${await mintToken({ secret: JWT_SECRET, userId: '00000000-0000-4000-8000-00000000b0b0', roles, expiresIn: '2h' })}` };
       const url = `http://127.0.0.1:${port}/graphql`;
       const problem = await waitAnswering(child, url, headers, ctx.startTimeoutMs);
       if (problem) return { name, unavailable: `did not start: ${problem}` };

@@ -31,10 +31,12 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
     if (hit && hit.expires > now()) return hit.value;
     let res: Response;
     try {
+      const body = JSON.stringify({ key: secret });
+      const request = { audience: 'listings', path: API_KEY_VERIFY_PATH, body };
       res = await fetch(new URL(API_KEY_VERIFY_PATH, options.listingsUrl()), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [VIEWER_HEADER]: signViewerHeader(SYSTEM_VIEWER, options.internalSecret, 30) },
-        body: JSON.stringify({ key: secret }),
+        headers: { 'content-type': 'application/json', [VIEWER_HEADER]: signViewerHeader(SYSTEM_VIEWER, request, options.internalSecret, 30) },
+        body,
         signal: AbortSignal.timeout(3000),
       });
     } catch {

@@ -15,12 +15,12 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
-import { REQUEST_ID_HEADER, VIEWER_HEADER, signViewerHeader } from '../../lib/auth';
+import { ANONYMOUS, REQUEST_ID_HEADER } from '../../lib/auth';
 import { ErrorCode, ServiceUnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { GatewayContext } from '../context';
 import type { AdmittedOperation } from '../front-door/admission';
-import { badInputOf } from '../viewer-data-source';
+import { UNSIGNED_VIEWER, badInputOf, signedForFetch } from '../viewer-data-source';
 import type { EngineOperation, EngineResult, GatewayEngine } from './engine';
 import type { EngineOptions } from './apollo.engine';
 import { createSubgraphFetcher } from './subgraph-fetcher';
@@ -55,14 +55,16 @@ const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
  */
 export async function createHiveEngine(options: HiveEngineOptions): Promise<GatewayEngine> {
   const pool = createSubgraphFetcher(options.fetch);
-  const signed: GatewayPlugin = {
-    onSubgraphExecute({ subgraphName, executionRequest, setExecutionRequest }) {
-      const context = executionRequest.context as Partial<GatewayContext> | undefined;
-      const viewer = context?.viewer ?? { userId: null, roles: [] };
-      const headers: Record<string, string> = { [VIEWER_HEADER]: signViewerHeader(viewer, options.internalSecret, options.internalTokenTtlSeconds) };
+  // The viewer goes on in onSubgraphExecute, before the transport takes its deduplication key (two
+  // viewers' fetches never share); it is signed in the fetch over the exact bytes sent.
+  const withViewer: GatewayPlugin = {
+    onSubgraphExecute({ executionRequest, setExecutionRequest }) {
+      const viewer = (executionRequest.context as Partial<GatewayContext> | undefined)?.viewer ?? ANONYMOUS;
+      const headers = { ...(executionRequest.extensions?.headers as Record<string, string> | undefined), [UNSIGNED_VIEWER]: JSON.stringify(viewer) };
       setExecutionRequest({ ...executionRequest, extensions: { ...executionRequest.extensions, headers } });
     },
   };
+  const subgraphOfUrl = new Map(Object.entries(options.subgraphUrls).map(([name, url]) => [url, name]));
   const before = TERMINATE_EVENTS.map((event) => new Set(processEvents.listeners(event)));
   const runtime = createGatewayRuntime<GatewayContext>({
     supergraph: options.supergraphSdl,
@@ -77,7 +79,11 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
       // and in the key it would keep one viewer's identical fetches from ever sharing. (The viewer
       // header goes on before, in onSubgraphExecute: two viewers' fetches must never share.)
       fetch: (url: string, init?: RequestInit, context?: Partial<GatewayContext>) => {
-        const headers = { ...(init?.headers as Record<string, string> | undefined), ...(context?.requestId ? { [REQUEST_ID_HEADER]: context.requestId } : {}) };
+        const audience = subgraphOfUrl.get(url);
+        if (!audience) throw new Error(`the hive engine fetched ${url}, which is no subgraph of the supergraph`);
+        const body = init?.body as string | Uint8Array | undefined;
+        const headers = signedForFetch((init?.headers ?? {}) as Record<string, string>, { audience, url, body }, options.internalSecret, options.internalTokenTtlSeconds);
+        if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
         return pool.fetcher(url, { ...init, headers } as never) as unknown as Promise<Response>;
       },
     },
@@ -87,7 +93,7 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
     graphiql: false,
     // The front door sets and logs the request id.
     requestId: false,
-    plugins: () => [signed],
+    plugins: () => [withViewer],
   });
   // The runtime disposes itself on SIGTERM/SIGINT (hard-wired in Hive's runtime), which would abort
   // the operations lib/lifecycle.ts is still draining: shutdown is ours, in order (stop() below).

@@ -5,14 +5,15 @@ import { requiredString, type RestOperation } from './rest-route';
  * count sent to HubSpot are always read from their owners, so client-sent values cannot drift
  * from the truth and are not used.
  */
+/** What HubSpot holds comes back null to a caller who may sync the user but not read the contact. */
 const CONTACT = 'userId hubspotId syncStatus lastSyncedAt lastError lifecycleStage properties { name value }';
 const SYNC = `mutation SeedCrmAddUser($userId: ID!) { syncUserToCrm(userId: $userId) { ${CONTACT} } }`;
 const READ = `query SeedCrmUserData($userId: ID!) { crmContact(userId: $userId) { ${CONTACT} } }`;
 
-type Contact = { userId: string; hubspotId: string | null; syncStatus: string; lastSyncedAt: string | null; lastError: string | null; lifecycleStage: string | null; properties: Array<{ name: string; value: string | null }> };
+type Contact = { userId: string; hubspotId: string | null; syncStatus: string; lastSyncedAt: string | null; lastError: string | null; lifecycleStage: string | null; properties: Array<{ name: string; value: string | null }> | null };
 
 const shape = (c: Contact) => {
-  const p = Object.fromEntries(c.properties.map((x) => [x.name, x.value]));
+  const p = Object.fromEntries((c.properties ?? []).map((x) => [x.name, x.value]));
   return {
     user_id: c.userId,
     crm_id: c.hubspotId,

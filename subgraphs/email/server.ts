@@ -45,6 +45,7 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     from: deps.config.EMAIL_FROM,
     publicUrl,
     unsubscribeSecret: deps.config.EMAIL_UNSUBSCRIBE_SECRET ?? deps.internalSecret,
+    unsubscribeTtlDays: deps.config.EMAIL_UNSUBSCRIBE_TTL_DAYS,
     marketingDefault: deps.config.EMAIL_MARKETING_DEFAULT,
     retryBaseDelayMs: deps.config.EMAIL_RETRY_BASE_DELAY_MS,
     retryMaxDelayMs: deps.config.EMAIL_RETRY_MAX_DELAY_MS,

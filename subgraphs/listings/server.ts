@@ -34,6 +34,7 @@ export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
     context: createContext({ users, listings, apiKeys, bus: deps.bus }),
     routes: { [API_KEY_VERIFY_PATH]: createApiKeyVerifyRoute(apiKeys, deps.internalSecret) },
+    internalRateLimitPerMinute: deps.config.INTERNAL_RATE_LIMIT_PER_MINUTE,
     readiness: [
       { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
       { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },

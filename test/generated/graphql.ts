@@ -312,21 +312,21 @@ export type ApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ApiKeysQuery = { apiKeys: Array<{ id: string, name: string, prefix: string, scopes: Array<ApiKeyScope>, createdAt: string, revokedAt: string | null }> };
 
-export type CrmContactFieldsFragment = { userId: string, hubspotId: string | null, syncStatus: CrmSyncStatus, lastSyncedAt: string | null, lastError: string | null, lifecycleStage: string | null, properties: Array<{ name: string, value: string | null }> };
+export type CrmContactFieldsFragment = { userId: string, hubspotId: string | null, syncStatus: CrmSyncStatus, lastSyncedAt: string | null, lastError: string | null, lifecycleStage: string | null, properties: Array<{ name: string, value: string | null }> | null };
 
 export type SyncUserToCrmMutationVariables = Exact<{
   userId: string | number;
 }>;
 
 
-export type SyncUserToCrmMutation = { syncUserToCrm: { userId: string, hubspotId: string | null, syncStatus: CrmSyncStatus, lastSyncedAt: string | null, lastError: string | null, lifecycleStage: string | null, properties: Array<{ name: string, value: string | null }> } };
+export type SyncUserToCrmMutation = { syncUserToCrm: { userId: string, hubspotId: string | null, syncStatus: CrmSyncStatus, lastSyncedAt: string | null, lastError: string | null, lifecycleStage: string | null, properties: Array<{ name: string, value: string | null }> | null } };
 
 export type CrmContactQueryVariables = Exact<{
   userId: string | number;
 }>;
 
 
-export type CrmContactQuery = { crmContact: { userId: string, hubspotId: string | null, syncStatus: CrmSyncStatus, lastSyncedAt: string | null, lastError: string | null, lifecycleStage: string | null, properties: Array<{ name: string, value: string | null }> } };
+export type CrmContactQuery = { crmContact: { userId: string, hubspotId: string | null, syncStatus: CrmSyncStatus, lastSyncedAt: string | null, lastError: string | null, lifecycleStage: string | null, properties: Array<{ name: string, value: string | null }> | null } };
 
 export type SellersCrmQueryVariables = Exact<{
   filter?: ListingFilterInput | null | undefined;
@@ -334,14 +334,14 @@ export type SellersCrmQueryVariables = Exact<{
 }>;
 
 
-export type SellersCrmQuery = { listings: { nodes: Array<{ id: string, seller: { id: string, crmContact: { hubspotId: string | null, syncStatus: CrmSyncStatus, properties: Array<{ name: string, value: string | null }> } | null } }> } };
+export type SellersCrmQuery = { listings: { nodes: Array<{ id: string, seller: { id: string, crmContact: { hubspotId: string | null, syncStatus: CrmSyncStatus, properties: Array<{ name: string, value: string | null }> | null } | null } }> } };
 
 export type CrmFailedSyncsQueryVariables = Exact<{
   first?: number | null | undefined;
 }>;
 
 
-export type CrmFailedSyncsQuery = { crmFailedSyncs: Array<{ userId: string, hubspotId: string | null, syncStatus: CrmSyncStatus, lastSyncedAt: string | null, lastError: string | null, lifecycleStage: string | null, properties: Array<{ name: string, value: string | null }> }> };
+export type CrmFailedSyncsQuery = { crmFailedSyncs: Array<{ userId: string, hubspotId: string | null, syncStatus: CrmSyncStatus, lastSyncedAt: string | null, lastError: string | null, lifecycleStage: string | null, properties: Array<{ name: string, value: string | null }> | null }> };
 
 export type RetryFailedCrmSyncsMutationVariables = Exact<{
   userIds?: Array<string | number> | string | number | null | undefined;
@@ -364,25 +364,25 @@ export type CrmSyncJobQueryVariables = Exact<{
 
 export type CrmSyncJobQuery = { crmSyncJob: { id: string, state: CrmSyncJobState, total: number, done: number, failed: number, startedAt: string, finishedAt: string | null, retryAt: string | null, lastError: string | null } };
 
-export type EmailMessageFieldsFragment = { id: string, template: EmailTemplate, kind: EmailKind, to: string, userId: string | null, subject: string, status: EmailStatus, statusReason: string | null, providerMessageId: string | null, attempts: number, campaignId: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, openedAt: string | null, clickedAt: string | null, bouncedAt: string | null };
+export type EmailMessageFieldsFragment = { id: string, template: EmailTemplate, kind: EmailKind, to: string | null, userId: string | null, subject: string | null, status: EmailStatus, statusReason: string | null, providerMessageId: string | null, attempts: number, campaignId: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, openedAt: string | null, clickedAt: string | null, bouncedAt: string | null };
 
 export type EmailPreferencesFieldsFragment = { marketing: boolean, accountUpdates: boolean, suppressed: SuppressionReason | null, suppressedAt: string | null, newListingAlerts: { enabled: boolean, categories: Array<ListingCategory>, keywords: Array<string> } };
 
-export type CampaignFieldsFragment = { id: string, name: string, subject: string, headline: string, body: string, ctaLabel: string | null, status: CampaignStatus, recipients: number, audience: Array<string> | null, sentAt: string | null, stats: { recipients: number, queued: number, sent: number, delivered: number, opened: number, clicked: number, bounced: number, unsubscribed: number, suppressed: number, failed: number } };
+export type CampaignFieldsFragment = { id: string, name: string, subject: string, headline: string, body: string, ctaLabel: string | null, status: CampaignStatus, recipients: number, audience: Array<string> | null, sentAt: string | null, stats: { recipients: number, queued: number, sent: number, delivered: number, opened: number, clicked: number, bounced: number, unsubscribed: number, suppressed: number, failed: number } | null };
 
 export type SendEmailMutationVariables = Exact<{
   input: SendEmailInput;
 }>;
 
 
-export type SendEmailMutation = { sendEmail: { id: string, template: EmailTemplate, kind: EmailKind, to: string, userId: string | null, subject: string, status: EmailStatus, statusReason: string | null, providerMessageId: string | null, attempts: number, campaignId: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, openedAt: string | null, clickedAt: string | null, bouncedAt: string | null } };
+export type SendEmailMutation = { sendEmail: { id: string, template: EmailTemplate, kind: EmailKind, to: string | null, userId: string | null, subject: string | null, status: EmailStatus, statusReason: string | null, providerMessageId: string | null, attempts: number, campaignId: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, openedAt: string | null, clickedAt: string | null, bouncedAt: string | null } };
 
 export type EmailMessageQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type EmailMessageQuery = { emailMessage: { id: string, template: EmailTemplate, kind: EmailKind, to: string, userId: string | null, subject: string, status: EmailStatus, statusReason: string | null, providerMessageId: string | null, attempts: number, campaignId: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, openedAt: string | null, clickedAt: string | null, bouncedAt: string | null } };
+export type EmailMessageQuery = { emailMessage: { id: string, template: EmailTemplate, kind: EmailKind, to: string | null, userId: string | null, subject: string | null, status: EmailStatus, statusReason: string | null, providerMessageId: string | null, attempts: number, campaignId: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, openedAt: string | null, clickedAt: string | null, bouncedAt: string | null } };
 
 export type UserEmailsQueryVariables = Exact<{
   id: string | number;
@@ -391,7 +391,7 @@ export type UserEmailsQueryVariables = Exact<{
 }>;
 
 
-export type UserEmailsQuery = { user: { id: string, emailPreferences: { marketing: boolean, accountUpdates: boolean, suppressed: SuppressionReason | null, suppressedAt: string | null, newListingAlerts: { enabled: boolean, categories: Array<ListingCategory>, keywords: Array<string> } } | null, emails: { nodes: Array<{ id: string, template: EmailTemplate, kind: EmailKind, to: string, userId: string | null, subject: string, status: EmailStatus, statusReason: string | null, providerMessageId: string | null, attempts: number, campaignId: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, openedAt: string | null, clickedAt: string | null, bouncedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null } };
+export type UserEmailsQuery = { user: { id: string, emailPreferences: { marketing: boolean, accountUpdates: boolean, suppressed: SuppressionReason | null, suppressedAt: string | null, newListingAlerts: { enabled: boolean, categories: Array<ListingCategory>, keywords: Array<string> } } | null, emails: { nodes: Array<{ id: string, template: EmailTemplate, kind: EmailKind, to: string | null, userId: string | null, subject: string | null, status: EmailStatus, statusReason: string | null, providerMessageId: string | null, attempts: number, campaignId: string | null, createdAt: string, sentAt: string | null, deliveredAt: string | null, openedAt: string | null, clickedAt: string | null, bouncedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } | null } };
 
 export type UpdateEmailPreferencesMutationVariables = Exact<{
   userId: string | number;
@@ -406,21 +406,21 @@ export type CreateCampaignMutationVariables = Exact<{
 }>;
 
 
-export type CreateCampaignMutation = { createCampaign: { id: string, name: string, subject: string, headline: string, body: string, ctaLabel: string | null, status: CampaignStatus, recipients: number, audience: Array<string> | null, sentAt: string | null, stats: { recipients: number, queued: number, sent: number, delivered: number, opened: number, clicked: number, bounced: number, unsubscribed: number, suppressed: number, failed: number } } };
+export type CreateCampaignMutation = { createCampaign: { id: string, name: string, subject: string, headline: string, body: string, ctaLabel: string | null, status: CampaignStatus, recipients: number, audience: Array<string> | null, sentAt: string | null, stats: { recipients: number, queued: number, sent: number, delivered: number, opened: number, clicked: number, bounced: number, unsubscribed: number, suppressed: number, failed: number } | null } };
 
 export type SendCampaignMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type SendCampaignMutation = { sendCampaign: { id: string, name: string, subject: string, headline: string, body: string, ctaLabel: string | null, status: CampaignStatus, recipients: number, audience: Array<string> | null, sentAt: string | null, stats: { recipients: number, queued: number, sent: number, delivered: number, opened: number, clicked: number, bounced: number, unsubscribed: number, suppressed: number, failed: number } } };
+export type SendCampaignMutation = { sendCampaign: { id: string, name: string, subject: string, headline: string, body: string, ctaLabel: string | null, status: CampaignStatus, recipients: number, audience: Array<string> | null, sentAt: string | null, stats: { recipients: number, queued: number, sent: number, delivered: number, opened: number, clicked: number, bounced: number, unsubscribed: number, suppressed: number, failed: number } | null } };
 
 export type CampaignQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type CampaignQuery = { campaign: { id: string, name: string, subject: string, headline: string, body: string, ctaLabel: string | null, status: CampaignStatus, recipients: number, audience: Array<string> | null, sentAt: string | null, stats: { recipients: number, queued: number, sent: number, delivered: number, opened: number, clicked: number, bounced: number, unsubscribed: number, suppressed: number, failed: number } } };
+export type CampaignQuery = { campaign: { id: string, name: string, subject: string, headline: string, body: string, ctaLabel: string | null, status: CampaignStatus, recipients: number, audience: Array<string> | null, sentAt: string | null, stats: { recipients: number, queued: number, sent: number, delivered: number, opened: number, clicked: number, bounced: number, unsubscribed: number, suppressed: number, failed: number } | null } };
 
 export type ListingFieldsFragment = { id: string, title: string, description: string, category: ListingCategory, location: string, status: ListingStatus, createdAt: string, updatedAt: string, publishedAt: string | null, expiresAt: string | null, price: { amount: number, currency: string } };
 

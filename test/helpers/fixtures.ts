@@ -14,7 +14,7 @@ export interface TestUser {
 export async function registerUser(stack: TestStack, name = 'Test User', roles: Array<'user' | 'admin'> = ['user']): Promise<TestUser> {
   const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${randomBytes(4).toString('hex')}@example.com`;
   const { registerUser: user } = dataOf(await stack.graph(RegisterUserDocument, { input: { name, email } }));
-  return { id: user.id, name, email, token: stack.token(user.id, roles) };
+  return { id: user.id, name, email, token: await stack.token(user.id, roles) };
 }
 
 export const listingInput = (overrides: Partial<CreateListingInput> = {}): CreateListingInput => ({

@@ -15,7 +15,7 @@ export interface TestStack extends EmbeddedStack {
   graph: GraphClient;
   /** Typed client calling the listings subgraph directly (no viewer header unless given). */
   listingsDirect: GraphClient;
-  token: (userId: string, roles?: Role[]) => string;
+  token: (userId: string, roles?: Role[]) => Promise<string>;
   /** SQL statements drizzle ran, since the last reset. */
   queries: string[];
   /** Every log line written, parsed. */

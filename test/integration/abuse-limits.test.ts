@@ -211,11 +211,11 @@ describe('abuse limits at the gateway', () => {
     expect((await post({ query: '{ viewer { id } }' })).status).toBe(200);
 
     // a viewer has their own bucket, whatever address they come from
-    const token = stack.token(randomUUID());
+    const token = await stack.token(randomUUID());
     const viewerStatuses: number[] = [];
     for (let i = 0; i < 9; i++) viewerStatuses.push((await post({ query: '{ viewer { id } }' }, { authorization: `Bearer ${token}` })).status);
     expect(viewerStatuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 429]);
-    expect((await post({ query: '{ viewer { id } }' }, { authorization: `Bearer ${stack.token(randomUUID())}` })).status).toBe(200);
+    expect((await post({ query: '{ viewer { id } }' }, { authorization: `Bearer ${await stack.token(randomUUID())}` })).status).toBe(200);
   });
 
   it('counts failed sign-ins against the address, so guessing tokens is limited too', async () => {
@@ -293,7 +293,7 @@ describe('a gateway in production mode with GRAPHQL_PERSISTED_ONLY', () => {
     expect(res.status).toBe(400);
     expect(codeOf(res.body)).toBe('PERSISTED_QUERY_REQUIRED');
     const rest = await fetch(new URL('/payments/transaction-status?transaction_id=00000000-0000-4000-8000-000000000000', url), {
-      headers: { authorization: `Bearer ${stack.token(randomUUID())}` },
+      headers: { authorization: `Bearer ${await stack.token(randomUUID())}` },
     });
     expect(rest.status).toBe(404);
   });

@@ -83,8 +83,15 @@ describe('API keys', () => {
     const url = new URL(API_KEY_VERIFY_PATH, stack.urls.subgraphs.listings!);
     const body = JSON.stringify({ key: `sp_test_${'A'.repeat(43)}` });
     expect((await fetch(url, { method: 'POST', body })).status).toBe(401);
-    const asUser = signViewerHeader({ userId: ada.id, roles: ['user', 'admin'] }, stack.config.INTERNAL_SECRET, 30);
+    const request = { audience: 'listings', path: API_KEY_VERIFY_PATH, body };
+    const asUser = signViewerHeader({ userId: ada.id, roles: ['user', 'admin'] }, request, stack.config.INTERNAL_SECRET, 30);
     expect((await fetch(url, { method: 'POST', body, headers: { [VIEWER_HEADER]: asUser } })).status).toBe(403);
+    // A system header works once, for this body: a captured one is no oracle for other keys.
+    const asSystem = signViewerHeader({ userId: null, roles: ['admin'] }, request, stack.config.INTERNAL_SECRET, 30);
+    expect((await fetch(url, { method: 'POST', body, headers: { [VIEWER_HEADER]: asSystem } })).status).toBe(404);
+    expect((await fetch(url, { method: 'POST', body, headers: { [VIEWER_HEADER]: asSystem } })).status).toBe(401);
+    const otherKey = JSON.stringify({ key: `sp_test_${'B'.repeat(43)}` });
+    expect((await fetch(url, { method: 'POST', body: otherKey, headers: { [VIEWER_HEADER]: signViewerHeader({ userId: null, roles: ['admin'] }, request, stack.config.INTERNAL_SECRET, 30) } })).status).toBe(401);
     // and the gateway never exposes it
     expect((await fetch(new URL(API_KEY_VERIFY_PATH, stack.urls.gateway), { method: 'POST', body })).status).toBe(404);
   });

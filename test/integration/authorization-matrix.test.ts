@@ -172,6 +172,42 @@ describe('authorization matrix (lib/permissions.ts)', () => {
     expect({ permission, principal, allowed: got }).toEqual({ permission, principal, allowed: expected(rule, principal) });
   });
 
+  /** Runs `probe` with one cell of the live table changed, then puts it back. */
+  async function withCell<T>(permission: Permission, change: Partial<Rule>, probe: () => Promise<T>): Promise<T> {
+    const rule: Rule = PERMISSIONS[permission];
+    const before = { ...rule };
+    Object.assign(rule, change);
+    try {
+      return await probe();
+    } finally {
+      Object.assign(rule, before);
+      if (before.scope === undefined) delete rule.scope;
+    }
+  }
+
+  /** The principal the table lets in first, and the change to the table that shuts it out. */
+  const closing = (rule: Rule): [Principal, Partial<Rule>] =>
+    rule.owner || rule.user ? ['owner', { owner: false, user: false }] : rule.admin ? ['admin', { admin: false }] : ['apiKey with its scope', { scope: undefined }];
+
+  it.each(Object.keys(PERMISSIONS) as Permission[])('%s: closing its cell in the table refuses what it allowed', async (permission) => {
+    const rule: Rule = PERMISSIONS[permission];
+    const [principal, change] = closing(rule);
+    const options = await as(principal, rule);
+    expect({ permission, principal, allowed: await withCell(permission, change, () => PROBES[permission](options)) }).toEqual({ permission, principal, allowed: false });
+    expect({ permission, principal, allowed: await PROBES[permission](options) }).toEqual({ permission, principal, allowed: true });
+  });
+
+  it.each([
+    ['payment.refund', 'owner', { owner: true }],
+    ['user.update', 'user', { user: true }],
+    ['ops.events', 'user', { user: true }],
+  ] as Array<[Permission, Principal, Partial<Rule>]>)('%s: opening it to the %s in the table lets them in', async (permission, principal, change) => {
+    const rule: Rule = PERMISSIONS[permission];
+    const options = await as(principal, rule);
+    expect(await PROBES[permission](options)).toBe(false);
+    expect(await withCell(permission, change, () => PROBES[permission](options))).toBe(true);
+  });
+
   it('leaves no permission without a probe and no sensitive read unguarded by a scope or an admin', () => {
     expect(Object.keys(PROBES).sort()).toEqual(Object.keys(PERMISSIONS).sort());
     expect(cells.length).toBe(Object.keys(PERMISSIONS).length * PRINCIPALS.length);

@@ -43,7 +43,7 @@ describe('failed CRM syncs', () => {
       async () => dataOf(await stack.graph(CrmContactDocument, { userId: dana.id }, { token: admin.token })).crmContact,
       (c) => c.syncStatus === 'SYNCED',
     );
-    expect(synced.properties.find((p) => p.name === 'saypro_listing_count')?.value).toBe('1');
+    expect(synced.properties?.find((p) => p.name === 'saypro_listing_count')?.value).toBe('1');
     expect(dataOf(await stack.graph(CrmFailedSyncsDocument, {}, { token: admin.token })).crmFailedSyncs.map((c) => c.userId)).not.toContain(dana.id);
   });
 });

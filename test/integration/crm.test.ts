@@ -12,7 +12,7 @@ let ada: TestUser;
 let bob: TestUser;
 let admin: TestUser;
 
-const prop = (contact: { properties: Array<{ name: string; value?: string | null }> }, name: string) => contact.properties.find((p) => p.name === name)?.value ?? null;
+const prop = (contact: { properties?: Array<{ name: string; value?: string | null }> | null }, name: string) => contact.properties?.find((p) => p.name === name)?.value ?? null;
 const contactOf = (user: TestUser, viewer = user) => async () => dataOf(await stack.graph(CrmContactDocument, { userId: user.id }, { token: viewer.token })).crmContact;
 
 beforeAll(async () => {

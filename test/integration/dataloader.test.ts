@@ -1,5 +1,6 @@
 import { ListingsPageDocument, UpdateUserDocument } from '../generated/graphql';
-import { signViewerHeader } from '../../lib/auth';
+import { ANONYMOUS } from '../../lib/auth';
+import { callSubgraph, viewerHeaderFor } from '../helpers/internal';
 import { dataOf } from '../helpers/graph-client';
 import { createListing, registerUser, type TestUser } from '../helpers/fixtures';
 import { eventually } from '../helpers/eventually';
@@ -67,14 +68,14 @@ describe('per-request DataLoaders', () => {
   });
 
   it('resolves 50 Listing and 10 User entity references with one query each', async () => {
-    const header = signViewerHeader({ userId: null, roles: [] }, stack.config.INTERNAL_SECRET, 60);
     const reps = (typename: string, ids: string[]) => ids.map((id) => `{ __typename: "${typename}", id: "${id}" }`).join(', ');
     stack.queries.length = 0;
-    const result = await rawQuery(
-      stack.urls.subgraphs.listings!,
+    const url = stack.urls.subgraphs.listings!;
+    const { body: result } = await callSubgraph(
+      url,
       `{ _entities(representations: [${reps('Listing', listingIds.slice(0, 50))}, ${reps('User', sellerIds)}]) {
           ... on Listing { id title } ... on User { id name } } }`,
-      { 'x-saypro-viewer': header },
+      (body) => viewerHeaderFor(ANONYMOUS, url, body, stack.config.INTERNAL_SECRET),
     );
     expect(result.errors).toBeUndefined();
     expect(result.data._entities).toHaveLength(60);

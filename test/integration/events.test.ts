@@ -42,7 +42,7 @@ describe('events published with every state change', () => {
   it('user.created and user.updated carry the change and the request id', async () => {
     const res = await stack.graph(RegisterUserDocument, { input: { name: 'Eve', email: `eve.${Date.now()}@example.com` } });
     const eve = dataOf(res).registerUser;
-    dataOf(await stack.graph(UpdateUserDocument, { id: eve.id, input: { name: 'Eve A.' } }, { token: stack.token(eve.id) }));
+    dataOf(await stack.graph(UpdateUserDocument, { id: eve.id, input: { name: 'Eve A.' } }, { token: await stack.token(eve.id) }));
     const events = await drainProbe();
     expect(events.map((e) => e.name)).toEqual(['user.created', 'user.updated']);
     expect(events[0]).toMatchObject({ source: 'listings', data: { userId: eve.id, name: 'Eve' }, requestId: res.headers.get('x-request-id') });

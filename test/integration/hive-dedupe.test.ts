@@ -21,7 +21,7 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
-      const viewer = verifyViewerHeader(req.headers[VIEWER_HEADER] as string | undefined, INTERNAL);
+      const viewer = verifyViewerHeader(req.headers[VIEWER_HEADER] as string | undefined, { audience: 'who', path: req.url ?? '', body }, INTERNAL);
       fetches.push(viewer.userId ?? 'anonymous');
       const query = (JSON.parse(body) as { query: string }).query;
       const data = query.includes('_service') ? { _service: { sdl: 'type Query { whoami: String }' } } : { whoami: viewer.userId ?? 'anonymous' };
@@ -47,7 +47,7 @@ async function atSecondStart() {
 async function ask(url: string, userId: string) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${mintToken({ secret: JWT, userId })}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await mintToken({ secret: JWT, userId })}` },
     body: JSON.stringify({ query: '{ whoami }' }),
   });
   return ((await res.json()) as { data: { whoami: string } }).data.whoami;

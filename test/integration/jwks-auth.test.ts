@@ -1,7 +1,7 @@
 import { createHmac, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import { SignJWT, exportJWK, generateKeyPair, type KeyLike } from 'jose';
-import jwt from 'jsonwebtoken';
+import { mintToken } from '../../lib/auth';
 import { loadConfig } from '../../lib/config';
 import { closeServer, listen } from '../../lib/http';
 import { createAuthenticator, type Authenticator } from '../../gateway/auth/authenticator';
@@ -84,7 +84,7 @@ describe('JWT verified against a JWKS', () => {
   it('refuses alg none, and an HS256 token even when signed with the configured secret (algorithm confusion)', async () => {
     const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'user-1', roles: ['admin'], iss: ISSUER, aud: AUDIENCE, exp: now() + 600 })}.`;
     expect((await refusal(none)).code).toBe('UNAUTHENTICATED');
-    const hs = jwt.sign({ roles: ['admin'] }, HS_SECRET, { algorithm: 'HS256', subject: 'user-1', issuer: ISSUER, audience: AUDIENCE, expiresIn: 600 });
+    const hs = await mintToken({ secret: HS_SECRET, userId: 'user-1', roles: ['admin'], issuer: ISSUER, audience: AUDIENCE, expiresIn: 600 });
     expect((await refusal(hs)).code).toBe('UNAUTHENTICATED');
     // HS256 signed with the RSA public key's PEM as the HMAC secret: the classic confusion attack
     const pem = (rsa.publicKey as unknown as KeyObject).export({ type: 'spki', format: 'pem' });
@@ -132,7 +132,7 @@ describe('JWT verified against a JWKS', () => {
       const ok = await call(await token(rsa.privateKey, 'RS256', 'rsa-1'));
       expect(ok.status).toBe(200);
       expect(await ok.json()).toEqual({ data: { __typename: 'Query' } });
-      const dev = await call(jwt.sign({}, HS_SECRET, { algorithm: 'HS256', subject: 'u', issuer: ISSUER, audience: AUDIENCE, expiresIn: 600 }));
+      const dev = await call(await mintToken({ secret: HS_SECRET, userId: 'u', issuer: ISSUER, audience: AUDIENCE, expiresIn: 600 }));
       expect(dev.status).toBe(401);
       expect(await dev.json()).toEqual({ errors: [{ message: 'Invalid token', extensions: { code: 'UNAUTHENTICATED' } }] });
     } finally {

@@ -64,7 +64,7 @@ describe('users', () => {
 
   it('links a signed-in identity that is not registered yet, once', async () => {
     const subject = '0b7a4a8e-3f65-4a39-9a43-0d2b1a2c3d4e';
-    const token = stack.token(subject);
+    const token = await stack.token(subject);
     const { registerUser: user } = dataOf(await stack.graph(RegisterUserDocument, { input: { name: 'Linked', email: 'linked@example.com' } }, { token }));
     expect(user.id).toBe(subject);
     const again = await stack.graph(RegisterUserDocument, { input: { name: 'Linked', email: 'linked2@example.com' } }, { token });
@@ -132,7 +132,7 @@ describe('listings', () => {
   it('needs a registered, signed-in user to create or change listings', async () => {
     const before = await count('listings');
     expect(errorOf(await stack.graph(CreateListingDocument, { input: listingInput() })).extensions.code).toBe('FORBIDDEN');
-    const ghost = stack.token('11111111-1111-4111-8111-111111111111');
+    const ghost = await stack.token('11111111-1111-4111-8111-111111111111');
     expect(errorOf(await stack.graph(CreateListingDocument, { input: listingInput() }, { token: ghost })).extensions.code).toBe('FORBIDDEN');
     const mine = await createListing(stack, ada, { category: 'JOBS' });
     expect(errorOf(await stack.graph(UpdateListingDocument, { id: mine.id, input: { title: 'Anon edit' } })).extensions.code).toBe('FORBIDDEN');
@@ -141,8 +141,8 @@ describe('listings', () => {
   });
 
   it('refuses a malformed, forged or expired token with UNAUTHENTICATED instead of treating it as anonymous', async () => {
-    const forged = mintToken({ secret: 'another-secret-of-at-least-32-characters!!', userId: ada.id });
-    const expired = mintToken({ secret: stack.config.JWT_SECRET, userId: ada.id, expiresIn: -60 });
+    const forged = await mintToken({ secret: 'another-secret-of-at-least-32-characters!!', userId: ada.id });
+    const expired = await mintToken({ secret: stack.config.JWT_SECRET, userId: ada.id, expiresIn: -60 });
     for (const authorization of ['Bearer not-a-jwt', `Bearer ${forged}`, `Bearer ${expired}`, `Basic ${Buffer.from('a:b').toString('base64')}`]) {
       const result = await stack.graph(ListingsPageDocument, {}, { headers: { authorization } });
       expect(result.status).toBe(401);

@@ -15,11 +15,20 @@ import {
   type GraphQLInputType,
 } from 'graphql';
 import Stripe from 'stripe';
+import { API_KEY_SCOPES, type ApiKeyScope } from '../../lib/auth';
 import { projectRoot } from '../../lib/data-dir';
+import { PERMISSIONS, type Permission, type Rule } from '../../lib/permissions';
 import {
   ChargeListingDocument,
   CreateApiKeyDocument,
   CreateCampaignDocument,
+  SendCampaignDocument,
+  SendEmailDocument,
+  SyncAllUsersToCrmDocument,
+  SyncUserToCrmDocument,
+  RetryFailedCrmSyncsDocument,
+  ListingPaymentDocument,
+  SubmitListingDocument,
   CreateListingDocument,
   ListingDocument,
   ListingsCountDocument,
@@ -30,7 +39,9 @@ import {
   UpdateUserDocument,
   UserDocument,
 } from '../generated/graphql';
-import { dataOf } from '../helpers/graph-client';
+import { dataOf, errorOf } from '../helpers/graph-client';
+import { eventually } from '../helpers/eventually';
+import { callSubgraph } from '../helpers/internal';
 import { createListing, listingInput, registerUser, type TestUser } from '../helpers/fixtures';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -52,7 +63,7 @@ const count = (name: string, tried: number, refused: number) => {
 };
 
 beforeAll(async () => {
-  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0}', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_VIEWER: '0', CRM_FLUSH_INTERVAL_MS: '100000' });
+  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0,"PETS":500}', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_VIEWER: '0', CRM_FLUSH_INTERVAL_MS: '100000' });
   admin = await registerUser(stack, 'Admin', ['user', 'admin']);
   ada = await registerUser(stack, 'Ada');
   secretsUsed.push(admin.token, ada.token, stack.config.JWT_SECRET, stack.config.INTERNAL_SECRET, stack.config.STRIPE_WEBHOOK_SECRET);
@@ -86,12 +97,26 @@ describe('injection strings are data', () => {
     const before = dataOf(await stack.graph(ListingsCountDocument, {}, { token: admin.token })).listings.totalCount;
     let tried = 0;
     for (const text of INJECTIONS) {
-      // registerUser / updateUser: name
-      const user = dataOf(await stack.graph(RegisterUserDocument, { input: { name: text.slice(0, 100), email: `inj.${randomBytes(4).toString('hex')}@example.com` } })).registerUser;
-      expect(user.name).toBe(text.slice(0, 100).trim());
-      const token = stack.token(user.id);
-      const renamed = dataOf(await stack.graph(UpdateUserDocument, { id: user.id, input: { name: `${text} 2`.slice(0, 100) } }, { token })).updateUser;
-      expect(renamed.name).toBe(`${text} 2`.slice(0, 100).trim());
+      const email = () => `inj.${randomBytes(4).toString('hex')}@example.com`;
+      if (/[\u202a-\u202e\u2066-\u2069]/.test(text)) {
+        // A bidirectional override reorders what people read: refused in every input, nothing stored.
+        const refused = errorOf(await stack.graph(RegisterUserDocument, { input: { name: text, email: email() } }));
+        expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+        const listing = errorOf(await stack.graph(CreateListingDocument, { input: listingInput({ description: text, category: 'JOBS' }) }, { token: ada.token }));
+        expect(listing.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'description' });
+        tried += 2;
+        continue;
+      }
+      // registerUser / updateUser: name (a display name refuses web addresses: mail and pages show it as trusted text)
+      const urlInName = /:\/\/|\.[a-z]{2,}\b/i.test(text);
+      const registered = await stack.graph(RegisterUserDocument, { input: { name: text.slice(0, 100), email: email() } });
+      if (urlInName) expect(errorOf(registered).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+      const user = urlInName ? dataOf(await stack.graph(RegisterUserDocument, { input: { name: 'Injection Tester', email: email() } })).registerUser : dataOf(registered).registerUser;
+      if (!urlInName) expect(user.name).toBe(text.slice(0, 100).trim());
+      const token = await stack.token(user.id);
+      const renamed = await stack.graph(UpdateUserDocument, { id: user.id, input: { name: `${text} 2`.slice(0, 100) } }, { token });
+      if (urlInName) expect(errorOf(renamed).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+      else expect(dataOf(renamed).updateUser.name).toBe(`${text} 2`.slice(0, 100).trim());
       // createListing / updateListing: title, description, location
       const created = dataOf(
         await stack.graph(CreateListingDocument, { input: listingInput({ title: text, description: text, location: text, category: 'JOBS' }) }, { token }),
@@ -122,9 +147,24 @@ describe('injection strings are data', () => {
     }
     // nothing else changed: the tables are there and hold exactly what was added
     const after = dataOf(await stack.graph(ListingsCountDocument, {}, { token: admin.token })).listings.totalCount;
-    expect(after).toBe(before + INJECTIONS.length);
+    expect(after).toBe(before + INJECTIONS.filter((t) => !/[\u202a-\u202e\u2066-\u2069]/.test(t)).length); // the refused ones stored nothing
     expect(dataOf(await stack.graph(UserDocument, { id: ada.id }, { token: ada.token })).user.email).toBe(ada.email);
     count('injection strings stored verbatim', tried, tried);
+  });
+});
+
+describe('mail that carries attacker text', () => {
+  it('is not sent: display names refuse web addresses and line breaks, and no subject line quotes what a user chose', async () => {
+    const email = () => `phish.${randomBytes(4).toString('hex')}@example.com`;
+    const names = ['URGENT verify your account at http://evil.example/login', 'Log in at saypro-support.example now', 'Bob\r\nBcc: victim@example.com', 'Ada\u0007\u001b[2J'];
+    for (const name of names) {
+      const refused = errorOf(await stack.graph(RegisterUserDocument, { input: { name, email: email() } }));
+      expect({ name, code: refused.extensions.code, field: refused.extensions.field }).toEqual({ name, code: 'BAD_USER_INPUT', field: 'name' });
+    }
+    const plain = await registerUser(stack, 'Quentin Quotable');
+    const welcome = await eventually(async () => stack.sendgrid!.messages().filter((m) => m.to.some((t) => t.email.toLowerCase() === plain.email.toLowerCase())), (m) => m.length === 1);
+    expect(welcome[0]!.subject).toBe('Welcome to SayPro');
+    count('attacker text in registration mail (URL and CR/LF in the name, control characters)', names.length + 1, names.length + 1);
   });
 });
 
@@ -258,6 +298,164 @@ describe('webhooks', () => {
     const res = await fetch(new URL('/webhooks/stripe', stack.urls.gateway), { method: 'POST', headers: { 'stripe-signature': stale }, body: payload });
     expect(res.status).toBe(400);
     count('webhook replays (duplicate and stale)', 2, 2);
+  });
+});
+
+describe('mutation payloads obey the read permissions', () => {
+  /** GraphQL's enum for each scope. */
+  const ENUM = { 'users:read': 'USERS_READ', 'payments:read': 'PAYMENTS_READ', 'crm:read': 'CRM_READ', 'crm:write': 'CRM_WRITE', 'email:read': 'EMAIL_READ', 'email:send': 'EMAIL_SEND' } as const;
+  const keyWith = async (scopes: ApiKeyScope[]) =>
+    dataOf(await stack.graph(CreateApiKeyDocument, { name: `payload ${scopes.join(' ')}`, scopes: scopes.map((s) => ENUM[s]) }, { token: admin.token })).createApiKey.secret;
+  const restAs = async (key: string, path: string, body: unknown) => {
+    const res = await fetch(new URL(path, stack.urls.gateway), { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  let victim: TestUser;
+  let campaignId: string;
+  beforeAll(async () => {
+    victim = await registerUser(stack, 'Beatrix Quillfeather');
+    const listing = await createListing(stack, victim); // VEHICLES: paid, so the victim has a spend
+    dataOf(await stack.graph(ChargeListingDocument, { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `payload-${randomUUID()}` } }, { token: victim.token }));
+    const campaign = { name: `Payload ${randomUUID()}`, subject: 'Deals', headline: 'Deals', body: 'Deals.', userIds: [victim.id] };
+    campaignId = dataOf(await stack.graph(CreateCampaignDocument, { input: campaign }, { token: admin.token })).createCampaign.id;
+  });
+
+  /**
+   * Every mutation an API key's scope opens, run for the victim: what comes back. `reads` are the
+   * fields of the payload the key's read scope would open (null without it).
+   */
+  const WRITES: Partial<Record<Permission, (key: string) => Promise<{ payload: unknown; guarded: unknown[] }>>> = {
+    'crm.sync': async (key) => {
+      const contact = dataOf(await stack.graph(SyncUserToCrmDocument, { userId: victim.id }, { headers: { 'x-api-key': key } })).syncUserToCrm;
+      const rest = await restAs(key, '/crm/add-user', { user_id: victim.id });
+      expect(rest.status).toBe(200);
+      expect({ graph: contact.syncStatus, rest: rest.body.sync_status }).toEqual({ graph: 'SYNCED', rest: 'synced' });
+      const b = rest.body;
+      return { payload: { contact, rest: b }, guarded: [contact.hubspotId, contact.lifecycleStage, contact.properties, b.crm_id, b.email, b.name, b.total_spent, b.listing_count, b.lifecycle_stage] };
+    },
+    'crm.failed.retry': async (key) => ({ payload: dataOf(await stack.graph(RetryFailedCrmSyncsDocument, { userIds: [victim.id] }, { headers: { 'x-api-key': key } })), guarded: [] }),
+    'crm.bulk.start': async (key) => ({ payload: dataOf(await stack.graph(SyncAllUsersToCrmDocument, {}, { headers: { 'x-api-key': key } })), guarded: [] }),
+    'email.send': async (key) => {
+      const message = dataOf(await stack.graph(SendEmailDocument, { input: { userId: victim.id, template: 'WELCOME', idempotencyKey: `payload-${randomUUID()}` } }, { headers: { 'x-api-key': key } })).sendEmail;
+      const rest = await restAs(key, '/email/send', { user_id: victim.id, template: 'welcome' });
+      expect(rest.status).toBe(200);
+      return { payload: { message, rest: rest.body }, guarded: [message.to, message.subject, rest.body.to] };
+    },
+    'email.campaign.send': async (key) => {
+      const sent = dataOf(await stack.graph(SendCampaignDocument, { id: campaignId }, { headers: { 'x-api-key': key } })).sendCampaign;
+      return { payload: sent, guarded: [sent.stats, sent.audience] };
+    },
+  };
+  /** The read scope that opens what each write's payload guards. */
+  const READ_SCOPE: Partial<Record<ApiKeyScope, ApiKeyScope>> = { 'crm:write': 'crm:read', 'email:send': 'email:read' };
+
+  it.each([...API_KEY_SCOPES])('leak nothing to a key with only %s', async (scope) => {
+    const writes = (Object.keys(PERMISSIONS) as Permission[]).filter((p) => (PERMISSIONS[p] as Rule).scope === scope && !/\.read$|^user\.(email|list)$/.test(p));
+    const key = await keyWith([scope]);
+    let tried = 0;
+    for (const permission of writes) {
+      const probe = WRITES[permission];
+      expect({ permission, probed: probe !== undefined }).toEqual({ permission, probed: true }); // a new write needs its probe here
+      const { payload, guarded } = await probe!(key);
+      const text = JSON.stringify(payload);
+      expect({ permission, email: text.includes(victim.email), name: text.includes('Quillfeather') }).toEqual({ permission, email: false, name: false });
+      expect({ permission, guarded }).toEqual({ permission, guarded: guarded.map(() => null) });
+      tried++;
+    }
+    count('mutation payloads read by a key without the read scope', tried, tried);
+  });
+
+  it('show what the payload guards to a key that holds the read scope too', async () => {
+    for (const [write, read] of Object.entries(READ_SCOPE) as Array<[ApiKeyScope, ApiKeyScope]>) {
+      const key = await keyWith([write, read]);
+      const probe = write === 'crm:write' ? WRITES['crm.sync']! : WRITES['email.send']!;
+      const { payload, guarded } = await probe(key);
+      expect(JSON.stringify(payload)).toContain(victim.email);
+      expect({ write, first: guarded[0] != null }).toEqual({ write, first: true }); // the HubSpot id, the address
+    }
+  });
+});
+
+describe('the posting fee cannot be avoided by changing category', () => {
+  const update = (id: string, category: 'JOBS' | 'PETS' | 'VEHICLES') => stack.graph(UpdateListingDocument, { id, input: { category } }, { token: ada.token });
+  const state = async (id: string) => {
+    const { listing } = dataOf(await stack.graph(ListingDocument, { id }, { token: ada.token }));
+    const { listing: paid } = dataOf(await stack.graph(ListingPaymentDocument, { id }, { token: ada.token }));
+    return { category: listing.category, status: listing.status, paymentStatus: paid.paymentStatus };
+  };
+  const charge = (listingId: string, paymentMethodId: string) =>
+    stack.graph(ChargeListingDocument, { input: { listingId, paymentMethodId, idempotencyKey: `fee-${randomUUID()}` } }, { token: ada.token });
+  const inVehicles = async () => dataOf(await stack.graph(ListingsPageDocument, { filter: { category: 'VEHICLES' }, first: 100 })).listings.edges.map((e) => e.node.id);
+  let tried = 0;
+  afterAll(() => count('posting-fee evasion by changing category (ACTIVE free → paid, draft round trip, dearer category after the charge began)', tried, tried));
+
+  it('refuses moving an ACTIVE free listing into a paid category, with PAYMENT_REQUIRED', async () => {
+    const free = await createListing(stack, ada, { category: 'JOBS' });
+    expect(free.status).toBe('ACTIVE');
+    const refused = errorOf(await update(free.id, 'VEHICLES'));
+    expect(refused.extensions).toMatchObject({ code: 'PAYMENT_REQUIRED', fee: { amount: 1000, currency: 'USD' }, paidFee: { amount: 0, currency: 'USD' } });
+    expect(await state(free.id)).toMatchObject({ category: 'JOBS', status: 'ACTIVE' });
+    expect(await inVehicles()).not.toContain(free.id);
+    tried++;
+  });
+
+  it('closes the draft round trip: a draft made free to submit cannot go back to the paid category', async () => {
+    const draft = await createListing(stack, ada, { category: 'VEHICLES', draft: true });
+    dataOf(await update(draft.id, 'JOBS'));
+    expect(dataOf(await stack.graph(SubmitListingDocument, { id: draft.id }, { token: ada.token })).submitListing.status).toBe('ACTIVE');
+    expect(errorOf(await update(draft.id, 'VEHICLES')).extensions.code).toBe('PAYMENT_REQUIRED');
+    expect(await inVehicles()).not.toContain(draft.id);
+    tried++;
+  });
+
+  it('re-prices a listing waiting for payment: a free category publishes it, and a cheaper payment begun before a move to a dearer one is refunded', async () => {
+    const toFree = await createListing(stack, ada, { category: 'PETS' });
+    expect(toFree.status).toBe('PENDING_PAYMENT');
+    expect(dataOf(await update(toFree.id, 'JOBS')).updateListing.status).toBe('ACTIVE');
+
+    const listing = await createListing(stack, ada, { category: 'PETS' });
+    const begun = dataOf(await charge(listing.id, 'pm_card_authenticationRequired')).chargeListing;
+    expect(begun).toMatchObject({ status: 'REQUIRES_ACTION', amount: 500 });
+    expect(dataOf(await update(listing.id, 'VEHICLES')).updateListing.status).toBe('PENDING_PAYMENT');
+    stack.stripe!.completeAction(begun.transaction.providerReference!);
+    await stack.stripe!.flushWebhooks();
+    const refunded = await eventually(() => state(listing.id), (l) => l.paymentStatus === 'REFUNDED');
+    expect(refunded.status).toBe('PENDING_PAYMENT');
+    const paid = dataOf(await charge(listing.id, 'pm_card_visa')).chargeListing;
+    expect(paid).toMatchObject({ status: 'SUCCEEDED', amount: 1000 });
+    expect(await eventually(() => state(listing.id), (l) => l.status === 'ACTIVE')).toMatchObject({ category: 'VEHICLES', status: 'ACTIVE' });
+    tried++;
+  });
+});
+
+describe('a captured internal viewer header', () => {
+  it('works for nothing else: not on another subgraph, not for another operation, not twice', async () => {
+    const captured: string[] = [];
+    const record = (req: { headers: Record<string, unknown> }) => void (typeof req.headers['x-saypro-viewer'] === 'string' && captured.push(req.headers['x-saypro-viewer']));
+    stack.listings.server.prependListener('request', record);
+    try {
+      dataOf(await stack.graph(UserDocument, { id: ada.id }, { token: admin.token })); // an admin's request, as an eavesdropper would see it
+    } finally {
+      stack.listings.server.off('request', record);
+    }
+    expect(captured).toHaveLength(1);
+    const header = captured[0]!;
+    const attempts: Array<[string, string]> = [
+      ...(['payments', 'crm', 'email'] as const).map((name) => [stack.urls.subgraphs[name]!, '{ _service { sdl } }'] as [string, string]),
+      [stack.urls.subgraphs.listings!, `mutation { updateUser(id: "${ada.id}", input: { name: "Owned" }) { id } }`],
+      [stack.urls.subgraphs.listings!, '{ users(first: 100) { nodes { id email } } }'],
+      [stack.urls.subgraphs.listings!, `{ user(id: "${ada.id}") { id name email } }`],
+    ];
+    let refused = 0;
+    for (const [url, query] of attempts) {
+      const res = await callSubgraph(url, query, header);
+      expect({ url, status: res.status, code: res.body.errors?.[0]?.extensions.code }).toEqual({ url, status: 401, code: 'UNAUTHENTICATED' });
+      refused++;
+    }
+    const verify = await fetch(new URL('/internal/api-keys/verify', stack.urls.subgraphs.listings!), { method: 'POST', headers: { 'x-saypro-viewer': header }, body: JSON.stringify({ key: `sp_test_${'A'.repeat(43)}` }) });
+    expect(verify.status).toBe(401);
+    count('captured internal header replayed (other subgraphs, other operations, the API key route)', attempts.length + 1, refused + 1);
+    expect(dataOf(await stack.graph(UserDocument, { id: ada.id }, { token: ada.token })).user.name).not.toBe('Owned');
   });
 });
 

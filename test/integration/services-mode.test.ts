@@ -125,7 +125,7 @@ describe('services mode: gateway and listings as separate processes', () => {
   it('serves queries and mutations through the gateway', async () => {
     const graph = createGraphClient(gatewayUrl);
     const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Prod', email: `prod.${Date.now()}@example.com` } }));
-    const token = mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
+    const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
     const { createListing } = dataOf(await graph(CreateListingDocument, { input: listingInput({ category: 'JOBS', title: 'Night shift' }) }, { token }));
     expect(createListing.status).toBe('ACTIVE');
     const page = dataOf(await graph(ListingsPageDocument, { filter: { sellerId: registerUser.id } }));
@@ -136,7 +136,7 @@ describe('services mode: gateway and listings as separate processes', () => {
   (TEST_DATABASE_URL ? it : it.skip)('charges a listing through payments and Stripe, and listings activates it from the event', async () => {
     const graph = createGraphClient(gatewayUrl);
     const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Payer', email: `payer.${Date.now()}@example.com` } }));
-    const token = mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
+    const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
     const { createListing } = dataOf(await graph(CreateListingDocument, { input: listingInput() }, { token }));
     expect(createListing.status).toBe('PENDING_PAYMENT');
     const input = { listingId: createListing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `svc-${Date.now()}` };
@@ -152,7 +152,7 @@ describe('services mode: gateway and listings as separate processes', () => {
 
   it('sends mail through the email service and the SendGrid emulator, and takes its signed events through the gateway', async () => {
     const graph = createGraphClient(gatewayUrl);
-    const admin = mintToken({ secret: secrets.JWT_SECRET, userId: 'ops', roles: ['admin'] });
+    const admin = await mintToken({ secret: secrets.JWT_SECRET, userId: 'ops', roles: ['admin'] });
     const to = `svc.${Date.now()}@example.com`;
     const sent = dataOf(await graph(SendEmailDocument, { input: { to, template: 'ACCOUNT_UPDATE', data: { name: 'Svc', summary: 'hello', message: 'from services mode' } } }, { token: admin })).sendEmail;
     expect(['SENT', 'DELIVERED']).toContain(sent.status);
@@ -160,7 +160,7 @@ describe('services mode: gateway and listings as separate processes', () => {
     expect(state.messages.filter((m) => m.to[0]!.email === to)).toHaveLength(1);
     if (!TEST_DATABASE_URL) return; // the rest needs events between services: one shared PostgreSQL
     const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Mailed', email: `mailed.${Date.now()}@example.com` } }));
-    const token = mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
+    const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
     let status: string | undefined;
     for (let i = 0; i < 150 && status !== 'DELIVERED'; i++) {
       status = dataOf(await graph(UserEmailsDocument, { id: registerUser.id }, { token })).user.emails?.nodes[0]?.status;

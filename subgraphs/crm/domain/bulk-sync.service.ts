@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
-import { allows } from '../../../lib/permissions';
+import { authorize } from '../../../lib/permissions';
 import type { Database } from '../../../lib/db';
-import { AppError, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, ProviderUnavailableError, ServiceUnavailableError, pgErrorCode } from '../../../lib/errors';
+import { AppError, NotFoundError, PG_UNIQUE_VIOLATION, ProviderUnavailableError, ServiceUnavailableError, pgErrorCode } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
 import type { UserDirectory } from '../../../lib/user-directory';
@@ -38,7 +38,7 @@ export class CrmBulkSync {
 
   /** Starts a bulk sync, or returns the one already running (one at a time). Admins (permission crm.bulk.start). */
   async start(viewer: Viewer): Promise<SyncJobRow> {
-    if (!allows(viewer, 'crm.bulk.start')) throw new ForbiddenError('Only admins (or an API key with the crm:write scope) may sync every user to the CRM');
+    authorize(viewer, 'crm.bulk.start');
     const running = await this.running();
     if (running) return running;
     const { totalCount } = await this.deps.users(null, 1);
@@ -59,7 +59,7 @@ export class CrmBulkSync {
 
   /** A job by id. Admins (permission crm.bulk.read). */
   async get(viewer: Viewer, id: string): Promise<SyncJobRow> {
-    if (!allows(viewer, 'crm.bulk.read')) throw new ForbiddenError('Only admins (or an API key with the crm:read scope) may see CRM sync jobs');
+    authorize(viewer, 'crm.bulk.read');
     const [job] = isUuid(id) ? await this.deps.db.select().from(syncJobs).where(eq(syncJobs.id, id)) : [];
     if (!job) throw new NotFoundError('CrmSyncJob', id);
     return job;

@@ -1,9 +1,9 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
-import { allows, type Permission } from '../../../lib/permissions';
+import { authorize } from '../../../lib/permissions';
 import type { Database, Executor } from '../../../lib/db';
 import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
-import { BadUserInputError, ForbiddenError, NotFoundError } from '../../../lib/errors';
+import { BadUserInputError, NotFoundError } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
 import type { ProviderPolicy } from '../../../lib/resilience';
@@ -86,7 +86,7 @@ export class CrmService {
 
   /** The seed's POST /crm/add-user: sync one user now. The user themself or an admin. */
   async syncNow(viewer: Viewer, userId: string): Promise<ContactRow> {
-    this.authorize(viewer, 'crm.sync', userId);
+    authorize(viewer, 'crm.sync', userId);
     // Bad input sends nothing and stores nothing: ask the owner of User first.
     const [person] = isUuid(userId) ? await this.deps.listings<{ id: string; email: string | null }>('User', [userId], 'id email', SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
@@ -98,19 +98,15 @@ export class CrmService {
     return row;
   }
 
-  authorize(viewer: Viewer, permission: Permission, userId?: string): void {
-    if (!allows(viewer, permission, userId)) throw new ForbiddenError('CRM data is for the user themself and admins (or an API key with the CRM scope)');
-  }
-
   /** Contacts that stopped retrying, most recent first. Admins only. */
   async failed(viewer: Viewer, limit: number): Promise<ContactRow[]> {
-    this.authorize(viewer, 'crm.failed.read');
+    authorize(viewer, 'crm.failed.read');
     return this.deps.db.select().from(contacts).where(eq(contacts.syncStatus, 'FAILED')).orderBy(desc(contacts.updatedAt)).limit(limit);
   }
 
   /** Puts failed contacts (all of them, or the given users) back in the queue with fresh attempts. Admins only. */
   async retryFailed(viewer: Viewer, userIds?: readonly string[] | null): Promise<number> {
-    this.authorize(viewer, 'crm.failed.retry');
+    authorize(viewer, 'crm.failed.retry');
     const now = new Date();
     const retried = await this.deps.db
       .update(contacts)

@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { ReadableBy } from '../../../lib/permissions';
 
 export enum CrmSyncStatus {
   SYNCED = 'SYNCED',
@@ -26,11 +27,18 @@ export class CrmProperty {
   value: string | null;
 }
 
-@ObjectType({ description: "The user's contact in the CRM (HubSpot) and how our sync of it stands. Visible to the user and admins." })
+/** What the CRM holds about the user is for readers of their contact (crm.contact.read), in every payload. */
+const contactReader = () => ReadableBy<CrmContact>('crm.contact.read', (contact) => contact.userId);
+
+@ObjectType({
+  description:
+    "The user's contact in the CRM (HubSpot) and how our sync of it stands. Its sync state is visible to whoever may sync it; what HubSpot holds (hubspotId, lifecycleStage, properties, lastError) only to readers of the contact (null for others).",
+})
 export class CrmContact {
   @Field(() => ID, { description: 'The SayPro user id.' })
   userId: string;
 
+  @contactReader()
   @Field(() => String, { nullable: true, description: "HubSpot's contact id; null until first synced." })
   hubspotId: string | null;
 
@@ -40,6 +48,7 @@ export class CrmContact {
   @Field(() => Date, { nullable: true, description: 'When HubSpot last accepted our data.' })
   lastSyncedAt: Date | null;
 
+  @contactReader()
   @Field(() => String, { nullable: true, description: 'Why the last attempt failed, when it did.' })
   lastError: string | null;
 

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { pageSize } from '../../../lib/pagination';
-import { allows } from '../../../lib/permissions';
+import { authorize, ReadableBy } from '../../../lib/permissions';
 import type { CrmContext } from '../context';
 import type { ContactRow } from '../db/schema';
 import { READ_PROPERTIES } from '../domain/contact-mapping';
@@ -39,14 +39,22 @@ function remoteOf(contact: CrmContact, ctx: CrmContext): Promise<RemoteContact |
   return read;
 }
 
+/** What HubSpot holds is for readers of the contact (crm.contact.read), in every payload: null, and no read, for others. */
+const contactReader = () => ReadableBy<CrmContact>('crm.contact.read', (contact) => contact.userId);
+
 @Resolver(() => CrmContact)
 export class CrmContactRemoteResolver {
+  @contactReader()
   @FieldResolver(() => String, { nullable: true, description: "HubSpot's lifecycle stage (subscriber, lead, customer …)." })
   async lifecycleStage(@Root() contact: CrmContact, @Ctx() ctx: CrmContext): Promise<string | null> {
     return (await remoteOf(contact, ctx))?.properties.lifecyclestage ?? null;
   }
 
-  @FieldResolver(() => [CrmProperty], { description: 'The mapped properties as HubSpot holds them (empty when not synced or HubSpot is unreachable).' })
+  @contactReader()
+  @FieldResolver(() => [CrmProperty], {
+    nullable: true,
+    description: 'The mapped properties as HubSpot holds them (empty when not synced or HubSpot is unreachable; null for callers who may not read the contact).',
+  })
   async properties(@Root() contact: CrmContact, @Ctx() ctx: CrmContext): Promise<CrmProperty[]> {
     const remote = await remoteOf(contact, ctx);
     return remote ? READ_PROPERTIES.filter((p) => p !== 'lifecyclestage').map((name) => ({ name, value: remote.properties[name] ?? null })) : [];
@@ -55,9 +63,9 @@ export class CrmContactRemoteResolver {
 
 @Resolver(() => User)
 export class UserCrmResolver {
+  @ReadableBy<User>('crm.contact.read', (user) => user.id)
   @FieldResolver(() => CrmContact, { nullable: true, description: "The user's CRM contact; for the user and admins (null for others)." })
   async crmContact(@Root() user: User, @Ctx() ctx: CrmContext): Promise<CrmContact | null> {
-    if (!allows(ctx.viewer, 'crm.contact.read', user.id)) return null;
     return toContact(user.id, await ctx.loaders.contact.load(user.id));
   }
 }
@@ -66,7 +74,7 @@ export class UserCrmResolver {
 export class CrmResolver {
   @Query(() => CrmContact, { description: "A user's CRM contact (GET /crm/user-data). The user themself or an admin." })
   async crmContact(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
-    ctx.crm.authorize(ctx.viewer, 'crm.contact.read', userId);
+    authorize(ctx.viewer, 'crm.contact.read', userId);
     return toContact(userId, await ctx.loaders.contact.load(userId));
   }
 
@@ -88,7 +96,7 @@ export class CrmResolver {
   }
 
   @Mutation(() => CrmContact, {
-    description: 'Sends the user to the CRM now: upsert by email with name, listing count and payment totals (POST /crm/add-user). Idempotent. The user themself or an admin.',
+    description: 'Sends the user to the CRM now: upsert by email with name, listing count and payment totals (POST /crm/add-user). Idempotent. The user themself or an admin (or a crm:write key). Answers the sync state; what HubSpot holds only to those who may read the contact.',
   })
   async syncUserToCrm(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
     const row = await ctx.crm.syncNow(ctx.viewer, userId);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
-import { allows, type Permission } from '../../../lib/permissions';
+import { authorize } from '../../../lib/permissions';
 import type { Database, Executor } from '../../../lib/db';
 import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, ProviderUnavailableError } from '../../../lib/errors';
+import { BadUserInputError, ConflictError, NotFoundError, ProviderUnavailableError } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
 import type { UserDirectory } from '../../../lib/user-directory';
@@ -41,6 +41,8 @@ export interface EmailDeps {
   /** Public gateway URL for links in mail (a function: embedded mode learns it after listening). */
   publicUrl: () => string;
   unsubscribeSecret: string;
+  /** How long an unsubscribe link works, days. @default 60 */
+  unsubscribeTtlDays?: number;
   /** Marketing consent of a user who never set preferences. */
   marketingDefault: boolean;
   /** First retry delay after a provider failure, ms. @default 1000 */
@@ -175,13 +177,8 @@ export class EmailService {
     await exec.insert(preferences).values({ ...this.defaults(userId), updatedAt: new Date() }).onConflictDoNothing();
   }
 
-  /** One check for every email operation, from the permission table (lib/permissions.ts). */
-  authorize(viewer: Viewer, permission: Permission, userId?: string): void {
-    if (!allows(viewer, permission, userId)) throw new ForbiddenError('Not allowed: see the authorization matrix in SECURITY.md');
-  }
-
   async updatePreferences(viewer: Viewer, userId: string, input: PreferencesInput): Promise<PreferencesRow> {
-    this.authorize(viewer, 'email.preferences.update', userId);
+    authorize(viewer, 'email.preferences.update', userId);
     const [person] = isUuid(userId) ? await this.deps.listings<Person>('User', [userId], 'id name email', SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
     const current = (await this.preferencesOf(this.deps.db, [userId])).get(userId)!;
@@ -268,7 +265,8 @@ export class EmailService {
   }
 
   unsubscribeUrl(messageId: string): string {
-    return `${this.deps.publicUrl().replace(/\/+$/, '')}/email/unsubscribe?token=${signUnsubscribeToken(messageId, this.deps.unsubscribeSecret)}`;
+    const expiresAt = new Date(Date.now() + (this.deps.unsubscribeTtlDays ?? 60) * 86_400_000);
+    return `${this.deps.publicUrl().replace(/\/+$/, '')}/email/unsubscribe?token=${signUnsubscribeToken(messageId, this.deps.unsubscribeSecret, expiresAt)}`;
   }
 
   /** sendEmail: checks everything before anything is stored, queues, and tries SendGrid at once. Admins and the system only. */
@@ -276,7 +274,7 @@ export class EmailService {
     viewer: Viewer,
     input: { userId?: string | null; to?: string | null; template: TemplateName; data?: Record<string, unknown> | null; idempotencyKey?: string | null },
   ): Promise<MessageRow> {
-    this.authorize(viewer, 'email.send');
+    authorize(viewer, 'email.send');
     if (Boolean(input.userId) === Boolean(input.to)) throw new BadUserInputError({ field: 'userId', message: 'give exactly one of userId or to' }, 'input');
     const given = { ...(input.data ?? {}) };
     let recipient: Recipient;
@@ -520,24 +518,30 @@ export class EmailService {
     }
   }
 
-  /** The one-click unsubscribe of a marketing mail's link. Returns false for a forged or unknown token. */
-  async unsubscribe(token: string): Promise<boolean> {
-    const messageId = verifyUnsubscribeToken(token, this.deps.unsubscribeSecret);
-    if (!messageId) return false;
+  /**
+   * The one-click unsubscribe of a marketing mail's link. It acts once: a link used before answers
+   * `already` and changes nothing, so it cannot undo a later opt-in. Forged, expired and non-marketing
+   * links are refused.
+   */
+  async unsubscribe(token: string): Promise<'unsubscribed' | 'already' | 'invalid' | 'expired'> {
+    const verified = verifyUnsubscribeToken(token, this.deps.unsubscribeSecret);
+    if ('refused' in verified) return verified.refused;
+    const { messageId } = verified;
     return this.deps.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(messages).where(eq(messages.id, messageId));
-      if (!row) return false;
-      if (!row.unsubscribedAt) await tx.update(messages).set({ unsubscribedAt: new Date(), updatedAt: new Date() }).where(eq(messages.id, row.id));
+      const [row] = await tx.select().from(messages).where(eq(messages.id, messageId)).for('update');
+      if (!row || row.kind !== 'MARKETING') return 'invalid';
+      if (row.unsubscribedAt) return 'already';
+      await tx.update(messages).set({ unsubscribedAt: new Date(), updatedAt: new Date() }).where(eq(messages.id, row.id));
       await this.suppress(tx, row.toEmail, 'UNSUBSCRIBED', row.userId);
       this.deps.logger.info({ messageId }, 'unsubscribed through a mail link');
-      return true;
+      return 'unsubscribed';
     });
   }
 
   // ---------------------------------------------------------------- campaigns
 
   async createCampaign(viewer: Viewer, input: CampaignInput): Promise<CampaignRow> {
-    this.authorize(viewer, 'email.campaign.send');
+    authorize(viewer, 'email.campaign.send');
     const name = input.name.trim();
     if (!name || name.length > 200) throw new BadUserInputError({ field: 'name', message: 'name must be 1–200 characters' }, 'input');
     const data = checkTemplateData('PROMOTION', { subject: input.subject, headline: input.headline, body: input.body, ctaUrl: input.ctaUrl ?? undefined, ctaLabel: input.ctaLabel ?? undefined });
@@ -565,7 +569,11 @@ export class EmailService {
   }
 
   async campaign(viewer: Viewer, id: string): Promise<CampaignRow> {
-    this.authorize(viewer, 'email.campaign.read');
+    authorize(viewer, 'email.campaign.read');
+    return this.campaignRow(id);
+  }
+
+  private async campaignRow(id: string): Promise<CampaignRow> {
     const [row] = isUuid(id) ? await this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)) : [];
     if (!row) throw new NotFoundError('Campaign', id);
     return row;
@@ -577,8 +585,9 @@ export class EmailService {
    * SUPPRESSED row and no mail. Sending twice is a CONFLICT.
    */
   async sendCampaign(viewer: Viewer, id: string): Promise<CampaignRow> {
-    this.authorize(viewer, 'email.campaign.send');
-    const campaign = await this.campaign(viewer, id);
+    authorize(viewer, 'email.campaign.send');
+    // Sending needs email.campaign.send only; what the payload shows is guarded on the type.
+    const campaign = await this.campaignRow(id);
     const [claimed] = await this.deps.db
       .update(campaigns)
       .set({ status: 'SENDING', sentAt: new Date() })

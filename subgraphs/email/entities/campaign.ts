@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { ReadableBy } from '../../../lib/permissions';
 import type { CampaignRow } from '../db/schema';
 import { CampaignStatus } from './enums';
 
@@ -58,7 +59,8 @@ export class Campaign {
   @Field(() => String, { nullable: true, description: 'Link of the call-to-action button.' })
   ctaUrl: string | null;
 
-  @Field(() => [ID], { nullable: true, description: 'The users it is for; null means every user who takes marketing mail.' })
+  @ReadableBy('email.campaign.read')
+  @Field(() => [ID], { nullable: true, description: 'The users it is for; null means every user who takes marketing mail (and null for a key that may only send campaigns).' })
   audience: string[] | null;
 
   @Field(() => Int, { description: 'Recipients it was queued for; 0 before sending.' })

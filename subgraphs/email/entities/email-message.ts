@@ -1,10 +1,14 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { ReadableBy } from '../../../lib/permissions';
 import { PageInfo } from '../../../lib/shared-types';
 import { encodeCursor, type Page } from '../../../lib/pagination';
 import type { MessageRow } from '../db/schema';
 import { EmailKind, EmailStatus, EmailTemplate } from './enums';
 
-@ObjectType({ description: 'One mail to one recipient, and what became of it.' })
+/** Who the mail went to and what it said are the recipient's (email.user.read), in every payload. */
+const recipientReader = () => ReadableBy<EmailMessage>('email.user.read', (message) => message.userId);
+
+@ObjectType({ description: 'One mail to one recipient, and what became of it. Its address, subject and status reason are for the recipient, admins and email:read keys (null for others, senders included).' })
 export class EmailMessage {
   @Field(() => ID, { description: 'Our message id (also in SendGrid as the custom arg saypro_message_id).' })
   id: string;
@@ -15,18 +19,21 @@ export class EmailMessage {
   @Field(() => EmailKind, { description: 'Transactional, account or marketing mail.' })
   kind: EmailKind;
 
-  @Field({ description: 'Recipient address.' })
+  @recipientReader()
+  @Field(() => String, { nullable: true, description: 'Recipient address.' })
   to: string;
 
   @Field(() => ID, { nullable: true, description: 'The recipient user, when the mail went to one of our users.' })
   userId: string | null;
 
-  @Field({ description: 'Subject line as sent.' })
+  @recipientReader()
+  @Field(() => String, { nullable: true, description: 'Subject line as sent.' })
   subject: string;
 
   @Field(() => EmailStatus, { description: 'Delivery state.' })
   status: EmailStatus;
 
+  @recipientReader()
   @Field(() => String, { nullable: true, description: 'Why it failed, was suppressed or is being retried.' })
   statusReason: string | null;
 

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { allows } from '../../../lib/permissions';
+import { allows, ReadableBy } from '../../../lib/permissions';
 import { NotFoundError } from '../../../lib/errors';
 import { pageSize } from '../../../lib/pagination';
 import type { EmailContext } from '../context';
@@ -25,12 +25,13 @@ async function toPreferences(row: PreferencesRow, ctx: EmailContext): Promise<Em
 
 @Resolver(() => User)
 export class UserEmailResolver {
+  @ReadableBy<User>('email.user.read', (user) => user.id)
   @FieldResolver(() => EmailPreferences, { nullable: true, description: "The user's mail preferences; for the user and admins (null for others)." })
   async emailPreferences(@Root() user: User, @Ctx() ctx: EmailContext): Promise<EmailPreferences | null> {
-    if (!allows(ctx.viewer, 'email.user.read', user.id)) return null;
     return toPreferences(await ctx.loaders.preferences.load(user.id), ctx);
   }
 
+  @ReadableBy<User>('email.user.read', (user) => user.id)
   @FieldResolver(() => EmailMessageConnection, { nullable: true, description: 'Mail sent to the user, newest first, with its delivery state; for the user and admins (null for others).' })
   async emails(
     @Root() user: User,
@@ -38,7 +39,6 @@ export class UserEmailResolver {
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1–100. @default 20' }) first?: number,
     @Arg('after', () => String, { nullable: true, description: 'Cursor (pageInfo.endCursor) to continue after.' }) after?: string,
   ): Promise<EmailMessageConnection | null> {
-    if (!allows(ctx.viewer, 'email.user.read', user.id)) return null;
     const limit = pageSize(first);
     return toEmailConnection(await ctx.email.messagesOf(user.id, limit, after), Boolean(after));
   }
@@ -51,7 +51,8 @@ export class CampaignResolver {
     return (await ctx.email.campaignStatus({ id: campaign.id, status: campaign.storedStatus })) as CampaignStatus;
   }
 
-  @FieldResolver(() => CampaignStats, { description: 'Sent, delivered, opened, clicked, bounced and unsubscribed recipients.' })
+  @ReadableBy('email.campaign.read')
+  @FieldResolver(() => CampaignStats, { nullable: true, description: 'Sent, delivered, opened, clicked, bounced and unsubscribed recipients; for readers of campaigns (null for a key that may only send them).' })
   stats(@Root() campaign: Campaign, @Ctx() ctx: EmailContext): Promise<CampaignStats> {
     return ctx.email.campaignStats(campaign.id);
   }
@@ -61,7 +62,7 @@ export class CampaignResolver {
 export class EmailResolver {
   @Mutation(() => EmailMessage, {
     description:
-      'Renders a template and sends it (POST /email/send). Returns the message with its status: SENT when SendGrid took it, QUEUED while SendGrid is unavailable (retried with backoff), SUPPRESSED when preferences forbid it, FAILED when SendGrid refused it. Admins and SayPro services only.',
+      'Renders a template and sends it (POST /email/send). Returns the message with its status: SENT when SendGrid took it, QUEUED while SendGrid is unavailable (retried with backoff), SUPPRESSED when preferences forbid it, FAILED when SendGrid refused it. Admins, SayPro services and email:send keys; the address, subject and status reason come back only to those who may read the recipient\'s mail.',
   })
   async sendEmail(@Arg('input', () => SendEmailInput, { description: 'Recipient, template and data.' }) input: SendEmailInput, @Ctx() ctx: EmailContext): Promise<EmailMessage> {
     return toEmailMessage(await ctx.email.sendEmail(ctx.viewer, input));

@@ -1,6 +1,7 @@
 import { ArrayMaxSize, IsOptional, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, InputType } from 'type-graphql';
+import { SingleLine } from '../../../lib/validation';
 import { EmailTemplate, ListingCategory } from '../entities/enums';
 
 const NOT_BLANK = /\S/;
@@ -43,6 +44,7 @@ export class NewListingAlertsInput {
   @Field(() => [String], { nullable: true, description: 'Words of which one must appear in the title or description; empty means any listing. At most 20, each up to 50 characters.' })
   @IsOptional()
   @ArrayMaxSize(20, { message: 'at most 20 keywords' })
+  @SingleLine('keywords', { each: true })
   keywords?: string[] | null;
 }
 
@@ -67,14 +69,17 @@ export class CreateCampaignInput {
   @Field({ description: 'Internal name, 1–200 characters.' })
   @Length(1, 200, { message: 'name must be 1 to 200 characters' })
   @Matches(NOT_BLANK, { message: 'name must not be blank' })
+  @SingleLine('name')
   name: string;
 
   @Field({ description: 'Subject line, 1–200 characters.' })
   @Length(1, 200, { message: 'subject must be 1 to 200 characters' })
+  @SingleLine('subject')
   subject: string;
 
   @Field({ description: 'Headline, 1–200 characters.' })
   @Length(1, 200, { message: 'headline must be 1 to 200 characters' })
+  @SingleLine('headline')
   headline: string;
 
   @Field({ description: 'Body text (plain; line breaks kept), up to 5000 characters.' })
@@ -84,6 +89,7 @@ export class CreateCampaignInput {
   @Field(() => String, { nullable: true, description: 'Label of the call-to-action button.' })
   @IsOptional()
   @MaxLength(100, { message: 'ctaLabel must be at most 100 characters' })
+  @SingleLine('ctaLabel')
   ctaLabel?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Link of the call-to-action button (http or https).' })

@@ -41,7 +41,10 @@ export function createUnsubscribeRoute(deps: { email: EmailService; logger: Logg
       return void res.end();
     }
     await readBody(req, 4096);
-    if (!(await deps.email.unsubscribe(token))) return send(res, 400, page('This link is not valid', '<p>Use the link from a SayPro mail, or change your preferences in your account.</p>'));
+    const outcome = await deps.email.unsubscribe(token);
+    if (outcome === 'invalid') return send(res, 400, page('This link is not valid', '<p>Use the link from a SayPro mail, or change your preferences in your account.</p>'));
+    if (outcome === 'expired') return send(res, 410, page('This link has expired', '<p>Use the link in a recent SayPro mail, or change your preferences in your account.</p>'));
+    if (outcome === 'already') return send(res, 200, page('This link was already used', '<p>It unsubscribed you once and does nothing more. Change your preferences in your account.</p>'));
     send(res, 200, page('You are unsubscribed', '<p>You will receive no more marketing mail from SayPro. You can opt in again in your account preferences.</p>'));
   };
 }

@@ -2,10 +2,11 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { API_KEY_SCOPES, type ApiKeyScope, type Viewer } from '../../../lib/auth';
 import type { Database } from '../../../lib/db';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../../lib/errors';
+import { BadUserInputError, ConflictError, NotFoundError } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
-import { allows } from '../../../lib/permissions';
+import { authorize } from '../../../lib/permissions';
+import { isSingleLine } from '../../../lib/validation';
 import { apiKeys, type ApiKeyRow } from '../db/schema';
 
 /** `sp_live_` in production, `sp_test_` elsewhere, then 43 base64url characters (256 random bits). */
@@ -19,14 +20,11 @@ export class ApiKeysService {
     private readonly options: { live: boolean; logger: Logger },
   ) {}
 
-  private authorize(viewer: Viewer): void {
-    if (!allows(viewer, 'apiKey.manage')) throw new ForbiddenError('Only admins may manage API keys');
-  }
-
   async create(viewer: Viewer, name: string, scopes: readonly ApiKeyScope[]): Promise<{ row: ApiKeyRow; secret: string }> {
-    this.authorize(viewer);
+    authorize(viewer, 'apiKey.manage');
     const trimmed = name.trim();
     if (trimmed.length < 3 || trimmed.length > 100) throw new BadUserInputError({ field: 'name', message: 'name must be 3 to 100 characters' }, 'name');
+    if (!isSingleLine(trimmed)) throw new BadUserInputError({ field: 'name', message: 'name must be one line, without line breaks or tabs' }, 'name');
     const unique = [...new Set(scopes)].filter((s) => API_KEY_SCOPES.includes(s));
     if (unique.length === 0) throw new BadUserInputError({ field: 'scopes', message: 'give the key at least one scope' }, 'scopes');
     const secret = `sp_${this.options.live ? 'live' : 'test'}_${randomBytes(32).toString('base64url')}`;
@@ -46,12 +44,12 @@ export class ApiKeysService {
   }
 
   async list(viewer: Viewer): Promise<ApiKeyRow[]> {
-    this.authorize(viewer);
+    authorize(viewer, 'apiKey.manage');
     return this.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
   }
 
   async revoke(viewer: Viewer, id: string): Promise<ApiKeyRow> {
-    this.authorize(viewer);
+    authorize(viewer, 'apiKey.manage');
     if (!isUuid(id)) throw new NotFoundError('ApiKey', id);
     const [row] = await this.db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning();
     if (row) {

@@ -1,4 +1,5 @@
-import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Viewer } from '../../../lib/auth';
+import { allows } from '../../../lib/permissions';
 import type { ListingStatus } from '../db/schema';
 
 /**
@@ -7,6 +8,10 @@ import type { ListingStatus } from '../db/schema';
  *   DRAFT ──submit──▶ PENDING_PAYMENT ──payment──▶ ACTIVE ──expiry──▶ EXPIRED
  *     │  (free: straight to ACTIVE)        │                │                  │
  *     └────────────── withdraw ───────────┴────────────────┴──────────────────┴──▶ WITHDRAWN (final)
+ *
+ * A change of category re-prices (ListingsService.update): PENDING_PAYMENT moved to a free
+ * category becomes ACTIVE; ACTIVE moved to a higher fee is PAYMENT_REQUIRED; a payment smaller
+ * than the current category's fee does not activate (it is refunded).
  */
 const TRANSITIONS: Record<ListingStatus, readonly ListingStatus[]> = {
   DRAFT: ['PENDING_PAYMENT', 'ACTIVE', 'WITHDRAWN'],
@@ -34,11 +39,7 @@ export function isEditable(status: ListingStatus): boolean {
   return status !== 'WITHDRAWN';
 }
 
-export function isOwnerOrAdmin(viewer: Viewer, sellerId: string): boolean {
-  return isAdmin(viewer) || (viewer.userId !== null && viewer.userId === sellerId);
-}
-
-/** Everyone sees ACTIVE listings; the seller sees their own in every status; an admin sees all. */
+/** Everyone sees ACTIVE listings; whoever may change a listing (listing.change: its seller, an admin) sees it in every status. */
 export function canView(viewer: Viewer, listing: { status: ListingStatus; sellerId: string }): boolean {
-  return listing.status === 'ACTIVE' || isOwnerOrAdmin(viewer, listing.sellerId);
+  return listing.status === 'ACTIVE' || allows(viewer, 'listing.change', listing.sellerId);
 }

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, getTableColumns, gte, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
-import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Viewer } from '../../../lib/auth';
 import { postingFee, type Config } from '../../../lib/config';
 import type { Database, Executor, Transaction } from '../../../lib/db';
 import { toCount } from '../../../lib/db';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../../lib/errors';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PaymentRequiredError } from '../../../lib/errors';
 import type { EventBus } from '../../../lib/events';
 import { isUuid } from '../../../lib/ids';
 import { keysetAfter, toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
 import { listings, users, type ListingRow, type ListingStatus } from '../db/schema';
-import { canTransition, initialStatus, isEditable, isOwnerOrAdmin, publishedStatus } from './listing-lifecycle';
+import { allows, authorize } from '../../../lib/permissions';
+import { canTransition, canView, initialStatus, isEditable, publishedStatus } from './listing-lifecycle';
 import type { RequestMeta } from './users.service';
 
 export interface ListingData {
@@ -47,8 +48,10 @@ export class ListingsService {
   ) {}
 
   async create(viewer: Viewer, data: ListingData & { draft: boolean }, meta: RequestMeta = {}): Promise<ListingRow> {
+    authorize(viewer, 'listing.create');
     const sellerId = viewer.userId;
-    if (sellerId === null) throw new ForbiddenError('Sign in to create a listing');
+    // The caller becomes the seller: only a user can (an API key or a service is no one).
+    if (sellerId === null) throw new ForbiddenError('Only a signed-in user can be a seller');
     const fee = postingFee(this.config, data.category).amount;
     const status = initialStatus({ draft: data.draft, postingFee: fee });
     const now = new Date();
@@ -85,14 +88,37 @@ export class ListingsService {
       if (!isEditable(current.status)) throw new ConflictError(`Listing ${id} is ${current.status} and cannot be edited`, { id });
       const changed = (Object.keys(changes) as Array<keyof ListingData>).filter((k) => changes[k] !== current[k]);
       if (changed.length === 0) return current;
+      const now = new Date();
+      const status = changed.includes('category') ? this.repriced(current, changes.category!) : current.status;
       const [updated] = await tx
         .update(listings)
-        .set({ ...changes, updatedAt: new Date() })
+        .set({ ...changes, updatedAt: now, ...(status !== current.status ? { status, ...this.publication(status, now) } : {}) })
         .where(eq(listings.id, id))
         .returning();
       await this.bus.publish(tx, 'listing.updated', { listingId: id, sellerId: current.sellerId, changed }, meta);
+      if (status !== current.status) await this.bus.publish(tx, 'listing.status_changed', { listingId: id, sellerId: current.sellerId, from: current.status, to: status }, meta);
       return updated!;
     });
+  }
+
+  /**
+   * The status a listing has after moving to `category` (README: a change of category re-prices).
+   * ACTIVE: a higher fee is PAYMENT_REQUIRED, since nothing can be charged on a live listing.
+   * PENDING_PAYMENT: the charge takes the new fee; a free category publishes it now. Others keep theirs.
+   */
+  private repriced(current: ListingRow, category: string): ListingStatus {
+    const fee = postingFee(this.config, category);
+    if (current.status === 'ACTIVE') {
+      const paid = postingFee(this.config, current.category);
+      if (fee.amount > paid.amount) {
+        throw new PaymentRequiredError(
+          `Moving this ACTIVE listing from ${current.category} to ${category} raises its posting fee from ${paid.amount} to ${fee.amount} ${fee.currency} minor units, which cannot be charged on a live listing: withdraw it and post it again in ${category}`,
+          { id: current.id, fee, paidFee: paid },
+        );
+      }
+    }
+    if (current.status === 'PENDING_PAYMENT' && fee.amount === 0) return 'ACTIVE';
+    return current.status;
   }
 
   /** DRAFT → PENDING_PAYMENT, or ACTIVE when the category's posting fee is zero. */
@@ -112,11 +138,19 @@ export class ListingsService {
    * transaction (the event consumer's). Already ACTIVE, or in any other state: nothing to do, and
    * the outcome says why so the consumer can log it.
    */
-  async activatePaid(tx: Transaction, listingId: string, meta: RequestMeta = {}): Promise<'activated' | 'already-active' | 'not-payable' | 'missing'> {
+  async activatePaid(
+    tx: Transaction,
+    listingId: string,
+    meta: RequestMeta = {},
+    paid?: { amount: number; currency: string },
+  ): Promise<'activated' | 'already-active' | 'not-payable' | 'underpaid' | 'missing'> {
     const [current] = isUuid(listingId) ? await tx.select().from(listings).where(eq(listings.id, listingId)).for('update') : [];
     if (!current) return 'missing';
     if (current.status === 'ACTIVE') return 'already-active';
     if (current.status !== 'PENDING_PAYMENT') return 'not-payable';
+    // Moved to a dearer category after the charge began: the old fee does not buy the new one.
+    const fee = postingFee(this.config, current.category);
+    if (paid && (paid.amount < fee.amount || paid.currency.toUpperCase() !== fee.currency)) return 'underpaid';
     const now = new Date();
     await tx
       .update(listings)
@@ -238,11 +272,10 @@ export class ListingsService {
 
   /** Locks the row for this transaction and checks that the viewer may change it. */
   private async lockForChange(tx: Executor, viewer: Viewer, id: string): Promise<ListingRow> {
-    if (viewer.userId === null) throw new ForbiddenError('Sign in to change a listing');
     const [current] = isUuid(id) ? await tx.select().from(listings).where(eq(listings.id, id)).for('update') : [];
     // Someone who may not even see the listing learns nothing about it.
-    if (!current || (current.status !== 'ACTIVE' && !isOwnerOrAdmin(viewer, current.sellerId))) throw new NotFoundError('Listing', id);
-    if (!isOwnerOrAdmin(viewer, current.sellerId)) throw new ForbiddenError('Only the seller or an admin may change this listing');
+    if (!current || !canView(viewer, current)) throw new NotFoundError('Listing', id);
+    authorize(viewer, 'listing.change', current.sellerId);
     return current;
   }
 
@@ -262,10 +295,12 @@ export class ListingsService {
     return out;
   }
 
-  /** Everyone sees ACTIVE listings; a seller also sees their own; an admin sees all. */
+  /** Everyone sees ACTIVE listings; listing.change opens every status: all listings (an admin), or the viewer's own (a seller). */
   private visibleToViewer(viewer: Viewer): SQL | undefined {
-    if (isAdmin(viewer)) return undefined;
-    if (viewer.userId !== null && isUuid(viewer.userId)) return or(eq(listings.status, 'ACTIVE'), eq(listings.sellerId, viewer.userId));
+    if (allows(viewer, 'listing.change')) return undefined;
+    if (viewer.userId !== null && isUuid(viewer.userId) && allows(viewer, 'listing.change', viewer.userId)) {
+      return or(eq(listings.status, 'ACTIVE'), eq(listings.sellerId, viewer.userId));
+    }
     return eq(listings.status, 'ACTIVE');
   }
 
@@ -279,7 +314,7 @@ export class ListingsService {
       if (!isUuid(filter.sellerId)) return null;
       conditions.push(eq(listings.sellerId, filter.sellerId));
     }
-    const seesAll = isAdmin(viewer) || (filter.sellerId != null && filter.sellerId === viewer.userId);
+    const seesAll = allows(viewer, 'listing.change', filter.sellerId);
     if (!seesAll) {
       if (filter.status != null && filter.status !== 'ACTIVE') return null;
       conditions.push(eq(listings.status, 'ACTIVE'));

@@ -6,7 +6,7 @@ import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PG_UNI
 import type { EventBus } from '../../../lib/events';
 import { users, type UserRow } from '../db/schema';
 import { isUuid } from '../../../lib/ids';
-import { allows } from '../../../lib/permissions';
+import { authorize } from '../../../lib/permissions';
 import { keysetAfter, toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
 
 export interface RegisterUserData {
@@ -36,7 +36,7 @@ export class UsersService {
 
   /** Every user, newest first, a page at a time, with the total: a back office, the CRM's bulk sync (permission user.list). */
   async page(viewer: Viewer, limit: number, after?: KeysetCursor): Promise<{ page: Page<UserRow>; total: number }> {
-    if (!allows(viewer, 'user.list')) throw new ForbiddenError('Only admins (or an API key with the users:read scope) may list users');
+    authorize(viewer, 'user.list');
     const where = after ? keysetAfter(users.createdAt, users.id, after) : undefined;
     const [rows, [total]] = await Promise.all([
       this.db.select().from(users).where(where).orderBy(desc(users.createdAt), desc(users.id)).limit(limit + 1),
@@ -68,8 +68,7 @@ export class UsersService {
 
   /** The user themself or an admin may change a profile. */
   async update(viewer: Viewer, id: string, data: UpdateUserData, meta: RequestMeta = {}): Promise<UserRow> {
-    if (viewer.userId === null) throw new ForbiddenError('Sign in to change a profile');
-    if (viewer.userId !== id && !isAdmin(viewer)) throw new ForbiddenError('Only the user or an admin may change this profile');
+    authorize(viewer, 'user.update', id);
     const changes: Partial<UserRow> = {};
     if (data.name !== undefined) changes.name = data.name.trim();
     if (data.email !== undefined) changes.email = data.email.trim();

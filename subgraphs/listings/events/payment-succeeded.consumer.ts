@@ -20,10 +20,10 @@ export function consumePaymentSucceeded(deps: { bus: EventBus; db: Database; lis
     db: deps.db,
     inboxSchema: LISTINGS_DB_SCHEMA,
     handler: async (tx, event) => {
-      const outcome = await service.activatePaid(tx, event.data.listingId, { requestId: event.requestId });
+      const outcome = await service.activatePaid(tx, event.data.listingId, { requestId: event.requestId }, { amount: event.data.amount, currency: event.data.currency });
       const log = { listingId: event.data.listingId, paymentId: event.data.paymentId, outcome, reqId: event.requestId };
-      if (outcome === 'not-payable' || outcome === 'missing') {
-        // Paid, but it can no longer go live (withdrawn meanwhile): payments refunds it.
+      if (outcome === 'not-payable' || outcome === 'underpaid' || outcome === 'missing') {
+        // Paid, but this payment cannot put it live (withdrawn, or moved to a dearer category meanwhile): payments refunds it.
         const [row] = await tx.select({ status: listings.status }).from(listings).where(eq(listings.id, event.data.listingId));
         await deps.bus.publish(tx, 'listing.payment_rejected', { listingId: event.data.listingId, paymentId: event.data.paymentId, listingStatus: row?.status ?? 'MISSING' }, { requestId: event.requestId });
         deps.logger.warn(log, 'payment for a listing that cannot be activated: asked payments to refund it');

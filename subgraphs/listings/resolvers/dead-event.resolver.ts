@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { BadUserInputError, ForbiddenError } from '../../../lib/errors';
+import { BadUserInputError } from '../../../lib/errors';
 import { pageSize } from '../../../lib/pagination';
-import { allows } from '../../../lib/permissions';
+import { authorize } from '../../../lib/permissions';
 import type { ListingsContext } from '../context';
 import { DeadEvent, toDeadEvent } from '../entities/dead-event';
 
@@ -17,7 +17,7 @@ export class DeadEventResolver {
     @Arg('queue', () => String, { nullable: true, description: 'Only this consumer queue, e.g. `crm.user-changes`.' }) queue?: string,
     @Arg('first', () => Int, { nullable: true, description: 'How many, 1–100. @default 50' }) first?: number,
   ): Promise<DeadEvent[]> {
-    if (!allows(ctx.viewer, 'ops.events')) throw new ForbiddenError('Only admins may see dead events');
+    authorize(ctx.viewer, 'ops.events');
     return (await ctx.bus.deadLetters({ queue: queue ?? undefined, limit: pageSize(first ?? 50) })).map(toDeadEvent);
   }
 
@@ -25,7 +25,7 @@ export class DeadEventResolver {
     description: 'Sends dead events back to their consumer with a fresh set of retries and returns how many; consumers skip what they already handled. Admins only.',
   })
   async replayDeadEvents(@Arg('ids', () => [ID], { description: 'Dead-letter ids from deadEvents.' }) ids: string[], @Ctx() ctx: ListingsContext): Promise<number> {
-    if (!allows(ctx.viewer, 'ops.events')) throw new ForbiddenError('Only admins may replay dead events');
+    authorize(ctx.viewer, 'ops.events');
     if (ids.length > 500) throw new BadUserInputError({ field: 'ids', message: 'replay at most 500 events at once' }, 'ids');
     return ctx.bus.replayDeadLetters(ids);
   }

@@ -1,5 +1,6 @@
 import { IsEmail, IsISO4217CurrencyCode, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
+import { NoUrl, SingleLine } from '../../../lib/validation';
 import { ListingCategory, ListingStatus } from '../entities/enums';
 
 const NOT_BLANK = /\S/;
@@ -22,6 +23,8 @@ export class RegisterUserInput {
   @Field({ description: 'Display name, 1–100 characters.' })
   @Length(1, 100, { message: 'name must be 1 to 100 characters' })
   @Matches(NOT_BLANK, { message: 'name must not be blank' })
+  @SingleLine('name')
+  @NoUrl('name')
   name: string;
 
   @Field({ description: 'Email address; unique across users, case-insensitively.' })
@@ -36,6 +39,8 @@ export class UpdateUserInput {
   @IsOptional()
   @Length(1, 100, { message: 'name must be 1 to 100 characters' })
   @Matches(NOT_BLANK, { message: 'name must not be blank' })
+  @SingleLine('name')
+  @NoUrl('name')
   name?: string;
 
   @Field({ nullable: true, description: 'New email address; must not belong to another user.' })
@@ -50,6 +55,7 @@ export class CreateListingInput {
   @Field({ description: 'Headline, 3–120 characters.' })
   @Length(3, 120, { message: 'title must be 3 to 120 characters' })
   @Matches(NOT_BLANK, { message: 'title must not be blank' })
+  @SingleLine('title')
   title: string;
 
   @Field({ description: 'Full text, 1–5000 characters.' })
@@ -67,6 +73,7 @@ export class CreateListingInput {
   @Field({ description: 'Where the item or service is, 1–120 characters.' })
   @Length(1, 120, { message: 'location must be 1 to 120 characters' })
   @Matches(NOT_BLANK, { message: 'location must not be blank' })
+  @SingleLine('location')
   location: string;
 
   @Field({ defaultValue: false, description: 'Save as DRAFT instead of submitting it for publication.' })
@@ -79,6 +86,7 @@ export class UpdateListingInput {
   @IsOptional()
   @Length(3, 120, { message: 'title must be 3 to 120 characters' })
   @Matches(NOT_BLANK, { message: 'title must not be blank' })
+  @SingleLine('title')
   title?: string;
 
   @Field({ nullable: true, description: 'New full text, 1–5000 characters.' })
@@ -99,6 +107,7 @@ export class UpdateListingInput {
   @IsOptional()
   @Length(1, 120, { message: 'location must be 1 to 120 characters' })
   @Matches(NOT_BLANK, { message: 'location must not be blank' })
+  @SingleLine('location')
   location?: string;
 }
 

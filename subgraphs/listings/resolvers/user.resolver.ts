@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { allows } from '../../../lib/permissions';
+import { ReadableBy } from '../../../lib/permissions';
 import { loadOrNull } from '../../../lib/loaders';
 import { decodeCursor, pageSize } from '../../../lib/pagination';
 import type { ListingsContext } from '../context';
@@ -32,9 +32,10 @@ export class UserResolver {
     return ctx.viewer.userId ? loadOrNull(ctx.loaders.user, ctx.viewer.userId) : Promise.resolve(null);
   }
 
+  @ReadableBy<User>('user.email', (user) => user.id)
   @FieldResolver(() => String, { nullable: true, description: 'Email address: visible to the user themself and to admins, null for everyone else.' })
-  email(@Root() user: User, @Ctx() ctx: ListingsContext): string | null {
-    return allows(ctx.viewer, 'user.email', user.id) ? user.email : null;
+  email(@Root() user: User): string | null {
+    return user.email;
   }
 
   @FieldResolver(() => ListingConnection, { description: "The user's listings, newest first: all of them for the user and admins, ACTIVE ones for everyone else." })

@@ -42,9 +42,10 @@ export const payments = paymentsSchema.table(
     uniqueIndex('payments_user_idempotency_key').on(t.userId, t.clientIdempotencyKey),
     uniqueIndex('payments_provider_reference_key').on(t.providerReference),
     // At most one live payment per listing: the database, not a check-then-act, stops a double charge.
+    // A wholly refunded one no longer holds the listing (one paid at an old, lower fee is refunded and paid anew).
     uniqueIndex('payments_one_live_per_listing')
       .on(t.listingId)
-      .where(sql`${t.status} in ('PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED')`),
+      .where(sql`${t.status} in ('PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED')`),
     index('payments_listing_created_idx').on(t.listingId, t.createdAt.desc()),
     index('payments_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
     index('payments_pending_idx').on(t.status, t.updatedAt).where(sql`${t.status} = 'PENDING'`),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, getTableColumns, inArray, lt, lte, sql } from 'drizzle-orm';
-import { isAdmin, type Viewer } from '../../../lib/auth';
+import type { Viewer } from '../../../lib/auth';
+import { authorize } from '../../../lib/permissions';
 import { postingFee, type FeeConfig } from '../../../lib/config';
 import type { Database, Transaction } from '../../../lib/db';
 import {
@@ -82,7 +83,7 @@ export class PaymentsService {
 
     const listing = await this.deps.listings.get(input.listingId, viewer, meta.requestId);
     if (!listing) throw new NotFoundError('Listing', input.listingId);
-    if (listing.sellerId !== userId) throw new ForbiddenError('Only the seller may pay for this listing');
+    authorize(viewer, 'payment.charge', listing.sellerId);
     if (listing.status !== 'PENDING_PAYMENT') {
       throw new ConflictError(`Listing ${listing.id} is ${listing.status}; only a listing waiting for payment can be charged`, { id: listing.id });
     }
@@ -129,7 +130,7 @@ export class PaymentsService {
         const [live] = await this.deps.db
           .select({ id: payments.id, status: payments.status })
           .from(payments)
-          .where(and(eq(payments.listingId, listing.id), inArray(payments.status, ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED'])));
+          .where(and(eq(payments.listingId, listing.id), inArray(payments.status, ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED'])));
         throw new ConflictError(`Listing ${listing.id} already has a payment (${live?.status ?? 'in progress'}); it is not charged again`, { id: live?.id });
       }
       throw err;
@@ -274,7 +275,8 @@ export class PaymentsService {
 
   /** Admins refund all or part of a succeeded payment. */
   async refund(viewer: Viewer, paymentId: string, amount: number | null | undefined, meta: RequestMeta = {}): Promise<PaymentRow> {
-    if (!isAdmin(viewer)) throw new ForbiddenError('Only admins may refund payments');
+    const [payment] = isUuid(paymentId) ? await this.deps.db.select({ userId: payments.userId }).from(payments).where(eq(payments.id, paymentId)) : [];
+    authorize(viewer, 'payment.refund', payment?.userId); // before NOT_FOUND: a refused caller learns nothing about the id
     return this.refundWith({ paymentId, amount, key: `saypro-refund-${randomUUID()}`, requestedBy: viewer.userId }, meta);
   }
 

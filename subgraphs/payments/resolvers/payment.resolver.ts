@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Viewer } from '../../../lib/auth';
-import { allows } from '../../../lib/permissions';
+import { allows, ReadableBy } from '../../../lib/permissions';
 import { NotFoundError } from '../../../lib/errors';
 import { decodeCursor, encodeCursor, pageSize } from '../../../lib/pagination';
 import { Money } from '../../../lib/shared-types';
@@ -66,6 +66,7 @@ export class ListingPaymentResolver {
 
 @Resolver(() => User)
 export class UserPaymentsResolver {
+  @ReadableBy<User>('payment.read', (user) => user.id)
   @FieldResolver(() => TransactionConnection, { nullable: true, description: "The user's payments, newest first; for the user and admins (null for others)." })
   async payments(
     @Root() user: User,
@@ -73,7 +74,6 @@ export class UserPaymentsResolver {
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1–100. @default 20' }) first?: number,
     @Arg('after', () => String, { nullable: true, description: 'Cursor to continue after.' }) after?: string,
   ): Promise<TransactionConnection | null> {
-    if (!maySee(ctx.viewer, { userId: user.id })) return null;
     const limit = pageSize(first);
     if (after) decodeCursor(after); // a bad cursor is BAD_USER_INPUT before anything runs
     const rows = await ctx.loaders.userPayments.load({ userId: user.id, limit, after });
@@ -84,9 +84,9 @@ export class UserPaymentsResolver {
     };
   }
 
+  @ReadableBy<User>('payment.read', (user) => user.id)
   @FieldResolver(() => [Money], { nullable: true, description: 'What the user has paid, net of refunds, per currency; for the user and admins (null for others).' })
   async totalSpent(@Root() user: User, @Ctx() ctx: PaymentsContext): Promise<Money[] | null> {
-    if (!maySee(ctx.viewer, { userId: user.id })) return null;
     return ctx.loaders.totalsByUser.load(user.id);
   }
 }

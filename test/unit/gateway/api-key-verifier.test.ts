@@ -15,11 +15,11 @@ beforeAll(async () => {
   // A stand-in for the listings route: answers for one key while `live`, checks the caller is the system.
   server = http.createServer((req, res) => {
     calls++;
-    const caller = verifyViewerHeader(req.headers[VIEWER_HEADER] as string, SECRET);
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (status) return void res.writeHead(status).end();
+      const caller = verifyViewerHeader(req.headers[VIEWER_HEADER] as string, { audience: 'listings', path: API_KEY_VERIFY_PATH, body }, SECRET);
       const ok = isSystem(caller) && req.url === API_KEY_VERIFY_PATH && JSON.parse(body).key === KEY && live;
       res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(ok ? { id: 'key-1', scopes: ['crm:read'] } : { error: 'unknown key' }));
     });

@@ -287,6 +287,7 @@ describe('error classes', () => {
     expect(httpStatusFor(ErrorCode.FORBIDDEN)).toBe(403);
     expect(httpStatusFor(ErrorCode.NOT_FOUND)).toBe(404);
     expect(httpStatusFor(ErrorCode.CONFLICT)).toBe(409);
+    expect(httpStatusFor(ErrorCode.PAYMENT_REQUIRED)).toBe(402);
     expect(httpStatusFor(ErrorCode.PROVIDER_UNAVAILABLE)).toBe(503);
     expect(httpStatusFor(ErrorCode.INTERNAL_SERVER_ERROR)).toBe(500);
     expect(httpStatusFor(undefined)).toBe(500);

@@ -39,20 +39,21 @@ describe('hardening', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  it('accepts the Bearer scheme in any case', () => {
-    const token = mintToken({ secret: SECRET, userId: 'u1' });
-    expect(viewerFromAuthorization(`bearer ${token}`, { secret: SECRET }).userId).toBe('u1');
+  it('accepts the Bearer scheme in any case', async () => {
+    const token = await mintToken({ secret: SECRET, userId: 'u1' });
+    expect((await viewerFromAuthorization(`bearer ${token}`, { secret: SECRET })).userId).toBe('u1');
   });
 
   it('accepts only the canonical signature of the internal header, and refuses signed junk', () => {
-    const header = signViewerHeader({ userId: 'u1', roles: ['user'] }, SECRET, 60);
+    const request = { audience: 'listings', path: '/graphql', body: '{}' };
+    const header = signViewerHeader({ userId: 'u1', roles: ['user'] }, request, SECRET, 60);
     for (const variant of [`${header}!`, `${header}=`, `${header}A`]) {
-      expect(() => verifyViewerHeader(variant, SECRET)).toThrow(expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } }));
+      expect(() => verifyViewerHeader(variant, request, SECRET)).toThrow(expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } }));
     }
     for (const payload of ['null', '{"sub":"u1","roles":"admin","exp":4102444800}', '{"sub":5,"roles":[],"exp":4102444800}']) {
-      const body = `v1.${Buffer.from(payload).toString('base64url')}`;
+      const body = `v2.${Buffer.from(payload).toString('base64url')}`;
       const signed = `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-      expect(() => verifyViewerHeader(signed, SECRET)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }));
+      expect(() => verifyViewerHeader(signed, request, SECRET)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }));
     }
   });
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { IsOptional, Length, Min, ValidateNested, type ValidationError } from 'class-validator';
 import { BadUserInputError } from '../../../lib/errors';
-import { problemsOf, validateArguments } from '../../../lib/validation';
+import { NoUrl, problemsOf, SingleLine, validateArguments } from '../../../lib/validation';
 
 class Inner {
   @Min(1, { message: 'count must be 1 or more' })
@@ -77,13 +77,51 @@ describe('problemsOf', () => {
   });
 });
 
-describe('text PostgreSQL would refuse', () => {
+describe('text no input may hold', () => {
   it('refuses NUL characters and lone surrogates anywhere in an argument, naming the field', async () => {
-    expect(await fieldsOf(outer({ label: 'a\u0000b' }))).toEqual([{ field: 'label', message: 'label must be well-formed text without NUL characters' }]);
+    expect(await fieldsOf(outer({ label: 'a\u0000b' }))).toEqual([{ field: 'label', message: 'label must be well-formed text without control characters' }]);
     expect(await fieldsOf(outer({ label: 'ok', inner: Object.assign(inner(2), { note: '\ud800' }) }))).toEqual([
-      { field: 'inner.note', message: 'inner.note must be well-formed text without NUL characters' },
+      { field: 'inner.note', message: 'inner.note must be well-formed text without control characters' },
     ]);
-    expect(await fieldsOf('\udc00 lone low surrogate')).toEqual([{ field: 'value', message: 'a value must be well-formed text without NUL characters' }]);
+    expect(await fieldsOf('\udc00 lone low surrogate')).toEqual([{ field: 'value', message: 'a value must be well-formed text without control characters' }]);
     await expect(validate(outer({ label: '🚀 ünï' }))).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['a C0 control (ESC, for terminal tricks)', 'a\u001b[31mred'],
+    ['a bell', 'ding\u0007'],
+    ['a vertical tab', 'a\u000bb'],
+    ['DEL', 'a\u007fb'],
+    ['a C1 control (NEL)', 'a\u0085b'],
+    ['a right-to-left override', 'invoice\u202egnp.exe'],
+    ['a directional isolate', 'a\u2066b'],
+  ])('refuses %s anywhere', async (_, text) => {
+    expect(await fieldsOf(outer({ label: text }))).toEqual([{ field: 'label', message: 'label must be well-formed text without control characters' }]);
+  });
+
+  it('keeps tabs and line breaks (descriptions), emoji joiners and accents', async () => {
+    await expect(validate(outer({ label: 'a\tb\r\nc' }))).resolves.toBeUndefined();
+    await expect(validate(outer({ label: '👩\u200d💻 é' }))).resolves.toBeUndefined();
+  });
+});
+
+describe('SingleLine and NoUrl', () => {
+  class Named {
+    @SingleLine('name')
+    @NoUrl('name')
+    name: string;
+  }
+  const named = (name: string) => Object.assign(new Named(), { name });
+
+  it.each(['URGENT verify at http://evil.example/login', 'go to evil.example now', 'www.saypro-login', 'hxxp://x', 'javascript://x', 'Visit SAYPRO.COM'])('refuses a web address in a display name: %j', async (name) => {
+    expect(await fieldsOf(named(name))).toEqual([{ field: 'name', message: 'name must not contain a web address' }]);
+  });
+
+  it.each(['Ada Lovelace', 'J. R. R. Tolkien', 'Dr. Who', "Seán O'Brien", 'Zoë 李', 'Mr. Smith Jr.'])('accepts a name: %j', async (name) => {
+    await expect(validate(named(name))).resolves.toBeUndefined();
+  });
+
+  it.each(['Ada\nLovelace', 'Ada\rBcc: x@evil.example', 'Ada\tL', 'Ada\u2028L'])('refuses line breaks and tabs in one-line text: %j', async (name) => {
+    expect(((await fieldsOf(named(name))) as Array<unknown> | null)?.[0]).toEqual({ field: 'name', message: 'name must be one line, without line breaks or tabs' });
   });
 });

@@ -1,0 +1,2 @@
+DROP INDEX "payments"."payments_one_live_per_listing";--> statement-breakpoint
+CREATE UNIQUE INDEX "payments_one_live_per_listing" ON "payments"."payments" USING btree ("listing_id") WHERE "payments"."payments"."status" in ('PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED');
