@@ -84,7 +84,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
 
   const handle =
     options.handle ??
-    (await createDatabase({ url: config.DATABASE_URL, dataDir: options.dataDir, loadDataDir: options.loadDataDir, poolMax: config.DATABASE_POOL_MAX, onQuery: options.onQuery }));
+    (await createDatabase({ url: config.DATABASE_URL, dataDir: options.dataDir, loadDataDir: options.loadDataDir, poolMax: config.DATABASE_POOL_MAX, onQuery: options.onQuery, logger }));
   if (!options.handle) shutdown.add('database', () => handle.close());
   for (const [folder, schema] of MIGRATIONS) await handle.migrate(folder, schema);
   const bus = await createEventBus({ handle, source: 'embedded', logger: logger.child({ service: 'events' }) });

@@ -57,6 +57,7 @@ export async function openServiceStore(parts: {
     url: config.DATABASE_URL,
     dataDir: config.DATABASE_URL ? undefined : path.join(config.DATA_DIR, 'pglite'),
     poolMax: config.DATABASE_POOL_MAX,
+    logger: parts.logger,
   });
   shutdown.add('database', () => handle.close());
   for (const [folder, schema] of parts.migrations) await handle.migrate(folder, schema);
