@@ -87,7 +87,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     (await createDatabase({ url: config.DATABASE_URL, dataDir: options.dataDir, loadDataDir: options.loadDataDir, poolMax: config.DATABASE_POOL_MAX, onQuery: options.onQuery, logger }));
   if (!options.handle) shutdown.add('database', () => handle.close());
   for (const [folder, schema] of MIGRATIONS) await handle.migrate(folder, schema);
-  const bus = await createEventBus({ handle, source: 'embedded', logger: logger.child({ service: 'events' }) });
+  const bus = await createEventBus({ handle, source: 'embedded', logger: logger.child({ service: 'events' }), leaseSeconds: config.EVENT_LEASE_SECONDS });
   shutdown.add('event bus', () => bus.stop());
 
   // listings

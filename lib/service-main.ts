@@ -61,7 +61,7 @@ export async function openServiceStore(parts: {
   });
   shutdown.add('database', () => handle.close());
   for (const [folder, schema] of parts.migrations) await handle.migrate(folder, schema);
-  const bus = await createEventBus({ handle, source: parts.service, logger: parts.logger });
+  const bus = await createEventBus({ handle, source: parts.service, logger: parts.logger, leaseSeconds: config.EVENT_LEASE_SECONDS });
   shutdown.add('event bus', () => bus.stop());
   return { handle, bus };
 }
