@@ -84,6 +84,16 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
   };
 }
 
+/**
+ * The one backoff of work retried from stored attempt counts (mail in the outbox, CRM contacts):
+ * `baseMs` doubling per attempt up to `maxMs`, with ±20 % jitter so retries after an outage spread out.
+ * `attempt` is the attempt that just failed, from 1.
+ */
+export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number): number {
+  const delay = Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
+  return Math.round(delay * (0.8 + Math.random() * 0.4));
+}
+
 export interface BackgroundTask {
   /** True once `work` has succeeded. */
   done(): boolean;

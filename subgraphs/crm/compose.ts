@@ -63,6 +63,7 @@ export async function composeCrm(options: ComposeCrmOptions): Promise<CrmSubgrap
     initialDelayMs: config.PROVIDER_RETRY_DELAY_MS,
     maxDelayMs: config.PROVIDER_BREAKER_COOLDOWN_MS,
   });
+  subgraph.crm.setup = properties;
   shutdown.add('hubspot properties', () => properties!.stop());
   const synced = () => properties!.done();
   await consumeUserChanges({ bus: options.bus, db: options.db, crm: subgraph.crm });

@@ -9,7 +9,7 @@ import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
 import type { UserDirectory } from '../../../lib/user-directory';
 import { decodeCursor, keysetAfter, type KeysetCursor, toPage, type Page } from '../../../lib/pagination';
-import type { ProviderPolicy } from '../../../lib/resilience';
+import { backoffDelayMs, type ProviderPolicy } from '../../../lib/resilience';
 import {
   campaigns,
   messages,
@@ -382,8 +382,7 @@ export class EmailService {
         this.deps.logger.warn({ messageId: row.id, template: row.template }, 'mail refused by SendGrid; FAILED, not retried');
         return this.finish(row.id, { status: 'FAILED', lastError: rejection });
       }
-      const delay = Math.min(this.retryMaxDelayMs, this.retryBaseDelayMs * 2 ** Math.min(20, row.attempts - 1));
-      const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
+      const jittered = backoffDelayMs(row.attempts, this.retryBaseDelayMs, this.retryMaxDelayMs);
       const reason = err instanceof ProviderUnavailableError ? 'SendGrid unavailable' : `send failed (${(err as Error)?.name ?? 'Error'})`;
       if (!(err instanceof ProviderUnavailableError)) this.deps.logger.error({ messageId: row.id, error: (err as Error)?.name }, 'unexpected mail send failure; will retry');
       this.deps.logger.info({ messageId: row.id, attempts: row.attempts, retryInMs: jittered }, 'mail queued for retry');
