@@ -76,6 +76,17 @@ export interface EventBus {
    * event that did get handled changes nothing. Returns how many were replayed.
    */
   replayDeadLetters(ids: readonly string[]): Promise<number>;
+  /**
+   * Queues a job of this service's own (not an event: no fan-out, no inbox) inside `tx`, so it
+   * exists exactly when the change that asked for it commits. Worked by `work`.
+   */
+  enqueueJob(tx: Executor, queue: string, data: object): Promise<void>;
+  /**
+   * Works `queue`'s jobs one at a time with the consumers' lease and heartbeat: a job whose process
+   * dies comes back within the lease; a failing one is retried with backoff up to `retryLimit`.
+   * The handler must be safe to run twice for one job (at least once).
+   */
+  work<T extends object>(queue: string, handle: (data: T) => Promise<void>, options?: JobQueueOptions): Promise<void>;
   boss: PgBoss;
   stop(): Promise<void>;
 }
@@ -119,6 +130,17 @@ export interface ConsumerOptions<N extends EventName> {
   leaseSeconds?: number;
   /** Longest one event may take before it counts as failed, seconds. @default 120 */
   handlerTimeoutSeconds?: number;
+}
+
+export interface JobQueueOptions {
+  /** Attempts after the first. @default 20 */
+  retryLimit?: number;
+  /** First retry delay in seconds; doubles with jitter. @default 2 */
+  retryDelaySeconds?: number;
+  /** Longest one job may take, seconds. @default 120 */
+  handlerTimeoutSeconds?: number;
+  /** How often an idle worker polls, seconds. @default 0.5 */
+  pollingIntervalSeconds?: number;
 }
 
 export interface EventBusOptions {
@@ -210,6 +232,31 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       return envelope;
     },
     subscribe,
+    async enqueueJob(tx, queue, data) {
+      if (!(await boss.send(queue, data, { db: transactionExecutor(tx) }))) throw new EventPublishError('job', queue);
+    },
+    async work(queue, handle, jobOptions = {}) {
+      await ensureQueue(queue, {
+        name: queue,
+        retryLimit: jobOptions.retryLimit ?? 20,
+        retryDelay: jobOptions.retryDelaySeconds ?? 2,
+        retryBackoff: true,
+        expireInSeconds: leaseSeconds,
+      });
+      workers.push(
+        startEventWorker({
+          boss,
+          schema,
+          queue,
+          batchSize: 1,
+          pollingIntervalMs: (jobOptions.pollingIntervalSeconds ?? 0.5) * 1000,
+          leaseSeconds,
+          handlerTimeoutMs: (jobOptions.handlerTimeoutSeconds ?? 120) * 1000,
+          logger: options.logger.child({ queue }),
+          handle: (job) => handle(job.data as Parameters<typeof handle>[0]),
+        }),
+      );
+    },
     async consume(consumer) {
       if (!/^[a-z_][a-z0-9_]*$/.test(consumer.inboxSchema)) throw new Error(`Invalid inbox schema: ${consumer.inboxSchema}`);
       if (Boolean(consumer.handler) === Boolean(consumer.effect)) throw new Error(`Consumer ${consumer.queue}: give exactly one of handler or effect`);

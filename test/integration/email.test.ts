@@ -432,11 +432,11 @@ describe('campaigns', () => {
     expect(errorOf(await stack.graph(CreateCampaignDocument, { input: { name: 'x', ...promotion } }, { token: a.token })).extensions.code).toBe('FORBIDDEN');
 
     const sent = dataOf(await stack.graph(SendCampaignDocument, { id: created.id }, { token: admin.token })).sendCampaign;
-    expect(sent.recipients).toBe(3);
-    expect(['SENDING', 'SENT']).toContain(sent.status);
+    expect(sent.status).toBe('SENDING'); // its recipients are queued by a job, a page at a time
     expect(errorOf(await stack.graph(SendCampaignDocument, { id: created.id }, { token: admin.token })).extensions.code).toBe('CONFLICT');
 
     const read = async () => dataOf(await stack.graph(CampaignDocument, { id: created.id }, { token: admin.token })).campaign;
+    expect((await eventually(read, (x) => x.recipients === 3)).recipients).toBe(3);
     const delivered = await eventually(read, (x) => x.stats.delivered === 2);
     expect(delivered).toMatchObject({ status: 'SENT', stats: { recipients: 3, queued: 0, sent: 2, delivered: 2, suppressed: 1, opened: 0, failed: 0 } });
 

@@ -3,8 +3,9 @@ import { eq } from 'drizzle-orm';
 import type { Viewer } from '../../../../lib/auth';
 import type { DatabaseHandle } from '../../../../lib/db';
 import type { EntityClient } from '../../../../lib/entity-client';
-import { messages, suppressions } from '../../../../subgraphs/email/db/schema';
-import { EmailService, type Recipient } from '../../../../subgraphs/email/domain/email.service';
+import { ServiceUnavailableError } from '../../../../lib/errors';
+import { campaigns, messages, suppressions } from '../../../../subgraphs/email/db/schema';
+import { CAMPAIGN_QUEUE, EmailService, type Recipient } from '../../../../subgraphs/email/domain/email.service';
 import { createRenderer, type TemplateData, type TemplateName } from '../../../../subgraphs/email/domain/templates';
 import type { MailGateway, OutgoingMail } from '../../../../subgraphs/email/provider/mail-gateway.port';
 import { FakeOutage, fastPolicy, silentLogger } from '../../../helpers/fakes';
@@ -28,7 +29,13 @@ class FakeMail implements MailGateway {
 type Person = { id: string; name: string; email: string };
 const people = new Map<string, Person>();
 /** listings' `_entities` for User, from memory. */
-const listings = (async (_type: string, ids: readonly string[]) => ids.map((id) => people.get(id) ?? null)) as unknown as EntityClient;
+let listingsDown = false;
+const listings = (async (_type: string, ids: readonly string[]) => {
+  if (listingsDown) throw new ServiceUnavailableError('listings');
+  return ids.map((id) => people.get(id) ?? null);
+}) as unknown as EntityClient;
+/** pg-boss for the service's own jobs: what it queued, in order, to be run by the test. */
+let jobs: Array<{ queue: string; data: { campaignId: string } }>;
 
 let handle: DatabaseHandle;
 let mail: FakeMail;
@@ -70,6 +77,7 @@ beforeAll(async () => {
 afterAll(() => handle?.close());
 beforeEach(() => {
   mail = new FakeMail();
+  jobs = [];
   email = new EmailService({
     db: handle.db,
     gateway: mail,
@@ -84,6 +92,7 @@ beforeEach(() => {
     marketingDefault: true,
     retryBaseDelayMs: 1,
     retryMaxDelayMs: 2,
+    jobs: { enqueueJob: async (_tx, queue, data) => void jobs.push({ queue, data: data as { campaignId: string } }) },
   });
 });
 
@@ -176,5 +185,43 @@ describe('EmailService outbox', () => {
     await email.flush();
     expect(await email.message(sent.id)).toMatchObject({ status: 'SENT', attempts: 2, providerMessageId: expect.stringMatching(/^sg-\d+$/) });
     expect(mail.sent.filter((m) => m.to === ka.email)).toHaveLength(1);
+  });
+});
+
+describe('EmailService campaigns: a durable job, a page at a time', () => {
+  it('queues its recipients a page per job, survives a failing page and a redelivered job, and mails nobody twice', async () => {
+    const audience = Array.from({ length: 250 }, (_, i) => person(`Reader${i}`).id);
+    const created = await email.createCampaign(admin, { name: 'Durable', subject: 'Deals', headline: 'Deals', body: 'Half price.', userIds: audience });
+    const started = await email.sendCampaign(admin, created.id);
+    expect(started).toMatchObject({ status: 'SENDING', recipients: 0 });
+    expect(jobs).toEqual([{ queue: CAMPAIGN_QUEUE, data: { campaignId: created.id } }]); // committed with the status change
+    expect(await email.sendCampaign(admin, created.id).catch((e: { code?: string }) => e.code)).toBe('CONFLICT');
+
+    const run = async () => email.queueCampaignPage(jobs.shift()!.data.campaignId);
+    expect(await run()).toBe(true); // page 1 (100), and the job for page 2
+    await email.flush(); // all of page 1 sent…
+    expect(await email.campaignStatus(started)).toBe('SENDING'); // …yet not SENT: pages remain
+
+    listingsDown = true;
+    const page2 = jobs[0]!;
+    await expect(run()).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' }); // pg-boss retries this job later
+    listingsDown = false;
+    expect(await email.queueCampaignPage(page2.data.campaignId)).toBe(true); // the retry: page 2
+    // The process died after page 2 committed, before its job was completed: the job comes back.
+    const page3 = jobs.shift()!;
+    expect(await email.queueCampaignPage(page2.data.campaignId)).toBe(false); // the redelivery does page 3
+    expect(await email.queueCampaignPage(page3.data.campaignId)).toBe(false); // page 3's own job finds it done
+    expect(jobs).toEqual([]);
+
+    const rows = await handle.db.select({ userId: messages.userId }).from(messages).where(eq(messages.campaignId, created.id));
+    expect(rows).toHaveLength(250);
+    expect(new Set(rows.map((r) => r.userId))).toEqual(new Set(audience));
+    const [stored] = await handle.db.select().from(campaigns).where(eq(campaigns.id, created.id));
+    expect(stored).toMatchObject({ recipients: 250, cursor: '250', queuedAt: expect.any(Date) });
+    while ((await email.flush()) > 0);
+    expect(await email.campaignStatus(started)).toBe('SENT');
+    const sent = mail.sent.filter((m) => m.customArgs.saypro_campaign_id === created.id);
+    expect(sent).toHaveLength(250);
+    expect(new Set(sent.map((m) => m.to)).size).toBe(250);
   });
 });
