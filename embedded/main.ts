@@ -5,6 +5,7 @@ import { loadConfig, ConfigError, type Config } from '../lib/config';
 import { DataDirLockedError, loadOrCreateDevSecrets, lockDataDir } from '../lib/data-dir';
 import { createLogger } from '../lib/logger';
 import { createShutdown } from '../lib/lifecycle';
+import { onSupervisorStop } from '../lib/supervisor';
 import { startEmbedded } from './stack';
 
 /**
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const shutdown = createShutdown(logger);
   shutdown.add('data-dir lock', release);
   shutdown.onSignals();
+  onSupervisorStop(() => void shutdown.shutdown('supervisor').then(() => process.exit(0)));
 
   const secrets = loadOrCreateDevSecrets(config.DATA_DIR);
   const started = Date.now();

@@ -15,6 +15,7 @@ import { composeCrm } from '../subgraphs/crm/compose';
 import type { CrmSubgraph } from '../subgraphs/crm/server';
 import { gatewayOptionsFromConfig, readSupergraph } from '../gateway/options';
 import { consumeMailTriggers } from '../subgraphs/email/events/mail-triggers.consumer';
+import { workCampaignPages } from '../subgraphs/email/jobs/campaign.job';
 import { startMailSender } from '../subgraphs/email/jobs/send.job';
 import { createSendGridAdapter } from '../subgraphs/email/provider/sendgrid.adapter';
 import { createEmailSubgraph, type EmailSubgraph } from '../subgraphs/email/server';
@@ -84,10 +85,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
 
   const handle =
     options.handle ??
-    (await createDatabase({ url: config.DATABASE_URL, dataDir: options.dataDir, loadDataDir: options.loadDataDir, poolMax: config.DATABASE_POOL_MAX, onQuery: options.onQuery }));
+    (await createDatabase({ url: config.DATABASE_URL, dataDir: options.dataDir, loadDataDir: options.loadDataDir, poolMax: config.DATABASE_POOL_MAX, onQuery: options.onQuery, logger }));
   if (!options.handle) shutdown.add('database', () => handle.close());
   for (const [folder, schema] of MIGRATIONS) await handle.migrate(folder, schema);
-  const bus = await createEventBus({ handle, source: 'embedded', logger: logger.child({ service: 'events' }) });
+  const bus = await createEventBus({ handle, source: 'embedded', logger: logger.child({ service: 'events' }), leaseSeconds: config.EVENT_LEASE_SECONDS });
   shutdown.add('event bus', () => bus.stop());
 
   // listings
@@ -194,6 +195,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const emailAddress = await serve('email', email, port('email', config.EMAIL_PORT));
   const emailUrl = urlOf(emailAddress);
   await consumeMailTriggers({ bus: bus.withSource('email'), db: handle.db, mail: email.mail });
+  await workCampaignPages({ bus, email: email.email });
   shutdown.add('mail sender', startMailSender(email.email, emailLogger, config.EMAIL_SEND_INTERVAL_MS));
   sendgrid?.setEventWebhookUrl(urlOf(emailAddress, '/webhooks/sendgrid'));
 

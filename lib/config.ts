@@ -50,6 +50,11 @@ export const configSchema = z.object({
     .optional(),
   /** Pool size per service when DATABASE_URL is set. @default 10 */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Lease of an event a consumer took: renewed by a heartbeat while it is handled, so when a consumer
+   * dies its unfinished events go to another within about this long. @default 10
+   */
+  EVENT_LEASE_SECONDS: z.coerce.number().int().min(2).max(3600).default(10),
   /** Interface the services listen on. Embedded mode keeps everything on loopback. @default 127.0.0.1 */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Gateway port. @default 4000 */

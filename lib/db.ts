@@ -3,6 +3,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
+import type { Logger } from './logger';
 
 /** One drizzle type for both drivers: PGlite (embedded) and node-postgres (services). */
 export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
@@ -19,7 +20,7 @@ export interface DatabaseHandle {
   kind: 'pglite' | 'postgres';
   db: Database;
   /** pg-boss's connection: the PGlite session, or a connection string for its own pool. */
-  boss: { db: SqlExecutor } | { connectionString: string; max: number };
+  boss: { db: SqlExecutor } | { connectionString: string; max: number; connectionTimeoutMillis: number };
   /** Runs the given migrations folder into `schema` (idempotent). */
   migrate(folder: string, schema: string): Promise<void>;
   /** PGlite only: the data dir as a tarball, to start other instances from (tests). */
@@ -36,7 +37,12 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** Called with every SQL statement drizzle runs: logging at trace level, query counting in tests. */
   onQuery?: (query: string, params: unknown[]) => void;
+  /** Where lost connections are reported (PostgreSQL). */
+  logger?: Logger;
 }
+
+/** How long a query waits for a connection while PostgreSQL is unreachable, before failing. */
+export const CONNECT_TIMEOUT_MS = 5000;
 
 export async function createDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const logger = options.onQuery ? { logQuery: options.onQuery } : undefined;
@@ -44,13 +50,19 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     const { Pool: PgPool } = await import('pg');
     const { drizzle } = await import('drizzle-orm/node-postgres');
     const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-    const pool: Pool = new PgPool({ connectionString: options.url, max: options.poolMax ?? 10 });
-    pool.on('error', () => undefined); // an idle client dropped by the server; the pool replaces it
+    const pool: Pool = new PgPool({ connectionString: options.url, max: options.poolMax ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // A connection the server drops (a restart, a failover, pg_terminate_backend) emits `error`: on an
+    // idle client the pool's listener takes it, on a borrowed one (a transaction) nothing would and the
+    // process would die. Its query fails on its own (SERVICE_UNAVAILABLE) and the pool discards it.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => {
+      client.on('error', (err: Error & { code?: string }) => options.logger?.warn({ error: err.message, code: err.code ?? null }, 'database connection lost'));
+    });
     const db = drizzle(pool, { logger }) as unknown as Database;
     return {
       kind: 'postgres',
       db,
-      boss: { connectionString: options.url, max: Math.max(2, Math.ceil((options.poolMax ?? 10) / 2)) },
+      boss: { connectionString: options.url, max: Math.max(2, Math.ceil((options.poolMax ?? 10) / 2)), connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
       migrate: (folder, schema) =>
         migrate(db as never, { migrationsFolder: folder, migrationsSchema: schema, migrationsTable: '__migrations' }),
       close: () => pool.end(),

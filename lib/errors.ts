@@ -178,7 +178,7 @@ const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'i
  * Apollo Server `formatError`: keeps the message and code of errors meant for clients, masks
  * everything else (and logs it), and never sends a stack trace.
  */
-export function createErrorFormatter(logger: Logger, options: { hideSuggestions?: boolean } = {}) {
+export function createErrorFormatter(logger: Logger, options: { hideSuggestions?: boolean; serviceName?: string } = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     if (options.hideSuggestions) formatted = { ...formatted, message: withoutSuggestions(formatted.message) };
     const original = unwrapResolverError(error);
@@ -194,6 +194,11 @@ export function createErrorFormatter(logger: Logger, options: { hideSuggestions?
         if (formatted.extensions?.[key] !== undefined) extensions[key] = formatted.extensions[key];
       }
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+    }
+    if (isDatabaseUnavailable(original)) {
+      logger.warn({ error: (original as Error)?.message, path: formatted.path }, 'database unavailable: SERVICE_UNAVAILABLE');
+      const unavailable = new ServiceUnavailableError(options.serviceName ?? 'database');
+      return { message: unavailable.message, locations: formatted.locations, path: formatted.path, extensions: { ...unavailable.extensions } };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error masked for the client');
     return {
@@ -224,6 +229,28 @@ export function pgErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 export const PG_UNIQUE_VIOLATION = '23505';
+
+/** Network failures of a database connection (Node's codes). */
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** What node-postgres says when a connection is gone or cannot be had (these errors have no SQLSTATE). */
+const CONNECTION_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/**
+ * True when the database could not be reached or dropped the connection (a restart, a failover,
+ * pg_terminate_backend): the request may succeed when retried, so clients get SERVICE_UNAVAILABLE,
+ * not INTERNAL_SERVER_ERROR. SQLSTATE classes 08 (connection exception) and 57P (operator
+ * intervention), 53300 (too many connections), and the driver's own connection errors.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (/^08|^57P0[1-5]$/.test(code) || code === '53300' || CONNECTION_ERRNOS.has(code))) return true;
+    if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /** Name of the constraint a driver error violated, looking through wrappers like pgErrorCode. */
 export function pgConstraint(error: unknown): string | undefined {

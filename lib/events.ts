@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import { sql } from 'drizzle-orm';
 import { transactionExecutor, type Database, type DatabaseHandle, type Executor, type Transaction } from './db';
+import { startEventWorker, type EventWorker } from './event-worker';
 import type { Logger } from './logger';
 
 /**
@@ -75,6 +76,17 @@ export interface EventBus {
    * event that did get handled changes nothing. Returns how many were replayed.
    */
   replayDeadLetters(ids: readonly string[]): Promise<number>;
+  /**
+   * Queues a job of this service's own (not an event: no fan-out, no inbox) inside `tx`, so it
+   * exists exactly when the change that asked for it commits. Worked by `work`.
+   */
+  enqueueJob(tx: Executor, queue: string, data: object): Promise<void>;
+  /**
+   * Works `queue`'s jobs one at a time with the consumers' lease and heartbeat: a job whose process
+   * dies comes back within the lease; a failing one is retried with backoff up to `retryLimit`.
+   * The handler must be safe to run twice for one job (at least once).
+   */
+  work<T extends object>(queue: string, handle: (data: T) => Promise<void>, options?: JobQueueOptions): Promise<void>;
   boss: PgBoss;
   stop(): Promise<void>;
 }
@@ -110,9 +122,24 @@ export interface ConsumerOptions<N extends EventName> {
   retryLimit?: number;
   /** First retry delay in seconds; doubles with jitter. @default 2 */
   retryDelaySeconds?: number;
-  /** Jobs fetched per poll. @default 50 */
+  /** Jobs fetched per poll; each is completed on its own as soon as it is handled. @default 50 */
   batchSize?: number;
-  /** How often an idle worker polls, seconds (pg-boss minimum 0.5). @default 0.5 */
+  /** How often an idle worker polls, seconds. @default 0.5 */
+  pollingIntervalSeconds?: number;
+  /** This queue's lease (pg-boss expiry, renewed by a heartbeat while handled). @default the bus's leaseSeconds */
+  leaseSeconds?: number;
+  /** Longest one event may take before it counts as failed, seconds. @default 120 */
+  handlerTimeoutSeconds?: number;
+}
+
+export interface JobQueueOptions {
+  /** Attempts after the first. @default 20 */
+  retryLimit?: number;
+  /** First retry delay in seconds; doubles with jitter. @default 2 */
+  retryDelaySeconds?: number;
+  /** Longest one job may take, seconds. @default 120 */
+  handlerTimeoutSeconds?: number;
+  /** How often an idle worker polls, seconds. @default 0.5 */
   pollingIntervalSeconds?: number;
 }
 
@@ -125,18 +152,27 @@ export interface EventBusOptions {
   schema?: string;
   /** Run pg-boss maintenance and scheduling in this process. @default true */
   supervise?: boolean;
+  /**
+   * How long an event a consumer took may go without its heartbeat before it is given to another
+   * consumer (a killed process): the queues' expiry, also the pace of pg-boss's maintenance. @default 10
+   */
+  leaseSeconds?: number;
 }
 
 export async function createEventBus(options: EventBusOptions): Promise<EventBus> {
   const schema = options.schema ?? 'pgboss';
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`Invalid pg-boss schema name: ${schema}`);
+  const leaseSeconds = options.leaseSeconds ?? 10;
   const boss = new PgBoss({
     ...options.handle.boss,
     schema,
     supervise: options.supervise ?? true,
+    // Expired jobs are failed (and so retried) by maintenance: run it often enough for the lease to hold.
+    maintenanceIntervalSeconds: Math.max(1, Math.ceil(leaseSeconds / 2)),
     schedule: false,
     migrate: true,
   });
+  const workers: EventWorker[] = [];
   boss.on('error', (err) => options.logger.error({ err }, 'pg-boss error'));
   await boss.start();
 
@@ -149,7 +185,14 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
    */
   async function ensureQueue(queue: string, queueOptions?: PgBoss.Queue): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      if (await boss.getQueue(queue)) return;
+      const existing = await boss.getQueue(queue);
+      if (existing) {
+        // Created by an earlier version or with other settings: bring its expiry and retries up to date.
+        if (queueOptions && (existing.expireInSeconds !== queueOptions.expireInSeconds || existing.retryLimit !== queueOptions.retryLimit)) {
+          await boss.updateQueue(queue, { ...queueOptions, name: queue });
+        }
+        return;
+      }
       try {
         await boss.createQueue(queue, { ...queueOptions, name: queue });
         return;
@@ -189,6 +232,31 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       return envelope;
     },
     subscribe,
+    async enqueueJob(tx, queue, data) {
+      if (!(await boss.send(queue, data, { db: transactionExecutor(tx) }))) throw new EventPublishError('job', queue);
+    },
+    async work(queue, handle, jobOptions = {}) {
+      await ensureQueue(queue, {
+        name: queue,
+        retryLimit: jobOptions.retryLimit ?? 20,
+        retryDelay: jobOptions.retryDelaySeconds ?? 2,
+        retryBackoff: true,
+        expireInSeconds: leaseSeconds,
+      });
+      workers.push(
+        startEventWorker({
+          boss,
+          schema,
+          queue,
+          batchSize: 1,
+          pollingIntervalMs: (jobOptions.pollingIntervalSeconds ?? 0.5) * 1000,
+          leaseSeconds,
+          handlerTimeoutMs: (jobOptions.handlerTimeoutSeconds ?? 120) * 1000,
+          logger: options.logger.child({ queue }),
+          handle: (job) => handle(job.data as Parameters<typeof handle>[0]),
+        }),
+      );
+    },
     async consume(consumer) {
       if (!/^[a-z_][a-z0-9_]*$/.test(consumer.inboxSchema)) throw new Error(`Invalid inbox schema: ${consumer.inboxSchema}`);
       if (Boolean(consumer.handler) === Boolean(consumer.effect)) throw new Error(`Consumer ${consumer.queue}: give exactly one of handler or effect`);
@@ -200,25 +268,24 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
         retryDelay: consumer.retryDelaySeconds ?? 2,
         retryBackoff: true,
         deadLetter: dead,
+        expireInSeconds: consumer.leaseSeconds ?? leaseSeconds,
       });
       const inbox = sql.raw(`${consumer.inboxSchema}.processed_events`);
       const log = options.logger.child({ queue: consumer.queue });
-      await boss.work<EventEnvelope<(typeof consumer.events)[number]>>(
-        consumer.queue,
-        // A burst (e.g. a run of charges) drains at ~100 events/s; redelivered jobs are deduped by the inbox.
-        { batchSize: consumer.batchSize ?? 50, pollingIntervalSeconds: consumer.pollingIntervalSeconds ?? 0.5 },
-        async (jobs) => {
-          for (const job of jobs) {
-            try {
-              await handle(job.data);
-            } catch (err) {
-              // Only this job fails (retried with backoff, then dead-lettered): one poison event must not
-              // drag the rest of its batch along, retry after retry, into the dead-letter queue.
-              log.warn({ eventId: job.data.id, event: job.data.name, jobId: job.id, error: (err as Error).name }, 'event handler failed; will retry');
-              await boss.fail(consumer.queue, job.id, { name: (err as Error).name, message: String((err as Error).message ?? '').slice(0, 300) });
-            }
-          }
-        },
+      // A burst (e.g. a run of charges) drains at ~100 events/s; redelivered jobs are deduped by the inbox.
+      // Each job succeeds or fails on its own: one poison event never drags the rest of its batch along.
+      workers.push(
+        startEventWorker<EventEnvelope<(typeof consumer.events)[number]>>({
+          boss,
+          schema,
+          queue: consumer.queue,
+          batchSize: consumer.batchSize ?? 50,
+          pollingIntervalMs: (consumer.pollingIntervalSeconds ?? 0.5) * 1000,
+          leaseSeconds: consumer.leaseSeconds ?? leaseSeconds,
+          handlerTimeoutMs: (consumer.handlerTimeoutSeconds ?? 120) * 1000,
+          logger: log,
+          handle: (job) => handle(job.data),
+        }),
       );
       async function handle(event: EventEnvelope<(typeof consumer.events)[number]>): Promise<void> {
         const record = (t: Executor) =>
@@ -281,6 +348,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       return replayed;
     },
     async stop() {
+      await Promise.all(workers.splice(0).map((w) => w.stop()));
       await boss.stop({ graceful: true, wait: true, timeout: 5000 });
     },
   });

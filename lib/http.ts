@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from '@apollo/server';
+import { ServiceUnavailableError, isDatabaseUnavailable } from './errors';
 import type { Logger } from './logger';
 
 /** A plain route beside GraphQL: health checks, webhooks, the REST facade. */
@@ -183,6 +184,13 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
       }
       if (err instanceof HttpError) {
         sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+        return;
+      }
+      if (isDatabaseUnavailable(err)) {
+        // A webhook or REST call while the database is away: the sender retries on 503.
+        const unavailable = new ServiceUnavailableError('database');
+        options.logger.warn({ error: (err as Error).message, url: req.url }, 'database unavailable: 503');
+        sendJson(res, 503, { errors: [{ message: unavailable.message, extensions: unavailable.extensions }] }, { 'retry-after': '5' });
         return;
       }
       options.logger.error({ err, url: req.url }, 'request failed');

@@ -4,6 +4,7 @@ import {
   ConsecutiveBreaker,
   ExponentialBackoff,
   circuitBreaker,
+  handleAll,
   handleWhen,
   retry,
   wrap,
@@ -81,6 +82,64 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
       return breaker.state === CircuitState.Closed ? 'closed' : breaker.state === CircuitState.HalfOpen ? 'half-open' : 'open';
     },
   };
+}
+
+/**
+ * The one backoff of work retried from stored attempt counts (mail in the outbox, CRM contacts):
+ * `baseMs` doubling per attempt up to `maxMs`, with ±20 % jitter so retries after an outage spread out.
+ * `attempt` is the attempt that just failed, from 1.
+ */
+export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number): number {
+  const delay = Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
+  return Math.round(delay * (0.8 + Math.random() * 0.4));
+}
+
+export interface BackgroundTask {
+  /** True once `work` has succeeded. */
+  done(): boolean;
+  /** The last failure's message while it has not. */
+  lastError(): string | null;
+  /** Resolves when `work` has succeeded or the task was stopped. */
+  settled: Promise<void>;
+  /** No more attempts. */
+  stop(): void;
+}
+
+/**
+ * Runs `work` now and, until it succeeds, again after a backoff that grows from `initialDelayMs`
+ * to `maxDelayMs` (exponential with jitter, as provider retries): for start-up steps that need a
+ * provider which may be down, so the service starts and serves meanwhile (and says so in readiness).
+ */
+export function retryInBackground(
+  name: string,
+  work: () => Promise<void>,
+  options: { logger: Logger; initialDelayMs?: number; maxDelayMs?: number },
+): BackgroundTask {
+  let done = false;
+  let lastError: string | null = null;
+  const stopped = new AbortController();
+  const policy = retry(handleAll, {
+    maxAttempts: Number.POSITIVE_INFINITY,
+    backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 1000, maxDelay: options.maxDelayMs ?? 60_000 }),
+  }).dangerouslyUnref();
+  policy.onRetry((event) =>
+    options.logger.warn({ task: name, delayMs: Math.round(event.delay), attempt: event.attempt, error: lastError }, 'start-up step failed; retrying in the background'),
+  );
+  const settled = policy
+    .execute(async ({ signal }) => {
+      if (signal.aborted) return;
+      try {
+        await work();
+        done = true;
+        lastError = null;
+        options.logger.info({ task: name }, 'start-up step done');
+      } catch (err) {
+        lastError = (err as Error)?.message ?? String(err);
+        throw err;
+      }
+    }, stopped.signal)
+    .catch(() => undefined);
+  return { done: () => done, lastError: () => lastError, settled, stop: () => stopped.abort() };
 }
 
 /** A provider's policy with the PROVIDER_* settings of the config and the adapter's error classification. */

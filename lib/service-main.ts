@@ -57,10 +57,11 @@ export async function openServiceStore(parts: {
     url: config.DATABASE_URL,
     dataDir: config.DATABASE_URL ? undefined : path.join(config.DATA_DIR, 'pglite'),
     poolMax: config.DATABASE_POOL_MAX,
+    logger: parts.logger,
   });
   shutdown.add('database', () => handle.close());
   for (const [folder, schema] of parts.migrations) await handle.migrate(folder, schema);
-  const bus = await createEventBus({ handle, source: parts.service, logger: parts.logger });
+  const bus = await createEventBus({ handle, source: parts.service, logger: parts.logger, leaseSeconds: config.EVENT_LEASE_SECONDS });
   shutdown.add('event bus', () => bus.stop());
   return { handle, bus };
 }

@@ -68,7 +68,7 @@ export function requestIdOf(req: http.IncomingMessage): string {
 export function createSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>) {
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
-    formatError: createErrorFormatter(options.logger),
+    formatError: createErrorFormatter(options.logger, { serviceName: options.name }),
     includeStacktraceInErrorResponses: false,
     // lib/lifecycle.ts owns shutdown: drain HTTP first, then stop Apollo, then close the database.
     stopOnTerminationSignals: false,

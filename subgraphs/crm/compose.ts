@@ -5,6 +5,7 @@ import type { EventBus } from '../../lib/events';
 import type { Shutdown } from '../../lib/lifecycle';
 import type { Logger } from '../../lib/logger';
 import { createRollingRateLimiter } from '../../lib/rate-limiter';
+import { retryInBackground, type BackgroundTask } from '../../lib/resilience';
 import { consumeUserChanges } from './events/user-changes.consumer';
 import { startBulkSyncRunner } from './jobs/bulk-sync.job';
 import { startCrmFlusher } from './jobs/flush.job';
@@ -41,6 +42,7 @@ export async function composeCrm(options: ComposeCrmOptions): Promise<CrmSubgrap
     rateLimiter: createRollingRateLimiter({ limit: config.HUBSPOT_RATE_LIMIT, windowMs: config.HUBSPOT_RATE_WINDOW_MS }),
   });
   const internal = { internalSecret: options.internalSecret };
+  let properties: BackgroundTask | undefined;
   const subgraph = await createCrmSubgraph({
     config,
     db: options.db,
@@ -51,11 +53,21 @@ export async function composeCrm(options: ComposeCrmOptions): Promise<CrmSubgrap
     listings: createEntityClient({ service: 'listings', url: options.listingsUrl, ...internal }),
     listingsQuery: createInternalClient({ service: 'listings', url: options.listingsUrl, ...internal }),
     payments: createEntityClient({ service: 'payments', url: options.paymentsUrl, ...internal }),
+    // Degraded, not down: the graph is served and changes are recorded while HubSpot is away.
+    readiness: [{ name: 'hubspot_properties', check: async () => properties?.done() === true, degradesOnly: true }],
   });
-  // Our custom properties must exist before the first upsert; a 429 or 5xx here is retried, not fatal.
-  await subgraph.policy.execute(() => gateway.ensureProperties());
+  // Our custom properties must exist before the first upsert. HubSpot may be down when we start (or
+  // restart after a crash): start anyway, keep trying in the background, and hold the sync until then.
+  properties = retryInBackground('hubspot properties', () => subgraph.policy.execute(() => gateway.ensureProperties()), {
+    logger,
+    initialDelayMs: config.PROVIDER_RETRY_DELAY_MS,
+    maxDelayMs: config.PROVIDER_BREAKER_COOLDOWN_MS,
+  });
+  subgraph.crm.setup = properties;
+  shutdown.add('hubspot properties', () => properties!.stop());
+  const synced = () => properties!.done();
   await consumeUserChanges({ bus: options.bus, db: options.db, crm: subgraph.crm });
-  shutdown.add('crm flusher', startCrmFlusher(subgraph.crm, logger, config.CRM_FLUSH_INTERVAL_MS));
-  shutdown.add('crm bulk sync', startBulkSyncRunner(subgraph.bulk, logger, config.CRM_FLUSH_INTERVAL_MS));
+  shutdown.add('crm flusher', startCrmFlusher(subgraph.crm, logger, config.CRM_FLUSH_INTERVAL_MS, synced));
+  shutdown.add('crm bulk sync', startBulkSyncRunner(subgraph.bulk, logger, config.CRM_FLUSH_INTERVAL_MS, synced));
   return subgraph;
 }

@@ -3,6 +3,7 @@ import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
 import type { EntityClient, InternalClient } from '../../lib/entity-client';
 import type { EventBus } from '../../lib/events';
+import type { ReadinessCheck } from '../../lib/http';
 import type { Logger } from '../../lib/logger';
 import { providerPolicyFromConfig } from '../../lib/resilience';
 import { createSubgraphServer } from '../../lib/subgraph';
@@ -24,6 +25,8 @@ export interface CrmSubgraphDeps {
   payments: EntityClient;
   /** listings' GraphQL endpoint, for the admin `users` pages of the bulk sync. */
   listingsQuery: InternalClient;
+  /** More readiness checks (the composition root's background start-up steps). */
+  readiness?: ReadinessCheck[];
 }
 
 /** Builds the CRM subgraph without listening. */
@@ -52,6 +55,7 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps) {
       { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
       { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
       { name: 'hubspot', check: async () => policy.state() !== 'open', degradesOnly: true },
+      ...(deps.readiness ?? []),
     ],
   });
   await apollo.start();

@@ -6,6 +6,7 @@ import { closeServer, listen, urlOf } from '../../lib/http';
 import { openServiceStore, runService } from '../../lib/service-main';
 import { EMAIL_DB_SCHEMA, EMAIL_MIGRATIONS } from './db/migrations';
 import { consumeMailTriggers } from './events/mail-triggers.consumer';
+import { workCampaignPages } from './jobs/campaign.job';
 import { startMailSender } from './jobs/send.job';
 import { createSendGridAdapter } from './provider/sendgrid.adapter';
 import { createEmailSubgraph } from './server';
@@ -51,6 +52,7 @@ void runService('email', async ({ config, logger, shutdown }) => {
   });
   shutdown.add('apollo', () => subgraph.apollo.stop());
   await consumeMailTriggers({ bus, db: handle.db, mail: subgraph.mail });
+  await workCampaignPages({ bus, email: subgraph.email });
   shutdown.add('mail sender', startMailSender(subgraph.email, logger, config.EMAIL_SEND_INTERVAL_MS));
   const address = await listen(subgraph.server, config.EMAIL_PORT, config.HOST);
   shutdown.add('http', () => closeServer(subgraph.server, config.SHUTDOWN_GRACE_MS));

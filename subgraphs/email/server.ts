@@ -50,6 +50,7 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     retryBaseDelayMs: deps.config.EMAIL_RETRY_BASE_DELAY_MS,
     retryMaxDelayMs: deps.config.EMAIL_RETRY_MAX_DELAY_MS,
     leaseMs: Math.max(60_000, deps.config.SENDGRID_TIMEOUT_MS * (deps.config.PROVIDER_RETRIES + 2)),
+    jobs: deps.bus,
   });
   const mail = new EventMail({ db: deps.db, email, listings: deps.listings, logger: deps.logger, publicUrl });
   const schema = await buildEmailSchema();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { CreateListingDocument, RegisterUserDocument, UserDocument } from '../generated/graphql';
 import { projectRoot } from '../../lib/data-dir';
 import { createGraphClient, dataOf } from '../helpers/graph-client';
+import { eventually } from '../helpers/eventually';
 import { listingInput } from '../helpers/fixtures';
 import { freePort, startProcess, waitReady, type ServiceProcess } from '../helpers/processes';
 
@@ -83,4 +84,26 @@ describe('embedded mode (npm start)', () => {
     const { user } = dataOf(await createGraphClient(gatewayUrl)(UserDocument, { id: userId }));
     expect(user).toMatchObject({ id: userId, name: 'Embedded' });
   }, 90_000);
+
+  it('comes back by itself under npm start\'s supervisor after its process is killed (kill -9), with its data', async () => {
+    expect(await running!.stop()).toBe(0);
+    running = undefined;
+    const supervisor = startProcess('dist/embedded/supervised.js', env);
+    /** The graph's process: the supervisor's child (Linux /proc). */
+    const child = async () => Number(fs.readFileSync(`/proc/${supervisor.proc.pid}/task/${supervisor.proc.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || undefined;
+    try {
+      await waitReady(new URL('/health/ready', gatewayUrl).toString(), supervisor, 60_000);
+      const first = (await child())!;
+      process.kill(first, 'SIGKILL');
+      await eventually(child, (pid) => pid !== undefined && pid !== first, 15_000);
+      await waitReady(new URL('/health/ready', gatewayUrl).toString(), supervisor, 60_000);
+      expect(supervisor.output()).toMatch(/"msg":"supervised process exited; restarting"/);
+      expect(supervisor.output()).toMatch(/"signal":"SIGKILL"/);
+      const { user } = dataOf(await createGraphClient(gatewayUrl)(UserDocument, { id: userId }));
+      expect(user).toMatchObject({ id: userId, name: 'Embedded' });
+    } finally {
+      expect(await supervisor.stop()).toBe(0); // SIGTERM: the supervisor asks its child to shut down, and both exit 0
+    }
+    expect(fs.existsSync(path.join(dataDir, 'LOCK'))).toBe(false);
+  }, 150_000);
 });

@@ -9,7 +9,7 @@ import {
   UpdateUserDocument,
   WithdrawListingDocument,
 } from '../generated/graphql';
-import { EVENT_NAMES, type EventEnvelope } from '../../lib/events';
+import { EVENT_NAMES, type ConsumerOptions, type EventEnvelope } from '../../lib/events';
 import { toCount } from '../../lib/db';
 import { dataOf, errorOf } from '../helpers/graph-client';
 import { createListing, listingInput, registerUser, type TestUser } from '../helpers/fixtures';
@@ -31,7 +31,8 @@ async function drainProbe(): Promise<EventEnvelope[]> {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0}' });
+  // A short lease, so the redelivery of a dead consumer's events is seconds here too.
+  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0}', EVENT_LEASE_SECONDS: '2' });
   await stack.bus.subscribe(PROBE, EVENT_NAMES);
   ada = await registerUser(stack, 'Ada');
 });
@@ -163,3 +164,77 @@ describe('a failing consumer', () => {
     expect(await stack.bus.replayDeadLetters([dead[0]!.id])).toBe(0); // already replayed: nothing left to send
   });
 });
+
+describe('a consumer that dies mid-batch', () => {
+  const publish = (changed: string[]) =>
+    stack.handle.db.transaction(async (tx) => {
+      for (const c of changed) await stack.bus.publish(tx, 'user.updated', { userId: ada.id, changed: [c] });
+    });
+  const consumeUpdates = (queue: string, options: Pick<ConsumerOptions<'user.updated'>, 'handler' | 'effect' | 'leaseSeconds'>) =>
+    stack.bus.consume({ queue, events: ['user.updated'], db: stack.handle.db, inboxSchema: 'listings', ...options });
+
+  it('completes each event of a batch as soon as it is handled, not with the batch', async () => {
+    const queue = 'test.each';
+    const seen: Array<[string, string[]]> = [];
+    await consumeUpdates(queue, {
+      handler: async (tx, event) => {
+        // What a crash now would leave: the states of this batch's other jobs (read on the handler's own connection).
+        const states = ((await tx.execute(sql`select data->'data'->'changed'->>0 as c, state from pgboss.job where name = ${queue} order by created_on, id`)) as unknown as {
+          rows: Array<{ c: string; state: string }>;
+        }).rows;
+        seen.push([event.data.changed[0]!, states.filter((r) => r.state === 'completed').map((r) => r.c)]);
+      },
+    });
+    await publish(['one', 'two', 'three']);
+    await eventually(async () => seen.length, (n) => n === 3);
+    // Jobs of one transaction come in any order; each finds exactly the ones handled before it completed.
+    expect(seen.map(([, completed]) => [...completed].sort())).toEqual(seen.map((_, i) => seen.slice(0, i).map(([c]) => c).sort()));
+    expect(seen.map(([c]) => c).sort()).toEqual(['one', 'three', 'two']);
+  });
+
+  it('redelivers the events a dead consumer held within seconds (its lease ran out), each handled once', async () => {
+    const queue = 'test.orphans';
+    await stack.bus.subscribe(queue, ['user.updated'], { name: queue, retryLimit: 3, retryDelay: 1, expireInSeconds: 2 });
+    await publish(['a', 'b', 'c']);
+    // A consumer took the whole batch and was killed before it finished any: no completion, no heartbeat.
+    const taken = await stack.bus.boss.fetch(queue, { batchSize: 10 });
+    expect(taken).toHaveLength(3);
+    const started = Date.now();
+    const handled: string[] = [];
+    await consumeUpdates(queue, { leaseSeconds: 2, handler: async (_tx, event) => void handled.push(event.data.changed[0]!) });
+    await eventually(async () => handled.length, (n) => n === 3, 20_000);
+    const elapsedMs = Date.now() - started;
+    expect(handled.sort()).toEqual(['a', 'b', 'c']);
+    expect(elapsedMs).toBeGreaterThanOrEqual(1000); // they were held, then expired: not taken from a free queue
+    expect(elapsedMs).toBeLessThan(12_000); // lease 2 s, maintenance every 1 s, retry after 1 s
+    await settledQueue(queue);
+    expect(handled).toHaveLength(3);
+  });
+
+  it('keeps an event alive with its heartbeat while it is handled past its lease, so it is not handled twice', async () => {
+    const queue = 'test.slow';
+    const handled: string[] = [];
+    await consumeUpdates(queue, {
+      leaseSeconds: 2,
+      effect: async (event) => {
+        handled.push(event.data.changed[0]!);
+        await new Promise((r) => setTimeout(r, 4500)); // two leases and more
+      },
+    });
+    await publish(['slow']);
+    await eventually(async () => handled.length, (n) => n === 1);
+    await settledQueue(queue, 20_000);
+    expect(handled).toEqual(['slow']);
+    const states = await rows<{ state: string; retry_count: number }>(sql`select state, retry_count from pgboss.job where name = ${queue}`);
+    expect(states).toEqual([{ state: 'completed', retry_count: 0 }]);
+  });
+});
+
+/** Waits until `queue` has no job waiting, retrying or in hand. */
+async function settledQueue(queue: string, timeoutMs = 15_000): Promise<void> {
+  await eventually(
+    () => rows<{ n: number | string }>(sql`select count(*)::int as n from pgboss.job where name = ${queue} and state in ('created', 'retry', 'active')`),
+    (r) => Number(r[0]!.n) === 0,
+    timeoutMs,
+  );
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChargeListingDocument, RefundPaymentDocument, TransactionDocument } from '../generated/graphql';
+import { eventually } from '../helpers/eventually';
 import { dataOf, errorOf } from '../helpers/graph-client';
 import { createListing, registerUser, type TestUser } from '../helpers/fixtures';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -35,7 +36,8 @@ describe('payments under provider faults', () => {
     const first = await charge(listing.id, idempotencyKey);
     // The first answer may come before Stripe's (PROVIDER_UNAVAILABLE: outcome unknown, nothing lost)…
     if (first.errors) expect(errorOf(first).extensions).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', provider: 'stripe' });
-    await new Promise((r) => setTimeout(r, 700)); // the hung request finishes inside the emulator
+    // The hung request finishes inside the emulator: one PaymentIntent for the listing.
+    await eventually(async () => stack.stripe!.paymentIntents().filter((pi) => pi.metadata?.listing_id === listing.id).length, (n) => n === 1);
     // …and the user's retry with the same key always ends with the one charge.
     const retried = dataOf(await charge(listing.id, idempotencyKey)).chargeListing;
     expect(retried.status).toBe('SUCCEEDED');
@@ -55,8 +57,10 @@ describe('payments under provider faults', () => {
     const ready = (await (await fetch(new URL('/health/ready', stack.urls.subgraphs.payments!))).json()) as { status: string; checks: Record<string, string> };
     expect(ready).toMatchObject({ status: 'ok', checks: { stripe: 'degraded' } });
     stack.stripe!.clearFaults();
-    await new Promise((r) => setTimeout(r, 1600));
-    expect(dataOf(await charge(listings[2]!.id)).chargeListing.status).toBe('SUCCEEDED');
+    // Fails fast until the cooldown lets a trial call through; the same key then finishes the charge.
+    const key = `k-${randomUUID()}`;
+    const recovered = await eventually(() => charge(listings[2]!.id, key), (r) => r.data?.chargeListing.status === 'SUCCEEDED', 10_000);
+    expect(recovered.errors).toBeUndefined();
   });
 
   it('keeps refunds right when their webhooks arrive out of order', async () => {

@@ -276,7 +276,8 @@ describe('a listing withdrawn while its charge is in flight', () => {
     const listing = await createListing(stack, ada);
     stack.stripe!.setFaults([{ kind: 'hang', ms: 500, times: 1, path: '/v1/payment_intents' }]);
     const charging = charge(ada, { listingId: listing.id });
-    await new Promise((r) => setTimeout(r, 150)); // payments has checked the listing; Stripe is holding the charge
+    // Payments has checked the listing once Stripe holds the charge (the hang fault is used up).
+    await eventually(async () => ((await (await fetch(`${stack.urls.emulators.stripe}/state`)).json()) as { faults: unknown[] }).faults.length, (n) => n === 0);
     dataOf(await stack.graph(WithdrawListingDocument, { id: listing.id }, { token: ada.token }));
     const paid = dataOf(await charging).chargeListing;
     expect(paid.status).toBe('SUCCEEDED');

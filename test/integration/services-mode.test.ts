@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ChargeListingDocument, CreateListingDocument, ListingPaymentDocument, ListingsPageDocument, RegisterUserDocument, SendEmailDocument, UserEmailsDocument } from '../generated/graphql';
 import { mintToken } from '../../lib/auth';
 import { createGraphClient, dataOf } from '../helpers/graph-client';
+import { eventually } from '../helpers/eventually';
 import { listingInput } from '../helpers/fixtures';
 import { freePort, startProcess, waitReady, type ServiceProcess } from '../helpers/processes';
 import { TEST_DATABASE_URL, createScratchPostgres } from '../helpers/test-db';
@@ -32,6 +34,8 @@ let sendgridUrl: string;
 let gateway: ServiceProcess | undefined;
 let gatewayUrl: string;
 let cleanup: () => Promise<void> = async () => undefined;
+/** PostgreSQL only: the one database every service uses. */
+let sharedUrl: string | undefined;
 
 beforeAll(async () => {
   const [gatewayPort, listingsPort, paymentsPort, stripePort, crmPort, hubspotPort, emailPort, sendgridPort] = [
@@ -51,7 +55,6 @@ beforeAll(async () => {
     dirs.push(dir);
     return { DATA_DIR: dir };
   };
-  let sharedUrl: string | undefined;
   let dropShared = async () => undefined as void;
   if (TEST_DATABASE_URL) {
     const scratch = await createScratchPostgres();
@@ -167,6 +170,34 @@ describe('services mode: gateway and listings as separate processes', () => {
       if (status !== 'DELIVERED') await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe('DELIVERED');
+  });
+
+  it('survives its database connections being terminated mid-transaction (a restart, a failover): no service exits, errors are SERVICE_UNAVAILABLE, charges still activate', async () => {
+    if (!TEST_DATABASE_URL) return; // PGlite keeps no connections to lose
+    const graph = createGraphClient(gatewayUrl);
+    const database = new URL(sharedUrl!).pathname.slice(1);
+    const admin = new Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      for (let round = 0; round < 3; round++) {
+        // A burst of registrations (each a transaction with its event) while every connection is cut.
+        const burst = Array.from({ length: 10 }, (_, i) => graph(RegisterUserDocument, { input: { name: `Cut ${round}.${i}`, email: `cut.${round}.${i}.${Date.now()}@example.com` } }));
+        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+        const codes = (await Promise.all(burst)).flatMap((r) => (r.errors ?? []).map((e) => e.extensions?.code));
+        expect(codes.filter((c) => c !== 'SERVICE_UNAVAILABLE')).toEqual([]);
+      }
+    } finally {
+      await admin.end();
+    }
+    for (const service of [listings, payments, crm, email, gateway]) expect(service!.proc.exitCode).toBeNull();
+    const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'After', email: `after.${Date.now()}@example.com` } }));
+    const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
+    const { createListing } = dataOf(await graph(CreateListingDocument, { input: listingInput() }, { token }));
+    const input = { listingId: createListing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `cut-${Date.now()}` };
+    expect(dataOf(await graph(ChargeListingDocument, { input }, { token })).chargeListing.status).toBe('SUCCEEDED');
+    // payment.succeeded crosses to listings through pg-boss, whose workers reconnected too.
+    const listing = await eventually(async () => dataOf(await graph(ListingPaymentDocument, { id: createListing.id }, { token })).listing, (l) => l.status === 'ACTIVE', 30_000);
+    expect(listing.status).toBe('ACTIVE');
   });
 
   it('turns introspection off in production', async () => {

@@ -10,8 +10,9 @@ export const SYNC_STATUSES = ['PENDING', 'SYNCED', 'FAILED'] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
 
 /**
- * One row per user the CRM should know. Events mark it PENDING; the flusher syncs pending rows in
- * batches (a burst of events for one user is one upsert) and records the outcome.
+ * One row per user the CRM should know. Events mark it PENDING; the flusher claims pending rows
+ * (`FOR UPDATE SKIP LOCKED`, then `claimedUntil`), syncs them in batches (a burst of events for one
+ * user is one upsert) and records the outcome against the `version` it claimed.
  */
 export const contacts = crmSchema.table(
   'contacts',
@@ -25,6 +26,14 @@ export const contacts = crmSchema.table(
     lastSyncedAt: ts('last_synced_at'),
     lastError: varchar('last_error', { length: 500 }),
     updatedAt: ts('updated_at').notNull(),
+    /**
+     * Bumped by every change that marks the contact PENDING. A sync records its outcome only if the
+     * version is still the one it read (compare-and-set), so a change that arrives while an upsert is
+     * in flight is synced again, never marked SYNCED with the older facts.
+     */
+    version: integer('version').notNull().default(0),
+    /** A sync holds the contact until then: other flushers skip it (a crashed one's claim runs out). */
+    claimedUntil: ts('claimed_until'),
   },
   (t) => [index('contacts_due_idx').on(t.nextAttemptAt).where(sql`${t.syncStatus} = 'PENDING'`)],
 );

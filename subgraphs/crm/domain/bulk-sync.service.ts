@@ -96,10 +96,7 @@ export class CrmBulkSync {
         if (stopping()) return pages;
         const page = await this.deps.users(cursor, MAX_BATCH);
         let synced = 0;
-        if (page.ids.length > 0) {
-          await this.deps.crm.markManyPending(this.deps.db, page.ids, new Date(Date.now() + this.leaseMs));
-          synced = (await this.deps.crm.syncPage(page.ids)).synced;
-        }
+        if (page.ids.length > 0) synced = (await this.deps.crm.syncPage(page.ids, new Date(Date.now() + this.leaseMs))).synced;
         const finished = !page.hasNextPage;
         cursor = page.endCursor ?? cursor;
         const at = new Date();

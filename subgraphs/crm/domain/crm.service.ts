@@ -1,12 +1,12 @@
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
 import { authorize } from '../../../lib/permissions';
 import type { Database, Executor } from '../../../lib/db';
 import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
-import { BadUserInputError, NotFoundError } from '../../../lib/errors';
+import { BadUserInputError, NotFoundError, ProviderUnavailableError } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
-import type { ProviderPolicy } from '../../../lib/resilience';
+import { backoffDelayMs, type BackgroundTask, type ProviderPolicy } from '../../../lib/resilience';
 import { contacts, type ContactRow } from '../db/schema';
 import { MAX_BATCH, type CrmContact, type CrmGateway } from '../provider/crm-gateway.port';
 import { toContactProperties, type ContactFacts } from './contact-mapping';
@@ -30,7 +30,17 @@ export interface CrmDeps {
   maxAttempts?: number;
   /** Currency reported as the spend currency. */
   currency: string;
+  /** How long a flusher holds the contacts it claimed before another may take them, ms. @default 120000 */
+  claimMs?: number;
 }
+
+/** Contacts a sync holds: user id → the version it read (its outcome is recorded only against it) and failed attempts so far. */
+type Claims = Map<string, { version: number; attempts: number }>;
+
+const FIRST_RETRY_MS = 1000;
+/** How long a sync waits for the start-up property check before it counts HubSpot as unavailable. */
+const SETUP_WAIT_MS = 5000;
+const LAST_RETRY_MS = 300_000;
 
 /**
  * Keeps HubSpot contacts in step with our users. Events only mark a user PENDING (cheap, in the
@@ -39,9 +49,13 @@ export interface CrmDeps {
  */
 export class CrmService {
   private readonly maxAttempts: number;
+  private readonly claimMs: number;
+  /** What must be done in HubSpot before the first upsert (our custom properties), set by the composition root. */
+  setup: BackgroundTask | undefined;
 
   constructor(private readonly deps: CrmDeps) {
     this.maxAttempts = deps.maxAttempts ?? 8;
+    this.claimMs = deps.claimMs ?? 120_000;
   }
 
   /** Marks a user for syncing (idempotent; keeps the HubSpot id it already has). */
@@ -50,38 +64,57 @@ export class CrmService {
   }
 
   /**
-   * Marks users for syncing, due at `dueAt`. A bulk job marks its page due later than now, so the
-   * flusher leaves it alone while the job syncs it, yet picks it up if the job dies.
+   * Marks users for syncing, due at `dueAt`, with a new version each (a sync in flight for one of
+   * them will not mark it SYNCED). A bulk job marks its page due later and claims it (`claim`), so
+   * the flusher leaves it alone while the job syncs it, yet picks it up if the job dies.
    */
-  async markManyPending(tx: Executor, userIds: readonly string[], dueAt: Date): Promise<void> {
+  async markManyPending(tx: Executor, userIds: readonly string[], dueAt: Date, claim = false): Promise<Claims> {
     const valid = [...new Set(userIds.filter(isUuid))];
-    if (valid.length === 0) return;
+    if (valid.length === 0) return new Map();
     const now = new Date();
-    const pending = { syncStatus: 'PENDING' as const, attempts: 0, nextAttemptAt: dueAt, updatedAt: now };
-    await tx
+    const pending = { syncStatus: 'PENDING' as const, attempts: 0, nextAttemptAt: dueAt, updatedAt: now, ...(claim ? { claimedUntil: dueAt } : {}) };
+    const rows = await tx
       .insert(contacts)
-      .values(valid.map((userId) => ({ userId, ...pending })))
-      .onConflictDoUpdate({ target: contacts.userId, set: pending });
+      .values(valid.map((userId) => ({ userId, ...pending, version: 1 })))
+      .onConflictDoUpdate({ target: contacts.userId, set: { ...pending, version: sql`${contacts.version} + 1` } })
+      .returning({ userId: contacts.userId, version: contacts.version, attempts: contacts.attempts });
+    return new Map(rows.map((r) => [r.userId, { version: r.version, attempts: r.attempts }]));
   }
 
   /**
    * Syncs one page of a bulk job. An outage is thrown, not recorded: the job waits and tries the
    * page again, and the users stay PENDING for the flusher should the job never come back.
    */
-  syncPage(userIds: string[]): Promise<BatchOutcome> {
-    return this.syncBatch(userIds, 'throw');
+  async syncPage(userIds: string[], claimUntil: Date): Promise<BatchOutcome> {
+    return this.syncBatch(await this.markManyPending(this.deps.db, userIds, claimUntil, true), 'throw');
   }
 
-  /** Syncs up to `limit` due contacts; returns how many were synced. Safe to run from many processes (rows are claimed). */
+  /**
+   * Claims up to `limit` due contacts and syncs them; returns how many were synced. Safe from many
+   * processes: rows are taken `FOR UPDATE SKIP LOCKED` and held by `claimedUntil` while in flight.
+   */
   async flush(limit = MAX_BATCH): Promise<number> {
-    const due = await this.deps.db
-      .select()
+    const now = new Date();
+    const due = this.deps.db
+      .select({ userId: contacts.userId })
       .from(contacts)
-      .where(and(eq(contacts.syncStatus, 'PENDING'), lte(contacts.nextAttemptAt, new Date())))
+      .where(
+        and(
+          eq(contacts.syncStatus, 'PENDING'),
+          lte(contacts.nextAttemptAt, now),
+          or(isNull(contacts.claimedUntil), lt(contacts.claimedUntil, now)),
+        ),
+      )
       .orderBy(asc(contacts.nextAttemptAt))
-      .limit(Math.min(limit, MAX_BATCH));
-    if (due.length === 0) return 0;
-    return (await this.syncBatch(due.map((c) => c.userId), 'record')).synced;
+      .limit(Math.min(limit, MAX_BATCH))
+      .for('update', { skipLocked: true });
+    const claimed = await this.deps.db
+      .update(contacts)
+      .set({ claimedUntil: new Date(now.getTime() + this.claimMs) })
+      .where(inArray(contacts.userId, due))
+      .returning({ userId: contacts.userId, version: contacts.version, attempts: contacts.attempts });
+    if (claimed.length === 0) return 0;
+    return (await this.syncBatch(new Map(claimed.map((c) => [c.userId, { version: c.version, attempts: c.attempts }])), 'record')).synced;
   }
 
   /** The seed's POST /crm/add-user: sync one user now. The user themself or an admin. */
@@ -91,8 +124,11 @@ export class CrmService {
     const [person] = isUuid(userId) ? await this.deps.listings<{ id: string; email: string | null }>('User', [userId], 'id email', SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
     if (!person.email) throw new BadUserInputError({ field: 'userId', message: 'the user has no email, which the CRM needs' }, 'userId');
-    await this.markPending(this.deps.db, userId);
-    await this.syncBatch([userId], 'record-and-throw');
+    // A change (its own user.created, say) may land while it is in flight: then it sends the newer facts too.
+    for (let round = 0; round < 3; round++) {
+      const outcome = await this.syncBatch(await this.markManyPending(this.deps.db, [userId], new Date(Date.now() + this.claimMs), true), 'record-and-throw');
+      if (outcome.synced + outcome.failed > 0) break;
+    }
     const [row] = await this.deps.db.select().from(contacts).where(eq(contacts.userId, userId));
     if (row?.syncStatus !== 'SYNCED') throw new BadUserInputError({ field: 'userId', message: row?.lastError ?? 'the user could not be synced' }, 'userId');
     return row;
@@ -140,7 +176,9 @@ export class CrmService {
    * a later attempt (`record`), also thrown to the caller, a mutation (`record-and-throw`), or only
    * thrown, for a bulk job that retries the page itself (`throw`).
    */
-  private async syncBatch(userIds: string[], onOutage: 'record' | 'record-and-throw' | 'throw'): Promise<BatchOutcome> {
+  private async syncBatch(claims: Claims, onOutage: 'record' | 'record-and-throw' | 'throw'): Promise<BatchOutcome> {
+    const userIds = [...claims.keys()];
+    await this.setupDone();
     type Person = { id: string; name: string; email: string | null; listingCount: number };
     type Spend = { id: string; totalSpent: Array<{ amount: number; currency: string }> | null };
     const [people, spend] = await Promise.all([
@@ -166,11 +204,13 @@ export class CrmService {
         for (const result of outcome.results) {
           const userId = byEmail.get(result.email.toLowerCase());
           if (!userId) continue;
-          await this.deps.db
+          const [done] = await this.deps.db
             .update(contacts)
-            .set({ syncStatus: 'SYNCED', hubspotId: result.id, attempts: 0, lastSyncedAt: now, lastError: null, updatedAt: now })
-            .where(eq(contacts.userId, userId));
-          synced++;
+            .set({ syncStatus: 'SYNCED', hubspotId: result.id, attempts: 0, lastSyncedAt: now, lastError: null, updatedAt: now, claimedUntil: null })
+            .where(and(eq(contacts.userId, userId), eq(contacts.version, claims.get(userId)!.version)))
+            .returning({ userId: contacts.userId });
+          if (done) synced++;
+          else await this.changedMeanwhile(userId, { hubspotId: result.id, lastSyncedAt: now });
         }
         for (const failure of outcome.failures) {
           const userId = failure.email ? byEmail.get(failure.email.toLowerCase()) : undefined;
@@ -181,28 +221,56 @@ export class CrmService {
         this.deps.logger.warn({ users: facts.size, error: (err as Error).name, status: (err as { code?: unknown }).code ?? null }, 'crm sync failed; will retry');
         if (onOutage === 'throw') throw err;
         for (const userId of facts.keys()) problems.set(userId, { message: 'HubSpot unavailable', permanent: false });
-        await this.recordFailures(problems);
+        await this.recordFailures(problems, claims);
         if (onOutage === 'record-and-throw') throw err;
         return { synced, failed: problems.size };
       }
     }
-    await this.recordFailures(problems);
+    await this.recordFailures(problems, claims);
     return { synced, failed: problems.size };
   }
 
-  /** Backoff grows with the attempts (1 s, 2 s, 4 s … up to 5 min); after `maxAttempts` the contact is FAILED. */
-  private async recordFailures(problems: Map<string, { message: string; permanent: boolean }>): Promise<void> {
+  /** Waits a little for the HubSpot setup of a service that just started; an outage if it is not there. */
+  private async setupDone(): Promise<void> {
+    const setup = this.setup;
+    if (!setup || setup.done()) return;
+    await Promise.race([setup.settled, new Promise((r) => setTimeout(r, SETUP_WAIT_MS).unref())]);
+    if (!setup.done()) throw new ProviderUnavailableError('hubspot', Math.ceil(SETUP_WAIT_MS / 1000));
+  }
+
+  /**
+   * A change marked the contact PENDING again while its upsert was in flight: keep what HubSpot
+   * told us, leave it PENDING with its new version, and let it go (the flusher sends the new facts).
+   */
+  private async changedMeanwhile(userId: string, known: { hubspotId?: string; lastSyncedAt?: Date }): Promise<void> {
+    this.deps.logger.debug({ userId }, 'contact changed while it was synced; syncing it again');
+    await this.deps.db
+      .update(contacts)
+      .set({ ...known, claimedUntil: null })
+      .where(eq(contacts.userId, userId));
+  }
+
+  /**
+   * The shared backoff grows with the attempts (1 s, 2 s, 4 s … up to 5 min); after `maxAttempts`
+   * the contact is FAILED. Only against the claimed version: a newer change starts afresh.
+   */
+  private async recordFailures(problems: Map<string, { message: string; permanent: boolean }>, claims: Claims): Promise<void> {
     for (const [userId, { message, permanent }] of problems) {
-      await this.deps.db
+      const claim = claims.get(userId)!;
+      const attempts = claim.attempts + 1;
+      const [recorded] = await this.deps.db
         .update(contacts)
         .set({
-          attempts: sql`${contacts.attempts} + 1`,
-          syncStatus: permanent ? 'FAILED' : sql`case when ${contacts.attempts} + 1 >= ${this.maxAttempts} then 'FAILED' else 'PENDING' end`,
-          nextAttemptAt: sql`now() + least(300, power(2, ${contacts.attempts})) * interval '1 second'`,
+          attempts,
+          syncStatus: permanent || attempts >= this.maxAttempts ? 'FAILED' : 'PENDING',
+          nextAttemptAt: new Date(Date.now() + backoffDelayMs(attempts, FIRST_RETRY_MS, LAST_RETRY_MS)),
           lastError: message.slice(0, 500),
           updatedAt: new Date(),
+          claimedUntil: null,
         })
-        .where(eq(contacts.userId, userId));
+        .where(and(eq(contacts.userId, userId), eq(contacts.version, claim.version)))
+        .returning({ userId: contacts.userId });
+      if (!recorded) await this.changedMeanwhile(userId, {});
     }
   }
 }

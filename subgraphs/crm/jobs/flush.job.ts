@@ -1,11 +1,11 @@
 import type { Logger } from '../../../lib/logger';
 import type { CrmService } from '../domain/crm.service';
 
-/** Every `intervalMs`, sends pending contacts to the CRM in batches until none is due. */
-export function startCrmFlusher(crm: CrmService, logger: Logger, intervalMs: number): () => void {
+/** Every `intervalMs` (once `ready` holds), sends pending contacts to the CRM in batches until none is due. */
+export function startCrmFlusher(crm: CrmService, logger: Logger, intervalMs: number, ready: () => boolean = () => true): () => void {
   let running = false;
   const timer = setInterval(() => {
-    if (running) return;
+    if (running || !ready()) return;
     running = true;
     void (async () => {
       try {

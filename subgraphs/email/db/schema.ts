@@ -97,6 +97,13 @@ export const campaigns = emailSchema.table('campaigns', {
   recipients: integer('recipients').notNull().default(0),
   createdAt: ts('created_at').notNull(),
   sentAt: ts('sent_at'),
+  /**
+   * Where queueing its recipients has got to (a page at a time, by a job): the users cursor, or for
+   * an `audience` the offset reached. Stored with each page's mail, so a restart resumes after it.
+   */
+  cursor: varchar('cursor', { length: 300 }),
+  /** When the last page was queued; null while pages remain. */
+  queuedAt: ts('queued_at'),
 });
 
 /** Event webhook events already applied, by SendGrid's sg_event_id: a replay changes nothing. */

@@ -3,13 +3,14 @@ import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
 import { authorize } from '../../../lib/permissions';
 import type { Database, Executor } from '../../../lib/db';
+import type { EventBus } from '../../../lib/events';
 import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
 import { BadUserInputError, ConflictError, NotFoundError, ProviderUnavailableError } from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
 import type { UserDirectory } from '../../../lib/user-directory';
 import { decodeCursor, keysetAfter, type KeysetCursor, toPage, type Page } from '../../../lib/pagination';
-import type { ProviderPolicy } from '../../../lib/resilience';
+import { backoffDelayMs, type ProviderPolicy } from '../../../lib/resilience';
 import {
   campaigns,
   messages,
@@ -51,7 +52,13 @@ export interface EmailDeps {
   retryMaxDelayMs?: number;
   /** How long a claimed message stays claimed before another sender may take it, ms. @default 120000 */
   leaseMs?: number;
+  /** Where a sent campaign's paging job is queued (the service's pg-boss). */
+  jobs: Pick<EventBus, 'enqueueJob'>;
 }
+
+/** The job queue that queues campaigns' recipients, a page per job. */
+export const CAMPAIGN_QUEUE = 'email.campaign-pages';
+const CAMPAIGN_PAGE = 100;
 
 /** A recipient the caller names: one of our users, or a bare address. */
 export interface Recipient {
@@ -380,8 +387,7 @@ export class EmailService {
         this.deps.logger.warn({ messageId: row.id, template: row.template }, 'mail refused by SendGrid; FAILED, not retried');
         return this.finish(row.id, { status: 'FAILED', lastError: rejection });
       }
-      const delay = Math.min(this.retryMaxDelayMs, this.retryBaseDelayMs * 2 ** Math.min(20, row.attempts - 1));
-      const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
+      const jittered = backoffDelayMs(row.attempts, this.retryBaseDelayMs, this.retryMaxDelayMs);
       const reason = err instanceof ProviderUnavailableError ? 'SendGrid unavailable' : `send failed (${(err as Error)?.name ?? 'Error'})`;
       if (!(err instanceof ProviderUnavailableError)) this.deps.logger.error({ messageId: row.id, error: (err as Error)?.name }, 'unexpected mail send failure; will retry');
       this.deps.logger.info({ messageId: row.id, attempts: row.attempts, retryInMs: jittered }, 'mail queued for retry');
@@ -580,53 +586,85 @@ export class EmailService {
   }
 
   /**
-   * Queues the campaign's PROMOTION for every recipient (the given users, or everyone who takes
-   * marketing mail), each with its own unsubscribe link; suppressed and opted-out users get a
-   * SUPPRESSED row and no mail. Sending twice is a CONFLICT.
+   * Starts sending: the campaign becomes SENDING and, in the same transaction, a job is queued that
+   * queues its PROMOTION for every recipient a page at a time (`queueCampaignPage`), so a restart
+   * resumes where it stopped. Sending twice is a CONFLICT.
    */
   async sendCampaign(viewer: Viewer, id: string): Promise<CampaignRow> {
     authorize(viewer, 'email.campaign.send');
     // Sending needs email.campaign.send only; what the payload shows is guarded on the type.
     const campaign = await this.campaignRow(id);
-    const [claimed] = await this.deps.db
-      .update(campaigns)
-      .set({ status: 'SENDING', sentAt: new Date() })
-      .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, 'DRAFT')))
-      .returning();
+    const claimed = await this.deps.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(campaigns)
+        .set({ status: 'SENDING', sentAt: new Date() })
+        .where(and(eq(campaigns.id, campaign.id), eq(campaigns.status, 'DRAFT')))
+        .returning();
+      if (row) await this.deps.jobs.enqueueJob(tx, CAMPAIGN_QUEUE, { campaignId: row.id });
+      return row;
+    });
     if (!claimed) throw new ConflictError(`Campaign ${id} was already sent`, { id });
-    let recipients = 0;
-    const queueChunk = async (chunk: string[]) => {
-      const people = await this.deps.listings<Person>('User', chunk, 'id name email', SYSTEM_VIEWER);
+    this.deps.logger.info({ campaignId: campaign.id }, 'campaign sending');
+    return claimed;
+  }
+
+  /**
+   * Queues one page of a SENDING campaign's recipients (the given users, or everyone who takes
+   * marketing mail), each with their own unsubscribe link; opted-out and suppressed users get a
+   * SUPPRESSED row and no mail. The page's mail, the campaign's progress and the job for the next
+   * page commit together. At least once per page (a crash redoes it), never twice per recipient:
+   * each mail's key is the campaign and the user. Returns whether pages remain.
+   */
+  async queueCampaignPage(campaignId: string): Promise<boolean> {
+    const [campaign] = await this.deps.db.select().from(campaigns).where(eq(campaigns.id, campaignId));
+    if (!campaign || campaign.status === 'DRAFT' || campaign.queuedAt) return false;
+    let ids: string[];
+    let next: string | null;
+    let more: boolean;
+    if (campaign.audience) {
+      const offset = Number(campaign.cursor ?? 0);
+      ids = campaign.audience.slice(offset, offset + CAMPAIGN_PAGE);
+      next = String(offset + ids.length);
+      more = offset + ids.length < campaign.audience.length;
+    } else {
+      // Everyone who has not opted out, from the owner of User: users registered before this
+      // service existed (no preferences row yet) get the default consent, not silence.
+      const page = await this.deps.users(campaign.cursor, CAMPAIGN_PAGE);
+      const prefs = await this.preferencesOf(this.deps.db, page.ids);
+      ids = page.ids.filter((id) => prefs.get(id)?.marketing);
+      next = page.endCursor ?? campaign.cursor;
+      more = page.hasNextPage && page.endCursor !== null;
+    }
+    const people = ids.length ? await this.deps.listings<Person>('User', ids, 'id name email', SYSTEM_VIEWER) : [];
+    const data: TemplateData = { subject: campaign.subject, headline: campaign.headline, body: campaign.body, ...(campaign.ctaUrl ? { ctaUrl: campaign.ctaUrl } : {}), ...(campaign.ctaLabel ? { ctaLabel: campaign.ctaLabel } : {}) };
+    const advanced = await this.deps.db.transaction(async (tx) => {
+      const [current] = await tx.select({ cursor: campaigns.cursor }).from(campaigns).where(eq(campaigns.id, campaign.id)).for('update');
+      if (current?.cursor !== campaign.cursor) return false; // a redelivered job: another run queued this page already
       for (const person of people) {
         if (!person?.email || !isEmailAddress(person.email)) continue;
-        const data: TemplateData = { subject: campaign.subject, headline: campaign.headline, body: campaign.body, ...(campaign.ctaUrl ? { ctaUrl: campaign.ctaUrl } : {}), ...(campaign.ctaLabel ? { ctaLabel: campaign.ctaLabel } : {}) };
-        await this.enqueue(this.deps.db, {
+        await this.enqueue(tx, {
           dedupeKey: `campaign:${campaign.id}:${person.id}`,
           recipient: { userId: person.id, email: person.email, name: person.name },
           template: 'PROMOTION',
           data,
           campaignId: campaign.id,
         });
-        recipients++;
       }
-    };
-    if (campaign.audience) {
-      for (let i = 0; i < campaign.audience.length; i += 100) await queueChunk(campaign.audience.slice(i, i + 100));
-    } else {
-      // Everyone who has not opted out, from the owner of User: users registered before this
-      // service existed (no preferences row yet) get the default consent, not silence.
-      for (let after: string | null = null, more = true; more; ) {
-        const page = await this.deps.users(after, 100);
-        const prefs = await this.preferencesOf(this.deps.db, page.ids);
-        await queueChunk(page.ids.filter((id) => prefs.get(id)?.marketing));
-        after = page.endCursor;
-        more = page.hasNextPage && page.endCursor !== null;
-      }
-    }
-    const [row] = await this.deps.db.update(campaigns).set({ recipients }).where(eq(campaigns.id, campaign.id)).returning();
-    this.deps.logger.info({ campaignId: campaign.id, recipients }, 'campaign queued');
+      await tx
+        .update(campaigns)
+        .set({
+          cursor: next,
+          recipients: sql`(select count(*)::int from ${messages} where ${messages.campaignId} = ${campaign.id})`,
+          ...(more ? {} : { queuedAt: new Date() }),
+        })
+        .where(eq(campaigns.id, campaign.id));
+      if (more) await this.deps.jobs.enqueueJob(tx, CAMPAIGN_QUEUE, { campaignId: campaign.id });
+      return true;
+    });
+    if (!advanced) return false;
+    if (!more) this.deps.logger.info({ campaignId: campaign.id }, 'campaign queued');
     this.onQueued();
-    return row!;
+    return more;
   }
 
   async campaignStats(campaignId: string): Promise<CampaignStats> {
@@ -654,6 +692,8 @@ export class EmailService {
   async campaignStatus(campaign: Pick<CampaignRow, 'id' | 'status'>): Promise<'DRAFT' | 'SENDING' | 'SENT'> {
     if (campaign.status === 'DRAFT') return 'DRAFT';
     if (campaign.status === 'SENT') return 'SENT';
+    const [progress] = await this.deps.db.select({ queuedAt: campaigns.queuedAt }).from(campaigns).where(eq(campaigns.id, campaign.id));
+    if (!progress?.queuedAt) return 'SENDING'; // pages of recipients still to queue
     const stats = await this.campaignStats(campaign.id);
     if (stats.queued > 0) return 'SENDING';
     await this.deps.db.update(campaigns).set({ status: 'SENT' }).where(eq(campaigns.id, campaign.id));

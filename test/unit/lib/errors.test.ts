@@ -12,6 +12,7 @@ import {
   UnauthenticatedError,
   createErrorFormatter,
   httpStatusFor,
+  isDatabaseUnavailable,
   pgErrorCode,
 } from '../../../lib/errors';
 import { createLogger } from '../../../lib/logger';
@@ -322,5 +323,54 @@ describe('pgErrorCode', () => {
 
   it.each([undefined, null, 'text', new Error('no code'), { code: 'ECONNREFUSED' }, { code: 23505 }])('answers undefined for %p', (value) => {
     expect(pgErrorCode(value)).toBeUndefined();
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  const driver = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+
+  it.each([
+    ['terminated by pg_terminate_backend', driver('terminating connection due to administrator command', '57P01')],
+    ['server shutting down', driver('the database system is shutting down', '57P03')],
+    ['server starting up', driver('the database system is starting up', '57P03')],
+    ['a connection exception', driver('connection failure', '08006')],
+    ['too many connections', driver('sorry, too many clients already', '53300')],
+    ['refused', driver('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+    ['dropped mid-query', driver('Connection terminated unexpectedly')],
+    ['a dead client reused', driver('Client has encountered a connection error and is not queryable')],
+    ['the pool timing out', driver('timeout exceeded when trying to connect')],
+    ['a database closed to connections', driver('database "x" is not currently accepting connections', '55000')],
+    ['wrapped by drizzle', new DrizzleQueryError('select 1', [], driver('Connection terminated unexpectedly'))],
+  ])('is true for %s', (_name, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  it.each([
+    ['a unique violation', driver('duplicate key value violates unique constraint', '23505')],
+    ['a serialization failure', driver('could not serialize access', '40001')],
+    ['a syntax error', driver('syntax error at or near "selec"', '42601')],
+    ['our own error', new ConflictError('Listing is WITHDRAWN')],
+    ['nothing', undefined],
+  ])('is false for %s', (_name, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+
+  it('makes the formatter answer SERVICE_UNAVAILABLE for the service, with nothing of the driver', () => {
+    const { logger } = capturingLogger();
+    const error = thrownInResolver(new DrizzleQueryError('select * from listings.users where email = $1', ['ada@example.com'], driver('Connection terminated unexpectedly')));
+    expect(createErrorFormatter(logger, { serviceName: 'listings' })(error.toJSON(), error)).toMatchInlineSnapshot(`
+{
+  "extensions": {
+    "code": "SERVICE_UNAVAILABLE",
+    "retryAfterSeconds": 5,
+    "serviceName": "listings",
+  },
+  "locations": undefined,
+  "message": "The listings service is unavailable; try again in a few seconds",
+  "path": [
+    "listing",
+  ],
+}
+`);
   });
 });

@@ -1,6 +1,6 @@
 import { createLogger } from '../../../lib/logger';
 import { ProviderUnavailableError } from '../../../lib/errors';
-import { createProviderPolicy } from '../../../lib/resilience';
+import { createProviderPolicy, retryInBackground } from '../../../lib/resilience';
 
 class Transient extends Error {}
 class Fatal extends Error {}
@@ -61,5 +61,36 @@ describe('createProviderPolicy', () => {
     const p = policy({ retries: 0, breakerThreshold: 2 });
     for (let i = 0; i < 5; i++) await p.execute(async () => { throw new Fatal('bad card'); }).catch(() => undefined);
     expect(p.state()).toBe('closed');
+  });
+});
+
+describe('retryInBackground', () => {
+  it('keeps trying until the work succeeds, reporting the last failure meanwhile', async () => {
+    let calls = 0;
+    const task = retryInBackground(
+      'probe',
+      async () => {
+        if (++calls < 4) throw new Error(`down ${calls}`);
+      },
+      { logger, initialDelayMs: 1, maxDelayMs: 5 },
+    );
+    expect(task.done()).toBe(false);
+    await task.settled;
+    expect(task.done()).toBe(true);
+    expect(task.lastError()).toBeNull();
+    expect(calls).toBe(4);
+  });
+
+  it('stops trying when stopped', async () => {
+    let calls = 0;
+    const task = retryInBackground('never', async () => { calls++; throw new Error('still down'); }, { logger, initialDelayMs: 20, maxDelayMs: 20 });
+    await new Promise((r) => setImmediate(r));
+    expect(task.lastError()).toBe('still down');
+    task.stop();
+    await task.settled;
+    const after = calls;
+    expect(task.done()).toBe(false);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(calls).toBe(after);
   });
 });
