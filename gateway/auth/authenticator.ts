@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { createRemoteJWKSet } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { ANONYMOUS, bearerToken, verifyJwt, viewerFromAuthorization, type JwtOptions, type Viewer } from '../../lib/auth';
 import { ServiceUnavailableError, UnauthenticatedError } from '../../lib/errors';
 import type { ApiKeyVerifier } from './api-key-verifier';
@@ -27,7 +28,7 @@ const API_KEY_SCHEME = /^ApiKey\s+(\S+)\s*$/i;
 
 /** An API key caller, or a JWT caller (through `jwtViewer`), or anonymous. */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  const jwtViewer = createJwtAuthenticator(options);
+  const jwtViewer = cacheVerifiedTokens(createJwtAuthenticator(options));
   return async (headers) => {
     const authorization = headers.authorization;
     const headerKey = headers['x-api-key'];
@@ -59,4 +60,45 @@ function createJwtAuthenticator(options: AuthenticatorOptions): Authenticator {
       throw new ServiceUnavailableError('identity provider');
     }
   };
+}
+
+export interface TokenCacheOptions {
+  /** Tokens remembered at once (least recently used go first). @default 10000 */
+  max?: number;
+  /** Longest a verified token is reused without checking its signature again. @default 60000 */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Bearer tokens already verified, reused until their `exp` (and for at most `maxAgeMs`): a client
+ * sends the same token with every request, and checking its signature every time was among the
+ * gateway's own costs per request in the gateway benchmark's profile. Only successes are kept
+ * (a refused token is checked again each time), keyed by the whole token, so a changed byte is a
+ * new token; an entry never outlives the token's expiry, so an expired token is refused as before.
+ */
+export function cacheVerifiedTokens(verify: Authenticator, options: TokenCacheOptions = {}): Authenticator {
+  const now = options.now ?? Date.now;
+  const maxAgeMs = options.maxAgeMs ?? 60_000;
+  const verified = new LRUCache<string, { viewer: Viewer; until: number }>({ max: options.max ?? 10_000 });
+  return async (headers) => {
+    const token = bearerToken(headers.authorization);
+    if (token === undefined) return verify(headers);
+    const known = verified.get(token);
+    if (known && known.until > now()) return known.viewer;
+    const viewer = await verify(headers);
+    const exp = expiryOf(token);
+    if (exp !== undefined) verified.set(token, { viewer, until: Math.min(exp * 1000, now() + maxAgeMs) });
+    return viewer;
+  };
+}
+
+/** The `exp` claim of a token that has just verified (so its payload is ours to read). */
+function expiryOf(token: string): number | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof claims.exp === 'number' ? claims.exp : undefined;
+  } catch {
+    return undefined;
+  }
 }
