@@ -204,7 +204,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const gateway = await createGateway(
     gatewayOptionsFromConfig(config, { logger: logger.child({ service: 'gateway' }), supergraphSdl: readSupergraph(config), subgraphUrls: subgraphs }),
   );
-  const gatewayAddress = await serve('gateway', gateway, port('gateway', config.GATEWAY_PORT));
+  const gatewayAddress = await serve('gateway', { server: gateway.server, engine: { stop: gateway.stop } }, port('gateway', config.GATEWAY_PORT));
   const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
   const gatewayUrl = urlOf(gatewayAddress, '/graphql', scheme);
   if (publicUrl === 'http://127.0.0.1:4000' && gatewayAddress.port !== 4000) publicUrl = urlOf(gatewayAddress, '', scheme);

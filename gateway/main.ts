@@ -13,7 +13,7 @@ void runService('gateway', async ({ config, logger, shutdown }) => {
   const supergraphSdl = readSupergraph(config);
   const subgraphUrls = subgraphUrlsOf(loadSupergraph(supergraphSdl).subgraphs, process.env);
   const gateway = await createGateway(gatewayOptionsFromConfig(config, { logger, supergraphSdl, subgraphUrls }));
-  shutdown.add('engine', () => gateway.engine.stop());
+  shutdown.add('engine and rate limits', () => gateway.stop());
   const address = await listen(gateway.server, config.GATEWAY_PORT, config.HOST);
   shutdown.add('http', () => closeServer(gateway.server, config.SHUTDOWN_GRACE_MS));
   return urlOf(address, '/graphql', config.TLS_CERT_FILE ? 'https' : 'http');

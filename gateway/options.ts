@@ -3,6 +3,7 @@ import path from 'node:path';
 import { tlsFromConfig, type Config } from '../lib/config';
 import { projectRoot } from '../lib/data-dir';
 import type { Logger } from '../lib/logger';
+import { rateLimitsFromConfig } from '../lib/rate-limit';
 import { limitsFromConfig } from './limits/limits-config';
 import type { GatewayOptions } from './server';
 
@@ -32,6 +33,7 @@ export function gatewayOptionsFromConfig(
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
     limits: limitsFromConfig(config),
+    rateLimits: rateLimitsFromConfig(config, parts.logger),
     tls: tlsFromConfig(config),
   };
 }

@@ -17,7 +17,8 @@ import { createHiveEngine } from './engines/hive.engine';
 import { createAdmission } from './front-door/admission';
 import { createFrontDoor, operationCountOf } from './front-door/front-door';
 import type { GatewayLimits } from './limits/limits-config';
-import { clientAddress, createRateLimiter } from './limits/rate-limiter';
+import { clientAddress } from './limits/rate-limiter';
+import { memoryRateLimits, type RateLimitStore } from '../lib/rate-limit';
 import { loadSupergraph } from './supergraph';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
 import { createRestRoute } from './rest/rest-route';
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** Depth, cost, aliases, directives, tokens, batch size, persisted-only mode, rate limits. */
   limits: GatewayLimits;
+  /** Where rate limits count: this process (default), or Redis shared by every instance. The gateway closes it on stop. */
+  rateLimits?: RateLimitStore;
 }
 
 /** Health probes a load balancer or orchestrator makes; they get their own rate budget. */
@@ -100,18 +103,22 @@ export async function createGateway(options: GatewayOptions) {
       ? createApiKeyVerifier({ listingsUrl: () => listingsUrl, internalSecret: options.internalSecret, cacheSeconds: options.apiKeyCacheSeconds ?? 30 })
       : undefined,
   });
-  const perIp = createRateLimiter({ perMinute: limits.rate.perIp });
-  const perViewer = createRateLimiter({ perMinute: limits.rate.perViewer });
-  const webhooks = createRateLimiter({ perMinute: limits.rate.webhooksPerIp });
-  const health = createRateLimiter({ perMinute: limits.rate.healthPerIp });
+  const rateLimits = options.rateLimits ?? memoryRateLimits();
+  // Counting where the configuration says from the first request; a Redis that is not there yet
+  // leaves each instance counting on its own (logged) until it is.
+  if (!(await rateLimits.ready())) options.logger.warn('rate limits: Redis not reachable at start; counting per process until it is');
+  const perIp = rateLimits.limiter('ip', limits.rate.perIp);
+  const perViewer = rateLimits.limiter('viewer', limits.rate.perViewer);
+  const webhooks = rateLimits.limiter('webhooks', limits.rate.webhooksPerIp);
+  const health = rateLimits.limiter('health', limits.rate.healthPerIp);
   const addressOf = (req: http.IncomingMessage) => `ip:${clientAddress(req, limits.rate.trustProxyHops)}`;
   /** Signed-in callers count against their own bucket; anonymous ones and failed sign-ins against their address's. */
-  const rateLimit = (req: http.IncomingMessage, viewer: Viewer | null) => {
-    const wait = viewer?.apiKey
+  const rateLimit = async (req: http.IncomingMessage, viewer: Viewer | null) => {
+    const wait = await (viewer?.apiKey
       ? perViewer.take(`apikey:${viewer.apiKey.id}`, operationCountOf(req))
       : viewer?.userId
       ? perViewer.take(`viewer:${viewer.userId}`, operationCountOf(req))
-      : perIp.take(addressOf(req), operationCountOf(req));
+      : perIp.take(addressOf(req), operationCountOf(req)));
     if (wait > 0) throw new RateLimitedError(wait);
   };
   /**
@@ -119,10 +126,10 @@ export async function createGateway(options: GatewayOptions) {
    * own, larger budget: providers retry on 429), health probes (their own), and everything else
    * that is neither GraphQL nor the REST facade (unsubscribe links, unknown paths) on the anonymous budget.
    */
-  const routeRateLimit = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string): boolean => {
+  const routeRateLimit = async (req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<boolean> => {
     if (pathname === '/graphql' || pathname === '/' || REST_OPERATIONS[pathname]) return false; // limited once the caller is known
     const limiter = pathname.startsWith('/webhooks/') ? webhooks : HEALTH_ROUTES.has(pathname) ? health : perIp;
-    const wait = limiter.take(addressOf(req));
+    const wait = await limiter.take(addressOf(req));
     if (wait === 0) return false;
     const error = new RateLimitedError(wait);
     sendJson(res, 429, { errors: [{ message: error.message, extensions: { code: error.code, retryAfterSeconds: wait } }] }, { 'retry-after': String(wait) });
@@ -136,14 +143,14 @@ export async function createGateway(options: GatewayOptions) {
     try {
       viewer = await authenticate(req.headers);
     } catch (err) {
-      rateLimit(req, null);
+      await rateLimit(req, null);
       // The identity provider's keys or listings (API keys) could not be reached: our outage, 503.
       if (err instanceof AppError && err.code === 'SERVICE_UNAVAILABLE') {
         Object.assign(err.extensions, { http: { status: 503, headers: new HeaderMap([['retry-after', '5']]) } });
       }
       throw err;
     }
-    rateLimit(req, viewer);
+    await rateLimit(req, viewer);
     return { viewer, requestId, logger: options.logger.child({ reqId: requestId, viewer: viewer.apiKey ? `apikey:${viewer.apiKey.id}` : (viewer.userId ?? 'anonymous') }) };
   };
 
@@ -183,9 +190,14 @@ export async function createGateway(options: GatewayOptions) {
     tls: options.tls,
     readiness: subgraphHealth,
     live: { engine: engine.name },
-    before: (req, res) => cors(req, res) || routeRateLimit(req, res, new URL(req.url ?? '/', 'http://localhost').pathname),
+    before: async (req, res) => cors(req, res) || (await routeRateLimit(req, res, new URL(req.url ?? '/', 'http://localhost').pathname)),
     routes: Object.fromEntries([...webhookRoutes, ...restRoutes]),
   });
-  return { engine, server, admission, subgraphUrls };
+  /** Stops the engine and closes the rate-limit store (after the HTTP server drained). */
+  const stop = async () => {
+    await engine.stop();
+    await rateLimits.close();
+  };
+  return { engine, server, admission, subgraphUrls, rateLimits, stop };
 }
 export type Gateway = Awaited<ReturnType<typeof createGateway>>;

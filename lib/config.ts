@@ -212,6 +212,8 @@ export const configSchema = z.object({
   /** Requests per minute (and burst) per signed-in viewer or API key; 0 turns it off. @default 600 */
   RATE_LIMIT_PER_VIEWER: z.coerce.number().int().min(0).default(600),
   /** Provider webhook deliveries per minute (and burst) per client address; they retry on 429. 0 turns it off. @default 1200 */
+  /** Redis for rate limits shared by every gateway instance (redis://host:6379); unset: each process counts its own. */
+  RATE_LIMIT_REDIS_URL: z.string().url().optional(),
   RATE_LIMIT_WEBHOOKS_PER_IP: z.coerce.number().int().min(0).default(1200),
   /** Health checks (/health/live, /health/ready) per minute per client address; readiness answers are also cached 1 s. 0 turns it off. @default 600 */
   RATE_LIMIT_HEALTH_PER_IP: z.coerce.number().int().min(0).default(600),

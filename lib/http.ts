@@ -34,7 +34,7 @@ export interface HttpAppOptions<TContext extends BaseContext> {
   /** Exact-path routes; `/health/live` and `/health/ready` are always present. */
   routes?: Record<string, RouteHandler>;
   /** Runs before routing, e.g. CORS; returning true means the response was sent. */
-  before?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  before?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean | Promise<boolean>;
   /** Path GraphQL is served at. @default /graphql */
   graphqlPath?: string;
   /** Most operations in a batched (JSON array) request; larger batches get 400 BATCH_TOO_LARGE. @default 1 */
@@ -169,7 +169,7 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
   const handler: http.RequestListener = async (req, res) => {
     try {
       if (options.tls) res.setHeader('strict-transport-security', HSTS);
-      if (options.before?.(req, res)) return;
+      if (await options.before?.(req, res)) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
       const route = routes[url.pathname];
       if (route) return await route(req, res, url);

@@ -33,7 +33,7 @@ export async function startBareGateway(overrides: Partial<GatewayOptions> = {}) 
     gateway,
     stop: async () => {
       await closeServer(gateway.server, 10);
-      await gateway.engine.stop();
+      await gateway.stop();
     },
   };
 }

@@ -4,7 +4,7 @@ import { buildSchema, getOperationAST, getVariableValues, parse } from 'graphql'
 import { projectRoot } from '../../../lib/data-dir';
 import { canonicalOperation, persistedOperationsOf, sha256Hex } from '../../../lib/persisted-operations';
 import { measureOperation } from '../../../gateway/limits/operation-shape';
-import { clientAddress, createRateLimiter } from '../../../gateway/limits/rate-limiter';
+import { clientAddress } from '../../../gateway/limits/rate-limiter';
 import type http from 'node:http';
 
 const schema = buildSchema(fs.readFileSync(path.join(projectRoot(), 'schema/api.graphql'), 'utf8'));
@@ -51,29 +51,7 @@ describe('persisted operations', () => {
   });
 });
 
-describe('rate limiter', () => {
-  it('allows the burst, then answers with the seconds until a token is back, and refills over time', () => {
-    let now = 0;
-    const limiter = createRateLimiter({ perMinute: 3, now: () => now });
-    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 0]);
-    expect(limiter.take('a')).toBe(20); // one token every 20 s
-    expect(limiter.take('b')).toBe(0); // keys are independent
-    now = 20_000;
-    expect(limiter.take('a')).toBe(0);
-    expect(limiter.take('a', 2)).toBe(40);
-  });
-
-  it('is off at 0 and drops idle full buckets when it holds too many keys', () => {
-    expect(createRateLimiter({ perMinute: 0 }).take('x', 1000)).toBe(0);
-    let now = 0;
-    const limiter = createRateLimiter({ perMinute: 60, maxKeys: 2, now: () => now });
-    limiter.take('a');
-    limiter.take('b');
-    now = 120_000;
-    limiter.take('c');
-    expect(limiter.size).toBe(1);
-  });
-
+describe('client address', () => {
   it('trusts X-Forwarded-For only as far as the configured proxies', () => {
     const req = (xff?: string) => ({ socket: { remoteAddress: '10.0.0.9' }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as unknown as http.IncomingMessage;
     expect(clientAddress(req('1.1.1.1'), 0)).toBe('10.0.0.9');
