@@ -217,7 +217,7 @@ describe('services mode: gateway and listings as separate processes', () => {
     try {
       await waitReady(`http://127.0.0.1:${port}/health/ready`, second, 60_000);
       const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Burst', email: `burst.${Date.now()}@example.com` } }));
-      const token = mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
+      const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id }); // async on main (issue 11)
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) ids.push(dataOf(await graph(CreateListingDocument, { input: listingInput({ title: `Burst ${i}` }) }, { token })).createListing.id);
       await Promise.all(ids.map((listingId, i) => graph(ChargeListingDocument, { input: { listingId, paymentMethodId: 'pm_card_visa', idempotencyKey: `burst-${i}-${Date.now()}` } }, { token })));
