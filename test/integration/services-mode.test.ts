@@ -36,6 +36,8 @@ let gatewayUrl: string;
 let cleanup: () => Promise<void> = async () => undefined;
 /** PostgreSQL only: the one database every service uses. */
 let sharedUrl: string | undefined;
+/** What every service process gets (secrets, where the others are). */
+let common: Record<string, string>;
 
 beforeAll(async () => {
   const [gatewayPort, listingsPort, paymentsPort, stripePort, crmPort, hubspotPort, emailPort, sendgridPort] = [
@@ -65,7 +67,7 @@ beforeAll(async () => {
     await dropShared();
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   };
-  const common = {
+  common = {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     ...secrets,
@@ -205,6 +207,35 @@ describe('services mode: gateway and listings as separate processes', () => {
     const body = (await res.json()) as { errors?: Array<{ extensions: { code: string } }> };
     expect(body.errors?.[0]?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
+
+  it('scales out consumers, and a listings process killed with events in hand (kill -9) delays them by seconds, not minutes', async () => {
+    if (!TEST_DATABASE_URL) return; // events between processes need the shared PostgreSQL
+    // A second listings process on the same database: its event worker shares listings' queue.
+    const port = await freePort();
+    const second = startProcess('dist/subgraphs/listings/main.js', { ...common, DATABASE_URL: sharedUrl!, LISTINGS_PORT: String(port) });
+    const graph = createGraphClient(gatewayUrl);
+    try {
+      await waitReady(`http://127.0.0.1:${port}/health/ready`, second, 60_000);
+      const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Burst', email: `burst.${Date.now()}@example.com` } }));
+      const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id }); // async on main (issue 11)
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) ids.push(dataOf(await graph(CreateListingDocument, { input: listingInput({ title: `Burst ${i}` }) }, { token })).createListing.id);
+      await Promise.all(ids.map((listingId, i) => graph(ChargeListingDocument, { input: { listingId, paymentMethodId: 'pm_card_visa', idempotencyKey: `burst-${i}-${Date.now()}` } }, { token })));
+      second.proc.kill('SIGKILL'); // whatever it had taken of the ten payment.succeeded events, it never finishes
+      const killedAt = Date.now();
+      // One page of the seller's listings per read: the gateway's rate limit holds for tests too.
+      const statuses = await eventually(
+        async () => dataOf(await graph(ListingsPageDocument, { filter: { sellerId: registerUser.id }, first: 20 }, { token })).listings.edges.map((e) => e.node.status),
+        (all) => all.length === 10 && all.every((s) => s === 'ACTIVE'),
+        40_000,
+      );
+      expect(statuses).toEqual(ids.map(() => 'ACTIVE'));
+      expect(Date.now() - killedAt).toBeLessThan(40_000); // lease 10 s + maintenance 5 s + retry 2 s, on a loaded machine
+    } finally {
+      second.proc.kill('SIGKILL');
+      await second.exited;
+    }
+  }, 120_000);
 
   it('stops cleanly on SIGTERM', async () => {
     expect(await gateway!.stop()).toBe(0);
