@@ -3,7 +3,7 @@ import path from 'node:path';
 import { tlsFromConfig, type Config } from '../lib/config';
 import { projectRoot } from '../lib/data-dir';
 import type { Logger } from '../lib/logger';
-import { rateLimitsFromConfig } from '../lib/rate-limit';
+import { rateLimitsFromConfig } from '../lib/client-rate-limits';
 import { limitsFromConfig } from './limits/limits-config';
 import type { GatewayOptions } from './server';
 

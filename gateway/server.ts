@@ -18,7 +18,7 @@ import { createAdmission } from './front-door/admission';
 import { createFrontDoor, operationCountOf } from './front-door/front-door';
 import type { GatewayLimits } from './limits/limits-config';
 import { clientAddress } from './limits/rate-limiter';
-import { memoryRateLimits, type RateLimitStore } from '../lib/rate-limit';
+import { memoryRateLimits, type RateLimitStore } from '../lib/client-rate-limits';
 import { loadSupergraph } from './supergraph';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
 import { createRestRoute } from './rest/rest-route';

@@ -3,7 +3,9 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Logger } from './logger';
 
 /**
- * Rate limits, with rate-limiter-flexible: a fixed window per key (a viewer, an address, a route)
+/**
+ * Limits on our clients (lib/rate-limiter.ts paces our own calls to providers), with
+ * rate-limiter-flexible: a fixed window per key (a viewer, an address, a route)
  * of `perMinute` requests a minute, counted in this process (the default) or in Redis, shared by
  * every instance (`RATE_LIMIT_REDIS_URL`), so N gateways allow a client the rate once, not N
  * times. While Redis cannot be reached each process counts on its own (the limiter's insurance),

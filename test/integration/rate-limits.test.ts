@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../lib/logger';
-import { memoryRateLimits, redisRateLimits } from '../../lib/rate-limit';
+import { memoryRateLimits, redisRateLimits } from '../../lib/client-rate-limits';
 import { startBareGateway } from '../helpers/bare-gateway';
 
 /**
