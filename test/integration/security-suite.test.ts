@@ -23,6 +23,7 @@ import {
   CreateApiKeyDocument,
   CreateCampaignDocument,
   SendCampaignDocument,
+  CrmContactDocument,
   SendEmailDocument,
   SyncAllUsersToCrmDocument,
   SyncUserToCrmDocument,
@@ -425,6 +426,49 @@ describe('the posting fee cannot be avoided by changing category', () => {
     expect(paid).toMatchObject({ status: 'SUCCEEDED', amount: 1000 });
     expect(await eventually(() => state(listing.id), (l) => l.status === 'ACTIVE')).toMatchObject({ category: 'VEHICLES', status: 'ACTIVE' });
     tried++;
+  });
+});
+
+describe('a HubSpot contact', () => {
+  const hubspot = () => stack.urls.emulators.hubspot!.replace(/\/__emulator$/, '');
+  const crmContactOf = async (user: TestUser) => dataOf(await stack.graph(CrmContactDocument, { userId: user.id }, { token: user.token })).crmContact;
+
+  it('cannot be taken over by setting its address: the CRM identifies contacts by our user id and never adopts one by email', async () => {
+    // A lead HubSpot knew before (a form, an import): not a SayPro user.
+    const leadEmail = `lead.${randomBytes(4).toString('hex')}@example.com`;
+    const res = await fetch(`${hubspot()}/crm/v3/objects/contacts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer pat-test' },
+      body: JSON.stringify({ properties: { email: leadEmail, firstname: 'Lena', lastname: 'Lead', lifecyclestage: 'lead' } }),
+    });
+    expect(res.status).toBe(201);
+    const lead = (await res.json()) as { id: string };
+    const mallory = await registerUser(stack, 'Mallory Taker');
+    dataOf(await stack.graph(UpdateUserDocument, { id: mallory.id, input: { email: leadEmail } }, { token: mallory.token }));
+    const sync = errorOf(await stack.graph(SyncUserToCrmDocument, { userId: mallory.id }, { token: mallory.token }));
+    expect(sync.extensions.code).toBe('BAD_USER_INPUT');
+    expect(sync.message).not.toContain(lead.id); // HubSpot's conflict names the other contact: not passed on
+    expect(await crmContactOf(mallory)).toMatchObject({ hubspotId: null, lifecycleStage: null, syncStatus: 'FAILED' });
+    const stored = stack.hubspot!.contacts().find((c) => c.id === lead.id)!;
+    expect(stored.properties).toMatchObject({ email: leadEmail, firstname: 'Lena', lastname: 'Lead', lifecyclestage: 'lead' });
+    expect(stored.properties.saypro_user_id ?? null).toBeNull();
+    count('CRM contact takeover by address (a HubSpot lead, a former user’s contact)', 1, 1);
+  });
+
+  it('follows its user to a new address, and a former address gives no one else that contact', async () => {
+    const olive = await registerUser(stack, 'Olive Oldaddress');
+    const before = dataOf(await stack.graph(SyncUserToCrmDocument, { userId: olive.id }, { token: olive.token })).syncUserToCrm;
+    const newEmail = `olive.new.${randomBytes(4).toString('hex')}@example.com`;
+    dataOf(await stack.graph(UpdateUserDocument, { id: olive.id, input: { email: newEmail } }, { token: olive.token }));
+    const after = dataOf(await stack.graph(SyncUserToCrmDocument, { userId: olive.id }, { token: olive.token })).syncUserToCrm;
+    expect(after.hubspotId).toBe(before.hubspotId); // the same contact, moved
+    expect(stack.hubspot!.contacts().find((c) => c.id === before.hubspotId)!.properties.email).toBe(newEmail);
+    const taker = await registerUser(stack, 'Terry Taker');
+    dataOf(await stack.graph(UpdateUserDocument, { id: taker.id, input: { email: olive.email } }, { token: taker.token }));
+    const theirs = dataOf(await stack.graph(SyncUserToCrmDocument, { userId: taker.id }, { token: taker.token })).syncUserToCrm;
+    expect(theirs.hubspotId).not.toBe(before.hubspotId);
+    expect(stack.hubspot!.contacts().find((c) => c.id === before.hubspotId)!.properties).toMatchObject({ email: newEmail, saypro_user_id: olive.id, firstname: 'Olive' });
+    count('CRM contact takeover by address (a HubSpot lead, a former user’s contact)', 1, 1);
   });
 });
 

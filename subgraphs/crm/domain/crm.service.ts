@@ -159,13 +159,12 @@ export class CrmService {
     });
     let synced = 0;
     if (facts.size > 0) {
-      const byEmail = new Map([...facts.values()].map((f) => [f.email.toLowerCase(), f.userId]));
       try {
-        const outcome = await this.deps.policy.execute((attempt) => this.deps.gateway.upsertByEmail([...facts.values()].map(toContactProperties), attempt));
+        const outcome = await this.deps.policy.execute((attempt) => this.deps.gateway.upsertByUserId([...facts.values()].map(toContactProperties), attempt));
         const now = new Date();
         for (const result of outcome.results) {
-          const userId = byEmail.get(result.email.toLowerCase());
-          if (!userId) continue;
+          const userId = result.userId;
+          if (!facts.has(userId)) continue;
           await this.deps.db
             .update(contacts)
             .set({ syncStatus: 'SYNCED', hubspotId: result.id, attempts: 0, lastSyncedAt: now, lastError: null, updatedAt: now })
@@ -173,8 +172,8 @@ export class CrmService {
           synced++;
         }
         for (const failure of outcome.failures) {
-          const userId = failure.email ? byEmail.get(failure.email.toLowerCase()) : undefined;
-          if (userId) problems.set(userId, { message: failure.message, permanent: false });
+          // A conflict will not pass on a retry: it waits for the user's next change (user.updated marks them again).
+          if (failure.userId && facts.has(failure.userId)) problems.set(failure.userId, { message: failure.message, permanent: failure.conflict });
         }
       } catch (err) {
         // HubSpot's error messages embed response bodies (emails): log what kind of failure it was, not its text.
