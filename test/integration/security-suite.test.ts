@@ -429,6 +429,22 @@ describe('the posting fee cannot be avoided by changing category', () => {
   });
 });
 
+describe('one email address', () => {
+  it('can be named in at most ACCOUNT_EMAIL_LIMIT_PER_HOUR registrations and address changes an hour', async () => {
+    const address = `often.${randomBytes(4).toString('hex')}@example.com`;
+    const codes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await stack.graph(RegisterUserDocument, { input: { name: 'Often Tried', email: address } });
+      codes.push(r.errors?.length ? String(r.errors[0]!.extensions?.code) : 'OK');
+    }
+    // the first registers it; the next four are told it is taken (issue 11's enumeration, still open); the sixth is refused
+    expect(codes).toEqual(['OK', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'RATE_LIMITED']);
+    const change = await stack.graph(UpdateUserDocument, { id: ada.id, input: { email: address.toUpperCase() } }, { token: ada.token });
+    expect(errorOf(change).extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    count('one address tried again and again (registration, address change)', 2, 2);
+  });
+});
+
 describe('a HubSpot contact', () => {
   const hubspot = () => stack.urls.emulators.hubspot!.replace(/\/__emulator$/, '');
   const crmContactOf = async (user: TestUser) => dataOf(await stack.graph(CrmContactDocument, { userId: user.id }, { token: user.token })).crmContact;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import type { Database, Executor } from '../../../lib/db';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
+import { AppError, BadUserInputError, ConflictError, ErrorCode, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
+import type { FixedWindowLimiter } from '../../../lib/rate-limiter';
 import type { EventBus } from '../../../lib/events';
 import { users, type UserRow } from '../db/schema';
 import { isUuid } from '../../../lib/ids';
@@ -25,7 +26,14 @@ export class UsersService {
   constructor(
     private readonly db: Database,
     private readonly bus: EventBus,
+    /** Registrations and address changes naming one address (lower-cased), so no address is tried or mailed without end. */
+    private readonly perAddress?: FixedWindowLimiter,
   ) {}
+
+  private countAddress(email: string): void {
+    const wait = this.perAddress?.take(email.trim().toLowerCase()) ?? 0;
+    if (wait > 0) throw new AppError(ErrorCode.RATE_LIMITED, `Too many registrations or changes with this address; try again in ${wait} seconds`, { retryAfterSeconds: wait });
+  }
 
   /** Rows for the given ids, in any order; malformed ids simply match nothing. */
   async byIds(ids: readonly string[]): Promise<UserRow[]> {
@@ -52,6 +60,7 @@ export class UsersService {
   async register(viewer: Viewer, data: RegisterUserData, meta: RequestMeta = {}): Promise<UserRow> {
     const linkIdentity = viewer.userId !== null && !isAdmin(viewer);
     if (linkIdentity && !isUuid(viewer.userId!)) throw new ForbiddenError('This identity cannot register: its subject is not a user id');
+    this.countAddress(data.email);
     const id = linkIdentity ? viewer.userId! : randomUUID();
     const now = new Date();
     const row: UserRow = { id, name: data.name.trim(), email: data.email.trim(), createdAt: now, updatedAt: now };
@@ -80,6 +89,7 @@ export class UsersService {
         const changed = (Object.keys(changes) as Array<keyof UserRow>).filter((k) => changes[k] !== current[k]);
         if (changed.length === 0) return current;
         if (changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase()) {
+          this.countAddress(changes.email);
           await this.assertEmailFree(tx, changes.email);
         }
         const [updated] = await tx
