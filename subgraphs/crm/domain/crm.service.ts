@@ -11,6 +11,9 @@ import { contacts, type ContactRow } from '../db/schema';
 import { MAX_BATCH, type CrmContact, type CrmGateway } from '../provider/crm-gateway.port';
 import { toContactProperties, type ContactFacts } from './contact-mapping';
 
+/** An address nobody confirmed is not sent to the CRM: it could be anyone's. */
+const UNCONFIRMED = 'the user has not confirmed their email address yet';
+
 /** What one batch did: users synced, and users that did not sync (recorded for a retry or FAILED). */
 export interface BatchOutcome {
   synced: number;
@@ -88,9 +91,10 @@ export class CrmService {
   async syncNow(viewer: Viewer, userId: string): Promise<ContactRow> {
     authorize(viewer, 'crm.sync', userId);
     // Bad input sends nothing and stores nothing: ask the owner of User first.
-    const [person] = isUuid(userId) ? await this.deps.listings<{ id: string; email: string | null }>('User', [userId], 'id email', SYSTEM_VIEWER) : [null];
+    const [person] = isUuid(userId) ? await this.deps.listings<{ id: string; email: string | null; emailVerified: boolean | null }>('User', [userId], 'id email emailVerified', SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
     if (!person.email) throw new BadUserInputError({ field: 'userId', message: 'the user has no email, which the CRM needs' }, 'userId');
+    if (!person.emailVerified) throw new BadUserInputError({ field: 'userId', message: UNCONFIRMED }, 'userId');
     await this.markPending(this.deps.db, userId);
     await this.syncBatch([userId], 'record-and-throw');
     const [row] = await this.deps.db.select().from(contacts).where(eq(contacts.userId, userId));
@@ -141,10 +145,10 @@ export class CrmService {
    * thrown, for a bulk job that retries the page itself (`throw`).
    */
   private async syncBatch(userIds: string[], onOutage: 'record' | 'record-and-throw' | 'throw'): Promise<BatchOutcome> {
-    type Person = { id: string; name: string; email: string | null; listingCount: number };
+    type Person = { id: string; name: string; email: string | null; emailVerified: boolean | null; listingCount: number };
     type Spend = { id: string; totalSpent: Array<{ amount: number; currency: string }> | null };
     const [people, spend] = await Promise.all([
-      this.deps.listings<Person>('User', userIds, 'id name email listingCount', SYSTEM_VIEWER),
+      this.deps.listings<Person>('User', userIds, 'id name email emailVerified listingCount', SYSTEM_VIEWER),
       this.deps.payments<Spend>('User', userIds, 'id totalSpent { amount currency }', SYSTEM_VIEWER),
     ]);
     const facts = new Map<string, ContactFacts>();
@@ -154,6 +158,8 @@ export class CrmService {
       const person = people[i];
       if (!person) return void problems.set(userId, { message: 'unknown user', permanent: true });
       if (!person.email) return void problems.set(userId, { message: 'the user has no email', permanent: true });
+      // Confirming it is a user.updated: the consumer marks the user pending again then.
+      if (!person.emailVerified) return void problems.set(userId, { message: UNCONFIRMED, permanent: true });
       const total = spend[i]?.totalSpent?.find((t) => t.currency === this.deps.currency)?.amount ?? 0;
       facts.set(userId, { userId, name: person.name, email: person.email, listingCount: person.listingCount, totalSpent: total, currency: this.deps.currency });
     });

@@ -58,7 +58,14 @@ export interface Recipient {
   userId: string | null;
   email: string;
   name?: string;
+  /** Whether the user confirmed this address; a user's unconfirmed address gets only the mail that confirms it. */
+  verified?: boolean;
 }
+
+/** The mails an unconfirmed address may get: the ones that carry its confirmation link. */
+export const CONFIRMING_TEMPLATES: ReadonlySet<TemplateName> = new Set(['WELCOME', 'CONFIRM_EMAIL']);
+/** What the email service reads about a user from listings. */
+export const PERSON_FIELDS = 'id name email emailVerified';
 
 export interface EnqueueSpec {
   /** Same key, same mail: a redelivered event or a retried request queues nothing new. */
@@ -128,7 +135,10 @@ const PROGRESS: Record<string, { status: MessageStatus; at: 'deliveredAt' | 'ope
   click: { status: 'CLICKED', at: 'clickedAt' },
 };
 
-type Person = { id: string; name: string; email: string | null };
+export type Person = { id: string; name: string; email: string | null; emailVerified: boolean | null };
+
+/** A user as a recipient. */
+export const recipientOf = (person: Person & { email: string }): Recipient => ({ userId: person.id, email: person.email, name: person.name, verified: person.emailVerified === true });
 
 /**
  * Mail for SayPro: renders templates into an outbox (one row per recipient, keyed so duplicates
@@ -179,7 +189,7 @@ export class EmailService {
 
   async updatePreferences(viewer: Viewer, userId: string, input: PreferencesInput): Promise<PreferencesRow> {
     authorize(viewer, 'email.preferences.update', userId);
-    const [person] = isUuid(userId) ? await this.deps.listings<Person>('User', [userId], 'id name email', SYSTEM_VIEWER) : [null];
+    const [person] = isUuid(userId) ? await this.deps.listings<Person>('User', [userId], PERSON_FIELDS, SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
     const current = (await this.preferencesOf(this.deps.db, [userId])).get(userId)!;
     const alerts = input.newListingAlerts;
@@ -215,6 +225,7 @@ export class EmailService {
 
   /** Why this mail must not go to this recipient now, or null. */
   private async blockedBecause(exec: Executor, template: TemplateName, recipient: Recipient): Promise<string | null> {
+    if (recipient.userId && recipient.verified !== true && !CONFIRMING_TEMPLATES.has(template)) return 'the user has not confirmed this address yet';
     const kind = TEMPLATES[template].kind;
     if (kind === 'TRANSACTIONAL') return null;
     const prefs = recipient.userId ? (await this.preferencesOf(exec, [recipient.userId])).get(recipient.userId) : undefined;
@@ -279,10 +290,10 @@ export class EmailService {
     const given = { ...(input.data ?? {}) };
     let recipient: Recipient;
     if (input.userId) {
-      const [person] = isUuid(input.userId) ? await this.deps.listings<Person>('User', [input.userId], 'id name email', SYSTEM_VIEWER) : [null];
+      const [person] = isUuid(input.userId) ? await this.deps.listings<Person>('User', [input.userId], PERSON_FIELDS, SYSTEM_VIEWER) : [null];
       if (!person) throw new NotFoundError('User', input.userId);
       if (!person.email || !isEmailAddress(person.email)) throw new BadUserInputError({ field: 'userId', message: 'the user has no valid email address' }, 'input');
-      recipient = { userId: person.id, email: person.email, name: person.name };
+      recipient = recipientOf({ ...person, email: person.email });
     } else {
       const to = input.to!.trim();
       if (!isEmailAddress(to)) throw new BadUserInputError({ field: 'to', message: `${JSON.stringify(to.slice(0, 80))} is not an email address` }, 'input');
@@ -346,7 +357,8 @@ export class EmailService {
   private async attempt(row: MessageRow): Promise<MessageRow> {
     if (row.kind !== 'TRANSACTIONAL') {
       // Preferences may have changed while it waited (an unsubscribe during an outage).
-      const blocked = await this.blockedBecause(this.deps.db, row.template as TemplateName, { userId: row.userId, email: row.toEmail });
+      // Only what can change while it waits: the address was confirmed when it was queued (it is fixed on the row).
+      const blocked = await this.blockedBecause(this.deps.db, row.template as TemplateName, { userId: row.userId, email: row.toEmail, verified: true });
       if (blocked) return this.finish(row.id, { status: 'SUPPRESSED', lastError: blocked });
     }
     try {
@@ -596,13 +608,13 @@ export class EmailService {
     if (!claimed) throw new ConflictError(`Campaign ${id} was already sent`, { id });
     let recipients = 0;
     const queueChunk = async (chunk: string[]) => {
-      const people = await this.deps.listings<Person>('User', chunk, 'id name email', SYSTEM_VIEWER);
+      const people = await this.deps.listings<Person>('User', chunk, PERSON_FIELDS, SYSTEM_VIEWER);
       for (const person of people) {
         if (!person?.email || !isEmailAddress(person.email)) continue;
         const data: TemplateData = { subject: campaign.subject, headline: campaign.headline, body: campaign.body, ...(campaign.ctaUrl ? { ctaUrl: campaign.ctaUrl } : {}), ...(campaign.ctaLabel ? { ctaLabel: campaign.ctaLabel } : {}) };
         await this.enqueue(this.deps.db, {
           dedupeKey: `campaign:${campaign.id}:${person.id}`,
-          recipient: { userId: person.id, email: person.email, name: person.name },
+          recipient: recipientOf({ ...person, email: person.email }),
           template: 'PROMOTION',
           data,
           campaignId: campaign.id,

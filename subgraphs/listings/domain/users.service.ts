@@ -4,6 +4,7 @@ import { isAdmin, type Viewer } from '../../../lib/auth';
 import type { Database, Executor } from '../../../lib/db';
 import { AppError, BadUserInputError, ConflictError, ErrorCode, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
 import type { FixedWindowLimiter } from '../../../lib/rate-limiter';
+import { verifyEmailConfirmation } from '../../../lib/email-confirmation';
 import type { EventBus } from '../../../lib/events';
 import { users, type UserRow } from '../db/schema';
 import { isUuid } from '../../../lib/ids';
@@ -63,7 +64,7 @@ export class UsersService {
     this.countAddress(data.email);
     const id = linkIdentity ? viewer.userId! : randomUUID();
     const now = new Date();
-    const row: UserRow = { id, name: data.name.trim(), email: data.email.trim(), createdAt: now, updatedAt: now };
+    const row: UserRow = { id, name: data.name.trim(), email: data.email.trim(), emailVerifiedAt: null, createdAt: now, updatedAt: now };
     return this.uniqueEmail(() =>
       this.db.transaction(async (tx) => {
         if (linkIdentity && (await this.find(tx, id))) throw new ConflictError('You are already registered', { id });
@@ -92,15 +93,36 @@ export class UsersService {
           this.countAddress(changes.email);
           await this.assertEmailFree(tx, changes.email);
         }
+        // A new address counts once its owner confirms it (the email service mails the link).
+        const newAddress = changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase();
         const [updated] = await tx
           .update(users)
-          .set({ ...changes, updatedAt: new Date() })
+          .set({ ...changes, ...(newAddress ? { emailVerifiedAt: null } : {}), updatedAt: new Date() })
           .where(eq(users.id, id))
           .returning();
         await this.bus.publish(tx, 'user.updated', { userId: id, changed }, meta);
         return updated!;
       }),
     );
+  }
+
+  /**
+   * The link in the welcome or confirmation mail: anyone holding it may use it (it is the proof).
+   * Confirms the address the user has now; a link for an earlier address is invalid. Idempotent.
+   */
+  async confirmEmail(token: string, secret: string, meta: RequestMeta = {}): Promise<UserRow> {
+    return this.db.transaction(async (tx) => {
+      const verified = await verifyEmailConfirmation(token, secret, async (userId) => (await this.find(tx, userId, true))?.email ?? null);
+      if ('refused' in verified) {
+        const message = verified.refused === 'expired' ? 'this confirmation link has expired: change the address again to get a new one' : 'this confirmation link is not valid (or is for an earlier address)';
+        throw new BadUserInputError({ field: 'token', message }, 'token');
+      }
+      const current = (await this.find(tx, verified.userId))!;
+      if (current.emailVerifiedAt) return current;
+      const [updated] = await tx.update(users).set({ emailVerifiedAt: new Date(), updatedAt: new Date() }).where(eq(users.id, current.id)).returning();
+      await this.bus.publish(tx, 'user.updated', { userId: current.id, changed: ['emailVerifiedAt'] }, meta);
+      return updated!;
+    });
   }
 
   async find(tx: Executor, id: string, forUpdate = false): Promise<UserRow | undefined> {
