@@ -638,7 +638,7 @@ async function main(): Promise<void> {
     const stripeUrl = await stripeEmulatorUrl(stack, ports.stripe);
     const charges = await chargeLoad(stack, seeded.sellers, stripeUrl);
     log(`registering ${CRM_USERS} users, then syncing everyone to the CRM in bulk`);
-    const crm = await crmBulkBench({ gatewayUrl: stack.gatewayUrl, hubspotUrl: `http://127.0.0.1:${ports.hubspot}`, jwtSecret: secrets.JWT_SECRET, users: CRM_USERS, graphql, sleep });
+    const crm = await crmBulkBench({ gatewayUrl: stack.gatewayUrl, hubspotUrl: `http://127.0.0.1:${ports.hubspot}`, jwtSecret: secrets.JWT_SECRET, internalSecret: secrets.INTERNAL_SECRET, users: CRM_USERS, graphql, sleep });
 
     const warmStop = await stopStack(stack);
     stops.push({ phase: 'warm', ...warmStop });

@@ -18,6 +18,8 @@ export const WEBHOOK_ROUTES: Record<string, ForwardedRoute> = {
   '/webhooks/sendgrid': { subgraph: 'email', methods: ['POST'], maxBytes: 1024 * 1024 },
   // The unsubscribe link in marketing mail: GET shows the confirmation, POST (also one-click) unsubscribes.
   '/email/unsubscribe': { subgraph: 'email', methods: ['GET', 'POST'], maxBytes: 16 * 1024 },
+  // The confirmation link in the welcome and confirmation mail: GET shows a button, POST confirms.
+  '/email/confirm': { subgraph: 'email', methods: ['GET', 'POST'], maxBytes: 16 * 1024 },
 };
 /** Headers a provider signs with or needs to see; nothing else is passed on. */
 const FORWARDED = ['content-type', 'stripe-signature', 'x-twilio-email-event-webhook-signature', 'x-twilio-email-event-webhook-timestamp', 'user-agent'];

@@ -185,18 +185,20 @@ export function signViewerHeader(viewer: Viewer, request: InternalRequest, secre
 
 /**
  * Nonces of headers already accepted, kept until they expire: a header is good once per process.
- * (Another instance of the same service would accept it once more; SECURITY.md says so.)
+ * (Another instance of the same service would accept it once more; SECURITY.md says so.) Headers
+ * share one lifetime, so the oldest entries are the first to expire: they are dropped from the
+ * front as they do, and past `maxEntries` live ones (more than maxEntries requests per lifetime)
+ * the oldest is forgotten rather than a request refused; its header stays bound to its request.
  */
-export function createReplayGuard(maxEntries = 100_000) {
+export function createReplayGuard(maxEntries = 500_000) {
   const seen = new Map<string, number>();
   return {
     /** True the first time a nonce is offered before its expiry (unix seconds); false after. */
     firstUse(jti: string, exp: number, now = Date.now()): boolean {
       if (seen.has(jti)) return false;
-      if (seen.size >= maxEntries) {
-        for (const [id, until] of seen) if (until * 1000 < now) seen.delete(id);
-        // Still full of live nonces: refuse rather than forget one that could be replayed.
-        if (seen.size >= maxEntries) return false;
+      for (const [id, until] of seen) {
+        if (until * 1000 >= now && seen.size < maxEntries) break;
+        seen.delete(id);
       }
       seen.set(jti, exp);
       return true;

@@ -97,3 +97,40 @@ export function createRollingRateLimiter(options: RollingRateLimiterOptions): Ro
     stats: () => ({ ...stats }),
   };
 }
+
+export interface FixedWindowLimiterOptions {
+  /** Uses allowed per key in each window. */
+  limit: number;
+  windowMs: number;
+  /** Keys remembered at most; expired windows are dropped first. @default 100000 */
+  maxKeys?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * A fixed window per key (one window for all when there is one key): `take(key)` counts a use and
+ * answers 0 when it is allowed, else the seconds until the window ends. Per process, like the
+ * gateway's limits.
+ */
+export function createFixedWindowLimiter(options: FixedWindowLimiterOptions) {
+  const now = options.now ?? Date.now;
+  const maxKeys = options.maxKeys ?? 100_000;
+  const windows = new Map<string, { start: number; used: number }>();
+  return {
+    take(key: string): number {
+      const t = now();
+      let window = windows.get(key);
+      if (!window || t - window.start >= options.windowMs) {
+        if (!window && windows.size >= maxKeys) {
+          for (const [k, w] of windows) if (t - w.start >= options.windowMs) windows.delete(k);
+          if (windows.size >= maxKeys) windows.clear();
+        }
+        window = { start: t, used: 0 };
+        windows.set(key, window);
+      }
+      return ++window.used > options.limit ? Math.max(1, Math.ceil((window.start + options.windowMs - t) / 1000)) : 0;
+    },
+  };
+}
+export type FixedWindowLimiter = ReturnType<typeof createFixedWindowLimiter>;

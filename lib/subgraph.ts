@@ -12,6 +12,7 @@ import { REQUEST_ID_HEADER, VIEWER_HEADER, createReplayGuard, verifyViewerHeader
 import { createErrorFormatter } from './errors';
 import { createHttpApp, sendJson, type ReadinessCheck, type RouteHandler } from './http';
 import type { Logger } from './logger';
+import { createFixedWindowLimiter } from './rate-limiter';
 
 /** What every subgraph's per-request context starts from. */
 export interface BaseContext {
@@ -41,14 +42,10 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
  */
 export function limitInternalRoutes(routes: Record<string, RouteHandler>, perMinute: number, now = Date.now): Record<string, RouteHandler> {
   if (perMinute <= 0) return routes;
-  let windowStart = -Infinity;
-  let used = 0;
+  const limiter = createFixedWindowLimiter({ limit: perMinute, windowMs: 60_000, now });
   const limited = (route: RouteHandler): RouteHandler => (req, res, url) => {
-    const t = now();
-    if (t - windowStart >= 60_000) [windowStart, used] = [t, 0];
-    if (++used > perMinute) {
-      return sendJson(res, 429, { error: 'rate limited' }, { 'retry-after': String(Math.ceil((windowStart + 60_000 - t) / 1000)) });
-    }
+    const wait = limiter.take('internal');
+    if (wait > 0) return sendJson(res, 429, { error: 'rate limited' }, { 'retry-after': String(wait) });
     return route(req, res, url);
   };
   return Object.fromEntries(Object.entries(routes).map(([path, route]) => [path, path.startsWith('/internal/') ? limited(route) : route]));

@@ -14,6 +14,7 @@ import { createRenderer } from './domain/templates';
 import type { MailGateway } from './provider/mail-gateway.port';
 import { buildEmailSchema } from './schema';
 import { createSendGridWebhookRoute } from './webhooks/sendgrid-webhook.route';
+import { createConfirmEmailRoute } from './webhooks/confirm-email.route';
 import { createUnsubscribeRoute } from './webhooks/unsubscribe.route';
 
 export interface EmailSubgraphDeps {
@@ -52,7 +53,7 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     leaseMs: Math.max(60_000, deps.config.SENDGRID_TIMEOUT_MS * (deps.config.PROVIDER_RETRIES + 2)),
     jobs: deps.bus,
   });
-  const mail = new EventMail({ db: deps.db, email, listings: deps.listings, logger: deps.logger, publicUrl });
+  const mail = new EventMail({ db: deps.db, email, listings: deps.listings, logger: deps.logger, publicUrl, confirmationSecret: deps.internalSecret });
   const schema = await buildEmailSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'email',
@@ -69,6 +70,7 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     routes: {
       '/webhooks/sendgrid': createSendGridWebhookRoute({ gateway: deps.gateway, email, logger: deps.logger }),
       '/email/unsubscribe': createUnsubscribeRoute({ email, logger: deps.logger }),
+      '/email/confirm': createConfirmEmailRoute({ listingsQuery: deps.listingsQuery, logger: deps.logger }),
     },
   });
   await apollo.start();

@@ -14,6 +14,8 @@ export interface ListingsDeps {
   apiKeys: ApiKeysService;
   /** The event bus, for the admin dead-letter view. */
   bus: EventBus;
+  /** Verifies email confirmation links (the email service signs them with the same secret). */
+  emailConfirmationSecret: string;
 }
 
 export type ListingsContext = BaseContext &

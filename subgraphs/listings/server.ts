@@ -3,6 +3,7 @@ import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
 import type { EventBus } from '../../lib/events';
 import type { Logger } from '../../lib/logger';
+import { createFixedWindowLimiter } from '../../lib/rate-limiter';
 import { createSubgraphServer } from '../../lib/subgraph';
 import { createContext } from './context';
 import { ApiKeysService } from './domain/api-keys.service';
@@ -22,7 +23,8 @@ export interface ListingsSubgraphDeps {
 
 /** Builds the listings subgraph (schema, services, HTTP server) without listening: tests and both run modes use it. */
 export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
-  const users = new UsersService(deps.db, deps.bus);
+  const perAddress = deps.config.ACCOUNT_EMAIL_LIMIT_PER_HOUR > 0 ? createFixedWindowLimiter({ limit: deps.config.ACCOUNT_EMAIL_LIMIT_PER_HOUR, windowMs: 3_600_000 }) : undefined;
+  const users = new UsersService(deps.db, deps.bus, perAddress);
   const listings = new ListingsService(deps.db, deps.bus, deps.config);
   const apiKeys = new ApiKeysService(deps.db, { live: deps.config.NODE_ENV === 'production', logger: deps.logger });
   const schema = await buildListingsSchema();
@@ -32,7 +34,7 @@ export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
     logger: deps.logger,
     internalSecret: deps.internalSecret,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
-    context: createContext({ users, listings, apiKeys, bus: deps.bus }),
+    context: createContext({ users, listings, apiKeys, bus: deps.bus, emailConfirmationSecret: deps.internalSecret }),
     routes: { [API_KEY_VERIFY_PATH]: createApiKeyVerifyRoute(apiKeys, deps.internalSecret) },
     internalRateLimitPerMinute: deps.config.INTERNAL_RATE_LIMIT_PER_MINUTE,
     readiness: [

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { CreateListingDocument, RegisterUserDocument, type CreateListingInput } from '../generated/graphql';
+import { signEmailConfirmation } from '../../lib/email-confirmation';
+import { ConfirmEmailDocument, CreateListingDocument, RegisterUserDocument, type CreateListingInput } from '../generated/graphql';
 import { dataOf } from './graph-client';
 import type { TestStack } from './stack';
 
@@ -10,11 +11,20 @@ export interface TestUser {
   token: string;
 }
 
-/** Registers a user through the gateway and mints a token for them. */
-export async function registerUser(stack: TestStack, name = 'Test User', roles: Array<'user' | 'admin'> = ['user']): Promise<TestUser> {
+/**
+ * Registers a user through the gateway, confirms their address (as the link in their welcome mail
+ * would; `confirmed: false` leaves it unconfirmed) and mints a token for them.
+ */
+export async function registerUser(stack: TestStack, name = 'Test User', roles: Array<'user' | 'admin'> = ['user'], options: { confirmed?: boolean } = {}): Promise<TestUser> {
   const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${randomBytes(4).toString('hex')}@example.com`;
   const { registerUser: user } = dataOf(await stack.graph(RegisterUserDocument, { input: { name, email } }));
+  if (options.confirmed !== false) await confirmEmail(stack, user.id, email);
   return { id: user.id, name, email, token: await stack.token(user.id, roles) };
+}
+
+/** Confirms the user's current address with a link signed as the email service signs it. */
+export async function confirmEmail(stack: TestStack, userId: string, email: string) {
+  return dataOf(await stack.graph(ConfirmEmailDocument, { token: signEmailConfirmation(userId, email, stack.config.INTERNAL_SECRET) })).confirmEmail;
 }
 
 export const listingInput = (overrides: Partial<CreateListingInput> = {}): CreateListingInput => ({

@@ -23,6 +23,7 @@ async function seedUsers(stack: TestStack): Promise<string[]> {
     id: randomUUID(),
     name: `Bulk User ${i}`,
     email: `bulk-${i}-${randomUUID().slice(0, 8)}@example.com`,
+    emailVerifiedAt: new Date(base + i * 1000), // users from before confirmation (migration 0003)
     createdAt: new Date(base + i * 1000),
     updatedAt: new Date(base + i * 1000),
   }));

@@ -11,6 +11,9 @@ import { contacts, type ContactRow } from '../db/schema';
 import { MAX_BATCH, type CrmContact, type CrmGateway } from '../provider/crm-gateway.port';
 import { toContactProperties, type ContactFacts } from './contact-mapping';
 
+/** An address nobody confirmed is not sent to the CRM: it could be anyone's. */
+const UNCONFIRMED = 'the user has not confirmed their email address yet';
+
 /** What one batch did: users synced, and users that did not sync (recorded for a retry or FAILED). */
 export interface BatchOutcome {
   synced: number;
@@ -121,9 +124,10 @@ export class CrmService {
   async syncNow(viewer: Viewer, userId: string): Promise<ContactRow> {
     authorize(viewer, 'crm.sync', userId);
     // Bad input sends nothing and stores nothing: ask the owner of User first.
-    const [person] = isUuid(userId) ? await this.deps.listings<{ id: string; email: string | null }>('User', [userId], 'id email', SYSTEM_VIEWER) : [null];
+    const [person] = isUuid(userId) ? await this.deps.listings<{ id: string; email: string | null; emailVerified: boolean | null }>('User', [userId], 'id email emailVerified', SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
     if (!person.email) throw new BadUserInputError({ field: 'userId', message: 'the user has no email, which the CRM needs' }, 'userId');
+    if (!person.emailVerified) throw new BadUserInputError({ field: 'userId', message: UNCONFIRMED }, 'userId');
     // A change (its own user.created, say) may land while it is in flight: then it sends the newer facts too.
     for (let round = 0; round < 3; round++) {
       const outcome = await this.syncBatch(await this.markManyPending(this.deps.db, [userId], new Date(Date.now() + this.claimMs), true), 'record-and-throw');
@@ -179,10 +183,10 @@ export class CrmService {
   private async syncBatch(claims: Claims, onOutage: 'record' | 'record-and-throw' | 'throw'): Promise<BatchOutcome> {
     const userIds = [...claims.keys()];
     await this.setupDone();
-    type Person = { id: string; name: string; email: string | null; listingCount: number };
+    type Person = { id: string; name: string; email: string | null; emailVerified: boolean | null; listingCount: number };
     type Spend = { id: string; totalSpent: Array<{ amount: number; currency: string }> | null };
     const [people, spend] = await Promise.all([
-      this.deps.listings<Person>('User', userIds, 'id name email listingCount', SYSTEM_VIEWER),
+      this.deps.listings<Person>('User', userIds, 'id name email emailVerified listingCount', SYSTEM_VIEWER),
       this.deps.payments<Spend>('User', userIds, 'id totalSpent { amount currency }', SYSTEM_VIEWER),
     ]);
     const facts = new Map<string, ContactFacts>();
@@ -192,18 +196,19 @@ export class CrmService {
       const person = people[i];
       if (!person) return void problems.set(userId, { message: 'unknown user', permanent: true });
       if (!person.email) return void problems.set(userId, { message: 'the user has no email', permanent: true });
+      // Confirming it is a user.updated: the consumer marks the user pending again then.
+      if (!person.emailVerified) return void problems.set(userId, { message: UNCONFIRMED, permanent: true });
       const total = spend[i]?.totalSpent?.find((t) => t.currency === this.deps.currency)?.amount ?? 0;
       facts.set(userId, { userId, name: person.name, email: person.email, listingCount: person.listingCount, totalSpent: total, currency: this.deps.currency });
     });
     let synced = 0;
     if (facts.size > 0) {
-      const byEmail = new Map([...facts.values()].map((f) => [f.email.toLowerCase(), f.userId]));
       try {
-        const outcome = await this.deps.policy.execute((attempt) => this.deps.gateway.upsertByEmail([...facts.values()].map(toContactProperties), attempt));
+        const outcome = await this.deps.policy.execute((attempt) => this.deps.gateway.upsertByUserId([...facts.values()].map(toContactProperties), attempt));
         const now = new Date();
         for (const result of outcome.results) {
-          const userId = byEmail.get(result.email.toLowerCase());
-          if (!userId) continue;
+          const userId = result.userId;
+          if (!facts.has(userId)) continue;
           const [done] = await this.deps.db
             .update(contacts)
             .set({ syncStatus: 'SYNCED', hubspotId: result.id, attempts: 0, lastSyncedAt: now, lastError: null, updatedAt: now, claimedUntil: null })
@@ -213,8 +218,8 @@ export class CrmService {
           else await this.changedMeanwhile(userId, { hubspotId: result.id, lastSyncedAt: now });
         }
         for (const failure of outcome.failures) {
-          const userId = failure.email ? byEmail.get(failure.email.toLowerCase()) : undefined;
-          if (userId) problems.set(userId, { message: failure.message, permanent: false });
+          // A conflict will not pass on a retry: it waits for the user's next change (user.updated marks them again).
+          if (failure.userId && facts.has(failure.userId)) problems.set(failure.userId, { message: failure.message, permanent: failure.conflict });
         }
       } catch (err) {
         // HubSpot's error messages embed response bodies (emails): log what kind of failure it was, not its text.

@@ -113,6 +113,7 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
               type: mapping.custom!.type as never,
               fieldType: mapping.custom!.fieldType as never,
               groupName: 'contactinformation',
+              ...(mapping.custom!.unique ? { hasUniqueValue: true } : {}),
             }),
           );
         } catch (createErr) {
@@ -121,16 +122,18 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
       }
     },
 
-    async upsertByEmail(batch, attempt) {
+    async upsertByUserId(batch, attempt) {
       if (batch.length > MAX_BATCH) throw new Error(`at most ${MAX_BATCH} contacts per upsert`);
       const data = await call('POST', '/crm/v3/objects/contacts/batch/upsert', attempt, batch.length, () =>
-        contacts.upsertWithHttpInfo({ inputs: batch.map((p) => ({ id: p.email!, idProperty: 'email', properties: p })) }),
+        contacts.upsertWithHttpInfo({ inputs: batch.map((p) => ({ id: p.saypro_user_id!, idProperty: 'saypro_user_id', properties: p })) }),
       );
-      const results: UpsertResult[] = data.results.map((r) => ({ id: r.id, email: r.properties.email ?? '', created: r._new }));
+      const results: UpsertResult[] = data.results.map((r) => ({ id: r.id, userId: r.properties.saypro_user_id ?? '', created: r._new }));
       const errors = 'errors' in data && Array.isArray(data.errors) ? data.errors : [];
       const failures: UpsertFailure[] = errors.map((e) => {
         const ids = (e.context as Record<string, string[]> | undefined)?.ids;
-        return { email: ids?.[0] ?? null, message: `${e.category}: ${e.message}` };
+        // HubSpot's message names the other contact's id: it is for our logs' category only, never for the user.
+        const conflict = e.category === 'CONFLICT';
+        return { userId: ids?.[0] ?? null, conflict, message: conflict ? 'the address belongs to another CRM contact, which is not adopted' : `${e.category}: ${e.message}` };
       });
       return { results, failures };
     },

@@ -65,7 +65,14 @@ export interface Recipient {
   userId: string | null;
   email: string;
   name?: string;
+  /** Whether the user confirmed this address; a user's unconfirmed address gets only the mail that confirms it. */
+  verified?: boolean;
 }
+
+/** The mails an unconfirmed address may get: the ones that carry its confirmation link. */
+export const CONFIRMING_TEMPLATES: ReadonlySet<TemplateName> = new Set(['WELCOME', 'CONFIRM_EMAIL']);
+/** What the email service reads about a user from listings. */
+export const PERSON_FIELDS = 'id name email emailVerified';
 
 export interface EnqueueSpec {
   /** Same key, same mail: a redelivered event or a retried request queues nothing new. */
@@ -135,7 +142,10 @@ const PROGRESS: Record<string, { status: MessageStatus; at: 'deliveredAt' | 'ope
   click: { status: 'CLICKED', at: 'clickedAt' },
 };
 
-type Person = { id: string; name: string; email: string | null };
+export type Person = { id: string; name: string; email: string | null; emailVerified: boolean | null };
+
+/** A user as a recipient. */
+export const recipientOf = (person: Person & { email: string }): Recipient => ({ userId: person.id, email: person.email, name: person.name, verified: person.emailVerified === true });
 
 /**
  * Mail for SayPro: renders templates into an outbox (one row per recipient, keyed so duplicates
@@ -186,7 +196,7 @@ export class EmailService {
 
   async updatePreferences(viewer: Viewer, userId: string, input: PreferencesInput): Promise<PreferencesRow> {
     authorize(viewer, 'email.preferences.update', userId);
-    const [person] = isUuid(userId) ? await this.deps.listings<Person>('User', [userId], 'id name email', SYSTEM_VIEWER) : [null];
+    const [person] = isUuid(userId) ? await this.deps.listings<Person>('User', [userId], PERSON_FIELDS, SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
     const current = (await this.preferencesOf(this.deps.db, [userId])).get(userId)!;
     const alerts = input.newListingAlerts;
@@ -222,6 +232,7 @@ export class EmailService {
 
   /** Why this mail must not go to this recipient now, or null. */
   private async blockedBecause(exec: Executor, template: TemplateName, recipient: Recipient): Promise<string | null> {
+    if (recipient.userId && recipient.verified !== true && !CONFIRMING_TEMPLATES.has(template)) return 'the user has not confirmed this address yet';
     const kind = TEMPLATES[template].kind;
     if (kind === 'TRANSACTIONAL') return null;
     const prefs = recipient.userId ? (await this.preferencesOf(exec, [recipient.userId])).get(recipient.userId) : undefined;
@@ -286,10 +297,10 @@ export class EmailService {
     const given = { ...(input.data ?? {}) };
     let recipient: Recipient;
     if (input.userId) {
-      const [person] = isUuid(input.userId) ? await this.deps.listings<Person>('User', [input.userId], 'id name email', SYSTEM_VIEWER) : [null];
+      const [person] = isUuid(input.userId) ? await this.deps.listings<Person>('User', [input.userId], PERSON_FIELDS, SYSTEM_VIEWER) : [null];
       if (!person) throw new NotFoundError('User', input.userId);
       if (!person.email || !isEmailAddress(person.email)) throw new BadUserInputError({ field: 'userId', message: 'the user has no valid email address' }, 'input');
-      recipient = { userId: person.id, email: person.email, name: person.name };
+      recipient = recipientOf({ ...person, email: person.email });
     } else {
       const to = input.to!.trim();
       if (!isEmailAddress(to)) throw new BadUserInputError({ field: 'to', message: `${JSON.stringify(to.slice(0, 80))} is not an email address` }, 'input');
@@ -353,7 +364,8 @@ export class EmailService {
   private async attempt(row: MessageRow): Promise<MessageRow> {
     if (row.kind !== 'TRANSACTIONAL') {
       // Preferences may have changed while it waited (an unsubscribe during an outage).
-      const blocked = await this.blockedBecause(this.deps.db, row.template as TemplateName, { userId: row.userId, email: row.toEmail });
+      // Only what can change while it waits: the address was confirmed when it was queued (it is fixed on the row).
+      const blocked = await this.blockedBecause(this.deps.db, row.template as TemplateName, { userId: row.userId, email: row.toEmail, verified: true });
       if (blocked) return this.finish(row.id, { status: 'SUPPRESSED', lastError: blocked });
     }
     try {
@@ -635,7 +647,7 @@ export class EmailService {
       next = page.endCursor ?? campaign.cursor;
       more = page.hasNextPage && page.endCursor !== null;
     }
-    const people = ids.length ? await this.deps.listings<Person>('User', ids, 'id name email', SYSTEM_VIEWER) : [];
+    const people = ids.length ? await this.deps.listings<Person>('User', ids, PERSON_FIELDS, SYSTEM_VIEWER) : [];
     const data: TemplateData = { subject: campaign.subject, headline: campaign.headline, body: campaign.body, ...(campaign.ctaUrl ? { ctaUrl: campaign.ctaUrl } : {}), ...(campaign.ctaLabel ? { ctaLabel: campaign.ctaLabel } : {}) };
     const advanced = await this.deps.db.transaction(async (tx) => {
       const [current] = await tx.select({ cursor: campaigns.cursor }).from(campaigns).where(eq(campaigns.id, campaign.id)).for('update');
@@ -644,7 +656,7 @@ export class EmailService {
         if (!person?.email || !isEmailAddress(person.email)) continue;
         await this.enqueue(tx, {
           dedupeKey: `campaign:${campaign.id}:${person.id}`,
-          recipient: { userId: person.id, email: person.email, name: person.name },
+          recipient: recipientOf({ ...person, email: person.email }),
           template: 'PROMOTION',
           data,
           campaignId: campaign.id,

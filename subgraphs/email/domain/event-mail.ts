@@ -4,10 +4,10 @@ import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
 import type { EventEnvelope } from '../../../lib/events';
 import type { Logger } from '../../../lib/logger';
 import { preferences } from '../db/schema';
-import { isEmailAddress, type EmailService } from './email.service';
+import { signEmailConfirmation } from '../../../lib/email-confirmation';
+import { isEmailAddress, PERSON_FIELDS, recipientOf, type EmailService, type Person } from './email.service';
 import { formatMoney } from './money';
 
-type Person = { id: string; name: string; email: string | null };
 type ListingFacts = {
   id: string;
   title: string;
@@ -19,7 +19,7 @@ type ListingFacts = {
   seller: Person | null;
 };
 /** The seller comes along (listings owns both): one call per activation. */
-const LISTING_FIELDS = 'id title description price { amount currency } category location expiresAt seller { id name email }';
+const LISTING_FIELDS = `id title description price { amount currency } category location expiresAt seller { ${PERSON_FIELDS} }`;
 
 /**
  * The mail events cause. Runs as an `effect` consumer (outside a transaction: it reads users and
@@ -29,8 +29,13 @@ const LISTING_FIELDS = 'id title description price { amount currency } category 
  */
 export class EventMail {
   constructor(
-    private readonly deps: { db: Database; email: EmailService; listings: EntityClient; logger: Logger; publicUrl: () => string },
+    private readonly deps: { db: Database; email: EmailService; listings: EntityClient; logger: Logger; publicUrl: () => string; confirmationSecret: string },
   ) {}
+
+  /** The link that confirms `email` for the user (the page is /email/confirm; listings checks the token). */
+  private confirmUrl(userId: string, email: string): string {
+    return `${this.deps.publicUrl().replace(/\/+$/, '')}/email/confirm?token=${signEmailConfirmation(userId, email, this.deps.confirmationSecret)}`;
+  }
 
   private listingUrl(id: string): string {
     return `${this.deps.publicUrl().replace(/\/+$/, '')}/listings/${id}`;
@@ -40,6 +45,11 @@ export class EventMail {
     switch (event.name) {
       case 'user.created':
         return this.welcome(event as EventEnvelope<'user.created'>);
+      case 'user.updated': {
+        const e = event as EventEnvelope<'user.updated'>;
+        if (e.data.changed.includes('email')) await this.confirmNewAddress(e);
+        return;
+      }
       case 'payment.succeeded':
         return this.receipt(event as EventEnvelope<'payment.succeeded'>);
       case 'listing.status_changed': {
@@ -65,10 +75,24 @@ export class EventMail {
       if (!isEmailAddress(email)) return;
       await this.deps.email.enqueue(tx, {
         dedupeKey: `${event.id}:${userId}:WELCOME`,
-        recipient: { userId, email, name },
+        recipient: { userId, email, name, verified: false },
         template: 'WELCOME',
-        data: { name, appUrl: this.deps.publicUrl() },
+        data: { name, appUrl: this.deps.publicUrl(), confirmUrl: this.confirmUrl(userId, email) },
       });
+    });
+    this.deps.email.onQueued();
+  }
+
+  /** A changed address gets its confirmation link (and nothing else until it is confirmed). */
+  private async confirmNewAddress(event: EventEnvelope<'user.updated'>): Promise<void> {
+    const [person] = await this.deps.listings<Person>('User', [event.data.userId], PERSON_FIELDS, SYSTEM_VIEWER, event.requestId);
+    if (!person?.email || !isEmailAddress(person.email) || person.emailVerified) return;
+    await this.deps.email.enqueue(this.deps.db, {
+      // Keyed by the address: changing back and forth sends each address its link once per event.
+      dedupeKey: `${event.id}:${person.id}:CONFIRM_EMAIL:${person.email.toLowerCase()}`,
+      recipient: recipientOf({ ...person, email: person.email }),
+      template: 'CONFIRM_EMAIL',
+      data: { name: person.name, confirmUrl: this.confirmUrl(person.id, person.email) },
     });
     this.deps.email.onQueued();
   }
@@ -76,13 +100,13 @@ export class EventMail {
   private async receipt(event: EventEnvelope<'payment.succeeded'>): Promise<void> {
     const d = event.data;
     const [[person], [listing]] = await Promise.all([
-      this.deps.listings<Person>('User', [d.userId], 'id name email', SYSTEM_VIEWER, event.requestId),
+      this.deps.listings<Person>('User', [d.userId], PERSON_FIELDS, SYSTEM_VIEWER, event.requestId),
       this.deps.listings<ListingFacts>('Listing', [d.listingId], LISTING_FIELDS, SYSTEM_VIEWER, event.requestId),
     ]);
     if (!person?.email || !isEmailAddress(person.email)) return void this.deps.logger.warn({ eventId: event.id }, 'receipt not sent: the payer has no address');
     await this.deps.email.enqueue(this.deps.db, {
       dedupeKey: `${event.id}:${person.id}:PAYMENT_RECEIPT`,
-      recipient: { userId: person.id, email: person.email, name: person.name },
+      recipient: recipientOf({ ...person, email: person.email }),
       template: 'PAYMENT_RECEIPT',
       data: {
         name: person.name,
@@ -107,7 +131,7 @@ export class EventMail {
     if (seller?.email && isEmailAddress(seller.email)) {
       await this.deps.email.enqueue(this.deps.db, {
         dedupeKey: `${event.id}:${seller.id}:LISTING_PUBLISHED`,
-        recipient: { userId: seller.id, email: seller.email, name: seller.name },
+        recipient: recipientOf({ ...seller, email: seller.email }),
         template: 'LISTING_PUBLISHED',
         data: {
           name: seller.name,
@@ -134,13 +158,13 @@ export class EventMail {
     const price = formatMoney(listing.price.amount, listing.price.currency);
     for (let i = 0; i < matching.length; i += 100) {
       const chunk = matching.slice(i, i + 100).map((p) => p.userId);
-      const people = await this.deps.listings<Person>('User', chunk, 'id name email', SYSTEM_VIEWER, event.requestId);
+      const people = await this.deps.listings<Person>('User', chunk, PERSON_FIELDS, SYSTEM_VIEWER, event.requestId);
       for (const person of people) {
         if (!person?.email || !isEmailAddress(person.email)) continue;
         await this.deps.email.enqueue(this.deps.db, {
           // Keyed by the listing: a listing that goes live again alerts nobody twice.
           dedupeKey: `alert:${listing.id}:${person.id}:NEW_LISTING_ALERT`,
-          recipient: { userId: person.id, email: person.email, name: person.name },
+          recipient: recipientOf({ ...person, email: person.email }),
           template: 'NEW_LISTING_ALERT',
           data: {
             name: person.name,

@@ -5,7 +5,7 @@ import { projectRoot } from '../../../lib/data-dir';
 import { BadUserInputError } from '../../../lib/errors';
 import type { MailKind } from '../db/schema';
 
-export const TEMPLATE_NAMES = ['WELCOME', 'LISTING_PUBLISHED', 'PAYMENT_RECEIPT', 'NEW_LISTING_ALERT', 'PROMOTION', 'ACCOUNT_UPDATE'] as const;
+export const TEMPLATE_NAMES = ['WELCOME', 'CONFIRM_EMAIL', 'LISTING_PUBLISHED', 'PAYMENT_RECEIPT', 'NEW_LISTING_ALERT', 'PROMOTION', 'ACCOUNT_UPDATE'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 export interface TemplateField {
@@ -27,7 +27,18 @@ export interface TemplateSpec {
 
 /** Every template, the data it needs, and the kind of mail it is. The README's table follows this. */
 export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
-  WELCOME: { folder: 'welcome', kind: 'TRANSACTIONAL', description: 'Sent on registration (user.created).', fields: [{ name: 'name' }, { name: 'appUrl', type: 'url' }] },
+  WELCOME: {
+    folder: 'welcome',
+    kind: 'TRANSACTIONAL',
+    description: 'Sent on registration (user.created), with the link that confirms the address.',
+    fields: [{ name: 'name' }, { name: 'appUrl', type: 'url' }, { name: 'confirmUrl', type: 'url', required: false }],
+  },
+  CONFIRM_EMAIL: {
+    folder: 'confirm-email',
+    kind: 'TRANSACTIONAL',
+    description: 'To a new address after a change (user.updated): the link that confirms it.',
+    fields: [{ name: 'name' }, { name: 'confirmUrl', type: 'url' }],
+  },
   LISTING_PUBLISHED: {
     folder: 'listing-published',
     kind: 'TRANSACTIONAL',

@@ -13,6 +13,8 @@ export const users = listingsSchema.table(
     id: uuid('id').primaryKey(),
     name: varchar('name', { length: 100 }).notNull(),
     email: varchar('email', { length: 254 }).notNull(),
+    /** When the user proved they read `email` (the link in the welcome or confirmation mail); null until then. */
+    emailVerifiedAt: ts('email_verified_at'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import type { Database, Executor } from '../../../lib/db';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
+import { AppError, BadUserInputError, ConflictError, ErrorCode, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
+import type { FixedWindowLimiter } from '../../../lib/rate-limiter';
+import { verifyEmailConfirmation } from '../../../lib/email-confirmation';
 import type { EventBus } from '../../../lib/events';
 import { users, type UserRow } from '../db/schema';
 import { isUuid } from '../../../lib/ids';
@@ -25,7 +27,14 @@ export class UsersService {
   constructor(
     private readonly db: Database,
     private readonly bus: EventBus,
+    /** Registrations and address changes naming one address (lower-cased), so no address is tried or mailed without end. */
+    private readonly perAddress?: FixedWindowLimiter,
   ) {}
+
+  private countAddress(email: string): void {
+    const wait = this.perAddress?.take(email.trim().toLowerCase()) ?? 0;
+    if (wait > 0) throw new AppError(ErrorCode.RATE_LIMITED, `Too many registrations or changes with this address; try again in ${wait} seconds`, { retryAfterSeconds: wait });
+  }
 
   /** Rows for the given ids, in any order; malformed ids simply match nothing. */
   async byIds(ids: readonly string[]): Promise<UserRow[]> {
@@ -52,9 +61,10 @@ export class UsersService {
   async register(viewer: Viewer, data: RegisterUserData, meta: RequestMeta = {}): Promise<UserRow> {
     const linkIdentity = viewer.userId !== null && !isAdmin(viewer);
     if (linkIdentity && !isUuid(viewer.userId!)) throw new ForbiddenError('This identity cannot register: its subject is not a user id');
+    this.countAddress(data.email);
     const id = linkIdentity ? viewer.userId! : randomUUID();
     const now = new Date();
-    const row: UserRow = { id, name: data.name.trim(), email: data.email.trim(), createdAt: now, updatedAt: now };
+    const row: UserRow = { id, name: data.name.trim(), email: data.email.trim(), emailVerifiedAt: null, createdAt: now, updatedAt: now };
     return this.uniqueEmail(() =>
       this.db.transaction(async (tx) => {
         if (linkIdentity && (await this.find(tx, id))) throw new ConflictError('You are already registered', { id });
@@ -80,17 +90,39 @@ export class UsersService {
         const changed = (Object.keys(changes) as Array<keyof UserRow>).filter((k) => changes[k] !== current[k]);
         if (changed.length === 0) return current;
         if (changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase()) {
+          this.countAddress(changes.email);
           await this.assertEmailFree(tx, changes.email);
         }
+        // A new address counts once its owner confirms it (the email service mails the link).
+        const newAddress = changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase();
         const [updated] = await tx
           .update(users)
-          .set({ ...changes, updatedAt: new Date() })
+          .set({ ...changes, ...(newAddress ? { emailVerifiedAt: null } : {}), updatedAt: new Date() })
           .where(eq(users.id, id))
           .returning();
         await this.bus.publish(tx, 'user.updated', { userId: id, changed }, meta);
         return updated!;
       }),
     );
+  }
+
+  /**
+   * The link in the welcome or confirmation mail: anyone holding it may use it (it is the proof).
+   * Confirms the address the user has now; a link for an earlier address is invalid. Idempotent.
+   */
+  async confirmEmail(token: string, secret: string, meta: RequestMeta = {}): Promise<UserRow> {
+    return this.db.transaction(async (tx) => {
+      const verified = await verifyEmailConfirmation(token, secret, async (userId) => (await this.find(tx, userId, true))?.email ?? null);
+      if ('refused' in verified) {
+        const message = verified.refused === 'expired' ? 'this confirmation link has expired: change the address again to get a new one' : 'this confirmation link is not valid (or is for an earlier address)';
+        throw new BadUserInputError({ field: 'token', message }, 'token');
+      }
+      const current = (await this.find(tx, verified.userId))!;
+      if (current.emailVerifiedAt) return current;
+      const [updated] = await tx.update(users).set({ emailVerifiedAt: new Date(), updatedAt: new Date() }).where(eq(users.id, current.id)).returning();
+      await this.bus.publish(tx, 'user.updated', { userId: current.id, changed: ['emailVerifiedAt'] }, meta);
+      return updated!;
+    });
   }
 
   async find(tx: Executor, id: string, forUpdate = false): Promise<UserRow | undefined> {

@@ -12,6 +12,9 @@ export class User {
   /** Shown only to the user themself and to admins; see UserResolver.email. */
   email: string;
 
+  /** Set once the user confirmed `email`; see UserResolver.emailVerified. */
+  emailVerifiedAt: Date | null;
+
   @Field({ description: 'When the user registered.' })
   createdAt: Date;
 

@@ -38,6 +38,16 @@ export class UserResolver {
     return user.email;
   }
 
+  @ReadableBy<User>('user.email', (user) => user.id)
+  @FieldResolver(() => Boolean, {
+    nullable: true,
+    description:
+      'Whether the user confirmed their email address (the link in the welcome or confirmation mail). Until then it gets only that mail and is not sent to the CRM. Visible with the email.',
+  })
+  emailVerified(@Root() user: User): boolean {
+    return user.emailVerifiedAt !== null;
+  }
+
   @FieldResolver(() => ListingConnection, { description: "The user's listings, newest first: all of them for the user and admins, ACTIVE ones for everyone else." })
   async listings(
     @Root() user: User,
@@ -64,7 +74,15 @@ export class UserResolver {
     return ctx.users.register(ctx.viewer, { name: input.name, email: input.email }, { requestId: ctx.requestId });
   }
 
-  @Mutation(() => User, { description: 'Changes a profile. Only the user themself or an admin.' })
+  @Mutation(() => User, {
+    description:
+      'Confirms the address a user has now, with the token of the link in their welcome or confirmation mail (valid 72 hours). Anyone holding the link may; BAD_USER_INPUT for a forged, expired or outdated one.',
+  })
+  confirmEmail(@Arg('token', { description: 'The `token` of the confirmation link.' }) token: string, @Ctx() ctx: ListingsContext): Promise<User> {
+    return ctx.users.confirmEmail(token, ctx.emailConfirmationSecret, { requestId: ctx.requestId });
+  }
+
+  @Mutation(() => User, { description: 'Changes a profile (a new email address must be confirmed again). Only the user themself or an admin.' })
   updateUser(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateUserInput) input: UpdateUserInput,

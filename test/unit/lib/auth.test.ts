@@ -213,10 +213,12 @@ describe('signViewerHeader / verifyViewerHeader', () => {
     expect(verifyViewerHeader(signViewerHeader(ada, REQ, SECRET, 60, NOW), REQ, SECRET, at(NOW, replay))).toEqual(ada);
   });
 
-  it('refuses new nonces rather than forget live ones when its memory is full', async () => {
+  it('drops expired nonces, and past its size forgets the oldest rather than refuse a request', () => {
     const replay = createReplayGuard(2);
-    expect([replay.firstUse('a', NOW / 1000 + 60, NOW), replay.firstUse('b', NOW / 1000 + 60, NOW), replay.firstUse('c', NOW / 1000 + 60, NOW)]).toEqual([true, true, false]);
-    expect(replay.firstUse('c', NOW / 1000 + 200, NOW + 61_000)).toBe(true); // a and b expired and were dropped
+    const exp = NOW / 1000 + 60;
+    expect([replay.firstUse('a', exp, NOW), replay.firstUse('b', exp, NOW), replay.firstUse('b', exp, NOW)]).toEqual([true, true, false]);
+    expect([replay.firstUse('c', exp, NOW), replay.firstUse('a', exp, NOW), replay.firstUse('c', exp, NOW)]).toEqual([true, true, false]); // 'a' was the oldest
+    expect(replay.firstUse('b', exp + 200, NOW + 61_000)).toBe(true); // everything before expired and was dropped
   });
 
   it('drops roles it does not know, even when signed', async () => {

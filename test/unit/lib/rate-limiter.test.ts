@@ -1,4 +1,4 @@
-import { createRollingRateLimiter } from '../../../lib/rate-limiter';
+import { createFixedWindowLimiter, createRollingRateLimiter } from '../../../lib/rate-limiter';
 
 /** A fake clock: waiting advances it, so the limiter's schedule is exact and instant. */
 function fakeClock() {
@@ -65,5 +65,25 @@ describe('rolling rate limiter', () => {
   it('rejects nonsense settings', () => {
     expect(() => createRollingRateLimiter({ limit: 0, windowMs: 1000 })).toThrow('limit');
     expect(() => createRollingRateLimiter({ limit: 1, windowMs: 0 })).toThrow('windowMs');
+  });
+});
+
+describe('createFixedWindowLimiter', () => {
+  it('allows `limit` uses per key in a window, then answers the seconds left, and forgets old windows', () => {
+    let now = 0;
+    const limiter = createFixedWindowLimiter({ limit: 2, windowMs: 60_000, now: () => now });
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('b')]).toEqual([0, 0, 0]);
+    now = 20_000;
+    expect(limiter.take('a')).toBe(40);
+    now = 60_000;
+    expect(limiter.take('a')).toBe(0);
+  });
+
+  it('keeps at most maxKeys windows, dropping expired ones first', () => {
+    let now = 0;
+    const limiter = createFixedWindowLimiter({ limit: 1, windowMs: 1000, maxKeys: 2, now: () => now });
+    expect([limiter.take('a'), limiter.take('b'), limiter.take('a')]).toEqual([0, 0, 1]);
+    now = 1500;
+    expect([limiter.take('c'), limiter.take('c')]).toEqual([0, 1]);
   });
 });

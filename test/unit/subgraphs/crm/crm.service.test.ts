@@ -11,7 +11,7 @@ import type { CrmContact, CrmGateway, UpsertFailure, UpsertResult } from '../../
 import { FakeOutage, fastPolicy, silentLogger } from '../../../helpers/fakes';
 import { createTestDatabase } from '../../../helpers/test-db';
 
-/** HubSpot in memory: contacts by email, every upsert call recorded, outages on demand. */
+/** HubSpot in memory: contacts by email (upserted by saypro_user_id), every upsert call recorded, outages on demand. */
 class FakeCrm implements CrmGateway {
   calls: Array<Array<Record<string, string>>> = [];
   byEmail = new Map<string, { id: string; properties: Record<string, string> }>();
@@ -22,7 +22,7 @@ class FakeCrm implements CrmGateway {
   /** Runs inside an upsert, before it answers: a change can land while it is in flight. */
   during: () => Promise<void> = async () => undefined;
   async ensureProperties() {}
-  async upsertByEmail(batch: Array<Record<string, string>>): Promise<{ results: UpsertResult[]; failures: UpsertFailure[] }> {
+  async upsertByUserId(batch: Array<Record<string, string>>): Promise<{ results: UpsertResult[]; failures: UpsertFailure[] }> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new FakeOutage('HubSpot 503');
@@ -33,14 +33,15 @@ class FakeCrm implements CrmGateway {
     const failures: UpsertFailure[] = [];
     for (const properties of batch) {
       const email = properties.email!;
+      const userId = properties.saypro_user_id!;
       if (this.refuse.has(email)) {
-        failures.push({ email, message: 'Property values were not valid' });
+        failures.push({ userId, message: 'Property values were not valid', conflict: false });
         continue;
       }
       const existing = this.byEmail.get(email);
       const id = existing?.id ?? String(this.byEmail.size + 1);
       this.byEmail.set(email, { id, properties });
-      results.push({ email, id, created: !existing });
+      results.push({ userId, id, created: !existing });
     }
     return { results, failures };
   }
@@ -53,13 +54,13 @@ class FakeCrm implements CrmGateway {
   sends = () => this.calls.flat().reduce((m, p) => m.set(p.email!, (m.get(p.email!) ?? 0) + 1), new Map<string, number>());
 }
 
-type Person = { id: string; name: string; email: string | null; listingCount: number };
+type Person = { id: string; name: string; email: string | null; emailVerified: boolean; listingCount: number };
 const people = new Map<string, Person>();
 const listings = (async (_t: string, ids: readonly string[]) => ids.map((id) => people.get(id) ?? null)) as unknown as EntityClient;
 const payments = (async (_t: string, ids: readonly string[]) => ids.map((id) => ({ id, totalSpent: [{ amount: 500, currency: 'USD' }] }))) as unknown as EntityClient;
 const person = (overrides: Partial<Person> = {}): Person => {
   const id = randomUUID();
-  const p = { id, name: 'Ada Lovelace', email: `ada.${id.slice(0, 8)}@example.com`, listingCount: 1, ...overrides };
+  const p = { id, name: 'Ada Lovelace', email: `ada.${id.slice(0, 8)}@example.com`, emailVerified: true, listingCount: 1, ...overrides };
   people.set(id, p);
   return p;
 };

@@ -43,12 +43,13 @@ let email: EmailService;
 const admin: Viewer = { userId: randomUUID(), roles: ['user', 'admin'] };
 
 const person = (name: string): Person & Recipient => {
-  const p = { id: randomUUID(), name, email: `${name.toLowerCase()}.${randomUUID().slice(0, 6)}@example.com` };
+  const p = { id: randomUUID(), name, email: `${name.toLowerCase()}.${randomUUID().slice(0, 6)}@example.com`, emailVerified: true };
   people.set(p.id, p);
-  return { ...p, userId: p.id };
+  return { ...p, userId: p.id, verified: true };
 };
 const DATA: Record<TemplateName, TemplateData> = {
   WELCOME: { name: 'N', appUrl: 'http://127.0.0.1:4000' },
+  CONFIRM_EMAIL: { name: 'N', confirmUrl: 'http://127.0.0.1:4000/email/confirm?token=t' },
   LISTING_PUBLISHED: { name: 'N', listingTitle: 'Bike', listingUrl: 'http://127.0.0.1:4000/listings/1', expiresAt: '2030-01-01' },
   PAYMENT_RECEIPT: { name: 'N', listingTitle: 'Bike', amount: '$10.00', paymentId: 'p', providerReference: 'pi', paidAt: '2030-01-01' },
   NEW_LISTING_ALERT: {
