@@ -7,6 +7,9 @@ import { createListing, registerUser, type TestUser } from '../helpers/fixtures'
 import { eventually } from '../helpers/eventually';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
+/** Registration → event → CRM flusher (with its backoff after a HubSpot error) → HubSpot: on a loaded two-core VM 15 s ran out. */
+const PIPELINE_MS = 30_000;
+
 let stack: TestStack;
 let ada: TestUser;
 let bob: TestUser;
@@ -43,10 +46,10 @@ describe('crm', () => {
 
   it('keeps the contact in step automatically: registration, then new listings update the count', async () => {
     const eve = await registerUser(stack, 'Eve Example');
-    const synced = await eventually(contactOf(eve), (c) => c.syncStatus === 'SYNCED');
+    const synced = await eventually(contactOf(eve), (c) => c.syncStatus === 'SYNCED', PIPELINE_MS);
     expect(prop(synced, 'saypro_listing_count')).toBe('0');
     for (let i = 0; i < 3; i++) await createListing(stack, eve, { category: 'JOBS', title: `Eve job ${i}` });
-    const updated = await eventually(contactOf(eve), (c) => prop(c, 'saypro_listing_count') === '3');
+    const updated = await eventually(contactOf(eve), (c) => prop(c, 'saypro_listing_count') === '3', PIPELINE_MS);
     expect(prop(updated, 'saypro_listing_count')).toBe('3');
   });
 
@@ -88,10 +91,10 @@ describe('crm', () => {
     stack.hubspot!.setFaults([{ kind: 'server_error', times: 1000 }]);
     const carol = await registerUser(stack, 'Carol Outage');
     await createListing(stack, carol, { category: 'JOBS' });
-    const failing = await eventually(contactOf(carol), (c) => c.lastError !== null);
+    const failing = await eventually(contactOf(carol), (c) => c.lastError !== null, PIPELINE_MS);
     expect(failing.syncStatus).toBe('PENDING');
     stack.hubspot!.clearFaults();
-    const synced = await eventually(contactOf(carol), (c) => c.syncStatus === 'SYNCED', 30_000);
+    const synced = await eventually(contactOf(carol), (c) => c.syncStatus === 'SYNCED', PIPELINE_MS);
     expect(prop(synced, 'saypro_listing_count')).toBe('1');
   });
 
