@@ -50,8 +50,8 @@ const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
  * executes; the front door has already done HTTP, sign-in, limits and persisted operations, and
  * documents are validated here against the API schema with graphql-js's rules, so refusals read
  * exactly as Apollo's. Each subgraph fetch carries the viewer header signed for that subgraph,
- * set before the transport builds the request (so it is part of the deduplication key and two
- * viewers' fetches are never merged).
+ * that path and those bytes; the viewer itself is attached before the transport takes its
+ * deduplication key, so two viewers' fetches are never merged.
  */
 export async function createHiveEngine(options: HiveEngineOptions): Promise<GatewayEngine> {
   const pool = createSubgraphFetcher(options.fetch);
