@@ -50,6 +50,9 @@ const LAST_RETRY_MS = 300_000;
  * event's transaction); `flush` syncs what is pending in batches of up to 100, so a burst of events
  * for one user is one upsert and a bulk change is a handful of calls.
  */
+/** Attempts of syncNow when a change lands during each one (100 ms, 200 ms … 800 ms apart). */
+const SYNC_NOW_ROUNDS = 5;
+
 export class CrmService {
   private readonly maxAttempts: number;
   private readonly claimMs: number;
@@ -128,8 +131,11 @@ export class CrmService {
     if (!person) throw new NotFoundError('User', userId);
     if (!person.email) throw new BadUserInputError({ field: 'userId', message: 'the user has no email, which the CRM needs' }, 'userId');
     if (!person.emailVerified) throw new BadUserInputError({ field: 'userId', message: UNCONFIRMED }, 'userId');
-    // A change (its own user.created, say) may land while it is in flight: then it sends the newer facts too.
-    for (let round = 0; round < 3; round++) {
+    // A change may land while it is in flight (the events of the registration and the address
+    // confirmation reach this service while the mutation runs): then it sends the newer facts too,
+    // after a short pause that lets those events settle.
+    for (let round = 0; round < SYNC_NOW_ROUNDS; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
       const outcome = await this.syncBatch(await this.markManyPending(this.deps.db, [userId], new Date(Date.now() + this.claimMs), true), 'record-and-throw');
       if (outcome.synced + outcome.failed > 0) break;
     }
