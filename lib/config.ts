@@ -166,6 +166,8 @@ export const configSchema = z.object({
   INTERNAL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   /** Registrations and address changes naming one email address, per hour (per listings process); 0 turns the limit off. @default 5 */
   ACCOUNT_EMAIL_LIMIT_PER_HOUR: z.coerce.number().int().min(0).max(100_000).default(5),
+  /** Confirmation mails (welcome, address confirmation, address-in-use notice) one address receives per hour, across every process; past it they are SUPPRESSED. 0 turns the limit off. @default 5 */
+  ACCOUNT_MAIL_LIMIT_PER_RECIPIENT_PER_HOUR: z.coerce.number().int().min(0).max(100_000).default(5),
   /** Posting fee for a listing, in minor units of POSTING_FEE_CURRENCY. 0 makes listings free (ACTIVE on creation). @default 1000 */
   POSTING_FEE_AMOUNT: z.coerce.number().int().min(0).default(1000),
   /** ISO-4217 currency of the posting fee. @default USD */

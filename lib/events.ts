@@ -10,8 +10,10 @@ import type { Logger } from './logger';
  * their own to the names they need (pg-boss fan-out: one job per subscribed queue).
  */
 export interface EventPayloads {
-  'user.created': { userId: string; name: string; email: string };
-  'user.updated': { userId: string; changed: string[] };
+  /** `addressInUse`: another account has confirmed this address (its mail says so instead of carrying a link). */
+  'user.created': { userId: string; name: string; email: string; addressInUse?: boolean };
+  /** When the address changed: the new one, and whether another account has confirmed it. */
+  'user.updated': { userId: string; changed: string[]; email?: string; addressInUse?: boolean };
   'listing.created': { listingId: string; sellerId: string; status: string; category: string; priceAmount: number; currency: string };
   'listing.updated': { listingId: string; sellerId: string; changed: string[] };
   'listing.status_changed': { listingId: string; sellerId: string; from: string; to: string };

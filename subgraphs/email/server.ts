@@ -48,6 +48,7 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     unsubscribeSecret: deps.config.EMAIL_UNSUBSCRIBE_SECRET ?? deps.internalSecret,
     unsubscribeTtlDays: deps.config.EMAIL_UNSUBSCRIBE_TTL_DAYS,
     marketingDefault: deps.config.EMAIL_MARKETING_DEFAULT,
+    accountMailPerRecipientPerHour: deps.config.ACCOUNT_MAIL_LIMIT_PER_RECIPIENT_PER_HOUR,
     retryBaseDelayMs: deps.config.EMAIL_RETRY_BASE_DELAY_MS,
     retryMaxDelayMs: deps.config.EMAIL_RETRY_MAX_DELAY_MS,
     leaseMs: Math.max(60_000, deps.config.SENDGRID_TIMEOUT_MS * (deps.config.PROVIDER_RETRIES + 2)),

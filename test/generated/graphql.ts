@@ -151,7 +151,7 @@ export type EmailStatus =
 export type EmailTemplate =
   /** A change to the account; users can switch these off. Data: name, summary, message. */
   | 'ACCOUNT_UPDATE'
-  /** To a new address after a change (user.updated): the link that confirms it. Data: name, confirmUrl. */
+  /** To a new address after a change (user.updated): the link that confirms it; or, when another account has confirmed it (`addressInUse`), saying so instead. Data: name, confirmUrl?, addressInUse?. */
   | 'CONFIRM_EMAIL'
   /** To the seller when a listing goes live (listing.status_changed to ACTIVE). Data: name, listingTitle, listingUrl, expiresAt. */
   | 'LISTING_PUBLISHED'
@@ -161,7 +161,7 @@ export type EmailTemplate =
   | 'PAYMENT_RECEIPT'
   /** A promotion; campaigns send it to many users. Data: subject, headline, body, ctaUrl?, ctaLabel?. */
   | 'PROMOTION'
-  /** Sent on registration (user.created), with the link that confirms the address. Data: name, appUrl, confirmUrl?. */
+  /** Sent on registration (user.created), with the link that confirms the address; or, when another account has confirmed it (`addressInUse`), saying so instead. Data: name, appUrl, confirmUrl?, addressInUse?. */
   | 'WELCOME';
 
 /** The section of the marketplace a listing appears in. */

@@ -39,6 +39,7 @@ import {
   UpdateListingDocument,
   UpdateUserDocument,
   UserDocument,
+  UserEmailsDocument,
 } from '../generated/graphql';
 import { dataOf, errorOf } from '../helpers/graph-client';
 import { eventually } from '../helpers/eventually';
@@ -429,9 +430,11 @@ describe('the posting fee cannot be avoided by changing category', () => {
   });
 });
 
+/** What SendGrid (the emulator) was handed for `email`, and the confirmation link in a mail's text. */
+const inbox = (email: string) => stack.sendgrid!.messages().filter((m) => m.to.some((t) => t.email.toLowerCase() === email.toLowerCase()));
+const linkIn = (text: string | undefined) => /Confirm this address: (\S+)/.exec(text ?? '')?.[1];
+
 describe('an email address nobody confirmed', () => {
-  const inbox = (email: string) => stack.sendgrid!.messages().filter((m) => m.to.some((t) => t.email.toLowerCase() === email.toLowerCase()));
-  const linkIn = (text: string | undefined) => /Confirm this address: (\S+)/.exec(text ?? '')?.[1];
   const post = (link: string) => fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
   const promotion = { subject: 'Deals', headline: 'Deals', body: 'Deals.' };
   const sendPromotion = async (user: TestUser) =>
@@ -469,7 +472,7 @@ describe('an email address nobody confirmed', () => {
     const changed = dataOf(await stack.graph(UpdateUserDocument, { id: cam.id, input: { email: newEmail } }, { token: cam.token })).updateUser;
     expect(changed).toMatchObject({ email: newEmail });
     const [confirmation] = await eventually(async () => inbox(newEmail), (m) => m.length === 1);
-    expect(confirmation!.subject).toBe('Confirm your SayPro email address');
+    expect(confirmation!.subject).toBe('Your SayPro email address');
     expect((await post(oldLink)).status).toBe(400); // signed for the old address
     expect(await sendPromotion(cam)).toMatchObject({ status: 'SUPPRESSED' });
     expect((await post(linkIn(confirmation!.text)!)).status).toBe(200);
@@ -479,18 +482,83 @@ describe('an email address nobody confirmed', () => {
 });
 
 describe('one email address', () => {
+  const hex = () => randomBytes(4).toString('hex');
+  /** What a caller can see of its own account after the mutation: the answer's fields, its mail history, its state. */
+  const seenBy = async (user: { id: string; token: string }, answer: Record<string, unknown>, email: string) => {
+    const history = await eventually(async () => dataOf(await stack.graph(UserEmailsDocument, { id: user.id, first: 10 }, { token: user.token })).user.emails!.nodes, (n) => n.length > 0 && n.every((m) => m.status !== 'QUEUED' && m.status !== 'SENDING'));
+    const { user: state } = dataOf(await stack.graph(UserDocument, { id: user.id }, { token: user.token }));
+    return {
+      fields: Object.keys(answer).sort(),
+      // SENT or DELIVERED depends on when the delivery webhook lands, not on the address.
+      mail: history.map((m) => ({ template: m.template, kind: m.kind, subject: m.subject, status: m.status === 'DELIVERED' ? 'SENT' : m.status, statusReason: m.statusReason })),
+      email: state.email === email ? 'the address given' : state.email,
+      emailVerified: state.emailVerified,
+      crm: errorOf(await stack.graph(SyncUserToCrmDocument, { userId: user.id }, { token: user.token })).extensions.code,
+    };
+  };
+
+  it('answers registration and a change of address alike whether or not another account confirmed it; the mail to it says which', async () => {
+    const owner = await registerUser(stack, 'Olga Owner'); // confirmed
+    const register = async (email: string) => {
+      const r = await stack.graph(RegisterUserDocument, { input: { name: 'Eve Enumerator', email } });
+      expect(r.errors).toBeUndefined();
+      const user = dataOf(r).registerUser;
+      return seenBy({ id: user.id, token: await stack.token(user.id) }, user, email);
+    };
+    const fresh = `fresh.${hex()}@example.com`;
+    const [taken, free] = [await register(owner.email.toUpperCase()), await register(fresh)];
+    expect(taken).toEqual(free);
+    expect(taken.mail).toEqual([expect.objectContaining({ template: 'WELCOME', subject: 'Welcome to SayPro' })]);
+
+    // Address changes: a user moves to the owner's address, another to a free one.
+    const change = async (email: string) => {
+      const mover = await registerUser(stack, 'Mo Mover');
+      const r = await stack.graph(UpdateUserDocument, { id: mover.id, input: { email } }, { token: mover.token });
+      expect(r.errors).toBeUndefined();
+      const seen = await seenBy(mover, dataOf(r).updateUser, email);
+      return { ...seen, mail: seen.mail.filter((m) => m.template === 'CONFIRM_EMAIL') };
+    };
+    const freeToo = `free.${hex()}@example.com`;
+    const [movedToTaken, movedToFree] = [await change(owner.email), await change(freeToo)];
+    expect(movedToTaken).toEqual(movedToFree);
+    expect(movedToTaken.mail).toEqual([expect.objectContaining({ template: 'CONFIRM_EMAIL', subject: 'Your SayPro email address' })]);
+
+    // The mailboxes tell the difference: the owner learns what happened and gets no link; free addresses get theirs.
+    const ownersMail = await eventually(async () => inbox(owner.email).filter((m) => m.subject !== 'Welcome to SayPro' || !linkIn(m.text)), (m) => m.length === 2);
+    expect(ownersMail.map((m) => m.text)).toEqual([expect.stringContaining('It already belongs to a SayPro account'), expect.stringContaining('it already belongs to another SayPro account')]);
+    expect(ownersMail.map((m) => linkIn(m.text))).toEqual([undefined, undefined]);
+    expect(ownersMail.every((m) => !m.text?.includes('Eve') && !m.text?.includes('Mo Mover'))).toBe(true); // the other party's chosen name is not shown to the owner
+    expect(linkIn((await eventually(async () => inbox(fresh), (m) => m.length === 1))[0]!.text)).toMatch(/\/email\/confirm\?token=/);
+    expect(linkIn((await eventually(async () => inbox(freeToo), (m) => m.length === 1))[0]!.text)).toMatch(/\/email\/confirm\?token=/);
+    // And the owner's account is as it was.
+    expect(dataOf(await stack.graph(UserDocument, { id: owner.id }, { token: owner.token })).user).toMatchObject({ email: owner.email, emailVerified: true });
+    count('account enumeration (registration, address change)', 2, 2);
+  });
+
   it('can be named in at most ACCOUNT_EMAIL_LIMIT_PER_HOUR registrations and address changes an hour', async () => {
-    const address = `often.${randomBytes(4).toString('hex')}@example.com`;
+    const address = `often.${hex()}@example.com`;
     const codes: string[] = [];
     for (let i = 0; i < 6; i++) {
       const r = await stack.graph(RegisterUserDocument, { input: { name: 'Often Tried', email: address } });
       codes.push(r.errors?.length ? String(r.errors[0]!.extensions?.code) : 'OK');
     }
-    // the first registers it; the next four are told it is taken (issue 11's enumeration, still open); the sixth is refused
-    expect(codes).toEqual(['OK', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'RATE_LIMITED']);
+    expect(codes).toEqual(['OK', 'OK', 'OK', 'OK', 'OK', 'RATE_LIMITED']);
     const change = await stack.graph(UpdateUserDocument, { id: ada.id, input: { email: address.toUpperCase() } }, { token: ada.token });
     expect(errorOf(change).extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
     count('one address tried again and again (registration, address change)', 2, 2);
+  });
+
+  it('receives at most ACCOUNT_MAIL_LIMIT_PER_RECIPIENT_PER_HOUR confirmation mails an hour, whatever sends them', async () => {
+    const address = `mailbombed.${hex()}@example.com`;
+    const statuses: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const sent = dataOf(await stack.graph(SendEmailDocument, { input: { to: address, template: 'WELCOME', data: { name: 'Bo' }, idempotencyKey: `bomb-${hex()}` } }, { token: admin.token })).sendEmail;
+      statuses.push(sent.status === 'SUPPRESSED' ? `SUPPRESSED: ${sent.statusReason}` : 'SENT');
+    }
+    expect(statuses.slice(0, 5).every((s) => s === 'SENT')).toBe(true);
+    expect(statuses[5]).toMatch(/^SUPPRESSED: this address was sent 5 confirmation mails in the last hour/);
+    expect(inbox(address)).toHaveLength(5);
+    count('one address mailed again and again (confirmation mail per recipient)', 1, 1);
   });
 });
 

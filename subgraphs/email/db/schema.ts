@@ -52,6 +52,8 @@ export const messages = emailSchema.table(
     index('messages_user_idx').on(t.userId, t.createdAt, t.id),
     index('messages_campaign_idx').on(t.campaignId),
     index('messages_provider_idx').on(t.providerMessageId),
+    // Account mail (confirmation links, address notices) per recipient and hour.
+    index('messages_account_recipient_idx').on(sql`lower(${t.toEmail})`, t.createdAt).where(sql`${t.template} in ('WELCOME', 'CONFIRM_EMAIL')`),
   ],
 );
 

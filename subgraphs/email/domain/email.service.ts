@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lte, ne, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
 import { authorize } from '../../../lib/permissions';
 import type { Database, Executor } from '../../../lib/db';
@@ -46,6 +46,8 @@ export interface EmailDeps {
   unsubscribeTtlDays?: number;
   /** Marketing consent of a user who never set preferences. */
   marketingDefault: boolean;
+  /** Confirmation mails one address may receive per hour (counted in the outbox, so across processes); 0: no limit. @default 5 */
+  accountMailPerRecipientPerHour?: number;
   /** First retry delay after a provider failure, ms. @default 1000 */
   retryBaseDelayMs?: number;
   /** Longest retry delay, ms. @default 300000 */
@@ -156,6 +158,7 @@ export class EmailService {
   private readonly retryBaseDelayMs: number;
   private readonly retryMaxDelayMs: number;
   private readonly leaseMs: number;
+  private readonly accountMailLimit: number;
   readonly db: Database;
   /** Called after mail is queued, so the sender does not wait for its next tick. */
   onQueued: () => void = () => undefined;
@@ -165,6 +168,7 @@ export class EmailService {
     this.retryBaseDelayMs = deps.retryBaseDelayMs ?? 1000;
     this.retryMaxDelayMs = deps.retryMaxDelayMs ?? 300_000;
     this.leaseMs = deps.leaseMs ?? 120_000;
+    this.accountMailLimit = deps.accountMailPerRecipientPerHour ?? 5;
   }
 
   // ---------------------------------------------------------------- preferences
@@ -233,6 +237,9 @@ export class EmailService {
   /** Why this mail must not go to this recipient now, or null. */
   private async blockedBecause(exec: Executor, template: TemplateName, recipient: Recipient): Promise<string | null> {
     if (recipient.userId && recipient.verified !== true && !CONFIRMING_TEMPLATES.has(template)) return 'the user has not confirmed this address yet';
+    if (CONFIRMING_TEMPLATES.has(template) && (await this.accountMailsThisHour(exec, recipient.email)) >= this.accountMailLimit) {
+      return `this address was sent ${this.accountMailLimit} confirmation mails in the last hour; no more until the hour has passed`;
+    }
     const kind = TEMPLATES[template].kind;
     if (kind === 'TRANSACTIONAL') return null;
     const prefs = recipient.userId ? (await this.preferencesOf(exec, [recipient.userId])).get(recipient.userId) : undefined;
@@ -242,6 +249,23 @@ export class EmailService {
     if (template === 'NEW_LISTING_ALERT') return prefs && !prefs.alertsEnabled ? 'the user turned new-listing alerts off' : null;
     const marketing = prefs?.marketing ?? this.deps.marketingDefault;
     return marketing ? null : 'the user opted out of marketing mail';
+  }
+
+  /** Confirmation mails queued (not suppressed) for `email` in the last hour; 0 without a limit. */
+  private async accountMailsThisHour(exec: Executor, email: string): Promise<number> {
+    if (this.accountMailLimit <= 0) return -1;
+    const [row] = await exec
+      .select({ n: count() })
+      .from(messages)
+      .where(
+        and(
+          sql`lower(${messages.toEmail}) = lower(${email})`,
+          inArray(messages.template, [...CONFIRMING_TEMPLATES]),
+          ne(messages.status, 'SUPPRESSED'),
+          gt(messages.createdAt, new Date(Date.now() - 3_600_000)),
+        ),
+      );
+    return Number(row?.n ?? 0);
   }
 
   /**

@@ -68,8 +68,13 @@ export class EventMail {
     }
   }
 
+  /**
+   * The registration's mail: the confirmation link, or, when another account has confirmed the
+   * address, a notice saying so (same template and subject: the registrant's mail history shows
+   * nothing different, so it tells them nothing about the address).
+   */
   private async welcome(event: EventEnvelope<'user.created'>): Promise<void> {
-    const { userId, name, email } = event.data;
+    const { userId, name, email, addressInUse } = event.data;
     await this.deps.db.transaction(async (tx) => {
       await this.deps.email.rememberUser(tx, userId);
       if (!isEmailAddress(email)) return;
@@ -77,22 +82,24 @@ export class EventMail {
         dedupeKey: `${event.id}:${userId}:WELCOME`,
         recipient: { userId, email, name, verified: false },
         template: 'WELCOME',
-        data: { name, appUrl: this.deps.publicUrl(), confirmUrl: this.confirmUrl(userId, email) },
+        data: { name, appUrl: this.deps.publicUrl(), ...(addressInUse ? { addressInUse: 'yes' } : { confirmUrl: this.confirmUrl(userId, email) }) },
       });
     });
     this.deps.email.onQueued();
   }
 
-  /** A changed address gets its confirmation link (and nothing else until it is confirmed). */
+  /** A changed address gets its confirmation link, or the notice that it is taken (and nothing else until it is confirmed). */
   private async confirmNewAddress(event: EventEnvelope<'user.updated'>): Promise<void> {
     const [person] = await this.deps.listings<Person>('User', [event.data.userId], PERSON_FIELDS, SYSTEM_VIEWER, event.requestId);
     if (!person?.email || !isEmailAddress(person.email) || person.emailVerified) return;
+    // Changed again since: that change's own event mails the newer address.
+    if (event.data.email !== undefined && event.data.email.toLowerCase() !== person.email.toLowerCase()) return;
     await this.deps.email.enqueue(this.deps.db, {
       // Keyed by the address: changing back and forth sends each address its link once per event.
       dedupeKey: `${event.id}:${person.id}:CONFIRM_EMAIL:${person.email.toLowerCase()}`,
       recipient: recipientOf({ ...person, email: person.email }),
       template: 'CONFIRM_EMAIL',
-      data: { name: person.name, confirmUrl: this.confirmUrl(person.id, person.email) },
+      data: { name: person.name, ...(event.data.addressInUse ? { addressInUse: 'yes' } : { confirmUrl: this.confirmUrl(person.id, person.email) }) },
     });
     this.deps.email.onQueued();
   }

@@ -12,8 +12,8 @@ export interface TemplateField {
   name: string;
   /** @default true */
   required?: boolean;
-  /** `url` must be an http(s) URL (it becomes a link). @default text */
-  type?: 'text' | 'url';
+  /** `url` must be an http(s) URL (it becomes a link); a `flag` only switches the mail to its other wording (any non-empty value sets it). @default text */
+  type?: 'text' | 'url' | 'flag';
 }
 
 export interface TemplateSpec {
@@ -30,14 +30,14 @@ export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
   WELCOME: {
     folder: 'welcome',
     kind: 'TRANSACTIONAL',
-    description: 'Sent on registration (user.created), with the link that confirms the address.',
-    fields: [{ name: 'name' }, { name: 'appUrl', type: 'url' }, { name: 'confirmUrl', type: 'url', required: false }],
+    description: 'Sent on registration (user.created), with the link that confirms the address; or, when another account has confirmed it (`addressInUse`), saying so instead.',
+    fields: [{ name: 'name' }, { name: 'appUrl', type: 'url' }, { name: 'confirmUrl', type: 'url', required: false }, { name: 'addressInUse', type: 'flag', required: false }],
   },
   CONFIRM_EMAIL: {
     folder: 'confirm-email',
     kind: 'TRANSACTIONAL',
-    description: 'To a new address after a change (user.updated): the link that confirms it.',
-    fields: [{ name: 'name' }, { name: 'confirmUrl', type: 'url' }],
+    description: 'To a new address after a change (user.updated): the link that confirms it; or, when another account has confirmed it (`addressInUse`), saying so instead.',
+    fields: [{ name: 'name' }, { name: 'confirmUrl', type: 'url', required: false }, { name: 'addressInUse', type: 'flag', required: false }],
   },
   LISTING_PUBLISHED: {
     folder: 'listing-published',

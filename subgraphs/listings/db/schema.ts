@@ -18,7 +18,12 @@ export const users = listingsSchema.table(
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
-  (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
+  (t) => [
+    // An address counts once confirmed: one account per confirmed address. Unconfirmed ones may
+    // repeat (nobody can squat an address, and registering answers the same whether it is taken).
+    uniqueIndex('users_verified_email_key').on(sql`lower(${t.email})`).where(sql`${t.emailVerifiedAt} is not null`),
+    index('users_email_lower_idx').on(sql`lower(${t.email})`),
+  ],
 );
 
 export const LISTING_STATUSES = ['DRAFT', 'PENDING_PAYMENT', 'ACTIVE', 'EXPIRED', 'WITHDRAWN'] as const;

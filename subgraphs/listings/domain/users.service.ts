@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import type { Database, Executor } from '../../../lib/db';
 import { AppError, BadUserInputError, ConflictError, ErrorCode, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
@@ -20,7 +20,8 @@ export interface RequestMeta {
   requestId?: string;
 }
 
-const EMAIL_TAKEN = { field: 'email', message: 'email is already registered' };
+/** Confirming an address another account confirmed first (only the mailbox's owner holds the link, so saying so tells no one else). */
+const CONFIRMED_ELSEWHERE = { field: 'token', message: 'this address has been confirmed for another SayPro account; sign in with that one' };
 
 /** Users: registration and profile changes, each with its event in the same transaction. */
 export class UsersService {
@@ -57,6 +58,10 @@ export class UsersService {
   /**
    * Anyone may register. A signed-in caller whose token subject has no user yet registers that
    * identity (the id becomes the token's subject); an admin registers someone new.
+   *
+   * The answer is the same whether or not another account has the address: the new user holds it
+   * unconfirmed, and the mail to the address says what happened (a confirmation link, or that the
+   * address already belongs to an account). So registration tells no one which addresses are taken.
    */
   async register(viewer: Viewer, data: RegisterUserData, meta: RequestMeta = {}): Promise<UserRow> {
     const linkIdentity = viewer.userId !== null && !isAdmin(viewer);
@@ -65,45 +70,39 @@ export class UsersService {
     const id = linkIdentity ? viewer.userId! : randomUUID();
     const now = new Date();
     const row: UserRow = { id, name: data.name.trim(), email: data.email.trim(), emailVerifiedAt: null, createdAt: now, updatedAt: now };
-    return this.uniqueEmail(() =>
-      this.db.transaction(async (tx) => {
-        if (linkIdentity && (await this.find(tx, id))) throw new ConflictError('You are already registered', { id });
-        await this.assertEmailFree(tx, row.email);
-        await tx.insert(users).values(row);
-        await this.bus.publish(tx, 'user.created', { userId: id, name: row.name, email: row.email }, meta);
-        return row;
-      }),
-    );
+    return this.db.transaction(async (tx) => {
+      if (linkIdentity && (await this.find(tx, id))) throw new ConflictError('You are already registered', { id });
+      const addressInUse = await this.confirmedByAnother(tx, row.email, id);
+      await tx.insert(users).values(row);
+      await this.bus.publish(tx, 'user.created', { userId: id, name: row.name, email: row.email, addressInUse }, meta);
+      return row;
+    });
   }
 
-  /** The user themself or an admin may change a profile. */
+  /** The user themself or an admin may change a profile. A new address is held unconfirmed, as at registration. */
   async update(viewer: Viewer, id: string, data: UpdateUserData, meta: RequestMeta = {}): Promise<UserRow> {
     authorize(viewer, 'user.update', id);
     const changes: Partial<UserRow> = {};
     if (data.name !== undefined) changes.name = data.name.trim();
     if (data.email !== undefined) changes.email = data.email.trim();
     if (Object.keys(changes).length === 0) throw new BadUserInputError({ field: 'input', message: 'Give at least one field to change' });
-    return this.uniqueEmail(() =>
-      this.db.transaction(async (tx) => {
-        const current = await this.find(tx, id, true);
-        if (!current) throw new NotFoundError('User', id);
-        const changed = (Object.keys(changes) as Array<keyof UserRow>).filter((k) => changes[k] !== current[k]);
-        if (changed.length === 0) return current;
-        if (changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase()) {
-          this.countAddress(changes.email);
-          await this.assertEmailFree(tx, changes.email);
-        }
-        // A new address counts once its owner confirms it (the email service mails the link).
-        const newAddress = changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase();
-        const [updated] = await tx
-          .update(users)
-          .set({ ...changes, ...(newAddress ? { emailVerifiedAt: null } : {}), updatedAt: new Date() })
-          .where(eq(users.id, id))
-          .returning();
-        await this.bus.publish(tx, 'user.updated', { userId: id, changed }, meta);
-        return updated!;
-      }),
-    );
+    return this.db.transaction(async (tx) => {
+      const current = await this.find(tx, id, true);
+      if (!current) throw new NotFoundError('User', id);
+      const changed = (Object.keys(changes) as Array<keyof UserRow>).filter((k) => changes[k] !== current[k]);
+      if (changed.length === 0) return current;
+      // A new address counts once its owner confirms it (the email service mails the link, or says the address is taken).
+      const newAddress = changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase();
+      if (newAddress) this.countAddress(changes.email!);
+      const addressInUse = newAddress && (await this.confirmedByAnother(tx, changes.email!, id));
+      const [updated] = await tx
+        .update(users)
+        .set({ ...changes, ...(newAddress ? { emailVerifiedAt: null } : {}), updatedAt: new Date() })
+        .where(eq(users.id, id))
+        .returning();
+      await this.bus.publish(tx, 'user.updated', { userId: id, changed, ...(newAddress ? { email: changes.email!, addressInUse } : {}) }, meta);
+      return updated!;
+    });
   }
 
   /**
@@ -111,7 +110,7 @@ export class UsersService {
    * Confirms the address the user has now; a link for an earlier address is invalid. Idempotent.
    */
   async confirmEmail(token: string, secret: string, meta: RequestMeta = {}): Promise<UserRow> {
-    return this.db.transaction(async (tx) => {
+    return this.confirmedOnce(() => this.db.transaction(async (tx) => {
       const verified = await verifyEmailConfirmation(token, secret, async (userId) => (await this.find(tx, userId, true))?.email ?? null);
       if ('refused' in verified) {
         const message = verified.refused === 'expired' ? 'this confirmation link has expired: change the address again to get a new one' : 'this confirmation link is not valid (or is for an earlier address)';
@@ -119,10 +118,12 @@ export class UsersService {
       }
       const current = (await this.find(tx, verified.userId))!;
       if (current.emailVerifiedAt) return current;
+      // The unique index over confirmed addresses settles two accounts confirming one address at once.
+      if (await this.confirmedByAnother(tx, current.email, current.id)) throw new BadUserInputError(CONFIRMED_ELSEWHERE, 'token');
       const [updated] = await tx.update(users).set({ emailVerifiedAt: new Date(), updatedAt: new Date() }).where(eq(users.id, current.id)).returning();
       await this.bus.publish(tx, 'user.updated', { userId: current.id, changed: ['emailVerifiedAt'] }, meta);
       return updated!;
-    });
+    }));
   }
 
   async find(tx: Executor, id: string, forUpdate = false): Promise<UserRow | undefined> {
@@ -132,21 +133,22 @@ export class UsersService {
     return row;
   }
 
-  private async assertEmailFree(tx: Executor, email: string): Promise<void> {
-    const [taken] = await tx
-      .select({ id: users.id })
-      .from(users)
-      .where(sql`lower(${users.email}) = lower(${email})`);
-    if (taken) throw new BadUserInputError(EMAIL_TAKEN, 'input');
-  }
-
-  /** Two registrations racing for one email: the unique index decides, the loser gets the same answer. */
-  private async uniqueEmail<T>(work: () => Promise<T>): Promise<T> {
+  /** Two accounts confirming one address at the same moment: the unique index decides, the loser is told. */
+  private async confirmedOnce<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (err) {
-      if (pgErrorCode(err) === PG_UNIQUE_VIOLATION) throw new BadUserInputError(EMAIL_TAKEN, 'input');
+      if (pgErrorCode(err) === PG_UNIQUE_VIOLATION) throw new BadUserInputError(CONFIRMED_ELSEWHERE, 'token');
       throw err;
     }
+  }
+
+  /** Whether an account other than `id` has confirmed `email`. */
+  private async confirmedByAnother(tx: Executor, email: string, id: string): Promise<boolean> {
+    const [owner] = await tx
+      .select({ id: users.id })
+      .from(users)
+      .where(and(sql`lower(${users.email}) = lower(${email})`, isNotNull(users.emailVerifiedAt), ne(users.id, id)));
+    return owner !== undefined;
   }
 }

@@ -68,7 +68,7 @@ export class UserResolver {
 
   @Mutation(() => User, {
     description:
-      'Registers a user. Anyone may call it; a signed-in identity that is not registered yet becomes this user (its token subject is the id).',
+      'Registers a user. Anyone may call it; a signed-in identity that is not registered yet becomes this user (its token subject is the id). The address stays unconfirmed until the link mailed to it is used; the answer is the same whether or not another account has confirmed the address (the mail to it says which).',
   })
   registerUser(@Arg('input', () => RegisterUserInput) input: RegisterUserInput, @Ctx() ctx: ListingsContext): Promise<User> {
     return ctx.users.register(ctx.viewer, { name: input.name, email: input.email }, { requestId: ctx.requestId });
@@ -76,13 +76,13 @@ export class UserResolver {
 
   @Mutation(() => User, {
     description:
-      'Confirms the address a user has now, with the token of the link in their welcome or confirmation mail (valid 72 hours). Anyone holding the link may; BAD_USER_INPUT for a forged, expired or outdated one.',
+      'Confirms the address a user has now, with the token of the link in their welcome or confirmation mail (valid 72 hours). Anyone holding the link may; BAD_USER_INPUT for a forged, expired or outdated one, or an address another account confirmed first.',
   })
   confirmEmail(@Arg('token', { description: 'The `token` of the confirmation link.' }) token: string, @Ctx() ctx: ListingsContext): Promise<User> {
     return ctx.users.confirmEmail(token, ctx.emailConfirmationSecret, { requestId: ctx.requestId });
   }
 
-  @Mutation(() => User, { description: 'Changes a profile (a new email address must be confirmed again). Only the user themself or an admin.' })
+  @Mutation(() => User, { description: 'Changes a profile (a new email address must be confirmed again; the answer is the same whether or not another account has confirmed it). Only the user themself or an admin.' })
   updateUser(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateUserInput) input: UpdateUserInput,

@@ -165,6 +165,22 @@ describe('EmailService consent rules', () => {
   });
 });
 
+describe('EmailService confirmation mail per recipient', () => {
+  it('queues at most accountMailPerRecipientPerHour confirmation mails for one address an hour, then suppresses them; other mail and other addresses are not counted', async () => {
+    const gi = person('Gi');
+    const other = { ...gi, email: `other.${randomUUID()}@example.com` };
+    const statuses: string[] = [];
+    for (const template of ['WELCOME', 'CONFIRM_EMAIL', 'WELCOME', 'CONFIRM_EMAIL', 'WELCOME', 'CONFIRM_EMAIL'] as const) statuses.push((await queue({ ...gi, email: gi.email.toUpperCase() }, template)).status);
+    expect(statuses).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'SUPPRESSED']);
+    expect(await queue(gi, 'WELCOME')).toEqual(expect.objectContaining({ status: 'SUPPRESSED', reason: 'this address was sent 5 confirmation mails in the last hour; no more until the hour has passed' }));
+    expect(await queue(gi, 'PAYMENT_RECEIPT')).toMatchObject({ status: 'QUEUED' });
+    expect(await queue(other, 'WELCOME')).toMatchObject({ status: 'QUEUED' });
+    // An hour later the address may be mailed again (suppressed ones never counted).
+    await handle.db.update(messages).set({ createdAt: new Date(Date.now() - 3_600_001) }).where(eq(messages.toEmail, gi.email.toUpperCase()));
+    expect(await queue(gi, 'CONFIRM_EMAIL')).toMatchObject({ status: 'QUEUED' });
+  });
+});
+
 describe('EmailService outbox', () => {
   it('queues one mail per dedupe key', async () => {
     const jo = person('Jo');

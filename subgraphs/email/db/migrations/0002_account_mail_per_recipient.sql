@@ -1,0 +1,1 @@
+CREATE INDEX "messages_account_recipient_idx" ON "email"."messages" USING btree (lower("to_email"),"created_at") WHERE "email"."messages"."template" in ('WELCOME', 'CONFIRM_EMAIL');
