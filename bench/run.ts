@@ -77,6 +77,7 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
     HUBSPOT_EMULATOR_PORT: String(ports.hubspot),
     EMAIL_PORT: String(ports.email),
     SENDGRID_EMULATOR_PORT: String(ports.sendgrid),
+    METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
     APOLLO_TELEMETRY_DISABLED: 'true',
     POSTING_FEES: '{"JOBS":0}',

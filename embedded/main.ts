@@ -62,6 +62,7 @@ async function main(): Promise<void> {
       ...Object.entries(stack.urls.subgraphs).map(([name, url]) => `  ${`${name} subgraph`.padEnd(17)} ${url}`),
       ...Object.entries(stack.urls.emulators).map(([name, url]) => `  ${`${name} (local)`.padEnd(17)} ${url}`),
       ...(stack.sendgrid ? [`  Mailbox           ${stack.urls.emulators.sendgrid}   (every mail sent, rendered, with its events)`] : []),
+      ...(stack.urls.metrics ? [`  Metrics           ${stack.urls.metrics}   (Prometheus, every service; loopback only)`] : []),
       `  Data              ${path.resolve(config.DATA_DIR)}`,
       '',
       '  Dev token:  npm run token -- --user <user id> [--role admin]',

@@ -6,6 +6,7 @@ import { createDatabase, type DatabaseHandle } from '../lib/db';
 import { createEventBus, type EventBus } from '../lib/events';
 import { closeServer, listen, urlOf } from '../lib/http';
 import type { Logger } from '../lib/logger';
+import { createMetricsServer } from '../lib/metrics';
 import type { Shutdown } from '../lib/lifecycle';
 import { createHubSpotEmulator, type HubSpotEmulator } from '../emulators/hubspot/server';
 import { createSendGridEmulator, type SendGridEmulator } from '../emulators/sendgrid/server';
@@ -44,12 +45,13 @@ export interface EmbeddedOptions {
   logger: Logger;
   shutdown: Shutdown;
   /** Ports; 0 picks free ones (tests). Defaults to the config's. */
-  ports?: { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number };
+  ports?: { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number; metrics?: number };
   onQuery?: (query: string, params: unknown[]) => void;
 }
 
 export interface EmbeddedStack {
-  urls: { gateway: string; subgraphs: Record<string, string>; emulators: Record<string, string> };
+  /** `metrics`: every service's Prometheus metrics (this process's registry), when METRICS_ENABLED. */
+  urls: { gateway: string; subgraphs: Record<string, string>; emulators: Record<string, string>; metrics?: string };
   handle: DatabaseHandle;
   bus: EventBus;
   gateway: Gateway;
@@ -209,5 +211,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const gatewayUrl = urlOf(gatewayAddress, '/graphql', scheme);
   if (publicUrl === 'http://127.0.0.1:4000' && gatewayAddress.port !== 4000) publicUrl = urlOf(gatewayAddress, '', scheme);
 
-  return { urls: { gateway: gatewayUrl, subgraphs, emulators }, handle, bus, gateway, listings, payments, crm, email, stripe, hubspot, sendgrid };
+  // One registry in this process: the gateway's metrics listener has every service's metrics.
+  let metricsUrl: string | undefined;
+  if (config.METRICS_ENABLED) {
+    const metricsServer = createMetricsServer(config.METRICS_TOKEN);
+    metricsUrl = urlOf(await listen(metricsServer, options.ports?.metrics ?? config.METRICS_PORT, config.METRICS_HOST), '/metrics');
+    shutdown.add('metrics http', () => closeServer(metricsServer, 0));
+  }
+
+  return { urls: { gateway: gatewayUrl, subgraphs, emulators, metrics: metricsUrl }, handle, bus, gateway, listings, payments, crm, email, stripe, hubspot, sendgrid };
 }

@@ -1,5 +1,6 @@
 import '../lib/telemetry';
 import { closeServer, listen, urlOf } from '../lib/http';
+import { createMetricsServer } from '../lib/metrics';
 import { runService } from '../lib/service-main';
 import { gatewayOptionsFromConfig, readSupergraph } from './options';
 import { createGateway } from './server';
@@ -16,5 +17,11 @@ void runService('gateway', async ({ config, logger, shutdown }) => {
   shutdown.add('engine and rate limits', () => gateway.stop());
   const address = await listen(gateway.server, config.GATEWAY_PORT, config.HOST);
   shutdown.add('http', () => closeServer(gateway.server, config.SHUTDOWN_GRACE_MS));
+  if (config.METRICS_ENABLED) {
+    const metrics = createMetricsServer(config.METRICS_TOKEN);
+    const at = await listen(metrics, config.METRICS_PORT, config.METRICS_HOST);
+    shutdown.add('metrics http', () => closeServer(metrics, 0));
+    logger.info({ url: urlOf(at, '/metrics') }, 'metrics listening');
+  }
   return urlOf(address, '/graphql', config.TLS_CERT_FILE ? 'https' : 'http');
 });

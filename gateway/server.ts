@@ -6,6 +6,7 @@ import { REQUEST_ID_HEADER, type JwtOptions, type Viewer } from '../lib/auth';
 import { AppError, RateLimitedError, createErrorFormatter } from '../lib/errors';
 import { createHttpApp, sendJson } from '../lib/http';
 import type { Logger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
 import { requestIdOf } from '../lib/subgraph';
 import { createApiKeyVerifier } from './auth/api-key-verifier';
 import { createAuthenticator } from './auth/authenticator';
@@ -132,6 +133,7 @@ export async function createGateway(options: GatewayOptions) {
     const wait = await limiter.take(addressOf(req));
     if (wait === 0) return false;
     const error = new RateLimitedError(wait);
+    metrics.refused.inc({ code: error.code });
     sendJson(res, 429, { errors: [{ message: error.message, extensions: { code: error.code, retryAfterSeconds: wait } }] }, { 'retry-after': String(wait) });
     return true;
   };
@@ -184,6 +186,7 @@ export async function createGateway(options: GatewayOptions) {
   const cors = createCors({ origins: options.corsOrigins, development: options.development });
 
   const server = createHttpApp<GatewayContext>({
+    service: 'gateway',
     graphql,
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes,

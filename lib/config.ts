@@ -225,6 +225,14 @@ export const configSchema = z.object({
   GATEWAY_ENGINE: z.enum(['apollo', 'hive']).default('apollo'),
   /** Share one subgraph fetch between identical queries in flight at once (same viewer, same body); the hive engine has it, apollo does not. @default true */
   GATEWAY_DEDUPE: bool.default('true'),
+  /** Prometheus metrics: `GET /metrics` on each subgraph's port and on the gateway's metrics listener. @default true */
+  METRICS_ENABLED: bool.default('true'),
+  /** When set, `/metrics` answers only `Authorization: Bearer <token>` (401 otherwise). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The gateway's metrics listener (never its public port); in embedded mode it serves every service's metrics. 0 picks a free port. @default 9464 */
+  METRICS_PORT: port.default(9464),
+  /** Address the gateway's metrics listener binds; loopback keeps it off the internet. @default 127.0.0.1 */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** The supergraph the gateway serves; each subgraph's URL is its @join__graph(url:) unless <NAME>_URL is set. @default schema/supergraph.graphql */
   SUPERGRAPH_PATH: z.string().min(1).optional(),
   /** Keep-alive connections the gateway holds open to each subgraph. @default 64 */

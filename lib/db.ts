@@ -4,6 +4,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 import type { Logger } from './logger';
+import { metrics, sqlOperationOf } from './metrics';
 
 /** One drizzle type for both drivers: PGlite (embedded) and node-postgres (services). */
 export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
@@ -56,6 +57,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     // process would die. Its query fails on its own (SERVICE_UNAVAILABLE) and the pool discards it.
     pool.on('error', () => undefined);
     pool.on('connect', (client) => {
+      instrumentQueries(client, ['query']);
       client.on('error', (err: Error & { code?: string }) => options.logger?.warn({ error: err.message, code: err.code ?? null }, 'database connection lost'));
     });
     const db = drizzle(pool, { logger }) as unknown as Database;
@@ -74,6 +76,10 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const pg: PGlite = await PGliteClass.create(options.dataDir ? path.resolve(options.dataDir) : undefined, {
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
+  instrumentQueries(pg, ['query', 'exec']);
+  const transaction = pg.transaction.bind(pg);
+  pg.transaction = ((work: (tx: Parameters<Parameters<PGlite['transaction']>[0]>[0]) => Promise<unknown>) =>
+    transaction((tx) => work(instrumentQueries(tx, ['query', 'exec'])))) as PGlite['transaction'];
   const db = drizzle(pg, { logger }) as unknown as Database;
   return {
     kind: 'pglite',
@@ -84,6 +90,34 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       migrate(db as never, { migrationsFolder: folder, migrationsSchema: schema, migrationsTable: '__migrations' }),
     close: () => pg.close(),
   };
+}
+
+/** The service whose schema a statement names (every table is schema-qualified), for the metrics' `service` label. */
+const SCHEMA = /"(listings|payments|email|crm|pgboss)"\./;
+const serviceOfSql = (text: string): string => SCHEMA.exec(text)?.[1] ?? 'other';
+
+/**
+ * Times every statement a driver object runs (node-postgres clients, PGlite and its transactions)
+ * into `db_client_operation_duration_seconds`: both drivers, one place. Callback-style calls
+ * (none of ours) pass through untimed.
+ */
+function instrumentQueries<T extends object>(target: T, methods: string[]): T {
+  const object = target as Record<string, unknown>;
+  for (const method of methods) {
+    const original = object[method] as (...args: unknown[]) => unknown;
+    if (typeof original !== 'function') continue;
+    object[method] = function timedQuery(this: unknown, ...args: unknown[]) {
+      if (typeof args[args.length - 1] === 'function') return original.apply(this, args);
+      const first = args[0] as string | { text?: string } | undefined;
+      const text = typeof first === 'string' ? first : (first?.text ?? '');
+      const stop = metrics.dbDuration.startTimer({ service: serviceOfSql(text), db_operation_name: sqlOperationOf(text) });
+      const result = original.apply(this, args) as Promise<unknown>;
+      if (result && typeof (result as Promise<unknown>).finally === 'function') return result.finally(() => stop());
+      stop();
+      return result;
+    };
+  }
+  return target;
 }
 
 /**

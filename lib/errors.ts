@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from './logger';
+import { metrics } from './metrics';
 
 /**
  * Stable string codes a client can switch on. Every error a client sees carries one in
@@ -179,6 +180,16 @@ const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'i
  * everything else (and logs it), and never sends a stack trace.
  */
 export function createErrorFormatter(logger: Logger, options: { hideSuggestions?: boolean; serviceName?: string } = {}) {
+  const service = options.serviceName ?? 'gateway';
+  const format = formatError(logger, options);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const shaped = format(formatted, error);
+    metrics.resolverErrors.inc({ service, code: String(shaped.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR) });
+    return shaped;
+  };
+}
+
+function formatError(logger: Logger, options: { hideSuggestions?: boolean; serviceName?: string }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     if (options.hideSuggestions) formatted = { ...formatted, message: withoutSuggestions(formatted.message) };
     const original = unwrapResolverError(error);

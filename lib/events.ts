@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { transactionExecutor, type Database, type DatabaseHandle, type Executor, type Transaction } from './db';
 import { startEventWorker, type EventWorker } from './event-worker';
 import type { Logger } from './logger';
+import { metrics, onePerScrape, scraped } from './metrics';
 
 /**
  * The event contracts between services. Producers publish these; consumers subscribe a queue of
@@ -180,6 +181,16 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
 
   const subscribersSql = `SELECT name FROM ${schema}.subscription WHERE event = $1`;
 
+  // Backlogs for the metrics, read when Prometheus scrapes: waiting events per queue, dead ones per consumer.
+  const readBacklog = onePerScrape(async () => {
+    const { rows } = await transactionExecutor(options.handle.db).executeSql(`SELECT name, count(*)::int AS n FROM ${schema}.job WHERE state IN ('created', 'retry') GROUP BY name`);
+    return rows as Array<{ name: string; n: number }>;
+  });
+  const unregister = [
+    scraped.queueDepth(async () => (await readBacklog()).filter((r) => !r.name.endsWith('.dead')).map((r) => ({ labels: { queue: r.name }, value: Number(r.n) }))),
+    scraped.deadLetters(async () => (await readBacklog()).filter((r) => r.name.endsWith('.dead')).map((r) => ({ labels: { queue: r.name.slice(0, -'.dead'.length) }, value: Number(r.n) }))),
+  ];
+
   /**
    * Creates `queue` unless it exists. Services starting together on one database race here: losing
    * to another process is fine, and a creation that failed for another reason (pg-boss's DDL
@@ -230,6 +241,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
         const jobId = await boss.send(queue, envelope as unknown as object, { db });
         if (!jobId) throw new EventPublishError(name, queue);
       }
+      metrics.eventsPublished.inc({ event: name });
       options.logger.debug({ event: name, eventId: envelope.id, queues: rows.length }, 'event queued');
       return envelope;
     },
@@ -286,28 +298,42 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
           leaseSeconds: consumer.leaseSeconds ?? leaseSeconds,
           handlerTimeoutMs: (consumer.handlerTimeoutSeconds ?? 120) * 1000,
           logger: log,
-          handle: (job) => handle(job.data),
+          handle: (job) => counted(job.data),
         }),
       );
-      async function handle(event: EventEnvelope<(typeof consumer.events)[number]>): Promise<void> {
+      /** Each event's outcome and lag (publish to done) in the metrics. */
+      async function counted(event: EventEnvelope<(typeof consumer.events)[number]>): Promise<void> {
+        try {
+          const outcome = await handle(event);
+          metrics.eventsConsumed.inc({ queue: consumer.queue, outcome });
+          if (outcome === 'handled') metrics.eventLag.observe({ queue: consumer.queue }, Math.max(0, Date.now() - Date.parse(event.occurredAt)) / 1000);
+        } catch (err) {
+          metrics.eventsConsumed.inc({ queue: consumer.queue, outcome: 'failed' });
+          throw err;
+        }
+      }
+      async function handle(event: EventEnvelope<(typeof consumer.events)[number]>): Promise<'handled' | 'duplicate'> {
         const record = (t: Executor) =>
           t.execute(sql`insert into ${inbox} (consumer, event_id, processed_at) values (${consumer.queue}, ${event.id}, now()) on conflict do nothing returning event_id`);
         if (consumer.effect) {
           const seen = await consumer.db.execute(sql`select 1 from ${inbox} where consumer = ${consumer.queue} and event_id = ${event.id}`);
-          if ((seen as unknown as { rows: unknown[] }).rows.length > 0) return;
+          if ((seen as unknown as { rows: unknown[] }).rows.length > 0) return 'duplicate';
           await consumer.effect(event);
           await record(consumer.db);
         } else {
-          await consumer.db.transaction(async (tx) => {
-            const fresh = await record(tx);
-            if ((fresh as unknown as { rows: unknown[] }).rows.length === 0) {
-              log.debug({ eventId: event.id, event: event.name }, 'event already handled');
-              return;
-            }
+          const fresh = await consumer.db.transaction(async (tx) => {
+            const inserted = await record(tx);
+            if ((inserted as unknown as { rows: unknown[] }).rows.length === 0) return false;
             await consumer.handler!(tx, event);
+            return true;
           });
+          if (!fresh) {
+            log.debug({ eventId: event.id, event: event.name }, 'event already handled');
+            return 'duplicate';
+          }
         }
         log.debug({ eventId: event.id, event: event.name, reqId: event.requestId }, 'event handled');
+        return 'handled';
       }
     },
     async deadLetters(query = {}) {
@@ -350,6 +376,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       return replayed;
     },
     async stop() {
+      unregister.forEach((remove) => remove());
       await Promise.all(workers.splice(0).map((w) => w.stop()));
       await boss.stop({ graceful: true, wait: true, timeout: 5000 });
     },

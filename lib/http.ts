@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from '@apollo/server';
 import { ServiceUnavailableError, isDatabaseUnavailable } from './errors';
 import type { Logger } from './logger';
+import { metrics } from './metrics';
 
 /** A plain route beside GraphQL: health checks, webhooks, the REST facade. */
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> | void;
@@ -41,6 +42,8 @@ export interface HttpAppOptions<TContext extends BaseContext> {
   maxBatchSize?: number;
   /** Serve HTTPS with this certificate chain and key (PEM), and send HSTS on every response. */
   tls?: { cert: Buffer | string; key: Buffer | string };
+  /** The `service` label of this server's request metrics. @default app */
+  service?: string;
 }
 
 /** HSTS for a year, subdomains included: once a browser saw it over HTTPS it never tries plain HTTP. */
@@ -142,6 +145,8 @@ async function readiness(checks: ReadinessCheck[]): Promise<{ ok: boolean; check
   return { ok, checks: results };
 }
 
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 /** Servers that are shutting down: their readiness answers 503 so a balancer stops sending. */
 const draining = new WeakSet<http.Server>();
 
@@ -166,14 +171,23 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
     ...options.routes,
   };
 
+  const service = options.service ?? 'app';
   const handler: http.RequestListener = async (req, res) => {
+    // The route label is a known route's path, never the raw one (ids, probes of random paths).
+    let httpRoute = 'unmatched';
+    const stopTimer = metrics.httpDuration.startTimer({ service, http_request_method: METHODS.has(req.method ?? '') ? req.method! : 'OTHER' });
+    res.once('close', () => stopTimer({ http_route: httpRoute, http_response_status_code: String(res.statusCode) }));
     try {
       if (options.tls) res.setHeader('strict-transport-security', HSTS);
       if (await options.before?.(req, res)) return;
       const url = new URL(req.url ?? '/', 'http://localhost');
       const route = routes[url.pathname];
-      if (route) return await route(req, res, url);
+      if (route) {
+        httpRoute = url.pathname;
+        return await route(req, res, url);
+      }
       if (url.pathname === graphqlPath || (graphqlPath === '/graphql' && url.pathname === '/')) {
+        httpRoute = graphqlPath;
         return await serve(req, res, url);
       }
       sendJson(res, 404, { errors: [{ message: `No route ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });

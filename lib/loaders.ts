@@ -1,12 +1,22 @@
 import DataLoader from 'dataloader';
 import { NotFoundError } from './errors';
+import { metrics } from './metrics';
+
+/** A DataLoader whose batch sizes go to `dataloader_batch_size{service, loader}`. */
+export function observedLoader<K, V, C = K>(service: string, loader: string, batch: DataLoader.BatchLoadFn<K, V>, options?: DataLoader.Options<K, V, C>): DataLoader<K, V, C> {
+  const labels = { service, loader };
+  return new DataLoader<K, V, C>((keys) => {
+    metrics.loaderBatch.observe(labels, keys.length);
+    return batch(keys);
+  }, options);
+}
 
 /**
  * A per-request loader of entities by id: one batched fetch per tick, results in key order, a
  * NotFoundError in the place of each miss (so `load` rejects with NOT_FOUND).
  */
-export function createByIdLoader<T extends { id: string }>(entity: string, fetch: (ids: readonly string[]) => Promise<T[]>): DataLoader<string, T> {
-  return new DataLoader<string, T>(async (ids) => {
+export function createByIdLoader<T extends { id: string }>(entity: string, fetch: (ids: readonly string[]) => Promise<T[]>, service = 'listings'): DataLoader<string, T> {
+  return observedLoader<string, T>(service, entity, async (ids) => {
     const rows = await fetch(ids);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => byId.get(id) ?? new NotFoundError(entity, id));

@@ -10,6 +10,7 @@ import {
   wrap,
 } from 'cockatiel';
 import { ProviderUnavailableError } from './errors';
+import { metrics } from './metrics';
 import type { Config } from './config';
 import type { Logger } from './logger';
 
@@ -59,12 +60,25 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
     maxAttempts: options.retries ?? 3,
     backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 200, maxDelay: options.maxDelayMs ?? 5000 }),
   });
+  const circuit = (state: 'closed' | 'open' | 'half_open', transition = true) => {
+    for (const s of ['closed', 'open', 'half_open'] as const) metrics.circuitState.set({ provider: options.provider, state: s }, s === state ? 1 : 0);
+    if (transition) metrics.circuitTransitions.inc({ provider: options.provider, state });
+  };
+  circuit('closed', false);
+  breaker.onHalfOpen(() => circuit('half_open'));
   retrying.onRetry((event) => {
+    metrics.providerRetries.inc({ provider: options.provider });
     const reason = 'error' in event ? (event.error as Error).message : 'result';
     options.logger.warn({ provider: options.provider, delayMs: Math.round(event.delay), attempt: event.attempt, reason }, 'provider call failed, retrying');
   });
-  breaker.onBreak(() => options.logger.error({ provider: options.provider, halfOpenAfterMs }, 'circuit opened: failing fast'));
-  breaker.onReset(() => options.logger.info({ provider: options.provider }, 'circuit closed'));
+  breaker.onBreak(() => {
+    circuit('open');
+    options.logger.error({ provider: options.provider, halfOpenAfterMs }, 'circuit opened: failing fast');
+  });
+  breaker.onReset(() => {
+    circuit('closed');
+    options.logger.info({ provider: options.provider }, 'circuit closed');
+  });
   const policy = wrap(retrying, breaker);
   const retryAfterSeconds = () => Math.ceil(halfOpenAfterMs / 1000);
 
@@ -73,7 +87,10 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
       try {
         return await policy.execute(({ attempt }) => call(attempt + 1)); // cockatiel counts from 0
       } catch (err) {
-        if (err instanceof BrokenCircuitError) throw new ProviderUnavailableError(options.provider, retryAfterSeconds());
+        if (err instanceof BrokenCircuitError) {
+          metrics.providerShortCircuits.inc({ provider: options.provider });
+          throw new ProviderUnavailableError(options.provider, retryAfterSeconds());
+        }
         if (options.isTransient(err)) throw new ProviderUnavailableError(options.provider, 5, err);
         throw err;
       }

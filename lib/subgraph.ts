@@ -13,6 +13,7 @@ import { createErrorFormatter } from './errors';
 import { createHttpApp, sendJson, type ReadinessCheck, type RouteHandler } from './http';
 import type { Logger } from './logger';
 import { createFixedWindowLimiter } from './rate-limiter';
+import { metricsHandler } from './metrics';
 
 /** What every subgraph's per-request context starts from. */
 export interface BaseContext {
@@ -34,6 +35,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   routes?: Record<string, RouteHandler>;
   /** Calls per minute accepted on the `/internal/*` routes, all callers together; 0 for no limit. @default 600 */
   internalRateLimitPerMinute?: number;
+  /** `GET /metrics` (Prometheus) on this service's port, behind `token` when one is set; false leaves it out. @default { enabled: true } */
+  metrics?: { enabled: boolean; token?: string };
 }
 
 /**
@@ -87,7 +90,11 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     logger: options.logger,
     maxBodyBytes: options.maxBodyBytes,
     readiness: options.readiness,
-    routes: limitInternalRoutes(options.routes ?? {}, options.internalRateLimitPerMinute ?? 600),
+    service: options.name,
+    routes: {
+      ...limitInternalRoutes(options.routes ?? {}, options.internalRateLimitPerMinute ?? 600),
+      ...(options.metrics?.enabled !== false ? { '/metrics': metricsHandler(options.metrics?.token) } : {}),
+    },
     context: async (req, res, body) => {
       const requestId = requestIdOf(req);
       res.setHeader(REQUEST_ID_HEADER, requestId);

@@ -4,6 +4,8 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../../lib/logger';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { metrics } from '../../lib/metrics';
 import type { GatewayContext } from '../context';
 import { ViewerDataSource } from '../viewer-data-source';
 import type { EngineResult, GatewayEngine } from './engine';
@@ -29,7 +31,32 @@ export interface EngineOptions {
  * undici pool per subgraph instead of Apollo's default fetcher.
  */
 export async function createApolloEngine(options: EngineOptions): Promise<GatewayEngine & { apollo: ApolloServer<GatewayContext> }> {
-  const http = createSubgraphFetcher(options.fetch);
+  const http = createSubgraphFetcher(options.fetch, options.subgraphUrls);
+  // Phases: Apollo Server reports validation and execution; the gateway says when its plan is ready
+  // (experimental_didResolveQueryPlan), which splits execution into planning and fetching.
+  const planned = new WeakMap<object, bigint>();
+  const seconds = (from: bigint, to: bigint) => Number(to - from) / 1e9;
+  const phases: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      return {
+        async validationDidStart() {
+          const started = process.hrtime.bigint();
+          return async () => metrics.graphqlPhase.observe({ phase: 'validate', engine: 'apollo' }, seconds(started, process.hrtime.bigint()));
+        },
+        async executionDidStart({ contextValue }) {
+          const started = process.hrtime.bigint();
+          return {
+            async executionDidEnd() {
+              const now = process.hrtime.bigint();
+              const plannedAt = planned.get(contextValue);
+              if (plannedAt) metrics.graphqlPhase.observe({ phase: 'plan', engine: 'apollo' }, seconds(started, plannedAt));
+              metrics.graphqlPhase.observe({ phase: 'execute', engine: 'apollo' }, seconds(plannedAt ?? started, now));
+            },
+          };
+        },
+      };
+    },
+  };
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ name, url }) => {
@@ -38,6 +65,8 @@ export async function createApolloEngine(options: EngineOptions): Promise<Gatewa
       return new ViewerDataSource(name, target, options.internalSecret, options.internalTokenTtlSeconds, options.logger, http.fetcher);
     },
     logger: options.logger,
+    // The gateway sees the operation's context object (each operation of a batch gets its own copy, below).
+    experimental_didResolveQueryPlan: ({ requestContext }) => void planned.set(requestContext.context, process.hrtime.bigint()),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -48,14 +77,14 @@ export async function createApolloEngine(options: EngineOptions): Promise<Gatewa
     // lib/lifecycle.ts owns shutdown: drain HTTP first, then stop the engine, then close the database.
     stopOnTerminationSignals: false,
     introspection: options.introspection,
-    plugins: [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled(), ApolloServerPluginLandingPageDisabled(), phases],
   });
   await apollo.start();
   return {
     name: 'apollo',
     apollo,
     async execute(operation, contextValue): Promise<EngineResult> {
-      const response = await apollo.executeOperation(operation, { contextValue });
+      const response = await apollo.executeOperation(operation, { contextValue: { ...contextValue } });
       if (response.body.kind !== 'single') throw new Error('incremental delivery is not enabled on this gateway');
       return { result: response.body.singleResult, status: response.http.status, headers: response.http.headers };
     },

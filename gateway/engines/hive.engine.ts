@@ -24,6 +24,7 @@ import { UNSIGNED_VIEWER, badInputOf, signedForFetch } from '../viewer-data-sour
 import type { EngineOperation, EngineResult, GatewayEngine } from './engine';
 import type { EngineOptions } from './apollo.engine';
 import { createSubgraphFetcher } from './subgraph-fetcher';
+import { metrics } from '../../lib/metrics';
 
 export interface HiveEngineOptions extends EngineOptions {
   /** The API schema clients see: documents are validated against it, as Apollo Server does. */
@@ -54,7 +55,7 @@ const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
  * deduplication key, so two viewers' fetches are never merged.
  */
 export async function createHiveEngine(options: HiveEngineOptions): Promise<GatewayEngine> {
-  const pool = createSubgraphFetcher(options.fetch);
+  const pool = createSubgraphFetcher(options.fetch, options.subgraphUrls);
   // The viewer goes on in onSubgraphExecute, before the transport takes its deduplication key (two
   // viewers' fetches never share); it is signed in the fetch over the exact bytes sent.
   const withViewer: GatewayPlugin = {
@@ -158,7 +159,9 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
     name: 'hive',
     async execute(operation: EngineOperation, contextValue: GatewayContext): Promise<EngineResult> {
       const document = documentOf(operation);
+      const validating = process.hrtime.bigint();
       const invalid = validationErrorsOf(document);
+      metrics.graphqlPhase.observe({ phase: 'validate', engine: 'hive' }, Number(process.hrtime.bigint() - validating) / 1e9);
       if (invalid.length) {
         const errors = invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
         return { result: { errors: format(errors) }, status: 400 };
@@ -173,6 +176,8 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
       const schema = await runtime.getSchema();
       const { contextFactory, execute } = runtime.getEnveloped({ request: undefined, params: operation });
       const context = await contextFactory({ ...contextValue });
+      // The Rust planner plans inside execute (and caches plans): `execute` includes planning here.
+      const executing = metrics.graphqlPhase.startTimer({ phase: 'execute', engine: 'hive' });
       const result = (await execute({
         schema,
         document,
@@ -180,6 +185,7 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
         variableValues: operation.variables,
         contextValue: context,
       })) as ExecutionResult | AsyncIterable<ExecutionResult>;
+      executing();
       if (Symbol.asyncIterator in result) throw new Error('incremental delivery is not enabled on this gateway');
       const errors = result.errors?.length ? format(result.errors) : undefined;
       // Execution ran, so `data` is present (null when a non-null root failed); errors first, as the

@@ -2,6 +2,7 @@ import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { setMaxListeners } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import { Pool } from 'undici';
+import { metrics } from '../../lib/metrics';
 
 export interface SubgraphFetcherOptions {
   /** Connections kept open to each subgraph origin (the most requests in flight to it at once). @default 64 */
@@ -12,6 +13,17 @@ export interface SubgraphFetcherOptions {
   timeoutMs?: number;
 }
 
+/** Error codes in a subgraph's answer, read only when it has errors (the common answer is not parsed twice). */
+function countSubgraphErrors(subgraph: string, body: Buffer): void {
+  if (!body.includes('"errors"')) return;
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { errors?: Array<{ extensions?: { code?: unknown } }> };
+    for (const error of parsed.errors ?? []) metrics.subgraphErrors.inc({ subgraph, code: typeof error.extensions?.code === 'string' ? error.extensions.code : 'UNKNOWN' });
+  } catch {
+    metrics.subgraphErrors.inc({ subgraph, code: 'INVALID_RESPONSE' });
+  }
+}
+
 /**
  * The gateway's HTTP client to its subgraphs: one undici connection pool per subgraph origin,
  * kept alive between requests and bounded in size, so a slow subgraph cannot take every socket
@@ -19,7 +31,8 @@ export interface SubgraphFetcherOptions {
  * (make-fetch-happen) is several times slower per request. Answers are read whole into a
  * `SubgraphAnswer`, the part of a fetch `Response` that both engines read.
  */
-export function createSubgraphFetcher(options: SubgraphFetcherOptions = {}) {
+export function createSubgraphFetcher(options: SubgraphFetcherOptions = {}, subgraphUrls: Record<string, string> = {}) {
+  const nameOf = new Map(Object.entries(subgraphUrls).map(([name, url]) => [url, name]));
   const pools = new Map<string, Pool>();
   const poolFor = (origin: string) => {
     let pool = pools.get(origin);
@@ -40,14 +53,25 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions = {}) {
     // Hive passes one signal to every fetch of an operation (and undici listens on it per request):
     // past ten at once Node warns of a leak that is none.
     if (init.signal) setMaxListeners(0, init.signal as unknown as AbortSignal);
-    const answer = await poolFor(target.origin).request({
-      path: target.pathname + target.search,
-      method: (init.method ?? 'GET') as 'GET' | 'POST',
-      headers: init.headers,
-      body: init.body,
-      signal: init.signal,
-    });
-    const body = Buffer.from(await answer.body.arrayBuffer());
+    const subgraph = nameOf.get(url) ?? 'unknown';
+    const stop = metrics.subgraphFetch.startTimer({ subgraph });
+    let answer;
+    let body: Buffer;
+    try {
+      answer = await poolFor(target.origin).request({
+        path: target.pathname + target.search,
+        method: (init.method ?? 'GET') as 'GET' | 'POST',
+        headers: init.headers,
+        body: init.body,
+        signal: init.signal,
+      });
+      body = Buffer.from(await answer.body.arrayBuffer());
+    } catch (err) {
+      stop({ outcome: 'network' });
+      throw err;
+    }
+    stop({ outcome: answer.statusCode >= 200 && answer.statusCode < 300 ? 'ok' : `http_${answer.statusCode}` });
+    countSubgraphErrors(subgraph, body);
     return new SubgraphAnswer(url, answer.statusCode, answer.headers, body) as unknown as FetcherResponse;
   };
 

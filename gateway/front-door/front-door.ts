@@ -2,9 +2,10 @@ import type http from 'node:http';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { HttpError, parseJsonBody, readBody, type RouteHandler } from '../../lib/http';
 import type { Logger } from '../../lib/logger';
+import { boundedLabel, metrics } from '../../lib/metrics';
 import type { GatewayContext } from '../context';
 import type { GatewayEngine } from '../engines/engine';
-import type { Admission } from './admission';
+import type { Admission, AdmittedOperation } from './admission';
 import { checkCsrf, graphqlRequestsOf } from './http-request';
 
 export interface FrontDoorOptions {
@@ -67,7 +68,18 @@ export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
     const formatted = options.formatError({ message: gqlError.message, extensions: gqlError.extensions }, gqlError);
     const status = head.status ?? (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR' ? 500 : 400);
     send(req, res, status, JSON.stringify({ errors: [formatted] }), entriesOf(head.headers));
+    metrics.refused.inc({ code: String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
     logRequest(logger, operations, started, status, [formatted]);
+  };
+  /** Runs one admitted operation and counts it: by name (bounded), type and outcome (ok, or its first error code). */
+  const run = async (operation: AdmittedOperation, context: GatewayContext) => {
+    const started = process.hrtime.bigint();
+    const result = await options.engine.execute(operation, context);
+    const code = result.result.errors?.[0]?.extensions?.code;
+    const labels = { operation_name: operationName(operation.operation.name?.value ?? operation.operationName), operation_type: operation.operation.operation, outcome: result.result.errors?.length ? String(code ?? 'INTERNAL_SERVER_ERROR') : 'ok' };
+    metrics.graphqlOperations.inc(labels);
+    metrics.graphqlDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    return result;
   };
 
   return async (req, res, url) => {
@@ -95,8 +107,10 @@ export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
       checkCsrf(req);
       batchSizes.set(req, requests.length);
       context = await options.context(req, res);
+      const admitting = process.hrtime.bigint();
       const admitted = options.admission.admit(requests, method);
-      const results = await Promise.all(admitted.map((operation) => options.engine.execute(operation, context!)));
+      metrics.graphqlPhase.observe({ phase: 'admit', engine: options.engine.name }, Number(process.hrtime.bigint() - admitting) / 1e9);
+      const results = await Promise.all(admitted.map((operation) => run(operation, context!)));
       const status = results.find((r) => r.status && r.status !== 200)?.status ?? 200;
       const payload = batch ? `[${results.map((r) => JSON.stringify(r.result)).join(',')}]` : JSON.stringify(results[0]!.result);
       send(req, res, status, payload, results.flatMap((r) => [...(r.headers ?? [])]));
@@ -123,6 +137,9 @@ function logRequest(logger: Logger, operations: string[], started: bigint, statu
     'graphql request',
   );
 }
+
+/** Operation names are the client's to choose: the first 200 distinct ones get their own series. */
+const operationName = boundedLabel(200);
 
 const batchSizes = new WeakMap<http.IncomingMessage, number>();
 /** Operations in this GraphQL request: the length of a batched body, else 1 (rate limits count each). */

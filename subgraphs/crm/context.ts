@@ -1,4 +1,4 @@
-import DataLoader from 'dataloader';
+import { observedLoader } from '../../lib/loaders';
 import type { BaseContext } from '../../lib/subgraph';
 import type { ContactRow } from './db/schema';
 import type { CrmBulkSync } from './domain/bulk-sync.service';
@@ -13,12 +13,12 @@ export interface CrmContextDeps {
 /** Fresh loaders per request: a page of 50 sellers' contacts is one query and one HubSpot batch read. */
 export function createLoaders(deps: CrmContextDeps) {
   return {
-    contact: new DataLoader<string, ContactRow | null>(async (userIds) => {
+    contact: observedLoader<string, ContactRow | null>('crm', 'contact', async (userIds) => {
       const rows = await deps.crm.byUserIds(userIds);
       const byId = new Map(rows.map((r) => [r.userId, r]));
       return userIds.map((id) => byId.get(id) ?? null);
     }),
-    hubspot: new DataLoader<string, CrmContact | null>(async (ids) => {
+    hubspot: observedLoader<string, CrmContact | null>('crm', 'hubspot', async (ids) => {
       const read = await deps.crm.readFromCrm(ids);
       return ids.map((id) => read.get(id) ?? null);
     }),

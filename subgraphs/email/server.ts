@@ -1,3 +1,4 @@
+import { metricsOptionsOf, onePerScrape, scraped } from '../../lib/metrics';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
@@ -54,10 +55,21 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     leaseMs: Math.max(60_000, deps.config.SENDGRID_TIMEOUT_MS * (deps.config.PROVIDER_RETRIES + 2)),
     jobs: deps.bus,
   });
+  // One read of the outbox per scrape feeds both gauges.
+  const backlog = onePerScrape(() => email.backlog());
+  scraped.outboxDepth(async () => {
+    const b = await backlog();
+    return [
+      { labels: { status: 'queued' }, value: b.queued },
+      { labels: { status: 'sending' }, value: b.sending },
+    ];
+  });
+  scraped.outboxOldest(async () => [{ value: (await backlog()).oldestAgeSeconds }]);
   const mail = new EventMail({ db: deps.db, email, listings: deps.listings, logger: deps.logger, publicUrl, confirmationSecret: deps.internalSecret });
   const schema = await buildEmailSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'email',
+    metrics: metricsOptionsOf(deps.config),
     schema,
     logger: deps.logger,
     internalSecret: deps.internalSecret,

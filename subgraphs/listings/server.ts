@@ -1,3 +1,4 @@
+import { metricsOptionsOf } from '../../lib/metrics';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
@@ -30,6 +31,7 @@ export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
   const schema = await buildListingsSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'listings',
+    metrics: metricsOptionsOf(deps.config),
     schema,
     logger: deps.logger,
     internalSecret: deps.internalSecret,

@@ -1,4 +1,4 @@
-import DataLoader from 'dataloader';
+import { observedLoader } from '../../lib/loaders';
 import { createByIdLoader, createGroupedLoader } from '../../lib/loaders';
 import { decodeCursor } from '../../lib/pagination';
 import type { BaseContext } from '../../lib/subgraph';
@@ -12,8 +12,8 @@ export interface PaymentsDeps {
 /** Fresh loaders per request: a page of 50 listings' payment state is one query. */
 export function createLoaders(deps: PaymentsDeps) {
   return {
-    payment: createByIdLoader<PaymentRow>('Transaction', (ids) => deps.payments.byIds(ids)),
-    latestByListing: new DataLoader<string, PaymentRow | null>(async (listingIds) => {
+    payment: createByIdLoader<PaymentRow>('Transaction', (ids) => deps.payments.byIds(ids), 'payments'),
+    latestByListing: observedLoader<string, PaymentRow | null>('payments', 'latestByListing', async (listingIds) => {
       const latest = await deps.payments.latestByListings(listingIds);
       return listingIds.map((id) => latest.get(id) ?? null);
     }),
@@ -27,7 +27,7 @@ export function createLoaders(deps: PaymentsDeps) {
       },
       (key) => `${key.userId}|${key.limit}|${key.after ?? ''}`,
     ),
-    totalsByUser: new DataLoader<string, Array<{ amount: number; currency: string }>>(async (userIds) => {
+    totalsByUser: observedLoader<string, Array<{ amount: number; currency: string }>>('payments', 'totalsByUser', async (userIds) => {
       const totals = await deps.payments.totalsByUsers(userIds);
       return userIds.map((id) => totals.get(id) ?? []);
     }),

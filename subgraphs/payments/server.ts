@@ -1,3 +1,4 @@
+import { metricsOptionsOf } from '../../lib/metrics';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
@@ -29,6 +30,7 @@ export async function createPaymentsSubgraph(deps: PaymentsSubgraphDeps) {
   const schema = await buildPaymentsSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'payments',
+    metrics: metricsOptionsOf(deps.config),
     schema,
     logger: deps.logger,
     internalSecret: deps.internalSecret,

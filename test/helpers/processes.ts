@@ -29,7 +29,8 @@ export interface ServiceProcess {
 export function startProcess(entry: string, env: Record<string, string>): ServiceProcess {
   const proc = spawn(process.execPath, [path.join(projectRoot(), entry)], {
     cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', APOLLO_TELEMETRY_DISABLED: 'true', LOG_LEVEL: 'warn', ...env },
+    // METRICS_PORT 0: a free port for each gateway's metrics listener (several run at once).
+    env: { PATH: process.env.PATH ?? '', APOLLO_TELEMETRY_DISABLED: 'true', LOG_LEVEL: 'warn', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

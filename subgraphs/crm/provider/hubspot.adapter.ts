@@ -1,3 +1,4 @@
+import { recordProviderCall, routeOf } from '../../../lib/metrics';
 import { Client } from '@hubspot/api-client';
 import type { Logger } from '../../../lib/logger';
 import type { RollingRateLimiter } from '../../../lib/rate-limiter';
@@ -78,12 +79,14 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
           timer = setTimeout(() => reject(new HubSpotTimeoutError(timeoutMs)), timeoutMs);
         }),
       ]);
+      recordProviderCall({ provider: 'hubspot', operation: `${method} ${routeOf(path)}`, status: response.httpStatusCode, durationMs: Date.now() - started, attempt, queuedMs });
       log.info({ method, path, status: response.httpStatusCode, durationMs: Date.now() - started, queuedMs, attempt, batchSize }, 'hubspot call');
       observeRemaining(response.headers);
       return response.data;
     } catch (err) {
       if (statusOf(err) === 429) limiter?.exhausted();
       observeRemaining((err as { headers?: Record<string, string> }).headers);
+      recordProviderCall({ provider: 'hubspot', operation: `${method} ${routeOf(path)}`, status: statusOf(err), durationMs: Date.now() - started, attempt, queuedMs });
       log.warn({ method, path, status: statusOf(err) ?? null, durationMs: Date.now() - started, queuedMs, attempt, batchSize, error: (err as Error).name }, 'hubspot call failed');
       throw err;
     } finally {

@@ -1,3 +1,4 @@
+import { metrics } from '../../../lib/metrics';
 import { randomUUID } from 'node:crypto';
 import { and, asc, count, desc, eq, gt, inArray, lte, ne, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
@@ -171,6 +172,18 @@ export class EmailService {
     this.accountMailLimit = deps.accountMailPerRecipientPerHour ?? 5;
   }
 
+  /** The outbox's backlog for the metrics (read when Prometheus scrapes): waiting mail by status, and the oldest one's age. */
+  async backlog(): Promise<{ queued: number; sending: number; oldestAgeSeconds: number }> {
+    const rows = await this.deps.db
+      .select({ status: messages.status, n: count(), oldest: sql<string | Date | null>`min(${messages.createdAt})` })
+      .from(messages)
+      .where(inArray(messages.status, ['QUEUED', 'SENDING']))
+      .groupBy(messages.status);
+    const of = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
+    const oldest = rows.map((r) => (r.oldest ? new Date(r.oldest).getTime() : Date.now())).reduce((a, b) => Math.min(a, b), Date.now());
+    return { queued: of('QUEUED'), sending: of('SENDING'), oldestAgeSeconds: (Date.now() - oldest) / 1000 };
+  }
+
   // ---------------------------------------------------------------- preferences
 
   defaults(userId: string): PreferencesRow {
@@ -301,7 +314,10 @@ export class EmailService {
       })
       .onConflictDoNothing({ target: messages.dedupeKey })
       .returning();
-    if (inserted) return { row: inserted, created: true };
+    if (inserted) {
+      metrics.mails.inc({ kind, status: inserted.status.toLowerCase() });
+      return { row: inserted, created: true };
+    }
     const [existing] = await exec.select().from(messages).where(eq(messages.dedupeKey, spec.dedupeKey.slice(0, 300)));
     return { row: existing!, created: false };
   }
@@ -390,7 +406,10 @@ export class EmailService {
       // Preferences may have changed while it waited (an unsubscribe during an outage).
       // Only what can change while it waits: the address was confirmed when it was queued (it is fixed on the row).
       const blocked = await this.blockedBecause(this.deps.db, row.template as TemplateName, { userId: row.userId, email: row.toEmail, verified: true });
-      if (blocked) return this.finish(row.id, { status: 'SUPPRESSED', lastError: blocked });
+      if (blocked) {
+        metrics.mails.inc({ kind: row.kind, status: 'suppressed' });
+        return this.finish(row.id, { status: 'SUPPRESSED', lastError: blocked });
+      }
     }
     try {
       const { providerMessageId } = await this.deps.policy.execute((attempt) =>
@@ -408,6 +427,7 @@ export class EmailService {
           attempt,
         ),
       );
+      metrics.mails.inc({ kind: row.kind, status: 'sent' });
       const now = new Date();
       // A webhook may already have moved it on (delivered arrives fast): only SENDING becomes SENT.
       return this.finish(row.id, {
@@ -420,9 +440,11 @@ export class EmailService {
     } catch (err) {
       const rejection = this.deps.gateway.rejectionOf(err);
       if (rejection) {
+        metrics.mails.inc({ kind: row.kind, status: 'failed' });
         this.deps.logger.warn({ messageId: row.id, template: row.template }, 'mail refused by SendGrid; FAILED, not retried');
         return this.finish(row.id, { status: 'FAILED', lastError: rejection });
       }
+      metrics.mails.inc({ kind: row.kind, status: 'retried' });
       const jittered = backoffDelayMs(row.attempts, this.retryBaseDelayMs, this.retryMaxDelayMs);
       const reason = err instanceof ProviderUnavailableError ? 'SendGrid unavailable' : `send failed (${(err as Error)?.name ?? 'Error'})`;
       if (!(err instanceof ProviderUnavailableError)) this.deps.logger.error({ messageId: row.id, error: (err as Error)?.name }, 'unexpected mail send failure; will retry');

@@ -1,3 +1,4 @@
+import { recordProviderCall } from '../../../lib/metrics';
 import { Client } from '@sendgrid/client';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import { MailService } from '@sendgrid/mail';
@@ -70,9 +71,11 @@ export function createSendGridAdapter(options: SendGridAdapterOptions): MailGate
           customArgs: message.customArgs,
         });
         const providerMessageId = (response.headers['x-message-id'] as string | undefined) ?? null;
+        recordProviderCall({ provider: 'sendgrid', operation: 'POST /v3/mail/send', status: response.statusCode, durationMs: Date.now() - started, attempt });
         log.info({ operation: 'mail.send', status: response.statusCode, durationMs: Date.now() - started, attempt, providerMessageId, messageId: message.customArgs.saypro_message_id }, 'sendgrid call');
         return { providerMessageId };
       } catch (err) {
+        recordProviderCall({ provider: 'sendgrid', operation: 'POST /v3/mail/send', status: statusOf(err), durationMs: Date.now() - started, attempt });
         log.warn(
           {
             operation: 'mail.send',

@@ -1,4 +1,4 @@
-import DataLoader from 'dataloader';
+import { observedLoader } from '../../../lib/loaders';
 import type { Viewer } from '../../../lib/auth';
 import { createGroupedLoader } from '../../../lib/loaders';
 import { decodeCursor, type Page } from '../../../lib/pagination';
@@ -26,7 +26,7 @@ export function createSellerListingsLoader(listings: ListingsService, viewer: Vi
 
 /** `User.listingCount` for every user on a page in one query. */
 export function createListingCountLoader(listings: ListingsService, viewer: Viewer) {
-  return new DataLoader<string, number>(async (sellerIds) => {
+  return observedLoader<string, number>('listings', 'sellerListingCount', async (sellerIds) => {
     const counts = await listings.countsBySellers(viewer, sellerIds);
     return sellerIds.map((id) => counts.get(id) ?? 0);
   });

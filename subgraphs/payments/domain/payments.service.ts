@@ -1,3 +1,4 @@
+import { metrics } from '../../../lib/metrics';
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, getTableColumns, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
@@ -149,6 +150,17 @@ export class PaymentsService {
 
   /** Calls the provider for a PENDING payment (first time or resumed) and settles the answer. */
   private async execute(row: PaymentRow, meta: RequestMeta): Promise<ChargeResult> {
+    try {
+      const result = await this.attemptCharge(row, meta);
+      metrics.charges.inc({ outcome: result.clientSecret ? 'requires_action' : result.payment.status === 'SUCCEEDED' ? 'succeeded' : result.payment.status === 'DECLINED' ? 'declined' : 'pending' });
+      return result;
+    } catch (err) {
+      metrics.charges.inc({ outcome: err instanceof ProviderUnavailableError ? 'unavailable' : err instanceof BadUserInputError ? 'declined' : 'failed' });
+      throw err;
+    }
+  }
+
+  private async attemptCharge(row: PaymentRow, meta: RequestMeta): Promise<ChargeResult> {
     let outcome: ChargeOutcome;
     try {
       outcome = await this.deps.policy.execute(async (attempt) => {
@@ -210,10 +222,12 @@ export class PaymentsService {
       const p = updated!;
       const base = { paymentId: p.id, listingId: p.listingId, userId: p.userId };
       if (next === 'SUCCEEDED' && current.status !== 'SUCCEEDED') {
+        metrics.chargedAmount.inc({ currency: p.currency }, p.amount);
         await this.deps.bus.publish(t, 'payment.succeeded', { ...base, amount: p.amount, currency: p.currency, providerReference: p.providerReference ?? '' }, meta);
       } else if (next === 'DECLINED') {
         await this.deps.bus.publish(t, 'payment.failed', { ...base, code: p.declineCode ?? 'declined', message: p.declineMessage ?? '' }, meta);
       } else if (next === 'REFUNDED' || next === 'PARTIALLY_REFUNDED') {
+        metrics.refunds.inc({ outcome: 'succeeded' });
         await this.deps.bus.publish(t, 'payment.refunded', { ...base, amountRefunded: p.amountRefunded, fullyRefunded: next === 'REFUNDED' }, meta);
       }
       this.deps.logger.info({ paymentId, from: current.status, to: next, reqId: meta.requestId }, 'payment settled');
@@ -324,6 +338,7 @@ export class PaymentsService {
         this.deps.gateway.refund({ reference: payment.providerReference!, amount: refund.amount, idempotencyKey: request.key }, attempt),
       );
     } catch (err) {
+      metrics.refunds.inc({ outcome: err instanceof ProviderUnavailableError ? 'unavailable' : 'failed' });
       if (err instanceof PaymentRequestRejectedError) {
         await this.deps.db.update(refunds).set({ status: 'failed' }).where(eq(refunds.id, refund.id));
         throw new ConflictError(`The refund was refused: ${err.message}`, { id: paymentId });

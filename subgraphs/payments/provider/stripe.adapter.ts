@@ -1,3 +1,4 @@
+import { recordProviderCall, routeOf } from '../../../lib/metrics';
 import Stripe from 'stripe';
 import type { Logger } from '../../../lib/logger';
 import {
@@ -58,10 +59,12 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
     const started = Date.now();
     try {
       const result = await run();
+      recordProviderCall({ provider: 'stripe', operation: `${method} ${routeOf(path)}`, status: result.lastResponse?.statusCode ?? 200, durationMs: Date.now() - started, attempt });
       log.info({ method, path, status: result.lastResponse?.statusCode ?? 200, durationMs: Date.now() - started, stripeRequestId: result.lastResponse?.requestId, idempotencyKey, attempt }, 'stripe call');
       return result;
     } catch (err) {
       const e = err as Stripe.errors.StripeError;
+      recordProviderCall({ provider: 'stripe', operation: `${method} ${routeOf(path)}`, status: e.statusCode, durationMs: Date.now() - started, attempt });
       log.warn(
         { method, path, status: e.statusCode ?? null, durationMs: Date.now() - started, stripeRequestId: e.requestId, idempotencyKey, attempt, errorType: e.rawType ?? e.type, code: e.code },
         'stripe call failed',
