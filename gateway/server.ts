@@ -4,7 +4,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { HeaderMap } from '@apollo/server';
 import { REQUEST_ID_HEADER, type JwtOptions, type Viewer } from '../lib/auth';
 import { AppError, RateLimitedError, createErrorFormatter } from '../lib/errors';
-import { createHttpApp, sendJson } from '../lib/http';
+import { createHttpApp, sendJson, type ReadinessCheck } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { requestIdOf } from '../lib/subgraph';
@@ -87,14 +87,21 @@ export async function createGateway(options: GatewayOptions) {
       ? await createHiveEngine({ ...engineOptions, apiSchema: supergraph.apiSchema, dedupe: options.dedupe })
       : await createApolloEngine(engineOptions);
 
-  const subgraphHealth = Object.entries(options.subgraphUrls).map(([name, url]) => ({
-    name,
-    check: async () => {
-      const res = await fetch(new URL('/health/live', url), { signal: AbortSignal.timeout(1500) });
-      await res.arrayBuffer();
-      return res.ok || res.status === 404; // a subgraph of another supergraph may have no health route: it answered
-    },
-  }));
+  // Each subgraph's own readiness: unreachable is down (the gateway is not ready); reachable but not
+  // ready (its database away) degrades, naming what it lacks, while the other subgraphs still serve.
+  const subgraphHealth = Object.entries(options.subgraphUrls).map(
+    ([name, url]): ReadinessCheck => ({
+      name,
+      kind: 'subgraph',
+      check: async () => {
+        const res = await fetch(new URL('/health/ready', url), { signal: AbortSignal.timeout(1500) });
+        const body = (await res.json().catch(() => null)) as { checks?: Record<string, string> } | null;
+        if (res.ok || res.status === 404) return { state: 'up' }; // a subgraph of another supergraph may have no health route: it answered
+        const lacking = Object.entries(body?.checks ?? {}).filter(([, state]) => state === 'down').map(([dependency]) => dependency);
+        return { state: 'degraded', detail: `answers but is not ready${lacking.length ? `: ${lacking.join(', ')} down` : ''}` };
+      },
+    }),
+  );
 
   const listingsUrl = options.subgraphUrls.listings;
   const authenticate = createAuthenticator({

@@ -9,12 +9,27 @@ import { metrics } from './metrics';
 /** A plain route beside GraphQL: health checks, webhooks, the REST facade. */
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> | void;
 
+export type DependencyState = 'up' | 'degraded' | 'down';
+
 export interface ReadinessCheck {
   name: string;
-  /** Resolves when healthy; rejects (or resolves false) otherwise. */
-  check: () => Promise<boolean | void>;
+  /** What the dependency is, in the answer's `dependencies`. @default task */
+  kind?: 'database' | 'queue' | 'provider' | 'subgraph' | 'task';
+  /** Resolves when healthy; rejects (or resolves false) otherwise; or names the state itself, with a detail. */
+  check: () => Promise<boolean | void | { state: DependencyState; detail?: string }>;
   /** Reported as `degraded` when failing, without making the service unready (e.g. a provider's open circuit). */
   degradesOnly?: boolean;
+}
+
+/** One dependency in a readiness answer: the same shape in every service. */
+export interface DependencyHealth {
+  name: string;
+  kind: NonNullable<ReadinessCheck['kind']>;
+  state: DependencyState;
+  /** Why it is not up, or what else is worth knowing (a circuit's state). */
+  detail?: string;
+  /** How long the check took. */
+  ms: number;
 }
 
 export interface HttpAppOptions<TContext extends BaseContext> {
@@ -125,24 +140,31 @@ async function serveGraphQL<TContext extends BaseContext>(
   res.end();
 }
 
-async function readiness(checks: ReadinessCheck[]): Promise<{ ok: boolean; checks: Record<string, string> }> {
-  const results: Record<string, string> = {};
-  let ok = true;
-  await Promise.all(
-    checks.map(async ({ name, check, degradesOnly }) => {
-      let healthy: boolean;
+async function readiness(checks: ReadinessCheck[]): Promise<{ ok: boolean; checks: Record<string, DependencyState>; dependencies: DependencyHealth[] }> {
+  const dependencies = await Promise.all(
+    checks.map(async ({ name, kind = 'task', check, degradesOnly }): Promise<DependencyHealth> => {
+      const started = Date.now();
+      let state: DependencyState;
+      let detail: string | undefined;
       try {
-        healthy =
-          ((await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())])) as boolean | void) !==
-          false;
-      } catch {
-        healthy = false;
+        const answer = (await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref())])) as
+          | boolean
+          | void
+          | { state: DependencyState; detail?: string };
+        if (answer && typeof answer === 'object') ({ state, detail } = answer);
+        else state = answer === false ? (degradesOnly ? 'degraded' : 'down') : 'up';
+      } catch (err) {
+        state = degradesOnly ? 'degraded' : 'down';
+        detail = (err as Error)?.message?.slice(0, 200) || 'failed';
       }
-      results[name] = healthy ? 'up' : degradesOnly ? 'degraded' : 'down';
-      if (!healthy && !degradesOnly) ok = false;
+      return { name, kind, state, ...(detail ? { detail } : {}), ms: Date.now() - started };
     }),
   );
-  return { ok, checks: results };
+  return {
+    ok: dependencies.every((d) => d.state !== 'down'),
+    checks: Object.fromEntries(dependencies.map((d) => [d.name, d.state])),
+    dependencies,
+  };
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -154,6 +176,7 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
   const graphqlPath = options.graphqlPath ?? '/graphql';
   const serve = options.graphql ?? ((req, res, url) => serveGraphQL(options, req, res, url));
   const cacheMs = options.readinessCacheMs ?? 1000;
+  const service = options.service ?? 'app';
   let lastReadiness: { at: number; answer: ReturnType<typeof readiness> } | undefined;
   /** One fan-out to the checks at a time, reused for `cacheMs`: concurrent probes share it. */
   const cachedReadiness = () => {
@@ -164,14 +187,13 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
   const routes: Record<string, RouteHandler> = {
     '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok', ...options.live }),
     '/health/ready': async (_req, res) => {
-      if (draining.has(server)) return sendJson(res, 503, { status: 'draining', checks: {} });
+      if (draining.has(server)) return sendJson(res, 503, { status: 'draining', service, checks: {}, dependencies: [] });
       const result = await cachedReadiness();
-      sendJson(res, result.ok ? 200 : 503, { status: result.ok ? 'ok' : 'unavailable', checks: result.checks });
+      sendJson(res, result.ok ? 200 : 503, { status: result.ok ? 'ok' : 'unavailable', service, checks: result.checks, dependencies: result.dependencies });
     },
     ...options.routes,
   };
 
-  const service = options.service ?? 'app';
   const handler: http.RequestListener = async (req, res) => {
     // The route label is a known route's path, never the raw one (ids, probes of random paths).
     let httpRoute = 'unmatched';

@@ -1,3 +1,4 @@
+import { serviceReadiness } from '../../lib/health';
 import { metricsOptionsOf, onePerScrape, scraped } from '../../lib/metrics';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../../lib/config';
@@ -71,9 +72,7 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps) {
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
     context: createContext({ crm, bulk }),
     readiness: [
-      { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
-      { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
-      { name: 'hubspot', check: async () => policy.state() !== 'open', degradesOnly: true },
+      ...serviceReadiness({ db: deps.db, bus: deps.bus, providers: { hubspot: policy } }),
       ...(deps.readiness ?? []),
     ],
   });

@@ -1,5 +1,5 @@
+import { serviceReadiness } from '../../lib/health';
 import { metricsOptionsOf, onePerScrape, scraped } from '../../lib/metrics';
-import { sql } from 'drizzle-orm';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
 import type { EntityClient, InternalClient } from '../../lib/entity-client';
@@ -76,9 +76,7 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
     context: createContext({ email, listings: deps.listings }),
     readiness: [
-      { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
-      { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
-      { name: 'sendgrid', check: async () => policy.state() !== 'open', degradesOnly: true },
+      ...serviceReadiness({ db: deps.db, bus: deps.bus, providers: { sendgrid: policy } }),
     ],
     routes: {
       '/webhooks/sendgrid': createSendGridWebhookRoute({ gateway: deps.gateway, email, logger: deps.logger }),

@@ -1,5 +1,5 @@
+import { serviceReadiness } from '../../lib/health';
 import { metricsOptionsOf } from '../../lib/metrics';
-import { sql } from 'drizzle-orm';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
 import type { EventBus } from '../../lib/events';
@@ -40,8 +40,7 @@ export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
     routes: { [API_KEY_VERIFY_PATH]: createApiKeyVerifyRoute(apiKeys, deps.internalSecret) },
     internalRateLimitPerMinute: deps.config.INTERNAL_RATE_LIMIT_PER_MINUTE,
     readiness: [
-      { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
-      { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
+      ...serviceReadiness({ db: deps.db, bus: deps.bus }),
     ],
   });
   await apollo.start();

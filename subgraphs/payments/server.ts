@@ -1,5 +1,5 @@
+import { serviceReadiness } from '../../lib/health';
 import { metricsOptionsOf } from '../../lib/metrics';
-import { sql } from 'drizzle-orm';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
 import type { EventBus } from '../../lib/events';
@@ -38,9 +38,7 @@ export async function createPaymentsSubgraph(deps: PaymentsSubgraphDeps) {
     context: createContext({ payments }),
     routes: { '/webhooks/stripe': createStripeWebhookRoute({ gateway: deps.gateway, payments, logger: deps.logger }) },
     readiness: [
-      { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
-      { name: 'queue', check: async () => void (await deps.bus.boss.getQueues()) },
-      { name: 'stripe', check: async () => policy.state() !== 'open', degradesOnly: true },
+      ...serviceReadiness({ db: deps.db, bus: deps.bus, providers: { stripe: policy } }),
     ],
   });
   await apollo.start();

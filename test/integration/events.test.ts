@@ -76,9 +76,9 @@ describe('events published with every state change', () => {
   });
 
   it('a refused mutation publishes nothing', async () => {
-    await stack.graph(CreateListingDocument, { input: listingInput({ title: 'x' }) }, { token: ada.token });
-    await stack.graph(RegisterUserDocument, { input: { name: 'Dup', email: ada.email } });
-    await stack.graph(UpdateUserDocument, { id: ada.id, input: { name: 'Nope' } });
+    expect(errorOf(await stack.graph(CreateListingDocument, { input: listingInput({ title: 'x' }) }, { token: ada.token })).extensions.code).toBe('BAD_USER_INPUT');
+    expect(errorOf(await stack.graph(RegisterUserDocument, { input: { name: 'Bad Address', email: 'not-an-address' } })).extensions.code).toBe('BAD_USER_INPUT');
+    expect(errorOf(await stack.graph(UpdateUserDocument, { id: ada.id, input: { name: 'Nope' } })).extensions.code).toBe('FORBIDDEN');
     expect(await drainProbe()).toEqual([]);
   });
 });

@@ -65,7 +65,25 @@ describe('gateway HTTP edges', () => {
   it('answers unknown paths with 404 and reports liveness and readiness', async () => {
     expect((await fetch(new URL('/nope', stack.urls.gateway))).status).toBe(404);
     expect(await (await fetch(new URL('/health/live', stack.urls.gateway))).json()).toEqual({ status: 'ok', engine: stack.gateway.engine.name });
-    expect(await (await fetch(new URL('/health/ready', stack.urls.gateway))).json()).toEqual({ status: 'ok', checks: { listings: 'up', payments: 'up', crm: 'up', email: 'up' } });
+    const ready = await (await fetch(new URL('/health/ready', stack.urls.gateway))).json();
+    expect(ready).toEqual({
+      status: 'ok',
+      service: 'gateway',
+      checks: { listings: 'up', payments: 'up', crm: 'up', email: 'up' },
+      dependencies: ['listings', 'payments', 'crm', 'email'].map((name) => ({ name, kind: 'subgraph', state: 'up', ms: expect.any(Number) })),
+    });
+    // Every service answers in the same shape: its database, its queue, its provider's circuit.
+    const payments = await (await fetch(new URL('/health/ready', stack.urls.subgraphs.payments))).json();
+    expect(payments).toEqual({
+      status: 'ok',
+      service: 'payments',
+      checks: { database: 'up', queue: 'up', stripe: 'up' },
+      dependencies: [
+        { name: 'database', kind: 'database', state: 'up', ms: expect.any(Number) },
+        { name: 'queue', kind: 'queue', state: 'up', ms: expect.any(Number) },
+        { name: 'stripe', kind: 'provider', state: 'up', detail: 'circuit closed', ms: expect.any(Number) },
+      ],
+    });
   });
 
   it('turns not-ready when its subgraph is down, and answers queries with SERVICE_UNAVAILABLE and a retry hint instead of hanging', async () => {
@@ -77,7 +95,8 @@ describe('gateway HTTP edges', () => {
       return { status: res.status, body: await res.json() };
     };
     const ready = await eventually(readReady, (r) => r.status === 503, 2500);
-    expect(ready).toEqual({ status: 503, body: { status: 'unavailable', checks: { listings: 'down', payments: 'up', crm: 'up', email: 'up' } } });
+    expect(ready).toMatchObject({ status: 503, body: { status: 'unavailable', service: 'gateway', checks: { listings: 'down', payments: 'up', crm: 'up', email: 'up' } } });
+    expect(ready.body.dependencies.find((d: { name: string }) => d.name === 'listings')).toMatchObject({ kind: 'subgraph', state: 'down', detail: expect.any(String) });
     const res = await post(JSON.stringify({ query: '{ viewer { id } }' }));
     const body = (await res.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
     expect(body.errors).toEqual([

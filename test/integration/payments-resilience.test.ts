@@ -54,8 +54,9 @@ describe('payments under provider faults', () => {
     const fast = await charge(listings[1]!.id);
     expect(errorOf(fast).extensions).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', provider: 'stripe', retryAfterSeconds: 2 });
     expect(stripeCalls()).toBe(callsWhenOpen);
-    const ready = (await (await fetch(new URL('/health/ready', stack.urls.subgraphs.payments!))).json()) as { status: string; checks: Record<string, string> };
+    const ready = (await (await fetch(new URL('/health/ready', stack.urls.subgraphs.payments!))).json()) as { status: string; checks: Record<string, string>; dependencies: Array<{ name: string }> };
     expect(ready).toMatchObject({ status: 'ok', checks: { stripe: 'degraded' } });
+    expect(ready.dependencies.find((d) => d.name === 'stripe')).toMatchObject({ kind: 'provider', state: 'degraded', detail: 'circuit open: calls fail fast' });
     stack.stripe!.clearFaults();
     // Fails fast until the cooldown lets a trial call through; the same key then finishes the charge.
     const key = `k-${randomUUID()}`;
