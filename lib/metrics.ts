@@ -14,16 +14,27 @@ import client, { type Counter, type Gauge, type Histogram } from 'prom-client';
  * label tells them apart); in services mode each process exposes its own.
  */
 export const registry = new client.Registry();
-client.collectDefaultMetrics({ register: registry });
+/**
+ * METRICS_ENABLED=false turns recording off, not only the endpoint: every metric below is then a
+ * no-op (what the overhead benchmark compares against). Read from the environment when this module
+ * loads, as lib/telemetry.ts does, since metrics are created before any config is parsed.
+ */
+export const recording = !['false', '0', 'no'].includes(process.env.METRICS_ENABLED ?? '');
+if (recording) client.collectDefaultMetrics({ register: registry });
+
+const noop = { inc() {}, observe() {}, set() {}, reset() {}, startTimer: () => () => 0 };
 
 /** Latency buckets, seconds: OpenTelemetry's HTTP advice, from 5 ms to 10 s. */
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 /** Finer buckets for work that is usually sub-millisecond (parsing, SQL on PGlite). */
 const FAST_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> => new client.Counter({ name, help, labelNames, registers: [registry] });
+const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> =>
+  recording ? new client.Counter({ name, help, labelNames, registers: [registry] }) : (noop as unknown as Counter<L>);
 const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets = SECONDS): Histogram<L> =>
-  new client.Histogram({ name, help, labelNames, buckets, registers: [registry] });
+  recording ? new client.Histogram({ name, help, labelNames, buckets, registers: [registry] }) : (noop as unknown as Histogram<L>);
+const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> =>
+  recording ? new client.Gauge({ name, help, labelNames, registers: [registry] }) : (noop as unknown as Gauge<L>);
 
 /**
  * A label whose values come from outside (operation names): the first `max` distinct values are
@@ -77,12 +88,7 @@ export const metrics = {
   providerRetries: counter('provider_retries_total', 'Retries the provider policy scheduled after a transient failure.', ['provider'] as const),
   providerShortCircuits: counter('provider_short_circuits_total', 'Calls refused at once because the provider circuit was open.', ['provider'] as const),
   circuitTransitions: counter('provider_circuit_transitions_total', 'Circuit-breaker state changes, by the state entered (open, half_open, closed).', ['provider', 'state'] as const),
-  circuitState: new client.Gauge({
-    name: 'provider_circuit_state',
-    help: 'Circuit-breaker state per provider: 1 for the current state (closed, open, half_open), 0 for the others.',
-    labelNames: ['provider', 'state'] as const,
-    registers: [registry],
-  }),
+  circuitState: gauge('provider_circuit_state', 'Circuit-breaker state per provider: 1 for the current state (closed, open, half_open), 0 for the others.', ['provider', 'state'] as const),
   rateLimiterWait: histogram('provider_rate_limiter_wait_seconds', 'Time a call waited for a slot in the provider rate limiter before it was sent.', ['provider'] as const, FAST_SECONDS),
 
   // ---------------------------------------------------------------- business and pipelines
@@ -106,6 +112,7 @@ type Source = () => Promise<Reading[]>;
  */
 function scrapedGauge(name: string, help: string, labelNames: readonly string[], combine: 'sum' | 'max') {
   const sources = new Set<Source>();
+  if (!recording) return (_read: Source) => () => undefined;
   new client.Gauge({
     name,
     help,

@@ -22,7 +22,8 @@ export interface Flags {
 
 export const USAGE = `npm run bench:gateway -- [options]
   --graph federation|saypro               four local subgraphs (default), or our own graph on the embedded stack (workload page)
-  --targets stock,ours-apollo,ours-hive   which gateways, measured in this order each round (default: all three)
+  --targets stock,ours-apollo,ours-hive   which gateways, measured in this order each round (default: these three;
+                                          also ours-apollo/metrics-off: ours-apollo with METRICS_ENABLED=false)
   --dedupe on|off|both                    ours-hive with / without upstream deduplication (default: both)
   --workloads heavy,light                 (default: both; page with --graph saypro)
   --rounds N                              interleaved rounds (default: 3, at least 1)

@@ -119,7 +119,7 @@ export const stockTarget: TargetSpec = {
 };
 
 /** Our gateway (`node dist/gateway/main.js`) on one engine, with the whole front door on. */
-export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boolean, roles: Role[] = ['user']): TargetSpec {
+export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boolean, roles: Role[] = ['user'], extraEnv: Record<string, string> = {}): TargetSpec {
   return {
     name,
     async start(ctx) {
@@ -127,7 +127,7 @@ export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boo
         return { name, unavailable: '@graphql-hive/gateway-runtime is not installed (GATEWAY_ENGINE=hive not landed)' };
       }
       const port = await freePort();
-      const child = startChild(name, [path.join(ctx.root, 'dist/gateway/main.js')], oursEnv(ctx.supergraphPath, port, engine, dedupe), ctx.root);
+      const child = startChild(name, [path.join(ctx.root, 'dist/gateway/main.js')], { ...oursEnv(ctx.supergraphPath, port, engine, dedupe), ...extraEnv }, ctx.root);
       const headers = { authorization: `Bearer ${await mintToken({ secret: JWT_SECRET, userId: '00000000-0000-4000-8000-00000000b0b0', roles, expiresIn: '2h' })}` };
       const url = `http://127.0.0.1:${port}/graphql`;
       const problem = await waitAnswering(child, url, headers, ctx.startTimeoutMs);
@@ -155,11 +155,13 @@ export function targetSpecs(names: string[], dedupe: Array<'on' | 'off'>, graph:
     if (name === 'stock' && graph.stockUnavailable) specs.push({ name, start: async () => ({ name, unavailable: graph.stockUnavailable! }) });
     else if (name === 'stock') specs.push(stockTarget);
     else if (name === 'ours-apollo') specs.push(oursTarget(name, 'apollo', undefined, roles));
+    // The same gateway with metrics recording off: the overhead of metrics is the ratio of the two.
+    else if (name === 'ours-apollo/metrics-off') specs.push(oursTarget(name, 'apollo', undefined, roles, { METRICS_ENABLED: 'false' }));
     else if (name === 'ours-hive' && dedupeSwitchExists()) for (const d of dedupe) specs.push(oursTarget(`ours-hive/dedupe-${d}`, 'hive', d === 'on', roles));
     else if (name === 'ours-hive') {
       specs.push(oursTarget(name, 'hive', undefined, roles));
       notes.push('GATEWAY_DEDUPE is not in lib/config.ts: ours-hive measured once, with its default deduplication');
-    } else throw new Error(`unknown target ${name}; targets are stock, ours-apollo, ours-hive`);
+    } else throw new Error(`unknown target ${name}; targets are stock, ours-apollo, ours-apollo/metrics-off, ours-hive`);
   }
   return { specs, notes };
 }
