@@ -4,6 +4,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 import type { Logger } from './logger';
+import { traceSqlOnPglite, traceSqlOnPool } from './tracing';
 
 /** One drizzle type for both drivers: PGlite (embedded) and node-postgres (services). */
 export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
@@ -55,6 +56,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     // idle client the pool's listener takes it, on a borrowed one (a transaction) nothing would and the
     // process would die. Its query fails on its own (SERVICE_UNAVAILABLE) and the pool discards it.
     pool.on('error', () => undefined);
+    traceSqlOnPool(pool);
     pool.on('connect', (client) => {
       client.on('error', (err: Error & { code?: string }) => options.logger?.warn({ error: err.message, code: err.code ?? null }, 'database connection lost'));
     });
@@ -74,6 +76,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const pg: PGlite = await PGliteClass.create(options.dataDir ? path.resolve(options.dataDir) : undefined, {
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
+  traceSqlOnPglite(pg as never);
   const db = drizzle(pg, { logger }) as unknown as Database;
   return {
     kind: 'pglite',

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { transactionExecutor, type Database, type DatabaseHandle, type Executor, type Transaction } from './db';
 import { startEventWorker, type EventWorker } from './event-worker';
 import type { Logger } from './logger';
+import { traceConsume, traceparentField } from './tracing';
 
 /**
  * The event contracts between services. Producers publish these; consumers subscribe a queue of
@@ -44,6 +45,8 @@ export interface EventEnvelope<N extends EventName = EventName> {
   occurredAt: string;
   /** The request that caused it, for following one action through the logs. */
   requestId?: string;
+  /** W3C trace context of the span that published it: the consumer's span links to it. */
+  traceparent?: string;
   data: EventPayloads[N];
 }
 
@@ -221,6 +224,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
         source,
         occurredAt: new Date().toISOString(),
         ...(meta?.requestId ? { requestId: meta.requestId } : {}),
+        ...traceparentField(),
         data,
       };
       // Read subscribers through the transaction too: on PGlite's single session a query outside it would wait forever.
@@ -286,7 +290,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
           leaseSeconds: consumer.leaseSeconds ?? leaseSeconds,
           handlerTimeoutMs: (consumer.handlerTimeoutSeconds ?? 120) * 1000,
           logger: log,
-          handle: (job) => handle(job.data),
+          handle: (job) => traceConsume(source, consumer.queue, job.data, () => handle(job.data)),
         }),
       );
       async function handle(event: EventEnvelope<(typeof consumer.events)[number]>): Promise<void> {

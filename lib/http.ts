@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } from '@apollo/server';
 import { ServiceUnavailableError, isDatabaseUnavailable } from './errors';
 import type { Logger } from './logger';
+import { traceRequests } from './tracing';
 
 /** A plain route beside GraphQL: health checks, webhooks, the REST facade. */
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> | void;
@@ -41,6 +42,8 @@ export interface HttpAppOptions<TContext extends BaseContext> {
   maxBatchSize?: number;
   /** Serve HTTPS with this certificate chain and key (PEM), and send HSTS on every response. */
   tls?: { cert: Buffer | string; key: Buffer | string };
+  /** A server span per request (when tracing is on) for this service; `continueTrace` joins the caller's `traceparent`. */
+  trace?: { service: string; continueTrace: boolean };
 }
 
 /** HSTS for a year, subdomains included: once a browser saw it over HTTPS it never tries plain HTTP. */
@@ -166,7 +169,7 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
     ...options.routes,
   };
 
-  const handler: http.RequestListener = async (req, res) => {
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
       if (options.tls) res.setHeader('strict-transport-security', HSTS);
       if (await options.before?.(req, res)) return;
@@ -197,8 +200,9 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
       sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     }
   };
+  const traced = traceRequests(options.trace?.service, handler, { continueTrace: options.trace?.continueTrace ?? false, known: (p) => p in routes || p === graphqlPath });
   // An https.Server has the http.Server API (listen, close, keep-alive, closeAllConnections).
-  const server = options.tls ? (https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) as unknown as http.Server) : http.createServer(handler);
+  const server = options.tls ? (https.createServer({ cert: options.tls.cert, key: options.tls.key }, traced) as unknown as http.Server) : http.createServer(traced);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;

@@ -12,6 +12,7 @@ import {
 import { ProviderUnavailableError } from './errors';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { traceProviderCall } from './tracing';
 
 export interface ProviderPolicyOptions {
   /** Provider name in logs and errors, e.g. `stripe`. */
@@ -71,7 +72,7 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
   return {
     async execute(call) {
       try {
-        return await policy.execute(({ attempt }) => call(attempt + 1)); // cockatiel counts from 0
+        return await traceProviderCall(options.provider, call, (attempted) => policy.execute(({ attempt }) => attempted(attempt + 1))); // cockatiel counts from 0
       } catch (err) {
         if (err instanceof BrokenCircuitError) throw new ProviderUnavailableError(options.provider, retryAfterSeconds());
         if (options.isTransient(err)) throw new ProviderUnavailableError(options.provider, 5, err);

@@ -88,6 +88,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     maxBodyBytes: options.maxBodyBytes,
     readiness: options.readiness,
     routes: limitInternalRoutes(options.routes ?? {}, options.internalRateLimitPerMinute ?? 600),
+    trace: { service: options.name, continueTrace: true },
     context: async (req, res, body) => {
       const requestId = requestIdOf(req);
       res.setHeader(REQUEST_ID_HEADER, requestId);

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { HttpError, parseJsonBody, readBody, type RouteHandler } from '../../lib/http';
 import type { Logger } from '../../lib/logger';
+import { traceOperation } from '../../lib/tracing';
 import type { GatewayContext } from '../context';
 import type { GatewayEngine } from '../engines/engine';
 import type { Admission } from './admission';
@@ -96,7 +97,8 @@ export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
       batchSizes.set(req, requests.length);
       context = await options.context(req, res);
       const admitted = options.admission.admit(requests, method);
-      const results = await Promise.all(admitted.map((operation) => options.engine.execute(operation, context!)));
+      const run = (operation: (typeof admitted)[number]) => options.engine.execute(operation, context!);
+      const results = await Promise.all(admitted.map((op) => traceOperation({ type: op.operation.operation, name: op.operation.name?.value }, () => run(op))));
       const status = results.find((r) => r.status && r.status !== 200)?.status ?? 200;
       const payload = batch ? `[${results.map((r) => JSON.stringify(r.result)).join(',')}]` : JSON.stringify(results[0]!.result);
       send(req, res, status, payload, results.flatMap((r) => [...(r.headers ?? [])]));
