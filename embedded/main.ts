@@ -6,6 +6,7 @@ import { DataDirLockedError, loadOrCreateDevSecrets, lockDataDir } from '../lib/
 import { createLogger } from '../lib/logger';
 import { createShutdown } from '../lib/lifecycle';
 import { onSupervisorStop } from '../lib/supervisor';
+import { tracingFromConfig } from '../lib/tracing';
 import { startEmbedded } from './stack';
 
 /**
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.LOG_LEVEL });
+  const logger = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   let release: () => void;
   try {
     release = lockDataDir(config.DATA_DIR);
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
   }
   const shutdown = createShutdown(logger);
   shutdown.add('data-dir lock', release);
+  const tracing = tracingFromConfig(config, 'saypro-graph');
+  if (tracing) shutdown.add('tracing', () => tracing.shutdown());
   shutdown.onSignals();
   onSupervisorStop(() => void shutdown.shutdown('supervisor').then(() => process.exit(0)));
 

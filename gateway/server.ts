@@ -200,6 +200,7 @@ export async function createGateway(options: GatewayOptions) {
     tls: options.tls,
     readiness: subgraphHealth,
     live: { engine: engine.name },
+    trace: { service: 'gateway', continueTrace: false },
     before: async (req, res) => cors(req, res) || (await routeRateLimit(req, res, new URL(req.url ?? '/', 'http://localhost').pathname)),
     routes: Object.fromEntries([...webhookRoutes, ...restRoutes]),
   });

@@ -3,6 +3,7 @@ import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { ANONYMOUS, REQUEST_ID_HEADER, VIEWER_HEADER, signViewerHeader, type Viewer } from '../lib/auth';
 import { AppError, ErrorCode, ServiceUnavailableError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+import { traceCall } from '../lib/tracing';
 import type { GatewayContext } from './context';
 
 const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
@@ -72,7 +73,8 @@ export class ViewerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private signing(send: Fetcher): Fetcher {
     return (url, init = {}) => {
       const fetch = { audience: this.serviceName, url, body: init.body as string | undefined };
-      return send(url, { ...init, headers: signedForFetch((init.headers ?? {}) as Record<string, string>, fetch, this.internalSecret, this.ttlSeconds) });
+      const signed = signedForFetch((init.headers ?? {}) as Record<string, string>, fetch, this.internalSecret, this.ttlSeconds);
+      return traceCall(this.serviceName, { method: init.method, url }, (traceparent) => send(url, { ...init, headers: { ...signed, ...traceparent } }));
     };
   }
 

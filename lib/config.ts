@@ -15,6 +15,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** OpenTelemetry's sampler names (OTEL_TRACES_SAMPLER). */
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
 /** https, or plain http to a loopback address (emulators, tests). */
 export const isSecureUrl = (url: string): boolean => url.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
@@ -41,6 +44,18 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** pino level: fatal, error, warn, info, debug, trace or silent. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json`: pino's JSON lines; `ecs`: Elastic Common Schema fields (`@timestamp`, `log.level`, `trace.id`). @default json */
+  LOG_FORMAT: z.enum(['json', 'ecs']).default('json'),
+  /** OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`); unset, nothing is traced or sent. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Headers sent with every export, `key=value,key2=value2` (a vendor's API key). */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().min(1).optional(),
+  /** `service.name` of every span; unset, each service names its own (gateway, listings, …). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  /** Which traces are kept (OpenTelemetry's sampler names). @default parentbased_always_on */
+  OTEL_TRACES_SAMPLER: z.enum(TRACE_SAMPLERS).default('parentbased_always_on'),
+  /** Ratio kept by the `traceidratio` samplers, 0 to 1. @default 1 */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   /** Folder for the embedded PGlite database, its lock file and generated dev secrets. @default .data */
   DATA_DIR: z.string().min(1).default('.data'),
   /** PostgreSQL 15+ connection string; when set, services use it instead of PGlite. */

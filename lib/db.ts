@@ -5,6 +5,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 import type { Logger } from './logger';
 import { metrics, sqlOperationOf } from './metrics';
+import { traceSqlOnPglite, traceSqlOnPool } from './tracing';
 
 /** One drizzle type for both drivers: PGlite (embedded) and node-postgres (services). */
 export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
@@ -56,6 +57,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     // idle client the pool's listener takes it, on a borrowed one (a transaction) nothing would and the
     // process would die. Its query fails on its own (SERVICE_UNAVAILABLE) and the pool discards it.
     pool.on('error', () => undefined);
+    traceSqlOnPool(pool);
     pool.on('connect', (client) => {
       instrumentQueries(client, ['query']);
       client.on('error', (err: Error & { code?: string }) => options.logger?.warn({ error: err.message, code: err.code ?? null }, 'database connection lost'));
@@ -76,10 +78,12 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const pg: PGlite = await PGliteClass.create(options.dataDir ? path.resolve(options.dataDir) : undefined, {
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
+  // Metrics time every statement; tracing adds a span per statement inside a traced request.
   instrumentQueries(pg, ['query', 'exec']);
   const transaction = pg.transaction.bind(pg);
   pg.transaction = ((work: (tx: Parameters<Parameters<PGlite['transaction']>[0]>[0]) => Promise<unknown>) =>
     transaction((tx) => work(instrumentQueries(tx, ['query', 'exec'])))) as PGlite['transaction'];
+  traceSqlOnPglite(pg as never);
   const db = drizzle(pg, { logger }) as unknown as Database;
   return {
     kind: 'pglite',

@@ -1,5 +1,6 @@
 import { REQUEST_ID_HEADER, VIEWER_HEADER, signViewerHeader, type Viewer } from './auth';
 import { ServiceUnavailableError } from './errors';
+import { traceCall } from './tracing';
 
 /** Everything a service may ask about another's entities: a full-rights internal viewer. */
 export const SYSTEM_VIEWER: Viewer = Object.freeze({ userId: null, roles: ['admin'] }) as Viewer;
@@ -31,16 +32,19 @@ function createPoster(options: EntityClientOptions) {
     try {
       const url = new URL(options.url());
       const body = JSON.stringify({ query: document, variables });
-      res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [VIEWER_HEADER]: signViewerHeader(viewer, { audience: options.service, path: url.pathname + url.search, body }, options.internalSecret, 30),
-          ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
-        },
-        body,
-        signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
-      });
+      res = await traceCall(options.service, { url: url.toString() }, (traceparent) =>
+        fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [VIEWER_HEADER]: signViewerHeader(viewer, { audience: options.service, path: url.pathname + url.search, body }, options.internalSecret, 30),
+            ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
+            ...traceparent,
+          },
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+        }),
+      );
     } catch {
       throw new ServiceUnavailableError(options.service);
     }

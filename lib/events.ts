@@ -5,6 +5,7 @@ import { transactionExecutor, type Database, type DatabaseHandle, type Executor,
 import { startEventWorker, type EventWorker } from './event-worker';
 import type { Logger } from './logger';
 import { metrics, onePerScrape, scraped } from './metrics';
+import { traceConsume, traceparentField } from './tracing';
 
 /**
  * The event contracts between services. Producers publish these; consumers subscribe a queue of
@@ -45,6 +46,8 @@ export interface EventEnvelope<N extends EventName = EventName> {
   occurredAt: string;
   /** The request that caused it, for following one action through the logs. */
   requestId?: string;
+  /** W3C trace context of the span that published it: the consumer's span links to it. */
+  traceparent?: string;
   data: EventPayloads[N];
 }
 
@@ -232,6 +235,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
         source,
         occurredAt: new Date().toISOString(),
         ...(meta?.requestId ? { requestId: meta.requestId } : {}),
+        ...traceparentField(),
         data,
       };
       // Read subscribers through the transaction too: on PGlite's single session a query outside it would wait forever.
@@ -298,7 +302,7 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
           leaseSeconds: consumer.leaseSeconds ?? leaseSeconds,
           handlerTimeoutMs: (consumer.handlerTimeoutSeconds ?? 120) * 1000,
           logger: log,
-          handle: (job) => counted(job.data),
+          handle: (job) => traceConsume(source, consumer.queue, job.data, () => counted(job.data)),
         }),
       );
       /** Each event's outcome and lag (publish to done) in the metrics. */

@@ -5,6 +5,7 @@ import { HeaderMap, type ApolloServer, type BaseContext, type ContextThunk } fro
 import { ServiceUnavailableError, isDatabaseUnavailable } from './errors';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
+import { traceRequests } from './tracing';
 
 /** A plain route beside GraphQL: health checks, webhooks, the REST facade. */
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> | void;
@@ -57,8 +58,10 @@ export interface HttpAppOptions<TContext extends BaseContext> {
   maxBatchSize?: number;
   /** Serve HTTPS with this certificate chain and key (PEM), and send HSTS on every response. */
   tls?: { cert: Buffer | string; key: Buffer | string };
-  /** The `service` label of this server's request metrics. @default app */
+  /** The `service` label of this server's request metrics and readiness answers. @default app */
   service?: string;
+  /** A server span per request (when tracing is on) for this service; `continueTrace` joins the caller's `traceparent`. */
+  trace?: { service: string; continueTrace: boolean };
 }
 
 /** HSTS for a year, subdomains included: once a browser saw it over HTTPS it never tries plain HTTP. */
@@ -194,7 +197,7 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
     ...options.routes,
   };
 
-  const handler: http.RequestListener = async (req, res) => {
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     // The route label is a known route's path, never the raw one (ids, probes of random paths).
     let httpRoute = 'unmatched';
     const stopTimer = metrics.httpDuration.startTimer({ service, http_request_method: METHODS.has(req.method ?? '') ? req.method! : 'OTHER' });
@@ -233,8 +236,9 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
       sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     }
   };
+  const traced = traceRequests(options.trace?.service, handler, { continueTrace: options.trace?.continueTrace ?? false, known: (p) => p in routes || p === graphqlPath });
   // An https.Server has the http.Server API (listen, close, keep-alive, closeAllConnections).
-  const server = options.tls ? (https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) as unknown as http.Server) : http.createServer(handler);
+  const server = options.tls ? (https.createServer({ cert: options.tls.cert, key: options.tls.key }, traced) as unknown as http.Server) : http.createServer(traced);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;

@@ -1,4 +1,6 @@
 import pino from 'pino';
+import { ecsFormat } from '@elastic/ecs-pino-format';
+import { logTraceFields } from './tracing';
 
 export type Logger = pino.Logger;
 
@@ -14,6 +16,7 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'config.JWT_SECRET',
   'config.INTERNAL_SECRET',
+  'config.OTEL_EXPORTER_OTLP_HEADERS',
 ];
 
 export interface LoggerOptions {
@@ -22,17 +25,34 @@ export interface LoggerOptions {
   service?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to read what was logged. */
   destination?: pino.DestinationStream;
+  /** `ecs`: Elastic Common Schema names (`@timestamp`, `log.level`, `message`, `service.name`, `trace.id`). @default json */
+  format?: 'json' | 'ecs';
 }
 
-export function createLogger({ level, service, destination }: LoggerOptions): Logger {
+export function createLogger({ level, service, destination, format = 'json' }: LoggerOptions): Logger {
+  const ecs = format === 'ecs';
   return pino(
     {
       level,
       base: service ? { service } : {},
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      // The active span's ids on every line, so a log line leads to its trace and back.
+      mixin: () => logTraceFields(ecs),
+      ...(ecs ? ecsOptions() : { timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } }),
     },
     destination,
   );
+}
+
+/** ecs-pino-format's options, with our `service` binding (a string) moved to ECS's `service.name`. */
+function ecsOptions(): pino.LoggerOptions {
+  const options = ecsFormat({ convertErr: true });
+  const bindings = options.formatters!.bindings!;
+  return {
+    ...options,
+    formatters: {
+      ...options.formatters,
+      bindings: ({ service, ...rest }) => bindings(service === undefined ? rest : { ...rest, 'service.name': service }),
+    },
+  };
 }

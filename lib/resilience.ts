@@ -13,6 +13,7 @@ import { ProviderUnavailableError } from './errors';
 import { metrics } from './metrics';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { traceProviderCall } from './tracing';
 
 export interface ProviderPolicyOptions {
   /** Provider name in logs and errors, e.g. `stripe`. */
@@ -85,7 +86,7 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
   return {
     async execute(call) {
       try {
-        return await policy.execute(({ attempt }) => call(attempt + 1)); // cockatiel counts from 0
+        return await traceProviderCall(options.provider, call, (attempted) => policy.execute(({ attempt }) => attempted(attempt + 1))); // cockatiel counts from 0
       } catch (err) {
         if (err instanceof BrokenCircuitError) {
           metrics.providerShortCircuits.inc({ provider: options.provider });

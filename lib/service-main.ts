@@ -5,6 +5,7 @@ import { createDatabase, type DatabaseHandle } from './db';
 import { createEventBus, type EventBus } from './events';
 import { createLogger, type Logger } from './logger';
 import { createShutdown, type Shutdown } from './lifecycle';
+import { tracingFromConfig } from './tracing';
 
 /**
  * Shared start of a service run on its own (services mode): validated config with the secrets it
@@ -27,8 +28,11 @@ export async function runService(
     }
     throw err;
   }
-  const logger = createLogger({ level: config.LOG_LEVEL, service });
+  const logger = createLogger({ level: config.LOG_LEVEL, service, format: config.LOG_FORMAT });
   const shutdown = createShutdown(logger);
+  // First in, so last out: spans of the drain are still exported.
+  const tracing = tracingFromConfig(config, service);
+  if (tracing) shutdown.add('tracing', () => tracing.shutdown());
   shutdown.onSignals();
   try {
     const url = await start({ config: config as Config & { INTERNAL_SECRET: string }, logger, shutdown });

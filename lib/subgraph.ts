@@ -95,6 +95,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       ...limitInternalRoutes(options.routes ?? {}, options.internalRateLimitPerMinute ?? 600),
       ...(options.metrics?.enabled !== false ? { '/metrics': metricsHandler(options.metrics?.token) } : {}),
     },
+    trace: { service: options.name, continueTrace: true },
     context: async (req, res, body) => {
       const requestId = requestIdOf(req);
       res.setHeader(REQUEST_ID_HEADER, requestId);

@@ -18,6 +18,7 @@ import {
 import { ANONYMOUS, REQUEST_ID_HEADER } from '../../lib/auth';
 import { ErrorCode, ServiceUnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
+import { traceCall } from '../../lib/tracing';
 import type { GatewayContext } from '../context';
 import type { AdmittedOperation } from '../front-door/admission';
 import { UNSIGNED_VIEWER, badInputOf, signedForFetch } from '../viewer-data-source';
@@ -85,7 +86,8 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
         const body = init?.body as string | Uint8Array | undefined;
         const headers = signedForFetch((init?.headers ?? {}) as Record<string, string>, { audience, url, body }, options.internalSecret, options.internalTokenTtlSeconds);
         if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
-        return pool.fetcher(url, { ...init, headers } as never) as unknown as Promise<Response>;
+        const send = (traceparent: Record<string, string>) => pool.fetcher(url, { ...init, headers: { ...headers, ...traceparent } } as never);
+        return traceCall(audience, { method: init?.method, url }, send) as unknown as Promise<Response>;
       },
     },
     logging: new HiveLogger({ level: 'warn', writers: [pinoWriter(options.logger.child({ engine: 'hive' }))] }),

@@ -3,6 +3,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { HttpError, parseJsonBody, readBody, type RouteHandler } from '../../lib/http';
 import type { Logger } from '../../lib/logger';
 import { boundedLabel, metrics } from '../../lib/metrics';
+import { traceOperation } from '../../lib/tracing';
 import type { GatewayContext } from '../context';
 import type { GatewayEngine } from '../engines/engine';
 import type { Admission, AdmittedOperation } from './admission';
@@ -110,7 +111,7 @@ export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
       const admitting = process.hrtime.bigint();
       const admitted = options.admission.admit(requests, method);
       metrics.graphqlPhase.observe({ phase: 'admit', engine: options.engine.name }, Number(process.hrtime.bigint() - admitting) / 1e9);
-      const results = await Promise.all(admitted.map((operation) => run(operation, context!)));
+      const results = await Promise.all(admitted.map((op) => traceOperation({ type: op.operation.operation, name: op.operation.name?.value }, () => run(op, context!))));
       const status = results.find((r) => r.status && r.status !== 200)?.status ?? 200;
       const payload = batch ? `[${results.map((r) => JSON.stringify(r.result)).join(',')}]` : JSON.stringify(results[0]!.result);
       send(req, res, status, payload, results.flatMap((r) => [...(r.headers ?? [])]));
