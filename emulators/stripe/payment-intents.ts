@@ -16,7 +16,7 @@ import {
   paginate,
   rejectUnknown,
 } from './params';
-import { cardFor, createTestPaymentMethod, type CardOutcome } from './test-cards';
+import { cardFor, createTestPaymentMethod, TEST_CARDS, type CardOutcome } from './test-cards';
 import type { ApiContext, ApiResult, LastPaymentError, NextAction, PaymentIntent, PaymentMethod, StripeStore } from './types';
 
 const EXPANDABLE = ['latest_charge', 'payment_method'] as const;
@@ -62,9 +62,13 @@ function findIntent(store: StripeStore, id: string, param = 'intent', status: 40
   return intent;
 }
 
-/** `pm_card_*` names make a fresh PaymentMethod; other ids must be ones we created. */
+/**
+ * Stripe's test payment method names (`pm_card_visa`, …) make a fresh PaymentMethod; any other id
+ * must be one we created. A misspelt test name (`pm_card_visa_declined`) is `resource_missing`, as
+ * Stripe answers it, never a card that pays.
+ */
 function resolvePaymentMethod(store: StripeStore, id: string): PaymentMethod {
-  if (id.startsWith('pm_card_')) return createTestPaymentMethod(store, id);
+  if (Object.hasOwn(TEST_CARDS, id)) return createTestPaymentMethod(store, id);
   const existing = store.paymentMethods.get(id);
   if (!existing) throw resourceMissing('PaymentMethod', id, 'payment_method', 400);
   return existing;

@@ -269,6 +269,7 @@ describe('validation errors', () => {
     ['amount below the minimum', { amount: 20 }, 'amount_too_small', 'amount'],
     ['unknown currency', { currency: 'xyz' }, undefined, 'currency'],
     ['unknown payment method', { payment_method: 'pm_does_not_exist' }, 'resource_missing', 'payment_method'],
+    ['misspelt test payment method', { payment_method: 'pm_card_visa_declined' }, 'resource_missing', 'payment_method'],
     ['unknown parameter', { colour: 'red' }, 'parameter_unknown', 'colour'],
   ])('refuses a %s with a StripeInvalidRequestError', async (_name, change, code, param) => {
     const params = { ...payment('pm_card_visa'), ...change } as Stripe.PaymentIntentCreateParams;
