@@ -78,6 +78,7 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
     EMAIL_PORT: String(ports.email),
     SENDGRID_EMULATOR_PORT: String(ports.sendgrid),
     METRICS_PORT: '0',
+    ENV_FILE: '',
     LOG_LEVEL: 'warn',
     APOLLO_TELEMETRY_DISABLED: 'true',
     POSTING_FEES: '{"JOBS":0}',

@@ -1,7 +1,7 @@
 import '../lib/telemetry';
 import 'reflect-metadata';
 import path from 'node:path';
-import { loadConfig, ConfigError, type Config } from '../lib/config';
+import { loadConfig, loadEnvFile, startupProblem, ConfigError, type Config } from '../lib/config';
 import { DataDirLockedError, loadOrCreateDevSecrets, lockDataDir } from '../lib/data-dir';
 import { createLogger } from '../lib/logger';
 import { createShutdown } from '../lib/lifecycle';
@@ -16,6 +16,7 @@ import { startEmbedded } from './stack';
 async function main(): Promise<void> {
   let config: Config;
   try {
+    loadEnvFile();
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -44,17 +45,27 @@ async function main(): Promise<void> {
 
   const secrets = loadOrCreateDevSecrets(config.DATA_DIR);
   const started = Date.now();
-  const stack = await startEmbedded({
-    config: {
-      ...config,
-      JWT_SECRET: config.JWT_SECRET ?? secrets.JWT_SECRET,
-      INTERNAL_SECRET: config.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
-      STRIPE_WEBHOOK_SECRET: config.STRIPE_WEBHOOK_SECRET ?? secrets.STRIPE_WEBHOOK_SECRET,
-    },
-    dataDir: path.join(config.DATA_DIR, 'pglite'),
-    logger,
-    shutdown,
-  });
+  let stack: Awaited<ReturnType<typeof startEmbedded>>;
+  try {
+    stack = await startEmbedded({
+      config: {
+        ...config,
+        JWT_SECRET: config.JWT_SECRET ?? secrets.JWT_SECRET,
+        INTERNAL_SECRET: config.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
+        STRIPE_WEBHOOK_SECRET: config.STRIPE_WEBHOOK_SECRET ?? secrets.STRIPE_WEBHOOK_SECRET,
+      },
+      dataDir: path.join(config.DATA_DIR, 'pglite'),
+      logger,
+      shutdown,
+    });
+  } catch (err) {
+    // What a person can fix (a port in use) is one line naming the variable; anything else keeps its trace.
+    const problem = startupProblem(err, config);
+    if (!problem) throw err;
+    console.error(problem);
+    await shutdown.shutdown('start failed');
+    process.exit(2); // as a bad configuration: the supervisor does not restart it
+  }
   const readyMs = Date.now() - started;
   logger.info({ readyMs, gateway: stack.urls.gateway, subgraphs: stack.urls.subgraphs }, 'SayPro Graph is up');
   process.stdout.write(

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { LISTING_CATEGORIES } from './categories';
+import { projectRoot } from './data-dir';
 
 /**
  * Every environment variable SayPro Graph reads, in one schema. `.env.example` lists the same
@@ -40,6 +43,8 @@ const listingCategoryFees = z
   });
 
 export const configSchema = z.object({
+  /** The file of `KEY=value` lines read at start (what the environment already sets wins); empty: none. @default .env in the project folder */
+  ENV_FILE: z.string().optional(),
   /** `development` serves the Sandbox landing page and introspection; `production` turns both off. @default development */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** pino level: fatal, error, warn, info, debug, trace or silent. @default info */
@@ -271,6 +276,47 @@ export class ConfigError extends Error {
 
 /** The variable names the schema knows; `.env.example` must list exactly these. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as Array<keyof Config>;
+
+/**
+ * Reads `.env` (or ENV_FILE) into `env` at start: each `KEY=value` line sets KEY unless the
+ * environment already has it, so a variable given on the command line always wins. A missing file
+ * is fine (the defaults need none). Returns the keys it set.
+ */
+export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): string[] {
+  const file = env.ENV_FILE ?? path.join(projectRoot(), '.env');
+  if (!file) return [];
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new ConfigError([`ENV_FILE: cannot read ${file}: ${(err as Error).message}`]);
+  }
+  const set: string[] = [];
+  for (const [key, value] of Object.entries(parseEnv(text))) {
+    if (env[key] !== undefined) continue;
+    env[key] = value;
+    set.push(key);
+  }
+  return set;
+}
+
+/**
+ * A start-up failure a person can fix, in one line without a stack trace: a port that is taken (or
+ * not ours to open) names the variables set to it. Null for anything else.
+ */
+export function startupProblem(err: unknown, config: object): string | null {
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e?.code !== 'EADDRINUSE' && e?.code !== 'EACCES') return null;
+  const variables = Object.entries(config)
+    .filter(([key, value]) => key.endsWith('_PORT') && value === e.port)
+    .map(([key]) => key);
+  const fix = variables.length ? `set ${variables.join(' or ')} to a free port (in the environment or .env; 0 picks one)` : 'choose another port';
+  const where = `${e.address ?? '127.0.0.1'}:${e.port}`;
+  return e.code === 'EADDRINUSE'
+    ? `Port ${where} is already in use (another SayPro Graph, or another program): stop it, or ${fix}.`
+    : `Port ${where} cannot be opened by this user: ${fix}, above 1023.`;
+}
 
 /**
  * Parses the environment once. Empty strings count as unset, so `FOO=` in a `.env` file means the default.

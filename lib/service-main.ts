@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, loadConfig, requireSecrets, type Config } from './config';
+import { ConfigError, loadConfig, loadEnvFile, requireSecrets, startupProblem, type Config } from './config';
 import { lockDataDir } from './data-dir';
 import { createDatabase, type DatabaseHandle } from './db';
 import { createEventBus, type EventBus } from './events';
@@ -17,6 +17,7 @@ export async function runService(
 ): Promise<void> {
   let config: Config;
   try {
+    loadEnvFile();
     config = loadConfig();
     // Every service signs or checks the internal viewer header; only the gateway verifies client
     // tokens, and with a JWKS it needs no shared JWT secret at all.
@@ -38,9 +39,11 @@ export async function runService(
     const url = await start({ config: config as Config & { INTERNAL_SECRET: string }, logger, shutdown });
     logger.info({ url }, `${service} ready`);
   } catch (err) {
-    logger.fatal({ err }, `${service} failed to start`);
+    const problem = startupProblem(err, config);
+    if (problem) logger.fatal(`${service} failed to start: ${problem}`);
+    else logger.fatal({ err }, `${service} failed to start`);
     await shutdown.shutdown('start failed');
-    process.exit(1);
+    process.exit(problem ? 2 : 1); // a port in use is configuration to change, as exit 2 says elsewhere
   }
 }
 

@@ -27,7 +27,7 @@ const running = new Set<Child>();
 export function startChild(label: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Child {
   const proc = spawn(process.execPath, args, {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, METRICS_PORT: '0', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, METRICS_PORT: '0', ENV_FILE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   if (!proc.pid) throw new Error(`could not spawn ${label}`);

@@ -1,5 +1,9 @@
 import { createLogger } from '../../lib/logger';
 import { createHubSpotEmulator } from './server';
+import { loadEnvFile } from '../../lib/config';
+
+// The same .env as the services (ports, keys): what the environment sets wins.
+loadEnvFile();
 
 function numberFromEnv(name: string, fallback: number, check: (n: number) => boolean, what: string): number {
   const raw = process.env[name]?.trim();

@@ -1,5 +1,9 @@
 import { createLogger } from '../../lib/logger';
 import { createSendGridEmulator } from './server';
+import { loadEnvFile } from '../../lib/config';
+
+// The same .env as the services (ports, keys): what the environment sets wins.
+loadEnvFile();
 
 /**
  * The SendGrid emulator on its own: `node dist/emulators/sendgrid/main.js`.

@@ -1,6 +1,10 @@
 import { createShutdown } from '../../lib/lifecycle';
 import { createLogger } from '../../lib/logger';
 import { createStripeEmulator } from './server';
+import { loadEnvFile } from '../../lib/config';
+
+// The same .env as the services (ports, keys): what the environment sets wins.
+loadEnvFile();
 
 /** Runs the emulator on its own: `node dist/emulators/stripe/main.js`. */
 async function main(): Promise<void> {

@@ -30,7 +30,8 @@ export function startProcess(entry: string, env: Record<string, string>): Servic
   const proc = spawn(process.execPath, [path.join(projectRoot(), entry)], {
     cwd: projectRoot(),
     // METRICS_PORT 0: a free port for each gateway's metrics listener (several run at once).
-    env: { PATH: process.env.PATH ?? '', APOLLO_TELEMETRY_DISABLED: 'true', LOG_LEVEL: 'warn', METRICS_PORT: '0', ...env },
+    // ENV_FILE empty: a developer's own .env (real keys, other ports) never reaches a test's process.
+    env: { PATH: process.env.PATH ?? '', APOLLO_TELEMETRY_DISABLED: 'true', LOG_LEVEL: 'warn', METRICS_PORT: '0', ENV_FILE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateListingDocument, RegisterUserDocument, UserDocument } from '../generated/graphql';
@@ -38,6 +39,26 @@ afterAll(async () => {
 });
 
 describe('embedded mode (npm start)', () => {
+  it('reads .env, and a port in use stops the start with one line naming its variable (exit 2, as a bad configuration; no stack trace)', async () => {
+    // Something else holds a port; .env (named by ENV_FILE here) moves listings onto it.
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const held = (holder.address() as net.AddressInfo).port;
+    const envFile = path.join(dataDir, 'test.env');
+    fs.writeFileSync(envFile, `# a developer's .env\nLISTINGS_PORT=${held}\n`);
+    try {
+      const { LISTINGS_PORT: _fromEnvironment, ...rest } = env;
+      const proc = startProcess('dist/embedded/main.js', { ...rest, DATA_DIR: path.join(dataDir, 'busy'), ENV_FILE: envFile });
+      const code = await Promise.race([proc.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`still running: ${proc.output()}`)), 60_000))]);
+      expect(code).toBe(2);
+      expect(proc.output()).toContain(`Port 127.0.0.1:${held} is already in use`);
+      expect(proc.output()).toContain('set LISTINGS_PORT to a free port');
+      expect(proc.output()).not.toMatch(/^\s+at /m);
+    } finally {
+      holder.close();
+    }
+  });
+
   let userId: string;
 
   it('starts with no configuration, prints where everything is, and serves the Sandbox page', async () => {
