@@ -63,6 +63,15 @@ describe('the Grafana dashboard', () => {
   });
 });
 
+describe('the README', () => {
+  it('lists every metric lib/metrics.ts defines in its Monitoring table, and no other', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Monitoring'), readme.indexOf('## Schema and typed clients'));
+    const listed = [...section.matchAll(/^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z_]+)`/g)].map((n) => n[1]!));
+    expect([...listed].sort()).toEqual(ours().sort());
+  });
+});
+
 describe('the alert rules', () => {
   it('name only metrics that lib/metrics.ts defines', () => {
     expect(alerts.length).toBeGreaterThanOrEqual(10);
