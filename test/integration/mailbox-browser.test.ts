@@ -4,6 +4,7 @@ import { SendEmailDocument } from '../generated/graphql';
 import { eventually } from '../helpers/eventually';
 import { registerUser } from '../helpers/fixtures';
 import { dataOf } from '../helpers/graph-client';
+import { systemTool } from '../helpers/system-tool';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -12,14 +13,16 @@ import { startTestStack, type TestStack } from '../helpers/stack';
  * events. Chromium comes from Debian (`apt-get install -y chromium`); playwright-core drives it.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const tool = systemTool({ what: 'Chromium', path: CHROMIUM, install: 'apt-get install -y chromium', env: 'CHROMIUM_PATH' });
+/** Skipped, with a notice, where the program is missing (unless REQUIRE_SYSTEM_TOOLS=true). */
+const maybeIt = tool.runs ? it : it.skip;
 
 let stack: TestStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is needed for the mailbox page test and is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
-  }
+  if (!tool.runs) return;
+  tool.check();
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-proxy-server'] });
   stack = await startTestStack({ EMAIL_SEND_INTERVAL_MS: '50' });
 });
@@ -28,7 +31,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-it('shows a mail sent through the graph on the mailbox page, rendered, with its text, headers and events', async () => {
+maybeIt('shows a mail sent through the graph on the mailbox page, rendered, with its text, headers and events', async () => {
   const admin = await registerUser(stack, 'Mail Admin', ['user', 'admin']);
   const reader = await registerUser(stack, 'Rhea Reader');
   const sent = dataOf(

@@ -10,6 +10,7 @@ import { createListing, registerUser, type TestUser } from '../helpers/fixtures'
 import { dataOf } from '../helpers/graph-client';
 import { freePort } from '../helpers/processes';
 import { scrape, total } from '../helpers/prometheus-text';
+import { systemTool } from '../helpers/system-tool';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -19,6 +20,9 @@ import { startTestStack, type TestStack } from '../helpers/stack';
  * The server comes from Debian (`apt-get install -y prometheus`), or PROMETHEUS_PATH.
  */
 const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
+const tool = systemTool({ what: 'The Prometheus server', path: PROMETHEUS, install: 'apt-get install -y prometheus', env: 'PROMETHEUS_PATH' });
+/** Skipped, with a notice, where the program is missing (unless REQUIRE_SYSTEM_TOOLS=true). */
+const maybeIt = tool.runs ? it : it.skip;
 const RULES = path.join(projectRoot(), 'observability/prometheus/alerts.yml');
 const DASHBOARD = path.join(projectRoot(), 'observability/grafana/saypro-graph.json');
 const TOKEN = 'prometheus-scrape-token-0123456789';
@@ -44,9 +48,8 @@ const scalar = async (promql: string): Promise<number | undefined> => {
 };
 
 beforeAll(async () => {
-  if (!fs.existsSync(PROMETHEUS)) {
-    throw new Error(`The Prometheus server is needed for this test and is missing at ${PROMETHEUS}: install it with \`apt-get install -y prometheus\` (or set PROMETHEUS_PATH)`);
-  }
+  if (!tool.runs) return;
+  tool.check();
   stack = await startTestStack({ METRICS_TOKEN: TOKEN });
   ada = await registerUser(stack, 'Ada Prometheus');
 
@@ -98,7 +101,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-it('scrapes the stack with the token (up == 1) and is refused without it', async () => {
+maybeIt('scrapes the stack with the token (up == 1) and is refused without it', async () => {
   await eventually(() => scalar('up{job="saypro-embedded"}'), (up) => up === 1);
   await eventually(() => scalar('up{job="without-token"}'), (up) => up === 0);
   const targets = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: { job: string }; health: string; lastError: string }> } };
@@ -108,7 +111,7 @@ it('scrapes the stack with the token (up == 1) and is refused without it', async
   expect(byJob['without-token']!.lastError).toMatch(/401/);
 });
 
-it('counts the charges made through the gateway, as PromQL over the scraped series', async () => {
+maybeIt('counts the charges made through the gateway, as PromQL over the scraped series', async () => {
   // A fresh stack: nothing charged yet, so what Prometheus ends up with is exactly what is done here.
   expect(total(await scrape(stack.urls.metrics!, TOKEN), 'payments_charges_total', { outcome: 'succeeded' })).toBe(0);
   let charged = 0;
@@ -128,7 +131,7 @@ it('counts the charges made through the gateway, as PromQL over the scraped seri
   expect(await scalar('max(provider_circuit_state{job="saypro-embedded",provider="stripe",state="closed"})')).toBe(1);
 });
 
-it('loads every alert rule of observability/prometheus/alerts.yml and evaluates each without error', async () => {
+maybeIt('loads every alert rule of observability/prometheus/alerts.yml and evaluates each without error', async () => {
   type Rule = { name: string; type: string; health: string; lastError?: string; labels?: Record<string, string> };
   const rules = async () => {
     const body = (await (await fetch(`${prometheusUrl}/api/v1/rules`)).json()) as { data: { groups: Array<{ name: string; file: string; rules: Rule[] }> } };
@@ -146,7 +149,7 @@ it('loads every alert rule of observability/prometheus/alerts.yml and evaluates 
   for (const rule of all) expect(['critical', 'warning']).toContain(rule.labels?.severity);
 });
 
-it('runs every query of the Grafana dashboard', async () => {
+maybeIt('runs every query of the Grafana dashboard', async () => {
   const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
   const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
   expect(exprs.length).toBeGreaterThan(40);
