@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { buildSchema, parse, validate } from 'graphql';
 import { CONFIG_KEYS } from '../../lib/config';
 import { projectRoot } from '../../lib/data-dir';
 import { CONTACT_PROPERTIES } from '../../subgraphs/crm/domain/contact-mapping';
@@ -8,6 +9,17 @@ import { PERMISSIONS, type Rule } from '../../lib/permissions';
 const readme = fs.readFileSync(path.join(projectRoot(), 'README.md'), 'utf8');
 
 describe('README', () => {
+  it('shows only GraphQL that the published API schema accepts', () => {
+    const schema = buildSchema(fs.readFileSync(path.join(projectRoot(), 'schema/api.graphql'), 'utf8'));
+    const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/#[^\n]*/g, ''));
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    // A block may hold several operations; each is checked on its own (placeholders are strings).
+    const problems = blocks.flatMap((block) =>
+      parse(block).definitions.flatMap((definition) => validate(schema, { kind: parse(block).kind, definitions: [definition] }).map((e) => `${e.message} in:\n${block}`)),
+    );
+    expect(problems).toEqual([]);
+  });
+
   it('puts the two commands first', () => {
     const firstBlock = readme.slice(readme.indexOf('```sh'), readme.indexOf('```', readme.indexOf('```sh') + 5));
     expect(firstBlock).toContain('npm install && npm start');
