@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -82,12 +82,22 @@ describe('embedded mode (npm start)', () => {
     userId = dataOf(await graph(RegisterUserDocument, { input: { name: 'Embedded', email: 'embedded@example.com' } })).registerUser.id;
     const token = execFileSync(process.execPath, [path.join(projectRoot(), 'dist/scripts/token.js'), '--user', userId], {
       cwd: projectRoot(),
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ENV_FILE: '' },
     })
       .toString()
       .trim();
     const created = dataOf(await graph(CreateListingDocument, { input: listingInput() }, { token }));
     expect(created.createListing.seller.id).toBe(userId);
+    // A mistyped flag or duration is one line and exit 2, never a stack trace.
+    for (const [args, message] of [
+      [['--usr', userId], /Unknown option '--usr'[\s\S]*Usage: npm run token/],
+      [['--user', userId, '--expires', 'soon'], /--expires takes seconds or a duration/],
+      [['--user', userId, '--role', 'root'], /Unknown role root/],
+    ] as const) {
+      const run = spawnSync(process.execPath, [path.join(projectRoot(), 'dist/scripts/token.js'), ...args], { cwd: projectRoot(), env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ENV_FILE: '' } });
+      expect({ status: run.status, stderr: run.stderr.toString() }).toEqual({ status: 2, stderr: expect.stringMatching(message) });
+      expect(run.stderr.toString()).not.toMatch(/^\s+at /m);
+    }
   });
 
   it('refuses a second process on the same data folder, with a clear message', async () => {
