@@ -147,9 +147,11 @@ export function renderMessage(message: StoredMessage, email: string, recipients:
 
   // srcdoc is an attribute: escaping it makes the browser hand the iframe the original HTML, with no way out
   // of the attribute. The sandbox (no allow-scripts, no allow-same-origin) keeps the mail's HTML inert.
+  // Links open in a new tab, as in a mail client: followed inside the frame, a site that refuses to be
+  // framed (the gateway does) would leave only the browser's error page where the mail was.
   const htmlPart =
     message.html !== undefined
-      ? `<h2>HTML</h2><iframe sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="HTML part" srcdoc="${escapeHtml(message.html)}"></iframe>`
+      ? `<h2>HTML</h2><iframe sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="HTML part" srcdoc="${escapeHtml(`<base target="_blank">${message.html}`)}"></iframe>`
       : message.templateId
         ? '<p class="muted">Rendered by SendGrid from the template; the emulator keeps the template id and data only.</p>'
         : '';

@@ -533,7 +533,7 @@ describe('mailbox page', () => {
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain(
-      '<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="HTML part" srcdoc="&lt;p class=&quot;x&quot; title=&#39;q&#39;&gt;Hi &amp; &quot;bye&quot;&lt;/p&gt;&lt;script&gt;alert(2)&lt;/script&gt;"></iframe>',
+      '<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title="HTML part" srcdoc="&lt;base target=&quot;_blank&quot;&gt;&lt;p class=&quot;x&quot; title=&#39;q&#39;&gt;Hi &amp; &quot;bye&quot;&lt;/p&gt;&lt;script&gt;alert(2)&lt;/script&gt;"></iframe>',
     );
     expect(html).toContain('<pre>Plain &lt;part&gt; &amp; more</pre>');
     expect(html).toContain('href="https://saypro.example/unsubscribe?u=1&amp;k=2"');

@@ -34,10 +34,12 @@ afterAll(async () => {
 maybeIt('shows a mail sent through the graph on the mailbox page, rendered, with its text, headers and events', async () => {
   const admin = await registerUser(stack, 'Mail Admin', ['user', 'admin']);
   const reader = await registerUser(stack, 'Rhea Reader');
+  // A link to a page that refuses to be framed (the gateway's health page), on loopback.
+  const deals = new URL('/health/live', stack.urls.gateway).toString();
   const sent = dataOf(
     await stack.graph(
       SendEmailDocument,
-      { input: { userId: reader.id, template: 'PROMOTION', data: { subject: 'Browser check deals', headline: 'Deals you can see', body: 'Seen in Chromium.', ctaUrl: 'https://saypro.example/deals', ctaLabel: 'Shop now' } } },
+      { input: { userId: reader.id, template: 'PROMOTION', data: { subject: 'Browser check deals', headline: 'Deals you can see', body: 'Seen in Chromium.', ctaUrl: deals, ctaLabel: 'Shop now' } } },
       { token: admin.token },
     ),
   ).sendEmail;
@@ -61,6 +63,12 @@ maybeIt('shows a mail sent through the graph on the mailbox page, rendered, with
   // The HTML part, rendered in its sandboxed frame.
   const frame = page.frameLocator('iframe[title="HTML part"]');
   await expect(frame.locator('h1').innerText()).resolves.toBe('Deals you can see');
-  await expect(frame.locator('a', { hasText: 'Shop now' }).getAttribute('href')).resolves.toBe('https://saypro.example/deals');
+  await expect(frame.locator('a', { hasText: 'Shop now' }).getAttribute('href')).resolves.toBe(deals);
+  // Following a link opens it in a new tab, as a mail client does; the mail stays in its frame.
+  const [popup] = await Promise.all([page.waitForEvent('popup'), frame.locator('a', { hasText: 'Shop now' }).click()]);
+  await popup.waitForLoadState();
+  expect(popup.url()).toBe(deals);
+  await expect(popup.locator('body').innerText()).resolves.toContain('"status":"ok"');
+  await expect(frame.locator('h1').innerText()).resolves.toBe('Deals you can see');
   await page.close();
 });
