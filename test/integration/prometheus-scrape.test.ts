@@ -122,9 +122,18 @@ maybeIt('counts the charges made through the gateway, as PromQL over the scraped
     charged += charge.amount;
   }
 
-  await eventually(() => scalar('sum(payments_charges_total{job="saypro-embedded",outcome="succeeded"})'), (n) => n === CHARGES, 30_000);
+  // Payments counts a charge before its answer reaches the gateway, which counts the operation
+  // after: a scrape may fall in between, so wait for a scrape that has both.
+  const seen = await eventually(
+    async () => ({
+      charges: await scalar('sum(payments_charges_total{job="saypro-embedded",outcome="succeeded"})'),
+      operations: await scalar('sum(graphql_operations_total{job="saypro-embedded",operation_name="ChargeListing",outcome="ok"})'),
+    }),
+    (n) => n.charges === CHARGES && n.operations === CHARGES,
+    30_000,
+  );
+  expect(seen).toEqual({ charges: CHARGES, operations: CHARGES });
   expect(await scalar('sum(payments_charged_amount_total{job="saypro-embedded",currency="USD"})')).toBe(charged);
-  expect(await scalar('sum(graphql_operations_total{job="saypro-embedded",operation_name="ChargeListing",outcome="ok"})')).toBe(CHARGES);
   // Histograms arrive as real Prometheus histograms: a quantile over their buckets is a number.
   const p95 = await scalar('histogram_quantile(0.95, sum by (le) (graphql_operation_duration_seconds_bucket{job="saypro-embedded",operation_name="ChargeListing"}))');
   expect(p95).toBeGreaterThan(0);
