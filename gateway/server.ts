@@ -4,7 +4,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { HeaderMap } from '@apollo/server';
 import { REQUEST_ID_HEADER, type JwtOptions, type Viewer } from '../lib/auth';
 import { AppError, RateLimitedError, createErrorFormatter } from '../lib/errors';
-import { createHttpApp, sendJson, type ReadinessCheck } from '../lib/http';
+import { createHttpApp, sendJson, sendNotFound, type ReadinessCheck } from '../lib/http';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { requestIdOf } from '../lib/subgraph';
@@ -22,7 +22,7 @@ import { clientAddress } from './limits/rate-limiter';
 import { memoryRateLimits, type RateLimitStore } from '../lib/client-rate-limits';
 import { loadSupergraph } from './supergraph';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
-import { createRestRoute } from './rest/rest-route';
+import { createRestRoute, restNotFound } from './rest/rest-route';
 import { REST_OPERATIONS } from './rest/routes';
 
 export interface GatewayOptions {
@@ -189,7 +189,9 @@ export async function createGateway(options: GatewayOptions) {
   const webhookRoutes = Object.entries(WEBHOOK_ROUTES)
     .filter(([, { subgraph }]) => options.subgraphUrls[subgraph])
     .map(([route, spec]) => [route, createWebhookForward(() => new URL(route, options.subgraphUrls[spec.subgraph]).toString(), options.logger, spec)] as const);
-  const restRoutes = Object.entries(REST_OPERATIONS).map(([route, operation]) => [route, createRestRoute(operation, engine, context)] as const);
+  const restRoutes = Object.entries(REST_OPERATIONS).map(([route, operation]) => [route, createRestRoute(operation, engine, context, supergraph.apiSchema)] as const);
+  // An unknown path under a seed prefix answers in the REST shape, naming the endpoints there are.
+  const restPrefixes = [...new Set(Object.keys(REST_OPERATIONS).map((route) => route.split('/')[1]))].map((p) => `/${p}/`);
   const cors = createCors({ origins: options.corsOrigins, development: options.development });
 
   const server = createHttpApp<GatewayContext>({
@@ -203,6 +205,10 @@ export async function createGateway(options: GatewayOptions) {
     trace: { service: 'gateway', continueTrace: false },
     before: async (req, res) => cors(req, res) || (await routeRateLimit(req, res, new URL(req.url ?? '/', 'http://localhost').pathname)),
     routes: Object.fromEntries([...webhookRoutes, ...restRoutes]),
+    notFound: (_req, res, url) =>
+      restPrefixes.some((prefix) => url.pathname.startsWith(prefix))
+        ? restNotFound(res, url.pathname, Object.keys(REST_OPERATIONS))
+        : sendNotFound(res, url.pathname),
   });
   /** Stops the engine and closes the rate-limit store (after the HTTP server drained). */
   const stop = async () => {

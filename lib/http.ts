@@ -54,6 +54,8 @@ export interface HttpAppOptions<TContext extends BaseContext> {
   before?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean | Promise<boolean>;
   /** Path GraphQL is served at. @default /graphql */
   graphqlPath?: string;
+  /** Answers a path no route has (the gateway answers its REST prefixes in the REST shape); the default is a GraphQL-shaped 404. */
+  notFound?: RouteHandler;
   /** Most operations in a batched (JSON array) request; larger batches get 400 BATCH_TOO_LARGE. @default 1 */
   maxBatchSize?: number;
   /** Serve HTTPS with this certificate chain and key (PEM), and send HSTS on every response. */
@@ -81,6 +83,11 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   const payload = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
   res.end(payload);
+}
+
+/** The GraphQL-shaped 404 for a path no route has. */
+export function sendNotFound(res: http.ServerResponse, pathname: string): void {
+  sendJson(res, 404, { errors: [{ message: `No route ${pathname}`, extensions: { code: 'NOT_FOUND' } }] });
 }
 
 /** Reads the raw body, refusing more than `limit` bytes with 413 before buffering it all. */
@@ -215,7 +222,8 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
         httpRoute = graphqlPath;
         return await serve(req, res, url);
       }
-      sendJson(res, 404, { errors: [{ message: `No route ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
+      if (options.notFound) return await options.notFound(req, res, url);
+      sendNotFound(res, url.pathname);
     } catch (err) {
       if (res.headersSent) {
         res.destroy();

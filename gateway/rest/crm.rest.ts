@@ -36,12 +36,15 @@ export const crmRest: Record<string, RestOperation> = {
     query: SYNC,
     variables: ({ body }) => ({ userId: requiredString(body.user_id, 'user_id') }),
     respond: (data: { syncUserToCrm: Contact }) => shape(data.syncUserToCrm),
+    renames: { userId: 'user_id' },
   },
   /** GET /crm/user-data?user_id=… */
   '/crm/user-data': {
     method: 'GET',
     query: READ,
     variables: ({ query }) => ({ userId: requiredString(query.get('user_id') ?? undefined, 'user_id') }),
-    respond: (data: { crmContact: Contact }) => shape(data.crmContact),
+    respond: (data: { crmContact: Contact | null }) => (data.crmContact ? shape(data.crmContact) : null),
+    subject: 'user',
+    renames: { userId: 'user_id' },
   },
 };

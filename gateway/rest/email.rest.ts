@@ -55,8 +55,11 @@ export const emailRest: Record<string, RestOperation> = {
     method: 'GET',
     query: CAMPAIGN,
     variables: ({ query }) => ({ id: requiredString(query.get('campaign_id') ?? undefined, 'campaign_id') }),
-    respond: (data: { campaign: Record<string, any> }) => {
+    subject: 'campaign',
+    renames: { id: 'campaign_id' },
+    respond: (data: { campaign: Record<string, any> | null }) => {
       const c = data.campaign;
+      if (!c) return null;
       return { campaign_id: c.id, name: c.name, status: lower(c.status), recipients: c.recipients, created_at: c.createdAt, sent_at: c.sentAt, stats: c.stats };
     },
   },

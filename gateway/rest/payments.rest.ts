@@ -60,8 +60,11 @@ export const paymentsRest: Record<string, RestOperation> = {
     method: 'GET',
     query: TRANSACTION,
     variables: ({ query }) => ({ id: requiredString(query.get('transaction_id') ?? undefined, 'transaction_id') }),
-    respond: (data: { transaction: Record<string, any> }) => {
+    subject: 'transaction',
+    renames: { id: 'transaction_id' },
+    respond: (data: { transaction: Record<string, any> | null }) => {
       const t = data.transaction;
+      if (!t) return null;
       return {
         transaction_id: t.id,
         payment_status: t.status === 'SUCCEEDED' ? 'completed' : lower(t.status),

@@ -59,7 +59,7 @@ describe('seed REST endpoints on the gateway', () => {
       [rest('/payments/charge', { method: 'POST', token: ada.token, body: '{"listing_id": ' }), 400, 'BAD_REQUEST'],
       [rest('/payments/charge', { method: 'POST', token: ada.token, body: { listing_id: listing.id, payment_method_id: 'pm_card_visa', amount: 5 } }), 400, 'BAD_USER_INPUT'],
       [rest('/payments/charge', { method: 'POST', token: 'forged.token.value', body: { listing_id: listing.id, payment_method_id: 'pm_card_visa' } }), 401, 'UNAUTHENTICATED'],
-      [rest('/payments/charge', { method: 'POST', body: { listing_id: listing.id, payment_method_id: 'pm_card_visa' } }), 403, 'FORBIDDEN'],
+      [rest('/payments/charge', { method: 'POST', body: { listing_id: listing.id, payment_method_id: 'pm_card_visa' } }), 401, 'UNAUTHENTICATED'],
       [rest('/payments/charge', { method: 'POST', token: bob.token, body: { listing_id: listing.id, payment_method_id: 'pm_card_visa' } }), 404, 'NOT_FOUND'],
       [rest('/payments/transaction-status', { token: ada.token }), 400, 'BAD_USER_INPUT'],
       [rest('/payments/transaction-status?transaction_id=00000000-0000-4000-8000-000000000000', { token: ada.token }), 404, 'NOT_FOUND'],
@@ -70,6 +70,32 @@ describe('seed REST endpoints on the gateway', () => {
       expect({ status: res.status, code: res.body.error?.code }).toEqual({ status, code });
     }
     expect(stack.stripe!.paymentIntents().filter((pi) => pi.metadata?.listing_id === listing.id)).toHaveLength(0);
+  });
+
+  it('speaks REST in its errors: REST field names, the values an enum takes, 401 with a hint when anonymous, 404 for nothing found and for unknown endpoints', async () => {
+    const admin = await registerUser(stack, 'Rest Admin', ['user', 'admin']);
+    const listing = await createListing(stack, ada);
+    // Field names as the caller sent them, not the GraphQL ones.
+    const missing = await rest('/payments/charge', { method: 'POST', token: ada.token, body: { listing_id: listing.id } });
+    expect(missing).toMatchObject({ status: 400, body: { error: { code: 'BAD_USER_INPUT', field: 'payment_method_id' } } });
+    const refused = await rest('/payments/charge', { method: 'POST', token: ada.token, body: { listing_id: listing.id, payment_method_id: 'pm_card_visa_declined' } });
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'BAD_USER_INPUT', field: 'payment_method_id' } } });
+    // An unknown template names the ones there are, and leaks no GraphQL variable text.
+    const template = await rest('/email/send', { method: 'POST', token: admin.token, body: { to: 'someone@example.com', template: 'promo' } });
+    expect(template).toMatchObject({ status: 400, body: { error: { code: 'BAD_USER_INPUT', field: 'template' } } });
+    expect(template.body.error.message).toMatch(/^template must be one of .*promotion.*; "PROMO" is not$/);
+    expect(JSON.stringify(template.body)).not.toMatch(/Variable|\$input/);
+    // Anonymous: 401 saying how to sign in, before anything runs.
+    const anonymous = await rest('/payments/transaction-status?transaction_id=00000000-0000-4000-8000-000000000000');
+    expect(anonymous).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/Authorization: Bearer/) } } });
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // Nothing found is 404, not 200 with nulls.
+    expect(await rest('/crm/user-data?user_id=00000000-0000-4000-8000-000000000000', { token: admin.token })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await rest('/crm/user-data?user_id=nope', { token: admin.token })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    // An unknown endpoint under a REST prefix answers in the REST shape and lists the endpoints.
+    const unknown = await rest('/payments/refund', { token: ada.token });
+    expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: expect.stringContaining('/payments/charge') } } });
+    expect((await rest('/nothing-here')).body).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND' } }] }); // elsewhere: the gateway's own shape
   });
 
   it('answers a declined card and a Stripe outage in ways a client can act on', async () => {

@@ -123,6 +123,18 @@ export class CrmService {
     return (await this.syncBatch(new Map(claimed.map((c) => [c.userId, { version: c.version, attempts: c.attempts }])), 'record')).synced;
   }
 
+  /**
+   * The stored contact of a user (null before the first sync), for the `crmContact` query: the user
+   * themself or an admin. A user listings does not know is NOT_FOUND (only asked when nothing is stored).
+   */
+  async contactOf(viewer: Viewer, userId: string, stored: ContactRow | null): Promise<ContactRow | null> {
+    authorize(viewer, 'crm.contact.read', userId);
+    if (stored) return stored;
+    const [person] = isUuid(userId) ? await this.deps.listings<{ id: string }>('User', [userId], 'id', SYSTEM_VIEWER) : [null];
+    if (!person) throw new NotFoundError('User', userId);
+    return null;
+  }
+
   /** The seed's POST /crm/add-user: sync one user now. The user themself or an admin. */
   async syncNow(viewer: Viewer, userId: string): Promise<ContactRow> {
     authorize(viewer, 'crm.sync', userId);

@@ -72,10 +72,10 @@ export class UserCrmResolver {
 
 @Resolver()
 export class CrmResolver {
-  @Query(() => CrmContact, { description: "A user's CRM contact (GET /crm/user-data). The user themself or an admin." })
+  @Query(() => CrmContact, { description: "A user's CRM contact (GET /crm/user-data). The user themself or an admin; NOT_FOUND for a user that does not exist." })
   async crmContact(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
     authorize(ctx.viewer, 'crm.contact.read', userId);
-    return toContact(userId, await ctx.loaders.contact.load(userId));
+    return toContact(userId, await ctx.crm.contactOf(ctx.viewer, userId, await ctx.loaders.contact.load(userId)));
   }
 
   @Query(() => [CrmContact], { description: 'Contacts whose sync stopped retrying (FAILED), most recent first, with their last error. Admins only.' })
