@@ -23,6 +23,7 @@ import { memoryRateLimits, type RateLimitStore } from '../lib/client-rate-limits
 import { loadSupergraph } from './supergraph';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
 import { createRestRoute, restNotFound } from './rest/rest-route';
+import { explorerRoutes } from './explorer';
 import { REST_OPERATIONS } from './rest/routes';
 
 export interface GatewayOptions {
@@ -204,7 +205,8 @@ export async function createGateway(options: GatewayOptions) {
     live: { engine: engine.name },
     trace: { service: 'gateway', continueTrace: false },
     before: async (req, res) => cors(req, res) || (await routeRateLimit(req, res, new URL(req.url ?? '/', 'http://localhost').pathname)),
-    routes: Object.fromEntries([...webhookRoutes, ...restRoutes]),
+    // GraphiQL from the installed packages (works offline), where the Sandbox page is served.
+    routes: { ...Object.fromEntries([...webhookRoutes, ...restRoutes]), ...(sandbox ? explorerRoutes('/graphql') : {}) },
     notFound: (_req, res, url) =>
       restPrefixes.some((prefix) => url.pathname.startsWith(prefix))
         ? restNotFound(res, url.pathname, Object.keys(REST_OPERATIONS))

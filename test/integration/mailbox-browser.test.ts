@@ -1,10 +1,9 @@
-import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { browserIt, chromium, launchChromium } from '../helpers/browser';
 import { SendEmailDocument } from '../generated/graphql';
 import { eventually } from '../helpers/eventually';
 import { registerUser } from '../helpers/fixtures';
 import { dataOf } from '../helpers/graph-client';
-import { systemTool } from '../helpers/system-tool';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 /**
@@ -12,18 +11,13 @@ import { startTestStack, type TestStack } from '../helpers/stack';
  * emulator's mailbox page in a real (headless) Chromium, rendered, with its text part, headers and
  * events. Chromium comes from Debian (`apt-get install -y chromium`); playwright-core drives it.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const tool = systemTool({ what: 'Chromium', path: CHROMIUM, install: 'apt-get install -y chromium', env: 'CHROMIUM_PATH' });
-/** Skipped, with a notice, where the program is missing (unless REQUIRE_SYSTEM_TOOLS=true). */
-const maybeIt = tool.runs ? it : it.skip;
 
 let stack: TestStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!tool.runs) return;
-  tool.check();
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-proxy-server'] });
+  if (!chromium.runs) return;
+  browser = await launchChromium();
   stack = await startTestStack({ EMAIL_SEND_INTERVAL_MS: '50' });
 });
 afterAll(async () => {
@@ -31,7 +25,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-maybeIt('shows a mail sent through the graph on the mailbox page, rendered, with its text, headers and events', async () => {
+browserIt('shows a mail sent through the graph on the mailbox page, rendered, with its text, headers and events', async () => {
   const admin = await registerUser(stack, 'Mail Admin', ['user', 'admin']);
   const reader = await registerUser(stack, 'Rhea Reader');
   // A link to a page that refuses to be framed (the gateway's health page), on loopback.
