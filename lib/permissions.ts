@@ -1,5 +1,5 @@
 import { Authorized, type AuthChecker } from 'type-graphql';
-import { isAdmin, type ApiKeyScope, type Viewer } from './auth';
+import { isAdmin, isSystem, type ApiKeyScope, type Viewer } from './auth';
 import { ForbiddenError } from './errors';
 
 /**
@@ -19,6 +19,8 @@ export interface Rule {
   admin: boolean;
   /** The API key scope that opens it; none means no API key may. */
   scope?: ApiKeyScope;
+  /** Our own services (the system viewer) may, though no admin may: a step of theirs that is no one's to call. */
+  system?: boolean;
   /** What it covers, for SECURITY.md. */
   covers: string;
 }
@@ -28,6 +30,7 @@ export const PERMISSIONS = {
   'user.list': { owner: false, user: false, admin: true, scope: 'users:read', covers: '`users` (every user, a page at a time)' },
   'user.update': { owner: true, user: false, admin: true, covers: '`updateUser`' },
   'listing.create': { owner: true, user: true, admin: true, covers: '`createListing` (the caller becomes the seller)' },
+  'listing.activate': { owner: false, user: false, admin: false, system: true, covers: '`activatePaidListing` (payments, as the system, right after a charge succeeded; not in the public API)' },
   'listing.change': { owner: true, user: false, admin: true, covers: '`updateListing`, `submitListing`, `withdrawListing`; non-ACTIVE listings in `listing`/`listings`' },
   'payment.charge': { owner: true, user: false, admin: false, covers: '`chargeListing` (the seller of the listing)' },
   'payment.read': { owner: true, user: false, admin: true, scope: 'payments:read', covers: '`transaction`, `Listing.payment`, `Listing.paymentStatus`, `User.payments`, `User.totalSpent`' },
@@ -54,6 +57,7 @@ export type Permission = keyof typeof PERMISSIONS;
  */
 export function allows(viewer: Viewer, permission: Permission, ownerId?: string | null): boolean {
   const rule: Rule = PERMISSIONS[permission];
+  if (rule.system && isSystem(viewer)) return true;
   if (viewer.apiKey) return rule.scope !== undefined && viewer.apiKey.scopes.includes(rule.scope);
   if (rule.admin && isAdmin(viewer)) return true;
   if (viewer.userId === null) return false;
@@ -63,7 +67,12 @@ export function allows(viewer: Viewer, permission: Permission, ownerId?: string 
 
 /** Who a rule opens to, in words, for the refusal message. */
 function openTo(rule: Rule): string {
-  const who = [rule.user ? 'any signed-in user' : rule.owner ? 'the user it belongs to' : null, rule.admin ? 'admins' : null, rule.scope ? `an API key with ${rule.scope}` : null];
+  const who = [
+    rule.user ? 'any signed-in user' : rule.owner ? 'the user it belongs to' : null,
+    rule.admin ? 'admins' : null,
+    rule.scope ? `an API key with ${rule.scope}` : null,
+    rule.system ? 'our own services' : null,
+  ];
   return who.filter(Boolean).join(', ') || 'no one';
 }
 

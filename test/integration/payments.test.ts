@@ -65,8 +65,14 @@ describe('chargeListing', () => {
     const result = dataOf(await charge(ada, { listingId: listing.id, amount: 1000, currency: 'usd' })).chargeListing;
     expect(result).toMatchObject({ status: 'SUCCEEDED', amount: 1000, currency: 'USD', paymentStatus: 'SUCCEEDED', declineCode: null, clientSecret: null });
     expect(result.transaction.providerReference).toMatch(/^pi_/);
+    // The answer is true when it arrives: the listing went live before the charge answered.
+    expect(result.listing).toEqual({ id: listing.id, status: 'ACTIVE' });
+    // …once: the payment.succeeded consumer, finding it ACTIVE, changes nothing and announces nothing twice.
+    const statusEvents = () => stack.logs.filter((l) => l.msg === 'listing activated by payment' && l.listingId === listing.id);
+    await eventually(async () => statusEvents(), (e) => e.length === 1);
+    expect(statusEvents()[0]).toMatchObject({ outcome: 'already-active' });
 
-    const activated = await eventually(listingStatus(ada, listing.id), (l) => l.status === 'ACTIVE');
+    const activated = await listingStatus(ada, listing.id)();
     expect(activated).toMatchObject({ status: 'ACTIVE', paymentStatus: 'SUCCEEDED', payment: { id: result.transactionId, status: 'SUCCEEDED' } });
 
     const { transaction } = dataOf(await stack.graph(TransactionDocument, { id: result.transactionId }, { token: ada.token }));

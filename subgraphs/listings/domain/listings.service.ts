@@ -134,6 +134,22 @@ export class ListingsService {
   }
 
   /**
+   * The same, at once, for payments right after a charge succeeded (`activatePaidListing`), so
+   * the charge's answer already shows the listing ACTIVE. Our own services only. Anything but a
+   * payable listing is left alone: the payment.succeeded consumer decides then (it asks for the
+   * refund), and finds this listing already ACTIVE otherwise.
+   */
+  async activatePaidNow(viewer: Viewer, listingId: string, paid: { amount: number; currency: string }, meta: RequestMeta = {}) {
+    authorize(viewer, 'listing.activate');
+    return this.db.transaction(async (tx) => {
+      const [current] = isUuid(listingId) ? await tx.select({ status: listings.status }).from(listings).where(eq(listings.id, listingId)) : [];
+      if (!current) return 'missing' as const;
+      if (current.status !== 'PENDING_PAYMENT') return current.status === 'ACTIVE' ? ('already-active' as const) : ('not-payable' as const);
+      return this.activatePaid(tx, listingId, meta, paid);
+    });
+  }
+
+  /**
    * A paid listing goes live: PENDING_PAYMENT → ACTIVE with its publication period, in the caller's
    * transaction (the event consumer's). Already ACTIVE, or in any other state: nothing to do, and
    * the outcome says why so the consumer can log it.

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { decodeCursor, pageSize } from '../../../lib/pagination';
 import type { ListingsContext } from '../context';
 import { canView } from '../domain/listing-lifecycle';
@@ -82,6 +82,21 @@ export class ListingResolver {
   @Mutation(() => Listing, { description: 'Submits a DRAFT for publication: PENDING_PAYMENT, or ACTIVE when its category is free.' })
   async submitListing(@Arg('id', () => ID) id: string, @Ctx() ctx: ListingsContext): Promise<Listing> {
     return toListing(await ctx.listings.submit(ctx.viewer, id, { requestId: ctx.requestId }));
+  }
+
+  // Not in the public API (@inaccessible): payments calls it on this subgraph, as the system.
+  @Directive('@inaccessible')
+  @Mutation(() => String, {
+    description:
+      'Internal: payments, right after a charge succeeded, puts the listing live before it answers (activated, already-active, not-payable, underpaid, missing). The payment.succeeded event does the same later; both are idempotent.',
+  })
+  async activatePaidListing(
+    @Arg('listingId', () => ID) listingId: string,
+    @Arg('amount', () => Int) amount: number,
+    @Arg('currency') currency: string,
+    @Ctx() ctx: ListingsContext,
+  ): Promise<string> {
+    return ctx.listings.activatePaidNow(ctx.viewer, listingId, { amount, currency }, { requestId: ctx.requestId });
   }
 
   @Mutation(() => Listing, { description: 'Takes a listing down for good (WITHDRAWN). Only its seller or an admin.' })

@@ -183,7 +183,22 @@ export class PaymentsService {
       throw err;
     }
     const payment = await this.settle(row.id, stateOf(outcome), meta);
+    if (payment.status === 'SUCCEEDED') await this.activateListing(payment, meta);
     return { payment, clientSecret: outcome.kind === 'requires_action' ? outcome.clientSecret : null };
+  }
+
+  /**
+   * Puts the paid listing live before the charge answers, so the answer's `listing.status` is
+   * already ACTIVE. Best effort: payment.succeeded (committed with the payment) does it anyway,
+   * so a listings outage here only delays the activation, never loses it.
+   */
+  private async activateListing(payment: PaymentRow, meta: RequestMeta): Promise<void> {
+    try {
+      const outcome = await this.deps.listings.activatePaid(payment.listingId, { amount: payment.amount, currency: payment.currency }, meta.requestId);
+      this.deps.logger.info({ paymentId: payment.id, listingId: payment.listingId, outcome, reqId: meta.requestId }, 'listing activated with the charge');
+    } catch (err) {
+      this.deps.logger.warn({ paymentId: payment.id, listingId: payment.listingId, error: (err as Error)?.message, reqId: meta.requestId }, 'listing not activated with the charge; payment.succeeded will');
+    }
   }
 
   /**

@@ -65,7 +65,17 @@ let gateway: FakeGateway;
 let bus: ReturnType<typeof recordingBus>;
 let service: PaymentsService;
 const listings = new Map<string, ListingFacts>();
-const listingsClient: ListingsClient = { get: async (id) => listings.get(id) ?? null };
+/** Activations asked of listings, in order; `activationDown` makes listings unreachable for them. */
+const activations: Array<{ listingId: string; amount: number; currency: string }> = [];
+let activationDown = false;
+const listingsClient: ListingsClient = {
+  get: async (id) => listings.get(id) ?? null,
+  activatePaid: async (listingId, paid) => {
+    if (activationDown) throw new Error('listings unavailable');
+    activations.push({ listingId, ...paid });
+    return 'activated';
+  },
+};
 
 const seller: Viewer = { userId: randomUUID(), roles: ['user'] };
 const admin: Viewer = { userId: randomUUID(), roles: ['user', 'admin'] };
@@ -109,6 +119,26 @@ describe('PaymentsService.charge: the charge state machine', () => {
     expect(gateway.charges).toHaveLength(1);
     expect(gateway.charges[0]!.request).toMatchObject({ amount: 1000, currency: 'USD', idempotencyKey: `saypro-payment-${payment.id}` });
     expect(eventsFor(payment.id)).toEqual(['payment.succeeded']);
+  });
+
+  it('asks listings to put the listing live before it answers, and still answers SUCCEEDED when listings cannot be reached (the event does it later)', async () => {
+    const listing = waitingListing();
+    const { payment } = await service.charge(seller, input(listing.id));
+    expect(activations.filter((a) => a.listingId === listing.id)).toEqual([{ listingId: listing.id, amount: 1000, currency: 'USD' }]);
+    const declined = waitingListing();
+    gateway.script = [{ kind: 'declined', reference: `pi_${randomUUID()}`, code: 'card_declined', message: 'Your card was declined.' }];
+    expect((await service.charge(seller, input(declined.id))).payment.status).toBe('DECLINED');
+    expect(activations.some((a) => a.listingId === declined.id)).toBe(false);
+    activationDown = true;
+    try {
+      const other = waitingListing();
+      const { payment: paid } = await service.charge(seller, input(other.id));
+      expect(paid.status).toBe('SUCCEEDED');
+      expect(eventsFor(paid.id)).toEqual(['payment.succeeded']);
+    } finally {
+      activationDown = false;
+    }
+    expect(payment.status).toBe('SUCCEEDED');
   });
 
   it('answers the same client key with the same payment and never calls the provider again', async () => {

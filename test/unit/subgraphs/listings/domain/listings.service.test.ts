@@ -65,7 +65,9 @@ describe('ListingsService lifecycle', () => {
   it('expires ACTIVE listings past their time, one event each, once', async () => {
     const free = await service.create(seller, { ...bike, category: 'JOBS', draft: false });
     const later = new Date(free.expiresAt!.getTime() + 1000);
-    expect(await service.expireDue(new Date(free.expiresAt!.getTime() - 1000))).toBe(0);
+    // A second before its time it stays (listings of earlier tests, made more than a second before, may expire then).
+    await service.expireDue(new Date(free.expiresAt!.getTime() - 1000));
+    expect(eventsFor(free.id)).toEqual([['listing.created', 'ACTIVE']]);
     expect(await service.expireDue(later)).toBeGreaterThanOrEqual(1);
     expect(await service.expireDue(later)).toBe(0);
     expect(eventsFor(free.id)).toEqual([['listing.created', 'ACTIVE'], ['listing.status_changed', 'EXPIRED']]);
