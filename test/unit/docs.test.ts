@@ -20,6 +20,15 @@ describe('README', () => {
     expect(problems).toEqual([]);
   });
 
+  it("maps every custom scalar of the API in the frontend codegen recipe, as codegen.yml does", () => {
+    const api = fs.readFileSync(path.join(projectRoot(), 'schema/api.graphql'), 'utf8');
+    const scalars = [...api.matchAll(/^scalar (\w+)/gm)].map((m) => m[1]).sort();
+    const recipe = /scalars: \{([^}]*)\}/.exec(readme.slice(readme.indexOf("A frontend's `codegen.ts`")))?.[1] ?? '';
+    expect([...recipe.matchAll(/(\w+): '/g)].map((m) => m[1]).sort()).toEqual(scalars);
+    const ours = fs.readFileSync(path.join(projectRoot(), 'codegen.yml'), 'utf8');
+    for (const scalar of scalars) expect(ours).toMatch(new RegExp(`^\\s+${scalar}: `, 'm'));
+  });
+
   it('puts the two commands first', () => {
     const firstBlock = readme.slice(readme.indexOf('```sh'), readme.indexOf('```', readme.indexOf('```sh') + 5));
     expect(firstBlock).toContain('npm install && npm start');
