@@ -49,8 +49,8 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** pino level: fatal, error, warn, info, debug, trace or silent. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** `json`: pino's JSON lines; `ecs`: Elastic Common Schema fields (`@timestamp`, `log.level`, `trace.id`). @default json */
-  LOG_FORMAT: z.enum(['json', 'ecs']).default('json'),
+  /** `json`: pino's JSON lines; `ecs`: Elastic Common Schema fields (`@timestamp`, `log.level`, `trace.id`); `pretty`: readable lines. @default pretty at a terminal, json otherwise */
+  LOG_FORMAT: z.enum(['json', 'ecs', 'pretty']).optional(),
   /** OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`); unset, nothing is traced or sent. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** Headers sent with every export, `key=value,key2=value2` (a vendor's API key). */

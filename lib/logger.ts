@@ -1,4 +1,5 @@
 import pino from 'pino';
+import pretty from 'pino-pretty';
 import { ecsFormat } from '@elastic/ecs-pino-format';
 import { logTraceFields } from './tracing';
 
@@ -25,12 +26,26 @@ export interface LoggerOptions {
   service?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to read what was logged. */
   destination?: pino.DestinationStream;
-  /** `ecs`: Elastic Common Schema names (`@timestamp`, `log.level`, `message`, `service.name`, `trace.id`). @default json */
-  format?: 'json' | 'ecs';
+  /**
+   * `json`: pino's lines; `ecs`: Elastic Common Schema names (`@timestamp`, `log.level`, `message`,
+   * `service.name`, `trace.id`); `pretty`: one readable, coloured line each, for a person at a
+   * terminal. Unset: `pretty` when lines go to a terminal, `json` otherwise (files, pipes, collectors).
+   */
+  format?: LogFormat;
 }
 
-export function createLogger({ level, service, destination, format = 'json' }: LoggerOptions): Logger {
-  const ecs = format === 'ecs';
+export type LogFormat = 'json' | 'ecs' | 'pretty';
+
+/** The format when none is configured: readable in a terminal, JSON for everything that reads lines. */
+export const defaultLogFormat = (isTerminal = process.stdout.isTTY === true): LogFormat => (isTerminal ? 'pretty' : 'json');
+
+export function createLogger({ level, service, destination, format }: LoggerOptions): Logger {
+  const chosen = format ?? (destination ? 'json' : defaultLogFormat());
+  const ecs = chosen === 'ecs';
+  if (chosen === 'pretty') {
+    // Synchronous, in this thread (no transport worker): lines keep their order with the banner.
+    destination = pretty({ colorize: !destination, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, ...(destination ? { destination } : {}) });
+  }
   return pino(
     {
       level,

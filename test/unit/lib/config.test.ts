@@ -20,7 +20,6 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual({
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
       OTEL_TRACES_SAMPLER_ARG: 1,
       DATA_DIR: '.data',

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '../../../lib/logger';
+import { createLogger, defaultLogFormat } from '../../../lib/logger';
 
 function capture(level = 'info', service?: string) {
   const lines: string[] = [];
@@ -64,5 +64,31 @@ describe('createLogger', () => {
     logger.info('x');
     expect(JSON.parse(lines[0]!)).not.toHaveProperty('service');
     expect(JSON.parse(lines[0]!)).not.toHaveProperty('pid');
+  });
+});
+
+describe('the pretty format', () => {
+  it('is the default at a terminal and JSON anywhere else', () => {
+    expect(defaultLogFormat(true)).toBe('pretty');
+    expect(defaultLogFormat(false)).toBe('json');
+  });
+
+  it('writes one readable line per entry, with time, level, service and message, secrets still redacted', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', service: 'payments', destination, format: 'pretty' });
+    logger.info({ paymentId: 'p1', authorization: 'Bearer abc' }, 'payment settled');
+    const text = lines.join('');
+    expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: payment settled/m);
+    expect(text).toContain('"service":"payments"');
+    expect(text).toContain('"paymentId":"p1"');
+    expect(text).not.toContain('Bearer abc');
+    expect(() => JSON.parse(text)).toThrow(); // not JSON
+    expect(text.trim().split('\n')).toHaveLength(1);
   });
 });
