@@ -95,8 +95,10 @@ export class CrmBulkSync {
       for (;;) {
         if (stopping()) return pages;
         const page = await this.deps.users(cursor, MAX_BATCH);
-        let synced = 0;
-        if (page.ids.length > 0) synced = (await this.deps.crm.syncPage(page.ids, new Date(Date.now() + this.leaseMs))).synced;
+        // Failed: what did not reach HubSpot. A contact that changed while its page was in flight did
+        // reach it, and is queued again with the newer facts; one another flusher held is synced there.
+        let failed = 0;
+        if (page.ids.length > 0) failed = (await this.deps.crm.syncPage(page.ids, new Date(Date.now() + this.leaseMs))).failed;
         const finished = !page.hasNextPage;
         cursor = page.endCursor ?? cursor;
         const at = new Date();
@@ -104,7 +106,7 @@ export class CrmBulkSync {
           .update(syncJobs)
           .set({
             done: sql`${syncJobs.done} + ${page.ids.length}`,
-            failed: sql`${syncJobs.failed} + ${page.ids.length - synced}`,
+            failed: sql`${syncJobs.failed} + ${failed}`,
             // Users registered while the job runs make the total grow; newer ones reach the CRM by their own events.
             total: sql`greatest(${syncJobs.total}, ${syncJobs.done} + ${page.ids.length})`,
             cursor,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../../lib/auth';
 import type { DatabaseHandle } from '../../../../lib/db';
 import type { EntityClient } from '../../../../lib/entity-client';
@@ -205,6 +205,26 @@ describe('CrmBulkSync: resumes where it stopped', () => {
     const sends = hubspot.sends();
     expect(everyone.every((id) => sends.get(people.get(id)!.email!) === 1)).toBe(true);
     expect(sends.size).toBe(250);
+  });
+
+  it('counts as failed only who did not reach HubSpot: a contact that changed while its page was in flight is sent again, not failed', async () => {
+    await handle.db.delete(syncJobs);
+    const bulk = new CrmBulkSync({ db: handle.db, crm, users: directory, logger: silentLogger });
+    const job = await bulk.start(admin);
+    hubspot.failNext = 0;
+    let pages = 0;
+    hubspot.during = async () => {
+      // A change lands while the first page is in HubSpot's hands: its compare-and-set loses.
+      if (++pages === 1) await handle.db.update(contacts).set({ version: sql`${contacts.version} + 1` }).where(eq(contacts.userId, everyone[0]!));
+    };
+    try {
+      while ((await bulk.get(admin, job.id)).state === 'RUNNING') await bulk.runOnce();
+    } finally {
+      hubspot.during = async () => undefined;
+    }
+    expect(await bulk.get(admin, job.id)).toMatchObject({ state: 'COMPLETED', done: 250, failed: 0 });
+    const [changed] = await handle.db.select().from(contacts).where(eq(contacts.userId, everyone[0]!));
+    expect(changed!.syncStatus).toBe('PENDING'); // queued again with the newer facts
   });
 
   it('lets another process take over a job whose runner died (its lease ran out) and go on from its cursor', async () => {
