@@ -53,10 +53,11 @@ describe('/metrics', () => {
     expect(['SENT', 'DELIVERED']).toContain(mail.status);
     expect(dataOf(await stack.graph(SyncUserToCrmDocument, { userId: ada.id }, { token: admin.token })).syncUserToCrm.syncStatus).toBe('SYNCED');
     expect(errorOf(await stack.graph(ListingDocument, { id: '00000000-0000-4000-8000-000000000000' })).extensions.code).toBe('NOT_FOUND');
-    // The paid listing's payment.succeeded reaches listings (it goes ACTIVE): the consumer counted it.
-    await eventually(async () => dataOf(await stack.graph(ListingDocument, { id: paid.id })).listing, (l) => l?.status === 'ACTIVE');
-
-    const after = await scrape(metricsUrl(), TOKEN);
+    // The paid listing is ACTIVE at once (payments activates it before answering); its payment.succeeded
+    // still reaches listings' consumer, which counts it: wait for a scrape that has it.
+    expect(dataOf(await stack.graph(ListingDocument, { id: paid.id })).listing?.status).toBe('ACTIVE');
+    const consumed = (samples: Sample[]) => total(samples, 'events_consumed_total', { queue: 'listings.payment-succeeded', outcome: 'handled' });
+    const after = await eventually(() => scrape(metricsUrl(), TOKEN), (samples) => consumed(samples) > consumed(before));
     const moved = (name: string, labels: Record<string, string> = {}) => total(after, name, labels) - total(before, name, labels);
 
     // Business: one charge of each outcome, the fee charged once, in its currency.
