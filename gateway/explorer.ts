@@ -52,8 +52,8 @@ export function explorerRoutes(graphqlPath: string): Record<string, RouteHandler
     }
     return body;
   };
-  const send = (type: string, body: Buffer | string, cache: string): RouteHandler => (req, res) => {
-    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(body), 'cache-control': cache, 'x-content-type-options': 'nosniff', 'content-security-policy': CSP });
+  const send = (type: string, body: Buffer | string, cacheControl: string): RouteHandler => (req, res) => {
+    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(body), 'cache-control': cacheControl, 'x-content-type-options': 'nosniff', 'content-security-policy': CSP });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
   const start = START.replace('__GRAPHQL_PATH__', JSON.stringify(graphqlPath));

@@ -74,6 +74,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly code = 'BAD_REQUEST',
+    /** The request field it is about, when there is one (the REST facade names it in its answer). */
+    readonly field?: string,
   ) {
     super(message);
   }

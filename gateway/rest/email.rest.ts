@@ -22,7 +22,7 @@ export const emailRest: Record<string, RestOperation> = {
     variables: ({ body, headers }) => {
       const template = requiredString(body.template, 'template').toUpperCase();
       if (body.data !== undefined && (body.data === null || typeof body.data !== 'object' || Array.isArray(body.data))) {
-        throw new HttpError(400, 'data must be an object', 'BAD_USER_INPUT');
+        throw new HttpError(400, 'data must be an object', 'BAD_USER_INPUT', 'data');
       }
       const headerKey = typeof headers['idempotency-key'] === 'string' ? headers['idempotency-key'] : undefined;
       const key = typeof body.idempotency_key === 'string' ? body.idempotency_key : headerKey;

@@ -17,7 +17,7 @@ const TRANSACTION = `query SeedTransactionStatus($id: ID!) {
 const lower = (s: string) => s.toLowerCase();
 const optionalInt = (value: unknown, field: string): number | undefined => {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new HttpError(400, `${field} must be an integer (minor units)`, 'BAD_USER_INPUT');
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new HttpError(400, `${field} must be an integer (minor units)`, 'BAD_USER_INPUT', field);
   return value;
 };
 
@@ -29,7 +29,7 @@ export const paymentsRest: Record<string, RestOperation> = {
     variables: ({ body, headers }) => {
       const headerKey = typeof headers['idempotency-key'] === 'string' ? headers['idempotency-key'] : undefined;
       const currency = body.currency;
-      if (currency !== undefined && typeof currency !== 'string') throw new HttpError(400, 'currency must be a string', 'BAD_USER_INPUT');
+      if (currency !== undefined && typeof currency !== 'string') throw new HttpError(400, 'currency must be a string', 'BAD_USER_INPUT', 'currency');
       return {
         input: {
           listingId: requiredString(body.listing_id, 'listing_id'),

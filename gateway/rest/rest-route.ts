@@ -101,8 +101,7 @@ export function createRestRoute(
       variables = operation.variables({ query: url.searchParams, body, headers: req.headers });
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
-      const field = / is required$| must be /.test(err.message) ? err.message.split(' ')[0] : undefined;
-      return sendJson(res, err.status, { error: { code: err.code, message: err.message, ...(field ? { field } : {}) } });
+      return sendJson(res, err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     }
     const { data, errors } = (await engine.execute({ query: operation.query, variables }, contextValue)).result;
     if (errors?.length) {
@@ -122,6 +121,6 @@ export function restNotFound(res: http.ServerResponse, pathname: string, endpoin
 
 /** A required string field of a REST request, or 400 naming it. */
 export function requiredString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new HttpError(400, `${field} is required`, 'BAD_USER_INPUT');
+  if (typeof value !== 'string' || value.trim() === '') throw new HttpError(400, `${field} is required`, 'BAD_USER_INPUT', field);
   return value;
 }

@@ -79,7 +79,7 @@ beforeAll(async () => {
   prometheus.stdout!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
   prometheus.stderr!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
   const proc = prometheus;
-  await eventually(
+  const ready = await eventually(
     async () => {
       if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}:\n${prometheusLog}`);
       return fetch(`${prometheusUrl}/-/ready`).then((r) => r.status, () => 0);
@@ -87,6 +87,7 @@ beforeAll(async () => {
     (status) => status === 200,
     30_000,
   );
+  expect(ready).toBe(200);
 });
 
 afterAll(async () => {
@@ -102,8 +103,8 @@ afterAll(async () => {
 });
 
 maybeIt('scrapes the stack with the token (up == 1) and is refused without it', async () => {
-  await eventually(() => scalar('up{job="saypro-embedded"}'), (up) => up === 1);
-  await eventually(() => scalar('up{job="without-token"}'), (up) => up === 0);
+  expect(await eventually(() => scalar('up{job="saypro-embedded"}'), (up) => up === 1)).toBe(1);
+  expect(await eventually(() => scalar('up{job="without-token"}'), (up) => up === 0)).toBe(0);
   const targets = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: { job: string }; health: string; lastError: string }> } };
   const byJob = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t]));
   expect(byJob['saypro-embedded']).toMatchObject({ health: 'up', lastError: '' });

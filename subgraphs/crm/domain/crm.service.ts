@@ -125,10 +125,12 @@ export class CrmService {
 
   /**
    * The stored contact of a user (null before the first sync), for the `crmContact` query: the user
-   * themself or an admin. A user listings does not know is NOT_FOUND (only asked when nothing is stored).
+   * themself or an admin, checked before `read` runs. A user listings does not know is NOT_FOUND
+   * (only asked when nothing is stored).
    */
-  async contactOf(viewer: Viewer, userId: string, stored: ContactRow | null): Promise<ContactRow | null> {
+  async contactOf(viewer: Viewer, userId: string, read: () => Promise<ContactRow | null>): Promise<ContactRow | null> {
     authorize(viewer, 'crm.contact.read', userId);
+    const stored = await read();
     if (stored) return stored;
     const [person] = isUuid(userId) ? await this.deps.listings<{ id: string }>('User', [userId], 'id', SYSTEM_VIEWER) : [null];
     if (!person) throw new NotFoundError('User', userId);
