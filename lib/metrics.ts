@@ -184,16 +184,6 @@ export const sqlOperationOf = (query: string): string => {
   return ['select', 'insert', 'update', 'delete', 'begin', 'commit', 'rollback'].includes(lower) ? lower : 'other';
 };
 
-/** Times an async function into a histogram with the given labels (also when it throws). */
-export async function timed<T, L extends string>(hist: Histogram<L>, labels: Partial<Record<L, string>>, work: () => Promise<T>): Promise<T> {
-  const end = hist.startTimer(labels);
-  try {
-    return await work();
-  } finally {
-    end();
-  }
-}
-
 /**
  * `GET /metrics`: the exposition text. With a token set, only `Authorization: Bearer <token>`
  * gets it (401 otherwise); serve it on a port the internet cannot reach either way.
