@@ -61,6 +61,8 @@ export const configSchema = z.object({
   OTEL_TRACES_SAMPLER: z.enum(TRACE_SAMPLERS).default('parentbased_always_on'),
   /** Ratio kept by the `traceidratio` samplers, 0 to 1. @default 1 */
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+  /** Also record the apollo engine's own spans (@apollo/gateway's request, validate, plan, execute, fetch, postprocessing): six more per operation. @default false */
+  OTEL_GATEWAY_ENGINE_SPANS: bool.default('false'),
   /** Folder for the embedded PGlite database, its lock file and generated dev secrets. @default .data */
   DATA_DIR: z.string().min(1).default('.data'),
   /** PostgreSQL 15+ connection string; when set, services use it instead of PGlite. */

@@ -13,7 +13,10 @@ import {
   type Link,
   type Span,
   type SpanOptions,
+  type Tracer,
 } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import {
@@ -54,6 +57,12 @@ export interface TracingOptions {
   samplerArg?: number;
   /** Every span's `service.name` is this one, even in embedded mode (OTEL_SERVICE_NAME). */
   fixedServiceName?: boolean;
+  /**
+   * Register the provider globally, so that libraries tracing through the global API record too:
+   * @apollo/gateway's six spans per operation (OTEL_GATEWAY_ENGINE_SPANS). Off, only our spans are
+   * recorded; the context manager and propagator are global either way. @default false
+   */
+  librarySpans?: boolean;
 }
 
 export interface Tracing {
@@ -68,7 +77,9 @@ const TRACER = 'saypro-graph';
 export const SERVICE_ATTRIBUTE = 'saypro.service';
 const SERVICE = createContextKey(SERVICE_ATTRIBUTE);
 let enabled = false;
-const tracer = () => trace.getTracer(TRACER);
+/** Our tracer, from our provider (not the global one, which libraries use). */
+let ours: Tracer = trace.getTracer(TRACER);
+const tracer = () => ours;
 
 export function startTracing(options: TracingOptions): Tracing | undefined {
   if (!options.endpoint && !options.exporter) return undefined;
@@ -81,12 +92,22 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
     sampler: samplerOf(options.sampler ?? 'parentbased_always_on', options.samplerArg ?? 1),
     spanProcessors: [stampService, options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
   });
-  provider.register(); // AsyncLocalStorage context, W3C trace context and baggage propagation
+  if (options.librarySpans) provider.register(); // the global provider, AsyncLocalStorage context, W3C propagation
+  else {
+    // Context and propagation only: libraries that ask the global API for a tracer get no-op spans.
+    // @apollo/gateway's would be six of the eleven spans of a simple page, for timings that the
+    // phase metrics already have; their no-op spans carry the active context, so our fetch spans
+    // are the children of the operation span.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  }
+  ours = provider.getTracer(TRACER);
   enabled = true;
   return {
     flush: () => provider.forceFlush(),
     async shutdown() {
       enabled = false;
+      ours = trace.getTracer(TRACER);
       await provider.shutdown();
       trace.disable();
       context.disable();
@@ -96,7 +117,10 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
 }
 
 /** The tracing the configuration asks for: OTEL_EXPORTER_OTLP_ENDPOINT set, or none. */
-export function tracingFromConfig(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_HEADERS' | 'OTEL_SERVICE_NAME' | 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG'>, service: string) {
+export function tracingFromConfig(
+  config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_HEADERS' | 'OTEL_SERVICE_NAME' | 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG' | 'OTEL_GATEWAY_ENGINE_SPANS'>,
+  service: string,
+) {
   return startTracing({
     service: config.OTEL_SERVICE_NAME ?? service,
     fixedServiceName: Boolean(config.OTEL_SERVICE_NAME),
@@ -104,6 +128,7 @@ export function tracingFromConfig(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPO
     headers: parseHeaders(config.OTEL_EXPORTER_OTLP_HEADERS),
     sampler: config.OTEL_TRACES_SAMPLER,
     samplerArg: config.OTEL_TRACES_SAMPLER_ARG,
+    librarySpans: config.OTEL_GATEWAY_ENGINE_SPANS,
   });
 }
 

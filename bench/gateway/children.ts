@@ -23,6 +23,13 @@ export interface Child {
 /** Every child still running, so that a failure, SIGINT or the deadline can end them all. */
 const running = new Set<Child>();
 
+/**
+ * Node flags for the gateways under test (not the subgraphs), e.g.
+ * `BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile them (Node refuses
+ * --cpu-prof in NODE_OPTIONS).
+ */
+export const gatewayNodeArgs = (): string[] => (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 /** Starts `node <script>` from the same Node binary, with exactly `env` (plus PATH and HOME). */
 export function startChild(label: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Child {
   const proc = spawn(process.execPath, args, {

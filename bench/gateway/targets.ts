@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { mintToken, type Role } from '../../lib/auth';
 import { CONFIG_KEYS } from '../../lib/config';
-import { describeExit, readyPorts, startChild, type Child } from './children';
+import { describeExit, readyPorts, gatewayNodeArgs, startChild, type Child } from './children';
 import type { BenchGraph } from './graph';
 import { freePort } from './proc';
 
@@ -109,7 +109,7 @@ const resolvable = (id: string, root: string) => {
 export const stockTarget: TargetSpec = {
   name: 'stock',
   async start(ctx) {
-    const child = startChild('stock', [path.join(ctx.root, 'dist/bench/gateway/targets/stock.js')], { SUPERGRAPH_PATH: ctx.supergraphPath, NODE_ENV: 'production' }, ctx.root);
+    const child = startChild('stock', [...gatewayNodeArgs(), path.join(ctx.root, 'dist/bench/gateway/targets/stock.js')], { SUPERGRAPH_PATH: ctx.supergraphPath, NODE_ENV: 'production' }, ctx.root);
     const ports = await readyPorts(child, ctx.startTimeoutMs);
     const url = `http://127.0.0.1:${ports.gateway}/`;
     const problem = await waitAnswering(child, url, {}, ctx.startTimeoutMs);
@@ -127,7 +127,7 @@ export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boo
         return { name, unavailable: '@graphql-hive/gateway-runtime is not installed (GATEWAY_ENGINE=hive not landed)' };
       }
       const port = await freePort();
-      const child = startChild(name, [path.join(ctx.root, 'dist/gateway/main.js')], { ...oursEnv(ctx.supergraphPath, port, engine, dedupe), ...extraEnv }, ctx.root);
+      const child = startChild(name, [...gatewayNodeArgs(), path.join(ctx.root, 'dist/gateway/main.js')], { ...oursEnv(ctx.supergraphPath, port, engine, dedupe), ...extraEnv }, ctx.root);
       const headers = { authorization: `Bearer ${await mintToken({ secret: JWT_SECRET, userId: '00000000-0000-4000-8000-00000000b0b0', roles, expiresIn: '2h' })}` };
       const url = `http://127.0.0.1:${port}/graphql`;
       const problem = await waitAnswering(child, url, headers, ctx.startTimeoutMs);

@@ -3,7 +3,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createLogger } from '../../../lib/logger';
 import { createProviderPolicy } from '../../../lib/resilience';
-import { parseHeaders, startTracing, traceCall, traceConsume, traceparentField, type Tracing } from '../../../lib/tracing';
+import { parseHeaders, startTracing, traceCall, traceConsume, traceOperation, traceparentField, type Tracing } from '../../../lib/tracing';
 
 const silent = createLogger({ level: 'silent' });
 const linesOf = () => {
@@ -36,7 +36,8 @@ describe('tracing on', () => {
   const exporter = new InMemorySpanExporter();
   let tracing: Tracing;
   beforeAll(() => {
-    tracing = startTracing({ service: 'test', exporter })!;
+    // librarySpans: the tests' root span comes from the global API, as a library's would.
+    tracing = startTracing({ service: 'test', exporter, librarySpans: true })!;
   });
   afterAll(() => tracing.shutdown());
   beforeEach(() => exporter.reset());
@@ -103,5 +104,35 @@ describe('tracing on', () => {
       error: { type: 'Error', message: 'boom' },
     });
     expect(ecs.lines[0]).toHaveProperty('@timestamp');
+  });
+});
+
+describe('tracing on, without library spans (the default: OTEL_GATEWAY_ENGINE_SPANS=false)', () => {
+  const exporter = new InMemorySpanExporter();
+  let tracing: Tracing;
+  beforeAll(() => {
+    tracing = startTracing({ service: 'test', exporter })!;
+  });
+  afterAll(() => tracing.shutdown());
+
+  it("records our spans only; a library's span through the global API is a no-op that still carries the context", async () => {
+    let sent: Record<string, string> = {};
+    await traceOperation({ type: 'query', name: 'Page' }, () =>
+      // What @apollo/gateway does around its fetches: an active span from the global tracer.
+      trace.getTracer('@apollo/gateway').startActiveSpan('gateway.fetch', async (library) => {
+        await traceCall('listings', { url: 'http://127.0.0.1:1/graphql' }, async (headers) => ((sent = headers), { status: 200 }));
+        library.end();
+        return library.isRecording();
+      }),
+    ).then((recording) => expect(recording).toBe(false));
+    const spans = exporter.getFinishedSpans();
+    const operation = spans.find((s) => s.name === 'query Page')!;
+    const fetch = spans.find((s) => s.name === 'POST listings')!;
+    expect({ names: spans.map((s) => s.name).sort(), fetchParent: fetch.parentSpanContext?.spanId, sameTrace: fetch.spanContext().traceId === operation.spanContext().traceId }).toEqual({
+      names: ['POST listings', 'query Page'],
+      fetchParent: operation.spanContext().spanId,
+      sameTrace: true,
+    });
+    expect(sent.traceparent).toBe(`00-${fetch.spanContext().traceId}-${fetch.spanContext().spanId}-01`);
   });
 });

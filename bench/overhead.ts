@@ -1,11 +1,15 @@
 /**
- * `npm run bench:tracing`: what tracing costs. Two embedded stacks (`dist/embedded/main.js`) on
- * their own data folders and loopback ports: tracing off, exporting every span over OTLP/HTTP to a
- * sink in this process (loopback; it counts and drops what it gets), and registered with the
- * `always_off` sampler (context propagation only; UNSAMPLED=false leaves it out). All are seeded
- * alike, then loaded in turn with the 50-listing page of `npm run bench`, rounds interleaved with a
- * rotating order so drift on the machine falls on all. Prints req/s and
- * latency per round and the ratio of the medians. No assertions: figures for BENCHMARKS.md.
+ * `npm run bench:overhead`: what metrics and tracing cost on our own page. Embedded stacks
+ * (`dist/embedded/main.js`), each on its own data folder and loopback ports, alike but for:
+ * - `bare`: METRICS_ENABLED=false and no tracing (every metric a no-op, no provider);
+ * - `metrics`: the default (metrics recorded, no tracing);
+ * - `tracing`: metrics and every span exported over OTLP/HTTP to a sink in this process
+ *   (loopback; it counts and drops what it gets);
+ * - `unsampled`: metrics and a provider with the `always_off` sampler (context propagation only).
+ * VARIANTS picks them (default: all four). All are seeded alike, then loaded in turn with the
+ * 50-listing page of `npm run bench`, rounds interleaved with a rotating order so that drift on
+ * the machine falls on all. Prints req/s, latency and the stack's CPU per request per round, and
+ * the medians' ratios to `bare` and to `metrics`. No assertions: figures for BENCHMARKS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,13 +20,13 @@ import path from 'node:path';
 import { mintToken } from '../lib/auth';
 import { projectRoot } from '../lib/data-dir';
 import { autocannon } from './gateway/autocannon';
-import { freePort } from './gateway/proc';
+import { cpuSecondsOf, freePort } from './gateway/proc';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const SECONDS = Number(process.env.SECONDS ?? 8);
 const CONNECTIONS = 10;
 const PAGE = `query Page { listings(first: 50) { edges { node { id title price { amount currency } status seller { id name } } } } }`;
-const log = (msg: string) => process.stderr.write(`[bench:tracing] ${msg}\n`);
+const log = (msg: string) => process.stderr.write(`[bench:overhead] ${msg}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** The OTLP/HTTP receiving end: answers 200 to every export and counts the spans in it. */
@@ -92,6 +96,7 @@ async function seed(stack: Stack): Promise<void> {
 }
 
 async function measure(stack: Stack, seconds: number) {
+  const cpuBefore = cpuSecondsOf(stack.child.pid!);
   const r = await autocannon({
     url: stack.gateway,
     method: 'POST',
@@ -103,31 +108,67 @@ async function measure(stack: Stack, seconds: number) {
     verifyBody: (body) => !body.includes('"errors"'),
   });
   if (r.non2xx || r.errors || r.mismatches) throw new Error(`${stack.label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.mismatches} with GraphQL errors`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  const cpuMsPerRequest = ((cpuSecondsOf(stack.child.pid!) - cpuBefore) * 1000) / Math.max(1, r.requests.total);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuMsPerRequest };
 }
+
+/** The stacks VARIANTS names, in that order. */
+const VARIANTS: Record<string, (sink: string) => Record<string, string>> = {
+  bare: () => ({ METRICS_ENABLED: 'false' }),
+  metrics: () => ({}),
+  tracing: (sink) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink }),
+  unsampled: (sink) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: sink, OTEL_TRACES_SAMPLER: 'always_off' }),
+};
 
 async function main(): Promise<void> {
   const sink = await startSink();
   const stacks: Stack[] = [];
   try {
-    stacks.push(await startStack('off', {}), await startStack('on', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }));
-    // Registered but keeping nothing: the context propagation alone (AsyncLocalStorage on Node 20).
-    if (process.env.UNSAMPLED !== 'false') stacks.push(await startStack('unsampled', { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_off' }));
+    const names = (process.env.VARIANTS ?? 'bare,metrics,tracing,unsampled').split(',').map((v) => v.trim()).filter(Boolean);
+    for (const name of names) {
+      const variant = VARIANTS[name];
+      if (!variant) throw new Error(`VARIANTS: unknown ${name}; known: ${Object.keys(VARIANTS).join(', ')}`);
+      stacks.push(await startStack(name, variant(sink.url)));
+    }
     for (const stack of stacks) await seed(stack);
     for (const stack of stacks) await measure(stack, 3); // warm-up
-    const figures: Record<string, Array<{ rps: number; p50: number; p99: number }>> = Object.fromEntries(stacks.map((s) => [s.label, []]));
+    type Figures = Awaited<ReturnType<typeof measure>>;
+    const figures: Record<string, Figures[]> = Object.fromEntries(stacks.map((s) => [s.label, []]));
     const spans0 = sink.counts.spans;
     for (let round = 0; round < ROUNDS; round++) {
       // Each round starts with another stack, so none is always measured first or last.
       for (const stack of [...stacks.slice(round % stacks.length), ...stacks.slice(0, round % stacks.length)]) {
         const f = await measure(stack, SECONDS);
         figures[stack.label]!.push(f);
-        log(`round ${round + 1} ${stack.label}: ${f.rps.toFixed(0)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms`);
+        log(`round ${round + 1} ${stack.label}: ${f.rps.toFixed(0)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.cpuMsPerRequest.toFixed(2)} CPU ms/request`);
       }
     }
-    const summary = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, { rps: median(v.map((f) => f.rps)), p50: median(v.map((f) => f.p50)), p99: median(v.map((f) => f.p99)) }]));
-    const requestsOn = figures.on!.reduce((n, f) => n + f.rps * SECONDS, 0);
-    console.log(JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, ...summary, ratioToOff: Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { rps: v.rps / summary.off!.rps, p99: v.p99 / summary.off!.p99 }])), exported: { ...sink.counts, spansPerRequest: (sink.counts.spans - spans0) / requestsOn } }, null, 2));
+    const summary = Object.fromEntries(
+      Object.entries(figures).map(([k, v]) => [k, { rps: median(v.map((f) => f.rps)), p50: median(v.map((f) => f.p50)), p99: median(v.map((f) => f.p99)), cpuMsPerRequest: median(v.map((f) => f.cpuMsPerRequest)) }]),
+    );
+    const ratiosTo = (base: string) =>
+      summary[base] && Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { rps: v.rps / summary[base]!.rps, cpuMsPerRequest: v.cpuMsPerRequest / summary[base]!.cpuMsPerRequest, p99: v.p99 / summary[base]!.p99 }]));
+    // Per round, the same ratio: its spread says how much of the median's ratio is noise.
+    const perRound = (label: string, base: string) => figures[label] && figures[base] && figures[label]!.map((f, i) => f.rps / figures[base]![i]!.rps);
+    const traced = figures.tracing ?? [];
+    const requestsTraced = traced.reduce((n, f) => n + f.rps * SECONDS, 0);
+    console.log(
+      JSON.stringify(
+        {
+          node: process.version,
+          rounds: ROUNDS,
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+          ...summary,
+          ratioToBare: ratiosTo('bare'),
+          ratioToMetrics: ratiosTo('metrics'),
+          roundRatios: { metricsToBare: perRound('metrics', 'bare'), tracingToMetrics: perRound('tracing', 'metrics') },
+          exported: { ...sink.counts, spansPerRequest: requestsTraced ? (sink.counts.spans - spans0) / requestsTraced : 0 },
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     for (const stack of stacks) stack.child.kill('SIGTERM');
     sink.close();
