@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
       OTEL_TRACES_SAMPLER_ARG: 1,
+      OTEL_GATEWAY_ENGINE_SPANS: false,
       DATA_DIR: '.data',
       DATABASE_POOL_MAX: 10,
       HOST: '127.0.0.1',
