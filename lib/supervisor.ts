@@ -38,7 +38,7 @@ export const STOP_MESSAGE = 'saypro:shutdown';
  * Keeps a child process running: when it exits for a reason a restart can fix (a crash, an
  * uncaught error, a kill -9), it is started again after a backoff that grows with the crashes in
  * a row, and every exit and restart is logged. For production, a real supervisor (systemd,
- * Kubernetes) does the same from outside: see the README.
+ * Kubernetes) does the same from outside: see docs/operations.md, "Supervising services in production".
  */
 export function supervise(options: SupervisorOptions): Supervisor {
   const { logger, name } = options;

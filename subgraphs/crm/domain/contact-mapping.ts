@@ -1,6 +1,6 @@
 /**
  * Our user fields ↔ HubSpot contact properties: the one place this mapping is written down (the
- * README's table is checked against it). Custom properties are created by the adapter when missing.
+ * docs/operations.md's table under "HubSpot" is checked against it). Custom properties are created by the adapter when missing.
  */
 export interface ContactFacts {
   userId: string;

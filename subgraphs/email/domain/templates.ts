@@ -25,7 +25,7 @@ export interface TemplateSpec {
   fields: TemplateField[];
 }
 
-/** Every template, the data it needs, and the kind of mail it is. The README's table follows this. */
+/** Every template, the data it needs, and the kind of mail it is. docs/api.md's table of templates follows this. */
 export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
   WELCOME: {
     folder: 'welcome',

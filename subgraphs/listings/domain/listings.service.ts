@@ -102,7 +102,7 @@ export class ListingsService {
   }
 
   /**
-   * The status a listing has after moving to `category` (README: a change of category re-prices).
+   * The status a listing has after moving to `category` (docs/api.md: a change of category re-prices).
    * ACTIVE: a higher fee is PAYMENT_REQUIRED, since nothing can be charged on a live listing.
    * PENDING_PAYMENT: the charge takes the new fee; a free category publishes it now. Others keep theirs.
    */
