@@ -5,7 +5,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 import type { Logger } from './logger';
 import { metrics, sqlOperationOf } from './metrics';
-import { traceSqlOnPglite, traceSqlOnPool } from './tracing';
+import { sqlSpan } from './tracing';
 
 /** One drizzle type for both drivers: PGlite (embedded) and node-postgres (services). */
 export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
@@ -57,7 +57,6 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     // idle client the pool's listener takes it, on a borrowed one (a transaction) nothing would and the
     // process would die. Its query fails on its own (SERVICE_UNAVAILABLE) and the pool discards it.
     pool.on('error', () => undefined);
-    traceSqlOnPool(pool);
     pool.on('connect', (client) => {
       instrumentQueries(client, ['query']);
       client.on('error', (err: Error & { code?: string }) => options.logger?.warn({ error: err.message, code: err.code ?? null }, 'database connection lost'));
@@ -78,12 +77,11 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const pg: PGlite = await PGliteClass.create(options.dataDir ? path.resolve(options.dataDir) : undefined, {
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
-  // Metrics time every statement; tracing adds a span per statement inside a traced request.
+  // Metrics time every statement; tracing adds a span per statement inside a traced request or consumer.
   instrumentQueries(pg, ['query', 'exec']);
   const transaction = pg.transaction.bind(pg);
   pg.transaction = ((work: (tx: Parameters<Parameters<PGlite['transaction']>[0]>[0]) => Promise<unknown>) =>
     transaction((tx) => work(instrumentQueries(tx, ['query', 'exec'])))) as PGlite['transaction'];
-  traceSqlOnPglite(pg as never);
   const db = drizzle(pg, { logger }) as unknown as Database;
   return {
     kind: 'pglite',
@@ -102,23 +100,47 @@ const serviceOfSql = (text: string): string => SCHEMA.exec(text)?.[1] ?? 'other'
 
 /**
  * Times every statement a driver object runs (node-postgres clients, PGlite and its transactions)
- * into `db_client_operation_duration_seconds`: both drivers, one place. Callback-style calls
- * (none of ours) pass through untimed.
+ * into `db_client_operation_duration_seconds`, and gives it a span when tracing is on and a span
+ * is active: both drivers, one wrapper, the statement's text read once. Both call forms: the
+ * promise (PGlite, transactions) and the callback (node-postgres' pool calls its client so).
  */
 function instrumentQueries<T extends object>(target: T, methods: string[]): T {
   const object = target as Record<string, unknown>;
   for (const method of methods) {
     const original = object[method] as (...args: unknown[]) => unknown;
     if (typeof original !== 'function') continue;
-    object[method] = function timedQuery(this: unknown, ...args: unknown[]) {
-      if (typeof args[args.length - 1] === 'function') return original.apply(this, args);
+    object[method] = function instrumentedQuery(this: unknown, ...args: unknown[]) {
       const first = args[0] as string | { text?: string } | undefined;
       const text = typeof first === 'string' ? first : (first?.text ?? '');
-      const stop = metrics.dbDuration.startTimer({ service: serviceOfSql(text), db_operation_name: sqlOperationOf(text) });
-      const result = original.apply(this, args) as Promise<unknown>;
-      if (result && typeof (result as Promise<unknown>).finally === 'function') return result.finally(() => stop());
-      stop();
-      return result;
+      const operation = sqlOperationOf(text);
+      const labels = { service: serviceOfSql(text), db_operation_name: operation };
+      const started = process.hrtime.bigint();
+      const span = sqlSpan(text, operation);
+      const end = (err?: unknown) => {
+        metrics.dbDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        span?.(err);
+      };
+      const last = args.length - 1;
+      if (typeof args[last] === 'function') {
+        const callback = args[last] as (err: unknown, result: unknown) => unknown;
+        args[last] = (err: unknown, result: unknown) => (end(err), callback(err, result));
+        return original.apply(this, args);
+      }
+      let result: unknown;
+      try {
+        result = original.apply(this, args);
+      } catch (err) {
+        end(err);
+        throw err;
+      }
+      if (typeof (result as Promise<unknown> | undefined)?.then !== 'function') return (end(), result);
+      return (result as Promise<unknown>).then(
+        (value) => (end(), value),
+        (err: unknown) => {
+          end(err);
+          throw err;
+        },
+      );
     };
   }
   return target;

@@ -299,64 +299,21 @@ export function traceConsume<T>(service: string, queue: string, event: { id: str
   return inSpan(`process ${queue}`, { kind: SpanKind.CONSUMER, links, attributes }, ROOT_CONTEXT.setValue(SERVICE, service), () => work());
 }
 
-type QueryFn = (...args: any[]) => any;
-
 /**
- * Replaces `target[key]` (a driver's query function) with one that records a span per statement
- * while a span is active: inside requests and consumers, not pg-boss's polling. Handles both the
- * promise and the callback form (node-postgres' pool calls its client with a callback).
+ * A span for one SQL statement, when a span is active (inside requests and consumers, never
+ * pg-boss's polling); undefined otherwise. lib/db.ts wraps the drivers and calls the returned
+ * function when the statement ends (with its error, if any). `operation` is the statement's verb.
  */
-function traceStatements(target: Record<string, any>, key: string): void {
-  const original = target[key] as QueryFn;
-  target[key] = function (this: unknown, ...args: any[]) {
-    const parent = context.active();
-    if (!enabled || !trace.getSpan(parent)) return original.apply(this, args);
-    const text = String(typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? ''));
-    const operation = /^\s*([a-z]+)/i.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
-    const attributes: Attributes = { 'db.system.name': 'postgresql', 'db.operation.name': operation, 'db.query.text': text.slice(0, 2000) };
-    const span = tracer().startSpan(operation, { kind: SpanKind.CLIENT, attributes }, parent);
-    const end = (err?: unknown) => {
-      if (err) failed(span, err);
-      span.end();
-    };
-    const last = args.length - 1;
-    if (typeof args[last] === 'function') {
-      const callback = args[last] as QueryFn;
-      args[last] = (err: unknown, result: unknown) => (end(err), callback(err, result));
-      return original.apply(this, args);
-    }
-    try {
-      const result = original.apply(this, args);
-      if (typeof result?.then !== 'function') return (end(), result);
-      return result.then(
-        (value: unknown) => (end(), value),
-        (err: unknown) => {
-          end(err);
-          throw err;
-        },
-      );
-    } catch (err) {
-      end(err);
-      throw err;
-    }
-  };
-}
-
-/** SQL spans on a node-postgres pool: every client it connects (pool queries and transactions). */
-export function traceSqlOnPool(pool: { on(event: 'connect', listener: (client: any) => void): unknown }): void {
-  if (enabled) pool.on('connect', (client) => traceStatements(client, 'query'));
-}
-
-/** SQL spans on a PGlite instance: its queries and those of the transactions it opens. */
-export function traceSqlOnPglite(pg: Record<string, any>): void {
-  if (!enabled) return;
-  for (const key of ['query', 'exec']) traceStatements(pg, key);
-  const transaction = pg.transaction as QueryFn;
-  pg.transaction = function (this: unknown, callback: QueryFn) {
-    return transaction.call(this, (tx: Record<string, any>) => {
-      for (const key of ['query', 'exec']) traceStatements(tx, key);
-      return callback(tx);
-    });
+export function sqlSpan(text: string, operation: string): ((err?: unknown) => void) | undefined {
+  if (!enabled) return undefined;
+  const parent = context.active();
+  if (!trace.getSpan(parent)) return undefined;
+  const name = operation === 'other' ? (/^\s*([a-z]+)/i.exec(text)?.[1]?.toUpperCase() ?? 'SQL') : operation.toUpperCase();
+  const attributes: Attributes = { 'db.system.name': 'postgresql', 'db.operation.name': name, 'db.query.text': text.slice(0, 2000) };
+  const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+  return (err) => {
+    if (err) failed(span, err);
+    span.end();
   };
 }
 
