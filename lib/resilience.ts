@@ -43,8 +43,9 @@ export interface ProviderPolicy {
    * Runs `call` with retries and the provider's circuit breaker. `call` gets the attempt number
    * (1-based) and must reuse the same idempotency key on every attempt. When the circuit is open,
    * or every attempt failed transiently, it throws ProviderUnavailableError with a retry hint.
+   * `operation` names the call in its span (`stripe charge`): a fixed word, never an id.
    */
-  execute<T>(call: (attempt: number) => Promise<T>): Promise<T>;
+  execute<T>(call: (attempt: number) => Promise<T>, operation?: string): Promise<T>;
   state(): 'closed' | 'open' | 'half-open';
 }
 
@@ -84,9 +85,9 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
   const retryAfterSeconds = () => Math.ceil(halfOpenAfterMs / 1000);
 
   return {
-    async execute(call) {
+    async execute(call, operation) {
       try {
-        return await traceProviderCall(options.provider, call, (attempted) => policy.execute(({ attempt }) => attempted(attempt + 1))); // cockatiel counts from 0
+        return await traceProviderCall({ provider: options.provider, operation }, call, (attempted) => policy.execute(({ attempt }) => attempted(attempt + 1))); // cockatiel counts from 0
       } catch (err) {
         if (err instanceof BrokenCircuitError) {
           metrics.providerShortCircuits.inc({ provider: options.provider });

@@ -256,10 +256,14 @@ export function traceCall<T extends { status: number }>(peer: string, request: {
  * One span per provider call (Stripe, HubSpot, SendGrid) around its retries and circuit breaker:
  * `run` runs the policy over the call it is given, and each attempt is an event on the span.
  */
-export function traceProviderCall<T>(provider: string, call: (attempt: number) => Promise<T>, run: (call: (attempt: number) => Promise<T>) => Promise<T>): Promise<T> {
+export function traceProviderCall<T>(
+  { provider, operation }: { provider: string; operation?: string },
+  call: (attempt: number) => Promise<T>,
+  run: (call: (attempt: number) => Promise<T>) => Promise<T>,
+): Promise<T> {
   if (!enabled) return run(call);
-  const attributes: Attributes = { 'peer.service': provider, 'saypro.provider': provider };
-  return inSpan(provider, { kind: SpanKind.CLIENT, attributes }, context.active(), (span) =>
+  const attributes: Attributes = { 'peer.service': provider, 'saypro.provider': provider, ...(operation ? { 'saypro.provider.operation': operation } : {}) };
+  return inSpan(operation ? `${provider} ${operation}` : provider, { kind: SpanKind.CLIENT, attributes }, context.active(), (span) =>
     run(async (attempt) => {
       span.setAttribute('saypro.provider.attempts', attempt);
       span.addEvent('attempt', { attempt });

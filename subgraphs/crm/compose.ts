@@ -58,7 +58,7 @@ export async function composeCrm(options: ComposeCrmOptions): Promise<CrmSubgrap
   });
   // Our custom properties must exist before the first upsert. HubSpot may be down when we start (or
   // restart after a crash): start anyway, keep trying in the background, and hold the sync until then.
-  properties = retryInBackground('hubspot properties', () => subgraph.policy.execute(() => gateway.ensureProperties()), {
+  properties = retryInBackground('hubspot properties', () => subgraph.policy.execute(() => gateway.ensureProperties(), 'ensure properties'), {
     logger,
     initialDelayMs: config.PROVIDER_RETRY_DELAY_MS,
     maxDelayMs: config.PROVIDER_BREAKER_COOLDOWN_MS,

@@ -87,7 +87,7 @@ describe(`one trace per client request (${ENGINE_UNDER_TEST} engine)`, () => {
     const [stripe, ...more] = under(payments, (s) => s.attributes['peer.service'] === 'stripe');
     expect(more).toHaveLength(0);
     expect({ name: stripe?.name, kind: stripe?.kind, attempts: stripe?.events.filter((e) => e.name === 'attempt').map((e) => e.attributes?.attempt) }).toEqual({
-      name: 'stripe',
+      name: 'stripe charge',
       kind: SpanKind.CLIENT,
       attempts: [1],
     });

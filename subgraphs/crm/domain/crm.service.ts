@@ -188,7 +188,7 @@ export class CrmService {
     const ids = [...new Set(hubspotIds)];
     for (let i = 0; i < ids.length; i += MAX_BATCH) {
       const chunk = ids.slice(i, i + MAX_BATCH);
-      const read = await this.deps.policy.execute((attempt) => this.deps.gateway.readByIds(chunk, attempt));
+      const read = await this.deps.policy.execute((attempt) => this.deps.gateway.readByIds(chunk, attempt), 'read contacts');
       for (const [id, contact] of read) out.set(id, contact);
     }
     return out;
@@ -224,7 +224,7 @@ export class CrmService {
     let synced = 0;
     if (facts.size > 0) {
       try {
-        const outcome = await this.deps.policy.execute((attempt) => this.deps.gateway.upsertByUserId([...facts.values()].map(toContactProperties), attempt));
+        const outcome = await this.deps.policy.execute((attempt) => this.deps.gateway.upsertByUserId([...facts.values()].map(toContactProperties), attempt), 'upsert contacts');
         const now = new Date();
         for (const result of outcome.results) {
           const userId = result.userId;

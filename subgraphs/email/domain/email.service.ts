@@ -426,6 +426,7 @@ export class EmailService {
           },
           attempt,
         ),
+        'send mail',
       );
       metrics.mails.inc({ kind: row.kind, status: 'sent' });
       const now = new Date();

@@ -169,7 +169,7 @@ export class PaymentsService {
           chargeRequestFor(row),
           attempt,
         );
-      });
+      }, 'charge');
     } catch (err) {
       if (err instanceof PaymentRequestRejectedError) {
         // The provider refused the request itself (e.g. an unknown payment method): nothing was charged.
@@ -264,7 +264,7 @@ export class PaymentsService {
       await this.deps.db.transaction((t) => record(t, event.providerType));
       return 'ignored';
     }
-    const state = await this.deps.policy.execute(() => this.deps.gateway.retrieve(event.reference));
+    const state = await this.deps.policy.execute(() => this.deps.gateway.retrieve(event.reference), 'retrieve');
     const payment = await this.findForProvider(state.paymentId ?? event.paymentId, event.reference);
     return this.deps.db.transaction(async (t) => {
       const fresh = await record(t, event.type);
@@ -293,7 +293,7 @@ export class PaymentsService {
     for (const row of open) {
       try {
         if (row.status === 'PENDING') await this.execute(row, {});
-        else if (row.providerReference) await this.settle(row.id, fromProviderState(await this.deps.policy.execute(() => this.deps.gateway.retrieve(row.providerReference!))));
+        else if (row.providerReference) await this.settle(row.id, fromProviderState(await this.deps.policy.execute(() => this.deps.gateway.retrieve(row.providerReference!), 'retrieve')));
         settled++;
       } catch (err) {
         this.deps.logger.warn({ paymentId: row.id, err: (err as Error).message }, 'reconciliation attempt failed; will retry');
@@ -351,6 +351,7 @@ export class PaymentsService {
     try {
       outcome = await this.deps.policy.execute((attempt) =>
         this.deps.gateway.refund({ reference: payment.providerReference!, amount: refund.amount, idempotencyKey: request.key }, attempt),
+        'refund',
       );
     } catch (err) {
       metrics.refunds.inc({ outcome: err instanceof ProviderUnavailableError ? 'unavailable' : 'failed' });

@@ -64,9 +64,9 @@ describe('tracing on', () => {
 
   it('marks a provider call that failed for good', async () => {
     const policy = createProviderPolicy({ provider: 'acme', isTransient: () => false, logger: silent });
-    await expect(inRoot(() => policy.execute(() => Promise.reject(new Error('declined'))))).rejects.toThrow('declined');
-    const [span] = exporter.getFinishedSpans().filter((s) => s.name === 'acme');
-    expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'declined' });
+    await expect(inRoot(() => policy.execute(() => Promise.reject(new Error('declined')), 'charge'))).rejects.toThrow('declined');
+    const [span] = exporter.getFinishedSpans().filter((s) => s.name === 'acme charge');
+    expect({ status: span?.status, operation: span?.attributes['saypro.provider.operation'] }).toEqual({ status: { code: SpanStatusCode.ERROR, message: 'declined' }, operation: 'charge' });
   });
 
   it('puts the active span in an event envelope and links the consumer span to it', async () => {
