@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type pino from 'pino';
+import { PAYPAL_EMULATOR_APP } from '../../lib/config';
 import { closeServer, HttpError, listen as listenOn, readBody, sendJson, urlOf } from '../../lib/http';
 import { createLogger } from '../../lib/logger';
 import { handleFaultRoutes } from '../shared/admin';
@@ -46,9 +47,9 @@ export type { Funding, PayPalEvent } from './store';
 export type { WebhookDelivery } from '../shared/webhooks';
 
 /** The REST app the emulator knows when none is configured (what embedded mode and tests use). */
-export const EMULATOR_CLIENT: Client = { id: 'emulator-client-id', secret: 'emulator-client-secret' };
+export const EMULATOR_CLIENT: Client = { id: PAYPAL_EMULATOR_APP.clientId, secret: PAYPAL_EMULATOR_APP.clientSecret };
 /** The webhook id deliveries are signed for when none is configured. */
-export const EMULATOR_WEBHOOK_ID = '8PT597110X687430LEMULATOR';
+export const EMULATOR_WEBHOOK_ID = PAYPAL_EMULATOR_APP.webhookId;
 
 export interface PayPalEmulatorOptions {
   /** REST apps whose client credentials the token endpoint accepts. @default [EMULATOR_CLIENT] */
