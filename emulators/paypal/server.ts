@@ -4,7 +4,7 @@ import { PAYPAL_EMULATOR_APP } from '../../lib/config';
 import { closeServer, HttpError, listen as listenOn, readBody, sendJson, urlOf } from '../../lib/http';
 import { createLogger } from '../../lib/logger';
 import { handleFaultRoutes } from '../shared/admin';
-import { createFaultBook } from '../shared/faults';
+import { createFaultBook, FaultValidationError } from '../shared/faults';
 import { createHangs } from '../shared/hangs';
 import { sendHtml } from '../shared/html';
 import type { WebhookDelivery } from '../shared/webhooks';
@@ -266,9 +266,6 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
         throw invalidRequest({ field: 'PayPal-Request-Id', value: requestId, issue: 'INVALID_STRING_LENGTH', description: 'The value of a field is either too short or too long.', location: 'header' });
       }
 
-      const hang = faults.take(['hang'], path);
-      if (hang && !(await hangs.hold(hang.ms, res))) throw new Cancelled();
-
       if (requestId && matched.route.idempotent) {
         outcome = requestIds.begin(clientId, requestId, `${method} ${path}`);
         if (outcome.kind === 'replay') {
@@ -278,6 +275,9 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
           return answer(again.status, again.body);
         }
       }
+      // Slow work: a request id stays in flight meanwhile, as on PayPal.
+      const hang = faults.take(['hang'], path);
+      if (hang && !(await hangs.hold(hang.ms, res))) throw new Cancelled();
       const result = matched.route.run(context(base), call, matched.ids);
       const render = 'answer' in result ? result.answer : () => result;
       if (outcome?.kind === 'first') outcome.save(render);
@@ -441,6 +441,7 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
     } catch (err) {
       if (err instanceof PayPalApiError) return sendJson(res, err.status, renderError(err.body, debugId), headers);
       if (err instanceof HttpError) return sendJson(res, err.status, { name: 'INVALID_REQUEST', message: err.message }, headers);
+      if (err instanceof FaultValidationError) return sendJson(res, 400, { name: 'INVALID_REQUEST', message: err.message }, headers);
       throw err;
     }
   }
