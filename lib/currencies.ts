@@ -1,21 +1,24 @@
 /**
  * Currencies and their decimals, in one place. Our amounts are integers in the currency's minor
- * unit as ISO 4217 (through Intl's CLDR data) defines it: 1000 USD is $10.00, 1000 JPY is ¥1000,
- * 100000 HUF is 1000.00 Ft. Providers that take decimal strings (PayPal) may allow fewer decimals
- * than ISO does (PayPal: none for HUF and TWD), so an amount is converted here or refused here.
+ * unit as ISO 4217 defines it: 1000 USD is $10.00, 1000 JPY is ¥1000, 100000 HUF is 1000.00 Ft.
+ * The table is ours, not Intl's: CLDR (what Intl knows) gives HUF no decimals and changes with
+ * Node's ICU version. Providers that take decimal strings (PayPal) may allow fewer decimals than
+ * ISO does (PayPal: none for HUF and TWD), so an amount is converted here or refused here.
  */
 
-const digitsCache = new Map<string, number>();
+/** ISO 4217 exponents other than 2. */
+const ISO_DIGITS: Readonly<Record<string, number>> = {
+  ...Object.fromEntries('BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF'.split(' ').map((code) => [code, 0])),
+  ...Object.fromEntries('BHD IQD JOD KWD LYD OMR TND'.split(' ').map((code) => [code, 3])),
+  CLF: 4,
+  UYW: 4,
+};
 
-/** Digits of the minor unit (USD 2, JPY 0, KWD 3). Throws RangeError for a code that is not three letters. */
+/** Digits of the ISO 4217 minor unit (USD 2, JPY 0, KWD 3). Throws RangeError for a code that is not three letters. */
 export function minorUnitDigits(currency: string): number {
   const code = currency.toUpperCase();
-  const cached = digitsCache.get(code);
-  if (cached !== undefined) return cached;
   if (!/^[A-Z]{3}$/.test(code)) throw new RangeError(`Not an ISO 4217 currency code: ${currency}`);
-  const digits = new Intl.NumberFormat('en-US', { style: 'currency', currency: code }).resolvedOptions().maximumFractionDigits ?? 2;
-  digitsCache.set(code, digits);
-  return digits;
+  return ISO_DIGITS[code] ?? 2;
 }
 
 /**
