@@ -1,5 +1,5 @@
 import { fromDecimalString, formatMoney } from '../../lib/currencies';
-import { escapeHtml } from '../shared/html';
+import { deliveriesAndFaults, escapeHtml, htmlTable, newest } from '../shared/html';
 import type { WebhookDelivery } from '../shared/webhooks';
 import type { PayPalActiveFault } from './faults';
 import type { PayPalEvent, StoredOrder } from './store';
@@ -94,16 +94,7 @@ export function renderCheckoutMessage(title: string, message: string): string {
   return page(title, `<main class="card"><h1>${escapeHtml(title)}</h1><p id="message">${escapeHtml(message)}</p></main>`);
 }
 
-function table(title: string, headings: string[], rows: unknown[][], total: number): string {
-  const head = headings.map((heading) => `<th>${escapeHtml(heading)}</th>`).join('');
-  const body = rows.length
-    ? rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('\n')
-    : `<tr><td colspan="${headings.length}" class="empty">none</td></tr>`;
-  const shown = total > rows.length ? ` (newest ${rows.length} of ${total})` : ` (${total})`;
-  return `<h2>${escapeHtml(title)}${escapeHtml(shown)}</h2>\n<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
-}
 
-const newest = <T>(items: T[]) => [...items].reverse().slice(0, 100);
 const amount = (value: unknown) => {
   const money = value as { value?: string; currency_code?: string } | undefined;
   return money?.value ? `${money.value} ${money.currency_code}` : '';
@@ -113,7 +104,7 @@ const amount = (value: unknown) => {
 export function renderActivity(state: EmulatorState): string {
   const unit = (order: Record<string, unknown>) => (order.purchase_units as Array<Record<string, unknown>>)[0] ?? {};
   const sections = [
-    table(
+    htmlTable(
       'Orders',
       ['Created', 'Id', 'Status', 'Amount', 'custom_id', 'Funding', 'Return URL'],
       newest(state.orders).map((order) => [
@@ -127,22 +118,16 @@ export function renderActivity(state: EmulatorState): string {
       ]),
       state.orders.length,
     ),
-    table('Captures', ['Created', 'Id', 'Status', 'Amount', 'custom_id'], newest(state.captures).map((c) => [c.create_time, c.id, c.status, amount(c.amount), c.custom_id ?? '']), state.captures.length),
-    table('Refunds', ['Created', 'Id', 'Status', 'Amount'], newest(state.refunds).map((r) => [r.create_time, r.id, r.status, amount(r.amount)]), state.refunds.length),
-    table('Webhook events', ['Created', 'Id', 'Type', 'Resource'], newest(state.events).map((e) => [e.create_time, e.id, e.event_type, e.resource.id]), state.events.length),
-    table(
-      'Webhook deliveries',
-      ['At', 'Event', 'Type', 'Attempt', 'Status'],
-      newest(state.deliveries).map((d) => [d.at, d.eventId, d.type, d.attempt, d.error ? `${d.status} (${d.error})` : d.status]),
-      state.deliveries.length,
-    ),
-    table(
+    htmlTable('Captures', ['Created', 'Id', 'Status', 'Amount', 'custom_id'], newest(state.captures).map((c) => [c.create_time, c.id, c.status, amount(c.amount), c.custom_id ?? '']), state.captures.length),
+    htmlTable('Refunds', ['Created', 'Id', 'Status', 'Amount'], newest(state.refunds).map((r) => [r.create_time, r.id, r.status, amount(r.amount)]), state.refunds.length),
+    htmlTable('Webhook events', ['Created', 'Id', 'Type', 'Resource'], newest(state.events).map((e) => [e.create_time, e.id, e.event_type, e.resource.id]), state.events.length),
+    htmlTable(
       'Requests',
       ['At', 'Method', 'Path', 'Status', 'PayPal-Request-Id', 'Debug id'],
       newest(state.requests).map((r) => [r.at, r.method, r.path, r.replayed ? `${r.status} (replayed)` : r.status, r.requestId ?? '', r.debugId]),
       state.requests.length,
     ),
-    table('Active faults', ['Fault', 'Remaining'], state.faults.map(({ remaining, ...fault }) => [JSON.stringify(fault), remaining]), state.faults.length),
+    ...deliveriesAndFaults(state.deliveries, state.faults),
   ];
   const t = state.tokens;
   return page(
