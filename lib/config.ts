@@ -151,6 +151,18 @@ export const configSchema = z.object({
   STRIPE_EMULATOR_PORT: port.default(4010),
   /** Timeout of one Stripe request, ms. @default 10000 */
   STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** PayPal REST app client id (OAuth 2.0 client credentials). Unset: the local PayPal emulator and its own app. */
+  PAYPAL_CLIENT_ID: z.string().min(8).optional(),
+  /** Secret of that REST app; required with PAYPAL_CLIENT_ID. Never logged. */
+  PAYPAL_CLIENT_SECRET: z.string().min(8).optional(),
+  /** Base URL of PayPal's REST API. @default https://api-m.paypal.com with credentials (https://api-m.sandbox.paypal.com for the sandbox), the emulator (http://127.0.0.1:PAYPAL_EMULATOR_PORT) without */
+  PAYPAL_API_URL: z.string().url().optional(),
+  /** Id of the webhook subscribed to our listener URL (signatures are verified for it). Required with credentials; the emulator's own without. */
+  PAYPAL_WEBHOOK_ID: z.string().regex(/^[A-Za-z0-9]+$/, 'must be a PayPal webhook id (letters and digits)').optional(),
+  /** Port of the PayPal emulator (`npm run start:paypal-emulator`, and embedded mode). @default 4013 */
+  PAYPAL_EMULATOR_PORT: port.default(4013),
+  /** Timeout of one PayPal request, ms. @default 10000 */
+  PAYPAL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Retries of a transient provider failure (same idempotency key every time). @default 3 */
   PROVIDER_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   /** First retry delay, ms (exponential with jitter after that). @default 200 */
@@ -337,6 +349,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       message: 'must be an https:// URL when STRIPE_SECRET_KEY is set (http only on loopback)',
       path: ['STRIPE_API_URL'],
     })
+    .refine((c) => Boolean(c.PAYPAL_CLIENT_ID) === Boolean(c.PAYPAL_CLIENT_SECRET), { message: 'set both PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET, or neither', path: ['PAYPAL_CLIENT_SECRET'] })
+    .refine((c) => !c.PAYPAL_CLIENT_ID || !c.PAYPAL_API_URL || isSecureUrl(c.PAYPAL_API_URL), {
+      message: 'must be an https:// URL when PAYPAL_CLIENT_ID is set (http only on loopback)',
+      path: ['PAYPAL_API_URL'],
+    })
     .refine((c) => !c.HUBSPOT_ACCESS_TOKEN || !c.HUBSPOT_API_URL || isSecureUrl(c.HUBSPOT_API_URL), {
       message: 'must be an https:// URL when HUBSPOT_ACCESS_TOKEN is set (http only on loopback)',
       path: ['HUBSPOT_API_URL'],
@@ -371,4 +388,31 @@ export type FeeConfig = Pick<Config, 'POSTING_FEE_AMOUNT' | 'POSTING_FEE_CURRENC
 /** The posting fee for a listing in `category`: the per-category override, else the default. */
 export function postingFee(config: FeeConfig, category: string): { amount: number; currency: string } {
   return { amount: config.POSTING_FEES[category] ?? config.POSTING_FEE_AMOUNT, currency: config.POSTING_FEE_CURRENCY };
+}
+
+/** The REST app and webhook id the PayPal emulator knows (embedded mode, tests, services mode without credentials). */
+export const PAYPAL_EMULATOR_APP = { clientId: 'emulator-client-id', clientSecret: 'emulator-client-secret', webhookId: '8PT597110X687430LEMULATOR' } as const;
+
+export interface PayPalConnection {
+  clientId: string;
+  clientSecret: string;
+  apiUrl: string;
+  /** Null when credentials are set without PAYPAL_WEBHOOK_ID: webhooks cannot be verified then. */
+  webhookId: string | null;
+  /** True when it is the emulator's app (no credentials configured). */
+  emulated: boolean;
+}
+
+/** Where PayPal calls go: PayPal itself with credentials, else the emulator on PAYPAL_EMULATOR_PORT (or PAYPAL_API_URL). */
+export function paypalConnection(config: Pick<Config, 'PAYPAL_CLIENT_ID' | 'PAYPAL_CLIENT_SECRET' | 'PAYPAL_API_URL' | 'PAYPAL_WEBHOOK_ID' | 'PAYPAL_EMULATOR_PORT'>): PayPalConnection {
+  if (config.PAYPAL_CLIENT_ID && config.PAYPAL_CLIENT_SECRET) {
+    return { clientId: config.PAYPAL_CLIENT_ID, clientSecret: config.PAYPAL_CLIENT_SECRET, apiUrl: config.PAYPAL_API_URL ?? 'https://api-m.paypal.com', webhookId: config.PAYPAL_WEBHOOK_ID ?? null, emulated: false };
+  }
+  return {
+    clientId: PAYPAL_EMULATOR_APP.clientId,
+    clientSecret: PAYPAL_EMULATOR_APP.clientSecret,
+    apiUrl: config.PAYPAL_API_URL ?? `http://127.0.0.1:${config.PAYPAL_EMULATOR_PORT}`,
+    webhookId: config.PAYPAL_WEBHOOK_ID ?? PAYPAL_EMULATOR_APP.webhookId,
+    emulated: true,
+  };
 }

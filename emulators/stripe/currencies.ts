@@ -9,9 +9,6 @@ export const SUPPORTED_CURRENCIES: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
-/** Amounts are in the smallest unit; these have none below the unit. */
-const ZERO_DECIMAL = new Set('bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf'.split(' '));
-
 /**
  * Stripe's minimum charge amounts in minor units, for the currencies we are likely to use; other
  * currencies get 50, which is Stripe's figure for most of them.
@@ -23,12 +20,5 @@ export const minimumAmount = (currency: string): number => MINIMUM_AMOUNT[curren
 /** The largest amount a PaymentIntent accepts (eight digits). */
 export const MAXIMUM_AMOUNT = 99_999_999;
 
-/** `1234, 'usd'` → `$12.34`, as Stripe writes amounts in its messages. */
-export function formatAmount(amount: number, currency: string): string {
-  const major = ZERO_DECIMAL.has(currency) ? amount : amount / 100;
-  try {
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(major);
-  } catch {
-    return `${major.toFixed(ZERO_DECIMAL.has(currency) ? 0 : 2)} ${currency}`;
-  }
-}
+/** `1234, 'usd'` → `$12.34`, as Stripe writes amounts in its messages (the project's one currency table). */
+export { formatMoney as formatAmount } from '../../lib/currencies';

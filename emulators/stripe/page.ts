@@ -1,4 +1,4 @@
-import { escapeHtml } from '../shared/html';
+import { deliveriesAndFaults, escapeHtml, htmlTable, newest } from '../shared/html';
 import { formatAmount } from './currencies';
 import type { ActiveFault } from './faults';
 import type { Charge, PaymentIntent, RecordedRequest, Refund, StripeEvent } from './types';
@@ -16,21 +16,11 @@ export interface EmulatorState {
   faults: ActiveFault[];
 }
 
-const ROWS = 100;
 
 
 const time = (seconds: number) => new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
 
-function table(title: string, headings: string[], rows: unknown[][], total: number): string {
-  const head = headings.map((heading) => `<th>${escapeHtml(heading)}</th>`).join('');
-  const body = rows.length
-    ? rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('\n')
-    : `<tr><td colspan="${headings.length}" class="empty">none</td></tr>`;
-  const shown = total > rows.length ? ` (newest ${rows.length} of ${total})` : ` (${total})`;
-  return `<h2>${escapeHtml(title)}${escapeHtml(shown)}</h2>\n<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
-}
 
-const newest = <T>(items: T[]) => [...items].reverse().slice(0, ROWS);
 
 /** A plain page for people: what the emulator received and sent, newest first. */
 export function renderPage(state: EmulatorState): string {
@@ -39,7 +29,7 @@ export function renderPage(state: EmulatorState): string {
       .map(([key, item]) => `${key}=${item}`)
       .join(', ');
   const sections = [
-    table(
+    htmlTable(
       'Payment intents',
       ['Created', 'Id', 'Status', 'Amount', 'Description', 'Metadata', 'Last error'],
       newest(state.paymentIntents).map((intent) => [
@@ -53,36 +43,25 @@ export function renderPage(state: EmulatorState): string {
       ]),
       state.paymentIntents.length,
     ),
-    table(
+    htmlTable(
       'Refunds',
       ['Created', 'Id', 'Payment intent', 'Amount', 'Reason', 'Status'],
       newest(state.refunds).map((refund) => [time(refund.created), refund.id, refund.payment_intent, formatAmount(refund.amount, refund.currency), refund.reason ?? '', refund.status]),
       state.refunds.length,
     ),
-    table(
+    htmlTable(
       'Events',
       ['Created', 'Id', 'Type', 'Object', 'Pending webhooks'],
       newest(state.events).map((event) => [time(event.created), event.id, event.type, event.data.object.id, event.pending_webhooks]),
       state.events.length,
     ),
-    table(
-      'Webhook deliveries',
-      ['At', 'Event', 'Type', 'Attempt', 'Status'],
-      newest(state.deliveries).map((delivery) => [delivery.at, delivery.eventId, delivery.type, delivery.attempt, delivery.error ? `${delivery.status} (${delivery.error})` : delivery.status]),
-      state.deliveries.length,
-    ),
-    table(
+    htmlTable(
       'Requests',
       ['At', 'Method', 'Path', 'Status', 'Idempotency key', 'Request id'],
       newest(state.requests).map((request) => [request.at, request.method, request.path, request.status, request.idempotencyKey ?? '', request.requestId]),
       state.requests.length,
     ),
-    table(
-      'Active faults',
-      ['Fault', 'Remaining'],
-      state.faults.map(({ remaining, ...fault }) => [JSON.stringify(fault), remaining]),
-      state.faults.length,
-    ),
+    ...deliveriesAndFaults(state.deliveries, state.faults),
   ];
   return `<!doctype html>
 <html lang="en">

@@ -31,7 +31,7 @@ import {
 } from './payment-intents';
 import { createRefund, listRefunds, retrieveRefund } from './refunds';
 import { createStore, type ApiContext, type ApiResult, type PaymentIntent, type RecordedRequest, type Refund, type RequestInfo, type StripeEvent } from './types';
-import { createWebhookDispatcher, type WebhookDelivery } from './webhooks';
+import { createStripeWebhooks, type WebhookDelivery } from './webhooks';
 
 export type { StripeFault } from './faults';
 export type { Charge, PaymentIntent, RecordedRequest, Refund, StripeEvent } from './types';
@@ -149,7 +149,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
   const faults = createFaultBook();
   const idempotency = createIdempotencyStore();
   const sleepers = new Set<{ timer: NodeJS.Timeout; cancel: () => void }>();
-  const webhooks = createWebhookDispatcher({
+  const webhooks = createStripeWebhooks({
     secret: options.webhookSecret,
     retryDelaysMs: options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     timeoutMs: WEBHOOK_TIMEOUT_MS,
@@ -171,7 +171,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
         const event = recordEvent(store, { type, object, previousAttributes, request, pendingWebhooks: url ? 1 : 0 });
         if (!url) return;
         const duplicate = faults.take(['webhook_duplicate']);
-        webhooks.send(event, url, { copies: duplicate ? 2 : 1, hold: faults.takeHold() });
+        webhooks.send(event, url, { copies: duplicate ? 2 : 1, hold: faults.takeHold('webhook_out_of_order') });
       },
     };
   }

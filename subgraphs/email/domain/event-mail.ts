@@ -6,7 +6,7 @@ import type { Logger } from '../../../lib/logger';
 import { preferences } from '../db/schema';
 import { signEmailConfirmation } from '../../../lib/email-confirmation';
 import { isEmailAddress, PERSON_FIELDS, recipientOf, type EmailService, type Person } from './email.service';
-import { formatMoney } from './money';
+import { formatMoney } from '../../../lib/currencies';
 
 type ListingFacts = {
   id: string;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONFIG_KEYS, ConfigError, loadConfig, postingFee, requireSecrets } from '../../../lib/config';
+import { CONFIG_KEYS, ConfigError, loadConfig, PAYPAL_EMULATOR_APP, paypalConnection, postingFee, requireSecrets } from '../../../lib/config';
 import { projectRoot } from '../../../lib/data-dir';
 
 const SECRET = 's'.repeat(32);
@@ -59,6 +59,8 @@ describe('loadConfig', () => {
       PROVIDER_BREAKER_THRESHOLD: 5,
       PROVIDER_BREAKER_COOLDOWN_MS: 30_000,
       PAYMENTS_RECONCILE_INTERVAL_MS: 30_000,
+      PAYPAL_EMULATOR_PORT: 4013,
+      PAYPAL_TIMEOUT_MS: 10_000,
       INTERNAL_TOKEN_TTL_SECONDS: 60,
       INTERNAL_RATE_LIMIT_PER_MINUTE: 600,
       ACCOUNT_EMAIL_LIMIT_PER_HOUR: 5,
@@ -252,5 +254,18 @@ describe('provider keys travel over HTTPS only', () => {
     expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_API_URL: 'http://127.0.0.1:4010' }).STRIPE_API_URL).toBe('http://127.0.0.1:4010');
     expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_API_URL: 'https://api.stripe.com' }).STRIPE_API_URL).toBe('https://api.stripe.com');
     expect(loadConfig({ STRIPE_API_URL: 'http://emulator:4010' }).STRIPE_API_URL).toBe('http://emulator:4010');
+    expect(() => loadConfig({ PAYPAL_CLIENT_ID: 'client-id-1', PAYPAL_CLIENT_SECRET: 'secret-12', PAYPAL_API_URL: 'http://paypal.internal' })).toThrow(/PAYPAL_API_URL: must be an https:\/\/ URL/);
+  });
+
+  it('PayPal: both credentials or neither; PayPal itself with them, the emulator and its app without', () => {
+    expect(() => loadConfig({ PAYPAL_CLIENT_ID: 'client-id-1' })).toThrow(/PAYPAL_CLIENT_SECRET: set both PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET/);
+    expect(paypalConnection(loadConfig({}))).toEqual({ ...PAYPAL_EMULATOR_APP, apiUrl: 'http://127.0.0.1:4013', emulated: true });
+    expect(paypalConnection(loadConfig({ PAYPAL_CLIENT_ID: 'client-id-1', PAYPAL_CLIENT_SECRET: 'secret-12', PAYPAL_WEBHOOK_ID: 'WH1' }))).toEqual({
+      clientId: 'client-id-1',
+      clientSecret: 'secret-12',
+      apiUrl: 'https://api-m.paypal.com',
+      webhookId: 'WH1',
+      emulated: false,
+    });
   });
 });
