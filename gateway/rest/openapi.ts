@@ -70,21 +70,19 @@ function parameters(schema: z.ZodObject, location: 'query' | 'header', api: Grap
   }));
 }
 
-/** The error answer of one status: its codes, and `field` as one of the request's own names. */
+/** The error answer of one status: its codes, and (for 400) `field` as one of the request's own names. */
 function errorSchema(codes: RestErrorCode[], fields: string[]): JsonSchema {
-  const field = fields.length
-    ? z.string().regex(new RegExp(`^(${fields.join('|')})(\\.|$)`)).meta({ description: `The request field it is about, by its REST name: ${fields.join(', ')} (or a path inside one, e.g. data.name).` })
-    : z.never();
-  return z.toJSONSchema(
-    z.object({
-      error: z.object({
-        code: z.enum(codes as [RestErrorCode, ...RestErrorCode[]]),
-        message: z.string().meta({ description: 'What went wrong and what to do, in words.' }),
-        field: field.optional(),
-      }),
-    }),
-    { target: 'draft-2020-12', io: 'output' },
-  );
+  const field = z
+    .string()
+    .regex(new RegExp(`^(${fields.join('|')})(\\.|$)`))
+    .meta({ description: `The request field it is about, by its REST name: ${fields.join(', ')} (or a path inside one, e.g. data.name).` });
+  const error = z.object({
+    code: z.enum(codes as [RestErrorCode, ...RestErrorCode[]]),
+    message: z.string().meta({ description: 'What went wrong and what to do, in words.' }),
+    ...(fields.length ? { field: field.optional() } : {}),
+  });
+  const { $schema: _, ...schema } = z.toJSONSchema(z.object({ error }), { target: 'draft-2020-12', io: 'output' });
+  return schema;
 }
 
 function operationObject(path: string, operation: RestOperation, api: GraphQLSchema, schemas: Record<string, JsonSchema>): JsonSchema {
@@ -96,7 +94,7 @@ function operationObject(path: string, operation: RestOperation, api: GraphQLSch
     200: { description: operation.summary, content: { 'application/json': { schema: { $ref: `#/components/schemas/${id[0]!.toUpperCase()}${id.slice(1)}Response` } } } },
   };
   for (const [status, codes] of errorsByStatus(operation)) {
-    const { $schema: _, ...schema } = errorSchema(codes, status === 400 ? fields : []);
+    const schema = errorSchema(codes, status === 400 ? fields : []);
     responses[status] = {
       description: codes.map((code) => (MEANING[code] ? `${code}: ${MEANING[code]}` : code)).join('; '),
       ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
