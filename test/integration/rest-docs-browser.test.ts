@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { startBareGateway } from '../helpers/bare-gateway';
-import { browserIt, chromium, launchChromium } from '../helpers/browser';
+import { browserIt, chromium, launchChromium, offlinePage } from '../helpers/browser';
 
 /**
  * The REST docs page (issue 14): Swagger UI served by the gateway from swagger-ui-dist over
@@ -35,16 +35,7 @@ it('serves /openapi.json in production too, and the docs page only where the exp
 });
 
 browserIt('renders every route from /openapi.json with no internet, and tries one out against the gateway', async () => {
-  const page = await browser!.newPage();
-  const outside: string[] = [];
-  await page.route('**/*', (route) => {
-    const host = new URL(route.request().url()).hostname;
-    if (host === '127.0.0.1' || host === 'localhost') return route.continue();
-    outside.push(route.request().url());
-    return route.abort();
-  });
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
+  const { page, outside, errors } = await offlinePage(browser!);
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
   });
