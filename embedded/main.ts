@@ -73,7 +73,12 @@ async function main(): Promise<void> {
       '',
       `  SayPro Graph is running (embedded mode, ready in ${readyMs} ms)`,
       `  GraphQL gateway   ${stack.urls.gateway}   (open it in a browser for Apollo Sandbox)`,
-      ...((config.SANDBOX ?? config.NODE_ENV !== 'production') ? [`  GraphiQL          ${stack.urls.gateway.replace(/\/graphql$/, '/graphiql')}   (works offline: headers editor, schema docs)`] : []),
+      ...((config.SANDBOX ?? config.NODE_ENV !== 'production')
+        ? [
+            `  GraphiQL          ${stack.urls.gateway.replace(/\/graphql$/, '/graphiql')}   (works offline: headers editor, schema docs)`,
+            `  REST docs         ${stack.urls.gateway.replace(/\/graphql$/, '/rest-docs')}   (works offline; the document: /openapi.json)`,
+          ]
+        : []),
       ...Object.entries(stack.urls.subgraphs).map(([name, url]) => `  ${`${name} subgraph`.padEnd(17)} ${url}`),
       ...Object.entries(stack.urls.emulators).map(([name, url]) => `  ${`${name} (local)`.padEnd(17)} ${url}`),
       ...(stack.sendgrid ? [`  Mailbox           ${stack.urls.emulators.sendgrid}   (every mail sent, rendered, with its events)`] : []),

@@ -24,6 +24,7 @@ import { loadSupergraph } from './supergraph';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
 import { createRestRoute, restNotFound } from './rest/rest-route';
 import { explorerRoutes } from './explorer';
+import { openApiJson } from './rest/openapi';
 import { REST_OPERATIONS } from './rest/routes';
 
 export interface GatewayOptions {
@@ -192,6 +193,10 @@ export async function createGateway(options: GatewayOptions) {
     .map(([route, spec]) => [route, createWebhookForward(() => new URL(route, options.subgraphUrls[spec.subgraph]).toString(), options.logger, spec)] as const);
   const restRoutes = Object.entries(REST_OPERATIONS).map(([route, operation]) => [route, createRestRoute(operation, engine, context, supergraph.apiSchema)] as const);
   // An unknown path under a seed prefix answers in the REST shape, naming the endpoints there are.
+  // The REST facade's OpenAPI document, as `npm run schema` writes it to schema/openapi.json.
+  const openApi = openApiJson(supergraph.apiSchema);
+  const openApiRoute = (_req: http.IncomingMessage, res: http.ServerResponse) =>
+    void res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(openApi), 'cache-control': 'no-cache' }).end(openApi);
   const restPrefixes = [...new Set(Object.keys(REST_OPERATIONS).map((route) => route.split('/')[1]))].map((p) => `/${p}/`);
   const cors = createCors({ origins: options.corsOrigins, development: options.development });
 
@@ -205,8 +210,8 @@ export async function createGateway(options: GatewayOptions) {
     live: { engine: engine.name },
     trace: { service: 'gateway', continueTrace: false },
     before: async (req, res) => cors(req, res) || (await routeRateLimit(req, res, new URL(req.url ?? '/', 'http://localhost').pathname)),
-    // GraphiQL from the installed packages (works offline), where the Sandbox page is served.
-    routes: { ...Object.fromEntries([...webhookRoutes, ...restRoutes]), ...(sandbox ? explorerRoutes('/graphql') : {}) },
+    // GraphiQL and the REST docs from the installed packages (they work offline), where the Sandbox page is served.
+    routes: { ...Object.fromEntries([...webhookRoutes, ...restRoutes]), '/openapi.json': openApiRoute, ...(sandbox ? explorerRoutes('/graphql') : {}) },
     notFound: (_req, res, url) =>
       restPrefixes.some((prefix) => url.pathname.startsWith(prefix))
         ? restNotFound(res, url.pathname, Object.keys(REST_OPERATIONS))

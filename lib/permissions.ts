@@ -65,8 +65,8 @@ export function allows(viewer: Viewer, permission: Permission, ownerId?: string 
   return rule.owner && ownerId != null && viewer.userId === ownerId;
 }
 
-/** Who a rule opens to, in words, for the refusal message. */
-function openTo(rule: Rule): string {
+/** Who a rule opens to, in words, for the refusal message and the REST facade's docs. */
+export function openTo(rule: Rule): string {
   const who = [
     rule.user ? 'any signed-in user' : rule.owner ? 'the user it belongs to' : null,
     rule.admin ? 'admins' : null,

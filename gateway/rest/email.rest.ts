@@ -1,5 +1,6 @@
-import { HttpError } from '../../lib/http';
-import { requiredString, type RestOperation } from './rest-route';
+import { z } from 'zod/v4';
+import { restOperation, type RestOperation } from './rest-route';
+import { dateTime, idempotencyHeaders, requiredText, restEnum } from './rest-schema';
 
 /**
  * The seed's email endpoints. POST /email/send takes snake_case like the other seed endpoints;
@@ -12,55 +13,105 @@ const CAMPAIGN = `query SeedEmailCampaignStatus($id: ID!) {
   campaign(id: $id) { id name status recipients createdAt sentAt stats { recipients queued sent delivered opened clicked bounced unsubscribed suppressed failed } }
 }`;
 
-const lower = (s: string) => s.toLowerCase();
+const template = restEnum({ name: 'EmailTemplate' }, 'The template (any case on the way in); each takes its own data.');
+const emailStatus = restEnum({ name: 'EmailStatus' }, 'Where the mail is.');
+const campaignStatus = restEnum({ name: 'CampaignStatus' }, 'Where the campaign is.');
+const count = (description: string) => z.number().int().meta({ description });
+
+const send = restOperation({
+  method: 'POST',
+  summary: 'Send a mail from a template',
+  description: "Renders a template with its data and sends it through SendGrid, to a user (their confirmed address) or to an address: give exactly one of user_id or to.",
+  permission: 'email.send',
+  request: z.object({
+    template: template.required,
+    user_id: z.string().optional().meta({ description: 'The user to mail.' }),
+    to: z.string().optional().meta({ description: 'An address to mail, instead of a user.' }),
+    data: z.record(z.string(), z.unknown()).optional().meta({ description: "The template's data (its fields are named in the template's description in the graph)." }),
+    idempotency_key: z.string().optional().meta({ description: 'Makes a retried request the same mail; the Idempotency-Key header does the same.' }),
+  }),
+  headers: idempotencyHeaders,
+  response: z.object({
+    message_id: z.string(),
+    status: emailStatus.schema,
+    status_reason: z.string().nullable().meta({ description: 'Why it was not sent, when it was not.' }),
+    template: template.schema,
+    to: z.string().nullable(),
+    provider_message_id: z.string().nullable().meta({ description: "SendGrid's id for the mail, once handed over." }),
+    created_at: dateTime('When it was queued.'),
+    sent_at: dateTime('When SendGrid took it.').nullable(),
+  }),
+  errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PROVIDER_UNAVAILABLE'],
+  document: SEND,
+  variables: (body, headers) => {
+    const key = body.idempotency_key ?? headers['idempotency-key'];
+    return {
+      input: {
+        template: body.template.toUpperCase(),
+        ...(body.user_id !== undefined ? { userId: body.user_id } : {}),
+        ...(body.to !== undefined ? { to: body.to } : {}),
+        ...(body.data !== undefined ? { data: body.data } : {}),
+        ...(key ? { idempotencyKey: key } : {}),
+      },
+    };
+  },
+  respond: (data: { sendEmail: Record<string, any> }) => {
+    const m = data.sendEmail;
+    return {
+      message_id: m.id,
+      status: emailStatus.rest(m.status),
+      status_reason: m.statusReason,
+      template: template.rest(m.template),
+      to: m.to,
+      provider_message_id: m.providerMessageId,
+      created_at: m.createdAt,
+      sent_at: m.sentAt,
+    };
+  },
+});
+
+const campaignStatusRead = restOperation({
+  method: 'GET',
+  summary: 'Read a campaign and its delivery counts',
+  description: 'A campaign: its status and what became of its mail so far (queued, sent, delivered, opened, clicked, bounced, …).',
+  permission: 'email.campaign.read',
+  request: z.object({ campaign_id: requiredText('The campaign (createCampaign in the graph answers its id).') }),
+  response: z.object({
+    campaign_id: z.string(),
+    name: z.string(),
+    status: campaignStatus.schema,
+    recipients: count('How many users it is for.'),
+    created_at: dateTime('When it was created.'),
+    sent_at: dateTime('When it was sent.').nullable(),
+    stats: z
+      .object({
+        recipients: count('Mails made for it.'),
+        queued: count('Waiting for SendGrid.'),
+        sent: count('Handed to SendGrid.'),
+        delivered: count("Accepted by the recipient's server."),
+        opened: count('Opened.'),
+        clicked: count('A link in it was clicked.'),
+        bounced: count('Refused by the recipient server.'),
+        unsubscribed: count('The recipient unsubscribed from it.'),
+        suppressed: count('Not sent: the address is suppressed.'),
+        failed: count('Could not be sent.'),
+      })
+      .nullable()
+      .meta({ description: 'Null before it is sent.' }),
+  }),
+  errors: ['FORBIDDEN'],
+  document: CAMPAIGN,
+  variables: (query) => ({ id: query.campaign_id }),
+  subject: 'campaign',
+  renames: { id: 'campaign_id' },
+  respond: (data: { campaign: Record<string, any> | null }) => {
+    const c = data.campaign;
+    if (!c) return null;
+    return { campaign_id: c.id, name: c.name, status: campaignStatus.rest(c.status), recipients: c.recipients, created_at: c.createdAt, sent_at: c.sentAt, stats: c.stats };
+  },
+});
 
 export const emailRest: Record<string, RestOperation> = {
-  /** POST /email/send { user_id | to, template, data?, idempotency_key? } (or an Idempotency-Key header). */
-  '/email/send': {
-    method: 'POST',
-    query: SEND,
-    variables: ({ body, headers }) => {
-      const template = requiredString(body.template, 'template').toUpperCase();
-      if (body.data !== undefined && (body.data === null || typeof body.data !== 'object' || Array.isArray(body.data))) {
-        throw new HttpError(400, 'data must be an object', 'BAD_USER_INPUT', 'data');
-      }
-      const headerKey = typeof headers['idempotency-key'] === 'string' ? headers['idempotency-key'] : undefined;
-      const key = typeof body.idempotency_key === 'string' ? body.idempotency_key : headerKey;
-      return {
-        input: {
-          template,
-          ...(typeof body.user_id === 'string' ? { userId: body.user_id } : {}),
-          ...(typeof body.to === 'string' ? { to: body.to } : {}),
-          ...(body.data !== undefined ? { data: body.data } : {}),
-          ...(key ? { idempotencyKey: key } : {}),
-        },
-      };
-    },
-    respond: (data: { sendEmail: Record<string, any> }) => {
-      const m = data.sendEmail;
-      return {
-        message_id: m.id,
-        status: lower(m.status),
-        status_reason: m.statusReason,
-        template: lower(m.template),
-        to: m.to,
-        provider_message_id: m.providerMessageId,
-        created_at: m.createdAt,
-        sent_at: m.sentAt,
-      };
-    },
-  },
-  /** GET /email/campaign-status?campaign_id=… */
-  '/email/campaign-status': {
-    method: 'GET',
-    query: CAMPAIGN,
-    variables: ({ query }) => ({ id: requiredString(query.get('campaign_id') ?? undefined, 'campaign_id') }),
-    subject: 'campaign',
-    renames: { id: 'campaign_id' },
-    respond: (data: { campaign: Record<string, any> | null }) => {
-      const c = data.campaign;
-      if (!c) return null;
-      return { campaign_id: c.id, name: c.name, status: lower(c.status), recipients: c.recipients, created_at: c.createdAt, sent_at: c.sentAt, stats: c.stats };
-    },
-  },
+  '/email/send': send,
+  '/email/campaign-status': campaignStatusRead,
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { HttpError } from '../../lib/http';
-import { requiredString, type RestOperation } from './rest-route';
+import { z } from 'zod/v4';
+import { restOperation, type RestOperation } from './rest-route';
+import { dateTime, idempotencyHeaders, minorUnits, requiredText, restEnum } from './rest-schema';
 
 /**
  * The seed's payment endpoints. Field names follow the seed document (snake_case); the amount is
@@ -14,69 +15,108 @@ const TRANSACTION = `query SeedTransactionStatus($id: ID!) {
   transaction(id: $id) { id status amount { amount currency } amountRefunded { amount } declineCode declineMessage createdAt succeededAt listing { id status } }
 }`;
 
-const lower = (s: string) => s.toLowerCase();
-const optionalInt = (value: unknown, field: string): number | undefined => {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new HttpError(400, `${field} must be an integer (minor units)`, 'BAD_USER_INPUT', field);
-  return value;
+const chargeStatus = restEnum({ name: 'ChargeStatus', renames: { SUCCEEDED: 'success' } }, 'The outcome of this attempt: `requires_action` means 3-D Secure (see client_secret).');
+const paymentStatus = restEnum({ name: 'PaymentStatus', renames: { SUCCEEDED: 'completed' } }, 'Where the payment is.');
+const listingStatus = restEnum({ name: 'ListingStatus', keepCase: true }, "The listing's status, as the graph spells it (ACTIVE once paid).");
+const decline = {
+  decline_code: z.string().optional().meta({ description: "Stripe's decline code (`card_declined`, `expired_card`, …), when declined." }),
+  decline_message: z.string().nullable().optional().meta({ description: 'Why it was declined, in words a buyer can read.' }),
 };
 
+const charge = restOperation({
+  method: 'POST',
+  summary: "Pay a listing's posting fee",
+  description:
+    "Charges the listing's posting fee (priced on the server from its category) to a Stripe payment method, and activates the listing when the charge succeeds. " +
+    'Send the same idempotency key to retry a charge: the same key never charges twice, and a key used for another charge is refused. Without a key, one is made per request.',
+  permission: 'payment.charge',
+  request: z.object({
+    listing_id: requiredText('The listing to pay for (yours, waiting for payment).'),
+    payment_method_id: requiredText('A Stripe payment method, e.g. `pm_card_visa`.'),
+    idempotency_key: z.string().optional().meta({ description: 'Makes a retried request the same charge; the Idempotency-Key header does the same.' }),
+    amount: minorUnits('Optional check: the fee you expect, in minor units; a different amount is refused and nothing is charged.').nullish(),
+    currency: z.string().nullish().meta({ description: "Optional check: the fee's currency (ISO 4217)." }),
+  }),
+  headers: idempotencyHeaders,
+  response: z.object({
+    status: chargeStatus.schema,
+    transaction_id: z.string().meta({ description: 'Read it back with GET /payments/transaction-status.' }),
+    amount: z.number().int().meta({ description: 'What was charged, in minor units.' }),
+    currency: z.string(),
+    payment_status: paymentStatus.schema,
+    listing_id: z.string(),
+    ...decline,
+    client_secret: z.string().optional().meta({ description: 'For Stripe.js to complete 3-D Secure, when status is requires_action.' }),
+  }),
+  errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PROVIDER_UNAVAILABLE'],
+  document: CHARGE,
+  variables: (body, headers) => ({
+    input: {
+      listingId: body.listing_id,
+      paymentMethodId: body.payment_method_id,
+      // Without a key a retried request could not be recognised; one is made per request then.
+      idempotencyKey: body.idempotency_key ?? headers['idempotency-key'] ?? `rest-${randomUUID()}`,
+      ...(body.amount != null ? { amount: body.amount } : {}),
+      ...(body.currency != null ? { currency: body.currency } : {}),
+    },
+  }),
+  respond: (data: { chargeListing: Record<string, any> }) => {
+    const c = data.chargeListing;
+    return {
+      status: chargeStatus.rest(c.status),
+      transaction_id: c.transactionId,
+      amount: c.amount,
+      currency: c.currency,
+      payment_status: paymentStatus.rest(c.status === 'SUCCEEDED' ? 'SUCCEEDED' : c.paymentStatus),
+      listing_id: c.listing.id,
+      ...(c.declineCode ? { decline_code: c.declineCode, decline_message: c.declineMessage } : {}),
+      ...(c.clientSecret ? { client_secret: c.clientSecret } : {}),
+    };
+  },
+});
+
+const transactionStatus = restOperation({
+  method: 'GET',
+  summary: 'Read a payment',
+  description: 'A payment of yours (or any, for an admin or an API key with payments:read): its status, amounts and listing.',
+  permission: 'payment.read',
+  request: z.object({ transaction_id: requiredText('The transaction_id a charge answered.') }),
+  response: z.object({
+    transaction_id: z.string(),
+    payment_status: paymentStatus.schema,
+    amount: z.number().int().meta({ description: 'Charged, in minor units.' }),
+    currency: z.string(),
+    amount_refunded: z.number().int().meta({ description: 'Refunded so far, in minor units.' }),
+    listing_id: z.string().nullable(),
+    listing_status: listingStatus.schema.nullable(),
+    created_at: dateTime('When the payment was recorded.'),
+    succeeded_at: dateTime('When it succeeded.').nullable(),
+    ...decline,
+  }),
+  errors: [],
+  document: TRANSACTION,
+  variables: (query) => ({ id: query.transaction_id }),
+  subject: 'transaction',
+  renames: { id: 'transaction_id' },
+  respond: (data: { transaction: Record<string, any> | null }) => {
+    const t = data.transaction;
+    if (!t) return null;
+    return {
+      transaction_id: t.id,
+      payment_status: paymentStatus.rest(t.status),
+      amount: t.amount.amount,
+      currency: t.amount.currency,
+      amount_refunded: t.amountRefunded.amount,
+      listing_id: t.listing?.id ?? null,
+      listing_status: t.listing?.status ?? null,
+      created_at: t.createdAt,
+      succeeded_at: t.succeededAt,
+      ...(t.declineCode ? { decline_code: t.declineCode, decline_message: t.declineMessage } : {}),
+    };
+  },
+});
+
 export const paymentsRest: Record<string, RestOperation> = {
-  /** POST /payments/charge { listing_id, payment_method_id, idempotency_key?, amount?, currency? } (or an Idempotency-Key header). */
-  '/payments/charge': {
-    method: 'POST',
-    query: CHARGE,
-    variables: ({ body, headers }) => {
-      const headerKey = typeof headers['idempotency-key'] === 'string' ? headers['idempotency-key'] : undefined;
-      const currency = body.currency;
-      if (currency !== undefined && typeof currency !== 'string') throw new HttpError(400, 'currency must be a string', 'BAD_USER_INPUT', 'currency');
-      return {
-        input: {
-          listingId: requiredString(body.listing_id, 'listing_id'),
-          paymentMethodId: requiredString(body.payment_method_id, 'payment_method_id'),
-          // Without a key a retried request could not be recognised; one is made per request then.
-          idempotencyKey: typeof body.idempotency_key === 'string' ? body.idempotency_key : (headerKey ?? `rest-${randomUUID()}`),
-          ...(optionalInt(body.amount, 'amount') !== undefined ? { amount: body.amount } : {}),
-          ...(currency !== undefined ? { currency } : {}),
-        },
-      };
-    },
-    respond: (data: { chargeListing: Record<string, any> }) => {
-      const c = data.chargeListing;
-      return {
-        status: c.status === 'SUCCEEDED' ? 'success' : lower(c.status),
-        transaction_id: c.transactionId,
-        amount: c.amount,
-        currency: c.currency,
-        payment_status: c.status === 'SUCCEEDED' ? 'completed' : lower(c.paymentStatus),
-        listing_id: c.listing.id,
-        ...(c.declineCode ? { decline_code: c.declineCode, decline_message: c.declineMessage } : {}),
-        ...(c.clientSecret ? { client_secret: c.clientSecret } : {}),
-      };
-    },
-  },
-  /** GET /payments/transaction-status?transaction_id=… */
-  '/payments/transaction-status': {
-    method: 'GET',
-    query: TRANSACTION,
-    variables: ({ query }) => ({ id: requiredString(query.get('transaction_id') ?? undefined, 'transaction_id') }),
-    subject: 'transaction',
-    renames: { id: 'transaction_id' },
-    respond: (data: { transaction: Record<string, any> | null }) => {
-      const t = data.transaction;
-      if (!t) return null;
-      return {
-        transaction_id: t.id,
-        payment_status: t.status === 'SUCCEEDED' ? 'completed' : lower(t.status),
-        amount: t.amount.amount,
-        currency: t.amount.currency,
-        amount_refunded: t.amountRefunded.amount,
-        listing_id: t.listing?.id ?? null,
-        listing_status: t.listing?.status ?? null,
-        created_at: t.createdAt,
-        succeeded_at: t.succeededAt,
-        ...(t.declineCode ? { decline_code: t.declineCode, decline_message: t.declineMessage } : {}),
-      };
-    },
-  },
+  '/payments/charge': charge,
+  '/payments/transaction-status': transactionStatus,
 };

@@ -1,31 +1,100 @@
 import type http from 'node:http';
 import { isEnumType, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { httpStatusFor } from '../../lib/errors';
+import type { z } from 'zod/v4';
+import { httpStatusFor, type ErrorCode } from '../../lib/errors';
 import { HttpError, readBody, sendJson, type RouteHandler } from '../../lib/http';
+import type { Permission } from '../../lib/permissions';
 import type { GatewayContext } from '../context';
 import type { GatewayEngine } from '../engines/engine';
+import { parseRequest } from './rest-schema';
 
-/** One seed REST endpoint as a thin facade over one GraphQL operation. */
-export interface RestOperation<TData = any> {
+/** Codes a REST answer may carry: the graph's, and the facade's own for a request it cannot read. */
+export type RestErrorCode = ErrorCode | 'BAD_REQUEST' | 'METHOD_NOT_ALLOWED';
+
+export function restStatusFor(code: RestErrorCode): number {
+  return code === 'BAD_REQUEST' ? 400 : code === 'METHOD_NOT_ALLOWED' ? 405 : httpStatusFor(code);
+}
+
+/**
+ * One seed REST endpoint as a thin facade over one GraphQL operation, and everything its OpenAPI
+ * description says (gateway/rest/openapi.ts builds schema/openapi.json from these alone).
+ */
+export interface RestOperation<Req extends z.ZodObject = any, Hdr extends z.ZodObject = z.ZodObject<{}>, Res extends z.ZodType = any, TData = any> {
   method: 'GET' | 'POST';
+  /** One line for the docs page's list. */
+  summary: string;
+  description: string;
+  /** The permission the operation checks: its rule (lib/permissions.ts) documents who may call, and with which API key scope. */
+  permission: Permission;
+  /** GET: the query string; POST: the JSON body. Validates the request and documents it. */
+  request: Req;
+  /** Request headers it reads (besides the credentials). */
+  headers?: Hdr;
+  /** The 200 answer. */
+  response: Res;
+  /** Codes this endpoint answers beyond those every endpoint may (see `commonErrors`). */
+  errors: readonly RestErrorCode[];
   /** The GraphQL document run for this endpoint. */
-  query: string;
-  /** Request (query string, JSON body, headers) → operation variables; throw HttpError(400) for a bad request. */
-  variables: (input: { query: URLSearchParams; body: Record<string, unknown>; headers: http.IncomingHttpHeaders }) => Record<string, unknown>;
-  /** Operation data → the endpoint's JSON response; null when the operation found nothing (404). */
-  respond: (data: TData) => unknown;
+  document: string;
+  /** The validated request → operation variables. */
+  variables: (request: z.output<Req>, headers: z.output<Hdr>) => Record<string, unknown>;
+  /** Operation data → the endpoint's JSON answer; null when the operation found nothing (404). */
+  respond: (data: TData) => z.input<Res> | null;
   /** What the endpoint reads when it answers 404 for a null result, e.g. `user` (its message names it). */
   subject?: string;
   /** Operation variables whose REST names are not their snake_case (`id` → `transaction_id`), for error fields. */
   renames?: Record<string, string>;
 }
 
+/** Checks one endpoint's definition against its own schemas (the variables take what the request schema gives, the answer is the response's). */
+export const restOperation = <Req extends z.ZodObject, Res extends z.ZodType, TData, Hdr extends z.ZodObject = z.ZodObject<{}>>(
+  operation: RestOperation<Req, Hdr, Res, TData>,
+): RestOperation => operation;
+
+/** What any endpoint may answer: no credential, too many requests, a service away, a request it cannot read. */
+export function commonErrors(operation: RestOperation): RestErrorCode[] {
+  return [
+    'BAD_USER_INPUT',
+    ...(operation.method === 'POST' ? (['BAD_REQUEST', 'PAYLOAD_TOO_LARGE'] as const) : []),
+    'UNAUTHENTICATED',
+    ...(operation.subject ? (['NOT_FOUND'] as const) : []),
+    'METHOD_NOT_ALLOWED',
+    'RATE_LIMITED',
+    'INTERNAL_SERVER_ERROR',
+    'SERVICE_UNAVAILABLE',
+  ];
+}
+
+/** Every code an endpoint may answer, by HTTP status. */
+export function errorsByStatus(operation: RestOperation): Map<number, RestErrorCode[]> {
+  const byStatus = new Map<number, RestErrorCode[]>();
+  for (const code of new Set([...commonErrors(operation), ...operation.errors])) {
+    const status = restStatusFor(code);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return new Map([...byStatus].sort(([a], [b]) => a - b));
+}
+
 const MAX_REST_BODY = 64 * 1024;
 
-/** A GraphQL input path as the REST caller named it: `input.paymentMethodId` → `payment_method_id`. */
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * A GraphQL input path as the REST caller named it: `input.paymentMethodId` → `payment_method_id`.
+ * Only the first segment is a REST name; below it (`data.listingTitle`) the caller's own keys stay.
+ */
 function restField(path: string, renames: Record<string, string> = {}): string {
-  const name = path.replace(/^input\./, '');
-  return renames[name] ?? name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const [name, ...rest] = path.replace(/^input\./, '').split('.');
+  return [renames[name!] ?? snake(name!), ...rest].join('.');
+}
+
+/** A graph message in REST words: the operation's camelCase names (`idempotencyKey was already used`) as the request spells them. */
+function restMessage(message: string, operation?: RestOperation): string {
+  if (!operation) return message;
+  const names = Object.keys(operation.request.shape).filter((name) => name.includes('_'));
+  const graphNames = new Map(names.map((name) => [name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), name]));
+  for (const [graphName, restName] of Object.entries(operation.renames ?? {})) if (/[A-Z]/.test(graphName)) graphNames.set(graphName, restName);
+  return graphNames.size ? message.replace(new RegExp(`\\b(${[...graphNames.keys()].join('|')})\\b`, 'g'), (name) => graphNames.get(name)!) : message;
 }
 
 /** graphql-js's variable coercion message: `Variable "$input" got invalid value "X" at "input.template"; Value "X" does not exist in "EmailTemplate" enum.` */
@@ -36,10 +105,10 @@ function errorResponse(errors: readonly GraphQLFormattedError[], operation?: Res
   const code = String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
   const status = code === 'GRAPHQL_VALIDATION_FAILED' || code === 'BAD_REQUEST' ? 400 : httpStatusFor(code);
   const retryAfter = first.extensions?.retryAfterSeconds;
-  let message = first.message;
+  let message = restMessage(first.message, operation);
   let field = typeof first.extensions?.field === 'string' ? restField(first.extensions.field, operation?.renames) : undefined;
   // A value GraphQL could not coerce (an unknown template): the REST field, and the values it takes.
-  const coercion = COERCION.exec(message);
+  const coercion = COERCION.exec(first.message);
   if (coercion) {
     field = restField(coercion[3] ?? coercion[1]!, operation?.renames);
     const enumName = /in "(\w+)" enum/.exec(coercion[4]!)?.[1];
@@ -65,6 +134,19 @@ function signInRequired(res: http.ServerResponse): void {
   );
 }
 
+/** The JSON body of a POST: an object, or 400 BAD_REQUEST. */
+async function readJsonObject(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const raw = await readBody(req, MAX_REST_BODY);
+  let body: unknown;
+  try {
+    body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+  } catch {
+    throw new HttpError(400, 'Malformed JSON body');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'The body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
 /**
  * Runs the operation through the gateway itself (same JWT check, same plan, same error masking),
  * so the REST path can never do what the graph would refuse.
@@ -88,22 +170,14 @@ export function createRestRoute(
     if (contextValue.viewer.userId === null && !contextValue.viewer.apiKey) return signInRequired(res);
     let variables: Record<string, unknown>;
     try {
-      let body: Record<string, unknown> = {};
-      if (operation.method === 'POST') {
-        const raw = await readBody(req, MAX_REST_BODY);
-        try {
-          body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
-        } catch {
-          throw new HttpError(400, 'Malformed JSON body');
-        }
-        if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'The body must be a JSON object');
-      }
-      variables = operation.variables({ query: url.searchParams, body, headers: req.headers });
+      const input = operation.method === 'POST' ? await readJsonObject(req) : Object.fromEntries(url.searchParams);
+      const headers = operation.headers ? parseRequest(operation.headers, req.headers) : {};
+      variables = operation.variables(parseRequest(operation.request, input), headers);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       return sendJson(res, err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     }
-    const { data, errors } = (await engine.execute({ query: operation.query, variables }, contextValue)).result;
+    const { data, errors } = (await engine.execute({ query: operation.document, variables }, contextValue)).result;
     if (errors?.length) {
       const mapped = errorResponse(errors, operation, schema);
       return sendJson(res, mapped.status, mapped.body, mapped.headers);
@@ -117,10 +191,4 @@ export function createRestRoute(
 /** The REST answer for a path under a seed prefix that is no endpoint: REST-shaped, naming the endpoints. */
 export function restNotFound(res: http.ServerResponse, pathname: string, endpoints: string[]): void {
   sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No endpoint ${pathname}; the REST endpoints are ${endpoints.join(', ')}` } });
-}
-
-/** A required string field of a REST request, or 400 naming it. */
-export function requiredString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new HttpError(400, `${field} is required`, 'BAD_USER_INPUT', field);
-  return value;
 }

@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { browserIt, chromium, launchChromium } from '../helpers/browser';
+import { browserIt, chromium, launchChromium, offlinePage } from '../helpers/browser';
 import { createListing, registerUser } from '../helpers/fixtures';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -24,16 +24,7 @@ afterAll(async () => {
 browserIt('runs a query from GraphiQL with no internet: headers editor, result, schema docs', async () => {
   const seller = await registerUser(stack, 'Gina Graphiql');
   await createListing(stack, seller, { category: 'JOBS', title: 'Offline explorer test' });
-  const page = await browser.newPage();
-  const outside: string[] = [];
-  await page.route('**/*', (route) => {
-    const host = new URL(route.request().url()).hostname;
-    if (host === '127.0.0.1' || host === 'localhost') return route.continue();
-    outside.push(route.request().url());
-    return route.abort();
-  });
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
+  const { page, outside, errors } = await offlinePage(browser);
 
   const query = '{ viewer { name } listings(first: 5, filter: { search: "Offline explorer" }) { nodes { title } } }';
   const headers = JSON.stringify({ Authorization: `Bearer ${seller.token}` });
