@@ -284,6 +284,40 @@ describe('SendGrid emulator state', () => {
     }
   });
 
+  it('schedules again what was scheduled: mail with a send_at is delivered, a single send goes out (at once when its time passed while stopped)', async () => {
+    const first = await start();
+    const later = Math.floor(Date.now() / 1000) + 24 * 3600;
+    await first.mail.send({ to: 'ada@example.com', from: 'shop@example.com', subject: 'Tomorrow', text: 'Soon', sendAt: later });
+    const [, created] = await first.client.request({
+      method: 'POST',
+      url: '/v3/marketing/singlesends',
+      body: { name: 'Later', send_to: { emails: ['bob@example.com'] }, email_config: { subject: 'Later', plain_content: 'Hi', sender_id: 1, suppression_group_id: 1 } },
+    });
+    const singleSendId = (created as { id: string }).id;
+    await first.client.request({ method: 'PUT', url: `/v3/marketing/singlesends/${singleSendId}/schedule`, body: { send_at: new Date(later * 1000).toISOString() } });
+    expect(first.emulator.messages()[0]!.events.map((e) => e.event)).toEqual(['processed']);
+    await first.emulator.close();
+
+    // The emulator was stopped past both times.
+    const saved = JSON.parse(fs.readFileSync(file(), 'utf8')) as { state: { messages: Array<{ message: { sendAt: number } }>; singleSends: Array<{ send_at: string }> } };
+    saved.state.messages[0]!.message.sendAt = Math.floor(Date.now() / 1000) - 60;
+    saved.state.singleSends[0]!.send_at = new Date(Date.now() - 60_000).toISOString();
+    fs.writeFileSync(file(), JSON.stringify(saved));
+
+    const second = await start();
+    try {
+      await eventually(async () => second.emulator.messages(), (messages) => messages.length === 2 && messages[0]!.events.some((e) => e.event === 'delivered'), 5000);
+      expect(second.emulator.messages().map((m) => [m.to[0]!.email, m.subject])).toEqual([
+        ['ada@example.com', 'Tomorrow'],
+        ['bob@example.com', 'Later'],
+      ]);
+      const [, singleSend] = await second.client.request({ method: 'GET', url: `/v3/marketing/singlesends/${singleSendId}` });
+      expect(singleSend).toMatchObject({ status: 'triggered' });
+    } finally {
+      await second.emulator.close();
+    }
+  });
+
   it('starts empty on a file that is not JSON, and sets it aside', async () => {
     fs.writeFileSync(file(), 'garbage');
     const { emulator, base } = await start();
