@@ -75,7 +75,8 @@ async function main(): Promise<void> {
       return;
     }
     console.log(`This deletes from ${dir}:`);
-    for (const target of targets) console.log(`  ${target.path}   ${target.what}, ${human(sizeOf(target.path))}`);
+    const width = Math.max(...targets.map((target) => target.path.length));
+    for (const target of targets) console.log(`  ${target.path.padEnd(width)}   ${target.what}, ${human(sizeOf(target.path))}`);
     if (!yes) {
       if (!process.stdin.isTTY) {
         console.error('Not deleting without a confirmation: run it in a terminal, or pass --yes (npm run reset -- --yes).');
