@@ -2,7 +2,7 @@ import '../lib/telemetry';
 import 'reflect-metadata';
 import path from 'node:path';
 import { loadConfig, loadEnvFile, startupProblem, ConfigError, type Config } from '../lib/config';
-import { DataDirLockedError, loadOrCreateDevSecrets, lockDataDir } from '../lib/data-dir';
+import { DataDirLockedError, dataDirLayout, loadOrCreateDevSecrets, lockDataDir } from '../lib/data-dir';
 import { createLogger } from '../lib/logger';
 import { createShutdown } from '../lib/lifecycle';
 import { onSupervisorStop } from '../lib/supervisor';
@@ -54,7 +54,8 @@ async function main(): Promise<void> {
         INTERNAL_SECRET: config.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
         STRIPE_WEBHOOK_SECRET: config.STRIPE_WEBHOOK_SECRET ?? secrets.STRIPE_WEBHOOK_SECRET,
       },
-      dataDir: path.join(config.DATA_DIR, 'pglite'),
+      dataDir: dataDirLayout(config.DATA_DIR).database,
+      emulatorStateDir: dataDirLayout(config.DATA_DIR).emulators,
       logger,
       shutdown,
     });
@@ -83,10 +84,11 @@ async function main(): Promise<void> {
       ...Object.entries(stack.urls.emulators).map(([name, url]) => `  ${`${name} (local)`.padEnd(17)} ${url}`),
       ...(stack.sendgrid ? [`  Mailbox           ${stack.urls.emulators.sendgrid}   (every mail sent, rendered, with its events)`] : []),
       ...(stack.urls.metrics ? [`  Metrics           ${stack.urls.metrics}   (Prometheus, every service; loopback only)`] : []),
-      `  Data              ${path.resolve(config.DATA_DIR)}`,
+      `  Data              ${path.resolve(config.DATA_DIR)}   (${config.DATABASE_URL ? 'emulator state; the database is DATABASE_URL' : 'database and emulator state'}: kept across restarts)`,
       '',
-      '  Dev token:  npm run token -- --user <user id> [--role admin]',
-      '  Stop:       Ctrl+C',
+      '  Dev token:   npm run token -- --user <user id> [--role admin]',
+      '  Stop:        Ctrl+C',
+      '  Start clean: stop, then npm run reset (deletes the database and the emulators\' state; docs/local-data.md)',
       '',
     ].join('\n') + '\n',
   );

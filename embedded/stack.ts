@@ -38,6 +38,11 @@ export interface EmbeddedOptions {
   config: EmbeddedConfig;
   /** PGlite folder; memory when undefined. */
   dataDir?: string;
+  /**
+   * Where the local emulators keep their state (`stripe.json`, `sendgrid.json`, `hubspot.json`),
+   * so it survives a restart as the database does; in memory when undefined (tests).
+   */
+  emulatorStateDir?: string;
   /** A migrated PGlite dump to start from (tests). */
   loadDataDir?: Blob;
   /** Use this database instead of opening one (tests on PostgreSQL). */
@@ -76,6 +81,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const { config, logger, shutdown } = options;
   const host = config.HOST;
   const port = (name: keyof NonNullable<EmbeddedOptions['ports']>, fallback: number) => options.ports?.[name] ?? fallback;
+  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot') => (options.emulatorStateDir ? path.join(options.emulatorStateDir, `${emulator}.json`) : undefined);
   // Closers run last-added first: HTTP drains before Apollo stops, services before the database.
   const serve = async (name: string, app: { server: import('node:http').Server; apollo?: { stop(): Promise<void> }; engine?: { stop(): Promise<void> } }, portNumber: number) => {
     const engine = app.apollo ?? app.engine;
@@ -106,7 +112,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   let stripeApiUrl = config.STRIPE_API_URL;
   const emulators: Record<string, string> = {};
   if (!config.STRIPE_SECRET_KEY && !stripeApiUrl) {
-    stripe = createStripeEmulator({ webhookSecret: config.STRIPE_WEBHOOK_SECRET, logger: logger.child({ service: 'stripe-emulator' }) });
+    stripe = createStripeEmulator({ webhookSecret: config.STRIPE_WEBHOOK_SECRET, stateFile: stateFile('stripe'), logger: logger.child({ service: 'stripe-emulator' }) });
     stripeApiUrl = await stripe.listen(port('stripe', config.STRIPE_EMULATOR_PORT), host);
     shutdown.add('stripe emulator', () => stripe!.close());
     emulators.stripe = `${stripeApiUrl}/__emulator`;
@@ -142,6 +148,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
       logger: logger.child({ service: 'hubspot-emulator' }),
       rateLimit: config.HUBSPOT_RATE_LIMIT,
       rateWindowMs: config.HUBSPOT_RATE_WINDOW_MS,
+      stateFile: stateFile('hubspot'),
     });
     hubspotApiUrl = await hubspot.listen(port('hubspot', config.HUBSPOT_EMULATOR_PORT), host);
     shutdown.add('hubspot emulator', () => hubspot!.close());
@@ -166,7 +173,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   let sendgridApiUrl = config.SENDGRID_API_URL;
   let webhookPublicKey = config.SENDGRID_WEBHOOK_PUBLIC_KEY;
   if (!config.SENDGRID_API_KEY && !sendgridApiUrl) {
-    sendgrid = createSendGridEmulator({ logger: logger.child({ service: 'sendgrid-emulator' }) });
+    sendgrid = createSendGridEmulator({ stateFile: stateFile('sendgrid'), logger: logger.child({ service: 'sendgrid-emulator' }) });
     sendgridApiUrl = await sendgrid.listen(port('sendgrid', config.SENDGRID_EMULATOR_PORT), host);
     shutdown.add('sendgrid emulator', () => sendgrid!.close());
     webhookPublicKey = sendgrid.publicKey();

@@ -2,6 +2,20 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** What embedded mode keeps in its data folder (DATA_DIR); `npm run reset` removes the first two. */
+export function dataDirLayout(dir: string) {
+  return {
+    /** PGlite's database: a schema per subgraph and pg-boss's. */
+    database: path.join(dir, 'pglite'),
+    /** The local emulators' state: `stripe.json`, `sendgrid.json`, `hubspot.json` (and any set aside). */
+    emulators: path.join(dir, 'emulators'),
+    /** Generated dev secrets (kept by a reset: dev tokens stay valid). */
+    secrets: path.join(dir, 'secrets.json'),
+    /** Held by the running process (its pid). */
+    lock: path.join(dir, 'LOCK'),
+  };
+}
+
 /** Thrown when another live process holds the data folder. */
 export class DataDirLockedError extends Error {
   constructor(
@@ -32,7 +46,7 @@ function isAlive(pid: number): boolean {
  */
 export function lockDataDir(dir: string): () => void {
   fs.mkdirSync(dir, { recursive: true });
-  const lockPath = path.join(dir, 'LOCK');
+  const lockPath = dataDirLayout(dir).lock;
   for (let attempt = 0; attempt < 3; attempt++) {
     // Write the pid to a private file, then hard-link it into place: the lock appears atomically
     // with its content, so no one ever reads an empty lock and mistakes it for a stale one.
@@ -83,7 +97,7 @@ const generators: Record<keyof DevSecrets, () => string> = {
  */
 export function loadOrCreateDevSecrets(dir: string): DevSecrets {
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'secrets.json');
+  const file = dataDirLayout(dir).secrets;
   let stored: Partial<DevSecrets> = {};
   if (fs.existsSync(file)) {
     try {

@@ -86,6 +86,12 @@ function batchError(category: string, message: string, id: string, details?: unk
   return { status: 'error', category, message, context: { ids: [id] }, ...(details ? { errors: details } : {}) };
 }
 
+/** The store as a state file keeps it: current versions only (search sees them at once after a restart). */
+export interface SavedContacts {
+  nextId: number;
+  contacts: Array<{ id: string; properties: Record<string, string>; createdAt: number; updatedAt: number }>;
+}
+
 export interface ContactStoreOptions {
   properties: PropertyStore;
   /** How long a write takes to reach search, ms. */
@@ -108,6 +114,25 @@ export class ContactStore {
     this.byId.clear();
     this.idByEmail.clear();
     this.nextId = FIRST_ID;
+  }
+
+  saved(): SavedContacts {
+    return {
+      nextId: this.nextId,
+      contacts: [...this.byId.values()].map(({ id, properties, createdAt, updatedAt }) => ({ id, properties, createdAt, updatedAt })),
+    };
+  }
+
+  restore(saved: SavedContacts): void {
+    this.reset();
+    for (const { id, properties, createdAt, updatedAt } of saved.contacts) {
+      const record: ContactRecord = { id, properties: { ...properties }, createdAt, updatedAt, snapshots: [] };
+      record.snapshots.push({ id, properties: { ...properties }, createdAt, updatedAt, visibleAt: 0 });
+      this.byId.set(id, record);
+      if (properties.email) this.idByEmail.set(properties.email, id);
+    }
+    // Ids are never reused, even when the newest contact was archived.
+    this.nextId = Math.max(saved.nextId, FIRST_ID, ...saved.contacts.map((c) => Number(c.id) + 1).filter(Number.isFinite));
   }
 
   all(): Contact[] {

@@ -16,7 +16,8 @@ function numberFromEnv(name: string, fallback: number, check: (n: number) => boo
 /**
  * The HubSpot emulator on its own: `node dist/emulators/hubspot/main.js`.
  * HUBSPOT_EMULATOR_PORT (default 4011), HUBSPOT_EMULATOR_RATE_LIMIT (default 100 per 10 s),
- * HUBSPOT_EMULATOR_SEARCH_LAG_MS (default 0), LOG_LEVEL (default info).
+ * HUBSPOT_EMULATOR_SEARCH_LAG_MS (default 0), LOG_LEVEL (default info), HUBSPOT_EMULATOR_STATE_FILE
+ * (a JSON file that keeps contacts and their ids across restarts; memory when unset).
  */
 async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', service: 'hubspot-emulator' });
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const rateLimit = numberFromEnv('HUBSPOT_EMULATOR_RATE_LIMIT', 100, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
   const searchLagMs = numberFromEnv('HUBSPOT_EMULATOR_SEARCH_LAG_MS', 0, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
 
-  const emulator = createHubSpotEmulator({ rateLimit, searchLagMs, logger });
+  const emulator = createHubSpotEmulator({ rateLimit, searchLagMs, stateFile: process.env.HUBSPOT_EMULATOR_STATE_FILE || undefined, logger });
   const base = await emulator.listen(port, '127.0.0.1');
   logger.info({ baseUrl: base, rateLimit, searchLagMs }, 'HubSpot emulator listening');
   process.stdout.write(`HubSpot emulator: ${base} (SDK basePath, no trailing slash) · contacts page: ${base}/__emulator\n`);

@@ -147,6 +147,12 @@ export class PropertyStore {
     return [...this.byName.values()];
   }
 
+  /** Replaces the definitions with saved ones (a restart); HubSpot's own come back if missing. */
+  restore(saved: PropertyDefinition[]): void {
+    this.reset();
+    for (const def of saved) this.byName.set(def.name, structuredClone(def));
+  }
+
   has(name: string): boolean {
     return this.byName.has(name);
   }

@@ -19,7 +19,9 @@ import {
 } from './errors';
 import { PAGE_CSP, renderPage } from './page';
 import { PropertyStore, propertyToApi } from './properties';
+import { parseSavedState, STATE_VERSION } from './saved-state';
 import { searchContacts } from './search';
+import { createStateFile } from '../shared/state-file';
 
 export type { Contact } from './contacts';
 
@@ -34,6 +36,10 @@ export interface HubSpotEmulatorOptions {
   searchLagMs?: number;
   /** Accepted bearer tokens; any non-empty token when unset. */
   accessTokens?: string[];
+  /** A JSON file that keeps contacts, their ids and property definitions across restarts; in memory only when unset. */
+  stateFile?: string;
+  /** How long after a change the state file is written, ms. @default 250 */
+  stateSaveDelayMs?: number;
   logger?: import('pino').Logger;
 }
 
@@ -66,7 +72,10 @@ export interface HubSpotEmulator {
   server: http.Server;
   /** Resolves to the base URL without a trailing slash, e.g. http://127.0.0.1:PORT. @default port 0, host 127.0.0.1 */
   listen(port?: number, host?: string): Promise<string>;
+  /** Stops, and writes the state file (when there is one) with the last changes. */
   close(): Promise<void>;
+  /** Writes the state file now, with every change so far (nothing without a state file). */
+  saveState(): Promise<void>;
   setFaults(faults: HubSpotFault[]): void;
   clearFaults(): void;
   /** Forgets contacts, custom properties, requests, faults and rate-limit counters. */
@@ -204,6 +213,22 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
   const searchWindow = new RollingWindow(limits.searchRateLimit, SEARCH_WINDOW_MS);
   const propertyStore = new PropertyStore();
   const contactStore = new ContactStore({ properties: propertyStore, searchLagMs: limits.searchLagMs });
+  const stateFile = options.stateFile
+    ? createStateFile({
+        file: options.stateFile,
+        emulator: 'hubspot',
+        version: STATE_VERSION,
+        snapshot: () => ({ ...contactStore.saved(), properties: propertyStore.list() }),
+        logger,
+        delayMs: options.stateSaveDelayMs,
+      })
+    : undefined;
+  const restored = stateFile?.load(parseSavedState);
+  if (restored) {
+    propertyStore.restore(restored.properties);
+    contactStore.restore(restored);
+    logger.info({ file: options.stateFile, contacts: restored.contacts.length }, 'hubspot emulator state restored');
+  }
   let faults: ActiveFault[] = [];
   let requestLog: RecordedRequest[] = [];
   let rateLimitedCount = 0;
@@ -451,6 +476,8 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
     const path = q === -1 ? raw : raw.slice(0, q);
     const query = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
     const isEmulator = path === '/' || path === '/favicon.ico' || path === '/__emulator' || path.startsWith('/__emulator/');
+    // Every change comes through a POST, PATCH or DELETE: GETs write nothing.
+    if (stateFile && req.method !== 'GET' && req.method !== 'HEAD') res.once('close', () => stateFile.touch());
     const handled = isEmulator ? handleEmulator(req, res, path) : handleApi(req, res, path, query);
     handled.catch((err: unknown) => answerError(res, err, path, !isEmulator));
   });
@@ -468,7 +495,9 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
     async close() {
       stopHangs();
       await closeServer(server, 500);
+      await stateFile?.close();
     },
+    saveState: async () => stateFile?.flush(),
     setFaults(list) {
       const now = Date.now();
       faults = list.map((fault) => ({
@@ -491,6 +520,7 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
       dailyCount = 0;
       window.reset();
       searchWindow.reset();
+      stateFile?.touch();
     },
     contacts: () => contactStore.all(),
     properties: () => propertyStore.list().map(({ name, label, type, fieldType, groupName }) => ({ name, label, type, fieldType, groupName })),

@@ -152,6 +152,8 @@ export interface WebhookDispatcherOptions {
   logger: Logger;
   /** Per-attempt timeout. @default 10000 */
   timeoutMs?: number;
+  /** Called when events stop being owed to the endpoint (delivered, given up on, or no endpoint set). */
+  onSettled?: () => void;
 }
 
 export interface WebhookDispatcher {
@@ -159,11 +161,13 @@ export interface WebhookDispatcher {
   enqueue(events: SendGridEvent[]): void;
   /** Resolves when nothing is queued, in flight or waiting to be retried. */
   flush(): Promise<void>;
-  /** Drops the queue, pending retries and open requests (reset and close). */
+  /** Drops the queue, pending retries and open requests (reset and close); what they held stays `undelivered`. */
   cancel(): void;
-  /** cancel() and forget the delivery log. */
+  /** cancel(), and forget the delivery log and the undelivered events. */
   reset(): void;
   deliveries(): WebhookDelivery[];
+  /** Events queued, in flight or waiting for a retry, oldest first: what a restart must send again. */
+  undelivered(): SendGridEvent[];
 }
 
 const MAX_DELIVERY_LOG = 200;
@@ -177,6 +181,12 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const sleepers = new Set<() => void>();
   const openRequests = new Set<http.ClientRequest>();
   const log: WebhookDelivery[] = [];
+  const owed = new Map<string, SendGridEvent>();
+
+  function settle(events: SendGridEvent[]): void {
+    for (const event of events) owed.delete(event.sg_event_id);
+    options.onSettled?.();
+  }
 
   function record(entry: WebhookDelivery): void {
     log.push(entry);
@@ -235,11 +245,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       const outcome = await post(url, body);
       if (gen !== generation) return;
       record({ at: new Date().toISOString(), url, attempt, events: events.length, ...outcome });
-      if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) return;
+      if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) return settle(events);
       const delay = options.retryDelaysMs[attempt - 1];
       if (delay === undefined) {
         options.logger.warn({ url, attempts: attempt, events: events.length, ...outcome }, 'event webhook gave up');
-        return;
+        return settle(events);
       }
       options.logger.debug({ url, attempt, delay, ...outcome }, 'event webhook failed; retrying');
       await sleep(delay);
@@ -251,13 +261,15 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     const batch = queue;
     queue = [];
     const url = options.url();
-    if (batch.length === 0 || !url) return;
+    if (batch.length === 0) return;
+    if (!url) return settle(batch); // no endpoint: SendGrid posts nothing
     const delivery = deliver(url, batch, generation).finally(() => inFlight.delete(delivery));
     inFlight.add(delivery);
   }
 
   return {
     enqueue(events) {
+      for (const event of events) owed.set(event.sg_event_id, event);
       queue.push(...events);
       scheduled ??= setImmediate(dispatch);
     },
@@ -278,7 +290,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     reset() {
       this.cancel();
       log.length = 0;
+      owed.clear();
     },
     deliveries: () => log.map((entry) => ({ ...entry })),
+    undelivered: () => [...owed.values()],
   };
 }

@@ -7,7 +7,8 @@ loadEnvFile();
 
 /**
  * The SendGrid emulator on its own: `node dist/emulators/sendgrid/main.js`.
- * SENDGRID_EMULATOR_PORT (default 4012), SENDGRID_EVENT_WEBHOOK_URL (optional), LOG_LEVEL (default info).
+ * SENDGRID_EMULATOR_PORT (default 4012), SENDGRID_EVENT_WEBHOOK_URL (optional), LOG_LEVEL (default info),
+ * SENDGRID_EMULATOR_STATE_FILE (a JSON file that keeps the mailbox and the signing key across restarts; memory when unset).
  */
 async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', service: 'sendgrid-emulator' });
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SENDGRID_EMULATOR_PORT must be a port number, got ${process.env.SENDGRID_EMULATOR_PORT}`);
   const eventWebhookUrl = process.env.SENDGRID_EVENT_WEBHOOK_URL || undefined;
 
-  const emulator = createSendGridEmulator({ eventWebhookUrl, logger });
+  const emulator = createSendGridEmulator({ eventWebhookUrl, stateFile: process.env.SENDGRID_EMULATOR_STATE_FILE || undefined, logger });
   const base = await emulator.listen(port, '127.0.0.1');
   logger.info({ baseUrl: base, eventWebhookUrl: eventWebhookUrl ?? null, publicKey: emulator.publicKey() }, 'SendGrid emulator listening');
   process.stdout.write(`SendGrid emulator mailbox: ${base}/\nEvent webhook verification key (base64 DER): ${emulator.publicKey()}\n`);

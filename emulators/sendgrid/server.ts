@@ -10,6 +10,7 @@ import {
   buildEvent,
   createEventSigner,
   createWebhookDispatcher,
+  generateSigningKey,
   isEventType,
   randomId,
   EVENT_TYPES,
@@ -19,6 +20,8 @@ import {
 import { buildStoredMessages, isSandboxMode, validateMailSend, type StoredMessage } from './mail-send';
 import { PAGE_CSP, renderInbox, renderMessage, renderNotFound } from './mailbox-page';
 import { createSingleSends, type SingleSend, type SingleSendStats } from './single-sends';
+import { createStateFile } from '../shared/state-file';
+import { parseSavedState, STATE_VERSION, type SavedMessage, type SavedState } from './saved-state';
 
 export type { StoredMessage, StoredEvent, EmailAddress } from './mail-send';
 export type { SingleSend, SingleSendStats, SingleSendStatus } from './single-sends';
@@ -36,6 +39,13 @@ export interface SendGridEmulatorOptions {
   webhookRetryDelaysMs?: number[];
   /** Emit a 'delivered' event for each recipient automatically after accepting a message. @default true */
   autoDeliver?: boolean;
+  /**
+   * A JSON file that keeps the mailbox, single sends, suppressions, undelivered events and the
+   * signing key across restarts; in memory only when unset.
+   */
+  stateFile?: string;
+  /** How long after a change the state file is written, ms. @default 250 */
+  stateSaveDelayMs?: number;
   logger?: import('pino').Logger;
 }
 
@@ -57,7 +67,11 @@ export interface SendGridEmulator {
   server: http.Server;
   /** Resolves to the base URL, e.g. http://127.0.0.1:PORT. @default port 0, host 127.0.0.1 */
   listen(port?: number, host?: string): Promise<string>;
+  /** Stops, and writes the state file (when there is one) with the last changes. */
   close(): Promise<void>;
+  /** Writes the state file now, with every change so far (nothing without a state file). */
+  saveState(): Promise<void>;
+  /** Sets where events go; events a previous run had not delivered are sent there first. */
   setEventWebhookUrl(url: string | undefined): void;
   /** The public key (base64 DER) a receiver verifies event webhooks with. */
   publicKey(): string;
@@ -79,14 +93,7 @@ export interface SendGridEmulator {
   flushWebhooks(): Promise<void>;
 }
 
-interface MessageRecord {
-  message: StoredMessage;
-  personalizationIndex: number;
-  recipients: string[];
-  smtpId: string;
-  payloads: SendGridEvent[];
-  singleSend?: { id: string; name: string };
-}
+type MessageRecord = SavedMessage;
 
 interface ActiveFault {
   fault: SendGridFault;
@@ -134,13 +141,26 @@ function firstHttpLink(html: string | undefined): string | undefined {
 export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): SendGridEmulator {
   const logger = options.logger ?? pino({ level: 'silent' });
   const autoDeliver = options.autoDeliver ?? true;
-  const signer = createEventSigner(options.signingKey);
+  const stateFile = options.stateFile
+    ? createStateFile({ file: options.stateFile, emulator: 'sendgrid', version: STATE_VERSION, snapshot, logger, delayMs: options.stateSaveDelayMs })
+    : undefined;
+  // A saved key that does not make a signer is as unusable as a file that does not parse.
+  const restored = stateFile?.load((raw) => {
+    const state = parseSavedState(raw);
+    createEventSigner(state.signingKey);
+    return state;
+  });
+  const signingKey = options.signingKey ?? restored?.signingKey ?? generateSigningKey();
+  const signer = createEventSigner(signingKey);
   let webhookUrl = options.eventWebhookUrl;
+  /** Events the previous run still owed the webhook endpoint: sent once there is one. */
+  let undelivered: SendGridEvent[] = [];
   const dispatcher = createWebhookDispatcher({
     url: () => webhookUrl,
     signer,
     retryDelaysMs: options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     logger,
+    onSettled: () => stateFile?.touch(),
   });
 
   let records: MessageRecord[] = [];
@@ -232,7 +252,18 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     m.events.push({ event, at: new Date().toISOString(), email: payload.email });
     updateSuppressions(payload);
     dispatcher.enqueue([payload]);
+    stateFile?.touch();
     return payload;
+  }
+
+  /** `delivered` for a message with a future send_at, when that time comes. */
+  function deliverLater(record: MessageRecord, email: string, delay: number): void {
+    const timer = setTimeout(() => {
+      scheduledDeliveries.delete(timer);
+      if (records.includes(record)) emit(record, email, 'delivered');
+    }, delay);
+    timer.unref();
+    scheduledDeliveries.add(timer);
   }
 
   /** processed, then delivered (now or at send_at) or dropped for a suppressed address. */
@@ -245,12 +276,7 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
       if (reason) {
         emit(record, email, 'dropped', { reason });
       } else if (delay > 0) {
-        const timer = setTimeout(() => {
-          scheduledDeliveries.delete(timer);
-          if (records.includes(record)) emit(record, email, 'delivered');
-        }, delay);
-        timer.unref();
-        scheduledDeliveries.add(timer);
+        deliverLater(record, email, delay);
       } else {
         emit(record, email, 'delivered');
       }
@@ -322,6 +348,7 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
       deliverAutomatically(addRecord(message, 0, [email], { id: ss.id, name: ss.name }));
     }
     logger.debug({ singleSendId: ss.id, recipients: ss.send_to.emails.length }, 'single send triggered');
+    stateFile?.touch();
   }
 
   function statsFor(id: string): SingleSendStats {
@@ -412,18 +439,22 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     return [...records].reverse().map((r) => ({ message: r.message, recipients: r.recipients }));
   }
 
+  function suppressionLists() {
+    return {
+      bounces: [...suppressions.bounces],
+      spamReports: [...suppressions.spamReports],
+      unsubscribes: [...suppressions.unsubscribes],
+      groupUnsubscribes: Object.fromEntries([...suppressions.groupUnsubscribes].map(([g, set]) => [g, [...set]])),
+    };
+  }
+
   function state() {
     return {
       messages: api.messages(),
       singleSends: singleSends.list(),
       requests: api.requests(),
       faults: faults.map((f) => ({ ...f.fault, remaining: Number.isFinite(f.remaining) ? f.remaining : null })),
-      suppressions: {
-        bounces: [...suppressions.bounces],
-        spamReports: [...suppressions.spamReports],
-        unsubscribes: [...suppressions.unsubscribes],
-        groupUnsubscribes: Object.fromEntries([...suppressions.groupUnsubscribes].map(([g, set]) => [g, [...set]])),
-      },
+      suppressions: suppressionLists(),
       eventWebhook: { url: webhookUrl ?? null, publicKey: signer.publicKeyBase64Der, deliveries: dispatcher.deliveries() },
     };
   }
@@ -509,9 +540,55 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     sendJson(res, 500, serverError(500).body);
   }
 
+  function snapshot(): SavedState {
+    return {
+      signingKey,
+      messages: records,
+      singleSends: singleSends.list(),
+      suppressions: suppressionLists(),
+      undelivered: [...undelivered, ...dispatcher.undelivered()],
+    };
+  }
+
+  /** The saved mailbox and its work in flight: undelivered events wait for an endpoint, future deliveries and single sends are scheduled again. */
+  function restore(saved: SavedState): void {
+    records = saved.messages;
+    singleSends.restore(saved.singleSends);
+    for (const email of saved.suppressions.bounces) suppressions.bounces.add(email);
+    for (const email of saved.suppressions.spamReports) suppressions.spamReports.add(email);
+    for (const email of saved.suppressions.unsubscribes) suppressions.unsubscribes.add(email);
+    for (const [group, list] of Object.entries(saved.suppressions.groupUnsubscribes)) suppressions.groupUnsubscribes.set(Number(group), new Set(list));
+    undelivered = saved.undelivered;
+    if (autoDeliver) {
+      for (const record of records) {
+        if (record.message.sendAt === undefined) continue;
+        for (const email of record.recipients) {
+          const seen = record.message.events.filter((e) => e.email.toLowerCase() === email.toLowerCase()).map((e) => e.event);
+          if (seen.includes('processed') && !seen.includes('delivered') && !seen.includes('dropped')) {
+            deliverLater(record, email, Math.max(0, record.message.sendAt * 1000 - Date.now()));
+          }
+        }
+      }
+    }
+    logger.info(
+      { file: options.stateFile, messages: records.length, singleSends: saved.singleSends.length, undelivered: undelivered.length },
+      'sendgrid emulator state restored',
+    );
+  }
+  if (restored) restore(restored);
+
+  function resumeDeliveries(): void {
+    if (!webhookUrl || undelivered.length === 0) return;
+    logger.info({ events: undelivered.length, webhookUrl }, 'sendgrid emulator resumes event webhooks a previous run had not delivered');
+    dispatcher.enqueue(undelivered);
+    undelivered = [];
+  }
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const handler = url.pathname.startsWith('/v3/') ? handleApi : handleEmulator;
+    // Changes come through POST, PUT, PATCH and DELETE (and timers, which touch the file themselves).
+    if (stateFile && req.method !== 'GET' && req.method !== 'HEAD') res.once('close', () => stateFile.touch());
     handler(req, res, url).catch((err: unknown) => answerError(res, err, url));
   });
 
@@ -527,14 +604,18 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     server,
     async listen(port = 0, host = '127.0.0.1') {
       const address = await listenOn(server, port, host);
+      resumeDeliveries();
       return urlOf(address, '');
     },
     async close() {
       stopTimers();
       await closeServer(server, 500);
+      await stateFile?.close();
     },
+    saveState: async () => stateFile?.flush(),
     setEventWebhookUrl(url) {
       webhookUrl = url;
+      if (server.listening) resumeDeliveries();
     },
     publicKey: () => signer.publicKeyBase64Der,
     setFaults(list) {
@@ -554,6 +635,8 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
       suppressions.spamReports.clear();
       suppressions.unsubscribes.clear();
       suppressions.groupUnsubscribes.clear();
+      undelivered = [];
+      stateFile?.touch();
     },
     messages: () => records.map((r) => structuredClone(r.message)),
     singleSends: () => singleSends.list(),

@@ -76,6 +76,8 @@ export interface SingleSends {
   reset(): void;
   /** Cancels schedules but keeps the data (close). */
   stop(): void;
+  /** Replaces every single send with saved ones (a restart), scheduling those still `scheduled` (at once when overdue). */
+  restore(saved: SingleSend[]): void;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -285,7 +287,13 @@ export function createSingleSends(deps: SingleSendDeps): SingleSends {
     ss.status = 'scheduled';
     ss.send_at = at.toISOString();
     ss.updated_at = new Date().toISOString();
-    if (sendAt === 'now') {
+    arm(id, sendAt === 'now' ? 0 : at.getTime() - Date.now());
+    return { status: 201, body: { id, send_at: ss.send_at, status: ss.status } };
+  }
+
+  /** Fires a scheduled single send after `delay` ms; 0 is the next tick, as SendGrid does for "now". */
+  function arm(id: string, delay: number): void {
+    if (delay <= 0) {
       // Triggered on the next tick, like SendGrid moving it from scheduled to triggered shortly after.
       deps.track(
         new Promise<void>((resolve) => {
@@ -299,15 +307,11 @@ export function createSingleSends(deps: SingleSendDeps): SingleSends {
           });
         }),
       );
-    } else {
-      const delay = at.getTime() - Date.now();
-      if (delay <= MAX_TIMER_MS) {
-        const timer = setTimeout(() => fire(id), delay);
-        timer.unref();
-        timers.set(id, () => clearTimeout(timer));
-      }
+    } else if (delay <= MAX_TIMER_MS) {
+      const timer = setTimeout(() => fire(id), delay);
+      timer.unref();
+      timers.set(id, () => clearTimeout(timer));
     }
-    return { status: 201, body: { id, send_at: ss.send_at, status: ss.status } };
   }
 
   function unschedule(id: string): ApiResult {
@@ -375,6 +379,11 @@ export function createSingleSends(deps: SingleSendDeps): SingleSends {
     },
     stop() {
       for (const id of [...timers.keys()]) cancelSchedule(id);
+    },
+    restore(saved) {
+      this.reset();
+      for (const ss of saved) store.set(ss.id, structuredClone(ss));
+      for (const ss of store.values()) if (ss.status === 'scheduled' && ss.send_at) arm(ss.id, Date.parse(ss.send_at) - Date.now());
     },
   };
 }

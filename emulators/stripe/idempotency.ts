@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { idempotencyEndpointMismatch, idempotencyInFlight, idempotencyParamsMismatch } from './errors';
 
 /** Stripe keeps keys at least this long. */
@@ -12,6 +13,7 @@ export interface SavedResponse {
 
 interface Entry {
   endpoint: string;
+  /** The request's parameters, canonical: a reuse with others is refused. */
   fingerprint: string;
   createdAt: number;
   saved?: SavedResponse;
@@ -26,6 +28,15 @@ export type IdempotencyOutcome =
       /** Forgets the key: the request never started executing, so it may be sent again with other parameters. */
       release(): void;
     };
+
+/** A key whose answer is saved, as the state file keeps it: `id` names the API key by its hash, never the key itself. */
+export interface SavedKey {
+  id: string;
+  endpoint: string;
+  fingerprint: string;
+  createdAt: number;
+  saved: SavedResponse;
+}
 
 /**
  * Keys are scoped to the API key that sent them. A key is "in flight" from the first request's
@@ -43,7 +54,7 @@ export function createIdempotencyStore(ttlMs = IDEMPOTENCY_TTL_MS) {
     begin(scope: string, key: string, endpoint: string, fingerprint: string): IdempotencyOutcome {
       const now = Date.now();
       if (entries.size > 10_000) sweep(now);
-      const id = `${scope}\u0000${key}`;
+      const id = `${createHash('sha256').update(scope).digest('base64url')}\u0000${key}`;
       const existing = entries.get(id);
       if (existing && now - existing.createdAt <= ttlMs) {
         if (!existing.saved) throw idempotencyInFlight(key);
@@ -67,6 +78,16 @@ export function createIdempotencyStore(ttlMs = IDEMPOTENCY_TTL_MS) {
     },
     clear(): void {
       entries = new Map();
+    },
+    /** The keys with a saved answer, still within the TTL: keys in flight died with their request. */
+    saved(now = Date.now()): SavedKey[] {
+      return [...entries]
+        .filter(([, entry]) => entry.saved && now - entry.createdAt <= ttlMs)
+        .map(([id, entry]) => ({ id, endpoint: entry.endpoint, fingerprint: entry.fingerprint, createdAt: entry.createdAt, saved: entry.saved! }));
+    },
+    /** Replaces the keys with saved ones (a restart). */
+    restore(keys: SavedKey[]): void {
+      entries = new Map(keys.map(({ id, ...entry }) => [id, entry]));
     },
     size(): number {
       return entries.size;

@@ -6,7 +6,10 @@ import { loadEnvFile } from '../../lib/config';
 // The same .env as the services (ports, keys): what the environment sets wins.
 loadEnvFile();
 
-/** Runs the emulator on its own: `node dist/emulators/stripe/main.js`. */
+/**
+ * Runs the emulator on its own: `node dist/emulators/stripe/main.js`. STRIPE_EMULATOR_STATE_FILE
+ * (a JSON file) keeps its objects, events and idempotency keys across restarts; memory when unset.
+ */
 async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', service: 'stripe-emulator' });
   const port = Number(process.env.STRIPE_EMULATOR_PORT ?? 4010);
@@ -17,6 +20,7 @@ async function main(): Promise<void> {
   const emulator = createStripeEmulator({
     webhookSecret: process.env.STRIPE_WEBHOOK_SECRET || 'whsec_emulator',
     webhookUrl: process.env.STRIPE_WEBHOOK_URL || undefined,
+    stateFile: process.env.STRIPE_EMULATOR_STATE_FILE || undefined,
     logger,
   });
   const shutdown = createShutdown(logger);

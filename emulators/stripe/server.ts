@@ -32,6 +32,8 @@ import {
 import { createRefund, listRefunds, retrieveRefund } from './refunds';
 import { createStore, type ApiContext, type ApiResult, type PaymentIntent, type RecordedRequest, type Refund, type RequestInfo, type StripeEvent } from './types';
 import { createStripeWebhooks, type WebhookDelivery } from './webhooks';
+import { createStateFile } from '../shared/state-file';
+import { parseSavedState, snapshotOf, STATE_VERSION, storeFrom } from './saved-state';
 
 export type { StripeFault } from './faults';
 export type { Charge, PaymentIntent, RecordedRequest, Refund, StripeEvent } from './types';
@@ -45,6 +47,13 @@ export interface StripeEmulatorOptions {
   webhookUrl?: string;
   /** Delays before each webhook retry, ms. @default [1000, 5000, 30000, 120000, 600000] */
   webhookRetryDelaysMs?: number[];
+  /**
+   * A JSON file that keeps the emulator's objects, events (undelivered webhooks are sent again
+   * after a restart) and idempotency keys across restarts; in memory only when unset.
+   */
+  stateFile?: string;
+  /** How long after a change the state file is written, ms. @default 250 */
+  stateSaveDelayMs?: number;
   logger?: pino.Logger;
 }
 
@@ -52,7 +61,11 @@ export interface StripeEmulator {
   server: http.Server;
   /** Listens (default port 0, host 127.0.0.1) and returns the base URL like http://127.0.0.1:PORT */
   listen(port?: number, host?: string): Promise<string>;
+  /** Stops, and writes the state file (when there is one) with the last changes. */
   close(): Promise<void>;
+  /** Writes the state file now, with every change so far (nothing without a state file). */
+  saveState(): Promise<void>;
+  /** Sets where events go; events a previous run had not delivered are sent there first. */
   setWebhookUrl(url: string | undefined): void;
   setFaults(faults: StripeFault[]): void;
   clearFaults(): void;
@@ -149,6 +162,28 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
   const faults = createFaultBook();
   const idempotency = createIdempotencyStore();
   const sleepers = new Set<{ timer: NodeJS.Timeout; cancel: () => void }>();
+  const stateFile = options.stateFile
+    ? createStateFile({
+        file: options.stateFile,
+        emulator: 'stripe',
+        version: STATE_VERSION,
+        snapshot: () => snapshotOf(store, idempotency.saved()),
+        logger,
+        delayMs: options.stateSaveDelayMs,
+      })
+    : undefined;
+  /** Events the previous run still owed the webhook endpoint: sent once there is one. */
+  let undelivered: StripeEvent[] = [];
+  const restored = stateFile?.load(parseSavedState);
+  if (restored) {
+    store = storeFrom(restored);
+    idempotency.restore(restored.idempotencyKeys);
+    undelivered = store.events.filter((event) => event.pending_webhooks > 0);
+    logger.info(
+      { file: options.stateFile, paymentIntents: store.paymentIntents.size, events: store.events.length, undelivered: undelivered.length },
+      'stripe emulator state restored',
+    );
+  }
   const webhooks = createStripeWebhooks({
     secret: options.webhookSecret,
     retryDelaysMs: options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
@@ -158,8 +193,16 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
       // Stripe counts endpoints still to succeed; ours is the only one, and duplicates count once.
       const stored = store.events.find((candidate) => candidate.id === event.id);
       if (stored && stored.pending_webhooks > 0) stored.pending_webhooks -= 1;
+      stateFile?.touch();
     },
   });
+
+  function resumeDeliveries(): void {
+    if (!webhookUrl || undelivered.length === 0) return;
+    for (const event of undelivered) webhooks.send(event, webhookUrl, { copies: 1 });
+    logger.info({ events: undelivered.length, webhookUrl }, 'stripe emulator resumes webhooks a previous run had not delivered');
+    undelivered = [];
+  }
 
   function contextFor(request: RequestInfo, requestBase = baseUrl): ApiContext {
     return {
@@ -307,7 +350,9 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
   }
 
   function completeAction(paymentIntentId: string, outcome: 'succeeded' | 'failed' = 'succeeded'): PaymentIntent {
-    return completeIntentAction(contextFor({ id: null, idempotencyKey: null, apiVersion: ACCOUNT_API_VERSION }), paymentIntentId, outcome);
+    const intent = completeIntentAction(contextFor({ id: null, idempotencyKey: null, apiVersion: ACCOUNT_API_VERSION }), paymentIntentId, outcome);
+    stateFile?.touch();
+    return intent;
   }
 
   function reset(): void {
@@ -317,6 +362,8 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
     idempotency.clear();
     faults.clear();
     webhooks.reset();
+    undelivered = [];
+    stateFile?.touch();
   }
 
   const handleAdmin = createAdminHandler({
@@ -333,6 +380,8 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
     const requestId = newRequestId();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const handler = url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/') ? handleAdmin : handleApi;
+    // Every change comes through a POST (or a webhook delivery, or a call from code): GETs write nothing.
+    if (stateFile && req.method !== 'GET' && req.method !== 'HEAD') res.once('close', () => stateFile.touch());
     handler(req, res, url, requestId).catch((err: unknown) => {
       logger.error({ err }, 'stripe emulator request crashed');
       if (!res.headersSent) sendJson(res, 500, renderError({ type: 'api_error', message: 'Internal error' }, requestId));
@@ -357,15 +406,19 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
       const address = await listenOn(server, port, host);
       baseUrl = urlOf(address, '');
       logger.info({ url: baseUrl }, 'stripe emulator listening');
+      resumeDeliveries();
       return baseUrl;
     },
     async close() {
       webhooks.close();
       cancelSleepers();
       await closeServer(server, 100);
+      await stateFile?.close();
     },
+    saveState: async () => stateFile?.flush(),
     setWebhookUrl(url) {
       webhookUrl = url;
+      if (server.listening) resumeDeliveries();
     },
     setFaults,
     clearFaults,
