@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { HttpError, readBody, sendJson, type RouteHandler } from '../lib/http';
 import type { Logger } from '../lib/logger';
+import { traceCall } from '../lib/tracing';
 
 export interface ForwardedRoute {
   /** The subgraph that owns the route. */
@@ -26,9 +27,11 @@ const FORWARDED = ['content-type', 'stripe-signature', 'x-twilio-email-event-web
 
 /**
  * Passes a provider webhook through to its subgraph untouched: the raw bytes must reach the
- * signature check exactly as the provider sent them, so nothing is parsed here.
+ * signature check exactly as the provider sent them, so nothing is parsed here. When tracing is
+ * on, the forward is a client span of the gateway's request span and carries `traceparent`, so
+ * the subgraph's handling of the webhook joins the gateway's trace.
  */
-export function createWebhookForward(target: () => string, logger: Logger, route: Pick<ForwardedRoute, 'methods' | 'maxBytes'>): RouteHandler {
+export function createWebhookForward(target: () => string, logger: Logger, route: Pick<ForwardedRoute, 'methods' | 'maxBytes'> & { subgraph?: string }): RouteHandler {
   const { methods, maxBytes } = route;
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
@@ -42,7 +45,9 @@ export function createWebhookForward(target: () => string, logger: Logger, route
     let upstream: Response;
     const destination = `${target()}${url.search}`;
     try {
-      upstream = await fetch(destination, { method, headers, body: body as Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal.timeout(15_000) });
+      upstream = await traceCall(route.subgraph ?? 'subgraph', { method, url: destination }, (trace) =>
+        fetch(destination, { method, headers: { ...headers, ...trace }, body: body as Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal.timeout(15_000) }),
+      );
     } catch (err) {
       logger.warn({ err: (err as Error).message, target: target() }, 'webhook forward failed');
       throw new HttpError(503, 'Webhook receiver unavailable', 'SERVICE_UNAVAILABLE');
