@@ -58,10 +58,10 @@ async function startStack(label: string, extra: Record<string, string>): Promise
   const ports = Object.fromEntries(
     await Promise.all(['GATEWAY', 'LISTINGS', 'PAYMENTS', 'CRM', 'EMAIL', 'STRIPE_EMULATOR', 'HUBSPOT_EMULATOR', 'SENDGRID_EMULATOR'].map(async (n) => [`${n}_PORT`, String(await freePort())])),
   );
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: 'true', POSTING_FEES: '{"JOBS":0}', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_VIEWER: '0', ...ports, ...extra };
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: 'true', POSTING_FEES: '{"JOBS":0}', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_VIEWER: '0', METRICS_PORT: '0', ENV_FILE: '', ...ports, ...extra };
   const child = spawn(process.execPath, [path.join(projectRoot(), 'dist/embedded/main.js')], { cwd: projectRoot(), env, stdio: ['ignore', 'ignore', 'inherit'] });
   const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
-  for (const deadline = Date.now() + 90_000; ; ) {
+  for (const deadline = Date.now() + 240_000; ; ) {
     const ok = await fetch(`${gateway}/health/ready`).then((r) => r.ok, () => false);
     if (ok) break;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${label} stack did not get ready`);

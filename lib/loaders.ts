@@ -25,14 +25,18 @@ export function createByIdLoader<T extends { id: string }>(entity: string, fetch
 
 /**
  * A per-request loader whose keys carry arguments besides the id (page size, cursor): keys with the
- * same `group` are fetched together in one call of `fetchGroup`.
+ * same `group` are fetched together in one call of `fetchGroup`. Its batch sizes (all groups of a
+ * tick together) go to `dataloader_batch_size{service, loader}` as the other loaders' do.
  */
 export function createGroupedLoader<K, V>(
+  name: { service: string; loader: string },
   groupOf: (key: K) => string,
   fetchGroup: (keys: K[]) => Promise<V[]>,
   cacheKey: (key: K) => string,
 ): DataLoader<K, V, string> {
-  return new DataLoader<K, V, string>(
+  return observedLoader<K, V, string>(
+    name.service,
+    name.loader,
     async (keys) => {
       const groups = new Map<string, number[]>();
       keys.forEach((key, index) => {

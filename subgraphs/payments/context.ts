@@ -19,6 +19,7 @@ export function createLoaders(deps: PaymentsDeps) {
     }),
     /** `User.payments` for every user of a page in one query per (page size, cursor). */
     userPayments: createGroupedLoader<{ userId: string; limit: number; after?: string | null }, PaymentRow[]>(
+      { service: 'payments', loader: 'userPayments' },
       (key) => `${key.limit}|${key.after ?? ''}`,
       async (keys) => {
         const { limit, after } = keys[0]!;

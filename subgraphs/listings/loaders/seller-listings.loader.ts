@@ -14,6 +14,7 @@ export interface SellerPageKey {
 /** `User.listings` for every user on a page in one query per (page size, cursor). */
 export function createSellerListingsLoader(listings: ListingsService, viewer: Viewer) {
   return createGroupedLoader<SellerPageKey, Page<ListingRow>>(
+    { service: 'listings', loader: 'sellerListings' },
     (key) => `${key.limit}|${key.after ?? ''}`,
     async (keys) => {
       const { limit, after } = keys[0]!;

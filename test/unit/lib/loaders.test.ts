@@ -1,5 +1,6 @@
 import { NotFoundError } from '../../../lib/errors';
 import { createByIdLoader, createGroupedLoader, loadOrNull } from '../../../lib/loaders';
+import { registry } from '../../../lib/metrics';
 
 interface Row {
   id: string;
@@ -75,6 +76,7 @@ describe('createGroupedLoader', () => {
   const setup = () => {
     const fetchGroup = jest.fn(async (keys: PageKey[]) => keys.map((key) => `${key.sellerId} first ${key.first} (batch of ${keys.length})`));
     const loader = createGroupedLoader<PageKey, string>(
+      { service: 'listings', loader: 'test' },
       (key) => `first=${key.first}`,
       fetchGroup,
       (key) => `${key.sellerId}:${key.first}`,
@@ -110,5 +112,18 @@ describe('createGroupedLoader', () => {
     expect(x).toBe(y);
     expect(fetchGroup).toHaveBeenCalledTimes(1);
     expect(fetchGroup.mock.calls[0]![0]).toHaveLength(1);
+  });
+
+  it("observes each batch's size (all its groups together) under its service and loader", async () => {
+    const observed = async () => {
+      const metric = await registry.getSingleMetric('dataloader_batch_size')!.get();
+      const of = (suffix: string) => metric.values.find((v) => (v as { metricName?: string }).metricName === `dataloader_batch_size_${suffix}` && v.labels.loader === 'test')?.value ?? 0;
+      return { count: of('count'), sum: of('sum') };
+    };
+    const before = await observed();
+    const { loader } = setup();
+    await Promise.all([loader.load({ sellerId: 'ada', first: 10 }), loader.load({ sellerId: 'bob', first: 5 }), loader.load({ sellerId: 'cy', first: 10 })]);
+    const after = await observed();
+    expect({ batches: after.count - before.count, keys: after.sum - before.sum }).toEqual({ batches: 1, keys: 3 });
   });
 });
