@@ -81,10 +81,22 @@ code { background: #f6f9fc; padding: 0 0.2rem; }
 <body>
 <h1>Stripe emulator</h1>
 <p>Webhooks go to <code>${escapeHtml(state.webhookUrl ?? 'nowhere (no webhook URL set)')}</code>. JSON: <a href="/__emulator/state">/__emulator/state</a>. This page reloads every 5 s.</p>
+${waitingForAuthentication(state.paymentIntents)}
 ${sections.join('\n')}
 </body>
 </html>
 `;
+}
+
+/** Links to the 3-D Secure page of every payment waiting for it, so a person can finish one from here. */
+function waitingForAuthentication(intents: PaymentIntent[]): string {
+  const waiting = newest(intents).filter((intent) => intent.status === 'requires_action');
+  if (!waiting.length) return '';
+  const items = waiting.map((intent) => {
+    const href = `/__emulator/payment_intents/${encodeURIComponent(intent.id)}/authenticate`;
+    return `<li><a href="${escapeHtml(href)}">${escapeHtml(intent.id)}</a>: ${escapeHtml(formatAmount(intent.amount, intent.currency))} ${escapeHtml(intent.description ?? '')}</li>`;
+  });
+  return `<h2>Waiting for 3-D Secure (${waiting.length})</h2>\n<ul>\n${items.join('\n')}\n</ul>`;
 }
 
 /** The page a `redirect_to_url` next action sends the customer to: pass or fail 3-D Secure. */

@@ -240,6 +240,9 @@ describe('payment intents', () => {
     expect(intent.next_action?.type).toBe('redirect_to_url');
     const page = await fetch(intent.next_action?.redirect_to_url?.url as string);
     expect(await page.text()).toContain('Complete authentication');
+    // The emulator's own page links to it while the payment waits.
+    const listed = await (await fetch(`${baseUrl}/__emulator`)).text();
+    expect(listed).toContain(`<a href="/__emulator/payment_intents/${intent.id}/authenticate">${intent.id}</a>`);
     const back = await fetch(`${baseUrl}/__emulator/payment_intents/${intent.id}/complete_action?return_url=${encodeURIComponent('https://shop.example/done')}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
