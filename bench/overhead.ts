@@ -64,7 +64,10 @@ async function startStack(label: string, extra: Record<string, string>): Promise
   for (const deadline = Date.now() + 240_000; ; ) {
     const ok = await fetch(`${gateway}/health/ready`).then((r) => r.ok, () => false);
     if (ok) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${label} stack did not get ready`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL'); // not in the list the end of the run stops yet
+      throw new Error(`${label} stack did not get ready`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return { label, child, gateway: `${gateway}/graphql`, dataDir };

@@ -26,6 +26,12 @@ export interface ServiceProcess {
 }
 
 /** Runs a built entry point (`dist/...`) as its own process, as production does. */
+/** Every process a test started and has not seen exit: killed when the test process exits, whatever happened. */
+const alive = new Set<ReturnType<typeof spawn>>();
+process.once('exit', () => {
+  for (const proc of alive) proc.kill('SIGKILL');
+});
+
 export function startProcess(entry: string, env: Record<string, string>): ServiceProcess {
   const proc = spawn(process.execPath, [path.join(projectRoot(), entry)], {
     cwd: projectRoot(),
@@ -37,7 +43,13 @@ export function startProcess(entry: string, env: Record<string, string>): Servic
   let output = '';
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  alive.add(proc);
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once('exit', (code, signal) => {
+      alive.delete(proc);
+      resolve(code ?? signal ?? -1);
+    }),
+  );
   return {
     proc,
     output: () => output,

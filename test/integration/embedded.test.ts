@@ -46,18 +46,20 @@ describe('embedded mode (npm start)', () => {
     const held = (holder.address() as net.AddressInfo).port;
     const envFile = path.join(dataDir, 'test.env');
     fs.writeFileSync(envFile, `# a developer's .env\nLISTINGS_PORT=${held}\n`);
+    const { LISTINGS_PORT: _fromEnvironment, ...rest } = env;
+    const proc = startProcess('dist/embedded/main.js', { ...rest, DATA_DIR: path.join(dataDir, 'busy'), ENV_FILE: envFile });
     try {
-      const { LISTINGS_PORT: _fromEnvironment, ...rest } = env;
-      const proc = startProcess('dist/embedded/main.js', { ...rest, DATA_DIR: path.join(dataDir, 'busy'), ENV_FILE: envFile });
-      const code = await Promise.race([proc.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`still running: ${proc.output()}`)), 60_000))]);
+      const code = await Promise.race([proc.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`still running: ${proc.output()}`)), 80_000))]);
       expect(code).toBe(2);
       expect(proc.output()).toContain(`Port 127.0.0.1:${held} is already in use`);
       expect(proc.output()).toContain('set LISTINGS_PORT to a free port');
       expect(proc.output()).not.toMatch(/^\s+at /m);
     } finally {
+      // Stopped before the port is freed: a stack still starting would otherwise take it and run on.
+      await proc.stop(1_000);
       holder.close();
     }
-  });
+  }, 90_000);
 
   let userId: string;
 
