@@ -44,6 +44,7 @@ describe('the first-start template', () => {
     expect(fs.statSync(file).size).toBeGreaterThan(0);
 
     const folder = path.join(dir, 'data', 'pglite');
+    for (const parent of ['data', 'scratch']) fs.mkdirSync(path.join(dir, parent)); // as DATA_DIR is, before the database opens
     expect(hasDatabase(folder)).toBe(false);
     const template = await loadTemplate(createLogger({ level: 'silent' }), file);
     expect(template).toBeDefined();
@@ -66,7 +67,7 @@ describe('the first-start template', () => {
     const reopened = await createDatabase({ dataDir: folder });
     expect((await shapeOf(reopened)).migrations).toEqual(expected.migrations);
     await reopened.close();
-  });
+  }, 300_000); // two databases made from nothing (the template's, and the one from scratch) on a shared machine
 
   it('is named after the migrations it holds, and is read, not rebuilt, once it exists', async () => {
     expect(templateFile(dir)).toBe(templateFile(dir));
