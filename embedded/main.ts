@@ -8,6 +8,7 @@ import { createShutdown } from '../lib/lifecycle';
 import { onSupervisorStop } from '../lib/supervisor';
 import { tracingFromConfig } from '../lib/tracing';
 import { startEmbedded } from './stack';
+import { hasDatabase, loadTemplate } from './template';
 
 /**
  * `npm start`: the whole graph in one process with embedded defaults. No keys, no servers to
@@ -45,6 +46,9 @@ async function main(): Promise<void> {
 
   const secrets = loadOrCreateDevSecrets(config.DATA_DIR);
   const started = Date.now();
+  const layout = dataDirLayout(config.DATA_DIR);
+  // A new folder starts from a migrated template instead of PGlite's initdb; the migrations run on top.
+  const loadDataDir = !config.DATABASE_URL && !hasDatabase(layout.database) ? await loadTemplate(logger) : undefined;
   let stack: Awaited<ReturnType<typeof startEmbedded>>;
   try {
     stack = await startEmbedded({
@@ -54,8 +58,9 @@ async function main(): Promise<void> {
         INTERNAL_SECRET: config.INTERNAL_SECRET ?? secrets.INTERNAL_SECRET,
         STRIPE_WEBHOOK_SECRET: config.STRIPE_WEBHOOK_SECRET ?? secrets.STRIPE_WEBHOOK_SECRET,
       },
-      dataDir: dataDirLayout(config.DATA_DIR).database,
-      emulatorStateDir: dataDirLayout(config.DATA_DIR).emulators,
+      dataDir: layout.database,
+      loadDataDir,
+      emulatorStateDir: layout.emulators,
       logger,
       shutdown,
     });

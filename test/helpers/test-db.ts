@@ -4,9 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createDatabase, type DatabaseHandle } from '../../lib/db';
-import { createEventBus } from '../../lib/events';
-import { createLogger } from '../../lib/logger';
-import { MIGRATIONS } from '../../embedded/migrations';
+import { migrateAll } from '../../embedded/migrations';
 
 /**
  * Tests run on PGlite by default and on PostgreSQL when TEST_DATABASE_URL is set (.ci/run does).
@@ -38,13 +36,6 @@ async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
   } finally {
     await client.end();
   }
-}
-
-/** Installs everything a service needs into a fresh database: each subgraph's migrations and pg-boss. */
-export async function migrateAll(handle: DatabaseHandle): Promise<void> {
-  for (const [folder, schema] of MIGRATIONS) await handle.migrate(folder, schema);
-  const bus = await createEventBus({ handle, source: 'test', logger: createLogger({ level: 'silent' }), supervise: false });
-  await bus.stop();
 }
 
 export async function createTemplate(): Promise<void> {
