@@ -19,6 +19,7 @@ export function restStatusFor(code: RestErrorCode): number {
  * One seed REST endpoint as a thin facade over one GraphQL operation, and everything its OpenAPI
  * description says (gateway/rest/openapi.ts builds schema/openapi.json from these alone).
  */
+// biome-ignore lint/complexity/noBannedTypes: zod's own type for an object schema with no keys
 export interface RestOperation<Req extends z.ZodObject = any, Hdr extends z.ZodObject = z.ZodObject<{}>, Res extends z.ZodType = any, TData = any> {
   method: 'GET' | 'POST';
   /** One line for the docs page's list. */
@@ -47,6 +48,7 @@ export interface RestOperation<Req extends z.ZodObject = any, Hdr extends z.ZodO
 }
 
 /** Checks one endpoint's definition against its own schemas (the variables take what the request schema gives, the answer is the response's). */
+// biome-ignore lint/complexity/noBannedTypes: zod's own type for an object schema with no keys
 export const restOperation = <Req extends z.ZodObject, Res extends z.ZodType, TData, Hdr extends z.ZodObject = z.ZodObject<{}>>(
   operation: RestOperation<Req, Hdr, Res, TData>,
 ): RestOperation => operation;
