@@ -24,7 +24,8 @@ module.exports = {
     },
     {
       name: 'no-cross-subgraph',
-      comment: 'A subgraph imports nothing from another subgraph: shared code lives in lib/, the rest goes over the graph or the event bus.',
+      comment:
+        'A subgraph imports nothing from another subgraph: shared code lives in lib/, the rest goes over the graph or the event bus.',
       severity: 'error',
       from: { path: '^subgraphs/([^/]+)/' },
       to: { path: '^subgraphs/', pathNot: '^subgraphs/$1/' },
@@ -56,7 +57,11 @@ module.exports = {
     exclude: { path: '^(dist|schema|test/generated)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'types', 'default'], mainFields: ['main', 'types', 'typings'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'types', 'default'],
+      mainFields: ['main', 'types', 'typings'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };
