@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { loadConfig } from '../lib/config';
 import { projectRoot } from '../lib/data-dir';
 import { createAdmission } from '../gateway/front-door/admission';

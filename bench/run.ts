@@ -22,7 +22,7 @@ import { mintToken, signViewerHeader, VIEWER_HEADER } from '../lib/auth';
 import { projectRoot } from '../lib/data-dir';
 import { templateFile } from '../embedded/template';
 import { crmBulkBench, crmBulkProblems } from './crm-bulk';
-import { autocannon, type AutocannonOptions, type AutocannonResult } from './gateway/autocannon';
+import { autocannon, type AutocannonOptions } from './gateway/autocannon';
 import { cpuSecondsOf, freePort, memoryOf } from './gateway/proc';
 
 const ROOT = projectRoot();

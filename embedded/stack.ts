@@ -1,7 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { tlsFromConfig, type Config } from '../lib/config';
-import { projectRoot } from '../lib/data-dir';
+import type { Config } from '../lib/config';
 import { createDatabase, type DatabaseHandle } from '../lib/db';
 import { createEventBus, type EventBus } from '../lib/events';
 import { closeServer, listen, urlOf } from '../lib/http';

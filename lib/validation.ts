@@ -23,7 +23,9 @@ export function problemsOf(errors: ValidationError[]): FieldProblem[] {
  * and hide in what people read), and the bidirectional overrides and isolates, which reorder text
  * on screen.
  */
+// biome-ignore-start lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// biome-ignore-end lint/suspicious/noControlCharactersInRegex: end of UNSAFE
 /** Line breaks and tabs: fine in a description, not in a name, a title or anything that may reach a header. */
 const LINE_BREAK = /[\t\r\n\u2028\u2029]/;
 /** A URL or a bare domain (`evil.example`, `www.`, `scheme://`): not in a display name, which mail and pages show as trusted text. */

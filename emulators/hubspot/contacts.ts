@@ -184,7 +184,7 @@ export class ContactStore {
       return found === undefined ? undefined : this.byId.get(found);
     }
     const def = this.props.find(idProperty);
-    if (!def || !def.hasUniqueValue) {
+    if (!def?.hasUniqueValue) {
       throw validationError(`${idProperty} is not a unique identifier property of contacts`, { idProperty: [idProperty] });
     }
     for (const record of this.byId.values()) if (record.properties[idProperty] === id) return record;

@@ -265,7 +265,7 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
   /** A predicate for one batch upsert; the fault counts down once per batch it actually hit. */
   function partialBatch(): { shouldFail: (email: string | undefined) => boolean; settle: () => void } {
     const active = faults.find((f) => f.fault.kind === 'partial_batch');
-    if (!active || active.fault.kind !== 'partial_batch') return { shouldFail: () => false, settle: () => undefined };
+    if (active?.fault.kind !== 'partial_batch') return { shouldFail: () => false, settle: () => undefined };
     const emails = new Set(active.fault.failEmails.map((e) => e.trim().toLowerCase()));
     let hit = false;
     return {

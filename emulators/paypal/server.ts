@@ -7,7 +7,6 @@ import { handleFaultRoutes } from '../shared/admin';
 import { createFaultBook, FaultValidationError } from '../shared/faults';
 import { createHangs } from '../shared/hangs';
 import { sendHtml } from '../shared/html';
-import type { WebhookDelivery } from '../shared/webhooks';
 import {
   authenticationFailure,
   expiredToken,

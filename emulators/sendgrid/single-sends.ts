@@ -215,7 +215,7 @@ export function createSingleSends(deps: SingleSendDeps): SingleSends {
   function fire(id: string): void {
     timers.delete(id);
     const ss = store.get(id);
-    if (!ss || ss.status !== 'scheduled') return;
+    if (ss?.status !== 'scheduled') return;
     ss.status = 'triggered';
     ss.updated_at = new Date().toISOString();
     deps.trigger(ss);

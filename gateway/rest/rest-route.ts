@@ -11,6 +11,9 @@ import { parseRequest } from './rest-schema';
 /** Codes a REST answer may carry: the graph's, and the facade's own for a request it cannot read. */
 export type RestErrorCode = ErrorCode | 'BAD_REQUEST' | 'METHOD_NOT_ALLOWED';
 
+// biome-ignore lint/complexity/noBannedTypes: {} is zod's own shape of an object schema with no keys
+type NoHeaders = z.ZodObject<{}>;
+
 export function restStatusFor(code: RestErrorCode): number {
   return code === 'BAD_REQUEST' ? 400 : code === 'METHOD_NOT_ALLOWED' ? 405 : httpStatusFor(code);
 }
@@ -19,7 +22,7 @@ export function restStatusFor(code: RestErrorCode): number {
  * One seed REST endpoint as a thin facade over one GraphQL operation, and everything its OpenAPI
  * description says (gateway/rest/openapi.ts builds schema/openapi.json from these alone).
  */
-export interface RestOperation<Req extends z.ZodObject = any, Hdr extends z.ZodObject = z.ZodObject<{}>, Res extends z.ZodType = any, TData = any> {
+export interface RestOperation<Req extends z.ZodObject = any, Hdr extends z.ZodObject = NoHeaders, Res extends z.ZodType = any, TData = any> {
   method: 'GET' | 'POST';
   /** One line for the docs page's list. */
   summary: string;
@@ -47,7 +50,7 @@ export interface RestOperation<Req extends z.ZodObject = any, Hdr extends z.ZodO
 }
 
 /** Checks one endpoint's definition against its own schemas (the variables take what the request schema gives, the answer is the response's). */
-export const restOperation = <Req extends z.ZodObject, Res extends z.ZodType, TData, Hdr extends z.ZodObject = z.ZodObject<{}>>(
+export const restOperation = <Req extends z.ZodObject, Res extends z.ZodType, TData, Hdr extends z.ZodObject = NoHeaders>(
   operation: RestOperation<Req, Hdr, Res, TData>,
 ): RestOperation => operation;
 

@@ -39,7 +39,6 @@ const checkout = (overrides: Partial<CheckoutRequest> = {}): CheckoutRequest => 
   reference: 'listing-42',
   ...overrides,
 });
-const orderIdOf = (approvalUrl: string) => new URL(approvalUrl).searchParams.get('token')!;
 const tokenRequests = () => emulator.state().tokens.tokenRequests;
 const requestsTo = (pattern: RegExp) => emulator.state().requests.filter((r) => pattern.test(r.path));
 

@@ -594,7 +594,7 @@ export class EmailService {
     const { messageId } = verified;
     return this.deps.db.transaction(async (tx) => {
       const [row] = await tx.select().from(messages).where(eq(messages.id, messageId)).for('update');
-      if (!row || row.kind !== 'MARKETING') return 'invalid';
+      if (row?.kind !== 'MARKETING') return 'invalid';
       if (row.unsubscribedAt) return 'already';
       await tx.update(messages).set({ unsubscribedAt: new Date(), updatedAt: new Date() }).where(eq(messages.id, row.id));
       await this.suppress(tx, row.toEmail, 'UNSUBSCRIBED', row.userId);

@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { ReadableBy } from '../../../lib/permissions';
 import type { CampaignRow } from '../db/schema';
-import { CampaignStatus } from './enums';
+import type { CampaignStatus } from './enums';
 
 @ObjectType({ description: "A campaign's numbers, from our outbox and SendGrid's event webhook. Each counts recipients, not events." })
 export class CampaignStats {

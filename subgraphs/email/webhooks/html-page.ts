@@ -2,10 +2,10 @@ import type http from 'node:http';
 import { readBody, type RouteHandler } from '../../../lib/http';
 
 /** The small pages mail links open (unsubscribe, confirm an address): no script, no referrer, never cached. */
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 export const page = (title: string, body: string) =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title></head>` +
-  `<body style="font-family:Helvetica,Arial,sans-serif;max-width:480px;margin:60px auto;color:#1f2933"><h1 style="font-size:22px">${escape(title)}</h1>${body}</body></html>`;
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>` +
+  `<body style="font-family:Helvetica,Arial,sans-serif;max-width:480px;margin:60px auto;color:#1f2933"><h1 style="font-size:22px">${escapeHtml(title)}</h1>${body}</body></html>`;
 
 export function send(res: http.ServerResponse, status: number, html: string): void {
   res.writeHead(status, {

@@ -1,4 +1,4 @@
-import { AppError } from '../../../../lib/errors';
+import type { AppError } from '../../../../lib/errors';
 import { checkTemplateData, createRenderer, TEMPLATE_NAMES, TEMPLATES } from '../../../../subgraphs/email/domain/templates';
 import { signUnsubscribeToken, verifyUnsubscribeToken } from '../../../../subgraphs/email/domain/unsubscribe-token';
 
