@@ -127,6 +127,10 @@ export const configSchema = z.object({
   EMAIL_PORT: port.default(4004),
   /** URL the gateway calls the email subgraph at (services mode). @default http://127.0.0.1:4004/graphql */
   EMAIL_URL: z.string().url().default('http://127.0.0.1:4004/graphql'),
+  /** seo subgraph port. @default 4005 */
+  SEO_PORT: port.default(4005),
+  /** URL the gateway calls the seo subgraph at (services mode). @default http://127.0.0.1:4005/graphql */
+  SEO_URL: z.string().url().default('http://127.0.0.1:4005/graphql'),
   /** SendGrid API key (SG.…). Unset: embedded mode runs the local SendGrid emulator. */
   SENDGRID_API_KEY: z.string().regex(/^SG\./, 'must be a SendGrid API key (SG.…)').optional(),
   /** Base URL of a SendGrid-compatible API, e.g. a running emulator (services mode without a key). */

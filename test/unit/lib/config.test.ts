@@ -36,6 +36,8 @@ describe('loadConfig', () => {
       CRM_URL: 'http://127.0.0.1:4003/graphql',
       EMAIL_PORT: 4004,
       EMAIL_URL: 'http://127.0.0.1:4004/graphql',
+      SEO_PORT: 4005,
+      SEO_URL: 'http://127.0.0.1:4005/graphql',
       SENDGRID_EMULATOR_PORT: 4012,
       SENDGRID_TIMEOUT_MS: 10_000,
       SENDGRID_WEBHOOK_TOLERANCE_SECONDS: 600,
