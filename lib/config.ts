@@ -131,6 +131,10 @@ export const configSchema = z.object({
   SEO_PORT: port.default(4005),
   /** URL the gateway calls the seo subgraph at (services mode). @default http://127.0.0.1:4005/graphql */
   SEO_URL: z.string().url().default('http://127.0.0.1:4005/graphql'),
+  /** Public base URL the gateway's sitemap is reached at: the sitemap index lists its shards under it. @default http://127.0.0.1:4000 */
+  SITEMAP_BASE_URL: z.string().url().default('http://127.0.0.1:4000'),
+  /** Listing URLs per sitemap shard; the protocol allows at most 50000. @default 50000 */
+  SITEMAP_SHARD_SIZE: z.coerce.number().int().min(1).max(50_000).default(50_000),
   /** SendGrid API key (SG.…). Unset: embedded mode runs the local SendGrid emulator. */
   SENDGRID_API_KEY: z.string().regex(/^SG\./, 'must be a SendGrid API key (SG.…)').optional(),
   /** Base URL of a SendGrid-compatible API, e.g. a running emulator (services mode without a key). */

@@ -9,6 +9,7 @@ import { createSubgraphServer } from '../../lib/subgraph';
 import { createListingSource } from './clients/listing-source';
 import { createContext } from './context';
 import { SeoService } from './domain/seo.service';
+import { createSitemapIndexRoute, createSitemapShardRoute, SITEMAP_INDEX_PATH, SITEMAP_SHARD_PATH } from './routes/sitemap.route';
 import { buildSeoSchema } from './schema';
 
 export interface SeoSubgraphDeps {
@@ -25,6 +26,7 @@ export interface SeoSubgraphDeps {
 /** Builds the seo subgraph (schema, service, HTTP server) without listening: tests and both run modes use it. */
 export async function createSeoSubgraph(deps: SeoSubgraphDeps) {
   const seo = new SeoService({ db: deps.db, source: createListingSource(deps.listings), logger: deps.logger });
+  const sitemap = { seo, baseUrl: deps.config.SITEMAP_BASE_URL, shardSize: deps.config.SITEMAP_SHARD_SIZE };
   const schema = await buildSeoSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'seo',
@@ -34,6 +36,7 @@ export async function createSeoSubgraph(deps: SeoSubgraphDeps) {
     internalSecret: deps.internalSecret,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
     context: createContext({ seo }),
+    routes: { [SITEMAP_INDEX_PATH]: createSitemapIndexRoute(sitemap), [SITEMAP_SHARD_PATH]: createSitemapShardRoute(sitemap) },
     internalRateLimitPerMinute: deps.config.INTERNAL_RATE_LIMIT_PER_MINUTE,
     readiness: serviceReadiness({ db: deps.db, bus: deps.bus }),
   });

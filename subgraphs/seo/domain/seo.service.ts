@@ -1,4 +1,4 @@
-import { inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../../lib/db';
 import type { Logger } from '../../../lib/logger';
 import { pages, type PageRow } from '../db/schema';
@@ -58,5 +58,48 @@ export class SeoService {
     const rows = ids.length ? await this.deps.db.select().from(pages).where(inArray(pages.listingId, [...ids])) : [];
     const byId = new Map(rows.map((r) => [r.listingId, r]));
     return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /**
+   * The sitemap's shards: ACTIVE pages in listing id order, `size` per shard, each with its newest
+   * lastmod. One scan of the (status, listing_id) index; never the rows themselves.
+   */
+  async sitemapShards(size: number): Promise<Array<{ shard: number; lastmod: Date }>> {
+    const result = (await this.deps.db.execute(sql`
+      select shard::int as shard, (extract(epoch from max(changed)) * 1000)::float8 as ms from (
+        select (row_number() over (order by ${pages.listingId}) - 1) / ${size} + 1 as shard, ${pages.contentChangedAt} as changed
+        from ${pages} where ${pages.status} = 'ACTIVE'
+      ) numbered group by shard order by shard`)) as unknown as { rows: Array<{ shard: number | string; ms: number | string }> };
+    return result.rows.map((r) => ({ shard: Number(r.shard), lastmod: new Date(Number(r.ms)) }));
+  }
+
+  /**
+   * The URLs of shard `shard` (1-based), read in pages of `batch` by keyset (never the whole shard
+   * in memory): what the sitemap route streams.
+   */
+  async *sitemapUrls(shard: number, size: number, batch = 1000): AsyncGenerator<{ url: string; lastmod: Date }> {
+    const active = eq(pages.status, 'ACTIVE');
+    const [start] = await this.deps.db
+      .select({ id: pages.listingId })
+      .from(pages)
+      .where(active)
+      .orderBy(asc(pages.listingId))
+      .offset((shard - 1) * size)
+      .limit(1);
+    if (!start) return;
+    let remaining = size;
+    let after: { id: string; inclusive: boolean } = { id: start.id, inclusive: true };
+    while (remaining > 0) {
+      const rows = await this.deps.db
+        .select({ id: pages.listingId, url: pages.url, lastmod: pages.contentChangedAt })
+        .from(pages)
+        .where(and(active, after.inclusive ? gte(pages.listingId, after.id) : gt(pages.listingId, after.id)))
+        .orderBy(asc(pages.listingId))
+        .limit(Math.min(batch, remaining));
+      for (const row of rows) yield { url: row.url, lastmod: row.lastmod };
+      if (rows.length < Math.min(batch, remaining)) return;
+      remaining -= rows.length;
+      after = { id: rows[rows.length - 1]!.id, inclusive: false };
+    }
   }
 }

@@ -38,6 +38,8 @@ describe('loadConfig', () => {
       EMAIL_URL: 'http://127.0.0.1:4004/graphql',
       SEO_PORT: 4005,
       SEO_URL: 'http://127.0.0.1:4005/graphql',
+      SITEMAP_BASE_URL: 'http://127.0.0.1:4000',
+      SITEMAP_SHARD_SIZE: 50_000,
       SENDGRID_EMULATOR_PORT: 4012,
       SENDGRID_TIMEOUT_MS: 10_000,
       SENDGRID_WEBHOOK_TOLERANCE_SECONDS: 600,
