@@ -28,6 +28,8 @@ import { consumePaymentRejected } from '../subgraphs/payments/events/payment-rej
 import { startReconciler } from '../subgraphs/payments/jobs/reconcile.job';
 import { createStripeAdapter } from '../subgraphs/payments/provider/stripe.adapter';
 import { createPaymentsSubgraph, type PaymentsSubgraph } from '../subgraphs/payments/server';
+import { consumeListingChanges } from '../subgraphs/seo/events/listing-changes.consumer';
+import { createSeoSubgraph, type SeoSubgraph } from '../subgraphs/seo/server';
 
 export type EmbeddedConfig = Config & { JWT_SECRET: string; INTERNAL_SECRET: string; STRIPE_WEBHOOK_SECRET: string };
 
@@ -48,7 +50,7 @@ export interface EmbeddedOptions {
   logger: Logger;
   shutdown: Shutdown;
   /** Ports; 0 picks free ones (tests). Defaults to the config's. */
-  ports?: { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number; metrics?: number };
+  ports?: { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number; metrics?: number; seo?: number };
   onQuery?: (query: string, params: unknown[]) => void;
 }
 
@@ -62,6 +64,7 @@ export interface EmbeddedStack {
   payments: PaymentsSubgraph;
   crm: CrmSubgraph;
   email: EmailSubgraph;
+  seo: SeoSubgraph;
   /** The local Stripe, when no STRIPE_SECRET_KEY is set. */
   stripe?: StripeEmulator;
   /** The local HubSpot, when no HUBSPOT_ACCESS_TOKEN is set. */
@@ -206,8 +209,21 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   shutdown.add('mail sender', startMailSender(email.email, emailLogger, config.EMAIL_SEND_INTERVAL_MS));
   sendgrid?.setEventWebhookUrl(urlOf(emailAddress, '/webhooks/sendgrid'));
 
+  // seo: what search engines see of each listing, kept from the listing events
+  const seoLogger = logger.child({ service: 'seo' });
+  const seo = await createSeoSubgraph({
+    config,
+    db: handle.db,
+    bus: bus.withSource('seo'),
+    logger: seoLogger,
+    internalSecret: config.INTERNAL_SECRET,
+    listings: createEntityClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
+  });
+  const seoUrl = urlOf(await serve('seo', seo, port('seo', config.SEO_PORT)));
+  await consumeListingChanges({ bus: bus.withSource('seo'), db: handle.db, seo: seo.seo });
+
   // gateway
-  const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl, email: emailUrl };
+  const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl, email: emailUrl, seo: seoUrl };
   const gateway = await createGateway(
     gatewayOptionsFromConfig(config, { logger: logger.child({ service: 'gateway' }), supergraphSdl: readSupergraph(config), subgraphUrls: subgraphs }),
   );
@@ -224,5 +240,5 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     shutdown.add('metrics http', () => closeServer(metricsServer, 0));
   }
 
-  return { urls: { gateway: gatewayUrl, subgraphs, emulators, metrics: metricsUrl }, handle, bus, gateway, listings, payments, crm, email, stripe, hubspot, sendgrid };
+  return { urls: { gateway: gatewayUrl, subgraphs, emulators, metrics: metricsUrl }, handle, bus, gateway, listings, payments, crm, email, seo, stripe, hubspot, sendgrid };
 }

@@ -22,6 +22,7 @@ import { clientAddress } from './limits/rate-limiter';
 import { memoryRateLimits, type RateLimitStore } from '../lib/client-rate-limits';
 import { loadSupergraph } from './supergraph';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
+import { createSitemapForward, sitemapTarget } from './sitemap-forward';
 import { createRestRoute, restNotFound } from './rest/rest-route';
 import { explorerRoutes } from './explorer';
 import { openApiJson } from './rest/openapi';
@@ -199,6 +200,8 @@ export async function createGateway(options: GatewayOptions) {
     void res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(openApi), 'cache-control': 'no-cache' }).end(openApi);
   const restPrefixes = [...new Set(Object.keys(REST_OPERATIONS).map((route) => route.split('/')[1]))].map((p) => `/${p}/`);
   const cors = createCors({ origins: options.corsOrigins, development: options.development });
+  // The public sitemap (issue 15), from the seo subgraph when the supergraph has one.
+  const sitemap = subgraphUrls.seo ? createSitemapForward(() => subgraphUrls.seo!, options.logger) : undefined;
 
   const server = createHttpApp<GatewayContext>({
     service: 'gateway',
@@ -212,8 +215,10 @@ export async function createGateway(options: GatewayOptions) {
     before: async (req, res) => cors(req, res) || (await routeRateLimit(req, res, new URL(req.url ?? '/', 'http://localhost').pathname)),
     // GraphiQL and the REST docs from the installed packages (they work offline), where the Sandbox page is served.
     routes: { ...Object.fromEntries([...webhookRoutes, ...restRoutes]), '/openapi.json': openApiRoute, ...(sandbox ? explorerRoutes('/graphql') : {}) },
-    notFound: (_req, res, url) =>
-      restPrefixes.some((prefix) => url.pathname.startsWith(prefix))
+    notFound: (req, res, url) =>
+      sitemap && sitemapTarget(url.pathname)
+        ? sitemap(req, res, url)
+        : restPrefixes.some((prefix) => url.pathname.startsWith(prefix))
         ? restNotFound(res, url.pathname, Object.keys(REST_OPERATIONS))
         : sendNotFound(res, url.pathname),
   });

@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { LISTING_CATEGORIES } from './categories';
 import { projectRoot } from './data-dir';
+import { siteUrlTemplateProblem } from './listing-url';
 
 /**
  * Every environment variable SayPro Graph reads, in one schema. `.env.example` lists the same
@@ -85,6 +86,19 @@ export const configSchema = z.object({
   LISTINGS_PORT: port.default(4001),
   /** URL the gateway calls the listings subgraph at (services mode). Embedded mode derives it. @default http://127.0.0.1:4001/graphql */
   LISTINGS_URL: z.string().url().default('http://127.0.0.1:4001/graphql'),
+  /**
+   * Where a listing lives on SayPro's site: a URL template with `{id}` (required) and `{slug}` (the
+   * title's words), e.g. https://saypro.example/listings/{id}-{slug}. Mail links, structured data and
+   * sitemaps use it. The default points at a local frontend's usual port (nothing serves it here).
+   * @default http://127.0.0.1:3000/listings/{id}-{slug}
+   */
+  SITE_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = siteUrlTemplateProblem(v);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    })
+    .default('http://127.0.0.1:3000/listings/{id}-{slug}'),
   /** payments subgraph port. @default 4002 */
   PAYMENTS_PORT: port.default(4002),
   /** URL the gateway calls the payments subgraph at (services mode). @default http://127.0.0.1:4002/graphql */
@@ -113,6 +127,14 @@ export const configSchema = z.object({
   EMAIL_PORT: port.default(4004),
   /** URL the gateway calls the email subgraph at (services mode). @default http://127.0.0.1:4004/graphql */
   EMAIL_URL: z.string().url().default('http://127.0.0.1:4004/graphql'),
+  /** seo subgraph port. @default 4005 */
+  SEO_PORT: port.default(4005),
+  /** URL the gateway calls the seo subgraph at (services mode). @default http://127.0.0.1:4005/graphql */
+  SEO_URL: z.string().url().default('http://127.0.0.1:4005/graphql'),
+  /** Public base URL the gateway's sitemap is reached at: the sitemap index lists its shards under it. @default http://127.0.0.1:4000 */
+  SITEMAP_BASE_URL: z.string().url().default('http://127.0.0.1:4000'),
+  /** Listing URLs per sitemap shard; the protocol allows at most 50000. @default 50000 */
+  SITEMAP_SHARD_SIZE: z.coerce.number().int().min(1).max(50_000).default(50_000),
   /** SendGrid API key (SG.…). Unset: embedded mode runs the local SendGrid emulator. */
   SENDGRID_API_KEY: z.string().regex(/^SG\./, 'must be a SendGrid API key (SG.…)').optional(),
   /** Base URL of a SendGrid-compatible API, e.g. a running emulator (services mode without a key). */

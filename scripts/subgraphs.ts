@@ -3,6 +3,7 @@ import { buildListingsSchema } from '../subgraphs/listings/schema';
 import { buildEmailSchema } from '../subgraphs/email/schema';
 import { buildCrmSchema } from '../subgraphs/crm/schema';
 import { buildPaymentsSchema } from '../subgraphs/payments/schema';
+import { buildSeoSchema } from '../subgraphs/seo/schema';
 
 /**
  * Every subgraph in the supergraph: its name, how to build its schema, and the URL recorded in
@@ -13,4 +14,5 @@ export const SUBGRAPHS: Array<{ name: string; build: () => Promise<GraphQLSchema
   { name: 'payments', build: buildPaymentsSchema, url: 'http://127.0.0.1:4002/graphql' },
   { name: 'crm', build: buildCrmSchema, url: 'http://127.0.0.1:4003/graphql' },
   { name: 'email', build: buildEmailSchema, url: 'http://127.0.0.1:4004/graphql' },
+  { name: 'seo', build: buildSeoSchema, url: 'http://127.0.0.1:4005/graphql' },
 ];

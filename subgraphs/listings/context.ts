@@ -16,6 +16,8 @@ export interface ListingsDeps {
   bus: EventBus;
   /** Verifies email confirmation links (the email service signs them with the same secret). */
   emailConfirmationSecret: string;
+  /** SITE_URL: the template of a listing's page on SayPro's site. */
+  siteUrl: string;
 }
 
 export type ListingsContext = BaseContext &

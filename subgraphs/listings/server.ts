@@ -36,7 +36,7 @@ export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
     logger: deps.logger,
     internalSecret: deps.internalSecret,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
-    context: createContext({ users, listings, apiKeys, bus: deps.bus, emailConfirmationSecret: deps.internalSecret }),
+    context: createContext({ users, listings, apiKeys, bus: deps.bus, emailConfirmationSecret: deps.internalSecret, siteUrl: deps.config.SITE_URL }),
     routes: { [API_KEY_VERIFY_PATH]: createApiKeyVerifyRoute(apiKeys, deps.internalSecret) },
     internalRateLimitPerMinute: deps.config.INTERNAL_RATE_LIMIT_PER_MINUTE,
     readiness: [

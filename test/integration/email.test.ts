@@ -108,7 +108,8 @@ describe('mail from events', () => {
     expect(alert.subject).toBe('New in VEHICLES on SayPro: $250.00');
     expect(alert.html).toContain('Cape Town');
     expect(alert.html).toContain('Hardtail, 29 inch wheels, new brakes.');
-    expect(alert.html).toContain(`/listings/${listing.id}`);
+    // The listing's page on SayPro's site (SITE_URL's default), not a path on the gateway.
+    expect(alert.html).toContain(`http://127.0.0.1:3000/listings/${listing.id}-mountain-bike-b-bargain-b`);
     expect(alert.headers['List-Unsubscribe']).toMatch(/^<http:\/\/127\.0\.0\.1:\d+\/email\/unsubscribe\?token=[^>]+>$/);
     expect(alert.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     expect(alerts[1]).toHaveLength(1);

@@ -69,8 +69,8 @@ describe('gateway HTTP edges', () => {
     expect(ready).toEqual({
       status: 'ok',
       service: 'gateway',
-      checks: { listings: 'up', payments: 'up', crm: 'up', email: 'up' },
-      dependencies: ['listings', 'payments', 'crm', 'email'].map((name) => ({ name, kind: 'subgraph', state: 'up', ms: expect.any(Number) })),
+      checks: { listings: 'up', payments: 'up', crm: 'up', email: 'up', seo: 'up' },
+      dependencies: ['listings', 'payments', 'crm', 'email', 'seo'].map((name) => ({ name, kind: 'subgraph', state: 'up', ms: expect.any(Number) })),
     });
     // Every service answers in the same shape: its database, its queue, its provider's circuit.
     const payments = await (await fetch(new URL('/health/ready', stack.urls.subgraphs.payments))).json();

@@ -15,11 +15,13 @@ type ListingFacts = {
   price: { amount: number; currency: string };
   category: string;
   location: string;
+  /** Its page on SayPro's site (listings builds it from SITE_URL). */
+  url: string;
   expiresAt: string | null;
   seller: Person | null;
 };
 /** The seller comes along (listings owns both): one call per activation. */
-const LISTING_FIELDS = `id title description price { amount currency } category location expiresAt seller { ${PERSON_FIELDS} }`;
+const LISTING_FIELDS = `id title description price { amount currency } category location url expiresAt seller { ${PERSON_FIELDS} }`;
 
 /**
  * The mail events cause. Runs as an `effect` consumer (outside a transaction: it reads users and
@@ -35,10 +37,6 @@ export class EventMail {
   /** The link that confirms `email` for the user (the page is /email/confirm; listings checks the token). */
   private confirmUrl(userId: string, email: string): string {
     return `${this.deps.publicUrl().replace(/\/+$/, '')}/email/confirm?token=${signEmailConfirmation(userId, email, this.deps.confirmationSecret)}`;
-  }
-
-  private listingUrl(id: string): string {
-    return `${this.deps.publicUrl().replace(/\/+$/, '')}/listings/${id}`;
   }
 
   async handle(event: EventEnvelope): Promise<void> {
@@ -131,7 +129,7 @@ export class EventMail {
     const [listing] = await this.deps.listings<ListingFacts>('Listing', [listingId], LISTING_FIELDS, SYSTEM_VIEWER, event.requestId);
     if (!listing) return void this.deps.logger.warn({ eventId: event.id, listingId }, 'activated listing not found; no mail');
     const sellerId = listing.seller?.id ?? eventSellerId;
-    const url = this.listingUrl(listing.id);
+    const url = listing.url;
 
     // The seller's notice.
     const seller = listing.seller;

@@ -1,4 +1,5 @@
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { listingUrl } from '../../../lib/listing-url';
 import { decodeCursor, pageSize } from '../../../lib/pagination';
 import type { ListingsContext } from '../context';
 import { canView } from '../domain/listing-lifecycle';
@@ -29,6 +30,13 @@ export class ListingResolver {
     const cursor = after ? decodeCursor(after) : undefined;
     const page = await ctx.listings.search(ctx.viewer, filter ?? {}, limit, cursor);
     return toListingConnection(page, cursor !== undefined, () => ctx.listings.count(ctx.viewer, filter ?? {}));
+  }
+
+  @FieldResolver(() => String, {
+    description: "The listing's canonical page on SayPro's site (SITE_URL with its id and a slug of its title). The slug follows the title; the id alone identifies the listing.",
+  })
+  url(@Root() listing: Listing, @Ctx() ctx: ListingsContext): string {
+    return listingUrl(ctx.siteUrl, listing);
   }
 
   @FieldResolver(() => User, { description: 'Who posted the listing.' })
