@@ -84,6 +84,8 @@ describe('PayPal checkout through the gateway', () => {
     expect(captured.succeededAt).not.toBeNull();
     expect(await listingOf(carol, listing.id)()).toMatchObject({ status: 'ACTIVE', paymentStatus: 'SUCCEEDED', payment: { id: payment.id, status: 'SUCCEEDED' } });
 
+    const rest = await fetch(`${stack.urls.gateway.replace(/\/graphql$/, '')}/payments/transaction-status?transaction_id=${payment.id}`, { headers: { authorization: `Bearer ${carol.token}` } });
+    expect(await rest.json()).toMatchObject({ transaction_id: payment.id, payment_status: 'completed', provider: 'paypal', amount: 1000, currency: 'USD', listing_status: 'ACTIVE' });
     const mine = dataOf(await stack.graph(MyPaymentsDocument, { first: 10 }, { token: carol.token })).viewer!;
     expect(mine.payments!.edges.map((e) => e.node.id)).toEqual([payment.id]);
     expect(mine.totalSpent).toEqual([{ amount: 1000, currency: 'USD' }]);
