@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { Config } from '../lib/config';
+import { paypalConnection, tlsFromConfig, type Config } from '../lib/config';
+import { projectRoot } from '../lib/data-dir';
 import { createDatabase, type DatabaseHandle } from '../lib/db';
 import { createEventBus, type EventBus } from '../lib/events';
 import { closeServer, listen, urlOf } from '../lib/http';
@@ -9,6 +10,7 @@ import type { Shutdown } from '../lib/lifecycle';
 import { createHubSpotEmulator, type HubSpotEmulator } from '../emulators/hubspot/server';
 import { createSendGridEmulator, type SendGridEmulator } from '../emulators/sendgrid/server';
 import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/server';
+import { createPayPalEmulator, type PayPalEmulator } from '../emulators/paypal/server';
 import { createEntityClient, createInternalClient } from '../lib/entity-client';
 import { composeCrm } from '../subgraphs/crm/compose';
 import type { CrmSubgraph } from '../subgraphs/crm/server';
@@ -26,6 +28,7 @@ import { createListingsSubgraph, type ListingsSubgraph } from '../subgraphs/list
 import { createListingsClient } from '../subgraphs/payments/clients/listings.client';
 import { consumePaymentRejected } from '../subgraphs/payments/events/payment-rejected.consumer';
 import { startReconciler } from '../subgraphs/payments/jobs/reconcile.job';
+import { createPayPalAdapter } from '../subgraphs/payments/provider/paypal.adapter';
 import { createStripeAdapter } from '../subgraphs/payments/provider/stripe.adapter';
 import { createPaymentsSubgraph, type PaymentsSubgraph } from '../subgraphs/payments/server';
 import { consumeListingChanges } from '../subgraphs/seo/events/listing-changes.consumer';
@@ -50,7 +53,7 @@ export interface EmbeddedOptions {
   logger: Logger;
   shutdown: Shutdown;
   /** Ports; 0 picks free ones (tests). Defaults to the config's. */
-  ports?: { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number; metrics?: number; seo?: number };
+  ports?: { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number; paypal?: number; metrics?: number; seo?: number };
   onQuery?: (query: string, params: unknown[]) => void;
 }
 
@@ -67,6 +70,8 @@ export interface EmbeddedStack {
   seo: SeoSubgraph;
   /** The local Stripe, when no STRIPE_SECRET_KEY is set. */
   stripe?: StripeEmulator;
+  /** The local PayPal (approval page, activity page), when no PAYPAL_CLIENT_ID or PAYPAL_API_URL is set. */
+  paypal?: PayPalEmulator;
   /** The local HubSpot, when no HUBSPOT_ACCESS_TOKEN is set. */
   hubspot?: HubSpotEmulator;
   /** The local SendGrid (with its mailbox page), when no SENDGRID_API_KEY is set. */
@@ -125,6 +130,19 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     timeoutMs: config.STRIPE_TIMEOUT_MS,
     logger: paymentsLogger,
   });
+  // PayPal checkouts, on PayPal or on the local emulator (whose approval page a person can click)
+  let paypal: PayPalEmulator | undefined;
+  let paypalApi = paypalConnection(config);
+  if (paypalApi.emulated && !config.PAYPAL_API_URL) {
+    paypal = createPayPalEmulator({ webhookId: paypalApi.webhookId ?? undefined, logger: logger.child({ service: 'paypal-emulator' }) });
+    paypalApi = { ...paypalApi, apiUrl: await paypal.listen(port('paypal', config.PAYPAL_EMULATOR_PORT), host) };
+    shutdown.add('paypal emulator', () => paypal!.close());
+    emulators.paypal = `${paypalApi.apiUrl}/__emulator`;
+  }
+  const checkoutAdapter = createPayPalAdapter({ ...paypalApi, timeoutMs: config.PAYPAL_TIMEOUT_MS, logger: paymentsLogger });
+  shutdown.add('paypal client', () => checkoutAdapter.close());
+  // Return and cancel URLs of PayPal checkouts point at the site; on port 0 its address is known only after the gateway listens.
+  let publicUrl = config.EMAIL_PUBLIC_URL;
   const payments = await createPaymentsSubgraph({
     config,
     db: handle.db,
@@ -132,6 +150,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     logger: paymentsLogger,
     internalSecret: config.INTERNAL_SECRET,
     gateway: gatewayAdapter,
+    checkout: checkoutAdapter,
+    publicUrl: () => publicUrl,
     listings: createListingsClient({ url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
   });
   const paymentsAddress = await serve('payments', payments, port('payments', config.PAYMENTS_PORT));
@@ -189,8 +209,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     webhookToleranceSeconds: config.SENDGRID_WEBHOOK_TOLERANCE_SECONDS,
     logger: emailLogger,
   });
-  // Links in mail point at the gateway; on port 0 its address is known only after it listens.
-  let publicUrl = config.EMAIL_PUBLIC_URL;
+  // Links in mail point at the gateway too (publicUrl above).
   const email = await createEmailSubgraph({
     config,
     db: handle.db,
@@ -231,6 +250,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
   const gatewayUrl = urlOf(gatewayAddress, '/graphql', scheme);
   if (publicUrl === 'http://127.0.0.1:4000' && gatewayAddress.port !== 4000) publicUrl = urlOf(gatewayAddress, '', scheme);
+  // PayPal delivers to the gateway's host, as it would in production; over TLS (a certificate the
+  // emulator does not trust) straight to payments.
+  paypal?.setWebhookUrl(scheme === 'https' ? urlOf(paymentsAddress, '/webhooks/paypal') : urlOf(gatewayAddress, '/webhooks/paypal'));
 
   // One registry in this process: the gateway's metrics listener has every service's metrics.
   let metricsUrl: string | undefined;
@@ -240,5 +262,5 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     shutdown.add('metrics http', () => closeServer(metricsServer, 0));
   }
 
-  return { urls: { gateway: gatewayUrl, subgraphs, emulators, metrics: metricsUrl }, handle, bus, gateway, listings, payments, crm, email, seo, stripe, hubspot, sendgrid };
+  return { urls: { gateway: gatewayUrl, subgraphs, emulators, metrics: metricsUrl }, handle, bus, gateway, listings, payments, crm, email, seo, stripe, paypal, hubspot, sendgrid };
 }

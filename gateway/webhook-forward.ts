@@ -15,6 +15,8 @@ export interface ForwardedRoute {
 export const WEBHOOK_ROUTES: Record<string, ForwardedRoute> = {
   // One event per delivery; Stripe's event objects are a few KB, their largest well under this.
   '/webhooks/stripe': { subgraph: 'payments', methods: ['POST'], maxBytes: 512 * 1024 },
+  // PayPal's events carry the order or capture resource: a few KB, like Stripe's.
+  '/webhooks/paypal': { subgraph: 'payments', methods: ['POST'], maxBytes: 512 * 1024 },
   // SendGrid batches events and posts when a batch reaches 768 KB (or every 30 s).
   '/webhooks/sendgrid': { subgraph: 'email', methods: ['POST'], maxBytes: 1024 * 1024 },
   // The unsubscribe link in marketing mail: GET shows the confirmation, POST (also one-click) unsubscribes.
@@ -23,7 +25,18 @@ export const WEBHOOK_ROUTES: Record<string, ForwardedRoute> = {
   '/email/confirm': { subgraph: 'email', methods: ['GET', 'POST'], maxBytes: 16 * 1024 },
 };
 /** Headers a provider signs with or needs to see; nothing else is passed on. */
-const FORWARDED = ['content-type', 'stripe-signature', 'x-twilio-email-event-webhook-signature', 'x-twilio-email-event-webhook-timestamp', 'user-agent'];
+const FORWARDED = [
+  'content-type',
+  'stripe-signature',
+  'paypal-transmission-id',
+  'paypal-transmission-time',
+  'paypal-transmission-sig',
+  'paypal-cert-url',
+  'paypal-auth-algo',
+  'x-twilio-email-event-webhook-signature',
+  'x-twilio-email-event-webhook-timestamp',
+  'user-agent',
+];
 
 /**
  * Passes a provider webhook through to its subgraph untouched: the raw bytes must reach the

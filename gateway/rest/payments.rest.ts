@@ -12,7 +12,7 @@ const CHARGE = `mutation SeedCharge($input: ChargeListingInput!) {
 }`;
 
 const TRANSACTION = `query SeedTransactionStatus($id: ID!) {
-  transaction(id: $id) { id status amount { amount currency } amountRefunded { amount } declineCode declineMessage createdAt succeededAt listing { id status } }
+  transaction(id: $id) { id status provider amount { amount currency } amountRefunded { amount } declineCode declineMessage createdAt succeededAt listing { id status } }
 }`;
 
 const chargeStatus = restEnum({ name: 'ChargeStatus', renames: { SUCCEEDED: 'success' } }, 'The outcome of this attempt: `requires_action` means 3-D Secure (see client_secret).');
@@ -84,6 +84,7 @@ const transactionStatus = restOperation({
   response: z.object({
     transaction_id: z.string(),
     payment_status: paymentStatus.schema,
+    provider: z.enum(['stripe', 'paypal']).meta({ description: 'Who took the payment: a card through Stripe, or PayPal.' }),
     amount: z.number().int().meta({ description: 'Charged, in minor units.' }),
     currency: z.string(),
     amount_refunded: z.number().int().meta({ description: 'Refunded so far, in minor units.' }),
@@ -104,6 +105,7 @@ const transactionStatus = restOperation({
     return {
       transaction_id: t.id,
       payment_status: paymentStatus.rest(t.status),
+      provider: String(t.provider).toLowerCase() as 'stripe' | 'paypal',
       amount: t.amount.amount,
       currency: t.amount.currency,
       amount_refunded: t.amountRefunded.amount,

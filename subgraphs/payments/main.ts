@@ -1,12 +1,13 @@
 import '../../lib/telemetry';
 import 'reflect-metadata';
-import { ConfigError } from '../../lib/config';
+import { ConfigError, paypalConnection } from '../../lib/config';
 import { closeServer, listen, urlOf } from '../../lib/http';
 import { openServiceStore, runService } from '../../lib/service-main';
 import { createListingsClient } from './clients/listings.client';
 import { PAYMENTS_DB_SCHEMA, PAYMENTS_MIGRATIONS } from './db/migrations';
 import { consumePaymentRejected } from './events/payment-rejected.consumer';
 import { startReconciler } from './jobs/reconcile.job';
+import { createPayPalAdapter } from './provider/paypal.adapter';
 import { createStripeAdapter } from './provider/stripe.adapter';
 import { createPaymentsSubgraph } from './server';
 
@@ -20,6 +21,9 @@ void runService('payments', async ({ config, logger, shutdown }) => {
     throw new ConfigError(['STRIPE_SECRET_KEY: set it, or point STRIPE_API_URL at a Stripe emulator (node dist/emulators/stripe/main.js)']);
   }
   const { handle, bus } = await openServiceStore({ config, logger, shutdown, service: 'payments', migrations: [[PAYMENTS_MIGRATIONS, PAYMENTS_DB_SCHEMA]] });
+  // Without PAYPAL_CLIENT_ID: the emulator's app at PAYPAL_API_URL (or on PAYPAL_EMULATOR_PORT).
+  const checkout = createPayPalAdapter({ ...paypalConnection(config), timeoutMs: config.PAYPAL_TIMEOUT_MS, logger });
+  shutdown.add('paypal client', () => checkout.close());
   const subgraph = await createPaymentsSubgraph({
     config,
     db: handle.db,
@@ -33,6 +37,8 @@ void runService('payments', async ({ config, logger, shutdown }) => {
       timeoutMs: config.STRIPE_TIMEOUT_MS,
       logger,
     }),
+    checkout,
+    publicUrl: () => config.EMAIL_PUBLIC_URL,
     listings: createListingsClient({ url: () => config.LISTINGS_URL, internalSecret: config.INTERNAL_SECRET }),
   });
   shutdown.add('apollo', () => subgraph.apollo.stop());

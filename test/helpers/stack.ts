@@ -44,7 +44,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   const shutdown = createShutdown(logger);
   const handle = await createTestDatabase({ onQuery: (q) => queries.push(q) });
   shutdown.add('test database', () => handle.close());
-  const stack = await startEmbedded({ config, handle, logger, shutdown, ports: { gateway: 0, listings: 0, payments: 0, crm: 0, email: 0, stripe: 0, hubspot: 0, sendgrid: 0, metrics: 0, seo: 0 } });
+  const stack = await startEmbedded({ config, handle, logger, shutdown, ports: { gateway: 0, listings: 0, payments: 0, crm: 0, email: 0, stripe: 0, hubspot: 0, sendgrid: 0, paypal: 0, metrics: 0, seo: 0 } });
   return {
     ...stack,
     config,

@@ -25,7 +25,7 @@ async function start(): Promise<ServiceProcess> {
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-embedded-'));
   const ports: Record<string, string> = {};
-  for (const name of ['GATEWAY_PORT', 'LISTINGS_PORT', 'PAYMENTS_PORT', 'CRM_PORT', 'EMAIL_PORT', 'STRIPE_EMULATOR_PORT', 'HUBSPOT_EMULATOR_PORT', 'SENDGRID_EMULATOR_PORT', 'SEO_PORT']) {
+  for (const name of ['GATEWAY_PORT', 'LISTINGS_PORT', 'PAYMENTS_PORT', 'CRM_PORT', 'EMAIL_PORT', 'STRIPE_EMULATOR_PORT', 'HUBSPOT_EMULATOR_PORT', 'SENDGRID_EMULATOR_PORT', 'SEO_PORT', 'PAYPAL_EMULATOR_PORT']) {
     ports[name] = String(await freePort());
   }
   const gatewayPort = ports.GATEWAY_PORT;

@@ -77,11 +77,12 @@ describe('gateway HTTP edges', () => {
     expect(payments).toEqual({
       status: 'ok',
       service: 'payments',
-      checks: { database: 'up', queue: 'up', stripe: 'up' },
+      checks: { database: 'up', queue: 'up', stripe: 'up', paypal: 'up' },
       dependencies: [
         { name: 'database', kind: 'database', state: 'up', ms: expect.any(Number) },
         { name: 'queue', kind: 'queue', state: 'up', ms: expect.any(Number) },
         { name: 'stripe', kind: 'provider', state: 'up', detail: 'circuit closed', ms: expect.any(Number) },
+        { name: 'paypal', kind: 'provider', state: 'up', detail: 'circuit closed', ms: expect.any(Number) },
       ],
     });
   });

@@ -42,7 +42,7 @@ describe('a restart of npm start', () => {
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-local-data-'));
     env = { DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-    for (const name of ['GATEWAY_PORT', 'LISTINGS_PORT', 'PAYMENTS_PORT', 'CRM_PORT', 'EMAIL_PORT', 'STRIPE_EMULATOR_PORT', 'HUBSPOT_EMULATOR_PORT', 'SENDGRID_EMULATOR_PORT', 'SEO_PORT']) {
+    for (const name of ['GATEWAY_PORT', 'LISTINGS_PORT', 'PAYMENTS_PORT', 'CRM_PORT', 'EMAIL_PORT', 'STRIPE_EMULATOR_PORT', 'HUBSPOT_EMULATOR_PORT', 'SENDGRID_EMULATOR_PORT', 'SEO_PORT', 'PAYPAL_EMULATOR_PORT']) {
       env[name] = String(await freePort());
     }
     gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}/graphql`;

@@ -49,7 +49,7 @@ describe('seed REST endpoints on the gateway', () => {
 
     const status = await rest(`/payments/transaction-status?transaction_id=${charged.body.transaction_id}`, { token: ada.token });
     expect(status.status).toBe(200);
-    expect(status.body).toMatchObject({ transaction_id: charged.body.transaction_id, payment_status: 'completed', amount: 1000, currency: 'USD', listing_id: listing.id });
+    expect(status.body).toMatchObject({ transaction_id: charged.body.transaction_id, payment_status: 'completed', provider: 'stripe', amount: 1000, currency: 'USD', listing_id: listing.id });
   });
 
   it('maps errors to HTTP statuses with the same codes as the graph', async () => {

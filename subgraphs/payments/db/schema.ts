@@ -8,6 +8,8 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date',
 
 export const PAYMENT_STATUSES = ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'DECLINED', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export const PAYMENT_PROVIDERS = ['STRIPE', 'PAYPAL'] as const;
+export type PaymentProvider = (typeof PAYMENT_PROVIDERS)[number];
 /** Statuses that hold a listing: while one exists, no second charge for that listing may start. */
 export const HOLDING_STATUSES: readonly PaymentStatus[] = ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
 
@@ -25,6 +27,8 @@ export const payments = paymentsSchema.table(
     currency: varchar('currency', { length: 3 }).notNull(),
     paymentMethodId: varchar('payment_method_id', { length: 255 }).notNull(),
     status: varchar('status', { length: 20, enum: PAYMENT_STATUSES }).notNull(),
+    /** Who took it: a Stripe charge (providerReference a PaymentIntent) or a PayPal checkout (providerReference the order). */
+    provider: varchar('provider', { length: 10, enum: PAYMENT_PROVIDERS }).notNull().default('STRIPE'),
     /** The client's key for this charge request (scoped to the user). */
     clientIdempotencyKey: varchar('client_idempotency_key', { length: 255 }).notNull(),
     providerIdempotencyKey: varchar('provider_idempotency_key', { length: 255 }).notNull(),

@@ -2,7 +2,7 @@ import { metrics } from '../../../lib/metrics';
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, getTableColumns, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
-import { authorize } from '../../../lib/permissions';
+import { allows, authorize } from '../../../lib/permissions';
 import { postingFee, type FeeConfig } from '../../../lib/config';
 import type { Database, Transaction } from '../../../lib/db';
 import {
@@ -10,6 +10,7 @@ import {
   ConflictError,
   ForbiddenError,
   NotFoundError,
+  PaymentRequiredError,
   PG_UNIQUE_VIOLATION,
   ProviderUnavailableError,
   pgConstraint,
@@ -21,7 +22,8 @@ import { keysetAfter } from '../../../lib/pagination';
 import type { Logger } from '../../../lib/logger';
 import type { ProviderPolicy } from '../../../lib/resilience';
 import type { ListingsClient } from '../clients/listings.client';
-import { payments, refunds, webhookEvents, type PaymentRow, type PaymentStatus } from '../db/schema';
+import { payments, refunds, webhookEvents, type PaymentProvider, type PaymentRow, type PaymentStatus, type RefundRow } from '../db/schema';
+import { CheckoutError, type CheckoutEvent, type CheckoutGateway, type CheckoutOrderState, type CheckoutRequest } from '../provider/checkout-gateway.port';
 import {
   PaymentRequestRejectedError,
   type ChargeOutcome,
@@ -29,6 +31,7 @@ import {
   type PaymentGateway,
   type PaymentState,
   type ProviderEvent,
+  type RefundOutcome,
 } from '../provider/payment-gateway.port';
 import { canMove, refundedStatus, UNSETTLED } from './payment-state';
 
@@ -47,6 +50,25 @@ export interface ChargeResult {
   clientSecret: string | null;
 }
 
+export interface CheckoutInput {
+  listingId: string;
+  idempotencyKey: string;
+}
+
+export interface CheckoutResult {
+  payment: PaymentRow;
+  /** Where to send the payer to approve; null once the checkout is past approval. */
+  approvalUrl: string | null;
+}
+
+/** Which PayPal checkout to capture: ours by id, or the latest of a listing. */
+export interface CaptureInput {
+  paymentId?: string | null;
+  listingId?: string | null;
+}
+
+type SettleState = { status: PaymentStatus; reference?: string | null; declineCode?: string | null; declineMessage?: string | null; amountRefunded?: number };
+
 export interface RequestMeta {
   requestId?: string;
 }
@@ -56,6 +78,11 @@ export interface PaymentsDeps {
   bus: EventBus;
   gateway: PaymentGateway;
   policy: ProviderPolicy;
+  /** PayPal checkouts, with their own retry policy and breaker. */
+  checkout: CheckoutGateway;
+  checkoutPolicy: ProviderPolicy;
+  /** SayPro's site, where PayPal sends the payer back. */
+  publicUrl: () => string;
   listings: ListingsClient;
   config: FeeConfig;
   logger: Logger;
@@ -76,72 +103,67 @@ export class PaymentsService {
   constructor(private readonly deps: PaymentsDeps) {}
 
   async charge(viewer: Viewer, input: ChargeInput, meta: RequestMeta = {}): Promise<ChargeResult> {
-    const userId = viewer.userId;
-    if (userId === null || !isUuid(userId)) throw new ForbiddenError('Sign in to pay for a listing');
-
+    const userId = signedIn(viewer);
     const existing = await this.byClientKey(userId, input.idempotencyKey);
     if (existing) return this.replay(existing, input, meta);
 
-    const listing = await this.deps.listings.get(input.listingId, viewer, meta.requestId);
-    if (!listing) throw new NotFoundError('Listing', input.listingId);
-    authorize(viewer, 'payment.charge', listing.sellerId);
-    if (listing.status !== 'PENDING_PAYMENT') {
-      throw new ConflictError(`Listing ${listing.id} is ${listing.status}; only a listing waiting for payment can be charged`, { id: listing.id });
-    }
-    const fee = postingFee(this.deps.config, listing.category);
-    if (fee.amount <= 0) throw new ConflictError(`Listings in ${listing.category} are free`, { id: listing.id });
+    const { listingId, fee } = await this.payable(viewer, input.listingId, meta);
     if (input.amount != null && input.amount !== fee.amount) {
       throw new BadUserInputError({ field: 'amount', message: `amount must be the posting fee, ${fee.amount} (${fee.currency} minor units); nothing was charged` }, 'input');
     }
     if (input.currency != null && input.currency.toUpperCase() !== fee.currency) {
       throw new BadUserInputError({ field: 'currency', message: `currency must be ${fee.currency}; nothing was charged` }, 'input');
     }
+    const row = newPayment({ listingId, userId, fee, key: input.idempotencyKey, provider: 'STRIPE', paymentMethodId: input.paymentMethodId });
+    const winner = await this.insertLive(row);
+    return winner ? this.replay(winner, input, meta) : this.execute(row, meta);
+  }
 
-    const id = randomUUID();
-    const now = new Date();
-    const row: PaymentRow = {
-      id,
-      listingId: listing.id,
-      userId,
-      amount: fee.amount,
-      currency: fee.currency,
-      paymentMethodId: input.paymentMethodId,
-      status: 'PENDING',
-      clientIdempotencyKey: input.idempotencyKey,
-      providerIdempotencyKey: `saypro-payment-${id}`,
-      providerReference: null,
-      declineCode: null,
-      declineMessage: null,
-      amountRefunded: 0,
-      attempts: 0,
-      createdAt: now,
-      updatedAt: now,
-      succeededAt: null,
-    };
+  /** The listing the viewer may pay for now, and its server-priced fee. */
+  private async payable(viewer: Viewer, listingId: string, meta: RequestMeta) {
+    const listing = await this.deps.listings.get(listingId, viewer, meta.requestId);
+    if (!listing) throw new NotFoundError('Listing', listingId);
+    authorize(viewer, 'payment.charge', listing.sellerId);
+    if (listing.status !== 'PENDING_PAYMENT') {
+      throw new ConflictError(`Listing ${listing.id} is ${listing.status}; only a listing waiting for payment can be charged`, { id: listing.id });
+    }
+    const fee = postingFee(this.deps.config, listing.category);
+    if (fee.amount <= 0) throw new ConflictError(`Listings in ${listing.category} are free`, { id: listing.id });
+    return { listingId: listing.id, fee };
+  }
+
+  /**
+   * Records a new attempt. The unique indexes decide races: the same client key returns the row
+   * that won (to replay), another live payment of the listing, whichever provider, is a CONFLICT.
+   */
+  private async insertLive(row: PaymentRow): Promise<PaymentRow | undefined> {
     try {
       await this.deps.db.insert(payments).values(row);
+      return undefined;
     } catch (err) {
       if (pgErrorCode(err) !== PG_UNIQUE_VIOLATION) throw err;
       const constraint = pgConstraint(err);
       if (constraint === KEY_PER_USER) {
-        const winner = await this.byClientKey(userId, input.idempotencyKey);
-        if (winner) return this.replay(winner, input, meta);
+        const winner = await this.byClientKey(row.userId, row.clientIdempotencyKey);
+        if (winner) return winner;
       }
       if (constraint === LIVE_PER_LISTING) {
         const [live] = await this.deps.db
-          .select({ id: payments.id, status: payments.status })
+          .select({ id: payments.id, status: payments.status, provider: payments.provider })
           .from(payments)
-          .where(and(eq(payments.listingId, listing.id), inArray(payments.status, ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED'])));
-        throw new ConflictError(`Listing ${listing.id} already has a payment (${live?.status ?? 'in progress'}); it is not charged again`, { id: live?.id });
+          .where(and(eq(payments.listingId, row.listingId), inArray(payments.status, ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED'])));
+        throw new ConflictError(
+          `Listing ${row.listingId} already has a ${live?.provider === 'PAYPAL' ? 'PayPal' : 'card'} payment (${live?.status ?? 'in progress'}); it is not charged again`,
+          { id: live?.id },
+        );
       }
       throw err;
     }
-    return this.execute(row, meta);
   }
 
   /** The same client key again: the same answer, or the unfinished attempt carried on with the same provider key. */
   private async replay(existing: PaymentRow, input: ChargeInput, meta: RequestMeta): Promise<ChargeResult> {
-    if (existing.listingId !== input.listingId || existing.paymentMethodId !== input.paymentMethodId) {
+    if (existing.provider !== 'STRIPE' || existing.listingId !== input.listingId || existing.paymentMethodId !== input.paymentMethodId) {
       throw new BadUserInputError({ field: 'idempotencyKey', message: 'idempotencyKey was already used for a different charge' }, 'input');
     }
     if (existing.status === 'PENDING') return this.execute(existing, meta);
@@ -207,7 +229,7 @@ export class PaymentsService {
    */
   async settle(
     paymentId: string,
-    state: { status: PaymentStatus; reference?: string | null; declineCode?: string | null; declineMessage?: string | null; amountRefunded?: number },
+    state: SettleState,
     meta: RequestMeta = {},
     tx?: Transaction,
   ): Promise<PaymentRow> {
@@ -292,7 +314,8 @@ export class PaymentsService {
     let settled = 0;
     for (const row of open) {
       try {
-        if (row.status === 'PENDING') await this.execute(row, {});
+        if (row.provider === 'PAYPAL') await this.reconcileCheckout(row, {});
+        else if (row.status === 'PENDING') await this.execute(row, {});
         else if (row.providerReference) await this.settle(row.id, fromProviderState(await this.deps.policy.execute(() => this.deps.gateway.retrieve(row.providerReference!), 'retrieve')));
         settled++;
       } catch (err) {
@@ -349,23 +372,195 @@ export class PaymentsService {
     const refund = row!;
     let outcome;
     try {
-      outcome = await this.deps.policy.execute((attempt) =>
-        this.deps.gateway.refund({ reference: payment.providerReference!, amount: refund.amount, idempotencyKey: request.key }, attempt),
-        'refund',
-      );
+      outcome =
+        payment.provider === 'PAYPAL'
+          ? await this.refundCapture(payment, refund)
+          : await this.deps.policy.execute((attempt) =>
+              this.deps.gateway.refund({ reference: payment.providerReference!, amount: refund.amount, idempotencyKey: request.key }, attempt),
+              'refund',
+            );
     } catch (err) {
       metrics.refunds.inc({ outcome: err instanceof ProviderUnavailableError ? 'unavailable' : 'failed' });
-      if (err instanceof PaymentRequestRejectedError) {
+      if (err instanceof PaymentRequestRejectedError || (err instanceof CheckoutError && (err.kind === 'conflict' || err.kind === 'rejected'))) {
         await this.deps.db.update(refunds).set({ status: 'failed' }).where(eq(refunds.id, refund.id));
         throw new ConflictError(`The refund was refused: ${err.message}`, { id: paymentId });
       }
-      throw err;
+      throw appErrorOf(err);
     }
     return this.deps.db.transaction(async (t) => {
       await t.update(refunds).set({ status: outcome.status, providerReference: outcome.reference }).where(eq(refunds.id, refund.id));
       const [current] = await t.select().from(payments).where(eq(payments.id, paymentId)).for('update');
       return this.settle(paymentId, { status: current!.status, amountRefunded: current!.amountRefunded + outcome.amount }, meta, t);
     });
+  }
+
+  /**
+   * Opens a PayPal checkout for a listing: the payment is recorded (PENDING, PAYPAL) before the
+   * order is created for exactly the priced fee; the same client key answers the same order.
+   */
+  async startCheckout(viewer: Viewer, input: CheckoutInput, meta: RequestMeta = {}): Promise<CheckoutResult> {
+    const userId = signedIn(viewer);
+    const existing = await this.byClientKey(userId, input.idempotencyKey);
+    if (existing) return this.replayCheckout(existing, input, meta);
+    const { listingId, fee } = await this.payable(viewer, input.listingId, meta);
+    const row = newPayment({ listingId, userId, fee, key: input.idempotencyKey, provider: 'PAYPAL', paymentMethodId: 'paypal' });
+    const winner = await this.insertLive(row);
+    return winner ? this.replayCheckout(winner, input, meta) : this.openOrder(row, meta);
+  }
+
+  private async replayCheckout(existing: PaymentRow, input: CheckoutInput, meta: RequestMeta): Promise<CheckoutResult> {
+    if (existing.provider !== 'PAYPAL' || existing.listingId !== input.listingId) {
+      throw new BadUserInputError({ field: 'idempotencyKey', message: 'idempotencyKey was already used for a different payment' }, 'input');
+    }
+    // Waiting for the payer: creating the order again with its PayPal-Request-Id answers the same order.
+    if (existing.status === 'PENDING' || existing.status === 'REQUIRES_ACTION') return this.openOrder(existing, meta);
+    return { payment: existing, approvalUrl: null };
+  }
+
+  /** Creates (or, with the same request id, finds again) the payment's order; the payment then waits for the payer. */
+  private async openOrder(row: PaymentRow, meta: RequestMeta): Promise<CheckoutResult> {
+    let session;
+    try {
+      session = await this.deps.checkoutPolicy.execute((attempt) => this.deps.checkout.createOrder(checkoutRequestFor(row, this.deps.publicUrl()), attempt), 'create order');
+    } catch (err) {
+      if (err instanceof CheckoutError && err.kind === 'rejected') {
+        // PayPal refused the order itself (a currency it does not take): nothing can be charged; the listing is free again.
+        await this.settle(row.id, { status: 'DECLINED', declineCode: 'invalid_request', declineMessage: err.message }, meta);
+        throw new ConflictError(`PayPal cannot take this payment: ${err.message}`, { id: row.id });
+      }
+      throw appErrorOf(err);
+    }
+    const payment = await this.settle(row.id, { status: 'REQUIRES_ACTION', reference: session.orderId }, meta);
+    return { payment, approvalUrl: payment.status === 'REQUIRES_ACTION' ? session.approvalUrl : null };
+  }
+
+  /**
+   * The payer came back from PayPal: captures the order once (a second call answers the first
+   * capture) and settles exactly as a card charge does, so the listing goes ACTIVE with the answer.
+   */
+  async captureCheckout(viewer: Viewer, input: CaptureInput, meta: RequestMeta = {}): Promise<PaymentRow> {
+    signedIn(viewer);
+    const payment = await this.checkoutOf(viewer, input);
+    authorize(viewer, 'payment.charge', payment.userId);
+    if (!UNSETTLED.includes(payment.status)) return payment;
+    if (!payment.providerReference) {
+      throw new ConflictError(`Transaction ${payment.id} has no PayPal order yet; start the checkout again with the same idempotencyKey`, { id: payment.id });
+    }
+    const order = await this.captureOrder(payment);
+    if (order === 'not_approved') throw new ConflictError('The payer has not approved this PayPal checkout yet; nothing was captured', { id: payment.id });
+    if (order === 'declined') throw new PaymentRequiredError('PayPal declined the payer’s funding source; send them to approve again (startPayPalCheckout with the same key)', { id: payment.id });
+    const settled = await this.settle(payment.id, settlementOf(payment, order), meta);
+    if (settled.status === 'SUCCEEDED') await this.activateListing(settled, meta);
+    return settled;
+  }
+
+  /** The viewer's PayPal payment by id, or the latest of a listing; NOT_FOUND for others'. */
+  private async checkoutOf(viewer: Viewer, input: CaptureInput): Promise<PaymentRow> {
+    const by = input.paymentId ?? input.listingId;
+    if (!by || (input.paymentId && input.listingId)) {
+      throw new BadUserInputError({ field: 'input', message: 'give exactly one of paymentId and listingId' }, 'input');
+    }
+    const [row] = !isUuid(by)
+      ? []
+      : input.paymentId
+        ? await this.deps.db.select().from(payments).where(and(eq(payments.id, by), eq(payments.provider, 'PAYPAL')))
+        : await this.deps.db
+            .select()
+            .from(payments)
+            .where(and(eq(payments.listingId, by), eq(payments.provider, 'PAYPAL')))
+            .orderBy(desc(payments.createdAt), desc(payments.id))
+            .limit(1);
+    if (!row || !allows(viewer, 'payment.read', row.userId)) throw new NotFoundError(input.paymentId ? 'Transaction' : 'PayPal checkout of listing', by);
+    return row;
+  }
+
+  /**
+   * Captures the payment's order with its PayPal-Request-Id (every retry the same). An order gone
+   * (never approved, expired) reads as null: nothing was taken.
+   */
+  private async captureOrder(payment: PaymentRow): Promise<CheckoutOrderState | null | 'not_approved' | 'declined'> {
+    try {
+      const outcome = await this.deps.checkoutPolicy.execute((attempt) => this.deps.checkout.captureOrder(payment.providerReference!, payment.id, attempt), 'capture');
+      return outcome.kind === 'captured' ? outcome.order : outcome.kind;
+    } catch (err) {
+      if (err instanceof CheckoutError && err.kind === 'not_found') return null;
+      throw appErrorOf(err);
+    }
+  }
+
+  /** The order as PayPal has it now; null when it is gone (expired unapproved). */
+  private async readOrder(orderId: string): Promise<CheckoutOrderState | null> {
+    try {
+      return await this.deps.checkoutPolicy.execute(() => this.deps.checkout.getOrder(orderId), 'get order');
+    } catch (err) {
+      if (err instanceof CheckoutError && err.kind === 'not_found') return null;
+      throw appErrorOf(err);
+    }
+  }
+
+  /**
+   * Where an unfinished PayPal payment is: the order is created again if we never heard back,
+   * captured if the payer approved and never returned, declined (freeing the listing) once it expired.
+   */
+  private async reconcileCheckout(row: PaymentRow, meta: RequestMeta): Promise<PaymentRow> {
+    if (row.status === 'PENDING' || !row.providerReference) return (await this.openOrder(row, meta)).payment;
+    const order = await this.currentOrder(row);
+    return this.settle(row.id, settlementOf(row, order), meta);
+  }
+
+  /** Reads the order, capturing it when approved and not yet captured (the payer did their part). */
+  private async currentOrder(row: PaymentRow): Promise<CheckoutOrderState | null> {
+    const order = await this.readOrder(row.providerReference!);
+    if (order?.status !== 'approved' || !UNSETTLED.includes(row.status)) return order;
+    const captured = await this.captureOrder(row);
+    return typeof captured === 'string' ? order : captured;
+  }
+
+  /**
+   * A verified PayPal webhook: deduplicated by event id, reconciled by reading the order (events
+   * come late, twice, out of order), settled through the same path as every other answer.
+   */
+  async handleCheckoutEvent(event: CheckoutEvent): Promise<'processed' | 'duplicate' | 'ignored'> {
+    const [seen] = await this.deps.db.select({ id: webhookEvents.id }).from(webhookEvents).where(eq(webhookEvents.id, event.id));
+    if (seen) return 'duplicate';
+    const record = (t: Transaction, type: string) =>
+      t.insert(webhookEvents).values({ id: event.id, type, receivedAt: new Date() }).onConflictDoNothing().returning({ id: webhookEvents.id });
+    const type = event.type === 'ignored' ? event.providerType : `paypal.${event.type}`;
+    let orderId: string | undefined;
+    let paymentId: string | undefined;
+    if (event.type === 'order.approved') ({ orderId, paymentId } = event);
+    else if (event.type !== 'ignored') {
+      if (event.type !== 'capture.refunded') ({ orderId, paymentId } = event);
+      const captureId = event.captureId;
+      if ((!orderId || !paymentId) && captureId) {
+        const capture = await this.deps.checkoutPolicy.execute(() => this.deps.checkout.getCapture(captureId), 'get capture');
+        orderId ??= capture.orderId;
+        paymentId ??= capture.paymentId;
+      }
+    }
+    const payment = orderId ? await this.findForProvider(paymentId, orderId) : undefined;
+    if (!payment || payment.provider !== 'PAYPAL') {
+      if (event.type !== 'ignored') this.deps.logger.warn({ orderId, eventId: event.id, type }, 'paypal event for a payment we do not know');
+      await this.deps.db.transaction((t) => record(t, type));
+      return 'ignored';
+    }
+    const order = await this.currentOrder(payment);
+    return this.deps.db.transaction(async (t) => {
+      const fresh = await record(t, type);
+      if (fresh.length === 0) return 'duplicate';
+      await this.settle(payment.id, settlementOf(payment, order), {}, t);
+      return 'processed';
+    });
+  }
+
+  /** A PayPal payment's refund: against its capture, with a PayPal-Request-Id from our payment and refund ids. */
+  private async refundCapture(payment: PaymentRow, refund: RefundRow): Promise<RefundOutcome> {
+    const capture = (await this.readOrder(payment.providerReference!))?.capture;
+    if (!capture) throw new ConflictError(`Transaction ${payment.id} has no PayPal capture to refund`, { id: payment.id });
+    return this.deps.checkoutPolicy.execute(
+      (attempt) => this.deps.checkout.refundCapture({ paymentId: payment.id, refundId: refund.id, captureId: capture.id, currency: payment.currency, amount: refund.amount }, attempt),
+      'refund',
+    );
   }
 
   async byIds(ids: readonly string[]): Promise<PaymentRow[]> {
@@ -451,6 +646,88 @@ export class PaymentsService {
 }
 
 const autoRefundKey = (paymentId: string) => `saypro-auto-refund-${paymentId}`;
+
+function signedIn(viewer: Viewer): string {
+  const userId = viewer.userId;
+  if (userId === null || !isUuid(userId)) throw new ForbiddenError('Sign in to pay for a listing');
+  return userId;
+}
+
+/** A new PENDING attempt, with the provider key every attempt will reuse. */
+function newPayment(input: { listingId: string; userId: string; fee: { amount: number; currency: string }; key: string; provider: PaymentProvider; paymentMethodId: string }): PaymentRow {
+  const id = randomUUID();
+  const now = new Date();
+  return {
+    id,
+    listingId: input.listingId,
+    userId: input.userId,
+    amount: input.fee.amount,
+    currency: input.fee.currency,
+    paymentMethodId: input.paymentMethodId,
+    status: 'PENDING',
+    provider: input.provider,
+    clientIdempotencyKey: input.key,
+    providerIdempotencyKey: `saypro-payment-${id}`,
+    providerReference: null,
+    declineCode: null,
+    declineMessage: null,
+    amountRefunded: 0,
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+    succeededAt: null,
+  };
+}
+
+/** The PayPal order for a payment, from its row alone: every attempt sends the same order. */
+export function checkoutRequestFor(row: PaymentRow, publicUrl: string): CheckoutRequest {
+  const back = (page: string) => {
+    const url = new URL(`/paypal/${page}`, publicUrl);
+    url.searchParams.set('payment', row.id);
+    url.searchParams.set('listing', row.listingId);
+    return url.toString();
+  };
+  return {
+    paymentId: row.id,
+    amount: row.amount,
+    currency: row.currency,
+    description: `SayPro posting fee for listing ${row.listingId}`,
+    returnUrl: back('return'),
+    cancelUrl: back('cancel'),
+    reference: row.listingId,
+  };
+}
+
+/**
+ * What a PayPal order means for our payment. Gone (null): never approved and expired, so the
+ * listing is free again. A capture for another amount than the priced fee is never a success.
+ */
+export function settlementOf(row: Pick<PaymentRow, 'amount' | 'currency'>, order: CheckoutOrderState | null): SettleState {
+  if (!order) return { status: 'DECLINED', declineCode: 'order_expired', declineMessage: 'The PayPal checkout was not approved in time; start a new one.' };
+  const reference = order.orderId;
+  if (order.status !== 'completed' || !order.capture) return { status: 'REQUIRES_ACTION', reference };
+  const { capture } = order;
+  if (capture.amount !== row.amount || capture.currency !== row.currency) {
+    return { status: 'PROCESSING', reference, declineMessage: `captured ${capture.amount} ${capture.currency}, priced ${row.amount} ${row.currency}` };
+  }
+  switch (capture.status) {
+    case 'pending':
+      return { status: 'PROCESSING', reference };
+    case 'declined':
+      return { status: 'DECLINED', reference, declineCode: 'capture_declined', declineMessage: 'PayPal declined the payment.' };
+    default:
+      return { status: 'SUCCEEDED', reference, amountRefunded: capture.amountRefunded };
+  }
+}
+
+/** A PayPal failure the policy did not already turn into PROVIDER_UNAVAILABLE, in our codes. */
+function appErrorOf(err: unknown): unknown {
+  if (!(err instanceof CheckoutError)) return err;
+  if (err.kind === 'conflict') return new ConflictError(`PayPal refused it: ${err.message}`);
+  if (err.kind === 'not_found') return new NotFoundError('PayPal order', err.details.issue ?? 'unknown');
+  // Our credentials or our request: nothing the client can fix; PayPal is unusable until we do.
+  return new ProviderUnavailableError('paypal', 60, err);
+}
 
 /**
  * The provider request for a payment, derived from its row alone: every attempt, resume and

@@ -31,3 +31,16 @@ export enum ChargeStatus {
   PROCESSING = 'PROCESSING',
 }
 registerEnumType(ChargeStatus, { name: 'ChargeStatus', description: 'What happened to a charge request.' });
+
+export enum PaymentProvider {
+  STRIPE = 'STRIPE',
+  PAYPAL = 'PAYPAL',
+}
+registerEnumType(PaymentProvider, {
+  name: 'PaymentProvider',
+  description: 'Who took a payment.',
+  valuesConfig: {
+    STRIPE: { description: 'A card charge through Stripe (chargeListing).' },
+    PAYPAL: { description: 'A PayPal checkout (startPayPalCheckout, then capturePayPalCheckout).' },
+  },
+});

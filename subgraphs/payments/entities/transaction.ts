@@ -1,7 +1,7 @@
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { Money, PageInfo } from '../../../lib/shared-types';
 import type { PaymentRow } from '../db/schema';
-import { PaymentStatus } from './enums';
+import { PaymentProvider, PaymentStatus } from './enums';
 import { Listing } from './listing';
 import { User } from './user';
 
@@ -14,13 +14,16 @@ export class Transaction {
   @Field(() => PaymentStatus, { description: 'Where the payment is.' })
   status: PaymentStatus;
 
+  @Field(() => PaymentProvider, { description: 'Who took the payment: Stripe (a card) or PayPal.' })
+  provider: PaymentProvider;
+
   @Field(() => Money, { description: 'What was (or is being) charged.' })
   amount: Money;
 
   @Field(() => Money, { description: 'How much of it was refunded.' })
   amountRefunded: Money;
 
-  @Field(() => String, { nullable: true, description: "The processor's reference (a Stripe PaymentIntent id)." })
+  @Field(() => String, { nullable: true, description: "The processor's reference: a Stripe PaymentIntent id, or a PayPal order id." })
   providerReference: string | null;
 
   @Field(() => String, { nullable: true, description: 'Why it was declined (e.g. insufficient_funds), when it was.' })
@@ -48,6 +51,7 @@ export function toTransaction(row: PaymentRow): Transaction {
   return {
     id: row.id,
     status: row.status as PaymentStatus,
+    provider: row.provider as PaymentProvider,
     amount: { amount: row.amount, currency: row.currency },
     amountRefunded: { amount: row.amountRefunded, currency: row.currency },
     providerReference: row.providerReference,

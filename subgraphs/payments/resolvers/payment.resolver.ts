@@ -9,6 +9,7 @@ import type { PaymentRow } from '../db/schema';
 import { ChargeListingInput, ChargeListingPayload } from '../entities/charge-payload';
 import { ChargeStatus, PaymentStatus } from '../entities/enums';
 import { Listing } from '../entities/listing';
+import { CapturePayPalCheckoutInput, PayPalCheckoutPayload, StartPayPalCheckoutInput } from '../entities/paypal-checkout';
 import { Transaction, TransactionConnection, toTransaction } from '../entities/transaction';
 import { User } from '../entities/user';
 
@@ -30,6 +31,23 @@ export class PaymentResolver {
   async chargeListing(@Arg('input', () => ChargeListingInput) input: ChargeListingInput, @Ctx() ctx: PaymentsContext): Promise<ChargeListingPayload> {
     const { payment, clientSecret } = await ctx.payments.charge(ctx.viewer, input, { requestId: ctx.requestId });
     return toPayload(payment, clientSecret);
+  }
+
+  @Mutation(() => PayPalCheckoutPayload, {
+    description:
+      "Starts paying your listing's posting fee with PayPal: creates a PayPal order for exactly the fee and answers its approval page. After the payer approves, call capturePayPalCheckout. The same idempotencyKey answers the same order. CONFLICT when the listing already has a live payment (card or PayPal).",
+  })
+  async startPayPalCheckout(@Arg('input', () => StartPayPalCheckoutInput) input: StartPayPalCheckoutInput, @Ctx() ctx: PaymentsContext): Promise<PayPalCheckoutPayload> {
+    const { payment, approvalUrl } = await ctx.payments.startCheckout(ctx.viewer, input, { requestId: ctx.requestId });
+    return { payment: toTransaction(payment), approvalUrl };
+  }
+
+  @Mutation(() => Transaction, {
+    description:
+      'Captures an approved PayPal checkout (call it when PayPal sends the payer back); on success the listing becomes ACTIVE. Calling it again answers the same capture. CONFLICT while the payer has not approved; PAYMENT_REQUIRED when PayPal declined their funding (approve again).',
+  })
+  async capturePayPalCheckout(@Arg('input', () => CapturePayPalCheckoutInput) input: CapturePayPalCheckoutInput, @Ctx() ctx: PaymentsContext): Promise<Transaction> {
+    return toTransaction(await ctx.payments.captureCheckout(ctx.viewer, input, { requestId: ctx.requestId }));
   }
 
   @Query(() => Transaction, { description: 'One transaction by id (GET /payments/transaction-status). Only the payer and admins; NOT_FOUND for others.' })

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { CheckoutGateway } from '../../../../subgraphs/payments/provider/checkout-gateway.port';
 import { eq } from 'drizzle-orm';
 import type { Viewer } from '../../../../lib/auth';
 import type { DatabaseHandle } from '../../../../lib/db';
@@ -101,6 +102,10 @@ beforeEach(() => {
     bus,
     gateway,
     policy: fastPolicy('stripe'),
+    // These tests are about card charges: a PayPal call would be a bug.
+    checkout: new Proxy({} as CheckoutGateway, { get: (_t, name) => () => Promise.reject(new Error(`unexpected PayPal call ${String(name)}`)) }),
+    checkoutPolicy: fastPolicy('paypal'),
+    publicUrl: () => 'http://127.0.0.1:4000',
     listings: listingsClient,
     config: { POSTING_FEE_AMOUNT: 1000, POSTING_FEE_CURRENCY: 'USD', POSTING_FEES: { JOBS: 0 } },
     logger: silentLogger,

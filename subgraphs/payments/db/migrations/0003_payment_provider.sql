@@ -1,0 +1,1 @@
+ALTER TABLE "payments"."payments" ADD COLUMN "provider" varchar(10) DEFAULT 'STRIPE' NOT NULL;
