@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { paypalConnection, tlsFromConfig, type Config } from '../lib/config';
-import { projectRoot } from '../lib/data-dir';
+import { paypalConnection, type Config } from '../lib/config';
 import { createDatabase, type DatabaseHandle } from '../lib/db';
 import { createEventBus, type EventBus } from '../lib/events';
 import { closeServer, listen, urlOf } from '../lib/http';

@@ -539,7 +539,7 @@ export class PaymentsService {
       }
     }
     const payment = orderId ? await this.findForProvider(paymentId, orderId) : undefined;
-    if (!payment || payment.provider !== 'PAYPAL') {
+    if (payment?.provider !== 'PAYPAL') {
       if (event.type !== 'ignored') this.deps.logger.warn({ orderId, eventId: event.id, type }, 'paypal event for a payment we do not know');
       await this.deps.db.transaction((t) => record(t, type));
       return 'ignored';
