@@ -20,7 +20,8 @@ import path from 'node:path';
 import { mintToken } from '../lib/auth';
 import { projectRoot } from '../lib/data-dir';
 import { autocannon } from './gateway/autocannon';
-import { cpuSecondsOf, freePort } from './gateway/proc';
+import { STACK_PORT_KEYS } from '../lib/config';
+import { cpuSecondsOf, freePortsFor } from './gateway/proc';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const SECONDS = Number(process.env.SECONDS ?? 8);
@@ -55,9 +56,7 @@ interface Stack {
 
 async function startStack(label: string, extra: Record<string, string>): Promise<Stack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `saypro-bench-${label}-`));
-  const ports = Object.fromEntries(
-    await Promise.all(['GATEWAY', 'LISTINGS', 'PAYMENTS', 'CRM', 'EMAIL', 'STRIPE_EMULATOR', 'HUBSPOT_EMULATOR', 'SENDGRID_EMULATOR'].map(async (n) => [`${n}_PORT`, String(await freePort())])),
-  );
+  const ports = await freePortsFor(STACK_PORT_KEYS);
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: 'true', POSTING_FEES: '{"JOBS":0}', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_VIEWER: '0', METRICS_PORT: '0', ENV_FILE: '', ...ports, ...extra };
   const child = spawn(process.execPath, [path.join(projectRoot(), 'dist/embedded/main.js')], { cwd: projectRoot(), env, stdio: ['ignore', 'ignore', 'inherit'] });
   const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;

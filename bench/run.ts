@@ -63,7 +63,7 @@ interface Stack {
 const running = new Set<ChildProcess>();
 
 /** Every port the embedded stack opens, each set to a free one (CRM / HubSpot: ignored by a stack without them). */
-type Ports = { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number; seo: number };
+type Ports = { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number; seo: number; paypal: number };
 
 async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
   const env: NodeJS.ProcessEnv = {
@@ -79,6 +79,7 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
     EMAIL_PORT: String(ports.email),
     SENDGRID_EMULATOR_PORT: String(ports.sendgrid),
     SEO_PORT: String(ports.seo),
+    PAYPAL_EMULATOR_PORT: String(ports.paypal),
     METRICS_PORT: '0',
     ENV_FILE: '',
     LOG_LEVEL: 'warn',
@@ -599,7 +600,7 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-'));
-  const ports: Ports = { gateway: 0, listings: 0, payments: 0, crm: 0, email: 0, stripe: 0, hubspot: 0, sendgrid: 0, seo: 0 };
+  const ports: Ports = { gateway: 0, listings: 0, payments: 0, crm: 0, email: 0, stripe: 0, hubspot: 0, sendgrid: 0, seo: 0, paypal: 0 };
   const taken = new Set<number>();
   for (const name of Object.keys(ports) as Array<keyof Ports>) {
     let port = await freePort();

@@ -312,6 +312,8 @@ export class ConfigError extends Error {
 
 /** The variable names the schema knows; `.env.example` must list exactly these. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as Array<keyof Config>;
+/** Every port the embedded stack listens on (the metrics listener aside): tests and benches give each a free one. */
+export const STACK_PORT_KEYS = CONFIG_KEYS.filter((key) => key.endsWith('_PORT') && key !== 'METRICS_PORT');
 
 /**
  * Reads `.env` (or ENV_FILE) into `env` at start: each `KEY=value` line sets KEY unless the

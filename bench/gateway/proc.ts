@@ -18,6 +18,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A free loopback port for each variable named (the embedded stack's STACK_PORT_KEYS). */
+export async function freePortsFor(keys: readonly string[]): Promise<Record<string, string>> {
+  const ports: Record<string, string> = {};
+  for (const key of keys) ports[key] = String(await freePort());
+  return ports;
+}
+
 /** VmRSS and its peak VmHWM, MiB; null once the process is gone. */
 export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } | null {
   try {

@@ -1,19 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../../lib/data-dir';
 
-/** A free loopback port (listen on 0, close, reuse the number). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Free loopback ports: one implementation, the benches'.
+export { freePort, freePortsFor } from '../../bench/gateway/proc';
 
 export interface ServiceProcess {
   proc: ChildProcess;

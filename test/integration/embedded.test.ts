@@ -8,7 +8,8 @@ import { projectRoot } from '../../lib/data-dir';
 import { createGraphClient, dataOf } from '../helpers/graph-client';
 import { eventually } from '../helpers/eventually';
 import { listingInput } from '../helpers/fixtures';
-import { freePort, startProcess, waitReady, type ServiceProcess } from '../helpers/processes';
+import { STACK_PORT_KEYS } from '../../lib/config';
+import { freePortsFor, startProcess, waitReady, type ServiceProcess } from '../helpers/processes';
 
 /** `npm start`'s process: the whole graph in one process on a PGlite folder that survives restarts. */
 let dataDir: string;
@@ -25,9 +26,7 @@ async function start(): Promise<ServiceProcess> {
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-embedded-'));
   const ports: Record<string, string> = {};
-  for (const name of ['GATEWAY_PORT', 'LISTINGS_PORT', 'PAYMENTS_PORT', 'CRM_PORT', 'EMAIL_PORT', 'STRIPE_EMULATOR_PORT', 'HUBSPOT_EMULATOR_PORT', 'SENDGRID_EMULATOR_PORT', 'SEO_PORT', 'PAYPAL_EMULATOR_PORT']) {
-    ports[name] = String(await freePort());
-  }
+  Object.assign(ports, await freePortsFor(STACK_PORT_KEYS));
   const gatewayPort = ports.GATEWAY_PORT;
   env = { DATA_DIR: dataDir, ...ports, LOG_LEVEL: 'warn' };
   gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;

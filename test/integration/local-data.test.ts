@@ -8,7 +8,8 @@ import { lockDataDir, projectRoot } from '../../lib/data-dir';
 import { createGraphClient, dataOf } from '../helpers/graph-client';
 import { eventually } from '../helpers/eventually';
 import { listingInput } from '../helpers/fixtures';
-import { freePort, startProcess, waitReady, type ServiceProcess } from '../helpers/processes';
+import { STACK_PORT_KEYS } from '../../lib/config';
+import { freePortsFor, startProcess, waitReady, type ServiceProcess } from '../helpers/processes';
 
 /**
  * `npm start`'s data folder holds the emulators' state beside the database, so what was in flight
@@ -42,9 +43,7 @@ describe('a restart of npm start', () => {
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-local-data-'));
     env = { DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-    for (const name of ['GATEWAY_PORT', 'LISTINGS_PORT', 'PAYMENTS_PORT', 'CRM_PORT', 'EMAIL_PORT', 'STRIPE_EMULATOR_PORT', 'HUBSPOT_EMULATOR_PORT', 'SENDGRID_EMULATOR_PORT', 'SEO_PORT', 'PAYPAL_EMULATOR_PORT']) {
-      env[name] = String(await freePort());
-    }
+    Object.assign(env, await freePortsFor(STACK_PORT_KEYS));
     gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}/graphql`;
   });
 
