@@ -26,13 +26,21 @@ const SHAPES: Record<string, string> = {
   'fragment chain of aliases (90 levels)': chain(90, 'a:id'),
   'fragment chain of directives (90 levels)': chain(90, 'id@include(if:true)'),
   'fragment fan-out (each spreads all later, 28)': fan(28),
-  'nested pages through a variable default': 'query Q($n:Int=100){listings(first:$n){nodes{seller{listings(first:$n){nodes{id title}}}}}}',
+  'nested pages through a variable default':
+    'query Q($n:Int=100){listings(first:$n){nodes{seller{listings(first:$n){nodes{id title}}}}}}',
   'repeated heavy field without aliases (60x)': `{${'listings(first:100){nodes{id}} '.repeat(60)}}`,
   'deep nesting (45 nested pages)': `{viewer{${'listings(first:1){nodes{seller{'.repeat(45)}id${'}}}'.repeat(45)}}}`,
-  'legitimate 50-listing page': '{listings(first:50){edges{node{id title price{amount currency} status seller{id name}}} pageInfo{hasNextPage endCursor}}}',
+  'legitimate 50-listing page':
+    '{listings(first:50){edges{node{id title price{amount currency} status seller{id name}}} pageInfo{hasNextPage endCursor}}}',
 };
 
-const admission = createAdmission({ schema: supergraph.apiSchema, limits: limits.operation, maxTokens: limits.maxTokens, introspection: false, cacheSize: 1 });
+const admission = createAdmission({
+  schema: supergraph.apiSchema,
+  limits: limits.operation,
+  maxTokens: limits.maxTokens,
+  introspection: false,
+  cacheSize: 1,
+});
 const RUNS = 200;
 const rows: Array<Record<string, string | number>> = [];
 for (const [name, text] of Object.entries(SHAPES)) {
@@ -51,6 +59,12 @@ for (const [name, text] of Object.entries(SHAPES)) {
     times.push((used.user + used.system) / 1000);
   }
   times.sort((a, b) => a - b);
-  rows.push({ shape: name, bytes: text.length, verdict, 'median ms': times[RUNS >> 1]!.toFixed(3), 'max ms': times[RUNS - 1]!.toFixed(3) });
+  rows.push({
+    shape: name,
+    bytes: text.length,
+    verdict,
+    'median ms': times[RUNS >> 1]!.toFixed(3),
+    'max ms': times[RUNS - 1]!.toFixed(3),
+  });
 }
 console.table(rows);

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mintToken } from '../lib/auth';
 import { signEmailConfirmation } from '../lib/email-confirmation';
 
-type GraphQL = <T>(url: string, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) => Promise<T>;
+type GraphQL = <T>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => Promise<T>;
 
 interface HubSpotState {
   requests: Array<{ method: string; path: string; status: number; at: string; batchSize?: number }>;
@@ -17,7 +22,17 @@ export interface CrmBulkFigures {
   /** Time until the automatic sync (user.created → flusher) had every new user SYNCED. */
   autoSyncMs: number;
   autoSyncUpserts: number;
-  bulk: { total: number; done: number; failed: number; ms: number; usersPerSec: number; upserts: number; maxBatch: number; hubspotCallsPerPage: number; rateLimited: number };
+  bulk: {
+    total: number;
+    done: number;
+    failed: number;
+    ms: number;
+    usersPerSec: number;
+    upserts: number;
+    maxBatch: number;
+    hubspotCallsPerPage: number;
+    rateLimited: number;
+  };
   sellerPage: { listings: number; hubspotBatchReads: number; hubspotCalls: number };
   limits: { rateLimit: number; rateWindowMs: number };
 }
@@ -50,26 +65,45 @@ export async function crmBulkBench(options: {
   sleep: (ms: number) => Promise<unknown>;
 }): Promise<CrmBulkFigures> {
   const { gatewayUrl, hubspotUrl, graphql, sleep } = options;
-  const admin = { authorization: `Bearer ${await mintToken({ secret: options.jwtSecret, userId: randomUUID(), roles: ['admin'], expiresIn: '2h' })}` };
+  const admin = {
+    authorization: `Bearer ${await mintToken({ secret: options.jwtSecret, userId: randomUUID(), roles: ['admin'], expiresIn: '2h' })}`,
+  };
   const t0 = performance.now();
   const ids: string[] = [];
   for (let i = 0; i < options.users; i++) {
     const email = `bulk.user.${i + 1}@example.com`;
-    const { registerUser } = await graphql<{ registerUser: { id: string } }>(gatewayUrl, REGISTER, { input: { name: `Bulk User ${i + 1}`, email } }, admin);
-    await graphql(gatewayUrl, CONFIRM, { token: signEmailConfirmation(registerUser.id, email, options.internalSecret) }, admin);
+    const { registerUser } = await graphql<{ registerUser: { id: string } }>(
+      gatewayUrl,
+      REGISTER,
+      { input: { name: `Bulk User ${i + 1}`, email } },
+      admin,
+    );
+    await graphql(
+      gatewayUrl,
+      CONFIRM,
+      { token: signEmailConfirmation(registerUser.id, email, options.internalSecret) },
+      admin,
+    );
     ids.push(registerUser.id);
   }
   const registerMs = Math.round(performance.now() - t0);
   const beforeAuto = new Date(t0 + performance.timeOrigin);
   for (;;) {
-    const last = await graphql<{ crmContact: { syncStatus: string } }>(gatewayUrl, CONTACT, { userId: ids.at(-1) }, admin);
+    const last = await graphql<{ crmContact: { syncStatus: string } }>(
+      gatewayUrl,
+      CONTACT,
+      { userId: ids.at(-1) },
+      admin,
+    );
     if (last.crmContact.syncStatus === 'SYNCED') break;
     if (performance.now() - t0 > 120_000) throw new Error('automatic CRM sync did not finish within 120 s');
     await sleep(100);
   }
   const autoSyncMs = Math.round(performance.now() - t0);
   const autoState = await hubspotState(hubspotUrl);
-  const autoSyncUpserts = autoState.requests.filter((r) => r.path.endsWith('/batch/upsert') && new Date(r.at) >= beforeAuto).length;
+  const autoSyncUpserts = autoState.requests.filter(
+    (r) => r.path.endsWith('/batch/upsert') && new Date(r.at) >= beforeAuto,
+  ).length;
 
   const rateLimitedBefore = autoState.rateLimited;
   const started = new Date();
@@ -79,7 +113,8 @@ export async function crmBulkBench(options: {
   for (;;) {
     final = (await graphql<{ crmSyncJob: typeof final }>(gatewayUrl, JOB, { id: job.id }, admin)).crmSyncJob;
     if (final.state === 'COMPLETED') break;
-    if (performance.now() - t1 > 180_000) throw new Error(`bulk CRM sync not COMPLETED after 180 s: ${JSON.stringify(final)}`);
+    if (performance.now() - t1 > 180_000)
+      throw new Error(`bulk CRM sync not COMPLETED after 180 s: ${JSON.stringify(final)}`);
     await sleep(50);
   }
   const ms = Math.round(performance.now() - t1);
@@ -107,7 +142,11 @@ export async function crmBulkBench(options: {
       hubspotCallsPerPage: Math.round((bulkCalls.length / pages) * 100) / 100,
       rateLimited: afterBulk.rateLimited - rateLimitedBefore,
     },
-    sellerPage: { listings: page.listings.nodes.length, hubspotBatchReads: pageCalls.filter((r) => r.path.endsWith('/batch/read')).length, hubspotCalls: pageCalls.length },
+    sellerPage: {
+      listings: page.listings.nodes.length,
+      hubspotBatchReads: pageCalls.filter((r) => r.path.endsWith('/batch/read')).length,
+      hubspotCalls: pageCalls.length,
+    },
     limits: afterBulk.limits,
   };
 }
@@ -115,9 +154,11 @@ export async function crmBulkBench(options: {
 /** What makes the CRM part of a run a failure. */
 export function crmBulkProblems(f: CrmBulkFigures): string[] {
   const problems: string[] = [];
-  if (f.bulk.done !== f.bulk.total || f.bulk.failed !== 0) problems.push(`bulk sync processed ${f.bulk.done}/${f.bulk.total}, ${f.bulk.failed} failed`);
+  if (f.bulk.done !== f.bulk.total || f.bulk.failed !== 0)
+    problems.push(`bulk sync processed ${f.bulk.done}/${f.bulk.total}, ${f.bulk.failed} failed`);
   if (f.bulk.rateLimited !== 0) problems.push(`bulk sync earned ${f.bulk.rateLimited} 429s`);
   if (f.bulk.maxBatch > 100) problems.push(`an upsert carried ${f.bulk.maxBatch} contacts`);
-  if (f.sellerPage.hubspotBatchReads > 1) problems.push(`a 50-listing page with crmContact made ${f.sellerPage.hubspotBatchReads} HubSpot batch reads`);
+  if (f.sellerPage.hubspotBatchReads > 1)
+    problems.push(`a 50-listing page with crmContact made ${f.sellerPage.hubspotBatchReads} HubSpot batch reads`);
   return problems;
 }

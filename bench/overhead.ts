@@ -10,6 +10,7 @@
  * 50-listing page of `npm run bench`, rounds interleaved with a rotating order so that drift on
  * the machine falls on all. Prints req/s, latency and the stack's CPU per request per round, and
  * the medians' ratios to `bare` and to `metrics`. No assertions: figures for BENCHMARKS.md.
+ * BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) is passed to the stacks' Node.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,8 +40,11 @@ async function startSink() {
     const body = Buffer.concat(chunks);
     counts.exports++;
     counts.bytes += body.length;
-    const parsed = JSON.parse(body.toString('utf8')) as { resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: unknown[] }> }> };
-    for (const r of parsed.resourceSpans ?? []) for (const s of r.scopeSpans ?? []) counts.spans += s.spans?.length ?? 0;
+    const parsed = JSON.parse(body.toString('utf8')) as {
+      resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: unknown[] }> }>;
+    };
+    for (const r of parsed.resourceSpans ?? [])
+      for (const s of r.scopeSpans ?? []) counts.spans += s.spans?.length ?? 0;
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,11 +61,38 @@ interface Stack {
 async function startStack(label: string, extra: Record<string, string>): Promise<Stack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `saypro-bench-${label}-`));
   const ports = await freePortsFor(STACK_PORT_KEYS);
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: 'true', POSTING_FEES: '{"JOBS":0}', RATE_LIMIT_PER_IP: '0', RATE_LIMIT_PER_VIEWER: '0', METRICS_PORT: '0', ENV_FILE: '', ...ports, ...extra };
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist/embedded/main.js')], { cwd: projectRoot(), env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    APOLLO_TELEMETRY_DISABLED: 'true',
+    POSTING_FEES: '{"JOBS":0}',
+    RATE_LIMIT_PER_IP: '0',
+    RATE_LIMIT_PER_VIEWER: '0',
+    METRICS_PORT: '0',
+    ENV_FILE: '',
+    ...ports,
+    ...extra,
+  };
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      path.join(projectRoot(), 'dist/embedded/main.js'),
+    ],
+    {
+      cwd: projectRoot(),
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
   for (const deadline = Date.now() + 240_000; ; ) {
-    const ok = await fetch(`${gateway}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${gateway}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL'); // not in the list the end of the run stops yet
@@ -85,15 +116,32 @@ async function graphql(url: string, query: string, variables: object, token?: st
 
 /** 5 sellers, 50 free (so ACTIVE, public) JOBS listings. */
 async function seed(stack: Stack): Promise<void> {
-  const { JWT_SECRET } = JSON.parse(fs.readFileSync(path.join(stack.dataDir, 'secrets.json'), 'utf8')) as { JWT_SECRET: string };
+  const { JWT_SECRET } = JSON.parse(fs.readFileSync(path.join(stack.dataDir, 'secrets.json'), 'utf8')) as {
+    JWT_SECRET: string;
+  };
   const tokens: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const { registerUser } = await graphql(stack.gateway, 'mutation R($input: RegisterUserInput!) { registerUser(input: $input) { id } }', { input: { name: `Seller ${i}`, email: `seller.${i}@example.com` } });
+    const { registerUser } = await graphql(
+      stack.gateway,
+      'mutation R($input: RegisterUserInput!) { registerUser(input: $input) { id } }',
+      { input: { name: `Seller ${i}`, email: `seller.${i}@example.com` } },
+    );
     tokens.push(await mintToken({ secret: JWT_SECRET, userId: registerUser.id, roles: ['user'] }));
   }
   for (let i = 0; i < 50; i++) {
-    const input = { title: `Job ${i}`, description: `Benchmark listing ${i}, part time.`, price: { amount: 10_000 + i, currency: 'USD' }, category: 'JOBS', location: 'Durban' };
-    await graphql(stack.gateway, 'mutation C($input: CreateListingInput!) { createListing(input: $input) { id } }', { input }, tokens[i % 5]);
+    const input = {
+      title: `Job ${i}`,
+      description: `Benchmark listing ${i}, part time.`,
+      price: { amount: 10_000 + i, currency: 'USD' },
+      category: 'JOBS',
+      location: 'Durban',
+    };
+    await graphql(
+      stack.gateway,
+      'mutation C($input: CreateListingInput!) { createListing(input: $input) { id } }',
+      { input },
+      tokens[i % 5],
+    );
   }
 }
 
@@ -109,7 +157,8 @@ async function measure(stack: Stack, seconds: number) {
     timeout: 10,
     verifyBody: (body) => !body.includes('"errors"'),
   });
-  if (r.non2xx || r.errors || r.mismatches) throw new Error(`${stack.label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.mismatches} with GraphQL errors`);
+  if (r.non2xx || r.errors || r.mismatches)
+    throw new Error(`${stack.label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.mismatches} with GraphQL errors`);
   const cpuMsPerRequest = ((cpuSecondsOf(stack.child.pid!) - cpuBefore) * 1000) / Math.max(1, r.requests.total);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuMsPerRequest };
 }
@@ -126,7 +175,10 @@ async function main(): Promise<void> {
   const sink = await startSink();
   const stacks: Stack[] = [];
   try {
-    const names = (process.env.VARIANTS ?? 'bare,metrics,tracing,unsampled').split(',').map((v) => v.trim()).filter(Boolean);
+    const names = (process.env.VARIANTS ?? 'bare,metrics,tracing,unsampled')
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
     for (const name of names) {
       const variant = VARIANTS[name];
       if (!variant) throw new Error(`VARIANTS: unknown ${name}; known: ${Object.keys(VARIANTS).join(', ')}`);
@@ -142,16 +194,37 @@ async function main(): Promise<void> {
       for (const stack of [...stacks.slice(round % stacks.length), ...stacks.slice(0, round % stacks.length)]) {
         const f = await measure(stack, SECONDS);
         figures[stack.label]!.push(f);
-        log(`round ${round + 1} ${stack.label}: ${f.rps.toFixed(0)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.cpuMsPerRequest.toFixed(2)} CPU ms/request`);
+        log(
+          `round ${round + 1} ${stack.label}: ${f.rps.toFixed(0)} req/s, p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.cpuMsPerRequest.toFixed(2)} CPU ms/request`,
+        );
       }
     }
     const summary = Object.fromEntries(
-      Object.entries(figures).map(([k, v]) => [k, { rps: median(v.map((f) => f.rps)), p50: median(v.map((f) => f.p50)), p99: median(v.map((f) => f.p99)), cpuMsPerRequest: median(v.map((f) => f.cpuMsPerRequest)) }]),
+      Object.entries(figures).map(([k, v]) => [
+        k,
+        {
+          rps: median(v.map((f) => f.rps)),
+          p50: median(v.map((f) => f.p50)),
+          p99: median(v.map((f) => f.p99)),
+          cpuMsPerRequest: median(v.map((f) => f.cpuMsPerRequest)),
+        },
+      ]),
     );
     const ratiosTo = (base: string) =>
-      summary[base] && Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { rps: v.rps / summary[base]!.rps, cpuMsPerRequest: v.cpuMsPerRequest / summary[base]!.cpuMsPerRequest, p99: v.p99 / summary[base]!.p99 }]));
+      summary[base] &&
+      Object.fromEntries(
+        Object.entries(summary).map(([k, v]) => [
+          k,
+          {
+            rps: v.rps / summary[base]!.rps,
+            cpuMsPerRequest: v.cpuMsPerRequest / summary[base]!.cpuMsPerRequest,
+            p99: v.p99 / summary[base]!.p99,
+          },
+        ]),
+      );
     // Per round, the same ratio: its spread says how much of the median's ratio is noise.
-    const perRound = (label: string, base: string) => figures[label] && figures[base] && figures[label]!.map((f, i) => f.rps / figures[base]![i]!.rps);
+    const perRound = (label: string, base: string) =>
+      figures[label] && figures[base] && figures[label]!.map((f, i) => f.rps / figures[base]![i]!.rps);
     const traced = figures.tracing ?? [];
     const requestsTraced = traced.reduce((n, f) => n + f.rps * SECONDS, 0);
     console.log(
@@ -165,7 +238,10 @@ async function main(): Promise<void> {
           ratioToBare: ratiosTo('bare'),
           ratioToMetrics: ratiosTo('metrics'),
           roundRatios: { metricsToBare: perRound('metrics', 'bare'), tracingToMetrics: perRound('tracing', 'metrics') },
-          exported: { ...sink.counts, spansPerRequest: requestsTraced ? (sink.counts.spans - spans0) / requestsTraced : 0 },
+          exported: {
+            ...sink.counts,
+            spansPerRequest: requestsTraced ? (sink.counts.spans - spans0) / requestsTraced : 0,
+          },
         },
         null,
         2,

@@ -63,7 +63,18 @@ interface Stack {
 const running = new Set<ChildProcess>();
 
 /** Every port the embedded stack opens, each set to a free one (CRM / HubSpot: ignored by a stack without them). */
-type Ports = { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number; seo: number; paypal: number };
+type Ports = {
+  gateway: number;
+  listings: number;
+  payments: number;
+  crm: number;
+  email: number;
+  stripe: number;
+  hubspot: number;
+  sendgrid: number;
+  seo: number;
+  paypal: number;
+};
 
 async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
   const env: NodeJS.ProcessEnv = {
@@ -111,7 +122,9 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
   const readyUrl = `http://127.0.0.1:${ports.gateway}/health/ready`;
   for (;;) {
     if (exitedEarly) {
-      throw new Error(`embedded stack exited before ready (code ${exitedEarly.code}, signal ${exitedEarly.signal}):\n${[...output.stdout, ...output.stderr].join('\n')}`);
+      throw new Error(
+        `embedded stack exited before ready (code ${exitedEarly.code}, signal ${exitedEarly.signal}):\n${[...output.stdout, ...output.stderr].join('\n')}`,
+      );
     }
     try {
       const res = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
@@ -139,7 +152,9 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
 }
 
 /** SIGTERM, then wait for the exit; SIGKILL if it hangs. */
-async function stopStack(stack: Stack): Promise<{ code: number | null; signal: NodeJS.Signals | null; stopMs: number; killed: boolean }> {
+async function stopStack(
+  stack: Stack,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stopMs: number; killed: boolean }> {
   const t0 = performance.now();
   stack.child.kill('SIGTERM');
   const timeout = sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const);
@@ -157,7 +172,12 @@ interface GraphQLResponse<T> {
   errors?: Array<{ message: string }>;
 }
 
-async function graphql<T>(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<T> {
+async function graphql<T>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -174,14 +194,20 @@ async function graphql<T>(url: string, query: string, variables?: Record<string,
 const REGISTER = `mutation Register($input: RegisterUserInput!) { registerUser(input: $input) { id } }`;
 const CREATE = `mutation Create($input: CreateListingInput!) { createListing(input: $input) { id status } }`;
 
-async function seed(stack: Stack, jwtSecret: string): Promise<{ users: number; listings: number; seedMs: number; sellers: Array<{ id: string; token: string }> }> {
+async function seed(
+  stack: Stack,
+  jwtSecret: string,
+): Promise<{ users: number; listings: number; seedMs: number; sellers: Array<{ id: string; token: string }> }> {
   const t0 = performance.now();
   const users: Array<{ id: string; token: string }> = [];
   for (let i = 0; i < USERS; i++) {
     const { registerUser } = await graphql<{ registerUser: { id: string } }>(stack.gatewayUrl, REGISTER, {
       input: { name: `Bench Seller ${i + 1}`, email: `bench.seller.${i + 1}@example.com` },
     });
-    users.push({ id: registerUser.id, token: await mintToken({ secret: jwtSecret, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }) });
+    users.push({
+      id: registerUser.id,
+      token: await mintToken({ secret: jwtSecret, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }),
+    });
   }
   for (let i = 0; i < LISTINGS; i++) {
     const seller = users[i % USERS]!;
@@ -199,7 +225,10 @@ async function seed(stack: Stack, jwtSecret: string): Promise<{ users: number; l
       },
       { authorization: `Bearer ${seller.token}` },
     );
-    if (createListing.status !== 'ACTIVE') throw new Error(`listing ${createListing.id} is ${createListing.status}, expected ACTIVE (POSTING_FEES not applied?)`);
+    if (createListing.status !== 'ACTIVE')
+      throw new Error(
+        `listing ${createListing.id} is ${createListing.status}, expected ACTIVE (POSTING_FEES not applied?)`,
+      );
   }
   return { users: USERS, listings: LISTINGS, seedMs: Math.round(performance.now() - t0), sellers: users };
 }
@@ -216,7 +245,12 @@ type HeadersFor = (body: string) => Record<string, string>;
 
 async function verifyPage(url: string, headersFor: HeadersFor, label: string): Promise<number> {
   const body = JSON.stringify({ query: PAGE_QUERY });
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headersFor(body) }, body, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headersFor(body) },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await res.text();
   const parsed = JSON.parse(text) as GraphQLResponse<PageData>;
   const edges = parsed.data?.listings.edges ?? [];
@@ -275,7 +309,9 @@ async function load(url: string, headersFor: HeadersFor, label: string, stackPid
   const ownCpu = process.cpuUsage(ownCpu0);
   const stackCpuPercent = round(((cpuSecondsOf(stackPid) - stackCpu0) / wallSeconds) * 100, 0);
   const ownCpuPercent = round(((ownCpu.user + ownCpu.system) / 1e6 / wallSeconds) * 100, 0);
-  const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]));
+  const statusCodes = Object.fromEntries(
+    Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]),
+  );
   return {
     url,
     requestsPerSec: round(r.requests.average, 1),
@@ -290,7 +326,12 @@ async function load(url: string, headersFor: HeadersFor, label: string, stackPid
     timeouts: r.timeouts,
     mismatches: r.mismatches,
     statusCodes,
-    warmup: { requestsPerSec: round(warm.requests.average, 1), non2xx: warm.non2xx, errors: warm.errors, mismatches: warm.mismatches },
+    warmup: {
+      requestsPerSec: round(warm.requests.average, 1),
+      non2xx: warm.non2xx,
+      errors: warm.errors,
+      mismatches: warm.mismatches,
+    },
     cpuPercent: { stack: stackCpuPercent, loadGenerator: ownCpuPercent },
   };
 }
@@ -349,7 +390,13 @@ interface ChargeFigures {
 }
 
 interface EmulatorSnapshot {
-  paymentIntents: Array<{ id: string; status: string; amount: number; currency: string; metadata?: Record<string, string> | null }>;
+  paymentIntents: Array<{
+    id: string;
+    status: string;
+    amount: number;
+    currency: string;
+    metadata?: Record<string, string> | null;
+  }>;
   deliveries: Array<{ status: number | 'error'; type: string }>;
 }
 
@@ -360,7 +407,10 @@ async function emulatorState(stripeUrl: string): Promise<EmulatorSnapshot> {
 }
 
 /** Status of each listing, read as its seller through the gateway (one aliased query per seller). */
-async function listingStatuses(stack: Stack, items: Array<{ listingId: string; token: string }>): Promise<Map<string, string>> {
+async function listingStatuses(
+  stack: Stack,
+  items: Array<{ listingId: string; token: string }>,
+): Promise<Map<string, string>> {
   const byToken = new Map<string, string[]>();
   for (const item of items) byToken.set(item.token, [...(byToken.get(item.token) ?? []), item.listingId]);
   const statuses = new Map<string, string>();
@@ -369,7 +419,9 @@ async function listingStatuses(stack: Stack, items: Array<{ listingId: string; t
     for (let i = 0; i < all.length; i += 10) {
       const ids = all.slice(i, i + 10);
       const query = `query Statuses { ${ids.map((id, n) => `l${n}: listing(id: ${JSON.stringify(id)}) { id status }`).join(' ')} }`;
-      const data = await graphql<Record<string, { id: string; status: string }>>(stack.gatewayUrl, query, undefined, { authorization: `Bearer ${token}` });
+      const data = await graphql<Record<string, { id: string; status: string }>>(stack.gatewayUrl, query, undefined, {
+        authorization: `Bearer ${token}`,
+      });
       for (const l of Object.values(data)) statuses.set(l.id, l.status);
     }
   }
@@ -383,7 +435,11 @@ async function listingStatuses(stack: Stack, items: Array<{ listingId: string; t
  * checked; afterwards the emulator must hold exactly one succeeded PaymentIntent per charged listing
  * and every listing must go ACTIVE.
  */
-async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: string }>, stripeUrl: string): Promise<ChargeFigures> {
+async function chargeLoad(
+  stack: Stack,
+  sellers: Array<{ id: string; token: string }>,
+  stripeUrl: string,
+): Promise<ChargeFigures> {
   const t0 = performance.now();
   const pending: Array<{ listingId: string; token: string }> = [];
   log(`chargeListing: creating ${CHARGES} PENDING_PAYMENT VEHICLES listings over ${sellers.length} sellers`);
@@ -392,23 +448,40 @@ async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: stri
     const { createListing } = await graphql<{ createListing: { id: string; status: string } }>(
       stack.gatewayUrl,
       CREATE,
-      { input: { title: `Bench bike ${i + 1}`, description: 'A listing to pay for.', price: { amount: 50_000, currency: 'USD' }, category: 'VEHICLES', location: 'Cape Town' } },
+      {
+        input: {
+          title: `Bench bike ${i + 1}`,
+          description: 'A listing to pay for.',
+          price: { amount: 50_000, currency: 'USD' },
+          category: 'VEHICLES',
+          location: 'Cape Town',
+        },
+      },
       { authorization: `Bearer ${seller.token}` },
     );
-    if (createListing.status !== 'PENDING_PAYMENT') throw new Error(`listing ${createListing.id} is ${createListing.status}, expected PENDING_PAYMENT`);
+    if (createListing.status !== 'PENDING_PAYMENT')
+      throw new Error(`listing ${createListing.id} is ${createListing.status}, expected PENDING_PAYMENT`);
     pending.push({ listingId: createListing.id, token: seller.token });
   }
   const prepareMs = Math.round(performance.now() - t0);
   const chargedIds = new Set(pending.map((p) => p.listingId));
   const before = await emulatorState(stripeUrl);
   const succeededBefore = before.paymentIntents.filter((pi) => pi.status === 'succeeded').length;
-  if (before.paymentIntents.some((pi) => chargedIds.has(pi.metadata?.listing_id ?? ''))) throw new Error('the emulator already holds PaymentIntents for the new listings');
+  if (before.paymentIntents.some((pi) => chargedIds.has(pi.metadata?.listing_id ?? '')))
+    throw new Error('the emulator already holds PaymentIntents for the new listings');
 
   // autocannon builds each request just before sending it (one setupRequest call per request, one
   // iterator per connection); `next` hands out the listings in order, each once.
   let next = 0;
   const sent = new Set<string>();
-  const check = { bodies: 0, graphqlErrors: 0, notSucceeded: 0, succeeded: 0, transactionIds: new Set<string>(), samples: [] as string[] };
+  const check = {
+    bodies: 0,
+    graphqlErrors: 0,
+    notSucceeded: 0,
+    succeeded: 0,
+    transactionIds: new Set<string>(),
+    samples: [] as string[],
+  };
   const sample = (body: string) => {
     if (check.samples.length < 5) check.samples.push(body.slice(0, 300));
   };
@@ -435,15 +508,33 @@ async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: stri
           return {
             ...request,
             headers: { ...request.headers, 'content-type': 'application/json', authorization: `Bearer ${item.token}` },
-            body: JSON.stringify({ query: CHARGE, variables: { input: { listingId: item.listingId, paymentMethodId: 'pm_card_visa', idempotencyKey: `bench-${randomUUID()}` } } }),
+            body: JSON.stringify({
+              query: CHARGE,
+              variables: {
+                input: {
+                  listingId: item.listingId,
+                  paymentMethodId: 'pm_card_visa',
+                  idempotencyKey: `bench-${randomUUID()}`,
+                },
+              },
+            }),
           };
         },
       },
     ],
     verifyBody: (body: string) => {
       check.bodies++;
-      if (check.bodies === CHARGES) last = { at: performance.now(), stackCpu: cpuSecondsOf(stack.pid), ownCpu: process.cpuUsage(ownCpu0) };
-      let parsed: GraphQLResponse<{ chargeListing: { status: string; transactionId: string; amount: number; currency: string; paymentStatus: string } | null }>;
+      if (check.bodies === CHARGES)
+        last = { at: performance.now(), stackCpu: cpuSecondsOf(stack.pid), ownCpu: process.cpuUsage(ownCpu0) };
+      let parsed: GraphQLResponse<{
+        chargeListing: {
+          status: string;
+          transactionId: string;
+          amount: number;
+          currency: string;
+          paymentStatus: string;
+        } | null;
+      }>;
       try {
         parsed = JSON.parse(body);
       } catch {
@@ -474,7 +565,8 @@ async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: stri
   const ownCpuPercent = round(((end.ownCpu.user + end.ownCpu.system) / 1e6 / wallSeconds) * 100, 0);
   const memoryAfter = memoryOf(stack.pid);
   const rssMiBAfter = memoryAfter?.rssMiB ?? null;
-  if (check.samples.length) log(`chargeListing: first failed answers:\n${check.samples.map((b) => `  ${b}`).join('\n')}`);
+  if (check.samples.length)
+    log(`chargeListing: first failed answers:\n${check.samples.map((b) => `  ${b}`).join('\n')}`);
 
   // Every charged listing goes ACTIVE once listings has consumed its payment.succeeded.
   const settle0 = performance.now();
@@ -531,8 +623,11 @@ async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: stri
       listingsWithMoreThanOne: counts.filter((c) => c > 1).length,
       listingsWithNone: counts.filter((c) => c === 0).length,
       intentsNotSucceeded,
-      webhookDeliveriesOk: deliveries.filter((d) => typeof d.status === 'number' && d.status >= 200 && d.status < 300).length,
-      webhookDeliveriesFailed: deliveries.filter((d) => !(typeof d.status === 'number' && d.status >= 200 && d.status < 300)).length,
+      webhookDeliveriesOk: deliveries.filter((d) => typeof d.status === 'number' && d.status >= 200 && d.status < 300)
+        .length,
+      webhookDeliveriesFailed: deliveries.filter(
+        (d) => !(typeof d.status === 'number' && d.status >= 200 && d.status < 300),
+      ).length,
     },
     settle: { ms: settleMs, active },
     prepareMs,
@@ -545,18 +640,30 @@ async function chargeLoad(stack: Stack, sellers: Array<{ id: string; token: stri
 /** Problems with the charge scenario; any of them fails the run. */
 function chargeProblems(c: ChargeFigures): string[] {
   const p: string[] = [];
-  if (c.charges !== CHARGES || c.bodiesChecked !== CHARGES) p.push(`${c.charges} answers (${c.bodiesChecked} bodies checked) for ${CHARGES} charges`);
-  if (c.requestsBuilt !== CHARGES || c.distinctListingsSent !== CHARGES) p.push(`${c.requestsBuilt} requests built over ${c.distinctListingsSent} listings, expected ${CHARGES} each once`);
-  if (c.non2xx || c.errors || c.timeouts) p.push(`${c.non2xx} non-2xx, ${c.errors} connection errors, ${c.timeouts} timeouts`);
+  if (c.charges !== CHARGES || c.bodiesChecked !== CHARGES)
+    p.push(`${c.charges} answers (${c.bodiesChecked} bodies checked) for ${CHARGES} charges`);
+  if (c.requestsBuilt !== CHARGES || c.distinctListingsSent !== CHARGES)
+    p.push(`${c.requestsBuilt} requests built over ${c.distinctListingsSent} listings, expected ${CHARGES} each once`);
+  if (c.non2xx || c.errors || c.timeouts)
+    p.push(`${c.non2xx} non-2xx, ${c.errors} connection errors, ${c.timeouts} timeouts`);
   if (c.graphqlErrors) p.push(`${c.graphqlErrors} answers with GraphQL errors`);
   if (c.notSucceeded) p.push(`${c.notSucceeded} answers not SUCCEEDED for ${FEE.amount} ${FEE.currency}`);
-  if (c.succeeded !== CHARGES || c.distinctTransactionIds !== CHARGES) p.push(`${c.succeeded} SUCCEEDED answers, ${c.distinctTransactionIds} distinct transactions, expected ${CHARGES}`);
+  if (c.succeeded !== CHARGES || c.distinctTransactionIds !== CHARGES)
+    p.push(`${c.succeeded} SUCCEEDED answers, ${c.distinctTransactionIds} distinct transactions, expected ${CHARGES}`);
   const e = c.emulator;
-  if (e.succeededIntentsNew !== CHARGES || e.succeededIntentsForChargedListings !== CHARGES || e.listingsWithOneSucceededIntent !== CHARGES) {
-    p.push(`Stripe emulator: ${e.succeededIntentsNew} new succeeded PaymentIntents, ${e.listingsWithOneSucceededIntent} listings with exactly one, ${e.listingsWithMoreThanOne} with more, ${e.listingsWithNone} with none (expected ${CHARGES} / ${CHARGES} / 0 / 0)`);
+  if (
+    e.succeededIntentsNew !== CHARGES ||
+    e.succeededIntentsForChargedListings !== CHARGES ||
+    e.listingsWithOneSucceededIntent !== CHARGES
+  ) {
+    p.push(
+      `Stripe emulator: ${e.succeededIntentsNew} new succeeded PaymentIntents, ${e.listingsWithOneSucceededIntent} listings with exactly one, ${e.listingsWithMoreThanOne} with more, ${e.listingsWithNone} with none (expected ${CHARGES} / ${CHARGES} / 0 / 0)`,
+    );
   }
-  if (e.intentsNotSucceeded) p.push(`Stripe emulator: ${e.intentsNotSucceeded} PaymentIntents for the charged listings not succeeded`);
-  if (c.settle.active !== CHARGES) p.push(`${c.settle.active}/${CHARGES} charged listings ACTIVE after ${c.settle.ms} ms`);
+  if (e.intentsNotSucceeded)
+    p.push(`Stripe emulator: ${e.intentsNotSucceeded} PaymentIntents for the charged listings not succeeded`);
+  if (c.settle.active !== CHARGES)
+    p.push(`${c.settle.active}/${CHARGES} charged listings ACTIVE after ${c.settle.ms} ms`);
   return p;
 }
 
@@ -570,17 +677,24 @@ async function stripeEmulatorUrl(stack: Stack, port: number): Promise<string> {
     for (const line of stack.output.stdout) {
       const m = /stripe \(local\)\s+(\S+)\/__emulator/.exec(line);
       if (!m) continue;
-      if (m[1] !== expected) throw new Error(`the Stripe emulator is on ${m[1]}, expected ${expected} (STRIPE_EMULATOR_PORT)`);
+      if (m[1] !== expected)
+        throw new Error(`the Stripe emulator is on ${m[1]}, expected ${expected} (STRIPE_EMULATOR_PORT)`);
       return m[1];
     }
     await sleep(READY_POLL_MS);
   }
-  throw new Error(`no "stripe (local)" line in the stack's banner: is a STRIPE_SECRET_KEY set?\n${stack.output.stdout.join('\n')}`);
+  throw new Error(
+    `no "stripe (local)" line in the stack's banner: is a STRIPE_SECRET_KEY set?\n${stack.output.stdout.join('\n')}`,
+  );
 }
 
 /** The commit measured, `-dirty` with uncommitted changes (best effort). */
 function gitDescribe(): string | null {
-  const r = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { cwd: ROOT, encoding: 'utf8', timeout: 5000 });
+  const r = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 5000,
+  });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
@@ -600,7 +714,18 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-'));
-  const ports: Ports = { gateway: 0, listings: 0, payments: 0, crm: 0, email: 0, stripe: 0, hubspot: 0, sendgrid: 0, seo: 0, paypal: 0 };
+  const ports: Ports = {
+    gateway: 0,
+    listings: 0,
+    payments: 0,
+    crm: 0,
+    email: 0,
+    stripe: 0,
+    hubspot: 0,
+    sendgrid: 0,
+    seo: 0,
+    paypal: 0,
+  };
   const taken = new Set<number>();
   for (const name of Object.keys(ports) as Array<keyof Ports>) {
     let port = await freePort();
@@ -609,12 +734,20 @@ async function main(): Promise<void> {
     ports[name] = port;
   }
   const warnings: string[] = [];
-  const stops: Array<{ phase: string; code: number | null; signal: NodeJS.Signals | null; stopMs: number; killed: boolean }> = [];
+  const stops: Array<{
+    phase: string;
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stopMs: number;
+    killed: boolean;
+  }> = [];
   try {
     // First start (cold): a new data folder. It loads the migrated template (embedded/template.ts),
     // which is made first, in a child process, when this machine has none for this code yet.
     const templateCached = fs.existsSync(templateFile());
-    log(`first start on a new data folder ${dataDir} (template ${templateCached ? 'cached' : 'made first'}; gateway :${ports.gateway}, listings :${ports.listings})`);
+    log(
+      `first start on a new data folder ${dataDir} (template ${templateCached ? 'cached' : 'made first'}; gateway :${ports.gateway}, listings :${ports.listings})`,
+    );
     const cold = await startStack(dataDir, ports);
     log(`first start ready in ${cold.readyMs} ms`);
     const coldMemory = memoryOf(cold.pid);
@@ -627,14 +760,24 @@ async function main(): Promise<void> {
     const stack = await startStack(dataDir, ports);
     log(`warm ready in ${stack.readyMs} ms`);
     const readyMemory = memoryOf(stack.pid);
-    const secrets = JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { JWT_SECRET: string; INTERNAL_SECRET: string };
+    const secrets = JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as {
+      JWT_SECRET: string;
+      INTERNAL_SECRET: string;
+    };
 
     log(`seeding ${USERS} users and ${LISTINGS} JOBS listings through the gateway`);
     const seeded = await seed(stack, secrets.JWT_SECRET);
     const seededMemory = memoryOf(stack.pid);
 
     const listingsPath = new URL(stack.listingsUrl).pathname;
-    const signedForListings: HeadersFor = (body) => ({ [VIEWER_HEADER]: signViewerHeader({ userId: null, roles: [] }, { audience: 'listings', path: listingsPath, body }, secrets.INTERNAL_SECRET, 60) });
+    const signedForListings: HeadersFor = (body) => ({
+      [VIEWER_HEADER]: signViewerHeader(
+        { userId: null, roles: [] },
+        { audience: 'listings', path: listingsPath, body },
+        secrets.INTERNAL_SECRET,
+        60,
+      ),
+    });
     const viaGateway: HeadersFor = () => ({});
     const gatewayBytes = await verifyPage(stack.gatewayUrl, viaGateway, 'gateway');
     const directBytes = await verifyPage(stack.listingsUrl, signedForListings, 'direct');
@@ -645,7 +788,15 @@ async function main(): Promise<void> {
     const stripeUrl = await stripeEmulatorUrl(stack, ports.stripe);
     const charges = await chargeLoad(stack, seeded.sellers, stripeUrl);
     log(`registering ${CRM_USERS} users, then syncing everyone to the CRM in bulk`);
-    const crm = await crmBulkBench({ gatewayUrl: stack.gatewayUrl, hubspotUrl: `http://127.0.0.1:${ports.hubspot}`, jwtSecret: secrets.JWT_SECRET, internalSecret: secrets.INTERNAL_SECRET, users: CRM_USERS, graphql, sleep });
+    const crm = await crmBulkBench({
+      gatewayUrl: stack.gatewayUrl,
+      hubspotUrl: `http://127.0.0.1:${ports.hubspot}`,
+      jwtSecret: secrets.JWT_SECRET,
+      internalSecret: secrets.INTERNAL_SECRET,
+      users: CRM_USERS,
+      graphql,
+      sleep,
+    });
 
     const warmStop = await stopStack(stack);
     stops.push({ phase: 'warm', ...warmStop });
@@ -665,12 +816,36 @@ async function main(): Promise<void> {
       platform: `${os.platform()} ${os.release()} ${os.arch()}`,
       cpu: { model: cpus[0]?.model ?? 'unknown', cores: cpus.length },
       totalMemoryMiB: Math.round(os.totalmem() / 1024 / 1024),
-      settings: { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, pageSize: PAGE_SIZE, users: USERS, listings: LISTINGS, query: PAGE_QUERY },
+      settings: {
+        connections: CONNECTIONS,
+        warmupSeconds: WARMUP_SECONDS,
+        measureSeconds: MEASURE_SECONDS,
+        pageSize: PAGE_SIZE,
+        users: USERS,
+        listings: LISTINGS,
+        query: PAGE_QUERY,
+      },
       readyMs: { cold: cold.readyMs, warm: stack.readyMs },
       firstStart: { templateCached },
-      memoryMiB: { coldReady: coldMemory, warmReady: readyMemory, afterSeed: seededMemory, afterLoad: loadedMemory, afterCharges: charges.memoryAfter },
+      memoryMiB: {
+        coldReady: coldMemory,
+        warmReady: readyMemory,
+        afterSeed: seededMemory,
+        afterLoad: loadedMemory,
+        afterCharges: charges.memoryAfter,
+      },
       seed: { users: seeded.users, listings: seeded.listings, seedMs: seeded.seedMs },
-      charges: { ...charges, settings: { charges: CHARGES, connections: CONNECTIONS, category: 'VEHICLES', fee: FEE, paymentMethodId: 'pm_card_visa', mutation: CHARGE } },
+      charges: {
+        ...charges,
+        settings: {
+          charges: CHARGES,
+          connections: CONNECTIONS,
+          category: 'VEHICLES',
+          fee: FEE,
+          paymentMethodId: 'pm_card_visa',
+          mutation: CHARGE,
+        },
+      },
       crm,
       responseBytes: { gateway: gatewayBytes, direct: directBytes },
       gateway,
@@ -692,16 +867,64 @@ async function main(): Promise<void> {
       `query: listings(first: ${PAGE_SIZE}) with sellers; ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${MEASURE_SECONDS} s measured`,
       '',
       table([
-        ['target', 'req/s', 'p50 ms', 'p99 ms', 'mean ms', 'requests', 'non2xx', 'errors', 'mismatches', 'stack CPU', 'autocannon CPU'],
+        [
+          'target',
+          'req/s',
+          'p50 ms',
+          'p99 ms',
+          'mean ms',
+          'requests',
+          'non2xx',
+          'errors',
+          'mismatches',
+          'stack CPU',
+          'autocannon CPU',
+        ],
         ...[
           ['gateway', gateway],
           ['listings direct', direct],
         ].map(([label, f]) => {
           const x = f as LoadFigures;
-          return [label as string, n(x.requestsPerSec), n(x.latencyP50Ms), n(x.latencyP99Ms), n(x.latencyMeanMs), n(x.requestsTotal), n(x.non2xx), n(x.errors + x.timeouts), n(x.mismatches), `${x.cpuPercent.stack}%`, `${x.cpuPercent.loadGenerator}%`];
+          return [
+            label as string,
+            n(x.requestsPerSec),
+            n(x.latencyP50Ms),
+            n(x.latencyP99Ms),
+            n(x.latencyMeanMs),
+            n(x.requestsTotal),
+            n(x.non2xx),
+            n(x.errors + x.timeouts),
+            n(x.mismatches),
+            `${x.cpuPercent.stack}%`,
+            `${x.cpuPercent.loadGenerator}%`,
+          ];
         }),
-        ['gateway / direct', n(ratio.requestsPerSec), n(ratio.latencyP50), n(ratio.latencyP99), '', '', '', '', '', '', ''],
-        ['chargeListing (gateway)', `${n(charges.chargesPerSec)}/s`, n(charges.latencyP50Ms), n(charges.latencyP99Ms), n(charges.latencyMeanMs), n(charges.charges), n(charges.non2xx), n(charges.errors + charges.timeouts), n(charges.graphqlErrors + charges.notSucceeded), `${charges.cpuPercent.stack}%`, `${charges.cpuPercent.loadGenerator}%`],
+        [
+          'gateway / direct',
+          n(ratio.requestsPerSec),
+          n(ratio.latencyP50),
+          n(ratio.latencyP99),
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+        ],
+        [
+          'chargeListing (gateway)',
+          `${n(charges.chargesPerSec)}/s`,
+          n(charges.latencyP50Ms),
+          n(charges.latencyP99Ms),
+          n(charges.latencyMeanMs),
+          n(charges.charges),
+          n(charges.non2xx),
+          n(charges.errors + charges.timeouts),
+          n(charges.graphqlErrors + charges.notSucceeded),
+          `${charges.cpuPercent.stack}%`,
+          `${charges.cpuPercent.loadGenerator}%`,
+        ],
       ]),
       `chargeListing: ${CHARGES} VEHICLES listings (PENDING_PAYMENT, ${USERS} sellers) prepared in ${charges.prepareMs} ms, then one charge each, ${CONNECTIONS} connections, by count (${charges.wallSeconds} s);`,
       `  answers: ${charges.succeeded} SUCCEEDED (${charges.distinctTransactionIds} distinct transactions), ${charges.graphqlErrors} with GraphQL errors, ${charges.notSucceeded} other; ${charges.distinctListingsSent} distinct listings sent`,
@@ -713,7 +936,10 @@ async function main(): Promise<void> {
       '',
       table([
         ['embedded stack', 'value'],
-        [`first start: time to ready (new data dir, template ${templateCached ? 'cached' : 'made first'})`, `${cold.readyMs} ms`],
+        [
+          `first start: time to ready (new data dir, template ${templateCached ? 'cached' : 'made first'})`,
+          `${cold.readyMs} ms`,
+        ],
         ['time to ready, warm (existing data dir)', `${stack.readyMs} ms`],
         ['first start: RSS at ready / its peak (VmHWM)', `${n(coldMemory?.rssMiB)} / ${n(coldMemory?.peakMiB)} MiB`],
         ['RSS at ready (warm)', `${n(readyMemory?.rssMiB)} MiB`],
@@ -722,22 +948,37 @@ async function main(): Promise<void> {
         ['RSS after the charge load', `${n(charges.rssMiBAfter)} MiB`],
         ['peak RSS of the warm process (VmHWM, after the charge load)', `${n(charges.memoryAfter?.peakMiB)} MiB`],
         ['seeding (10 users, 100 listings)', `${seeded.seedMs} ms`],
-        ['stop (SIGTERM → exit), cold / warm', stops.map((s) => `${s.stopMs} ms, code ${s.code}${s.signal ? ` ${s.signal}` : ''}${s.killed ? ' (KILLED)' : ''}`).join(' / ')],
+        [
+          'stop (SIGTERM → exit), cold / warm',
+          stops
+            .map((s) => `${s.stopMs} ms, code ${s.code}${s.signal ? ` ${s.signal}` : ''}${s.killed ? ' (KILLED)' : ''}`)
+            .join(' / '),
+        ],
       ]),
       '',
-      warnings.length ? `stack printed ${warnings.length} line(s) besides its banner:\n${warnings.map((w) => `  ${w}`).join('\n')}` : 'stack printed no warnings or errors',
+      warnings.length
+        ? `stack printed ${warnings.length} line(s) besides its banner:\n${warnings.map((w) => `  ${w}`).join('\n')}`
+        : 'stack printed no warnings or errors',
       `results: ${path.relative(process.cwd(), path.join(dir, 'latest.json')) || 'bench/results/latest.json'}`,
       '',
     ];
     process.stdout.write(out.join('\n') + '\n');
 
     const failures: string[] = [];
-    for (const [label, f] of [['gateway', gateway], ['direct', direct]] as const) {
-      if (f.non2xx || f.errors || f.timeouts || f.mismatches) failures.push(`${label}: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts, ${f.mismatches} GraphQL-error bodies`);
+    for (const [label, f] of [
+      ['gateway', gateway],
+      ['direct', direct],
+    ] as const) {
+      if (f.non2xx || f.errors || f.timeouts || f.mismatches)
+        failures.push(
+          `${label}: ${f.non2xx} non-2xx, ${f.errors} errors, ${f.timeouts} timeouts, ${f.mismatches} GraphQL-error bodies`,
+        );
     }
     for (const p of chargeProblems(charges)) failures.push(`chargeListing: ${p}`);
     for (const p of crmBulkProblems(crm)) failures.push(`crm: ${p}`);
-    for (const s of stops) if (s.code !== 0 || s.killed) failures.push(`${s.phase} stop: exit code ${s.code}, signal ${s.signal}${s.killed ? ', had to SIGKILL' : ''}`);
+    for (const s of stops)
+      if (s.code !== 0 || s.killed)
+        failures.push(`${s.phase} stop: exit code ${s.code}, signal ${s.signal}${s.killed ? ', had to SIGKILL' : ''}`);
     if (failures.length) {
       process.stderr.write(`[bench] problems:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
       process.exitCode = 1;

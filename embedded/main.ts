@@ -87,13 +87,17 @@ async function main(): Promise<void> {
         : []),
       ...Object.entries(stack.urls.subgraphs).map(([name, url]) => `  ${`${name} subgraph`.padEnd(17)} ${url}`),
       ...Object.entries(stack.urls.emulators).map(([name, url]) => `  ${`${name} (local)`.padEnd(17)} ${url}`),
-      ...(stack.sendgrid ? [`  Mailbox           ${stack.urls.emulators.sendgrid}   (every mail sent, rendered, with its events)`] : []),
-      ...(stack.urls.metrics ? [`  Metrics           ${stack.urls.metrics}   (Prometheus, every service; loopback only)`] : []),
+      ...(stack.sendgrid
+        ? [`  Mailbox           ${stack.urls.emulators.sendgrid}   (every mail sent, rendered, with its events)`]
+        : []),
+      ...(stack.urls.metrics
+        ? [`  Metrics           ${stack.urls.metrics}   (Prometheus, every service; loopback only)`]
+        : []),
       `  Data              ${path.resolve(config.DATA_DIR)}   (${config.DATABASE_URL ? 'emulator state; the database is DATABASE_URL' : 'database and emulator state'}: kept across restarts)`,
       '',
       '  Dev token:   npm run token -- --user <user id> [--role admin]',
       '  Stop:        Ctrl+C',
-      '  Start clean: stop, then npm run reset (deletes the database and the emulators\' state; docs/local-data.md)',
+      "  Start clean: stop, then npm run reset (deletes the database and the emulators' state; docs/local-data.md)",
       '',
     ].join('\n') + '\n',
   );

@@ -22,6 +22,11 @@ export const MIGRATIONS: Array<[folder: string, schema: string]> = [
  */
 export async function migrateAll(handle: DatabaseHandle): Promise<void> {
   for (const [folder, schema] of MIGRATIONS) await handle.migrate(folder, schema);
-  const bus = await createEventBus({ handle, source: 'migrate', logger: createLogger({ level: 'silent' }), supervise: false });
+  const bus = await createEventBus({
+    handle,
+    source: 'migrate',
+    logger: createLogger({ level: 'silent' }),
+    supervise: false,
+  });
   await bus.stop();
 }

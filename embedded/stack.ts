@@ -52,7 +52,19 @@ export interface EmbeddedOptions {
   logger: Logger;
   shutdown: Shutdown;
   /** Ports; 0 picks free ones (tests). Defaults to the config's. */
-  ports?: { gateway: number; listings: number; payments: number; crm: number; email: number; stripe: number; hubspot: number; sendgrid: number; paypal?: number; metrics?: number; seo?: number };
+  ports?: {
+    gateway: number;
+    listings: number;
+    payments: number;
+    crm: number;
+    email: number;
+    stripe: number;
+    hubspot: number;
+    sendgrid: number;
+    paypal?: number;
+    metrics?: number;
+    seo?: number;
+  };
   onQuery?: (query: string, params: unknown[]) => void;
 }
 
@@ -85,10 +97,16 @@ export interface EmbeddedStack {
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedStack> {
   const { config, logger, shutdown } = options;
   const host = config.HOST;
-  const port = (name: keyof NonNullable<EmbeddedOptions['ports']>, fallback: number) => options.ports?.[name] ?? fallback;
-  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot') => (options.emulatorStateDir ? path.join(options.emulatorStateDir, `${emulator}.json`) : undefined);
+  const port = (name: keyof NonNullable<EmbeddedOptions['ports']>, fallback: number) =>
+    options.ports?.[name] ?? fallback;
+  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot') =>
+    options.emulatorStateDir ? path.join(options.emulatorStateDir, `${emulator}.json`) : undefined;
   // Closers run last-added first: HTTP drains before Apollo stops, services before the database.
-  const serve = async (name: string, app: { server: import('node:http').Server; apollo?: { stop(): Promise<void> }; engine?: { stop(): Promise<void> } }, portNumber: number) => {
+  const serve = async (
+    name: string,
+    app: { server: import('node:http').Server; apollo?: { stop(): Promise<void> }; engine?: { stop(): Promise<void> } },
+    portNumber: number,
+  ) => {
     const engine = app.apollo ?? app.engine;
     if (engine) shutdown.add(`${name} engine`, () => engine.stop());
     const address = await listen(app.server, portNumber, host);
@@ -98,18 +116,41 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
 
   const handle =
     options.handle ??
-    (await createDatabase({ url: config.DATABASE_URL, dataDir: options.dataDir, loadDataDir: options.loadDataDir, poolMax: config.DATABASE_POOL_MAX, onQuery: options.onQuery, logger }));
+    (await createDatabase({
+      url: config.DATABASE_URL,
+      dataDir: options.dataDir,
+      loadDataDir: options.loadDataDir,
+      poolMax: config.DATABASE_POOL_MAX,
+      onQuery: options.onQuery,
+      logger,
+    }));
   if (!options.handle) shutdown.add('database', () => handle.close());
   for (const [folder, schema] of MIGRATIONS) await handle.migrate(folder, schema);
-  const bus = await createEventBus({ handle, source: 'embedded', logger: logger.child({ service: 'events' }), leaseSeconds: config.EVENT_LEASE_SECONDS });
+  const bus = await createEventBus({
+    handle,
+    source: 'embedded',
+    logger: logger.child({ service: 'events' }),
+    leaseSeconds: config.EVENT_LEASE_SECONDS,
+  });
   shutdown.add('event bus', () => bus.stop());
 
   // listings
   const listingsLogger = logger.child({ service: 'listings' });
-  const listings = await createListingsSubgraph({ config, db: handle.db, bus: bus.withSource('listings'), logger: listingsLogger, internalSecret: config.INTERNAL_SECRET });
+  const listings = await createListingsSubgraph({
+    config,
+    db: handle.db,
+    bus: bus.withSource('listings'),
+    logger: listingsLogger,
+    internalSecret: config.INTERNAL_SECRET,
+  });
   const listingsUrl = urlOf(await serve('listings', listings, port('listings', config.LISTINGS_PORT)));
   shutdown.add('expiry sweeper', startExpirySweeper(listings.listings, listingsLogger));
-  await consumePaymentSucceeded({ bus: bus.withSource('listings'), db: handle.db, listings: listings.listings, logger: listingsLogger });
+  await consumePaymentSucceeded({
+    bus: bus.withSource('listings'),
+    db: handle.db,
+    listings: listings.listings,
+    logger: listingsLogger,
+  });
 
   // payments, on Stripe or on the local emulator
   const paymentsLogger = logger.child({ service: 'payments' });
@@ -117,7 +158,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   let stripeApiUrl = config.STRIPE_API_URL;
   const emulators: Record<string, string> = {};
   if (!config.STRIPE_SECRET_KEY && !stripeApiUrl) {
-    stripe = createStripeEmulator({ webhookSecret: config.STRIPE_WEBHOOK_SECRET, stateFile: stateFile('stripe'), logger: logger.child({ service: 'stripe-emulator' }) });
+    stripe = createStripeEmulator({
+      webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+      stateFile: stateFile('stripe'),
+      logger: logger.child({ service: 'stripe-emulator' }),
+    });
     stripeApiUrl = await stripe.listen(port('stripe', config.STRIPE_EMULATOR_PORT), host);
     shutdown.add('stripe emulator', () => stripe!.close());
     emulators.stripe = `${stripeApiUrl}/__emulator`;
@@ -133,12 +178,19 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   let paypal: PayPalEmulator | undefined;
   let paypalApi = paypalConnection(config);
   if (paypalApi.emulated && !config.PAYPAL_API_URL) {
-    paypal = createPayPalEmulator({ webhookId: paypalApi.webhookId ?? undefined, logger: logger.child({ service: 'paypal-emulator' }) });
+    paypal = createPayPalEmulator({
+      webhookId: paypalApi.webhookId ?? undefined,
+      logger: logger.child({ service: 'paypal-emulator' }),
+    });
     paypalApi = { ...paypalApi, apiUrl: await paypal.listen(port('paypal', config.PAYPAL_EMULATOR_PORT), host) };
     shutdown.add('paypal emulator', () => paypal!.close());
     emulators.paypal = `${paypalApi.apiUrl}/__emulator`;
   }
-  const checkoutAdapter = createPayPalAdapter({ ...paypalApi, timeoutMs: config.PAYPAL_TIMEOUT_MS, logger: paymentsLogger });
+  const checkoutAdapter = createPayPalAdapter({
+    ...paypalApi,
+    timeoutMs: config.PAYPAL_TIMEOUT_MS,
+    logger: paymentsLogger,
+  });
   shutdown.add('paypal client', () => checkoutAdapter.close());
   // Return and cancel URLs of PayPal checkouts point at the site; on port 0 its address is known only after the gateway listens.
   let publicUrl = config.EMAIL_PUBLIC_URL;
@@ -155,8 +207,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   });
   const paymentsAddress = await serve('payments', payments, port('payments', config.PAYMENTS_PORT));
   const paymentsUrl = urlOf(paymentsAddress);
-  await consumePaymentRejected({ bus: bus.withSource('payments'), db: handle.db, payments: payments.payments, logger: paymentsLogger });
-  shutdown.add('payments reconciler', startReconciler(payments.payments, paymentsLogger, config.PAYMENTS_RECONCILE_INTERVAL_MS));
+  await consumePaymentRejected({
+    bus: bus.withSource('payments'),
+    db: handle.db,
+    payments: payments.payments,
+    logger: paymentsLogger,
+  });
+  shutdown.add(
+    'payments reconciler',
+    startReconciler(payments.payments, paymentsLogger, config.PAYMENTS_RECONCILE_INTERVAL_MS),
+  );
   stripe?.setWebhookUrl(urlOf(paymentsAddress, '/webhooks/stripe'));
 
   // crm, on HubSpot or on the local emulator
@@ -193,13 +253,17 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   let sendgridApiUrl = config.SENDGRID_API_URL;
   let webhookPublicKey = config.SENDGRID_WEBHOOK_PUBLIC_KEY;
   if (!config.SENDGRID_API_KEY && !sendgridApiUrl) {
-    sendgrid = createSendGridEmulator({ stateFile: stateFile('sendgrid'), logger: logger.child({ service: 'sendgrid-emulator' }) });
+    sendgrid = createSendGridEmulator({
+      stateFile: stateFile('sendgrid'),
+      logger: logger.child({ service: 'sendgrid-emulator' }),
+    });
     sendgridApiUrl = await sendgrid.listen(port('sendgrid', config.SENDGRID_EMULATOR_PORT), host);
     shutdown.add('sendgrid emulator', () => sendgrid!.close());
     webhookPublicKey = sendgrid.publicKey();
     emulators.sendgrid = `${sendgridApiUrl}/`;
   }
-  if (!webhookPublicKey) throw new Error('SENDGRID_WEBHOOK_PUBLIC_KEY is required with SENDGRID_API_KEY or SENDGRID_API_URL');
+  if (!webhookPublicKey)
+    throw new Error('SENDGRID_WEBHOOK_PUBLIC_KEY is required with SENDGRID_API_KEY or SENDGRID_API_URL');
   const mailGateway = createSendGridAdapter({
     apiKey: config.SENDGRID_API_KEY ?? 'SG.emulator',
     apiUrl: config.SENDGRID_API_KEY ? config.SENDGRID_API_URL : sendgridApiUrl,
@@ -216,8 +280,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     logger: emailLogger,
     internalSecret: config.INTERNAL_SECRET,
     gateway: mailGateway,
-    listings: createEntityClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
-    listingsQuery: createInternalClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
+    listings: createEntityClient({
+      service: 'listings',
+      url: () => listingsUrl,
+      internalSecret: config.INTERNAL_SECRET,
+    }),
+    listingsQuery: createInternalClient({
+      service: 'listings',
+      url: () => listingsUrl,
+      internalSecret: config.INTERNAL_SECRET,
+    }),
     publicUrl: () => publicUrl,
   });
   const emailAddress = await serve('email', email, port('email', config.EMAIL_PORT));
@@ -235,7 +307,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     bus: bus.withSource('seo'),
     logger: seoLogger,
     internalSecret: config.INTERNAL_SECRET,
-    listings: createEntityClient({ service: 'listings', url: () => listingsUrl, internalSecret: config.INTERNAL_SECRET }),
+    listings: createEntityClient({
+      service: 'listings',
+      url: () => listingsUrl,
+      internalSecret: config.INTERNAL_SECRET,
+    }),
   });
   const seoUrl = urlOf(await serve('seo', seo, port('seo', config.SEO_PORT)));
   await consumeListingChanges({ bus: bus.withSource('seo'), db: handle.db, seo: seo.seo });
@@ -243,23 +319,51 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   // gateway
   const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl, email: emailUrl, seo: seoUrl };
   const gateway = await createGateway(
-    gatewayOptionsFromConfig(config, { logger: logger.child({ service: 'gateway' }), supergraphSdl: readSupergraph(config), subgraphUrls: subgraphs }),
+    gatewayOptionsFromConfig(config, {
+      logger: logger.child({ service: 'gateway' }),
+      supergraphSdl: readSupergraph(config),
+      subgraphUrls: subgraphs,
+    }),
   );
-  const gatewayAddress = await serve('gateway', { server: gateway.server, engine: { stop: gateway.stop } }, port('gateway', config.GATEWAY_PORT));
+  const gatewayAddress = await serve(
+    'gateway',
+    { server: gateway.server, engine: { stop: gateway.stop } },
+    port('gateway', config.GATEWAY_PORT),
+  );
   const scheme = config.TLS_CERT_FILE ? 'https' : 'http';
   const gatewayUrl = urlOf(gatewayAddress, '/graphql', scheme);
-  if (publicUrl === 'http://127.0.0.1:4000' && gatewayAddress.port !== 4000) publicUrl = urlOf(gatewayAddress, '', scheme);
+  if (publicUrl === 'http://127.0.0.1:4000' && gatewayAddress.port !== 4000)
+    publicUrl = urlOf(gatewayAddress, '', scheme);
   // PayPal delivers to the gateway's host, as it would in production; over TLS (a certificate the
   // emulator does not trust) straight to payments.
-  paypal?.setWebhookUrl(scheme === 'https' ? urlOf(paymentsAddress, '/webhooks/paypal') : urlOf(gatewayAddress, '/webhooks/paypal'));
+  paypal?.setWebhookUrl(
+    scheme === 'https' ? urlOf(paymentsAddress, '/webhooks/paypal') : urlOf(gatewayAddress, '/webhooks/paypal'),
+  );
 
   // One registry in this process: the gateway's metrics listener has every service's metrics.
   let metricsUrl: string | undefined;
   if (config.METRICS_ENABLED) {
     const metricsServer = createMetricsServer(config.METRICS_TOKEN);
-    metricsUrl = urlOf(await listen(metricsServer, options.ports?.metrics ?? config.METRICS_PORT, config.METRICS_HOST), '/metrics');
+    metricsUrl = urlOf(
+      await listen(metricsServer, options.ports?.metrics ?? config.METRICS_PORT, config.METRICS_HOST),
+      '/metrics',
+    );
     shutdown.add('metrics http', () => closeServer(metricsServer, 0));
   }
 
-  return { urls: { gateway: gatewayUrl, subgraphs, emulators, metrics: metricsUrl }, handle, bus, gateway, listings, payments, crm, email, seo, stripe, paypal, hubspot, sendgrid };
+  return {
+    urls: { gateway: gatewayUrl, subgraphs, emulators, metrics: metricsUrl },
+    handle,
+    bus,
+    gateway,
+    listings,
+    payments,
+    crm,
+    email,
+    seo,
+    stripe,
+    paypal,
+    hubspot,
+    sendgrid,
+  };
 }

@@ -15,7 +15,11 @@ const logger = createLogger({ level, service: 'supervisor' });
 const supervisor = supervise({
   name: 'embedded',
   logger,
-  spawn: () => spawn(process.execPath, [path.join(__dirname, 'main.js')], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: process.env }),
+  spawn: () =>
+    spawn(process.execPath, [path.join(__dirname, 'main.js')], {
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      env: process.env,
+    }),
 });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => void supervisor.stop());

@@ -45,9 +45,12 @@ function filesUnder(dir: string): string[] {
 /** The template's file for the code as it is: PGlite's and pg-boss's versions and every migration file. */
 export function templateFile(cacheDir = CACHE_DIR()): string {
   const hash = createHash('sha256');
-  hash.update(`format ${FORMAT}\npglite ${packageVersion('@electric-sql/pglite')}\npg-boss ${packageVersion('pg-boss')}\n`);
+  hash.update(
+    `format ${FORMAT}\npglite ${packageVersion('@electric-sql/pglite')}\npg-boss ${packageVersion('pg-boss')}\n`,
+  );
   for (const [folder, schema] of MIGRATIONS) {
-    for (const file of filesUnder(folder)) hash.update(`${schema}/${path.relative(folder, file)}\n`).update(fs.readFileSync(file));
+    for (const file of filesUnder(folder))
+      hash.update(`${schema}/${path.relative(folder, file)}\n`).update(fs.readFileSync(file));
   }
   return path.join(cacheDir, `pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
 }
@@ -78,12 +81,18 @@ export async function loadTemplate(logger: Logger, file = templateFile()): Promi
     logger.info({ template: file }, 'preparing the database template (once for this code on this machine)');
     const started = Date.now();
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, ['--liftoff-only', __filename, file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, ['--liftoff-only', __filename, file], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
       child.once('error', () => resolve(null));
       child.once('exit', (exitCode) => {
-        if (exitCode !== 0) logger.warn({ template: file, exitCode, stderr: stderr.slice(-2000) }, 'could not prepare the database template; creating the database from scratch');
+        if (exitCode !== 0)
+          logger.warn(
+            { template: file, exitCode, stderr: stderr.slice(-2000) },
+            'could not prepare the database template; creating the database from scratch',
+          );
         resolve(exitCode);
       });
     });

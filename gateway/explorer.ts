@@ -69,12 +69,18 @@ const REST_PAGE = `<!doctype html>
 </body></html>`;
 
 /** Scripts and styles from this origin only; GraphiQL's editor and Swagger UI style themselves inline. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 type Asset = { module: string; file: string; type: string };
 
 /** A page, its start script, and its assets read once from the installed packages. */
-function pageRoutes(route: string, page: string, start: string, assets: Record<string, Asset>): Record<string, RouteHandler> {
+function pageRoutes(
+  route: string,
+  page: string,
+  start: string,
+  assets: Record<string, Asset>,
+): Record<string, RouteHandler> {
   const cache = new Map<string, Buffer>();
   const read = (assetRoute: string): Buffer => {
     let body = cache.get(assetRoute);
@@ -88,13 +94,24 @@ function pageRoutes(route: string, page: string, start: string, assets: Record<s
   return {
     [route]: send('text/html', page, 'no-store'),
     [`${route}/start.js`]: send('text/javascript', start, 'no-store'),
-    ...Object.fromEntries(Object.entries(assets).map(([assetRoute, asset]) => [assetRoute, (req, res, url) => send(asset.type, read(assetRoute), 'public, max-age=86400')(req, res, url)])),
+    ...Object.fromEntries(
+      Object.entries(assets).map(([assetRoute, asset]) => [
+        assetRoute,
+        (req, res, url) => send(asset.type, read(assetRoute), 'public, max-age=86400')(req, res, url),
+      ]),
+    ),
   };
 }
 
 function send(type: string, body: Buffer | string, cacheControl: string): RouteHandler {
   return (req, res) => {
-    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(body), 'cache-control': cacheControl, 'x-content-type-options': 'nosniff', 'content-security-policy': CSP });
+    res.writeHead(200, {
+      'content-type': `${type}; charset=utf-8`,
+      'content-length': Buffer.byteLength(body),
+      'cache-control': cacheControl,
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': CSP,
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
 }
@@ -103,6 +120,11 @@ function send(type: string, body: Buffer | string, cacheControl: string): RouteH
 export function explorerRoutes(graphqlPath: string, openApiPath = '/openapi.json'): Record<string, RouteHandler> {
   return {
     ...pageRoutes('/graphiql', PAGE, START.replace('__GRAPHQL_PATH__', JSON.stringify(graphqlPath)), ASSETS),
-    ...pageRoutes('/rest-docs', REST_PAGE, REST_START.replace('__OPENAPI_PATH__', JSON.stringify(openApiPath)), REST_ASSETS),
+    ...pageRoutes(
+      '/rest-docs',
+      REST_PAGE,
+      REST_START.replace('__OPENAPI_PATH__', JSON.stringify(openApiPath)),
+      REST_ASSETS,
+    ),
   };
 }

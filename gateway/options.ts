@@ -9,7 +9,12 @@ import type { GatewayOptions } from './server';
 
 /** The supergraph file the gateway serves: SUPERGRAPH_PATH, else ours. */
 export function readSupergraph(config: Pick<Config, 'SUPERGRAPH_PATH'>): string {
-  return fs.readFileSync(config.SUPERGRAPH_PATH ? path.resolve(config.SUPERGRAPH_PATH) : path.join(projectRoot(), 'schema/supergraph.graphql'), 'utf8');
+  return fs.readFileSync(
+    config.SUPERGRAPH_PATH
+      ? path.resolve(config.SUPERGRAPH_PATH)
+      : path.join(projectRoot(), 'schema/supergraph.graphql'),
+    'utf8',
+  );
 }
 
 /** The gateway's options from the configuration: one place for `npm run start:gateway` and the embedded stack. */
@@ -23,7 +28,12 @@ export function gatewayOptionsFromConfig(
     dedupe: config.GATEWAY_DEDUPE,
     subgraphConnections: config.SUBGRAPH_CONNECTIONS,
     // Unset only with JWT_JWKS_URL (runService checks), when HS256 tokens are refused anyway.
-    jwt: { secret: config.JWT_SECRET ?? '', issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS },
+    jwt: {
+      secret: config.JWT_SECRET ?? '',
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+    },
     jwksUrl: config.JWT_JWKS_URL,
     apiKeyCacheSeconds: config.API_KEY_CACHE_SECONDS,
     internalSecret: config.INTERNAL_SECRET,

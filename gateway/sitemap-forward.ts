@@ -18,7 +18,8 @@ export function sitemapTarget(pathname: string): string | undefined {
  */
 export function createSitemapForward(seoUrl: () => string, logger: Logger): RouteHandler {
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'GET only', code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendJson(res, 405, { error: 'GET only', code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
     const target = sitemapTarget(url.pathname);
     if (!target) return sendJson(res, 404, { error: `No sitemap at ${url.pathname}`, code: 'NOT_FOUND' });
     let upstream: Response;
@@ -35,9 +36,11 @@ export function createSitemapForward(seoUrl: () => string, logger: Logger): Rout
     }
     res.writeHead(upstream.status, headers);
     if (!upstream.body) return void res.end();
-    await pipeline(Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream), res).catch((err: Error) => {
-      logger.warn({ err: err.message }, 'sitemap stream cut');
-      res.destroy(err);
-    });
+    await pipeline(Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream), res).catch(
+      (err: Error) => {
+        logger.warn({ err: err.message }, 'sitemap stream cut');
+        res.destroy(err);
+      },
+    );
   };
 }

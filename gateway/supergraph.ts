@@ -26,7 +26,10 @@ export const urlVariableOf = (subgraph: string) => `${subgraph.toUpperCase().rep
  * Each subgraph's URL: `<NAME>_URL` from the environment when set, else the supergraph's own. A
  * subgraph with neither, or a URL that does not parse, is a configuration error naming the variable.
  */
-export function subgraphUrlsOf(subgraphs: LoadedSupergraph['subgraphs'], env: Record<string, string | undefined>): Record<string, string> {
+export function subgraphUrlsOf(
+  subgraphs: LoadedSupergraph['subgraphs'],
+  env: Record<string, string | undefined>,
+): Record<string, string> {
   const urls: Record<string, string> = {};
   const problems: string[] = [];
   for (const { name, url } of subgraphs) {
@@ -36,7 +39,9 @@ export function subgraphUrlsOf(subgraphs: LoadedSupergraph['subgraphs'], env: Re
       if (!chosen) throw new Error('missing');
       urls[name] = new URL(chosen).toString();
     } catch {
-      problems.push(`${variable}: subgraph ${name} needs an http(s) URL (the supergraph has ${url ? `"${url}"` : 'none'})`);
+      problems.push(
+        `${variable}: subgraph ${name} needs an http(s) URL (the supergraph has ${url ? `"${url}"` : 'none'})`,
+      );
     }
   }
   if (problems.length) throw new Error(`Invalid subgraph URLs:\n  ${problems.join('\n  ')}`);

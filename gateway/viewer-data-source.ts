@@ -27,7 +27,12 @@ export function signedForFetch(
   const { [UNSIGNED_VIEWER]: unsigned, ...sent } = headers;
   const viewer = unsigned ? (JSON.parse(unsigned) as Viewer) : ANONYMOUS;
   const target = new URL(fetch.url);
-  sent[VIEWER_HEADER] = signViewerHeader(viewer, { audience: fetch.audience, path: target.pathname + target.search, body: fetch.body ?? '' }, secret, ttlSeconds);
+  sent[VIEWER_HEADER] = signViewerHeader(
+    viewer,
+    { audience: fetch.audience, path: target.pathname + target.search, body: fetch.body ?? '' },
+    secret,
+    ttlSeconds,
+  );
   return sent;
 }
 
@@ -47,7 +52,11 @@ export function badInputOf(answer: unknown): AppError | null {
   const path = tail?.[1];
   const reason = tail?.[2]?.trim();
   const where = path ?? variable ?? 'a variable';
-  return new AppError(ErrorCode.BAD_USER_INPUT, `Invalid value at ${where}${reason ? `: ${reason}` : ''}`, path ? { field: path } : {});
+  return new AppError(
+    ErrorCode.BAD_USER_INPUT,
+    `Invalid value at ${where}${reason ? `: ${reason}` : ''}`,
+    path ? { field: path } : {},
+  );
 }
 
 /**
@@ -73,8 +82,15 @@ export class ViewerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private signing(send: Fetcher): Fetcher {
     return (url, init = {}) => {
       const fetch = { audience: this.serviceName, url, body: init.body as string | undefined };
-      const signed = signedForFetch((init.headers ?? {}) as Record<string, string>, fetch, this.internalSecret, this.ttlSeconds);
-      return traceCall(this.serviceName, { method: init.method, url }, (traceparent) => send(url, { ...init, headers: { ...signed, ...traceparent } }));
+      const signed = signedForFetch(
+        (init.headers ?? {}) as Record<string, string>,
+        fetch,
+        this.internalSecret,
+        this.ttlSeconds,
+      );
+      return traceCall(this.serviceName, { method: init.method, url }, (traceparent) =>
+        send(url, { ...init, headers: { ...signed, ...traceparent } }),
+      );
     };
   }
 
@@ -85,17 +101,25 @@ export class ViewerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
    */
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): void {
     if (!response || UNAVAILABLE_STATUSES.has(response.status)) {
-      this.logger.warn({ subgraph: this.serviceName, err: error.message, status: response?.status }, 'subgraph unavailable');
+      this.logger.warn(
+        { subgraph: this.serviceName, err: error.message, status: response?.status },
+        'subgraph unavailable',
+      );
       throw new ServiceUnavailableError(this.serviceName);
     }
     if (response.status === 400) {
       // A value the gateway passes through unchecked (a custom scalar such as JSONObject) that the
       // subgraph refused while coercing variables: the client's mistake, so say which input.
-      const refused = badInputOf((error as { extensions?: { response?: { body?: unknown } } }).extensions?.response?.body);
+      const refused = badInputOf(
+        (error as { extensions?: { response?: { body?: unknown } } }).extensions?.response?.body,
+      );
       if (refused) throw refused;
     }
     if (response.status === 401) {
-      this.logger.error({ subgraph: this.serviceName }, 'subgraph refused the signed viewer header: is INTERNAL_SECRET the same on both?');
+      this.logger.error(
+        { subgraph: this.serviceName },
+        'subgraph refused the signed viewer header: is INTERNAL_SECRET the same on both?',
+      );
       throw new Error(`subgraph ${this.serviceName} refused the gateway`);
     }
   }

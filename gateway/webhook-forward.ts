@@ -44,11 +44,16 @@ const FORWARDED = [
  * on, the forward is a client span of the gateway's request span and carries `traceparent`, so
  * the subgraph's handling of the webhook joins the gateway's trace.
  */
-export function createWebhookForward(target: () => string, logger: Logger, route: Pick<ForwardedRoute, 'methods' | 'maxBytes'> & { subgraph?: string }): RouteHandler {
+export function createWebhookForward(
+  target: () => string,
+  logger: Logger,
+  route: Pick<ForwardedRoute, 'methods' | 'maxBytes'> & { subgraph?: string },
+): RouteHandler {
   const { methods, maxBytes } = route;
   return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
-    if (!methods.includes(method as 'GET' | 'POST')) return sendJson(res, 405, { error: `${methods.join(' or ')} only` }, { allow: methods.join(', ') });
+    if (!methods.includes(method as 'GET' | 'POST'))
+      return sendJson(res, 405, { error: `${methods.join(' or ')} only` }, { allow: methods.join(', ') });
     const body = method === 'POST' ? await readBody(req, maxBytes) : undefined;
     const headers: Record<string, string> = {};
     for (const name of FORWARDED) {
@@ -59,13 +64,20 @@ export function createWebhookForward(target: () => string, logger: Logger, route
     const destination = `${target()}${url.search}`;
     try {
       upstream = await traceCall(route.subgraph ?? 'subgraph', { method, url: destination }, (trace) =>
-        fetch(destination, { method, headers: { ...headers, ...trace }, body: body as Uint8Array<ArrayBuffer> | undefined, signal: AbortSignal.timeout(15_000) }),
+        fetch(destination, {
+          method,
+          headers: { ...headers, ...trace },
+          body: body as Uint8Array<ArrayBuffer> | undefined,
+          signal: AbortSignal.timeout(15_000),
+        }),
       );
     } catch (err) {
       logger.warn({ err: (err as Error).message, target: target() }, 'webhook forward failed');
       throw new HttpError(503, 'Webhook receiver unavailable', 'SERVICE_UNAVAILABLE');
     }
-    const passOn: Record<string, string> = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' };
+    const passOn: Record<string, string> = {
+      'content-type': upstream.headers.get('content-type') ?? 'application/json',
+    };
     for (const name of ['content-security-policy', 'cache-control', 'referrer-policy', 'allow']) {
       const value = upstream.headers.get(name);
       if (value) passOn[name] = value;

@@ -6,7 +6,14 @@ export type Role = 'user' | 'admin';
 export const ROLES: readonly Role[] = ['user', 'admin'];
 
 /** What an API key may do (lib/permissions.ts says which operations each scope opens). */
-export const API_KEY_SCOPES = ['users:read', 'payments:read', 'crm:read', 'crm:write', 'email:read', 'email:send'] as const;
+export const API_KEY_SCOPES = [
+  'users:read',
+  'payments:read',
+  'crm:read',
+  'crm:write',
+  'email:read',
+  'email:send',
+] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Who is calling. `userId` is null for an anonymous caller, a service, or an API key. */
@@ -59,7 +66,12 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 /** The viewer of verified claims: `sub` is the user id, `roles`/`role` may add admin. */
 export function viewerFromClaims(claims: string | Record<string, unknown>): Viewer {
-  if (typeof claims === 'string' || typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 128) {
+  if (
+    typeof claims === 'string' ||
+    typeof claims.sub !== 'string' ||
+    claims.sub.length === 0 ||
+    claims.sub.length > 128
+  ) {
     throw new UnauthenticatedError('Invalid token: missing subject');
   }
   return { userId: claims.sub, roles: normaliseRoles(claims) };
@@ -85,10 +97,18 @@ export async function verifyJwt(
       clockTolerance: options.clockToleranceSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
       requiredClaims: ['sub', 'exp'],
     };
-    ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions));
+    ({ payload } =
+      typeof key === 'function'
+        ? await jwtVerify(token, key, verifyOptions)
+        : await jwtVerify(token, key, verifyOptions));
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('Token expired');
-    if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || !(err instanceof joseErrors.JOSEError)) throw err;
+    if (
+      err instanceof joseErrors.JWKSTimeout ||
+      err instanceof joseErrors.JWKSInvalid ||
+      !(err instanceof joseErrors.JOSEError)
+    )
+      throw err;
     throw new UnauthenticatedError('Invalid token');
   }
   return viewerFromClaims(payload);
@@ -161,7 +181,8 @@ interface InternalClaims {
 
 const b64 = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
 const hmac = (secret: string, payload: string) => createHmac('sha256', secret).update(payload).digest();
-const digestOf = (request: InternalRequest) => b64(createHash('sha256').update(`${request.path}\n`).update(request.body).digest());
+const digestOf = (request: InternalRequest) =>
+  b64(createHash('sha256').update(`${request.path}\n`).update(request.body).digest());
 
 /**
  * The internal viewer header for one request to one service: `v2.<base64url(claims)>.<base64url(hmac)>`,
@@ -169,7 +190,13 @@ const digestOf = (request: InternalRequest) => b64(createHash('sha256').update(`
  * sender (a gateway engine's subgraph fetch, the entity client, the API key check) signs with this
  * and nothing else, right before sending the bytes it signed.
  */
-export function signViewerHeader(viewer: Viewer, request: InternalRequest, secret: string, ttlSeconds: number, now = Date.now()): string {
+export function signViewerHeader(
+  viewer: Viewer,
+  request: InternalRequest,
+  secret: string,
+  ttlSeconds: number,
+  now = Date.now(),
+): string {
   const claims: InternalClaims = {
     sub: viewer.userId,
     roles: viewer.roles,
@@ -212,7 +239,12 @@ export type ReplayGuard = ReturnType<typeof createReplayGuard>;
  * UnauthenticatedError when absent, forged, expired, for another service or another request, or
  * (with `replay`) offered a second time.
  */
-export function verifyViewerHeader(header: string | undefined, request: InternalRequest, secret: string, options: { now?: number; replay?: ReplayGuard } = {}): Viewer {
+export function verifyViewerHeader(
+  header: string | undefined,
+  request: InternalRequest,
+  secret: string,
+  options: { now?: number; replay?: ReplayGuard } = {},
+): Viewer {
   const now = options.now ?? Date.now();
   if (!header) throw new UnauthenticatedError('Missing internal viewer header: call the graph through the gateway');
   const parts = header.split('.');
@@ -229,12 +261,19 @@ export function verifyViewerHeader(header: string | undefined, request: Internal
   } catch {
     throw new UnauthenticatedError('Malformed internal viewer header');
   }
-  if (claims === null || typeof claims !== 'object' || !Array.isArray(claims.roles) || (claims.sub !== null && typeof claims.sub !== 'string')) {
+  if (
+    claims === null ||
+    typeof claims !== 'object' ||
+    !Array.isArray(claims.roles) ||
+    (claims.sub !== null && typeof claims.sub !== 'string')
+  ) {
     throw new UnauthenticatedError('Malformed internal viewer header');
   }
-  if (typeof claims.exp !== 'number' || claims.exp * 1000 < now) throw new UnauthenticatedError('Internal viewer header expired');
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 < now)
+    throw new UnauthenticatedError('Internal viewer header expired');
   if (claims.aud !== request.audience) throw new UnauthenticatedError('Internal viewer header is for another service');
-  if (typeof claims.dig !== 'string' || claims.dig !== digestOf(request)) throw new UnauthenticatedError('Internal viewer header is for another request');
+  if (typeof claims.dig !== 'string' || claims.dig !== digestOf(request))
+    throw new UnauthenticatedError('Internal viewer header is for another request');
   if (options.replay && (typeof claims.jti !== 'string' || !options.replay.firstUse(claims.jti, claims.exp, now))) {
     throw new UnauthenticatedError('Internal viewer header was already used');
   }
@@ -242,7 +281,11 @@ export function verifyViewerHeader(header: string | undefined, request: Internal
   if (typeof claims.key === 'string') {
     const scopes = Array.isArray(claims.scopes) ? claims.scopes : [];
     // An API key never carries a user or roles.
-    return { userId: null, roles: [], apiKey: { id: claims.key, scopes: API_KEY_SCOPES.filter((s) => scopes.includes(s)) } };
+    return {
+      userId: null,
+      roles: [],
+      apiKey: { id: claims.key, scopes: API_KEY_SCOPES.filter((s) => scopes.includes(s)) },
+    };
   }
   return viewer;
 }

@@ -46,7 +46,10 @@ function limiterOf(limiter: RateLimiterAbstract): RateLimiter {
 /** Counts in this process only: the embedded default, and what a single instance needs. */
 export function memoryRateLimits(): RateLimitStore {
   return {
-    limiter: (name, perMinute, windowSeconds = 60) => (perMinute <= 0 ? OFF : limiterOf(new RateLimiterMemory({ keyPrefix: name, points: perMinute, duration: windowSeconds }))),
+    limiter: (name, perMinute, windowSeconds = 60) =>
+      perMinute <= 0
+        ? OFF
+        : limiterOf(new RateLimiterMemory({ keyPrefix: name, points: perMinute, duration: windowSeconds })),
     describe: () => ({ kind: 'memory', ready: true }),
     ready: async () => true,
     close: async () => {},
@@ -59,7 +62,12 @@ export function memoryRateLimits(): RateLimitStore {
  * in-process insurance limiter answers instead, and the outage is logged once per minute at most.
  */
 export function redisRateLimits(url: string, logger: Logger, prefix = 'saypro:rl'): RateLimitStore {
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    lazyConnect: false,
+  });
   let lastWarned = 0;
   redis.on('error', (err: Error) => {
     if (Date.now() - lastWarned < 60_000) return;
@@ -77,7 +85,11 @@ export function redisRateLimits(url: string, logger: Logger, prefix = 'saypro:rl
               points: perMinute,
               duration: windowSeconds,
               rejectIfRedisNotReady: true,
-              insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${prefix}:${name}`, points: perMinute, duration: windowSeconds }),
+              insuranceLimiter: new RateLimiterMemory({
+                keyPrefix: `${prefix}:${name}`,
+                points: perMinute,
+                duration: windowSeconds,
+              }),
             }),
           ),
     describe: () => ({ kind: 'redis', ready: redis.status === 'ready' }),

@@ -20,28 +20,40 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** OpenTelemetry's sampler names (OTEL_TRACES_SAMPLER). */
-export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 
 /** https, or plain http to a loopback address (emulators, tests). */
-export const isSecureUrl = (url: string): boolean => url.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+export const isSecureUrl = (url: string): boolean =>
+  url.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
-const listingCategoryFees = z
-  .string()
-  .transform((raw, ctx) => {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      const fees = z.record(z.string(), z.number().int().min(0)).parse(parsed);
-      const unknown = Object.keys(fees).filter((k) => !(LISTING_CATEGORIES as readonly string[]).includes(k));
-      if (unknown.length) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `unknown categories ${unknown.join(', ')}; categories are ${LISTING_CATEGORIES.join(', ')}` });
-        return z.NEVER;
-      }
-      return fees;
-    } catch {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a JSON object of category → integer fee in minor units, e.g. {"JOBS":0}' });
+const listingCategoryFees = z.string().transform((raw, ctx) => {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    const fees = z.record(z.string(), z.number().int().min(0)).parse(parsed);
+    const unknown = Object.keys(fees).filter((k) => !(LISTING_CATEGORIES as readonly string[]).includes(k));
+    if (unknown.length) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `unknown categories ${unknown.join(', ')}; categories are ${LISTING_CATEGORIES.join(', ')}`,
+      });
       return z.NEVER;
     }
-  });
+    return fees;
+  } catch {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: 'must be a JSON object of category → integer fee in minor units, e.g. {"JOBS":0}',
+    });
+    return z.NEVER;
+  }
+});
 
 export const configSchema = z.object({
   /** The file of `KEY=value` lines read at start (what the environment already sets wins); empty: none. @default .env in the project folder */
@@ -164,7 +176,10 @@ export const configSchema = z.object({
   /** Longest delay between two attempts of a queued mail, ms (it is retried until delivered). @default 300000 */
   EMAIL_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).default(300_000),
   /** Stripe secret key (sk_live_… or sk_test_…). Unset: embedded mode runs the local Stripe emulator. */
-  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key (sk_test_… or sk_live_…)').optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key (sk_test_… or sk_live_…)')
+    .optional(),
   /** Signing secret of the Stripe webhook endpoint (whsec_…). Required with STRIPE_SECRET_KEY; generated for the emulator. */
   STRIPE_WEBHOOK_SECRET: z.string().min(8).optional(),
   /** Base URL of a Stripe-compatible API, e.g. a running emulator (services mode without a key). */
@@ -180,7 +195,10 @@ export const configSchema = z.object({
   /** Base URL of PayPal's REST API. @default https://api-m.paypal.com with credentials (https://api-m.sandbox.paypal.com for the sandbox), the emulator (http://127.0.0.1:PAYPAL_EMULATOR_PORT) without */
   PAYPAL_API_URL: z.string().url().optional(),
   /** Id of the webhook subscribed to our listener URL (signatures are verified for it). Required with credentials; the emulator's own without. */
-  PAYPAL_WEBHOOK_ID: z.string().regex(/^[A-Za-z0-9]+$/, 'must be a PayPal webhook id (letters and digits)').optional(),
+  PAYPAL_WEBHOOK_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/, 'must be a PayPal webhook id (letters and digits)')
+    .optional(),
   /** Port of the PayPal emulator (`npm run start:paypal-emulator`, and embedded mode). @default 4013 */
   PAYPAL_EMULATOR_PORT: port.default(4013),
   /** Timeout of one PayPal request, ms. @default 10000 */
@@ -201,11 +219,7 @@ export const configSchema = z.object({
    * The identity provider's JSON Web Key Set (https, or http on loopback). When set, the gateway
    * accepts only RS256/ES256 tokens signed by its keys; HS256 tokens are refused.
    */
-  JWT_JWKS_URL: z
-    .string()
-    .url()
-    .refine(isSecureUrl, 'must be an https:// URL (http only on loopback)')
-    .optional(),
+  JWT_JWKS_URL: z.string().url().refine(isSecureUrl, 'must be an https:// URL (http only on loopback)').optional(),
   /** Clock skew tolerated on exp/nbf of viewer JWTs, seconds. @default 30 */
   JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   /** How long the gateway trusts its answer about an API key, seconds: a revoked key works at most this long after. @default 30 */
@@ -349,7 +363,9 @@ export function startupProblem(err: unknown, config: object): string | null {
   const variables = Object.entries(config)
     .filter(([key, value]) => key.endsWith('_PORT') && value === e.port)
     .map(([key]) => key);
-  const fix = variables.length ? `set ${variables.join(' or ')} to a free port (in the environment or .env; 0 picks one)` : 'choose another port';
+  const fix = variables.length
+    ? `set ${variables.join(' or ')} to a free port (in the environment or .env; 0 picks one)`
+    : 'choose another port';
   const where = `${e.address ?? '127.0.0.1'}:${e.port}`;
   return e.code === 'EADDRINUSE'
     ? `Port ${where} is already in use (another SayPro Graph, or another program): stop it, or ${fix}.`
@@ -367,13 +383,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') input[key] = value;
   }
   const result = configSchema
-    .refine((c) => Boolean(c.TLS_CERT_FILE) === Boolean(c.TLS_KEY_FILE), { message: 'set both TLS_CERT_FILE and TLS_KEY_FILE, or neither', path: ['TLS_KEY_FILE'] })
+    .refine((c) => Boolean(c.TLS_CERT_FILE) === Boolean(c.TLS_KEY_FILE), {
+      message: 'set both TLS_CERT_FILE and TLS_KEY_FILE, or neither',
+      path: ['TLS_KEY_FILE'],
+    })
     // A real provider key only ever travels over HTTPS (plain HTTP only to a loopback test double).
     .refine((c) => !c.STRIPE_SECRET_KEY || !c.STRIPE_API_URL || isSecureUrl(c.STRIPE_API_URL), {
       message: 'must be an https:// URL when STRIPE_SECRET_KEY is set (http only on loopback)',
       path: ['STRIPE_API_URL'],
     })
-    .refine((c) => Boolean(c.PAYPAL_CLIENT_ID) === Boolean(c.PAYPAL_CLIENT_SECRET), { message: 'set both PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET, or neither', path: ['PAYPAL_CLIENT_SECRET'] })
+    .refine((c) => Boolean(c.PAYPAL_CLIENT_ID) === Boolean(c.PAYPAL_CLIENT_SECRET), {
+      message: 'set both PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET, or neither',
+      path: ['PAYPAL_CLIENT_SECRET'],
+    })
     .refine((c) => !c.PAYPAL_CLIENT_ID || !c.PAYPAL_API_URL || isSecureUrl(c.PAYPAL_API_URL), {
       message: 'must be an https:// URL when PAYPAL_CLIENT_ID is set (http only on loopback)',
       path: ['PAYPAL_API_URL'],
@@ -394,7 +416,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** The gateway's certificate and key when TLS_CERT_FILE and TLS_KEY_FILE are set (read once, at start). */
-export function tlsFromConfig(config: Pick<Config, 'TLS_CERT_FILE' | 'TLS_KEY_FILE'>): { cert: Buffer; key: Buffer } | undefined {
+export function tlsFromConfig(
+  config: Pick<Config, 'TLS_CERT_FILE' | 'TLS_KEY_FILE'>,
+): { cert: Buffer; key: Buffer } | undefined {
   if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return undefined;
   return { cert: fs.readFileSync(config.TLS_CERT_FILE), key: fs.readFileSync(config.TLS_KEY_FILE) };
 }
@@ -415,7 +439,11 @@ export function postingFee(config: FeeConfig, category: string): { amount: numbe
 }
 
 /** The REST app and webhook id the PayPal emulator knows (embedded mode, tests, services mode without credentials). */
-export const PAYPAL_EMULATOR_APP = { clientId: 'emulator-client-id', clientSecret: 'emulator-client-secret', webhookId: '8PT597110X687430LEMULATOR' } as const;
+export const PAYPAL_EMULATOR_APP = {
+  clientId: 'emulator-client-id',
+  clientSecret: 'emulator-client-secret',
+  webhookId: '8PT597110X687430LEMULATOR',
+} as const;
 
 export interface PayPalConnection {
   clientId: string;
@@ -428,9 +456,20 @@ export interface PayPalConnection {
 }
 
 /** Where PayPal calls go: PayPal itself with credentials, else the emulator on PAYPAL_EMULATOR_PORT (or PAYPAL_API_URL). */
-export function paypalConnection(config: Pick<Config, 'PAYPAL_CLIENT_ID' | 'PAYPAL_CLIENT_SECRET' | 'PAYPAL_API_URL' | 'PAYPAL_WEBHOOK_ID' | 'PAYPAL_EMULATOR_PORT'>): PayPalConnection {
+export function paypalConnection(
+  config: Pick<
+    Config,
+    'PAYPAL_CLIENT_ID' | 'PAYPAL_CLIENT_SECRET' | 'PAYPAL_API_URL' | 'PAYPAL_WEBHOOK_ID' | 'PAYPAL_EMULATOR_PORT'
+  >,
+): PayPalConnection {
   if (config.PAYPAL_CLIENT_ID && config.PAYPAL_CLIENT_SECRET) {
-    return { clientId: config.PAYPAL_CLIENT_ID, clientSecret: config.PAYPAL_CLIENT_SECRET, apiUrl: config.PAYPAL_API_URL ?? 'https://api-m.paypal.com', webhookId: config.PAYPAL_WEBHOOK_ID ?? null, emulated: false };
+    return {
+      clientId: config.PAYPAL_CLIENT_ID,
+      clientSecret: config.PAYPAL_CLIENT_SECRET,
+      apiUrl: config.PAYPAL_API_URL ?? 'https://api-m.paypal.com',
+      webhookId: config.PAYPAL_WEBHOOK_ID ?? null,
+      emulated: false,
+    };
   }
   return {
     clientId: PAYPAL_EMULATOR_APP.clientId,

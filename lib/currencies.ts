@@ -8,7 +8,9 @@
 
 /** ISO 4217 exponents other than 2. */
 const ISO_DIGITS: Readonly<Record<string, number>> = {
-  ...Object.fromEntries('BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF'.split(' ').map((code) => [code, 0])),
+  ...Object.fromEntries(
+    'BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF'.split(' ').map((code) => [code, 0]),
+  ),
   ...Object.fromEntries('BHD IQD JOD KWD LYD OMR TND'.split(' ').map((code) => [code, 3])),
   CLF: 4,
   UYW: 4,
@@ -26,8 +28,30 @@ export function minorUnitDigits(currency: string): number {
  * decimal amount in them is an error). PayPal's "Currency codes" reference.
  */
 export const PAYPAL_CURRENCY_DECIMALS: Readonly<Record<string, 0 | 2>> = {
-  AUD: 2, BRL: 2, CAD: 2, CNY: 2, CZK: 2, DKK: 2, EUR: 2, HKD: 2, HUF: 0, ILS: 2, JPY: 0, MYR: 2,
-  MXN: 2, TWD: 0, NZD: 2, NOK: 2, PHP: 2, PLN: 2, GBP: 2, SGD: 2, SEK: 2, CHF: 2, THB: 2, USD: 2,
+  AUD: 2,
+  BRL: 2,
+  CAD: 2,
+  CNY: 2,
+  CZK: 2,
+  DKK: 2,
+  EUR: 2,
+  HKD: 2,
+  HUF: 0,
+  ILS: 2,
+  JPY: 0,
+  MYR: 2,
+  MXN: 2,
+  TWD: 0,
+  NZD: 2,
+  NOK: 2,
+  PHP: 2,
+  PLN: 2,
+  GBP: 2,
+  SGD: 2,
+  SEK: 2,
+  CHF: 2,
+  THB: 2,
+  USD: 2,
 };
 
 /** An amount that the target format cannot carry exactly (a fraction PayPal does not take, too many decimals). */
@@ -55,12 +79,16 @@ function shift(minor: number, digits: number): string {
  * amount with a fraction that many places cannot hold: 150050 HUF minor units (1500.50 Ft) for PayPal.
  */
 export function toDecimalString(minor: number, currency: string, decimals = minorUnitDigits(currency)): string {
-  if (!Number.isSafeInteger(minor) || minor < 0) throw new RangeError(`Amount must be a non-negative integer of minor units, not ${minor}`);
+  if (!Number.isSafeInteger(minor) || minor < 0)
+    throw new RangeError(`Amount must be a non-negative integer of minor units, not ${minor}`);
   const digits = minorUnitDigits(currency);
   if (decimals >= digits) return shift(minor * 10 ** (decimals - digits), decimals);
   const step = 10 ** (digits - decimals);
   if (minor % step !== 0) {
-    throw new AmountPrecisionError(`${shift(minor, digits)} ${currency.toUpperCase()} needs ${digits} decimals; only ${decimals} can be sent`, currency.toUpperCase());
+    throw new AmountPrecisionError(
+      `${shift(minor, digits)} ${currency.toUpperCase()} needs ${digits} decimals; only ${decimals} can be sent`,
+      currency.toUpperCase(),
+    );
   }
   return shift(minor / step, decimals);
 }
@@ -72,7 +100,10 @@ export function fromDecimalString(value: string, currency: string): number {
   const [whole = '', fraction = ''] = value.split('.');
   const significant = fraction.replace(/0+$/, '');
   if (significant.length > digits) {
-    throw new AmountPrecisionError(`${value} ${currency.toUpperCase()} has more decimals than its minor unit (${digits})`, currency.toUpperCase());
+    throw new AmountPrecisionError(
+      `${value} ${currency.toUpperCase()} has more decimals than its minor unit (${digits})`,
+      currency.toUpperCase(),
+    );
   }
   const minor = Number(`${whole || '0'}${significant.padEnd(digits, '0')}`);
   if (!Number.isSafeInteger(minor)) throw new RangeError(`Amount too large: ${value}`);
@@ -85,7 +116,9 @@ export const paypalDecimals = (currency: string): 0 | 2 | undefined => PAYPAL_CU
 /** `1234, 'USD'` → `$12.34`, for pages and mail; the currency's own decimals. */
 export function formatMoney(minor: number, currency: string): string {
   try {
-    return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(minor / 10 ** minorUnitDigits(currency));
+    return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(
+      minor / 10 ** minorUnitDigits(currency),
+    );
   } catch {
     return `${minor} ${currency} (minor units)`;
   }

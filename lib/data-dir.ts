@@ -68,7 +68,8 @@ export function lockDataDir(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8').trim(), 10);
       // Our own pid: this process already holds it (a second open would lose data just the same).
-      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || isAlive(pid))) throw new DataDirLockedError(dir, pid);
+      if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || isAlive(pid)))
+        throw new DataDirLockedError(dir, pid);
       fs.rmSync(lockPath, { force: true }); // stale: its process is gone
     } finally {
       fs.rmSync(staged, { force: true });
@@ -106,7 +107,9 @@ export function loadOrCreateDevSecrets(dir: string): DevSecrets {
       stored = {}; // unreadable: start over (dev tokens minted before are invalid from now on)
     }
   }
-  const missing = (Object.keys(generators) as Array<keyof DevSecrets>).filter((k) => typeof stored[k] !== 'string' || !stored[k]);
+  const missing = (Object.keys(generators) as Array<keyof DevSecrets>).filter(
+    (k) => typeof stored[k] !== 'string' || !stored[k],
+  );
   if (missing.length === 0) return stored as DevSecrets;
   const secrets = { ...stored } as DevSecrets;
   for (const key of missing) secrets[key] = generators[key]();

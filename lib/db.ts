@@ -55,20 +55,30 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     const { Pool: PgPool } = await import('pg');
     const { drizzle } = await import('drizzle-orm/node-postgres');
     const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-    const pool: Pool = new PgPool({ connectionString: options.url, max: options.poolMax ?? 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const pool: Pool = new PgPool({
+      connectionString: options.url,
+      max: options.poolMax ?? 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     // A connection the server drops (a restart, a failover, pg_terminate_backend) emits `error`: on an
     // idle client the pool's listener takes it, on a borrowed one (a transaction) nothing would and the
     // process would die. Its query fails on its own (SERVICE_UNAVAILABLE) and the pool discards it.
     pool.on('error', () => undefined);
     pool.on('connect', (client) => {
       instrumentQueries(client, ['query']);
-      client.on('error', (err: Error & { code?: string }) => options.logger?.warn({ error: err.message, code: err.code ?? null }, 'database connection lost'));
+      client.on('error', (err: Error & { code?: string }) =>
+        options.logger?.warn({ error: err.message, code: err.code ?? null }, 'database connection lost'),
+      );
     });
     const db = drizzle(pool, { logger }) as unknown as Database;
     return {
       kind: 'postgres',
       db,
-      boss: { connectionString: options.url, max: Math.max(2, Math.ceil((options.poolMax ?? 10) / 2)), connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+      boss: {
+        connectionString: options.url,
+        max: Math.max(2, Math.ceil((options.poolMax ?? 10) / 2)),
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      },
       migrate: (folder, schema) =>
         migrate(db as never, { migrationsFolder: folder, migrationsSchema: schema, migrationsTable: '__migrations' }),
       close: () => pool.end(),
@@ -181,7 +191,13 @@ export function pgliteExecutor(pg: PGlite): SqlExecutor {
  * Arrays stay arrays: pg-boss passes job ids as uuid[].
  */
 function toPgParam(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && !ArrayBuffer.isView(value)) {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    !(value instanceof Date) &&
+    !ArrayBuffer.isView(value)
+  ) {
     return JSON.stringify(value);
   }
   return value;

@@ -23,7 +23,8 @@ export async function verifyEmailConfirmation(
   now = Date.now(),
 ): Promise<{ userId: string } | { refused: 'invalid' | 'expired' }> {
   const [userId, expText, given, ...rest] = token.split('.');
-  if (!userId || !expText || !given || rest.length || !isUuid(userId) || !/^\d{1,12}$/.test(expText)) return { refused: 'invalid' };
+  if (!userId || !expText || !given || rest.length || !isUuid(userId) || !/^\d{1,12}$/.test(expText))
+    return { refused: 'invalid' };
   const email = await emailOf(userId);
   if (email === null) return { refused: 'invalid' };
   const exp = Number(expText);
@@ -34,5 +35,8 @@ export async function verifyEmailConfirmation(
 }
 
 function mac(userId: string, email: string, exp: number, secret: string): string {
-  return createHmac('sha256', secret).update(`confirm-email:v1:${userId}:${email.trim().toLowerCase()}:${exp}`).digest('base64url').slice(0, 32);
+  return createHmac('sha256', secret)
+    .update(`confirm-email:v1:${userId}:${email.trim().toLowerCase()}:${exp}`)
+    .digest('base64url')
+    .slice(0, 32);
 }

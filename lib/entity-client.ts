@@ -17,7 +17,10 @@ export interface EntityClientOptions {
 
 /** A GraphQL error another service answered: internal callers treat it as a bug or a refusal, not an outage. */
 export class InternalQueryError extends Error {
-  constructor(service: string, readonly codes: string[]) {
+  constructor(
+    service: string,
+    readonly codes: string[],
+  ) {
     super(`${service} refused an internal query (${codes.join(', ') || 'no code'})`);
     this.name = 'InternalQueryError';
   }
@@ -27,7 +30,12 @@ type GraphQLBody<T> = { data?: T | null; errors?: Array<{ extensions?: { code?: 
 
 /** One signed POST to another service's GraphQL endpoint; an unreachable service is SERVICE_UNAVAILABLE. */
 function createPoster(options: EntityClientOptions) {
-  return async function post<T>(document: string, variables: Record<string, unknown>, viewer: Viewer, requestId?: string): Promise<GraphQLBody<T>> {
+  return async function post<T>(
+    document: string,
+    variables: Record<string, unknown>,
+    viewer: Viewer,
+    requestId?: string,
+  ): Promise<GraphQLBody<T>> {
     let res: Response;
     try {
       const url = new URL(options.url());
@@ -37,7 +45,12 @@ function createPoster(options: EntityClientOptions) {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            [VIEWER_HEADER]: signViewerHeader(viewer, { audience: options.service, path: url.pathname + url.search, body }, options.internalSecret, 30),
+            [VIEWER_HEADER]: signViewerHeader(
+              viewer,
+              { audience: options.service, path: url.pathname + url.search, body },
+              options.internalSecret,
+              30,
+            ),
             ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
             ...traceparent,
           },
@@ -59,9 +72,18 @@ function createPoster(options: EntityClientOptions) {
  */
 export function createInternalClient(options: EntityClientOptions) {
   const post = createPoster(options);
-  return async function query<T>(document: string, variables: Record<string, unknown>, viewer: Viewer, requestId?: string): Promise<T> {
+  return async function query<T>(
+    document: string,
+    variables: Record<string, unknown>,
+    viewer: Viewer,
+    requestId?: string,
+  ): Promise<T> {
     const body = await post<T>(document, variables, viewer, requestId);
-    if (body.errors?.length || !body.data) throw new InternalQueryError(options.service, (body.errors ?? []).map((e) => e.extensions?.code ?? 'UNKNOWN'));
+    if (body.errors?.length || !body.data)
+      throw new InternalQueryError(
+        options.service,
+        (body.errors ?? []).map((e) => e.extensions?.code ?? 'UNKNOWN'),
+      );
     return body.data;
   };
 }
@@ -74,7 +96,13 @@ export type InternalClient = ReturnType<typeof createInternalClient>;
  */
 export function createEntityClient(options: EntityClientOptions) {
   const post = createPoster(options);
-  return async function fetchEntities<T>(typename: string, ids: readonly string[], selection: string, viewer: Viewer, requestId?: string): Promise<Array<T | null>> {
+  return async function fetchEntities<T>(
+    typename: string,
+    ids: readonly string[],
+    selection: string,
+    viewer: Viewer,
+    requestId?: string,
+  ): Promise<Array<T | null>> {
     if (ids.length === 0) return [];
     if (!/^[A-Z][A-Za-z0-9_]*$/.test(typename)) throw new Error(`Invalid type name ${typename}`);
     const document = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on ${typename} { ${selection} } } }`;

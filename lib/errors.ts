@@ -127,21 +127,35 @@ export class ProviderUnavailableError extends AppError {
     retryAfterSeconds: number,
     readonly causeError?: unknown,
   ) {
-    super(ErrorCode.PROVIDER_UNAVAILABLE, `The ${provider} service is unavailable right now; try again in ${retryAfterSeconds} seconds`, {
-      provider,
-      retryAfterSeconds,
-    });
+    super(
+      ErrorCode.PROVIDER_UNAVAILABLE,
+      `The ${provider} service is unavailable right now; try again in ${retryAfterSeconds} seconds`,
+      {
+        provider,
+        retryAfterSeconds,
+      },
+    );
   }
 }
 
 /** One of our own services (a subgraph) cannot be reached; the client may retry after the hint. */
 export class ServiceUnavailableError extends AppError {
   constructor(serviceName: string, retryAfterSeconds = 5) {
-    super(ErrorCode.SERVICE_UNAVAILABLE, `The ${serviceName} service is unavailable; try again in a few seconds`, { serviceName, retryAfterSeconds });
+    super(ErrorCode.SERVICE_UNAVAILABLE, `The ${serviceName} service is unavailable; try again in a few seconds`, {
+      serviceName,
+      retryAfterSeconds,
+    });
   }
 }
 
-export type LimitCode = 'QUERY_TOO_DEEP' | 'QUERY_TOO_COSTLY' | 'TOO_MANY_ALIASES' | 'TOO_MANY_DIRECTIVES' | 'TOO_MANY_TOKENS' | 'BATCH_TOO_LARGE' | 'PERSISTED_QUERY_REQUIRED';
+export type LimitCode =
+  | 'QUERY_TOO_DEEP'
+  | 'QUERY_TOO_COSTLY'
+  | 'TOO_MANY_ALIASES'
+  | 'TOO_MANY_DIRECTIVES'
+  | 'TOO_MANY_TOKENS'
+  | 'BATCH_TOO_LARGE'
+  | 'PERSISTED_QUERY_REQUIRED';
 
 /** A request over one of the gateway's abuse limits: refused before anything runs, HTTP 400. */
 export class LimitExceededError extends AppError {
@@ -170,16 +184,35 @@ const REQUEST_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 /** INTERNAL_SERVER_ERROR is what Apollo calls any unknown error: its message is never shown. */
-const CLIENT_CODES = new Set<string>([...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR), ...REQUEST_CODES]);
+const CLIENT_CODES = new Set<string>([
+  ...Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
+  ...REQUEST_CODES,
+]);
 
 /** Only these extension keys ever reach a client. */
-const SAFE_EXTENSION_KEYS = ['code', 'field', 'fields', 'argument', 'entity', 'id', 'retryAfterSeconds', 'provider', 'serviceName', 'limit', 'fee', 'paidFee'];
+const SAFE_EXTENSION_KEYS = [
+  'code',
+  'field',
+  'fields',
+  'argument',
+  'entity',
+  'id',
+  'retryAfterSeconds',
+  'provider',
+  'serviceName',
+  'limit',
+  'fee',
+  'paidFee',
+];
 
 /**
  * Apollo Server `formatError`: keeps the message and code of errors meant for clients, masks
  * everything else (and logs it), and never sends a stack trace.
  */
-export function createErrorFormatter(logger: Logger, options: { hideSuggestions?: boolean; serviceName?: string } = {}) {
+export function createErrorFormatter(
+  logger: Logger,
+  options: { hideSuggestions?: boolean; serviceName?: string } = {},
+) {
   const service = options.serviceName ?? 'gateway';
   const format = formatError(logger, options);
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -197,7 +230,12 @@ function formatError(logger: Logger, options: { hideSuggestions?: boolean; servi
 
     // type-graphql's own validation error; we validate with validateFn, this is a safety net.
     if (original instanceof GraphQLError && original.message === 'Argument Validation Error') {
-      return { message: 'Invalid input', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+      return {
+        message: 'Invalid input',
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: ErrorCode.BAD_USER_INPUT },
+      };
     }
     if (CLIENT_CODES.has(code)) {
       const extensions: Record<string, unknown> = {};
@@ -207,9 +245,17 @@ function formatError(logger: Logger, options: { hideSuggestions?: boolean; servi
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
     }
     if (isDatabaseUnavailable(original)) {
-      logger.warn({ error: (original as Error)?.message, path: formatted.path }, 'database unavailable: SERVICE_UNAVAILABLE');
+      logger.warn(
+        { error: (original as Error)?.message, path: formatted.path },
+        'database unavailable: SERVICE_UNAVAILABLE',
+      );
       const unavailable = new ServiceUnavailableError(options.serviceName ?? 'database');
-      return { message: unavailable.message, locations: formatted.locations, path: formatted.path, extensions: { ...unavailable.extensions } };
+      return {
+        message: unavailable.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { ...unavailable.extensions },
+      };
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error masked for the client');
     return {
@@ -242,9 +288,19 @@ export function pgErrorCode(error: unknown): string | undefined {
 export const PG_UNIQUE_VIOLATION = '23505';
 
 /** Network failures of a database connection (Node's codes). */
-const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** What node-postgres says when a connection is gone or cannot be had (these errors have no SQLSTATE). */
-const CONNECTION_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|not currently accepting connections|the database system is (starting up|shutting down|in recovery mode)/i;
 
 /**
  * True when the database could not be reached or dropped the connection (a restart, a failover,
@@ -256,7 +312,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     const { code, message } = current as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && (/^08|^57P0[1-5]$/.test(code) || code === '53300' || CONNECTION_ERRNOS.has(code))) return true;
+    if (typeof code === 'string' && (/^08|^57P0[1-5]$/.test(code) || code === '53300' || CONNECTION_ERRNOS.has(code)))
+      return true;
     if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return true;
     current = (current as { cause?: unknown }).cause;
   }

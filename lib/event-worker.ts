@@ -53,15 +53,21 @@ export function startEventWorker<T>(options: EventWorkerOptions<T>): EventWorker
   };
   const withTimeout = (work: Promise<void>) =>
     new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`handler took longer than ${options.handlerTimeoutMs} ms`)), options.handlerTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`handler took longer than ${options.handlerTimeoutMs} ms`)),
+        options.handlerTimeoutMs,
+      );
       work.then(resolve, reject).finally(() => clearTimeout(timer));
     });
 
   async function runBatch(jobs: Array<PgBoss.Job<T>>): Promise<void> {
     const unfinished = new Set(jobs.map((j) => j.id));
-    const heartbeat = setInterval(() => {
-      if (unfinished.size) void quietly('renew its lease', () => db.executeSql(touchSql, [queue, [...unfinished]]));
-    }, Math.max(250, (options.leaseSeconds * 1000) / 3));
+    const heartbeat = setInterval(
+      () => {
+        if (unfinished.size) void quietly('renew its lease', () => db.executeSql(touchSql, [queue, [...unfinished]]));
+      },
+      Math.max(250, (options.leaseSeconds * 1000) / 3),
+    );
     heartbeat.unref();
     try {
       for (const job of jobs) {
@@ -71,7 +77,12 @@ export function startEventWorker<T>(options: EventWorkerOptions<T>): EventWorker
           await quietly('complete a job', () => boss.complete(queue, job.id));
         } catch (err) {
           logger.warn({ queue, jobId: job.id, error: (err as Error).name }, 'event handler failed; will retry');
-          await quietly('fail a job', () => boss.fail(queue, job.id, { name: (err as Error).name, message: String((err as Error).message ?? '').slice(0, 300) }));
+          await quietly('fail a job', () =>
+            boss.fail(queue, job.id, {
+              name: (err as Error).name,
+              message: String((err as Error).message ?? '').slice(0, 300),
+            }),
+          );
         }
         unfinished.delete(job.id);
       }

@@ -16,12 +16,32 @@ export interface EventPayloads {
   'user.created': { userId: string; name: string; email: string; addressInUse?: boolean };
   /** When the address changed: the new one, and whether another account has confirmed it. */
   'user.updated': { userId: string; changed: string[]; email?: string; addressInUse?: boolean };
-  'listing.created': { listingId: string; sellerId: string; status: string; category: string; priceAmount: number; currency: string };
+  'listing.created': {
+    listingId: string;
+    sellerId: string;
+    status: string;
+    category: string;
+    priceAmount: number;
+    currency: string;
+  };
   'listing.updated': { listingId: string; sellerId: string; changed: string[] };
   'listing.status_changed': { listingId: string; sellerId: string; from: string; to: string };
-  'payment.succeeded': { paymentId: string; listingId: string; userId: string; amount: number; currency: string; providerReference: string };
+  'payment.succeeded': {
+    paymentId: string;
+    listingId: string;
+    userId: string;
+    amount: number;
+    currency: string;
+    providerReference: string;
+  };
   'payment.failed': { paymentId: string; listingId: string; userId: string; code: string; message: string };
-  'payment.refunded': { paymentId: string; listingId: string; userId: string; amountRefunded: number; fullyRefunded: boolean };
+  'payment.refunded': {
+    paymentId: string;
+    listingId: string;
+    userId: string;
+    amountRefunded: number;
+    fullyRefunded: boolean;
+  };
   /** A payment arrived for a listing that can no longer go live (withdrawn meanwhile): it must be refunded. */
   'listing.payment_rejected': { listingId: string; paymentId: string; listingStatus: string };
 }
@@ -63,7 +83,12 @@ export interface EventBus {
    * Queues the event for every subscribed queue inside `tx`: it exists exactly when the change
    * that caused it commits. Throws (so the caller's transaction rolls back) if any send fails.
    */
-  publish<N extends EventName>(tx: Executor, name: N, data: EventPayloads[N], meta?: { requestId?: string }): Promise<EventEnvelope<N>>;
+  publish<N extends EventName>(
+    tx: Executor,
+    name: N,
+    data: EventPayloads[N],
+    meta?: { requestId?: string },
+  ): Promise<EventEnvelope<N>>;
   /** The same bus, stamping `source` on what it publishes (one bus serves every service in embedded mode). */
   withSource(source: string): EventBus;
   /** Creates `queue` (if needed) and subscribes it to `names`. */
@@ -186,12 +211,22 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
 
   // Backlogs for the metrics, read when Prometheus scrapes: waiting events per queue, dead ones per consumer.
   const readBacklog = onePerScrape(async () => {
-    const { rows } = await transactionExecutor(options.handle.db).executeSql(`SELECT name, count(*)::int AS n FROM ${schema}.job WHERE state IN ('created', 'retry') GROUP BY name`);
+    const { rows } = await transactionExecutor(options.handle.db).executeSql(
+      `SELECT name, count(*)::int AS n FROM ${schema}.job WHERE state IN ('created', 'retry') GROUP BY name`,
+    );
     return rows as Array<{ name: string; n: number }>;
   });
   const unregister = [
-    scraped.queueDepth(async () => (await readBacklog()).filter((r) => !r.name.endsWith('.dead')).map((r) => ({ labels: { queue: r.name }, value: Number(r.n) }))),
-    scraped.deadLetters(async () => (await readBacklog()).filter((r) => r.name.endsWith('.dead')).map((r) => ({ labels: { queue: r.name.slice(0, -'.dead'.length) }, value: Number(r.n) }))),
+    scraped.queueDepth(async () =>
+      (await readBacklog())
+        .filter((r) => !r.name.endsWith('.dead'))
+        .map((r) => ({ labels: { queue: r.name }, value: Number(r.n) })),
+    ),
+    scraped.deadLetters(async () =>
+      (await readBacklog())
+        .filter((r) => r.name.endsWith('.dead'))
+        .map((r) => ({ labels: { queue: r.name.slice(0, -'.dead'.length) }, value: Number(r.n) })),
+    ),
   ];
 
   /**
@@ -204,7 +239,10 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       const existing = await boss.getQueue(queue);
       if (existing) {
         // Created by an earlier version or with other settings: bring its expiry and retries up to date.
-        if (queueOptions && (existing.expireInSeconds !== queueOptions.expireInSeconds || existing.retryLimit !== queueOptions.retryLimit)) {
+        if (
+          queueOptions &&
+          (existing.expireInSeconds !== queueOptions.expireInSeconds || existing.retryLimit !== queueOptions.retryLimit)
+        ) {
           await boss.updateQueue(queue, { ...queueOptions, name: queue });
         }
         return;
@@ -276,8 +314,10 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       );
     },
     async consume(consumer) {
-      if (!/^[a-z_][a-z0-9_]*$/.test(consumer.inboxSchema)) throw new Error(`Invalid inbox schema: ${consumer.inboxSchema}`);
-      if (Boolean(consumer.handler) === Boolean(consumer.effect)) throw new Error(`Consumer ${consumer.queue}: give exactly one of handler or effect`);
+      if (!/^[a-z_][a-z0-9_]*$/.test(consumer.inboxSchema))
+        throw new Error(`Invalid inbox schema: ${consumer.inboxSchema}`);
+      if (Boolean(consumer.handler) === Boolean(consumer.effect))
+        throw new Error(`Consumer ${consumer.queue}: give exactly one of handler or effect`);
       const dead = `${consumer.queue}.dead`;
       await ensureQueue(dead);
       await subscribe(consumer.queue, consumer.events, {
@@ -310,7 +350,11 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
         try {
           const outcome = await handle(event);
           metrics.eventsConsumed.inc({ queue: consumer.queue, outcome });
-          if (outcome === 'handled') metrics.eventLag.observe({ queue: consumer.queue }, Math.max(0, Date.now() - Date.parse(event.occurredAt)) / 1000);
+          if (outcome === 'handled')
+            metrics.eventLag.observe(
+              { queue: consumer.queue },
+              Math.max(0, Date.now() - Date.parse(event.occurredAt)) / 1000,
+            );
         } catch (err) {
           metrics.eventsConsumed.inc({ queue: consumer.queue, outcome: 'failed' });
           throw err;
@@ -318,9 +362,13 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
       }
       async function handle(event: EventEnvelope<(typeof consumer.events)[number]>): Promise<'handled' | 'duplicate'> {
         const record = (t: Executor) =>
-          t.execute(sql`insert into ${inbox} (consumer, event_id, processed_at) values (${consumer.queue}, ${event.id}, now()) on conflict do nothing returning event_id`);
+          t.execute(
+            sql`insert into ${inbox} (consumer, event_id, processed_at) values (${consumer.queue}, ${event.id}, now()) on conflict do nothing returning event_id`,
+          );
         if (consumer.effect) {
-          const seen = await consumer.db.execute(sql`select 1 from ${inbox} where consumer = ${consumer.queue} and event_id = ${event.id}`);
+          const seen = await consumer.db.execute(
+            sql`select 1 from ${inbox} where consumer = ${consumer.queue} and event_id = ${event.id}`,
+          );
           if ((seen as unknown as { rows: unknown[] }).rows.length > 0) return 'duplicate';
           await consumer.effect(event);
           await record(consumer.db);
@@ -349,8 +397,13 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
          ORDER BY created_on DESC, id DESC LIMIT $1`,
         names ? [limit, names] : [limit],
       );
-      return (rows as Array<{ id: string; name: string; data: unknown; output: unknown; created_on: Date | string }>).map((r) => {
-        const output = (typeof r.output === 'string' ? JSON.parse(r.output) : r.output) as { name?: string; message?: string } | null;
+      return (
+        rows as Array<{ id: string; name: string; data: unknown; output: unknown; created_on: Date | string }>
+      ).map((r) => {
+        const output = (typeof r.output === 'string' ? JSON.parse(r.output) : r.output) as {
+          name?: string;
+          message?: string;
+        } | null;
         return {
           id: r.id,
           queue: r.name.replace(/\.dead$/, ''),
@@ -372,7 +425,8 @@ export async function createEventBus(options: EventBusOptions): Promise<EventBus
         );
         for (const row of rows as Array<{ name: string; data: unknown }>) {
           const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as object;
-          if (!(await boss.send(row.name.replace(/\.dead$/, ''), data, { db }))) throw new Error(`could not replay into ${row.name}`);
+          if (!(await boss.send(row.name.replace(/\.dead$/, ''), data, { db })))
+            throw new Error(`could not replay into ${row.name}`);
           replayed++;
         }
       });

@@ -23,7 +23,13 @@ export async function buildFederatedSchema(
   references: ReferenceResolvers = {},
 ): Promise<GraphQLSchema> {
   // A refused `@ReadableBy` field is null, not an error: the object is visible, that field is not.
-  const schema = await buildSchema({ ...options, skipCheck: true, validateFn: validateArguments, authChecker: readGuardChecker, authMode: 'null' });
+  const schema = await buildSchema({
+    ...options,
+    skipCheck: true,
+    validateFn: validateArguments,
+    authChecker: readGuardChecker,
+    authMode: 'null',
+  });
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
   for (const [typeName, reference] of Object.entries(references)) {
     resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...reference };

@@ -9,7 +9,11 @@ import type { ProviderPolicy } from './resilience';
  * pg-boss answers, and each provider's circuit (open only degrades: the service still serves what
  * needs no provider, and queues what does).
  */
-export function serviceReadiness(parts: { db: Database; bus: Pick<EventBus, 'boss'>; providers?: Record<string, Pick<ProviderPolicy, 'state'>> }): ReadinessCheck[] {
+export function serviceReadiness(parts: {
+  db: Database;
+  bus: Pick<EventBus, 'boss'>;
+  providers?: Record<string, Pick<ProviderPolicy, 'state'>>;
+}): ReadinessCheck[] {
   return [
     { name: 'database', kind: 'database', check: async () => void (await parts.db.execute(sql`select 1`)) },
     { name: 'queue', kind: 'queue', check: async () => void (await parts.bus.boss.getQueues()) },
@@ -20,7 +24,9 @@ export function serviceReadiness(parts: { db: Database; bus: Pick<EventBus, 'bos
         degradesOnly: true,
         check: async () => {
           const state = policy.state();
-          return state === 'open' ? { state: 'degraded', detail: 'circuit open: calls fail fast' } : { state: 'up', detail: `circuit ${state}` };
+          return state === 'open'
+            ? { state: 'degraded', detail: 'circuit open: calls fail fast' }
+            : { state: 'up', detail: `circuit ${state}` };
         },
       }),
     ),

@@ -67,7 +67,7 @@ export interface HttpAppOptions<TContext extends BaseContext> {
 }
 
 /** HSTS for a year, subdomains included: once a browser saw it over HTTPS it never tries plain HTTP. */
-export const HSTS = 'max-age=31536000; includeSubDomains'
+export const HSTS = 'max-age=31536000; includeSubDomains';
 
 export class HttpError extends Error {
   constructor(
@@ -81,9 +81,18 @@ export class HttpError extends Error {
   }
 }
 
-export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
   res.end(payload);
 }
 
@@ -135,7 +144,12 @@ async function serveGraphQL<TContext extends BaseContext>(
   const body = req.method === 'POST' ? parseJsonBody(req, raw) : undefined;
   if (Array.isArray(body)) {
     const max = options.maxBatchSize ?? 1;
-    if (body.length > max) throw new HttpError(400, `A batch may hold at most ${max} operation${max === 1 ? '' : 's'}; this one has ${body.length}`, 'BATCH_TOO_LARGE');
+    if (body.length > max)
+      throw new HttpError(
+        400,
+        `A batch may hold at most ${max} operation${max === 1 ? '' : 's'}; this one has ${body.length}`,
+        'BATCH_TOO_LARGE',
+      );
   }
   const context: ContextThunk<TContext> = () => options.context!(req, res, raw);
   const response = await options.apollo!.executeHTTPGraphQLRequest({
@@ -152,17 +166,19 @@ async function serveGraphQL<TContext extends BaseContext>(
   res.end();
 }
 
-async function readiness(checks: ReadinessCheck[]): Promise<{ ok: boolean; checks: Record<string, DependencyState>; dependencies: DependencyHealth[] }> {
+async function readiness(
+  checks: ReadinessCheck[],
+): Promise<{ ok: boolean; checks: Record<string, DependencyState>; dependencies: DependencyHealth[] }> {
   const dependencies = await Promise.all(
     checks.map(async ({ name, kind = 'task', check, degradesOnly }): Promise<DependencyHealth> => {
       const started = Date.now();
       let state: DependencyState;
       let detail: string | undefined;
       try {
-        const answer = (await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref())])) as
-          | boolean
-          | void
-          | { state: DependencyState; detail?: string };
+        const answer = (await Promise.race([
+          check(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref()),
+        ])) as boolean | void | { state: DependencyState; detail?: string };
         if (answer && typeof answer === 'object') ({ state, detail } = answer);
         else state = answer === false ? (degradesOnly ? 'degraded' : 'down') : 'up';
       } catch (err) {
@@ -193,15 +209,22 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
   /** One fan-out to the checks at a time, reused for `cacheMs`: concurrent probes share it. */
   const cachedReadiness = () => {
     const now = Date.now();
-    if (!lastReadiness || now - lastReadiness.at >= cacheMs) lastReadiness = { at: now, answer: readiness(options.readiness ?? []) };
+    if (!lastReadiness || now - lastReadiness.at >= cacheMs)
+      lastReadiness = { at: now, answer: readiness(options.readiness ?? []) };
     return lastReadiness.answer;
   };
   const routes: Record<string, RouteHandler> = {
     '/health/live': (_req, res) => sendJson(res, 200, { status: 'ok', ...options.live }),
     '/health/ready': async (_req, res) => {
-      if (draining.has(server)) return sendJson(res, 503, { status: 'draining', service, checks: {}, dependencies: [] });
+      if (draining.has(server))
+        return sendJson(res, 503, { status: 'draining', service, checks: {}, dependencies: [] });
       const result = await cachedReadiness();
-      sendJson(res, result.ok ? 200 : 503, { status: result.ok ? 'ok' : 'unavailable', service, checks: result.checks, dependencies: result.dependencies });
+      sendJson(res, result.ok ? 200 : 503, {
+        status: result.ok ? 'ok' : 'unavailable',
+        service,
+        checks: result.checks,
+        dependencies: result.dependencies,
+      });
     },
     ...options.routes,
   };
@@ -209,7 +232,10 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     // The route label is a known route's path, never the raw one (ids, probes of random paths).
     let httpRoute = 'unmatched';
-    const stopTimer = metrics.httpDuration.startTimer({ service, http_request_method: METHODS.has(req.method ?? '') ? req.method! : 'OTHER' });
+    const stopTimer = metrics.httpDuration.startTimer({
+      service,
+      http_request_method: METHODS.has(req.method ?? '') ? req.method! : 'OTHER',
+    });
     res.once('close', () => stopTimer({ http_route: httpRoute, http_response_status_code: String(res.statusCode) }));
     try {
       if (options.tls) res.setHeader('strict-transport-security', HSTS);
@@ -239,16 +265,28 @@ export function createHttpApp<TContext extends BaseContext>(options: HttpAppOpti
         // A webhook or REST call while the database is away: the sender retries on 503.
         const unavailable = new ServiceUnavailableError('database');
         options.logger.warn({ error: (err as Error).message, url: req.url }, 'database unavailable: 503');
-        sendJson(res, 503, { errors: [{ message: unavailable.message, extensions: unavailable.extensions }] }, { 'retry-after': '5' });
+        sendJson(
+          res,
+          503,
+          { errors: [{ message: unavailable.message, extensions: unavailable.extensions }] },
+          { 'retry-after': '5' },
+        );
         return;
       }
       options.logger.error({ err, url: req.url }, 'request failed');
-      sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      sendJson(res, 500, {
+        errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      });
     }
   };
-  const traced = traceRequests(options.trace?.service, handler, { continueTrace: options.trace?.continueTrace ?? false, known: (p) => p in routes || p === graphqlPath });
+  const traced = traceRequests(options.trace?.service, handler, {
+    continueTrace: options.trace?.continueTrace ?? false,
+    known: (p) => p in routes || p === graphqlPath,
+  });
   // An https.Server has the http.Server API (listen, close, keep-alive, closeAllConnections).
-  const server = options.tls ? (https.createServer({ cert: options.tls.cert, key: options.tls.key }, traced) as unknown as http.Server) : http.createServer(traced);
+  const server = options.tls
+    ? (https.createServer({ cert: options.tls.cert, key: options.tls.key }, traced) as unknown as http.Server)
+    : http.createServer(traced);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;

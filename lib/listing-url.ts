@@ -28,7 +28,9 @@ const PLACEHOLDER = /\{(id|slug)\}/g;
 
 /** The canonical URL of a listing on SayPro's site: SITE_URL with `{id}` and `{slug}` filled in. */
 export function listingUrl(template: string, listing: { id: string; title: string }): string {
-  return template.replace(PLACEHOLDER, (_, name: string) => (name === 'id' ? encodeURIComponent(listing.id) : slugify(listing.title)));
+  return template.replace(PLACEHOLDER, (_, name: string) =>
+    name === 'id' ? encodeURIComponent(listing.id) : slugify(listing.title),
+  );
 }
 
 /** Why a SITE_URL template cannot work, or undefined when it can (config validation). */

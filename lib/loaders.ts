@@ -3,7 +3,12 @@ import { NotFoundError } from './errors';
 import { metrics } from './metrics';
 
 /** A DataLoader whose batch sizes go to `dataloader_batch_size{service, loader}`. */
-export function observedLoader<K, V, C = K>(service: string, loader: string, batch: DataLoader.BatchLoadFn<K, V>, options?: DataLoader.Options<K, V, C>): DataLoader<K, V, C> {
+export function observedLoader<K, V, C = K>(
+  service: string,
+  loader: string,
+  batch: DataLoader.BatchLoadFn<K, V>,
+  options?: DataLoader.Options<K, V, C>,
+): DataLoader<K, V, C> {
   const labels = { service, loader };
   return new DataLoader<K, V, C>((keys) => {
     metrics.loaderBatch.observe(labels, keys.length);
@@ -15,7 +20,11 @@ export function observedLoader<K, V, C = K>(service: string, loader: string, bat
  * A per-request loader of entities by id: one batched fetch per tick, results in key order, a
  * NotFoundError in the place of each miss (so `load` rejects with NOT_FOUND).
  */
-export function createByIdLoader<T extends { id: string }>(entity: string, fetch: (ids: readonly string[]) => Promise<T[]>, service = 'listings'): DataLoader<string, T> {
+export function createByIdLoader<T extends { id: string }>(
+  entity: string,
+  fetch: (ids: readonly string[]) => Promise<T[]>,
+  service = 'listings',
+): DataLoader<string, T> {
   return observedLoader<string, T>(service, entity, async (ids) => {
     const rows = await fetch(ids);
     const byId = new Map(rows.map((row) => [row.id, row]));

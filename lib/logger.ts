@@ -7,7 +7,9 @@ export type Logger = pino.Logger;
 
 /** Paths that may carry secrets; pino replaces their values before anything is written. */
 export const REDACT_PATHS = [
-  ...['authorization', 'Authorization', 'password', 'token', 'secret', 'apiKey', 'accessToken', 'card'].flatMap((key) => [key, `*.${key}`]),
+  ...['authorization', 'Authorization', 'password', 'token', 'secret', 'apiKey', 'accessToken', 'card'].flatMap(
+    (key) => [key, `*.${key}`],
+  ),
   '*.headers.authorization',
   '*.headers.Authorization',
   '*.headers["x-saypro-viewer"]',
@@ -37,14 +39,22 @@ export interface LoggerOptions {
 export type LogFormat = 'json' | 'ecs' | 'pretty';
 
 /** The format when none is configured: readable in a terminal, JSON for everything that reads lines. */
-export const defaultLogFormat = (isTerminal = process.stdout.isTTY === true): LogFormat => (isTerminal ? 'pretty' : 'json');
+export const defaultLogFormat = (isTerminal = process.stdout.isTTY === true): LogFormat =>
+  isTerminal ? 'pretty' : 'json';
 
 export function createLogger({ level, service, destination, format }: LoggerOptions): Logger {
   const chosen = format ?? (destination ? 'json' : defaultLogFormat());
   const ecs = chosen === 'ecs';
   if (chosen === 'pretty') {
     // Synchronous, in this thread (no transport worker): lines keep their order with the banner.
-    destination = pretty({ colorize: !destination, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, ...(destination ? { destination } : {}) });
+    destination = pretty({
+      colorize: !destination,
+      sync: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+      singleLine: true,
+      ...(destination ? { destination } : {}),
+    });
   }
   return pino(
     {
@@ -53,7 +63,9 @@ export function createLogger({ level, service, destination, format }: LoggerOpti
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       // The active span's ids on every line, so a log line leads to its trace and back.
       mixin: () => logTraceFields(ecs),
-      ...(ecs ? ecsOptions() : { timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } }),
+      ...(ecs
+        ? ecsOptions()
+        : { timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label: string) => ({ level: label }) } }),
     },
     destination,
   );

@@ -45,7 +45,11 @@ export function toPage<T>(rows: T[], limit: number): Page<T> {
 }
 
 /** Edges, nodes and page info of a Relay connection page, for any node type. */
-export function toConnectionParts<Row extends KeysetCursor, Node>(page: Page<Row>, hasPreviousPage: boolean, toNode: (row: Row) => Node) {
+export function toConnectionParts<Row extends KeysetCursor, Node>(
+  page: Page<Row>,
+  hasPreviousPage: boolean,
+  toNode: (row: Row) => Node,
+) {
   const edges = page.nodes.map((row) => ({ cursor: encodeCursor(row), node: toNode(row) }));
   return {
     edges,

@@ -27,26 +27,90 @@ export interface Rule {
 
 export const PERMISSIONS = {
   'user.email': { owner: true, user: false, admin: true, scope: 'users:read', covers: '`User.email`' },
-  'user.list': { owner: false, user: false, admin: true, scope: 'users:read', covers: '`users` (every user, a page at a time)' },
+  'user.list': {
+    owner: false,
+    user: false,
+    admin: true,
+    scope: 'users:read',
+    covers: '`users` (every user, a page at a time)',
+  },
   'user.update': { owner: true, user: false, admin: true, covers: '`updateUser`' },
   'listing.create': { owner: true, user: true, admin: true, covers: '`createListing` (the caller becomes the seller)' },
-  'listing.activate': { owner: false, user: false, admin: false, system: true, covers: '`activatePaidListing` (payments, as the system, right after a charge succeeded; not in the public API)' },
-  'listing.change': { owner: true, user: false, admin: true, covers: '`updateListing`, `submitListing`, `withdrawListing`; non-ACTIVE listings in `listing`/`listings`' },
+  'listing.activate': {
+    owner: false,
+    user: false,
+    admin: false,
+    system: true,
+    covers: '`activatePaidListing` (payments, as the system, right after a charge succeeded; not in the public API)',
+  },
+  'listing.change': {
+    owner: true,
+    user: false,
+    admin: true,
+    covers: '`updateListing`, `submitListing`, `withdrawListing`; non-ACTIVE listings in `listing`/`listings`',
+  },
   'payment.charge': { owner: true, user: false, admin: false, covers: '`chargeListing` (the seller of the listing)' },
-  'payment.read': { owner: true, user: false, admin: true, scope: 'payments:read', covers: '`transaction`, `Listing.payment`, `Listing.paymentStatus`, `User.payments`, `User.totalSpent`' },
+  'payment.read': {
+    owner: true,
+    user: false,
+    admin: true,
+    scope: 'payments:read',
+    covers: '`transaction`, `Listing.payment`, `Listing.paymentStatus`, `User.payments`, `User.totalSpent`',
+  },
   'payment.refund': { owner: false, user: false, admin: true, covers: '`refundPayment`' },
-  'crm.contact.read': { owner: true, user: false, admin: true, scope: 'crm:read', covers: '`crmContact`, `User.crmContact`, GET /crm/user-data' },
-  'crm.sync': { owner: true, user: false, admin: true, scope: 'crm:write', covers: '`syncUserToCrm`, POST /crm/add-user' },
+  'crm.contact.read': {
+    owner: true,
+    user: false,
+    admin: true,
+    scope: 'crm:read',
+    covers: '`crmContact`, `User.crmContact`, GET /crm/user-data',
+  },
+  'crm.sync': {
+    owner: true,
+    user: false,
+    admin: true,
+    scope: 'crm:write',
+    covers: '`syncUserToCrm`, POST /crm/add-user',
+  },
   'crm.failed.read': { owner: false, user: false, admin: true, scope: 'crm:read', covers: '`crmFailedSyncs`' },
   'crm.failed.retry': { owner: false, user: false, admin: true, scope: 'crm:write', covers: '`retryFailedCrmSyncs`' },
   'crm.bulk.start': { owner: false, user: false, admin: true, scope: 'crm:write', covers: '`syncAllUsersToCrm`' },
   'crm.bulk.read': { owner: false, user: false, admin: true, scope: 'crm:read', covers: '`crmSyncJob`' },
-  'email.send': { owner: false, user: false, admin: true, scope: 'email:send', covers: '`sendEmail`, POST /email/send' },
-  'email.campaign.send': { owner: false, user: false, admin: true, scope: 'email:send', covers: '`createCampaign`, `sendCampaign`' },
-  'email.campaign.read': { owner: false, user: false, admin: true, scope: 'email:read', covers: '`campaign`, GET /email/campaign-status' },
-  'email.user.read': { owner: true, user: false, admin: true, scope: 'email:read', covers: '`User.emailPreferences`, `User.emails`, `emailMessage`' },
+  'email.send': {
+    owner: false,
+    user: false,
+    admin: true,
+    scope: 'email:send',
+    covers: '`sendEmail`, POST /email/send',
+  },
+  'email.campaign.send': {
+    owner: false,
+    user: false,
+    admin: true,
+    scope: 'email:send',
+    covers: '`createCampaign`, `sendCampaign`',
+  },
+  'email.campaign.read': {
+    owner: false,
+    user: false,
+    admin: true,
+    scope: 'email:read',
+    covers: '`campaign`, GET /email/campaign-status',
+  },
+  'email.user.read': {
+    owner: true,
+    user: false,
+    admin: true,
+    scope: 'email:read',
+    covers: '`User.emailPreferences`, `User.emails`, `emailMessage`',
+  },
   'email.preferences.update': { owner: true, user: false, admin: true, covers: '`updateEmailPreferences`' },
-  'ops.events': { owner: false, user: false, admin: true, covers: '`deadEvents`, `replayDeadEvents` (every event consumers gave up on)' },
+  'ops.events': {
+    owner: false,
+    user: false,
+    admin: true,
+    covers: '`deadEvents`, `replayDeadEvents` (every event consumers gave up on)',
+  },
   'apiKey.manage': { owner: false, user: false, admin: true, covers: '`createApiKey`, `revokeApiKey`, `apiKeys`' },
 } as const satisfies Record<string, Rule>;
 export type Permission = keyof typeof PERMISSIONS;
@@ -81,7 +145,8 @@ export function openTo(rule: Rule): string {
  * `permission` on data owned by `ownerId`.
  */
 export function authorize(viewer: Viewer, permission: Permission, ownerId?: string | null): void {
-  if (!allows(viewer, permission, ownerId)) throw new ForbiddenError(`Not allowed: ${permission} is for ${openTo(PERMISSIONS[permission])}`);
+  if (!allows(viewer, permission, ownerId))
+    throw new ForbiddenError(`Not allowed: ${permission} is for ${openTo(PERMISSIONS[permission])}`);
 }
 
 /** A field guarded by a read permission; `owner` names the user the object is about. */

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { Kind, parse, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import {
+  Kind,
+  parse,
+  print,
+  visit,
+  type DefinitionNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+} from 'graphql';
 
 /** The manifest of operations the gateway accepts when GRAPHQL_PERSISTED_ONLY is on: sha256 → document. */
 export type PersistedOperations = Record<string, string>;

@@ -57,13 +57,20 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
   const transient = handleWhen((err) => options.isTransient(err));
   const outage = handleWhen((err) => (options.isOutage ?? options.isTransient)(err));
   const halfOpenAfterMs = options.halfOpenAfterMs ?? 30_000;
-  const breaker = circuitBreaker(outage, { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) });
+  const breaker = circuitBreaker(outage, {
+    halfOpenAfter: halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+  });
   const retrying = retry(transient, {
     maxAttempts: options.retries ?? 3,
-    backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 200, maxDelay: options.maxDelayMs ?? 5000 }),
+    backoff: new ExponentialBackoff({
+      initialDelay: options.initialDelayMs ?? 200,
+      maxDelay: options.maxDelayMs ?? 5000,
+    }),
   });
   const circuit = (state: 'closed' | 'open' | 'half_open', transition = true) => {
-    for (const s of ['closed', 'open', 'half_open'] as const) metrics.circuitState.set({ provider: options.provider, state: s }, s === state ? 1 : 0);
+    for (const s of ['closed', 'open', 'half_open'] as const)
+      metrics.circuitState.set({ provider: options.provider, state: s }, s === state ? 1 : 0);
     if (transition) metrics.circuitTransitions.inc({ provider: options.provider, state });
   };
   circuit('closed', false);
@@ -71,7 +78,10 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
   retrying.onRetry((event) => {
     metrics.providerRetries.inc({ provider: options.provider });
     const reason = 'error' in event ? (event.error as Error).message : 'result';
-    options.logger.warn({ provider: options.provider, delayMs: Math.round(event.delay), attempt: event.attempt, reason }, 'provider call failed, retrying');
+    options.logger.warn(
+      { provider: options.provider, delayMs: Math.round(event.delay), attempt: event.attempt, reason },
+      'provider call failed, retrying',
+    );
   });
   breaker.onBreak(() => {
     circuit('open');
@@ -87,7 +97,9 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
   return {
     async execute(call, operation) {
       try {
-        return await traceProviderCall({ provider: options.provider, operation }, call, (attempted) => policy.execute(({ attempt }) => attempted(attempt + 1))); // cockatiel counts from 0
+        return await traceProviderCall({ provider: options.provider, operation }, call, (attempted) =>
+          policy.execute(({ attempt }) => attempted(attempt + 1)),
+        ); // cockatiel counts from 0
       } catch (err) {
         if (err instanceof BrokenCircuitError) {
           metrics.providerShortCircuits.inc({ provider: options.provider });
@@ -98,7 +110,11 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
       }
     },
     state() {
-      return breaker.state === CircuitState.Closed ? 'closed' : breaker.state === CircuitState.HalfOpen ? 'half-open' : 'open';
+      return breaker.state === CircuitState.Closed
+        ? 'closed'
+        : breaker.state === CircuitState.HalfOpen
+          ? 'half-open'
+          : 'open';
     },
   };
 }
@@ -139,10 +155,16 @@ export function retryInBackground(
   const stopped = new AbortController();
   const policy = retry(handleAll, {
     maxAttempts: Number.POSITIVE_INFINITY,
-    backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 1000, maxDelay: options.maxDelayMs ?? 60_000 }),
+    backoff: new ExponentialBackoff({
+      initialDelay: options.initialDelayMs ?? 1000,
+      maxDelay: options.maxDelayMs ?? 60_000,
+    }),
   }).dangerouslyUnref();
   policy.onRetry((event) =>
-    options.logger.warn({ task: name, delayMs: Math.round(event.delay), attempt: event.attempt, error: lastError }, 'start-up step failed; retrying in the background'),
+    options.logger.warn(
+      { task: name, delayMs: Math.round(event.delay), attempt: event.attempt, error: lastError },
+      'start-up step failed; retrying in the background',
+    ),
   );
   const settled = policy
     .execute(async ({ signal }) => {
@@ -164,7 +186,10 @@ export function retryInBackground(
 /** A provider's policy with the PROVIDER_* settings of the config and the adapter's error classification. */
 export function providerPolicyFromConfig(
   provider: string,
-  config: Pick<Config, 'PROVIDER_RETRIES' | 'PROVIDER_RETRY_DELAY_MS' | 'PROVIDER_BREAKER_THRESHOLD' | 'PROVIDER_BREAKER_COOLDOWN_MS'>,
+  config: Pick<
+    Config,
+    'PROVIDER_RETRIES' | 'PROVIDER_RETRY_DELAY_MS' | 'PROVIDER_BREAKER_THRESHOLD' | 'PROVIDER_BREAKER_COOLDOWN_MS'
+  >,
   adapter: { isTransient(error: unknown): boolean; isOutage(error: unknown): boolean },
   logger: Logger,
 ): ProviderPolicy {

@@ -13,7 +13,11 @@ import { tracingFromConfig } from './tracing';
  */
 export async function runService(
   service: string,
-  start: (parts: { config: Config & { INTERNAL_SECRET: string }; logger: Logger; shutdown: Shutdown }) => Promise<string>,
+  start: (parts: {
+    config: Config & { INTERNAL_SECRET: string };
+    logger: Logger;
+    shutdown: Shutdown;
+  }) => Promise<string>,
 ): Promise<void> {
   let config: Config;
   try {
@@ -21,7 +25,10 @@ export async function runService(
     config = loadConfig();
     // Every service signs or checks the internal viewer header; only the gateway verifies client
     // tokens, and with a JWKS it needs no shared JWT secret at all.
-    requireSecrets(config, service === 'gateway' && !config.JWT_JWKS_URL ? ['JWT_SECRET', 'INTERNAL_SECRET'] : ['INTERNAL_SECRET']);
+    requireSecrets(
+      config,
+      service === 'gateway' && !config.JWT_JWKS_URL ? ['JWT_SECRET', 'INTERNAL_SECRET'] : ['INTERNAL_SECRET'],
+    );
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -68,7 +75,12 @@ export async function openServiceStore(parts: {
   });
   shutdown.add('database', () => handle.close());
   for (const [folder, schema] of parts.migrations) await handle.migrate(folder, schema);
-  const bus = await createEventBus({ handle, source: parts.service, logger: parts.logger, leaseSeconds: config.EVENT_LEASE_SECONDS });
+  const bus = await createEventBus({
+    handle,
+    source: parts.service,
+    logger: parts.logger,
+    leaseSeconds: config.EVENT_LEASE_SECONDS,
+  });
   shutdown.add('event bus', () => bus.stop());
   return { handle, bus };
 }

@@ -25,11 +25,19 @@ export class PageInfo {
   @Field(() => String, { nullable: true, description: 'Cursor of the first item of this page.' })
   startCursor: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Cursor of the last item of this page; pass it as `after` for the next page.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor of the last item of this page; pass it as `after` for the next page.',
+  })
   endCursor: string | null;
 }
 
 /** The shared category list as a GraphQL enum; every subgraph that names categories uses this one. */
-export const ListingCategory = Object.fromEntries(LISTING_CATEGORIES.map((c) => [c, c])) as { [K in ListingCategoryName]: K };
+export const ListingCategory = Object.fromEntries(LISTING_CATEGORIES.map((c) => [c, c])) as {
+  [K in ListingCategoryName]: K;
+};
 export type ListingCategory = ListingCategoryName;
-registerEnumType(ListingCategory, { name: 'ListingCategory', description: 'The section of the marketplace a listing appears in.' });
+registerEnumType(ListingCategory, {
+  name: 'ListingCategory',
+  description: 'The section of the marketplace a listing appears in.',
+});

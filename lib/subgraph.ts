@@ -43,15 +43,23 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
  * A fixed one-minute window shared by every `/internal/*` route of the service: their callers are
  * our own services, so a flood means a leaked header or a bug, and must not become an oracle.
  */
-export function limitInternalRoutes(routes: Record<string, RouteHandler>, perMinute: number, now = Date.now): Record<string, RouteHandler> {
+export function limitInternalRoutes(
+  routes: Record<string, RouteHandler>,
+  perMinute: number,
+  now = Date.now,
+): Record<string, RouteHandler> {
   if (perMinute <= 0) return routes;
   const limiter = createFixedWindowLimiter({ limit: perMinute, windowMs: 60_000, now });
-  const limited = (route: RouteHandler): RouteHandler => (req, res, url) => {
-    const wait = limiter.take('internal');
-    if (wait > 0) return sendJson(res, 429, { error: 'rate limited' }, { 'retry-after': String(wait) });
-    return route(req, res, url);
-  };
-  return Object.fromEntries(Object.entries(routes).map(([path, route]) => [path, path.startsWith('/internal/') ? limited(route) : route]));
+  const limited =
+    (route: RouteHandler): RouteHandler =>
+    (req, res, url) => {
+      const wait = limiter.take('internal');
+      if (wait > 0) return sendJson(res, 429, { error: 'rate limited' }, { 'retry-after': String(wait) });
+      return route(req, res, url);
+    };
+  return Object.fromEntries(
+    Object.entries(routes).map(([path, route]) => [path, path.startsWith('/internal/') ? limited(route) : route]),
+  );
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -101,7 +109,12 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       res.setHeader(REQUEST_ID_HEADER, requestId);
       const header = req.headers[VIEWER_HEADER];
       const request = { audience: options.name, path: req.url ?? '/', body };
-      const viewer = verifyViewerHeader(typeof header === 'string' ? header : undefined, request, options.internalSecret, { replay });
+      const viewer = verifyViewerHeader(
+        typeof header === 'string' ? header : undefined,
+        request,
+        options.internalSecret,
+        { replay },
+      );
       const logger = options.logger.child({ reqId: requestId, viewer: viewer.userId ?? 'anonymous' });
       return options.context({ viewer, requestId, logger });
     },

@@ -68,7 +68,10 @@ export function supervise(options: SupervisorOptions): Supervisor {
       crashesInARow = uptimeMs >= (options.stableMs ?? 60_000) ? 1 : crashesInARow + 1;
       const delayMs = backoffDelayMs(crashesInARow, options.initialDelayMs ?? 1000, options.maxDelayMs ?? 30_000);
       restarts++;
-      logger.error({ supervised: name, code, signal, uptimeMs, crashesInARow, restartInMs: delayMs, restarts }, 'supervised process exited; restarting');
+      logger.error(
+        { supervised: name, code, signal, uptimeMs, crashesInARow, restartInMs: delayMs, restarts },
+        'supervised process exited; restarting',
+      );
       timer = setTimeout(start, delayMs);
     });
   };

@@ -85,21 +85,28 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
   if (!options.endpoint && !options.exporter) return undefined;
   const resource = resourceFromAttributes({ 'service.name': options.service });
   let exporter: SpanExporter =
-    options.exporter ?? new OTLPTraceExporter({ url: `${options.endpoint!.replace(/\/+$/, '')}/v1/traces`, headers: options.headers });
+    options.exporter ??
+    new OTLPTraceExporter({ url: `${options.endpoint!.replace(/\/+$/, '')}/v1/traces`, headers: options.headers });
   if (!options.fixedServiceName) exporter = perServiceResource(exporter, resource);
   const provider = new NodeTracerProvider({
     resource,
     sampler: samplerOf(options.sampler ?? 'parentbased_always_on', options.samplerArg ?? 1),
-    spanProcessors: [stampService, options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
+    spanProcessors: [
+      stampService,
+      options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter),
+    ],
   });
-  if (options.librarySpans) provider.register(); // the global provider, AsyncLocalStorage context, W3C propagation
+  if (options.librarySpans)
+    provider.register(); // the global provider, AsyncLocalStorage context, W3C propagation
   else {
     // Context and propagation only: libraries that ask the global API for a tracer get no-op spans.
     // @apollo/gateway's would be six of the eleven spans of a simple page, for timings that the
     // phase metrics already have; their no-op spans carry the active context, so our fetch spans
     // are the children of the operation span.
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    propagation.setGlobalPropagator(
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    );
   }
   ours = provider.getTracer(TRACER);
   enabled = true;
@@ -118,7 +125,15 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
 
 /** The tracing the configuration asks for: OTEL_EXPORTER_OTLP_ENDPOINT set, or none. */
 export function tracingFromConfig(
-  config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_HEADERS' | 'OTEL_SERVICE_NAME' | 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG' | 'OTEL_GATEWAY_ENGINE_SPANS'>,
+  config: Pick<
+    Config,
+    | 'OTEL_EXPORTER_OTLP_ENDPOINT'
+    | 'OTEL_EXPORTER_OTLP_HEADERS'
+    | 'OTEL_SERVICE_NAME'
+    | 'OTEL_TRACES_SAMPLER'
+    | 'OTEL_TRACES_SAMPLER_ARG'
+    | 'OTEL_GATEWAY_ENGINE_SPANS'
+  >,
   service: string,
 ) {
   return startTracing({
@@ -135,12 +150,19 @@ export function tracingFromConfig(
 /** `key=value,key2=value2`, values URL-encoded (the OTEL_EXPORTER_OTLP_HEADERS format). */
 export function parseHeaders(raw: string | undefined): Record<string, string> | undefined {
   if (!raw) return undefined;
-  const pairs = raw.split(',').map((pair) => pair.split('=')).filter(([k, ...v]) => k?.trim() && v.length);
+  const pairs = raw
+    .split(',')
+    .map((pair) => pair.split('='))
+    .filter(([k, ...v]) => k?.trim() && v.length);
   return Object.fromEntries(pairs.map(([k, ...v]) => [k!.trim(), decodeURIComponent(v.join('=').trim())]));
 }
 
 function samplerOf(name: SamplerName, ratio: number): Sampler {
-  const root = name.endsWith('always_off') ? new AlwaysOffSampler() : name.endsWith('traceidratio') ? new TraceIdRatioBasedSampler(ratio) : new AlwaysOnSampler();
+  const root = name.endsWith('always_off')
+    ? new AlwaysOffSampler()
+    : name.endsWith('traceidratio')
+      ? new TraceIdRatioBasedSampler(ratio)
+      : new AlwaysOnSampler();
   return name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
 }
 
@@ -179,7 +201,12 @@ function perServiceResource(exporter: SpanExporter, base: Resource): SpanExporte
 }
 
 /** Runs `work` with a new span active under `parent`; a throw marks the span failed. */
-async function inSpan<T>(name: string, options: SpanOptions, parent: Context, work: (span: Span) => Promise<T>): Promise<T> {
+async function inSpan<T>(
+  name: string,
+  options: SpanOptions,
+  parent: Context,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
   const span = tracer().startSpan(name, options, parent);
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));
@@ -218,11 +245,16 @@ export function traceRequests<R extends http.IncomingMessage, S extends http.Ser
     const method = req.method ?? 'GET';
     const route = options.known(path) ? path : undefined;
     const attributes: Attributes = { 'http.request.method': method, ...(route ? { 'http.route': route } : {}) };
-    return inSpan(route ? `${method} ${route}` : method, { kind: SpanKind.SERVER, attributes }, remote.setValue(SERVICE, service), async (span) => {
-      await handler(req, res);
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    });
+    return inSpan(
+      route ? `${method} ${route}` : method,
+      { kind: SpanKind.SERVER, attributes },
+      remote.setValue(SERVICE, service),
+      async (span) => {
+        await handler(req, res);
+        span.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      },
+    );
   };
 }
 
@@ -230,7 +262,10 @@ export function traceRequests<R extends http.IncomingMessage, S extends http.Ser
 export function traceOperation<T>(operation: { type?: string; name?: string }, work: () => Promise<T>): Promise<T> {
   if (!enabled) return work();
   const name = [operation.type ?? 'operation', operation.name].filter(Boolean).join(' ');
-  const attributes: Attributes = { ...(operation.type ? { 'graphql.operation.type': operation.type } : {}), ...(operation.name ? { 'graphql.operation.name': operation.name } : {}) };
+  const attributes: Attributes = {
+    ...(operation.type ? { 'graphql.operation.type': operation.type } : {}),
+    ...(operation.name ? { 'graphql.operation.name': operation.name } : {}),
+  };
   return inSpan(name, { kind: SpanKind.INTERNAL, attributes }, context.active(), () => work());
 }
 
@@ -238,7 +273,11 @@ export function traceOperation<T>(operation: { type?: string; name?: string }, w
  * A client span around an HTTP call to another of our services (a subgraph fetch, an entity
  * lookup); `send` gets the headers that carry the span's context (`traceparent`).
  */
-export function traceCall<T extends { status: number }>(peer: string, request: { method?: string; url: string }, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+export function traceCall<T extends { status: number }>(
+  peer: string,
+  request: { method?: string; url: string },
+  send: (headers: Record<string, string>) => Promise<T>,
+): Promise<T> {
   if (!enabled) return send({});
   const method = request.method ?? 'POST';
   const attributes: Attributes = { 'peer.service': peer, 'http.request.method': method, 'url.full': request.url };
@@ -262,18 +301,26 @@ export function traceProviderCall<T>(
   run: (call: (attempt: number) => Promise<T>) => Promise<T>,
 ): Promise<T> {
   if (!enabled) return run(call);
-  const attributes: Attributes = { 'peer.service': provider, 'saypro.provider': provider, ...(operation ? { 'saypro.provider.operation': operation } : {}) };
-  return inSpan(operation ? `${provider} ${operation}` : provider, { kind: SpanKind.CLIENT, attributes }, context.active(), (span) =>
-    run(async (attempt) => {
-      span.setAttribute('saypro.provider.attempts', attempt);
-      span.addEvent('attempt', { attempt });
-      try {
-        return await call(attempt);
-      } catch (err) {
-        span.addEvent('attempt failed', { attempt, 'error.type': (err as Error)?.name ?? typeof err });
-        throw err;
-      }
-    }),
+  const attributes: Attributes = {
+    'peer.service': provider,
+    'saypro.provider': provider,
+    ...(operation ? { 'saypro.provider.operation': operation } : {}),
+  };
+  return inSpan(
+    operation ? `${provider} ${operation}` : provider,
+    { kind: SpanKind.CLIENT, attributes },
+    context.active(),
+    (span) =>
+      run(async (attempt) => {
+        span.setAttribute('saypro.provider.attempts', attempt);
+        span.addEvent('attempt', { attempt });
+        try {
+          return await call(attempt);
+        } catch (err) {
+          span.addEvent('attempt failed', { attempt, 'error.type': (err as Error)?.name ?? typeof err });
+          throw err;
+        }
+      }),
   );
 }
 
@@ -289,9 +336,16 @@ export function traceparentField(): { traceparent?: string } {
  * The consumer's span for one event: a trace of its own (the work is not part of the request,
  * which may be long over) with a link to the span that published it.
  */
-export function traceConsume<T>(service: string, queue: string, event: { id: string; name: string; traceparent?: string }, work: () => Promise<T>): Promise<T> {
+export function traceConsume<T>(
+  service: string,
+  queue: string,
+  event: { id: string; name: string; traceparent?: string },
+  work: () => Promise<T>,
+): Promise<T> {
   if (!enabled) return work();
-  const published = event.traceparent ? trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent })) : undefined;
+  const published = event.traceparent
+    ? trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent: event.traceparent }))
+    : undefined;
   const links: Link[] = published && isSpanContextValid(published) ? [{ context: published }] : [];
   const attributes: Attributes = {
     'messaging.system': 'pg-boss',
@@ -300,7 +354,12 @@ export function traceConsume<T>(service: string, queue: string, event: { id: str
     'messaging.message.id': event.id,
     'saypro.event': event.name,
   };
-  return inSpan(`process ${queue}`, { kind: SpanKind.CONSUMER, links, attributes }, ROOT_CONTEXT.setValue(SERVICE, service), () => work());
+  return inSpan(
+    `process ${queue}`,
+    { kind: SpanKind.CONSUMER, links, attributes },
+    ROOT_CONTEXT.setValue(SERVICE, service),
+    () => work(),
+  );
 }
 
 /**
@@ -312,8 +371,13 @@ export function sqlSpan(text: string, operation: string): ((err?: unknown) => vo
   if (!enabled) return undefined;
   const parent = context.active();
   if (!trace.getSpan(parent)) return undefined;
-  const name = operation === 'other' ? (/^\s*([a-z]+)/i.exec(text)?.[1]?.toUpperCase() ?? 'SQL') : operation.toUpperCase();
-  const attributes: Attributes = { 'db.system.name': 'postgresql', 'db.operation.name': name, 'db.query.text': text.slice(0, 2000) };
+  const name =
+    operation === 'other' ? (/^\s*([a-z]+)/i.exec(text)?.[1]?.toUpperCase() ?? 'SQL') : operation.toUpperCase();
+  const attributes: Attributes = {
+    'db.system.name': 'postgresql',
+    'db.operation.name': name,
+    'db.query.text': text.slice(0, 2000),
+  };
   const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
   return (err) => {
     if (err) failed(span, err);

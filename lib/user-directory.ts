@@ -20,8 +20,19 @@ const USERS_PAGE = `query ($first: Int!, $after: String) {
  */
 export function createListingsUserDirectory(listings: InternalClient): UserDirectory {
   return async (after, first) => {
-    type Page = { users: { nodes: Array<{ id: string }>; pageInfo: { endCursor: string | null; hasNextPage: boolean }; totalCount: number } };
+    type Page = {
+      users: {
+        nodes: Array<{ id: string }>;
+        pageInfo: { endCursor: string | null; hasNextPage: boolean };
+        totalCount: number;
+      };
+    };
     const { users } = await listings<Page>(USERS_PAGE, { first, after }, SYSTEM_VIEWER);
-    return { ids: users.nodes.map((n) => n.id), endCursor: users.pageInfo.endCursor, hasNextPage: users.pageInfo.hasNextPage, totalCount: users.totalCount };
+    return {
+      ids: users.nodes.map((n) => n.id),
+      endCursor: users.pageInfo.endCursor,
+      hasNextPage: users.pageInfo.hasNextPage,
+      totalCount: users.totalCount,
+    };
   };
 }

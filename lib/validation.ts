@@ -24,7 +24,8 @@ export function problemsOf(errors: ValidationError[]): FieldProblem[] {
  * on screen.
  */
 // biome-ignore-start lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSAFE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // biome-ignore-end lint/suspicious/noControlCharactersInRegex: end of UNSAFE
 /** Line breaks and tabs: fine in a description, not in a name, a title or anything that may reach a header. */
 const LINE_BREAK = /[\t\r\n\u2028\u2029]/;
@@ -35,10 +36,16 @@ export const isSingleLine = (text: string): boolean => !LINE_BREAK.test(text);
 
 /** class-validator: one line of text (no line breaks or tabs). */
 export const SingleLine = (field: string, options: { each?: boolean } = {}) =>
-  Matches(/^[^\t\r\n\u2028\u2029]*$/, { message: `${field} must be one line, without line breaks or tabs`, ...options });
+  Matches(/^[^\t\r\n\u2028\u2029]*$/, {
+    message: `${field} must be one line, without line breaks or tabs`,
+    ...options,
+  });
 
 /** class-validator: no URL or domain name in it. */
-export const NoUrl = (field: string) => Matches(new RegExp(`^(?![^]*(?:${LOOKS_LIKE_URL.source}))`, 'iu'), { message: `${field} must not contain a web address` });
+export const NoUrl = (field: string) =>
+  Matches(new RegExp(`^(?![^]*(?:${LOOKS_LIKE_URL.source}))`, 'iu'), {
+    message: `${field} must not contain a web address`,
+  });
 
 /**
  * The path of the first string with a character no text input may hold (UNSAFE above).
@@ -61,13 +68,24 @@ export function unsafeText(value: unknown, path: string, depth = 0): string | un
  */
 export const validateArguments: ValidatorFn = async (value) => {
   const unsafe = unsafeText(value, '');
-  if (unsafe !== undefined) throw new BadUserInputError({ field: unsafe || 'value', message: `${unsafe || 'a value'} must be well-formed text without control characters` });
+  if (unsafe !== undefined)
+    throw new BadUserInputError({
+      field: unsafe || 'value',
+      message: `${unsafe || 'a value'} must be well-formed text without control characters`,
+    });
   if (value === null || value === undefined || typeof value !== 'object') return;
   const targets = Array.isArray(value) ? value : [value];
   const problems: FieldProblem[] = [];
   for (const target of targets) {
     if (target && typeof target === 'object') {
-      problems.push(...problemsOf(await validate(target as object, { forbidUnknownValues: false, validationError: { target: false, value: false } })));
+      problems.push(
+        ...problemsOf(
+          await validate(target as object, {
+            forbidUnknownValues: false,
+            validationError: { target: false, value: false },
+          }),
+        ),
+      );
     }
   }
   if (problems.length) throw new BadUserInputError(problems);

@@ -24,7 +24,8 @@ function sizeOf(target: string): number {
   return fs.readdirSync(target).reduce((sum, name) => sum + sizeOf(path.join(target, name)), 0);
 }
 
-const human = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
+const human = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 
 async function confirm(question: string): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
@@ -60,7 +61,10 @@ async function main(): Promise<void> {
     release = lockDataDir(dir);
   } catch (err) {
     if (err instanceof DataDirLockedError) {
-      refuse(`SayPro Graph is running on ${dir} (pid ${err.pid}): stop it first (Ctrl+C where it runs), then run npm run reset again. Nothing was removed.`, 3);
+      refuse(
+        `SayPro Graph is running on ${dir} (pid ${err.pid}): stop it first (Ctrl+C where it runs), then run npm run reset again. Nothing was removed.`,
+        3,
+      );
     }
     throw err;
   }
@@ -76,10 +80,13 @@ async function main(): Promise<void> {
     }
     console.log(`This deletes from ${dir}:`);
     const width = Math.max(...targets.map((target) => target.path.length));
-    for (const target of targets) console.log(`  ${target.path.padEnd(width)}   ${target.what}, ${human(sizeOf(target.path))}`);
+    for (const target of targets)
+      console.log(`  ${target.path.padEnd(width)}   ${target.what}, ${human(sizeOf(target.path))}`);
     if (!yes) {
       if (!process.stdin.isTTY) {
-        console.error('Not deleting without a confirmation: run it in a terminal, or pass --yes (npm run reset -- --yes).');
+        console.error(
+          'Not deleting without a confirmation: run it in a terminal, or pass --yes (npm run reset -- --yes).',
+        );
         process.exitCode = 2; // not process.exit: the lock is released below
         return;
       }
@@ -92,7 +99,8 @@ async function main(): Promise<void> {
       fs.rmSync(target.path, { recursive: true, force: true });
       console.log(`Removed ${target.path}`);
     }
-    if (fs.existsSync(layout.secrets)) console.log(`Kept ${layout.secrets} (dev secrets: tokens from npm run token stay valid)`);
+    if (fs.existsSync(layout.secrets))
+      console.log(`Kept ${layout.secrets} (dev secrets: tokens from npm run token stay valid)`);
     if (config.DATABASE_URL) console.log('DATABASE_URL is set: that database was not touched.');
     console.log('The next npm start begins empty.');
   } finally {

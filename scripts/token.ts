@@ -38,7 +38,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const expiresIn = /^\d+$/.test(values.expires!) ? Number(values.expires) : values.expires!;
-  if (typeof expiresIn === 'string' && !/^\d+\s*(s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$/i.test(expiresIn)) {
+  if (
+    typeof expiresIn === 'string' &&
+    !/^\d+\s*(s|sec|secs|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$/i.test(expiresIn)
+  ) {
     refuse(`--expires takes seconds or a duration such as 30m, 12h or 7d, not ${JSON.stringify(expiresIn)}`);
   }
   let config;
@@ -52,12 +55,23 @@ async function main(): Promise<void> {
   let secret = config.JWT_SECRET;
   if (!secret) {
     if (!fs.existsSync(path.join(config.DATA_DIR, 'secrets.json'))) {
-      console.error(`No JWT_SECRET set and no ${path.join(config.DATA_DIR, 'secrets.json')} yet: run \`npm start\` once, or set JWT_SECRET.`);
+      console.error(
+        `No JWT_SECRET set and no ${path.join(config.DATA_DIR, 'secrets.json')} yet: run \`npm start\` once, or set JWT_SECRET.`,
+      );
       process.exit(2);
     }
     secret = loadOrCreateDevSecrets(config.DATA_DIR).JWT_SECRET;
   }
-  process.stdout.write((await mintToken({ secret, userId: values.user, roles, expiresIn, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE })) + '\n');
+  process.stdout.write(
+    (await mintToken({
+      secret,
+      userId: values.user,
+      roles,
+      expiresIn,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    })) + '\n',
+  );
 }
 
 void main();

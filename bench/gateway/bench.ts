@@ -31,13 +31,20 @@ async function startTargets(specs: TargetSpec[], root: string, supergraphPath: s
 }
 
 /** A B C, A B C, …: each round measures every target on every workload, in the same order. */
-async function runRounds(flags: Flags, workloads: Workload[], targets: RunningTarget[], probe: SubgraphProbe): Promise<Measurement[]> {
+async function runRounds(
+  flags: Flags,
+  workloads: Workload[],
+  targets: RunningTarget[],
+  probe: SubgraphProbe,
+): Promise<Measurement[]> {
   const measurements: Measurement[] = [];
   for (let r = 1; r <= flags.rounds; r++) {
     for (const w of workloads) {
       for (const t of targets) {
         const m = await measure(t, w, flags, probe, r);
-        log(`round ${r} ${w.name} ${t.name}: ${m.requestsPerSec} req/s, p99 ${m.latencyP99Ms} ms, ${m.gatewayCpuMsPerRequest} ms CPU/req, ${failuresOf(m)} failures`);
+        log(
+          `round ${r} ${w.name} ${t.name}: ${m.requestsPerSec} req/s, p99 ${m.latencyP99Ms} ms, ${m.gatewayCpuMsPerRequest} ms CPU/req, ${failuresOf(m)} failures`,
+        );
         measurements.push(m);
       }
     }
@@ -63,14 +70,37 @@ export async function runGatewayBench(flags: Flags, graph: BenchGraph, root: str
   const before = machine(root);
   try {
     log(`subgraphs: ${flags.subgraphProcesses} process(es), response cache ${flags.subgraphCache ? 'on' : 'off'}`);
-    const { supergraphPath, probe } = await graph.start({ root, dir, subgraphProcesses: flags.subgraphProcesses, subgraphCache: flags.subgraphCache, timeoutMs: START_TIMEOUT_MS });
+    const { supergraphPath, probe } = await graph.start({
+      root,
+      dir,
+      subgraphProcesses: flags.subgraphProcesses,
+      subgraphCache: flags.subgraphCache,
+      timeoutMs: START_TIMEOUT_MS,
+    });
     const { started, unavailable } = await startTargets(specs, root, supergraphPath);
     const { checked: targets, bytes } = await verifyTargets(started, workloads, unavailable);
-    log(`identical answers from ${targets.map((t) => t.name).join(', ')} (${Object.entries(bytes).map(([w, b]) => `${w} ${b} bytes`).join(', ')})`);
+    log(
+      `identical answers from ${targets.map((t) => t.name).join(', ')} (${Object.entries(bytes)
+        .map(([w, b]) => `${w} ${b} bytes`)
+        .join(', ')})`,
+    );
     const measurements = await runRounds(flags, workloads, targets, probe);
-    const run = { graph: graph.name, flags, machine: { before, after: machine(root) }, workloads, answerBytes: bytes, targets, unavailable, notes, measurements };
+    const run = {
+      graph: graph.name,
+      flags,
+      machine: { before, after: machine(root) },
+      workloads,
+      answerBytes: bytes,
+      targets,
+      unavailable,
+      notes,
+      measurements,
+    };
     const failed = writeReport(run, root).filter((r) => failuresOf(r) > 0);
-    for (const r of failed) log(`round ${r.round} ${r.workload} ${r.target}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.errorBodies} bodies with errors`);
+    for (const r of failed)
+      log(
+        `round ${r.round} ${r.workload} ${r.target}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.errorBodies} bodies with errors`,
+      );
     return failed.length ? 1 : 0;
   } finally {
     await stopAll();

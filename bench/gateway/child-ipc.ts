@@ -31,4 +31,7 @@ export function exitWithRunner(close: () => Promise<void> | void): void {
 }
 
 export const isReadyMessage = (m: unknown): m is ReadyMessage =>
-  typeof m === 'object' && m !== null && (m as ReadyMessage).ready === true && typeof (m as ReadyMessage).ports === 'object';
+  typeof m === 'object' &&
+  m !== null &&
+  (m as ReadyMessage).ready === true &&
+  typeof (m as ReadyMessage).ports === 'object';

@@ -62,12 +62,16 @@ export function startChild(label: string, args: string[], env: NodeJS.ProcessEnv
   return child;
 }
 
-export const describeExit = (child: Child) => `${child.label} exited (code ${child.exit?.code}, signal ${child.exit?.signal}):\n${child.tail.join('\n')}`;
+export const describeExit = (child: Child) =>
+  `${child.label} exited (code ${child.exit?.code}, signal ${child.exit?.signal}):\n${child.tail.join('\n')}`;
 
 /** Resolves with the ports a child reported over IPC; rejects if it exits or stays silent. */
 export function readyPorts(child: Child, timeoutMs: number): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${child.label} not ready after ${timeoutMs} ms:\n${child.tail.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${child.label} not ready after ${timeoutMs} ms:\n${child.tail.join('\n')}`)),
+      timeoutMs,
+    );
     child.process.on('message', (m) => {
       if (!isReadyMessage(m)) return;
       clearTimeout(timer);

@@ -38,7 +38,13 @@ const positive = (name: string, raw: string | undefined, fallback: number) => {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, not ${raw}`);
   return value;
 };
-const list = (raw: string | undefined, fallback: string[]) => (raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
+const list = (raw: string | undefined, fallback: string[]) =>
+  raw
+    ? raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : fallback;
 
 export function parseFlags(argv: string[]): Flags {
   const { values } = parseArgs({

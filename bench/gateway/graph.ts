@@ -14,7 +14,13 @@ export interface BenchGraph {
   /** Why stock @apollo/gateway cannot serve this graph, when it cannot. */
   stockUnavailable?: string;
   /** Starts the subgraphs and writes the supergraph (its @join__graph URLs on their ports) into `dir`. */
-  start(parts: { root: string; dir: string; subgraphProcesses: 1 | 4; subgraphCache: boolean; timeoutMs: number }): Promise<{ supergraphPath: string; children: Child[]; probe: SubgraphProbe }>;
+  start(parts: {
+    root: string;
+    dir: string;
+    subgraphProcesses: 1 | 4;
+    subgraphCache: boolean;
+    timeoutMs: number;
+  }): Promise<{ supergraphPath: string; children: Child[]; probe: SubgraphProbe }>;
 }
 
 /** The four local subgraphs (accounts, inventory, products, reviews); `--graph saypro` is ours (saypro-graph.ts). */
@@ -22,7 +28,11 @@ export const localFederationGraph: BenchGraph = {
   name: 'local federation (accounts, inventory, products, reviews)',
   workloads: WORKLOADS,
   async start({ root, dir, subgraphProcesses, subgraphCache, timeoutMs }) {
-    const { ports, children, probe } = await startSubgraphs(root, { processes: subgraphProcesses, cache: subgraphCache }, timeoutMs);
+    const { ports, children, probe } = await startSubgraphs(
+      root,
+      { processes: subgraphProcesses, cache: subgraphCache },
+      timeoutMs,
+    );
     return { supergraphPath: writeSupergraph(ports, dir), children, probe };
   },
 };

@@ -50,7 +50,13 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** A warm-up, then the measured window with CPU read from /proc around it. */
-export async function measure(target: RunningTarget, workload: Workload, shape: LoadShape, subgraphs: SubgraphProbe, roundNo: number): Promise<Measurement> {
+export async function measure(
+  target: RunningTarget,
+  workload: Workload,
+  shape: LoadShape,
+  subgraphs: SubgraphProbe,
+  roundNo: number,
+): Promise<Measurement> {
   const options = (duration: number): AutocannonOptions => ({
     url: target.url,
     method: 'POST',
@@ -64,7 +70,13 @@ export async function measure(target: RunningTarget, workload: Workload, shape: 
   const warm = await autocannon(options(shape.warmupSeconds));
 
   const subgraphCpu = () => sum(subgraphs.pids.map(cpuSecondsOf));
-  const [gw0, sg0, own0, sgRequests0, wall0] = [cpuSecondsOf(target.child.pid), subgraphCpu(), process.cpuUsage(), await subgraphs.requests(), performance.now()];
+  const [gw0, sg0, own0, sgRequests0, wall0] = [
+    cpuSecondsOf(target.child.pid),
+    subgraphCpu(),
+    process.cpuUsage(),
+    await subgraphs.requests(),
+    performance.now(),
+  ];
   const r = await autocannon(options(shape.durationSeconds));
   const wallSeconds = (performance.now() - wall0) / 1000;
   const own = process.cpuUsage(own0);
@@ -95,6 +107,11 @@ export async function measure(target: RunningTarget, workload: Workload, shape: 
     loadGeneratorCpuPercent: round(((own.user + own.system) / 1e6 / wallSeconds) * 100, 0),
     rssMiB: memory?.rssMiB ?? null,
     peakRssMiB: memory?.peakMiB ?? null,
-    warmup: { requestsPerSec: round(warm.requests.average, 1), non2xx: warm.non2xx, errors: warm.errors, errorBodies: warm.mismatches },
+    warmup: {
+      requestsPerSec: round(warm.requests.average, 1),
+      non2xx: warm.non2xx,
+      errors: warm.errors,
+      errorBodies: warm.mismatches,
+    },
   };
 }

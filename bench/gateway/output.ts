@@ -36,11 +36,19 @@ export function writeReport(run: RunRecord, root: string): ReturnType<typeof wit
   ];
   for (const w of run.workloads) {
     out.push('', `${w.name}: ${w.description} (${run.answerBytes[w.name]} bytes)`);
-    out.push(workloadTable(rows.filter((r) => r.workload === w.name), summaries.filter((s) => s.workload === w.name), baseline));
+    out.push(
+      workloadTable(
+        rows.filter((r) => r.workload === w.name),
+        summaries.filter((s) => s.workload === w.name),
+        baseline,
+      ),
+    );
   }
   for (const u of run.unavailable) out.push('', `${u.name}: unavailable: ${u.unavailable}`);
   for (const t of run.targets) for (const note of t.notes) out.push(`${t.name}: ${note}`);
-  for (const t of run.targets) if (t.child.linesPrinted) out.push(`${t.name} printed ${t.child.linesPrinted} line(s); last: ${t.child.tail.at(-1)}`);
+  for (const t of run.targets)
+    if (t.child.linesPrinted)
+      out.push(`${t.name} printed ${t.child.linesPrinted} line(s); last: ${t.child.tail.at(-1)}`);
   out.push(...run.notes);
 
   const dir = path.join(root, 'bench/results');
@@ -53,7 +61,12 @@ export function writeReport(run: RunRecord, root: string): ReturnType<typeof wit
     machine: run.machine,
     flags,
     answerBytes: run.answerBytes,
-    targets: run.targets.map((t) => ({ name: t.name, engineReported: t.engineReported ?? null, notes: t.notes, linesPrinted: t.child.linesPrinted })),
+    targets: run.targets.map((t) => ({
+      name: t.name,
+      engineReported: t.engineReported ?? null,
+      notes: t.notes,
+      linesPrinted: t.child.linesPrinted,
+    })),
     unavailable: run.unavailable,
     notes: run.notes,
     summaries,

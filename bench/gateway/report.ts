@@ -41,7 +41,9 @@ export function withRatios(measurements: Measurement[], baseline: string): Row[]
     return {
       ...m,
       requestsPerSecVsStock: base?.requestsPerSec ? round(m.requestsPerSec / base.requestsPerSec) : null,
-      cpuPerRequestVsStock: base?.gatewayCpuMsPerRequest ? round(m.gatewayCpuMsPerRequest / base.gatewayCpuMsPerRequest) : null,
+      cpuPerRequestVsStock: base?.gatewayCpuMsPerRequest
+        ? round(m.gatewayCpuMsPerRequest / base.gatewayCpuMsPerRequest)
+        : null,
     };
   });
 }
@@ -51,7 +53,8 @@ export function summarise(rows: Row[]): Summary[] {
   return keys.map((key) => {
     const group = rows.filter((r) => `${r.workload}\u0000${r.target}` === key);
     const med = (pick: (r: Row) => number) => round(median(group.map(pick)));
-    const ratio = (pick: (r: Row) => number | null) => (group.every((r) => pick(r) !== null) ? med((r) => pick(r)!) : null);
+    const ratio = (pick: (r: Row) => number | null) =>
+      group.every((r) => pick(r) !== null) ? med((r) => pick(r)!) : null;
     const peaks = group.map((r) => r.peakRssMiB).filter((p): p is number => p !== null);
     return {
       target: group[0]!.target,
@@ -77,10 +80,27 @@ const n = (v: number | null | undefined, suffix = '') => (v === null || v === un
 /** Columns padded to their widest cell. */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '))
+    .join('\n');
 }
 
-const header = (baseline: string) => ['target', 'round', 'req/s', `×${baseline}`, 'p50 ms', 'p99 ms', 'gw CPU ms/req', `×${baseline}`, 'gw CPU %', 'gw RSS/peak MiB', 'sg CPU %', 'sg req/answer', 'load gen CPU %', 'failures'];
+const header = (baseline: string) => [
+  'target',
+  'round',
+  'req/s',
+  `×${baseline}`,
+  'p50 ms',
+  'p99 ms',
+  'gw CPU ms/req',
+  `×${baseline}`,
+  'gw CPU %',
+  'gw RSS/peak MiB',
+  'sg CPU %',
+  'sg req/answer',
+  'load gen CPU %',
+  'failures',
+];
 
 /** The per-round table of one workload, then its medians; ratios are to `baseline` in the same round. */
 export function workloadTable(rows: Row[], summaries: Summary[], baseline: string): string {

@@ -42,7 +42,8 @@ async function graphql<T>(url: string, query: string, variables: Record<string, 
     signal: AbortSignal.timeout(15_000),
   });
   const body = (await res.json()) as { data?: T; errors?: unknown[] };
-  if (!res.ok || body.errors?.length || !body.data) throw new Error(`seeding: ${res.status} ${JSON.stringify(body.errors ?? body)}`);
+  if (!res.ok || body.errors?.length || !body.data)
+    throw new Error(`seeding: ${res.status} ${JSON.stringify(body.errors ?? body)}`);
   return body.data;
 }
 
@@ -66,10 +67,13 @@ export const sayproGraph: BenchGraph = {
   name: 'SayPro (listings, payments, crm, email on the embedded stack)',
   workloads: [PAGE],
   viewerRoles: ['admin'],
-  stockUnavailable: 'our subgraphs accept only calls carrying the viewer header our gateway signs; stock @apollo/gateway sends none',
+  stockUnavailable:
+    'our subgraphs accept only calls carrying the viewer header our gateway signs; stock @apollo/gateway sends none',
   async start({ root, dir, timeoutMs }) {
     const names = ['gateway', 'listings', 'payments', 'crm', 'email', 'stripe', 'hubspot', 'sendgrid'] as const;
-    const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await freePort()] as const))) as Record<(typeof names)[number], number>;
+    const ports = Object.fromEntries(
+      await Promise.all(names.map(async (n) => [n, await freePort()] as const)),
+    ) as Record<(typeof names)[number], number>;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-stack-'));
     process.once('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
     const child: Child = startChild(
@@ -101,7 +105,9 @@ export const sayproGraph: BenchGraph = {
       async () => {
         if (child.exit) throw new Error(describeExit(child));
         try {
-          const res = await fetch(`http://127.0.0.1:${ports.gateway}/health/ready`, { signal: AbortSignal.timeout(2000) });
+          const res = await fetch(`http://127.0.0.1:${ports.gateway}/health/ready`, {
+            signal: AbortSignal.timeout(2000),
+          });
           await res.arrayBuffer();
           return res.ok;
         } catch {
@@ -112,13 +118,30 @@ export const sayproGraph: BenchGraph = {
     );
 
     const deadline = Date.now() + SEED_TIMEOUT_MS;
-    const admin = await mintToken({ secret: BENCH_SECRETS.jwt, userId: '00000000-0000-4000-8000-00000000a0a0', roles: ['admin'], expiresIn: '2h' });
+    const admin = await mintToken({
+      secret: BENCH_SECRETS.jwt,
+      userId: '00000000-0000-4000-8000-00000000a0a0',
+      roles: ['admin'],
+      expiresIn: '2h',
+    });
     const sellers: Array<{ id: string; token: string }> = [];
     for (let i = 0; i < USERS; i++) {
-      const { registerUser } = await graphql<{ registerUser: { id: string } }>(gateway, 'mutation R($input: RegisterUserInput!) { registerUser(input: $input) { id } }', {
-        input: { name: `Bench Seller ${i + 1}`, email: `bench.seller.${i + 1}@example.com` },
+      const { registerUser } = await graphql<{ registerUser: { id: string } }>(
+        gateway,
+        'mutation R($input: RegisterUserInput!) { registerUser(input: $input) { id } }',
+        {
+          input: { name: `Bench Seller ${i + 1}`, email: `bench.seller.${i + 1}@example.com` },
+        },
+      );
+      sellers.push({
+        id: registerUser.id,
+        token: await mintToken({
+          secret: BENCH_SECRETS.jwt,
+          userId: registerUser.id,
+          roles: ['user'],
+          expiresIn: '2h',
+        }),
       });
-      sellers.push({ id: registerUser.id, token: await mintToken({ secret: BENCH_SECRETS.jwt, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }) });
     }
     for (let i = 0; i < LISTINGS; i++) {
       const seller = sellers[i % USERS]!;
@@ -136,14 +159,24 @@ export const sayproGraph: BenchGraph = {
         },
         seller.token,
       );
-      await graphql(gateway, 'mutation P($input: ChargeListingInput!) { chargeListing(input: $input) { status } }', {
-        input: { listingId: createListing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `bench-page-${i}` },
-      }, seller.token);
+      await graphql(
+        gateway,
+        'mutation P($input: ChargeListingInput!) { chargeListing(input: $input) { status } }',
+        {
+          input: { listingId: createListing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `bench-page-${i}` },
+        },
+        seller.token,
+      );
     }
     await until(
       `all ${LISTINGS} listings ACTIVE`,
       async () => {
-        const { listings } = await graphql<{ listings: { edges: Array<{ node: { status: string } }> } }>(gateway, 'query { listings(first: 100) { edges { node { status } } } }', {}, admin);
+        const { listings } = await graphql<{ listings: { edges: Array<{ node: { status: string } }> } }>(
+          gateway,
+          'query { listings(first: 100) { edges { node { status } } } }',
+          {},
+          admin,
+        );
         return listings.edges.filter((e) => e.node.status === 'ACTIVE').length >= LISTINGS;
       },
       deadline,
@@ -151,22 +184,22 @@ export const sayproGraph: BenchGraph = {
     await until(
       `all ${USERS} sellers synced to HubSpot`,
       async () => {
-        const { users } = await graphql<{ users: { edges: Array<{ node: { crmContact: { hubspotId: string | null } | null } }> } }>(
-          gateway,
-          'query { users(first: 50) { edges { node { crmContact { hubspotId } } } } }',
-          {},
-          admin,
-        );
+        const { users } = await graphql<{
+          users: { edges: Array<{ node: { crmContact: { hubspotId: string | null } | null } }> };
+        }>(gateway, 'query { users(first: 50) { edges { node { crmContact { hubspotId } } } } }', {}, admin);
         return users.edges.filter((e) => e.node.crmContact?.hubspotId).length >= USERS;
       },
       deadline,
     );
 
     const supergraphPath = path.join(dir, 'saypro-supergraph.graphql');
-    const sdl = fs.readFileSync(path.join(root, 'schema/supergraph.graphql'), 'utf8').replace(
-      /@join__graph\(name: "(\w+)", url: "[^"]*"\)/g,
-      (whole, name: string) => (name in ports ? `@join__graph(name: "${name}", url: "http://127.0.0.1:${ports[name as keyof typeof ports]}/graphql")` : whole),
-    );
+    const sdl = fs
+      .readFileSync(path.join(root, 'schema/supergraph.graphql'), 'utf8')
+      .replace(/@join__graph\(name: "(\w+)", url: "[^"]*"\)/g, (whole, name: string) =>
+        name in ports
+          ? `@join__graph(name: "${name}", url: "http://127.0.0.1:${ports[name as keyof typeof ports]}/graphql")`
+          : whole,
+      );
     fs.writeFileSync(supergraphPath, sdl);
     return {
       supergraphPath,

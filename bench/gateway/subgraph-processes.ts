@@ -16,13 +16,28 @@ export async function startSubgraphs(
   timeoutMs: number,
 ): Promise<{ ports: Record<string, number>; children: Child[]; probe: SubgraphProbe }> {
   const groups = processes === 1 ? [BENCH_SUBGRAPHS.map((s) => s.name)] : BENCH_SUBGRAPHS.map((s) => [s.name]);
-  const children = groups.map((names) => startChild(`subgraphs ${names.join('+')}`, [path.join(root, SCRIPT), ...names], { NODE_ENV: 'production', BENCH_SUBGRAPH_CACHE: cache ? 'on' : 'off' }, root));
-  const ports = Object.assign({}, ...(await Promise.all(children.map((c) => readyPorts(c, timeoutMs))))) as Record<string, number>;
+  const children = groups.map((names) =>
+    startChild(
+      `subgraphs ${names.join('+')}`,
+      [path.join(root, SCRIPT), ...names],
+      { NODE_ENV: 'production', BENCH_SUBGRAPH_CACHE: cache ? 'on' : 'off' },
+      root,
+    ),
+  );
+  const ports = Object.assign({}, ...(await Promise.all(children.map((c) => readyPorts(c, timeoutMs))))) as Record<
+    string,
+    number
+  >;
   const statsUrls = Object.values(ports).map((port) => `http://127.0.0.1:${port}/__bench/stats`);
   const probe: SubgraphProbe = {
     pids: children.map((c) => c.pid),
     async requests() {
-      const stats = await Promise.all(statsUrls.map(async (url) => ((await (await fetch(url, { signal: AbortSignal.timeout(2000) })).json()) as SubgraphStats).requests));
+      const stats = await Promise.all(
+        statsUrls.map(
+          async (url) =>
+            ((await (await fetch(url, { signal: AbortSignal.timeout(2000) })).json()) as SubgraphStats).requests,
+        ),
+      );
       return stats.reduce((a, b) => a + b, 0);
     },
   };

@@ -43,7 +43,12 @@ const READY_POLL_MS = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every variable our gateway reads that the benchmark sets: production mode, limits that let the load through. */
-export function oursEnv(supergraphPath: string, port: number, engine: 'apollo' | 'hive', dedupe?: boolean): NodeJS.ProcessEnv {
+export function oursEnv(
+  supergraphPath: string,
+  port: number,
+  engine: 'apollo' | 'hive',
+  dedupe?: boolean,
+): NodeJS.ProcessEnv {
   return {
     SUPERGRAPH_PATH: supergraphPath,
     GATEWAY_ENGINE: engine,
@@ -65,7 +70,12 @@ export function oursEnv(supergraphPath: string, port: number, engine: 'apollo' |
 }
 
 /** Polls `{ __typename }` until it answers 200; the error says why not (exit, timeout). */
-async function waitAnswering(child: Child, url: string, headers: Record<string, string>, timeoutMs: number): Promise<string | null> {
+async function waitAnswering(
+  child: Child,
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<string | null> {
   const t0 = Date.now();
   for (;;) {
     if (child.exit) return describeExit(child);
@@ -81,7 +91,8 @@ async function waitAnswering(child: Child, url: string, headers: Record<string, 
     } catch {
       /* not listening yet */
     }
-    if (Date.now() - t0 > timeoutMs) return `${child.label}: no 200 to { __typename } after ${timeoutMs} ms:\n${child.tail.join('\n')}`;
+    if (Date.now() - t0 > timeoutMs)
+      return `${child.label}: no 200 to { __typename } after ${timeoutMs} ms:\n${child.tail.join('\n')}`;
     await sleep(READY_POLL_MS);
   }
 }
@@ -109,7 +120,12 @@ const resolvable = (id: string, root: string) => {
 export const stockTarget: TargetSpec = {
   name: 'stock',
   async start(ctx) {
-    const child = startChild('stock', [...gatewayNodeArgs(), path.join(ctx.root, 'dist/bench/gateway/targets/stock.js')], { SUPERGRAPH_PATH: ctx.supergraphPath, NODE_ENV: 'production' }, ctx.root);
+    const child = startChild(
+      'stock',
+      [...gatewayNodeArgs(), path.join(ctx.root, 'dist/bench/gateway/targets/stock.js')],
+      { SUPERGRAPH_PATH: ctx.supergraphPath, NODE_ENV: 'production' },
+      ctx.root,
+    );
     const ports = await readyPorts(child, ctx.startTimeoutMs);
     const url = `http://127.0.0.1:${ports.gateway}/`;
     const problem = await waitAnswering(child, url, {}, ctx.startTimeoutMs);
@@ -119,7 +135,13 @@ export const stockTarget: TargetSpec = {
 };
 
 /** Our gateway (`node dist/gateway/main.js`) on one engine, with the whole front door on. */
-export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boolean, roles: Role[] = ['user'], extraEnv: Record<string, string> = {}): TargetSpec {
+export function oursTarget(
+  name: string,
+  engine: 'apollo' | 'hive',
+  dedupe?: boolean,
+  roles: Role[] = ['user'],
+  extraEnv: Record<string, string> = {},
+): TargetSpec {
   return {
     name,
     async start(ctx) {
@@ -127,14 +149,24 @@ export function oursTarget(name: string, engine: 'apollo' | 'hive', dedupe?: boo
         return { name, unavailable: '@graphql-hive/gateway-runtime is not installed (GATEWAY_ENGINE=hive not landed)' };
       }
       const port = await freePort();
-      const child = startChild(name, [...gatewayNodeArgs(), path.join(ctx.root, 'dist/gateway/main.js')], { ...oursEnv(ctx.supergraphPath, port, engine, dedupe), ...extraEnv }, ctx.root);
-      const headers = { authorization: `Bearer ${await mintToken({ secret: JWT_SECRET, userId: '00000000-0000-4000-8000-00000000b0b0', roles, expiresIn: '2h' })}` };
+      const child = startChild(
+        name,
+        [...gatewayNodeArgs(), path.join(ctx.root, 'dist/gateway/main.js')],
+        { ...oursEnv(ctx.supergraphPath, port, engine, dedupe), ...extraEnv },
+        ctx.root,
+      );
+      const headers = {
+        authorization: `Bearer ${await mintToken({ secret: JWT_SECRET, userId: '00000000-0000-4000-8000-00000000b0b0', roles, expiresIn: '2h' })}`,
+      };
       const url = `http://127.0.0.1:${port}/graphql`;
       const problem = await waitAnswering(child, url, headers, ctx.startTimeoutMs);
       if (problem) return { name, unavailable: `did not start: ${problem}` };
       const engineReported = await engineOf(url);
-      if (engineReported && engineReported !== engine) return { name, unavailable: `asked for GATEWAY_ENGINE=${engine}, /health/live says ${engineReported}` };
-      const notes = engineReported ? [] : [`engine not confirmed (/health/live has no "engine"; GATEWAY_ENGINE=${engine} was set)`];
+      if (engineReported && engineReported !== engine)
+        return { name, unavailable: `asked for GATEWAY_ENGINE=${engine}, /health/live says ${engineReported}` };
+      const notes = engineReported
+        ? []
+        : [`engine not confirmed (/health/live has no "engine"; GATEWAY_ENGINE=${engine} was set)`];
       return { name, url, headers, child, engineReported, notes };
     },
   };
@@ -147,21 +179,29 @@ export const dedupeSwitchExists = () => (CONFIG_KEYS as string[]).includes('GATE
  * The targets `--targets` may name. `ours-hive` is measured once per `--dedupe` setting when our
  * gateway has the switch (`ours-hive/dedupe-on`, `ours-hive/dedupe-off`), once with its default otherwise.
  */
-export function targetSpecs(names: string[], dedupe: Array<'on' | 'off'>, graph: Pick<BenchGraph, 'viewerRoles' | 'stockUnavailable'> = {}): { specs: TargetSpec[]; notes: string[] } {
+export function targetSpecs(
+  names: string[],
+  dedupe: Array<'on' | 'off'>,
+  graph: Pick<BenchGraph, 'viewerRoles' | 'stockUnavailable'> = {},
+): { specs: TargetSpec[]; notes: string[] } {
   const specs: TargetSpec[] = [];
   const notes: string[] = [];
   const roles = graph.viewerRoles ?? ['user'];
   for (const name of names) {
-    if (name === 'stock' && graph.stockUnavailable) specs.push({ name, start: async () => ({ name, unavailable: graph.stockUnavailable! }) });
+    if (name === 'stock' && graph.stockUnavailable)
+      specs.push({ name, start: async () => ({ name, unavailable: graph.stockUnavailable! }) });
     else if (name === 'stock') specs.push(stockTarget);
     else if (name === 'ours-apollo') specs.push(oursTarget(name, 'apollo', undefined, roles));
     // The same gateway with metrics recording off: the overhead of metrics is the ratio of the two.
-    else if (name === 'ours-apollo/metrics-off') specs.push(oursTarget(name, 'apollo', undefined, roles, { METRICS_ENABLED: 'false' }));
-    else if (name === 'ours-hive' && dedupeSwitchExists()) for (const d of dedupe) specs.push(oursTarget(`ours-hive/dedupe-${d}`, 'hive', d === 'on', roles));
+    else if (name === 'ours-apollo/metrics-off')
+      specs.push(oursTarget(name, 'apollo', undefined, roles, { METRICS_ENABLED: 'false' }));
+    else if (name === 'ours-hive' && dedupeSwitchExists())
+      for (const d of dedupe) specs.push(oursTarget(`ours-hive/dedupe-${d}`, 'hive', d === 'on', roles));
     else if (name === 'ours-hive') {
       specs.push(oursTarget(name, 'hive', undefined, roles));
       notes.push('GATEWAY_DEDUPE is not in lib/config.ts: ours-hive measured once, with its default deduplication');
-    } else throw new Error(`unknown target ${name}; targets are stock, ours-apollo, ours-apollo/metrics-off, ours-hive`);
+    } else
+      throw new Error(`unknown target ${name}; targets are stock, ours-apollo, ours-apollo/metrics-off, ours-hive`);
   }
   return { specs, notes };
 }

@@ -42,10 +42,21 @@ export function firstDifference(expected: unknown, actual: unknown, at = '$'): s
       if (d) return d;
     }
   }
-  if (expected && actual && typeof expected === 'object' && typeof actual === 'object' && !Array.isArray(expected) && !Array.isArray(actual)) {
+  if (
+    expected &&
+    actual &&
+    typeof expected === 'object' &&
+    typeof actual === 'object' &&
+    !Array.isArray(expected) &&
+    !Array.isArray(actual)
+  ) {
     const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
     for (const key of keys) {
-      const d = firstDifference((expected as Record<string, unknown>)[key], (actual as Record<string, unknown>)[key], `${at}.${key}`);
+      const d = firstDifference(
+        (expected as Record<string, unknown>)[key],
+        (actual as Record<string, unknown>)[key],
+        `${at}.${key}`,
+      );
       if (d) return d;
     }
   }
@@ -58,8 +69,10 @@ export function firstDifference(expected: unknown, actual: unknown, at = '$'): s
  */
 export function unusable(answer: Answer, workload: Workload): string | null {
   if (!answer.body) return `HTTP ${answer.status}, body is not JSON`;
-  if (answer.body.data === undefined || answer.body.data === null) return `HTTP ${answer.status}, no data: ${excerpt(answer.body.errors)}`;
-  if (workload.minBytes && answer.bytes < workload.minBytes) return `answer is ${answer.bytes} bytes, under the ${workload.minBytes} expected`;
+  if (answer.body.data === undefined || answer.body.data === null)
+    return `HTTP ${answer.status}, no data: ${excerpt(answer.body.errors)}`;
+  if (workload.minBytes && answer.bytes < workload.minBytes)
+    return `answer is ${answer.bytes} bytes, under the ${workload.minBytes} expected`;
   return null;
 }
 
@@ -68,14 +81,20 @@ export function unusable(answer: Answer, workload: Workload): string | null {
  * difference throws with where it is; a target that serves another graph (no data at all) is
  * stopped and set aside as unavailable.
  */
-export async function verifyTargets(targets: RunningTarget[], workloads: readonly Workload[], unavailable: UnavailableTarget[]): Promise<{ checked: RunningTarget[]; bytes: Record<string, number> }> {
+export async function verifyTargets(
+  targets: RunningTarget[],
+  workloads: readonly Workload[],
+  unavailable: UnavailableTarget[],
+): Promise<{ checked: RunningTarget[]; bytes: Record<string, number> }> {
   const [reference, ...others] = targets;
   if (!reference) throw new Error('no target started');
   const expected = new Map<string, unknown>();
   const bytes: Record<string, number> = {};
   for (const w of workloads) {
     const answer = await answerOf(reference, w);
-    const problem = unusable(answer, w) ?? (answer.body?.errors ? `errors: ${JSON.stringify(answer.body.errors).slice(0, 300)}` : null);
+    const problem =
+      unusable(answer, w) ??
+      (answer.body?.errors ? `errors: ${JSON.stringify(answer.body.errors).slice(0, 300)}` : null);
     if (problem) throw new Error(`${reference.name} cannot serve ${w.name}: ${problem}`);
     expected.set(w.name, answer.body);
     bytes[w.name] = answer.bytes;
@@ -88,10 +107,14 @@ export async function verifyTargets(targets: RunningTarget[], workloads: readonl
       setAside = unusable(answer, w);
       if (setAside) break;
       const difference = firstDifference(expected.get(w.name), answer.body);
-      if (difference) throw new Error(`${target.name} answers ${w.name} differently from ${reference.name}: ${difference}`);
+      if (difference)
+        throw new Error(`${target.name} answers ${w.name} differently from ${reference.name}: ${difference}`);
     }
     if (setAside) {
-      unavailable.push({ name: target.name, unavailable: `cannot serve the benchmark's supergraph (SUPERGRAPH_PATH not honoured?): ${setAside}` });
+      unavailable.push({
+        name: target.name,
+        unavailable: `cannot serve the benchmark's supergraph (SUPERGRAPH_PATH not honoured?): ${setAside}`,
+      });
       await stopChild(target.child);
     } else checked.push(target);
   }

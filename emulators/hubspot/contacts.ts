@@ -64,9 +64,12 @@ function stringList(value: unknown): string[] | undefined {
 }
 
 function batchInputs(body: unknown): unknown[] {
-  if (!isRecord(body) || !Array.isArray(body.inputs)) throw validationError('Invalid input JSON: expected an object with an inputs array');
+  if (!isRecord(body) || !Array.isArray(body.inputs))
+    throw validationError('Invalid input JSON: expected an object with an inputs array');
   if (body.inputs.length > MAX_BATCH_INPUTS) {
-    throw validationError(`Batch input limit exceeded: got ${body.inputs.length} inputs; the limit is ${MAX_BATCH_INPUTS}.`);
+    throw validationError(
+      `Batch input limit exceeded: got ${body.inputs.length} inputs; the limit is ${MAX_BATCH_INPUTS}.`,
+    );
   }
   return body.inputs;
 }
@@ -119,7 +122,12 @@ export class ContactStore {
   saved(): SavedContacts {
     return {
       nextId: this.nextId,
-      contacts: [...this.byId.values()].map(({ id, properties, createdAt, updatedAt }) => ({ id, properties, createdAt, updatedAt })),
+      contacts: [...this.byId.values()].map(({ id, properties, createdAt, updatedAt }) => ({
+        id,
+        properties,
+        createdAt,
+        updatedAt,
+      })),
     };
   }
 
@@ -132,7 +140,11 @@ export class ContactStore {
       if (properties.email) this.idByEmail.set(properties.email, id);
     }
     // Ids are never reused, even when the newest contact was archived.
-    this.nextId = Math.max(saved.nextId, FIRST_ID, ...saved.contacts.map((c) => Number(c.id) + 1).filter(Number.isFinite));
+    this.nextId = Math.max(
+      saved.nextId,
+      FIRST_ID,
+      ...saved.contacts.map((c) => Number(c.id) + 1).filter(Number.isFinite),
+    );
   }
 
   all(): Contact[] {
@@ -151,7 +163,13 @@ export class ContactStore {
     for (const record of this.byId.values()) {
       let visible: Snapshot | undefined;
       for (const s of record.snapshots) if (s.visibleAt <= now) visible = s;
-      if (visible) out.push({ id: visible.id, properties: visible.properties, createdAt: visible.createdAt, updatedAt: visible.updatedAt });
+      if (visible)
+        out.push({
+          id: visible.id,
+          properties: visible.properties,
+          createdAt: visible.createdAt,
+          updatedAt: visible.updatedAt,
+        });
     }
     return out;
   }
@@ -170,7 +188,10 @@ export class ContactStore {
     return {
       id: record.id,
       // Write responses carry every stored property; reads carry the selection.
-      properties: requested === undefined ? sortedObject(Object.entries(record.properties)) : this.selectProperties(record.properties, requested),
+      properties:
+        requested === undefined
+          ? sortedObject(Object.entries(record.properties))
+          : this.selectProperties(record.properties, requested),
       createdAt: new Date(record.createdAt).toISOString(),
       updatedAt: new Date(record.updatedAt).toISOString(),
       archived: false,
@@ -185,7 +206,9 @@ export class ContactStore {
     }
     const def = this.props.find(idProperty);
     if (!def?.hasUniqueValue) {
-      throw validationError(`${idProperty} is not a unique identifier property of contacts`, { idProperty: [idProperty] });
+      throw validationError(`${idProperty} is not a unique identifier property of contacts`, {
+        idProperty: [idProperty],
+      });
     }
     for (const record of this.byId.values()) if (record.properties[idProperty] === id) return record;
     return undefined;
@@ -304,7 +327,8 @@ export class ContactStore {
     const startedAt = new Date();
     const inputs = batchInputs(body);
     const { idProperty, properties } = body as Record<string, unknown>;
-    if (idProperty !== undefined && typeof idProperty !== 'string') throw validationError('idProperty must be a string');
+    if (idProperty !== undefined && typeof idProperty !== 'string')
+      throw validationError('idProperty must be a string');
     const requested = stringList(properties) ?? [];
     const ids = [...new Set(inputs.map((i) => String(isRecord(i) ? i.id : i)))];
     const results: unknown[] = [];
@@ -321,7 +345,8 @@ export class ContactStore {
             {
               status: 'error',
               category: 'OBJECT_NOT_FOUND',
-              message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+              message:
+                'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
               context: { ids: missing },
             },
           ]
@@ -361,7 +386,9 @@ export class ContactStore {
     }
     if (schemaErrors.length > 0) throw invalidPropertyValues(schemaErrors);
     if (duplicates.size > 0) {
-      throw validationError(`Duplicate IDs found in batch input: [${[...duplicates].join(', ')}]. IDs must be unique`, { ids: [...duplicates] });
+      throw validationError(`Duplicate IDs found in batch input: [${[...duplicates].join(', ')}]. IDs must be unique`, {
+        ids: [...duplicates],
+      });
     }
 
     const results: unknown[] = [];
@@ -424,7 +451,8 @@ export class ContactStore {
       const owner = this.emailOwner(values.email);
       if (owner) throw contactExists(owner);
       if (values.email) {
-        if (emails.has(values.email)) throw validationError(`Duplicate emails found in batch input: [${values.email}]`, { emails: [values.email] });
+        if (emails.has(values.email))
+          throw validationError(`Duplicate emails found in batch input: [${values.email}]`, { emails: [values.email] });
         emails.set(values.email, 1);
       }
     }

@@ -38,7 +38,11 @@ export class HubSpotApiError extends Error {
   }
 }
 
-function apiError(status: number, fields: Omit<HubSpotErrorBody, 'status' | 'correlationId'>, headers?: Record<string, string>): HubSpotApiError {
+function apiError(
+  status: number,
+  fields: Omit<HubSpotErrorBody, 'status' | 'correlationId'>,
+  headers?: Record<string, string>,
+): HubSpotApiError {
   return new HubSpotApiError(status, { status: 'error', ...fields, correlationId: randomUUID() }, headers);
 }
 
@@ -114,7 +118,11 @@ export function secondlyLimited(headers: RateLimitHeaders): HubSpotApiError {
 }
 
 export function objectNotFound(id: string): HubSpotApiError {
-  return apiError(404, { message: 'Object not found.  objectId are usually numeric.', category: 'OBJECT_NOT_FOUND', context: { id: [id] } });
+  return apiError(404, {
+    message: 'Object not found.  objectId are usually numeric.',
+    category: 'OBJECT_NOT_FOUND',
+    context: { id: [id] },
+  });
 }
 
 export function contactExists(existingId: string): HubSpotApiError {
@@ -145,7 +153,10 @@ export function serverError(status: 500 | 502 | 503 = 500): HubSpotApiError {
 }
 
 export function outage(): HubSpotApiError {
-  return apiError(503, { message: 'HubSpot is temporarily unavailable (emulated outage).', category: 'SERVICE_UNAVAILABLE' });
+  return apiError(503, {
+    message: 'HubSpot is temporarily unavailable (emulated outage).',
+    category: 'SERVICE_UNAVAILABLE',
+  });
 }
 
 /** Unknown route. A `//` in the path is almost always a basePath given with a trailing slash. */

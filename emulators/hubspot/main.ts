@@ -21,14 +21,36 @@ function numberFromEnv(name: string, fallback: number, check: (n: number) => boo
  */
 async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', service: 'hubspot-emulator' });
-  const port = numberFromEnv('HUBSPOT_EMULATOR_PORT', 4011, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number');
-  const rateLimit = numberFromEnv('HUBSPOT_EMULATOR_RATE_LIMIT', 100, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
-  const searchLagMs = numberFromEnv('HUBSPOT_EMULATOR_SEARCH_LAG_MS', 0, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+  const port = numberFromEnv(
+    'HUBSPOT_EMULATOR_PORT',
+    4011,
+    (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
+    'a port number',
+  );
+  const rateLimit = numberFromEnv(
+    'HUBSPOT_EMULATOR_RATE_LIMIT',
+    100,
+    (n) => Number.isInteger(n) && n > 0,
+    'a positive integer',
+  );
+  const searchLagMs = numberFromEnv(
+    'HUBSPOT_EMULATOR_SEARCH_LAG_MS',
+    0,
+    (n) => Number.isInteger(n) && n >= 0,
+    'a non-negative integer',
+  );
 
-  const emulator = createHubSpotEmulator({ rateLimit, searchLagMs, stateFile: process.env.HUBSPOT_EMULATOR_STATE_FILE || undefined, logger });
+  const emulator = createHubSpotEmulator({
+    rateLimit,
+    searchLagMs,
+    stateFile: process.env.HUBSPOT_EMULATOR_STATE_FILE || undefined,
+    logger,
+  });
   const base = await emulator.listen(port, '127.0.0.1');
   logger.info({ baseUrl: base, rateLimit, searchLagMs }, 'HubSpot emulator listening');
-  process.stdout.write(`HubSpot emulator: ${base} (SDK basePath, no trailing slash) · contacts page: ${base}/__emulator\n`);
+  process.stdout.write(
+    `HubSpot emulator: ${base} (SDK basePath, no trailing slash) · contacts page: ${base}/__emulator\n`,
+  );
 
   let closing = false;
   const stop = (signal: string) => {

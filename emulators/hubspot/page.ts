@@ -2,9 +2,9 @@ import { escapeHtml } from '../shared/html';
 import type { Contact } from './contacts';
 import type { PropertyDefinition } from './properties';
 
-
 /** Contact data comes from whatever the app wrote: no scripts, nothing loaded from elsewhere. */
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#f6f7f9}

@@ -50,11 +50,24 @@ export interface PropertyDefinition {
 /** Always returned on reads and search results, whatever `properties` asked for, as HubSpot does. */
 export const ALWAYS_RETURNED = ['hs_object_id', 'createdate', 'lastmodifieddate'] as const;
 /** What a read returns when it names no `properties`. */
-export const DEFAULT_RETURNED = ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'] as const;
+export const DEFAULT_RETURNED = [
+  'createdate',
+  'email',
+  'firstname',
+  'hs_object_id',
+  'lastmodifieddate',
+  'lastname',
+] as const;
 
 const BUILT_IN_AT = '2019-08-06T02:41:52.287Z';
 
-function builtIn(name: string, label: string, type: PropertyType, fieldType: string, extra: Partial<PropertyDefinition> = {}): PropertyDefinition {
+function builtIn(
+  name: string,
+  label: string,
+  type: PropertyType,
+  fieldType: string,
+  extra: Partial<PropertyDefinition> = {},
+): PropertyDefinition {
   return {
     name,
     label,
@@ -72,7 +85,16 @@ function builtIn(name: string, label: string, type: PropertyType, fieldType: str
   };
 }
 
-const LIFECYCLE_STAGES = ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other'];
+const LIFECYCLE_STAGES = [
+  'subscriber',
+  'lead',
+  'marketingqualifiedlead',
+  'salesqualifiedlead',
+  'opportunity',
+  'customer',
+  'evangelist',
+  'other',
+];
 
 function defaultProperties(): PropertyDefinition[] {
   return [
@@ -82,7 +104,13 @@ function defaultProperties(): PropertyDefinition[] {
     builtIn('phone', 'Phone Number', 'string', 'phonenumber'),
     builtIn('company', 'Company Name', 'string', 'text'),
     builtIn('lifecyclestage', 'Lifecycle Stage', 'enumeration', 'radio', {
-      options: LIFECYCLE_STAGES.map((value, i) => ({ label: value, value, description: '', displayOrder: i, hidden: false })),
+      options: LIFECYCLE_STAGES.map((value, i) => ({
+        label: value,
+        value,
+        description: '',
+        displayOrder: i,
+        hidden: false,
+      })),
     }),
     builtIn('hs_object_id', 'Record ID', 'number', 'number', { readOnlyValue: true }),
     builtIn('createdate', 'Create Date', 'datetime', 'date', { readOnlyValue: true }),
@@ -106,7 +134,11 @@ export function propertyToApi(def: PropertyDefinition): Record<string, unknown> 
     hasUniqueValue: def.hasUniqueValue,
     hidden: false,
     ...(def.hubspotDefined ? { hubspotDefined: true } : {}),
-    modificationMetadata: { archivable: !def.hubspotDefined, readOnlyDefinition: def.hubspotDefined, readOnlyValue: def.readOnlyValue },
+    modificationMetadata: {
+      archivable: !def.hubspotDefined,
+      readOnlyDefinition: def.hubspotDefined,
+      readOnlyValue: def.readOnlyValue,
+    },
     formField: !def.readOnlyValue,
     createdAt: def.createdAt,
     updatedAt: def.updatedAt,
@@ -168,22 +200,32 @@ export class PropertyStore {
   }
 
   create(input: unknown): PropertyDefinition {
-    if (!isRecord(input)) throw validationError('Invalid input JSON: expected an object with name, label, type, fieldType and groupName');
+    if (!isRecord(input))
+      throw validationError('Invalid input JSON: expected an object with name, label, type, fieldType and groupName');
     const { name, label, type, fieldType, groupName } = input;
     if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-      throw validationError(`Property name must start with a lowercase letter and contain only lowercase letters, digits and underscores: ${String(name)}`, {
-        name: [String(name)],
+      throw validationError(
+        `Property name must start with a lowercase letter and contain only lowercase letters, digits and underscores: ${String(name)}`,
+        {
+          name: [String(name)],
+        },
+      );
+    }
+    if (typeof label !== 'string' || label.trim() === '')
+      throw validationError('Property label is required', { name: [name] });
+    if (typeof type !== 'string' || !(PROPERTY_TYPES as readonly string[]).includes(type)) {
+      throw validationError(`Property type must be one of ${PROPERTY_TYPES.join(', ')}; got ${String(type)}`, {
+        name: [name],
       });
     }
-    if (typeof label !== 'string' || label.trim() === '') throw validationError('Property label is required', { name: [name] });
-    if (typeof type !== 'string' || !(PROPERTY_TYPES as readonly string[]).includes(type)) {
-      throw validationError(`Property type must be one of ${PROPERTY_TYPES.join(', ')}; got ${String(type)}`, { name: [name] });
-    }
     if (typeof fieldType !== 'string' || !(FIELD_TYPES as readonly string[]).includes(fieldType)) {
-      throw validationError(`Property fieldType must be one of ${FIELD_TYPES.join(', ')}; got ${String(fieldType)}`, { name: [name] });
+      throw validationError(`Property fieldType must be one of ${FIELD_TYPES.join(', ')}; got ${String(fieldType)}`, {
+        name: [name],
+      });
     }
     // Any group is accepted: the emulator has no groups API to create one through first.
-    if (typeof groupName !== 'string' || groupName.trim() === '') throw validationError('Property groupName is required', { name: [name] });
+    if (typeof groupName !== 'string' || groupName.trim() === '')
+      throw validationError('Property groupName is required', { name: [name] });
     if (this.byName.has(name)) throw propertyExists(name);
     const now = new Date().toISOString();
     const def: PropertyDefinition = {
@@ -208,7 +250,8 @@ export class PropertyStore {
   update(name: string, input: unknown): PropertyDefinition {
     const def = this.get(name);
     if (!isRecord(input)) throw validationError('Invalid input JSON: expected an object');
-    if (def.hubspotDefined) throw validationError(`Property ${name} is defined by HubSpot and cannot be changed`, { name: [name] });
+    if (def.hubspotDefined)
+      throw validationError(`Property ${name} is defined by HubSpot and cannot be changed`, { name: [name] });
     if (typeof input.label === 'string' && input.label.trim() !== '') def.label = input.label;
     if (typeof input.description === 'string') def.description = input.description;
     if (typeof input.groupName === 'string' && input.groupName.trim() !== '') def.groupName = input.groupName;
@@ -222,17 +265,23 @@ export class PropertyStore {
     const result: CheckedWrite = { values: {}, schemaErrors: [], valueErrors: [] };
     if (properties === undefined) return result;
     if (!isRecord(properties)) {
-      result.schemaErrors.push(propertyValueError('properties', 'INVALID_INPUT', 'properties must be an object of property names to values'));
+      result.schemaErrors.push(
+        propertyValueError('properties', 'INVALID_INPUT', 'properties must be an object of property names to values'),
+      );
       return result;
     }
     for (const [name, raw] of Object.entries(properties)) {
       const def = this.byName.get(name);
       if (!def) {
-        result.schemaErrors.push(propertyValueError(name, 'PROPERTY_DOESNT_EXIST', `Property "${name}" does not exist`));
+        result.schemaErrors.push(
+          propertyValueError(name, 'PROPERTY_DOESNT_EXIST', `Property "${name}" does not exist`),
+        );
         continue;
       }
       if (def.readOnlyValue) {
-        result.schemaErrors.push(propertyValueError(name, 'READ_ONLY_VALUE', `${name} is a read only property; its value cannot be set.`));
+        result.schemaErrors.push(
+          propertyValueError(name, 'READ_ONLY_VALUE', `${name} is a read only property; its value cannot be set.`),
+        );
         continue;
       }
       if (raw === null || raw === '') {
@@ -240,7 +289,9 @@ export class PropertyStore {
         continue;
       }
       if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
-        result.valueErrors.push(propertyValueError(name, 'INVALID_VALUE', `${JSON.stringify(raw)} is not a valid value for ${name}`));
+        result.valueErrors.push(
+          propertyValueError(name, 'INVALID_VALUE', `${JSON.stringify(raw)} is not a valid value for ${name}`),
+        );
         continue;
       }
       const checked = checkValue(def, String(raw));
@@ -266,7 +317,9 @@ function parseOptions(raw: unknown): PropertyOption[] {
 function checkValue(def: PropertyDefinition, value: string): string | PropertyValueError {
   if (def.name === 'email') {
     const email = value.trim().toLowerCase();
-    return EMAIL_PATTERN.test(email) ? email : propertyValueError('email', 'INVALID_EMAIL', `Email address ${value} is invalid`);
+    return EMAIL_PATTERN.test(email)
+      ? email
+      : propertyValueError('email', 'INVALID_EMAIL', `Email address ${value} is invalid`);
   }
   switch (def.type) {
     case 'number':
@@ -274,11 +327,18 @@ function checkValue(def: PropertyDefinition, value: string): string | PropertyVa
         ? String(Number(value))
         : propertyValueError(def.name, 'INVALID_NUMBER', `${value} was not a valid number.`);
     case 'bool':
-      return value === 'true' || value === 'false' ? value : propertyValueError(def.name, 'INVALID_BOOLEAN', `${value} was not a valid boolean (true or false).`);
+      return value === 'true' || value === 'false'
+        ? value
+        : propertyValueError(def.name, 'INVALID_BOOLEAN', `${value} was not a valid boolean (true or false).`);
     case 'date':
     case 'datetime': {
       const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-      if (!Number.isFinite(ms)) return propertyValueError(def.name, 'INVALID_DATE', `${value} was not a valid date (ISO 8601 or epoch milliseconds).`);
+      if (!Number.isFinite(ms))
+        return propertyValueError(
+          def.name,
+          'INVALID_DATE',
+          `${value} was not a valid date (ISO 8601 or epoch milliseconds).`,
+        );
       const iso = new Date(ms).toISOString();
       return def.type === 'date' ? iso.slice(0, 10) : iso;
     }
@@ -289,7 +349,11 @@ function checkValue(def: PropertyDefinition, value: string): string | PropertyVa
       const bad = value.split(';').filter((v) => !allowed.has(v));
       return bad.length === 0
         ? value
-        : propertyValueError(def.name, 'INVALID_OPTION', `${bad.join(';')} was not one of the allowed options: [${[...allowed].join(', ')}]`);
+        : propertyValueError(
+            def.name,
+            'INVALID_OPTION',
+            `${bad.join(';')} was not one of the allowed options: [${[...allowed].join(', ')}]`,
+          );
     }
     default:
       return value;

@@ -25,7 +25,9 @@ const savedStateSchema: z.ZodType<SavedState> = z.object({
     }),
   ),
   // Checked as far as lookups need; the rest was written by this code.
-  properties: z.array(z.object({ name: z.string().min(1), type: z.string() }).passthrough() as unknown as z.ZodType<PropertyDefinition>),
+  properties: z.array(
+    z.object({ name: z.string().min(1), type: z.string() }).passthrough() as unknown as z.ZodType<PropertyDefinition>,
+  ),
 });
 
 export const parseSavedState = parseWith(savedStateSchema);

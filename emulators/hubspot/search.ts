@@ -44,14 +44,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function scalar(value: unknown): string | undefined {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : undefined;
 }
 
 function parseFilter(raw: unknown, props: PropertyStore): Filter {
   if (!isRecord(raw)) throw validationError('Each filter must be an object with propertyName and operator');
   const name = raw.propertyName;
   if (typeof name !== 'string' || !props.has(name)) {
-    throw validationError(`Unable to search on property ${String(name)}: it does not exist`, { propertyName: [String(name)] });
+    throw validationError(`Unable to search on property ${String(name)}: it does not exist`, {
+      propertyName: [String(name)],
+    });
   }
   const operator = raw.operator;
   if (typeof operator !== 'string' || !(OPERATORS as readonly string[]).includes(operator)) {
@@ -65,8 +69,10 @@ function parseFilter(raw: unknown, props: PropertyStore): Filter {
     values: Array.isArray(raw.values) ? raw.values.map(scalar).filter((v): v is string => v !== undefined) : [],
   };
   const needsValue = !['IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY'].includes(filter.operator);
-  if (needsValue && filter.value === undefined) throw validationError(`Filter ${filter.operator} on ${name} needs a value`);
-  if (filter.operator === 'BETWEEN' && filter.highValue === undefined) throw validationError(`Filter BETWEEN on ${name} needs a highValue`);
+  if (needsValue && filter.value === undefined)
+    throw validationError(`Filter ${filter.operator} on ${name} needs a value`);
+  if (filter.operator === 'BETWEEN' && filter.highValue === undefined)
+    throw validationError(`Filter BETWEEN on ${name} needs a highValue`);
   if ((filter.operator === 'IN' || filter.operator === 'NOT_IN') && filter.values.length === 0) {
     throw validationError(`Filter ${filter.operator} on ${name} needs values`);
   }
@@ -76,11 +82,13 @@ function parseFilter(raw: unknown, props: PropertyStore): Filter {
 function parseGroups(raw: unknown, props: PropertyStore): Filter[][] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw validationError('filterGroups must be an array');
-  if (raw.length > MAX_GROUPS) throw validationError(`Too many filter groups: ${raw.length}; the limit is ${MAX_GROUPS}`);
+  if (raw.length > MAX_GROUPS)
+    throw validationError(`Too many filter groups: ${raw.length}; the limit is ${MAX_GROUPS}`);
   let total = 0;
   const groups = raw.map((group) => {
     const filters = isRecord(group) && Array.isArray(group.filters) ? group.filters : [];
-    if (filters.length > MAX_FILTERS_PER_GROUP) throw validationError(`Too many filters in a group: ${filters.length}; the limit is ${MAX_FILTERS_PER_GROUP}`);
+    if (filters.length > MAX_FILTERS_PER_GROUP)
+      throw validationError(`Too many filters in a group: ${filters.length}; the limit is ${MAX_FILTERS_PER_GROUP}`);
     total += filters.length;
     return filters.map((f) => parseFilter(f, props));
   });
@@ -94,7 +102,8 @@ function parseSorts(raw: unknown, props: PropertyStore): Sort[] {
   return raw.map((s) => {
     // The SDK types sorts as strings, the API documents objects: take both.
     const name = typeof s === 'string' ? s : isRecord(s) ? s.propertyName : undefined;
-    if (typeof name !== 'string' || !props.has(name)) throw validationError(`Unable to sort on property ${String(name)}: it does not exist`);
+    if (typeof name !== 'string' || !props.has(name))
+      throw validationError(`Unable to sort on property ${String(name)}: it does not exist`);
     return { def: props.find(name)!, descending: isRecord(s) && s.direction === 'DESCENDING' };
   });
 }
@@ -113,7 +122,12 @@ function compare(a: string, b: string, def: PropertyDefinition): number {
 }
 
 function containsToken(value: string, pattern: string): boolean {
-  const regex = new RegExp(`^${pattern.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .toLowerCase()
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')}$`,
+  );
   const lower = value.toLowerCase();
   return regex.test(lower) || lower.split(/[^a-z0-9]+/).some((token) => regex.test(token));
 }
@@ -169,10 +183,15 @@ export function searchContacts(
   if (!Number.isInteger(limit) || limit < 0 || limit > SEARCH_MAX_LIMIT) {
     throw validationError(`limit must be an integer from 0 to ${SEARCH_MAX_LIMIT}; got ${String(request.limit)}`);
   }
-  const offset = request.after === undefined || request.after === null || request.after === '' ? 0 : Number(request.after);
-  if (!Number.isInteger(offset) || offset < 0) throw validationError(`after must be a paging cursor from a previous page; got ${String(request.after)}`);
-  if (request.properties !== undefined && !Array.isArray(request.properties)) throw validationError('properties must be an array of property names');
-  const requested = Array.isArray(request.properties) ? request.properties.filter((p): p is string => typeof p === 'string') : undefined;
+  const offset =
+    request.after === undefined || request.after === null || request.after === '' ? 0 : Number(request.after);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw validationError(`after must be a paging cursor from a previous page; got ${String(request.after)}`);
+  if (request.properties !== undefined && !Array.isArray(request.properties))
+    throw validationError('properties must be an array of property names');
+  const requested = Array.isArray(request.properties)
+    ? request.properties.filter((p): p is string => typeof p === 'string')
+    : undefined;
   const query = typeof request.query === 'string' ? request.query.trim().toLowerCase() : '';
 
   const matched = contacts.filter(

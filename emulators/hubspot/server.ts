@@ -148,7 +148,8 @@ function parseFault(value: unknown): HubSpotFault {
   };
   if (!isObject(value)) return fail('expected an object');
   const { kind, times, path, status, ms, failEmails } = value;
-  if (times !== undefined && !(typeof times === 'number' && Number.isInteger(times) && times > 0)) fail('times must be a positive integer');
+  if (times !== undefined && !(typeof times === 'number' && Number.isInteger(times) && times > 0))
+    fail('times must be a positive integer');
   if (path !== undefined && typeof path !== 'string') fail('path must be a string');
   const count = times !== undefined ? { times: times as number } : {};
   const common = { ...count, ...(path !== undefined ? { path: path as string } : {}) };
@@ -160,14 +161,16 @@ function parseFault(value: unknown): HubSpotFault {
     case 'rate_limit':
       return { kind, ...common };
     case 'server_error':
-      if (status !== undefined && status !== 500 && status !== 502 && status !== 503) fail('status must be 500, 502 or 503');
+      if (status !== undefined && status !== 500 && status !== 502 && status !== 503)
+        fail('status must be 500, 502 or 503');
       return { kind, ...(status !== undefined ? { status: status as 500 | 502 | 503 } : {}), ...common };
     case 'hang':
       return { kind, ms: needMs(), ...common };
     case 'outage':
       return { kind, ms: needMs() };
     case 'partial_batch':
-      if (!Array.isArray(failEmails) || !failEmails.every((e) => typeof e === 'string')) fail('failEmails must be an array of emails');
+      if (!Array.isArray(failEmails) || !failEmails.every((e) => typeof e === 'string'))
+        fail('failEmails must be an array of emails');
       return { kind, failEmails: failEmails as string[], ...count };
     default:
       return fail("kind must be 'rate_limit', 'server_error', 'hang', 'outage' or 'partial_batch'");
@@ -254,7 +257,9 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
   /** The first request-level fault (rate_limit, server_error, hang) for this path, counted down. */
   function takeFault(pathname: string): HubSpotFault | undefined {
     const active = faults.find(
-      (f) => (f.fault.kind === 'rate_limit' || f.fault.kind === 'server_error' || f.fault.kind === 'hang') && pathMatches(pathname, f.fault.path),
+      (f) =>
+        (f.fault.kind === 'rate_limit' || f.fault.kind === 'server_error' || f.fault.kind === 'hang') &&
+        pathMatches(pathname, f.fault.path),
     );
     if (!active) return undefined;
     active.remaining -= 1;
@@ -300,12 +305,19 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
 
   function routeContacts(method: string, rest: string[], query: URLSearchParams, body: unknown, path: string): Reply {
     if (rest.length === 0) {
-      if (method === 'GET') return contactStore.list({ limit: query.get('limit') ?? undefined, after: query.get('after') ?? undefined, properties: listParam(query, 'properties') });
+      if (method === 'GET')
+        return contactStore.list({
+          limit: query.get('limit') ?? undefined,
+          after: query.get('after') ?? undefined,
+          properties: listParam(query, 'properties'),
+        });
       if (method === 'POST') return contactStore.create(body);
       throw methodNotAllowed(method, path);
     }
     if (rest.length === 1 && rest[0] === 'search' && method === 'POST') {
-      return searchContacts(contactStore.searchable(), body, propertyStore, (values, requested) => contactStore.selectProperties(values, requested));
+      return searchContacts(contactStore.searchable(), body, propertyStore, (values, requested) =>
+        contactStore.selectProperties(values, requested),
+      );
     }
     if (rest.length === 2 && rest[0] === 'batch') {
       if (method !== 'POST') throw methodNotAllowed(method, path);
@@ -363,7 +375,12 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
     throw routeNotFound(method, path);
   }
 
-  async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  async function handleApi(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ): Promise<void> {
     const method = req.method ?? 'GET';
     const entry: RecordedRequest = { method, path, status: 0, at: new Date().toISOString() };
     requestLog.push(entry);
@@ -372,7 +389,10 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
     res.on('finish', () => {
       entry.status = res.statusCode;
       if (res.statusCode === 429) rateLimitedCount += 1;
-      logger.debug({ method, path, status: res.statusCode, ms: Date.now() - started, batchSize: entry.batchSize }, 'hubspot emulator api request');
+      logger.debug(
+        { method, path, status: res.statusCode, ms: Date.now() - started, batchSize: entry.batchSize },
+        'hubspot emulator api request',
+      );
     });
 
     let headers: Record<string, string> = {};
@@ -393,11 +413,13 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
       headers = rateHeaders(now);
       if (method === 'POST' && path === `${CONTACTS}/search` && !searchWindow.take(now)) throw secondlyLimited(headers);
       const body = parseJson(raw);
-      if (isObject(body) && Array.isArray(body.inputs) && path.startsWith(`${CONTACTS}/batch/`)) entry.batchSize = body.inputs.length;
+      if (isObject(body) && Array.isArray(body.inputs) && path.startsWith(`${CONTACTS}/batch/`))
+        entry.batchSize = body.inputs.length;
       send(res, route(method, path, query, body), headers);
     } catch (err) {
       if (err instanceof HubSpotApiError) return sendJson(res, err.status, err.body, { ...headers, ...err.headers });
-      if (err instanceof HttpError && err.status === 413) return sendJson(res, 413, payloadTooLarge(MAX_API_BODY_BYTES).body, headers);
+      if (err instanceof HttpError && err.status === 413)
+        return sendJson(res, 413, payloadTooLarge(MAX_API_BODY_BYTES).body, headers);
       throw err;
     }
   }
@@ -433,7 +455,9 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
     const target = path.replace(/\/+$/, '') || '/';
     if (method === 'GET' && (target === '/' || target === '/__emulator')) {
       outageActive(Date.now());
-      return sendHtml(res, 200, renderPage({ ...state(), properties: propertyStore.list() }), { 'content-security-policy': PAGE_CSP });
+      return sendHtml(res, 200, renderPage({ ...state(), properties: propertyStore.list() }), {
+        'content-security-policy': PAGE_CSP,
+      });
     }
     if (method === 'GET' && target === '/__emulator/state') {
       outageActive(Date.now());
@@ -475,7 +499,8 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
     const q = raw.indexOf('?');
     const path = q === -1 ? raw : raw.slice(0, q);
     const query = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
-    const isEmulator = path === '/' || path === '/favicon.ico' || path === '/__emulator' || path.startsWith('/__emulator/');
+    const isEmulator =
+      path === '/' || path === '/favicon.ico' || path === '/__emulator' || path.startsWith('/__emulator/');
     // Every change comes through a POST, PATCH or DELETE: GETs write nothing.
     if (stateFile && req.method !== 'GET' && req.method !== 'HEAD') res.once('close', () => stateFile.touch());
     const handled = isEmulator ? handleEmulator(req, res, path) : handleApi(req, res, path, query);
@@ -523,7 +548,10 @@ export function createHubSpotEmulator(options: HubSpotEmulatorOptions = {}): Hub
       stateFile?.touch();
     },
     contacts: () => contactStore.all(),
-    properties: () => propertyStore.list().map(({ name, label, type, fieldType, groupName }) => ({ name, label, type, fieldType, groupName })),
+    properties: () =>
+      propertyStore
+        .list()
+        .map(({ name, label, type, fieldType, groupName }) => ({ name, label, type, fieldType, groupName })),
     requests: () => requestLog.map((r) => ({ ...r })),
     rateLimited: () => rateLimitedCount,
   };

@@ -25,17 +25,32 @@ export type PayPalFault =
 
 export type PayPalActiveFault = ActiveFault<PayPalFault>;
 
-const KINDS: readonly PayPalFault['kind'][] = ['token_unavailable', 'token_expired', 'server_error', 'rate_limit', 'hang', 'drop_after_capture', 'webhook_duplicate', 'webhook_out_of_order'];
+const KINDS: readonly PayPalFault['kind'][] = [
+  'token_unavailable',
+  'token_expired',
+  'server_error',
+  'rate_limit',
+  'hang',
+  'drop_after_capture',
+  'webhook_duplicate',
+  'webhook_out_of_order',
+];
 
 /** Checks one fault from JSON or code, naming the first problem. */
 export function parseFault(item: unknown, index = 0): PayPalFault {
   const where = `faults[${index}]`;
   const fault = checkFault(item, where, KINDS);
   if (fault.kind === 'token_unavailable') {
-    if (fault.status !== undefined && ![500, 503].includes(fault.status as number)) throw new FaultValidationError(`${where}.status must be 500 or 503`);
-    if (fault.drop !== undefined && typeof fault.drop !== 'boolean') throw new FaultValidationError(`${where}.drop must be a boolean`);
+    if (fault.status !== undefined && ![500, 503].includes(fault.status as number))
+      throw new FaultValidationError(`${where}.status must be 500 or 503`);
+    if (fault.drop !== undefined && typeof fault.drop !== 'boolean')
+      throw new FaultValidationError(`${where}.drop must be a boolean`);
   }
-  if (fault.kind === 'server_error' && fault.status !== undefined && ![500, 502, 503].includes(fault.status as number)) {
+  if (
+    fault.kind === 'server_error' &&
+    fault.status !== undefined &&
+    ![500, 502, 503].includes(fault.status as number)
+  ) {
     throw new FaultValidationError(`${where}.status must be 500, 502 or 503`);
   }
   if (fault.kind === 'hang' && !(typeof fault.ms === 'number' && Number.isFinite(fault.ms) && fault.ms >= 0)) {

@@ -10,5 +10,6 @@ export const newPayerId = (): string => randomToken(13, UPPER);
 /** Webhook events: `WH-<17>-<17>`. */
 export const newEventId = (): string => `WH-${randomToken(17, UPPER)}-${randomToken(17, UPPER)}`;
 /** Access tokens: opaque, the shape of PayPal's `A21AA…`. */
-export const newAccessToken = (): string => `A21AA${randomToken(92, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`;
+export const newAccessToken = (): string =>
+  `A21AA${randomToken(92, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`;
 export const isoNow = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -15,7 +15,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   // The app's own credentials work too, so a services-mode payments process can point PAYPAL_API_URL here.
-  const own = process.env.PAYPAL_CLIENT_ID && process.env.PAYPAL_CLIENT_SECRET ? [{ id: process.env.PAYPAL_CLIENT_ID, secret: process.env.PAYPAL_CLIENT_SECRET }] : [];
+  const own =
+    process.env.PAYPAL_CLIENT_ID && process.env.PAYPAL_CLIENT_SECRET
+      ? [{ id: process.env.PAYPAL_CLIENT_ID, secret: process.env.PAYPAL_CLIENT_SECRET }]
+      : [];
   const emulator = createPayPalEmulator({
     clients: [EMULATOR_CLIENT, ...own],
     webhookId: process.env.PAYPAL_WEBHOOK_ID || undefined,

@@ -50,7 +50,8 @@ export function createTokenStore(clients: Client[], lifetimeSeconds: number) {
     },
     expireAll(): number {
       let count = 0;
-      for (const token of tokens.values()) if (!token.expired && Date.now() < token.expiresAt) (token.expired = true), (count += 1);
+      for (const token of tokens.values())
+        if (!token.expired && Date.now() < token.expiresAt) (token.expired = true), (count += 1);
       return count;
     },
     setLifetime(seconds: number): void {
@@ -58,7 +59,12 @@ export function createTokenStore(clients: Client[], lifetimeSeconds: number) {
     },
     stats() {
       const now = Date.now();
-      return { lifetimeSeconds: lifetime, tokenRequests: requests, tokensIssued: issued, activeTokens: [...tokens.values()].filter((t) => !t.expired && now < t.expiresAt).length };
+      return {
+        lifetimeSeconds: lifetime,
+        tokenRequests: requests,
+        tokensIssued: issued,
+        activeTokens: [...tokens.values()].filter((t) => !t.expired && now < t.expiresAt).length,
+      };
     },
     reset(): void {
       tokens = new Map();

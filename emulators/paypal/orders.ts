@@ -3,20 +3,41 @@ import { parseAmount } from './amounts';
 import { invalidRequest, resourceNotFound, unprocessable, type ErrorDetail } from './errors';
 import { isoNow, newPayerId, newResourceId } from './ids';
 import type { ApiAnswer } from './idempotency';
-import { captureJson, minimalOrderJson, orderJson, refundJson, type Funding, type PayPalEvent, type Store, type StoredCapture, type StoredOrder } from './store';
+import {
+  captureJson,
+  minimalOrderJson,
+  orderJson,
+  refundJson,
+  type Funding,
+  type PayPalEvent,
+  type Store,
+  type StoredCapture,
+  type StoredOrder,
+} from './store';
 
 export interface OrdersContext {
   store: Store;
   /** Base URL for links, as the caller reached the emulator. */
   base: string;
   orderTtlMs: number;
-  emit(type: string, resourceType: PayPalEvent['resource_type'], resource: Record<string, unknown>, summary: string): void;
+  emit(
+    type: string,
+    resourceType: PayPalEvent['resource_type'],
+    resource: Record<string, unknown>,
+    summary: string,
+  ): void;
 }
 
 type Body = Record<string, unknown>;
-const isObject = (value: unknown): value is Body => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Body =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
-const missing = (field: string): ErrorDetail => ({ field, issue: 'MISSING_REQUIRED_PARAMETER', description: 'A required field / parameter is missing.', location: 'body' });
+const missing = (field: string): ErrorDetail => ({
+  field,
+  issue: 'MISSING_REQUIRED_PARAMETER',
+  description: 'A required field / parameter is missing.',
+  location: 'body',
+});
 const invalid = (field: string, value: unknown, description = 'The value of a field is invalid.'): ErrorDetail => ({
   field,
   value: typeof value === 'string' ? value : JSON.stringify(value),
@@ -29,7 +50,13 @@ function optionalString(body: Body, key: string, field: string, max: number): st
   const value = body[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length < 1 || value.length > max) {
-    throw invalidRequest({ field, value: String(value), issue: 'INVALID_STRING_LENGTH', description: `The value of a field is either too short or too long (1 to ${max} characters).`, location: 'body' });
+    throw invalidRequest({
+      field,
+      value: String(value),
+      issue: 'INVALID_STRING_LENGTH',
+      description: `The value of a field is either too short or too long (1 to ${max} characters).`,
+      location: 'body',
+    });
   }
   return value;
 }
@@ -47,7 +74,12 @@ function absoluteUrl(value: unknown, field: string): string | undefined {
 
 /** Orders that nobody approved in time are gone: GET and capture answer 404, as PayPal does. */
 export function isExpired(order: StoredOrder, now = Date.now()): boolean {
-  if (!order.expired && (order.status === 'CREATED' || order.status === 'PAYER_ACTION_REQUIRED') && now >= order.expiresAt) order.expired = true;
+  if (
+    !order.expired &&
+    (order.status === 'CREATED' || order.status === 'PAYER_ACTION_REQUIRED') &&
+    now >= order.expiresAt
+  )
+    order.expired = true;
   return order.expired;
 }
 
@@ -61,12 +93,21 @@ const render = (order: StoredOrder, ctx: OrdersContext, representation: boolean)
   representation ? orderJson(order, ctx.store, ctx.base) : minimalOrderJson(order, ctx.store, ctx.base);
 
 /** `POST /v2/checkout/orders`: one purchase unit, intent CAPTURE, return URLs from either place PayPal takes them. */
-export function createOrder(ctx: OrdersContext, clientId: string, body: Body, representation: boolean): { order: StoredOrder; answer: () => ApiAnswer } {
+export function createOrder(
+  ctx: OrdersContext,
+  clientId: string,
+  body: Body,
+  representation: boolean,
+): { order: StoredOrder; answer: () => ApiAnswer } {
   if (body.intent === undefined) throw invalidRequest(missing('/intent'));
-  if (body.intent !== 'CAPTURE') throw invalidRequest(invalid('/intent', body.intent, 'The emulator takes intent CAPTURE only (AUTHORIZE is not emulated).'));
+  if (body.intent !== 'CAPTURE')
+    throw invalidRequest(
+      invalid('/intent', body.intent, 'The emulator takes intent CAPTURE only (AUTHORIZE is not emulated).'),
+    );
   const units = body.purchase_units;
   if (!Array.isArray(units) || units.length === 0) throw invalidRequest(missing('/purchase_units'));
-  if (units.length > 1) throw invalidRequest(invalid('/purchase_units', units.length, 'The emulator takes one purchase unit.'));
+  if (units.length > 1)
+    throw invalidRequest(invalid('/purchase_units', units.length, 'The emulator takes one purchase unit.'));
   const unit = units[0];
   if (!isObject(unit)) throw invalidRequest(invalid('/purchase_units/0', unit));
   const referenceId = optionalString(unit, 'reference_id', '/purchase_units/0/reference_id', 256) ?? 'default';
@@ -76,7 +117,12 @@ export function createOrder(ctx: OrdersContext, clientId: string, body: Body, re
   const invoiceId = optionalString(unit, 'invoice_id', `${at}/invoice_id`, 127);
   const description = optionalString(unit, 'description', `${at}/description`, 127);
 
-  const experience = isObject(body.payment_source) && isObject(body.payment_source.paypal) && isObject(body.payment_source.paypal.experience_context) ? body.payment_source.paypal.experience_context : undefined;
+  const experience =
+    isObject(body.payment_source) &&
+    isObject(body.payment_source.paypal) &&
+    isObject(body.payment_source.paypal.experience_context)
+      ? body.payment_source.paypal.experience_context
+      : undefined;
   const legacy = isObject(body.application_context) ? body.application_context : undefined;
   const context = experience ?? legacy ?? {};
   const where = experience ? '/payment_source/paypal/experience_context' : '/application_context';
@@ -86,7 +132,13 @@ export function createOrder(ctx: OrdersContext, clientId: string, body: Body, re
     clientId,
     status: experience ? 'PAYER_ACTION_REQUIRED' : 'CREATED',
     flow: experience ? 'payer-action' : 'approve',
-    unit: { reference_id: referenceId, amount: money, ...(customId !== undefined ? { custom_id: customId } : {}), ...(invoiceId !== undefined ? { invoice_id: invoiceId } : {}), ...(description !== undefined ? { description } : {}) },
+    unit: {
+      reference_id: referenceId,
+      amount: money,
+      ...(customId !== undefined ? { custom_id: customId } : {}),
+      ...(invoiceId !== undefined ? { invoice_id: invoiceId } : {}),
+      ...(description !== undefined ? { description } : {}),
+    },
     minor,
     returnUrl: absoluteUrl(context.return_url, `${where}/return_url`),
     cancelUrl: absoluteUrl(context.cancel_url, `${where}/cancel_url`),
@@ -100,31 +152,60 @@ export function createOrder(ctx: OrdersContext, clientId: string, body: Body, re
   return { order, answer: () => ({ status: 201, body: render(order, ctx, representation) }) };
 }
 
-export const getOrder = (ctx: OrdersContext, clientId: string, id: string): ApiAnswer => ({ status: 200, body: orderJson(liveOrder(ctx, id, clientId), ctx.store, ctx.base) });
+export const getOrder = (ctx: OrdersContext, clientId: string, id: string): ApiAnswer => ({
+  status: 200,
+  body: orderJson(liveOrder(ctx, id, clientId), ctx.store, ctx.base),
+});
 
 /** The payer approved on the checkout page: APPROVED, CHECKOUT.ORDER.APPROVED sent. */
 export function approveOrder(ctx: OrdersContext, id: string, funding: Funding): StoredOrder {
   const order = liveOrder(ctx, id);
-  if (order.status !== 'CREATED' && order.status !== 'PAYER_ACTION_REQUIRED') throw unprocessable('ORDER_ALREADY_APPROVED', 'The order has already been approved or completed.');
+  if (order.status !== 'CREATED' && order.status !== 'PAYER_ACTION_REQUIRED')
+    throw unprocessable('ORDER_ALREADY_APPROVED', 'The order has already been approved or completed.');
   const payerId = order.payer?.payer_id ?? newPayerId();
-  order.payer = { payer_id: payerId, email_address: `buyer-${payerId.toLowerCase()}@personal.example.com`, name: { given_name: 'Test', surname: 'Buyer' } };
+  order.payer = {
+    payer_id: payerId,
+    email_address: `buyer-${payerId.toLowerCase()}@personal.example.com`,
+    name: { given_name: 'Test', surname: 'Buyer' },
+  };
   order.status = 'APPROVED';
   order.funding = funding;
   order.updateTime = isoNow();
-  ctx.emit('CHECKOUT.ORDER.APPROVED', 'checkout-order', orderJson(order, ctx.store, ctx.base), `An order has been approved by buyer`);
+  ctx.emit(
+    'CHECKOUT.ORDER.APPROVED',
+    'checkout-order',
+    orderJson(order, ctx.store, ctx.base),
+    `An order has been approved by buyer`,
+  );
   return order;
 }
 
 function captureEvent(ctx: OrdersContext, capture: StoredCapture): void {
   const amount = formatMoney(capture.minor, capture.currency);
-  if (capture.status === 'COMPLETED') ctx.emit('PAYMENT.CAPTURE.COMPLETED', 'capture', captureJson(capture, ctx.base, true), `Payment completed for ${amount}`);
-  if (capture.status === 'DECLINED') ctx.emit('PAYMENT.CAPTURE.DENIED', 'capture', captureJson(capture, ctx.base, true), `Payment denied for ${amount}`);
+  if (capture.status === 'COMPLETED')
+    ctx.emit(
+      'PAYMENT.CAPTURE.COMPLETED',
+      'capture',
+      captureJson(capture, ctx.base, true),
+      `Payment completed for ${amount}`,
+    );
+  if (capture.status === 'DECLINED')
+    ctx.emit('PAYMENT.CAPTURE.DENIED', 'capture', captureJson(capture, ctx.base, true), `Payment denied for ${amount}`);
 }
 
 /** `POST /v2/checkout/orders/{id}/capture`. */
-export function captureOrder(ctx: OrdersContext, clientId: string, id: string, representation: boolean): { order: StoredOrder; answer: () => ApiAnswer } {
+export function captureOrder(
+  ctx: OrdersContext,
+  clientId: string,
+  id: string,
+  representation: boolean,
+): { order: StoredOrder; answer: () => ApiAnswer } {
   const order = liveOrder(ctx, id, clientId);
-  if (order.status === 'COMPLETED') throw unprocessable('ORDER_ALREADY_CAPTURED', "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed.");
+  if (order.status === 'COMPLETED')
+    throw unprocessable(
+      'ORDER_ALREADY_CAPTURED',
+      "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed.",
+    );
   if (order.status !== 'APPROVED') {
     throw unprocessable(
       'ORDER_NOT_APPROVED',
@@ -137,7 +218,10 @@ export function captureOrder(ctx: OrdersContext, clientId: string, id: string, r
     order.funding = undefined;
     order.expiresAt = Date.now() + ctx.orderTtlMs;
     order.updateTime = isoNow();
-    throw unprocessable('INSTRUMENT_DECLINED', 'The instrument presented  was either declined by the processor or bank, or it can\'t be used for this payment.');
+    throw unprocessable(
+      'INSTRUMENT_DECLINED',
+      "The instrument presented  was either declined by the processor or bank, or it can't be used for this payment.",
+    );
   }
   const now = isoNow();
   const capture: StoredCapture = {
@@ -164,11 +248,15 @@ export function captureOrder(ctx: OrdersContext, clientId: string, id: string, r
 
 function liveCapture(ctx: OrdersContext, id: string, clientId?: string): StoredCapture {
   const capture = ctx.store.captures.get(id);
-  if (!capture || (clientId !== undefined && ctx.store.orders.get(capture.orderId)?.clientId !== clientId)) throw resourceNotFound(id);
+  if (!capture || (clientId !== undefined && ctx.store.orders.get(capture.orderId)?.clientId !== clientId))
+    throw resourceNotFound(id);
   return capture;
 }
 
-export const getCapture = (ctx: OrdersContext, clientId: string, id: string): ApiAnswer => ({ status: 200, body: captureJson(liveCapture(ctx, id, clientId), ctx.base, true) });
+export const getCapture = (ctx: OrdersContext, clientId: string, id: string): ApiAnswer => ({
+  status: 200,
+  body: captureJson(liveCapture(ctx, id, clientId), ctx.base, true),
+});
 
 export function getRefund(ctx: OrdersContext, clientId: string, id: string): ApiAnswer {
   const refund = ctx.store.refunds.get(id);
@@ -180,7 +268,8 @@ export function getRefund(ctx: OrdersContext, clientId: string, id: string): Api
 /** An admin's decision on a PENDING capture (the eCheck cleared, or not). */
 export function settlePendingCapture(ctx: OrdersContext, id: string, outcome: 'COMPLETED' | 'DECLINED'): StoredCapture {
   const capture = liveCapture(ctx, id);
-  if (capture.status !== 'PENDING') throw unprocessable('CAPTURE_NOT_PENDING', `The capture is ${capture.status}, not PENDING.`);
+  if (capture.status !== 'PENDING')
+    throw unprocessable('CAPTURE_NOT_PENDING', `The capture is ${capture.status}, not PENDING.`);
   capture.status = outcome;
   capture.statusReason = undefined;
   capture.updateTime = isoNow();
@@ -189,17 +278,38 @@ export function settlePendingCapture(ctx: OrdersContext, id: string, outcome: 'C
 }
 
 /** `POST /v2/payments/captures/{id}/refund`: the rest of the capture without an amount, else that much. */
-export function refundCapture(ctx: OrdersContext, clientId: string, id: string, body: Body, representation: boolean): () => ApiAnswer {
+export function refundCapture(
+  ctx: OrdersContext,
+  clientId: string,
+  id: string,
+  body: Body,
+  representation: boolean,
+): () => ApiAnswer {
   const capture = liveCapture(ctx, id, clientId);
-  if (capture.status === 'REFUNDED') throw unprocessable('CAPTURE_FULLY_REFUNDED', 'The capture has already been fully refunded');
-  if (capture.status === 'PENDING') throw unprocessable('PENDING_CAPTURE', 'Cannot initiate a refund as the capture is pending. Capture is typically pending when the payer has funded the transaction by using an e-check or bank account.');
-  if (capture.status === 'DECLINED') throw unprocessable('CAPTURE_NOT_REFUNDABLE', 'The capture was declined and cannot be refunded.');
+  if (capture.status === 'REFUNDED')
+    throw unprocessable('CAPTURE_FULLY_REFUNDED', 'The capture has already been fully refunded');
+  if (capture.status === 'PENDING')
+    throw unprocessable(
+      'PENDING_CAPTURE',
+      'Cannot initiate a refund as the capture is pending. Capture is typically pending when the payer has funded the transaction by using an e-check or bank account.',
+    );
+  if (capture.status === 'DECLINED')
+    throw unprocessable('CAPTURE_NOT_REFUNDABLE', 'The capture was declined and cannot be refunded.');
   const remaining = capture.minor - capture.refundedMinor;
   let minor = remaining;
   if (body.amount !== undefined) {
     const amount = parseAmount(body.amount, '/amount/value', 422);
-    if (amount.money.currency_code !== capture.currency) throw unprocessable('REFUND_CAPTURE_CURRENCY_MISMATCH', 'Refund must be in the same currency as the capture.', { field: '/amount/currency_code', location: 'body' });
-    if (amount.minor > remaining) throw unprocessable('REFUND_AMOUNT_EXCEEDED', 'The refund amount must be less than or equal to the capture amount that has not yet been refunded.', { field: '/amount/value', location: 'body' });
+    if (amount.money.currency_code !== capture.currency)
+      throw unprocessable('REFUND_CAPTURE_CURRENCY_MISMATCH', 'Refund must be in the same currency as the capture.', {
+        field: '/amount/currency_code',
+        location: 'body',
+      });
+    if (amount.minor > remaining)
+      throw unprocessable(
+        'REFUND_AMOUNT_EXCEEDED',
+        'The refund amount must be less than or equal to the capture amount that has not yet been refunded.',
+        { field: '/amount/value', location: 'body' },
+      );
     minor = amount.minor;
   }
   const refund = {
@@ -216,7 +326,12 @@ export function refundCapture(ctx: OrdersContext, clientId: string, id: string, 
   capture.refundedMinor += minor;
   capture.status = capture.refundedMinor >= capture.minor ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
   capture.updateTime = refund.createTime;
-  ctx.emit('PAYMENT.CAPTURE.REFUNDED', 'refund', refundJson(refund, capture, ctx.base), `A ${formatMoney(minor, capture.currency)} capture payment was refunded`);
+  ctx.emit(
+    'PAYMENT.CAPTURE.REFUNDED',
+    'refund',
+    refundJson(refund, capture, ctx.base),
+    `A ${formatMoney(minor, capture.currency)} capture payment was refunded`,
+  );
   return () => {
     const full = refundJson(refund, capture, ctx.base);
     return { status: 201, body: representation ? full : { id: full.id, status: full.status, links: full.links } };

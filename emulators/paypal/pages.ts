@@ -23,7 +23,11 @@ export interface EmulatorState {
   webhookId: string;
   orderTtlMs: number;
   tokens: { lifetimeSeconds: number; tokenRequests: number; tokensIssued: number; activeTokens: number };
-  orders: Array<Record<string, unknown> & { emulator: { expired: boolean; funding: string | null; returnUrl: string | null; cancelUrl: string | null } }>;
+  orders: Array<
+    Record<string, unknown> & {
+      emulator: { expired: boolean; funding: string | null; returnUrl: string | null; cancelUrl: string | null };
+    }
+  >;
   captures: Array<Record<string, unknown>>;
   refunds: Array<Record<string, unknown>>;
   events: PayPalEvent[];
@@ -58,7 +62,11 @@ ${body}
 </html>
 `;
 
-const amountOf = (order: StoredOrder) => formatMoney(fromDecimalString(order.unit.amount.value, order.unit.amount.currency_code), order.unit.amount.currency_code);
+const amountOf = (order: StoredOrder) =>
+  formatMoney(
+    fromDecimalString(order.unit.amount.value, order.unit.amount.currency_code),
+    order.unit.amount.currency_code,
+  );
 
 /** `/checkoutnow?token=ORDER_ID`: the payer approves (choosing how the payment will fund) or cancels. */
 export function renderCheckout(order: StoredOrder): string {
@@ -91,9 +99,11 @@ ${hidden}
 
 /** What the payer sees when there is nothing to approve, or no merchant page to return to. */
 export function renderCheckoutMessage(title: string, message: string): string {
-  return page(title, `<main class="card"><h1>${escapeHtml(title)}</h1><p id="message">${escapeHtml(message)}</p></main>`);
+  return page(
+    title,
+    `<main class="card"><h1>${escapeHtml(title)}</h1><p id="message">${escapeHtml(message)}</p></main>`,
+  );
 }
-
 
 const amount = (value: unknown) => {
   const money = value as { value?: string; currency_code?: string } | undefined;
@@ -118,13 +128,35 @@ export function renderActivity(state: EmulatorState): string {
       ]),
       state.orders.length,
     ),
-    htmlTable('Captures', ['Created', 'Id', 'Status', 'Amount', 'custom_id'], newest(state.captures).map((c) => [c.create_time, c.id, c.status, amount(c.amount), c.custom_id ?? '']), state.captures.length),
-    htmlTable('Refunds', ['Created', 'Id', 'Status', 'Amount'], newest(state.refunds).map((r) => [r.create_time, r.id, r.status, amount(r.amount)]), state.refunds.length),
-    htmlTable('Webhook events', ['Created', 'Id', 'Type', 'Resource'], newest(state.events).map((e) => [e.create_time, e.id, e.event_type, e.resource.id]), state.events.length),
+    htmlTable(
+      'Captures',
+      ['Created', 'Id', 'Status', 'Amount', 'custom_id'],
+      newest(state.captures).map((c) => [c.create_time, c.id, c.status, amount(c.amount), c.custom_id ?? '']),
+      state.captures.length,
+    ),
+    htmlTable(
+      'Refunds',
+      ['Created', 'Id', 'Status', 'Amount'],
+      newest(state.refunds).map((r) => [r.create_time, r.id, r.status, amount(r.amount)]),
+      state.refunds.length,
+    ),
+    htmlTable(
+      'Webhook events',
+      ['Created', 'Id', 'Type', 'Resource'],
+      newest(state.events).map((e) => [e.create_time, e.id, e.event_type, e.resource.id]),
+      state.events.length,
+    ),
     htmlTable(
       'Requests',
       ['At', 'Method', 'Path', 'Status', 'PayPal-Request-Id', 'Debug id'],
-      newest(state.requests).map((r) => [r.at, r.method, r.path, r.replayed ? `${r.status} (replayed)` : r.status, r.requestId ?? '', r.debugId]),
+      newest(state.requests).map((r) => [
+        r.at,
+        r.method,
+        r.path,
+        r.replayed ? `${r.status} (replayed)` : r.status,
+        r.requestId ?? '',
+        r.debugId,
+      ]),
       state.requests.length,
     ),
     ...deliveriesAndFaults(state.deliveries, state.faults),

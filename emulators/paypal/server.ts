@@ -36,8 +36,24 @@ import {
   settlePendingCapture,
   type OrdersContext,
 } from './orders';
-import { PAGE_CSP, renderActivity, renderCheckout, renderCheckoutMessage, type EmulatorState, type RecordedRequest } from './pages';
-import { captureJson, createStore, FUNDINGS, orderJson, refundJson, type Funding, type PayPalEvent, type StoredOrder } from './store';
+import {
+  PAGE_CSP,
+  renderActivity,
+  renderCheckout,
+  renderCheckoutMessage,
+  type EmulatorState,
+  type RecordedRequest,
+} from './pages';
+import {
+  captureJson,
+  createStore,
+  FUNDINGS,
+  orderJson,
+  refundJson,
+  type Funding,
+  type PayPalEvent,
+  type StoredOrder,
+} from './store';
 import { CERT_PATH, createPayPalWebhooks, createSigner } from './webhooks';
 
 export type { PayPalFault } from './faults';
@@ -118,12 +134,40 @@ interface Call {
 }
 
 const ROUTES: Route[] = [
-  { method: 'POST', pattern: /^\/v2\/checkout\/orders$/, idempotent: true, run: (ctx, call) => createOrder(ctx, call.clientId, call.body, call.representation) },
-  { method: 'GET', pattern: /^\/v2\/checkout\/orders\/([^/]+)$/, run: (ctx, call, [id]) => getOrder(ctx, call.clientId, id!) },
-  { method: 'POST', pattern: /^\/v2\/checkout\/orders\/([^/]+)\/capture$/, idempotent: true, captures: true, run: (ctx, call, [id]) => captureOrder(ctx, call.clientId, id!, call.representation) },
-  { method: 'GET', pattern: /^\/v2\/payments\/captures\/([^/]+)$/, run: (ctx, call, [id]) => getCapture(ctx, call.clientId, id!) },
-  { method: 'POST', pattern: /^\/v2\/payments\/captures\/([^/]+)\/refund$/, idempotent: true, run: (ctx, call, [id]) => ({ answer: refundCapture(ctx, call.clientId, id!, call.body, call.representation) }) },
-  { method: 'GET', pattern: /^\/v2\/payments\/refunds\/([^/]+)$/, run: (ctx, call, [id]) => getRefund(ctx, call.clientId, id!) },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/checkout\/orders$/,
+    idempotent: true,
+    run: (ctx, call) => createOrder(ctx, call.clientId, call.body, call.representation),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v2\/checkout\/orders\/([^/]+)$/,
+    run: (ctx, call, [id]) => getOrder(ctx, call.clientId, id!),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/checkout\/orders\/([^/]+)\/capture$/,
+    idempotent: true,
+    captures: true,
+    run: (ctx, call, [id]) => captureOrder(ctx, call.clientId, id!, call.representation),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v2\/payments\/captures\/([^/]+)$/,
+    run: (ctx, call, [id]) => getCapture(ctx, call.clientId, id!),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/payments\/captures\/([^/]+)\/refund$/,
+    idempotent: true,
+    run: (ctx, call, [id]) => ({ answer: refundCapture(ctx, call.clientId, id!, call.body, call.representation) }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v2\/payments\/refunds\/([^/]+)$/,
+    run: (ctx, call, [id]) => getRefund(ctx, call.clientId, id!),
+  },
 ];
 
 function matchRoute(method: string, path: string): { route: Route; ids: string[] } | undefined {
@@ -142,7 +186,11 @@ function parseJson(raw: string): Record<string, unknown> {
   } catch {
     // answered below
   }
-  throw invalidRequest({ issue: 'MALFORMED_REQUEST_JSON', description: 'The request JSON is not well formed.', location: 'body' });
+  throw invalidRequest({
+    issue: 'MALFORMED_REQUEST_JSON',
+    description: 'The request JSON is not well formed.',
+    location: 'body',
+  });
 }
 
 /** Thrown into a hanging request when the emulator is reset or closed. */
@@ -161,7 +209,13 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
   const requestIds = createRequestIds();
   const hangs = createHangs();
   const signer = createSigner(() => webhookId);
-  const webhooks = createPayPalWebhooks({ signer, certUrl: () => `${baseUrl}${CERT_PATH}`, retryDelaysMs: options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS, timeoutMs: 10_000, logger });
+  const webhooks = createPayPalWebhooks({
+    signer,
+    certUrl: () => `${baseUrl}${CERT_PATH}`,
+    retryDelaysMs: options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+    timeoutMs: 10_000,
+    logger,
+  });
 
   function context(base = baseUrl): OrdersContext {
     return {
@@ -226,7 +280,12 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
     return found.clientId;
   }
 
-  async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL, debugId: string): Promise<void> {
+  async function handleApi(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    debugId: string,
+  ): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
     const requestId = method === 'POST' ? headerOf(req, 'paypal-request-id') : undefined;
@@ -234,8 +293,20 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
     const at = new Date().toISOString();
     let replayed = false;
     const answer = (status: number, body: unknown, extra: Record<string, string> = {}) => {
-      sendJson(res, status, body, { 'paypal-debug-id': debugId, 'cache-control': 'max-age=0, no-cache, no-store, must-revalidate', ...extra });
-      record({ at, method, path, status, debugId, ...(requestId ? { requestId } : {}), ...(replayed ? { replayed } : {}) });
+      sendJson(res, status, body, {
+        'paypal-debug-id': debugId,
+        'cache-control': 'max-age=0, no-cache, no-store, must-revalidate',
+        ...extra,
+      });
+      record({
+        at,
+        method,
+        path,
+        status,
+        debugId,
+        ...(requestId ? { requestId } : {}),
+        ...(replayed ? { replayed } : {}),
+      });
     };
     let outcome: RequestIdOutcome | undefined;
     try {
@@ -251,7 +322,8 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
       if (failure?.kind === 'rate_limit') throw rateLimited();
       if (failure?.kind === 'server_error') throw internalError(failure.status ?? 500);
 
-      if (path === '/v1/notifications/verify-webhook-signature' && method === 'POST') return answer(200, { verification_status: signer.verify(parseJson(raw)) });
+      if (path === '/v1/notifications/verify-webhook-signature' && method === 'POST')
+        return answer(200, { verification_status: signer.verify(parseJson(raw)) });
       const event = /^\/v1\/notifications\/webhooks-events\/([^/]+)$/.exec(path);
       if (event && method === 'GET') {
         const found = store.events.find((candidate) => candidate.id === event[1]);
@@ -260,9 +332,19 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
       }
       const matched = matchRoute(method, path);
       if (!matched) throw notFoundRoute(method, path);
-      const call: Call = { clientId, body: method === 'POST' ? parseJson(raw) : {}, representation: /return=representation/i.test(headerOf(req, 'prefer') ?? '') };
+      const call: Call = {
+        clientId,
+        body: method === 'POST' ? parseJson(raw) : {},
+        representation: /return=representation/i.test(headerOf(req, 'prefer') ?? ''),
+      };
       if (requestId !== undefined && (requestId.length < 1 || requestId.length > 108)) {
-        throw invalidRequest({ field: 'PayPal-Request-Id', value: requestId, issue: 'INVALID_STRING_LENGTH', description: 'The value of a field is either too short or too long.', location: 'header' });
+        throw invalidRequest({
+          field: 'PayPal-Request-Id',
+          value: requestId,
+          issue: 'INVALID_STRING_LENGTH',
+          description: 'The value of a field is either too short or too long.',
+          location: 'header',
+        });
       }
 
       if (requestId && matched.route.idempotent) {
@@ -298,7 +380,10 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
         err instanceof PayPalApiError
           ? err
           : err instanceof HttpError
-            ? new PayPalApiError(err.status, { name: err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST', message: err.message })
+            ? new PayPalApiError(err.status, {
+                name: err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST',
+                message: err.message,
+              })
             : undefined;
       if (!apiError) logger.error({ err, method, path }, 'paypal emulator failed');
       const e = apiError ?? internalError();
@@ -307,7 +392,13 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
   }
 
   /** `POST /v1/oauth2/token`: client credentials (Basic) and `grant_type=client_credentials`, form-encoded. */
-  async function token(req: http.IncomingMessage, res: http.ServerResponse, raw: string, path: string, answer: (status: number, body: unknown) => void): Promise<void> {
+  async function token(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    raw: string,
+    path: string,
+    answer: (status: number, body: unknown) => void,
+  ): Promise<void> {
     tokens.countRequest();
     const down = faults.take(['token_unavailable']);
     if (down?.drop) {
@@ -325,7 +416,8 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
     if (grantType !== 'client_credentials') throw unsupportedGrantType(grantType);
     const issued = tokens.issue(client.id);
     answer(200, {
-      scope: 'https://uri.paypal.com/services/payments/payment https://uri.paypal.com/services/payments/refund https://uri.paypal.com/services/applications/webhooks',
+      scope:
+        'https://uri.paypal.com/services/payments/payment https://uri.paypal.com/services/payments/refund https://uri.paypal.com/services/applications/webhooks',
       access_token: issued.token,
       token_type: 'Bearer',
       app_id: 'APP-80W284485P519543T',
@@ -335,14 +427,26 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
   }
 
   /** The approval page and its two buttons; no API credentials, as on paypal.com. */
-  async function handleCheckout(req: http.IncomingMessage, res: http.ServerResponse, url: URL, debugId: string): Promise<void> {
+  async function handleCheckout(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    debugId: string,
+  ): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const headers = { 'content-security-policy': PAGE_CSP, 'paypal-debug-id': debugId };
-    const message = (status: number, title: string, text: string) => sendHtml(res, status, renderCheckoutMessage(title, text), headers);
-    const form = method === 'POST' ? new URLSearchParams((await readBody(req, 64 * 1024)).toString('utf8')) : url.searchParams;
+    const message = (status: number, title: string, text: string) =>
+      sendHtml(res, status, renderCheckoutMessage(title, text), headers);
+    const form =
+      method === 'POST' ? new URLSearchParams((await readBody(req, 64 * 1024)).toString('utf8')) : url.searchParams;
     const id = form.get('token') ?? '';
     const order = store.orders.get(id);
-    if (!order || isExpired(order)) return message(404, 'This checkout has ended', 'The order does not exist or has expired. Return to the merchant and start again.');
+    if (!order || isExpired(order))
+      return message(
+        404,
+        'This checkout has ended',
+        'The order does not exist or has expired. Return to the merchant and start again.',
+      );
     const redirect = (target: string | undefined, params: Record<string, string>, fallback: string) => {
       if (!target) return message(200, 'Done', fallback);
       const next = new URL(target);
@@ -352,17 +456,25 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
     };
     const open = order.status === 'CREATED' || order.status === 'PAYER_ACTION_REQUIRED';
     if (url.pathname === '/checkoutnow' && method === 'GET') {
-      if (!open) return message(409, 'Already approved', `This order is ${order.status}: there is nothing left to approve.`);
+      if (!open)
+        return message(409, 'Already approved', `This order is ${order.status}: there is nothing left to approve.`);
       return sendHtml(res, 200, renderCheckout(order), headers);
     }
     if (url.pathname === '/checkoutnow/approve' && method === 'POST') {
-      if (!open) return message(409, 'Already approved', `This order is ${order.status}: there is nothing left to approve.`);
+      if (!open)
+        return message(409, 'Already approved', `This order is ${order.status}: there is nothing left to approve.`);
       const funding = (form.get('funding') ?? 'balance') as Funding;
-      if (!FUNDINGS.includes(funding)) return message(400, 'Unknown funding', `funding must be one of ${FUNDINGS.join(', ')}`);
+      if (!FUNDINGS.includes(funding))
+        return message(400, 'Unknown funding', `funding must be one of ${FUNDINGS.join(', ')}`);
       approveOrder(context(), order.id, funding);
-      return redirect(order.returnUrl, { token: order.id, PayerID: order.payer!.payer_id }, 'You approved the payment; you can close this page.');
+      return redirect(
+        order.returnUrl,
+        { token: order.id, PayerID: order.payer!.payer_id },
+        'You approved the payment; you can close this page.',
+      );
     }
-    if (url.pathname === '/checkoutnow/cancel' && method === 'POST') return redirect(order.cancelUrl, { token: order.id }, 'You cancelled; you can close this page.');
+    if (url.pathname === '/checkoutnow/cancel' && method === 'POST')
+      return redirect(order.cancelUrl, { token: order.id }, 'You cancelled; you can close this page.');
     message(404, 'Not found', `No page ${method} ${url.pathname}`);
   }
 
@@ -372,7 +484,12 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
       isExpired(order);
       return {
         ...orderJson(order, store, ctx.base),
-        emulator: { expired: order.expired, funding: order.funding ?? null, returnUrl: order.returnUrl ?? null, cancelUrl: order.cancelUrl ?? null },
+        emulator: {
+          expired: order.expired,
+          funding: order.funding ?? null,
+          returnUrl: order.returnUrl ?? null,
+          cancelUrl: order.cancelUrl ?? null,
+        },
       };
     });
     return {
@@ -382,7 +499,9 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
       tokens: tokens.stats(),
       orders,
       captures: [...store.captures.values()].map((capture) => captureJson(capture, ctx.base, true)),
-      refunds: [...store.refunds.values()].map((refund) => refundJson(refund, store.captures.get(refund.captureId), ctx.base)),
+      refunds: [...store.refunds.values()].map((refund) =>
+        refundJson(refund, store.captures.get(refund.captureId), ctx.base),
+      ),
       events: structuredClone(store.events),
       deliveries: webhooks.deliveries(),
       requests: requestLog.map((entry) => ({ ...entry })),
@@ -413,16 +532,33 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
     isExpired(order);
   };
 
-  async function handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: URL, debugId: string): Promise<void> {
+  async function handleAdmin(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    debugId: string,
+  ): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const headers = { 'paypal-debug-id': debugId, 'cache-control': 'no-store' };
     const readJson = async () => parseJson((await readBody(req, 64 * 1024)).toString('utf8'));
     try {
-      if (method === 'GET' && path === '/__emulator') return sendHtml(res, 200, renderActivity(state()), { ...headers, 'content-security-policy': PAGE_CSP });
+      if (method === 'GET' && path === '/__emulator')
+        return sendHtml(res, 200, renderActivity(state()), { ...headers, 'content-security-policy': PAGE_CSP });
       if (method === 'GET' && path === '/__emulator/state') return sendJson(res, 200, state(), headers);
-      if (await handleFaultRoutes(method, path, res, { readBody: readJson, parse: (value) => parseFault(value), set: setFaults, clear: clearFaults, reset, current: () => faults.list() })) return;
-      if (method === 'POST' && path === '/__emulator/tokens/expire') return sendJson(res, 200, { expired: tokens.expireAll() }, headers);
+      if (
+        await handleFaultRoutes(method, path, res, {
+          readBody: readJson,
+          parse: (value) => parseFault(value),
+          set: setFaults,
+          clear: clearFaults,
+          reset,
+          current: () => faults.list(),
+        })
+      )
+        return;
+      if (method === 'POST' && path === '/__emulator/tokens/expire')
+        return sendJson(res, 200, { expired: tokens.expireAll() }, headers);
       const action = /^\/__emulator\/(orders|captures)\/([^/]+)\/(approve|expire|complete|deny)$/.exec(path);
       if (action && method === 'POST') {
         const [, kind, id, verb] = action as unknown as [string, string, string, string];
@@ -431,16 +567,28 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
           if (!FUNDINGS.includes(funding)) throw new HttpError(400, `funding must be one of ${FUNDINGS.join(', ')}`);
           return sendJson(res, 200, orderJson(approveOrder(context(), id, funding), store, baseUrl), headers);
         }
-        if (kind === 'orders' && verb === 'expire') return (expireOrder(id), sendJson(res, 200, { expired: id }, headers));
+        if (kind === 'orders' && verb === 'expire')
+          return (expireOrder(id), sendJson(res, 200, { expired: id }, headers));
         if (kind === 'captures' && (verb === 'complete' || verb === 'deny')) {
-          return sendJson(res, 200, captureJson(settlePendingCapture(context(), id, verb === 'complete' ? 'COMPLETED' : 'DECLINED'), baseUrl, true), headers);
+          return sendJson(
+            res,
+            200,
+            captureJson(
+              settlePendingCapture(context(), id, verb === 'complete' ? 'COMPLETED' : 'DECLINED'),
+              baseUrl,
+              true,
+            ),
+            headers,
+          );
         }
       }
       sendJson(res, 404, { name: 'NOT_FOUND', message: `No emulator route ${method} ${path}` }, headers);
     } catch (err) {
       if (err instanceof PayPalApiError) return sendJson(res, err.status, renderError(err.body, debugId), headers);
-      if (err instanceof HttpError) return sendJson(res, err.status, { name: 'INVALID_REQUEST', message: err.message }, headers);
-      if (err instanceof FaultValidationError) return sendJson(res, 400, { name: 'INVALID_REQUEST', message: err.message }, headers);
+      if (err instanceof HttpError)
+        return sendJson(res, err.status, { name: 'INVALID_REQUEST', message: err.message }, headers);
+      if (err instanceof FaultValidationError)
+        return sendJson(res, 400, { name: 'INVALID_REQUEST', message: err.message }, headers);
       throw err;
     }
   }
@@ -449,10 +597,15 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
     const debugId = newDebugId();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const handler =
-      url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/') ? handleAdmin : url.pathname === '/checkoutnow' || url.pathname.startsWith('/checkoutnow/') ? handleCheckout : handleApi;
+      url.pathname === '/__emulator' || url.pathname.startsWith('/__emulator/')
+        ? handleAdmin
+        : url.pathname === '/checkoutnow' || url.pathname.startsWith('/checkoutnow/')
+          ? handleCheckout
+          : handleApi;
     handler(req, res, url, debugId).catch((err: unknown) => {
       logger.error({ err }, 'paypal emulator request crashed');
-      if (!res.headersSent) sendJson(res, 500, renderError(internalError().body, debugId), { 'paypal-debug-id': debugId });
+      if (!res.headersSent)
+        sendJson(res, 500, renderError(internalError().body, debugId), { 'paypal-debug-id': debugId });
       else res.destroy();
     });
   });

@@ -111,7 +111,13 @@ export function captureJson(capture: StoredCapture, base: string, withOrderId = 
     seller_protection: { status: 'ELIGIBLE', dispute_categories: ['ITEM_NOT_RECEIVED', 'UNAUTHORIZED_TRANSACTION'] },
     ...(capture.status === 'DECLINED'
       ? {}
-      : { seller_receivable_breakdown: { gross_amount: money(gross, capture.currency), paypal_fee: money(fee, capture.currency), net_amount: money(gross - fee, capture.currency) } }),
+      : {
+          seller_receivable_breakdown: {
+            gross_amount: money(gross, capture.currency),
+            paypal_fee: money(fee, capture.currency),
+            net_amount: money(gross - fee, capture.currency),
+          },
+        }),
     ...(capture.customId !== undefined ? { custom_id: capture.customId } : {}),
     ...(capture.invoiceId !== undefined ? { invoice_id: capture.invoiceId } : {}),
     ...(withOrderId ? { supplementary_data: { related_ids: { order_id: capture.orderId } } } : {}),
@@ -125,8 +131,14 @@ export function captureJson(capture: StoredCapture, base: string, withOrderId = 
   };
 }
 
-export function refundJson(refund: StoredRefund, capture: StoredCapture | undefined, base: string): Record<string, unknown> {
-  const fee = capture ? Math.round((feeOf(capture.minor, refund.currency) * refund.minor) / Math.max(1, capture.minor)) : 0;
+export function refundJson(
+  refund: StoredRefund,
+  capture: StoredCapture | undefined,
+  base: string,
+): Record<string, unknown> {
+  const fee = capture
+    ? Math.round((feeOf(capture.minor, refund.currency) * refund.minor) / Math.max(1, capture.minor))
+    : 0;
   return {
     id: refund.id,
     amount: money(refund.minor, refund.currency),
@@ -141,14 +153,18 @@ export function refundJson(refund: StoredRefund, capture: StoredCapture | undefi
     },
     create_time: refund.createTime,
     update_time: refund.createTime,
-    links: [link(`${base}/v2/payments/refunds/${refund.id}`, 'self'), link(`${base}/v2/payments/captures/${refund.captureId}`, 'up')],
+    links: [
+      link(`${base}/v2/payments/refunds/${refund.id}`, 'self'),
+      link(`${base}/v2/payments/captures/${refund.captureId}`, 'up'),
+    ],
   };
 }
 
 function orderLinks(order: StoredOrder, base: string): Link[] {
   const self = `${base}/v2/checkout/orders/${order.id}`;
   const links = [link(self, 'self')];
-  if (order.status === 'CREATED' || order.status === 'PAYER_ACTION_REQUIRED') links.push(link(`${base}/checkoutnow?token=${order.id}`, order.flow));
+  if (order.status === 'CREATED' || order.status === 'PAYER_ACTION_REQUIRED')
+    links.push(link(`${base}/checkoutnow?token=${order.id}`, order.flow));
   if (order.status !== 'COMPLETED') links.push(link(self, 'update', 'PATCH'));
   if (order.status === 'APPROVED') links.push(link(`${self}/capture`, 'capture', 'POST'));
   return links;
@@ -159,15 +175,41 @@ export function orderJson(order: StoredOrder, store: Store, base: string): Recor
   const capture = order.captureId ? store.captures.get(order.captureId) : undefined;
   const refunds = capture ? capture.refundIds.map((id) => store.refunds.get(id)!).filter(Boolean) : [];
   const payments = capture
-    ? { payments: { captures: [captureJson(capture, base)], ...(refunds.length ? { refunds: refunds.map((refund) => refundJson(refund, capture, base)) } : {}) } }
+    ? {
+        payments: {
+          captures: [captureJson(capture, base)],
+          ...(refunds.length ? { refunds: refunds.map((refund) => refundJson(refund, capture, base)) } : {}),
+        },
+      }
     : {};
   return {
     id: order.id,
     intent: 'CAPTURE',
     status: order.status,
-    ...(order.payer ? { payment_source: { paypal: { email_address: order.payer.email_address, account_id: order.payer.payer_id, account_status: 'VERIFIED', name: order.payer.name, address: { country_code: 'US' } } } } : {}),
+    ...(order.payer
+      ? {
+          payment_source: {
+            paypal: {
+              email_address: order.payer.email_address,
+              account_id: order.payer.payer_id,
+              account_status: 'VERIFIED',
+              name: order.payer.name,
+              address: { country_code: 'US' },
+            },
+          },
+        }
+      : {}),
     purchase_units: [{ ...order.unit, payee: MERCHANT, ...payments }],
-    ...(order.payer ? { payer: { name: order.payer.name, email_address: order.payer.email_address, payer_id: order.payer.payer_id, address: { country_code: 'US' } } } : {}),
+    ...(order.payer
+      ? {
+          payer: {
+            name: order.payer.name,
+            email_address: order.payer.email_address,
+            payer_id: order.payer.payer_id,
+            address: { country_code: 'US' },
+          },
+        }
+      : {}),
     create_time: order.createTime,
     update_time: order.updateTime,
     links: orderLinks(order, base),
@@ -179,5 +221,12 @@ export function minimalOrderJson(order: StoredOrder, store: Store, base: string)
   const full = orderJson(order, store, base);
   if (order.status !== 'COMPLETED') return { id: full.id, status: full.status, links: full.links };
   const unit = (full.purchase_units as Array<Record<string, unknown>>)[0]!;
-  return { id: full.id, status: full.status, payment_source: full.payment_source, purchase_units: [{ reference_id: unit.reference_id, payments: unit.payments }], payer: full.payer, links: full.links };
+  return {
+    id: full.id,
+    status: full.status,
+    payment_source: full.payment_source,
+    purchase_units: [{ reference_id: unit.reference_id, payments: unit.payments }],
+    payer: full.payer,
+    links: full.links,
+  };
 }

@@ -27,7 +27,9 @@ export function createSigner(webhookId: () => string) {
     headers(body: string, certUrl: string): Record<string, string> {
       const transmissionId = randomUUID();
       const time = new Date().toISOString();
-      const signature = createSign('RSA-SHA256').update(signedString(transmissionId, time, webhookId(), body)).sign(privateKey, 'base64');
+      const signature = createSign('RSA-SHA256')
+        .update(signedString(transmissionId, time, webhookId(), body))
+        .sign(privateKey, 'base64');
       return {
         'paypal-transmission-id': transmissionId,
         'paypal-transmission-time': time,
@@ -42,13 +44,41 @@ export function createSigner(webhookId: () => string) {
      * signed for this webhook id, unchanged (the CRC32 of the event as JSON is part of what is signed).
      */
     verify(input: Record<string, unknown>): 'SUCCESS' | 'FAILURE' {
-      const required = ['auth_algo', 'cert_url', 'transmission_id', 'transmission_sig', 'transmission_time', 'webhook_id', 'webhook_event'] as const;
+      const required = [
+        'auth_algo',
+        'cert_url',
+        'transmission_id',
+        'transmission_sig',
+        'transmission_time',
+        'webhook_id',
+        'webhook_event',
+      ] as const;
       const missing: ErrorDetail[] = required
         .filter((field) => input[field] === undefined || input[field] === null || input[field] === '')
-        .map((field) => ({ field: `/${field}`, issue: 'MISSING_REQUIRED_PARAMETER', description: 'A required field / parameter is missing.', location: 'body' }));
+        .map((field) => ({
+          field: `/${field}`,
+          issue: 'MISSING_REQUIRED_PARAMETER',
+          description: 'A required field / parameter is missing.',
+          location: 'body',
+        }));
       if (missing.length) throw invalidRequest(...missing);
-      const { auth_algo: algo, cert_url: certUrl, transmission_id: id, transmission_sig: sig, transmission_time: time, webhook_id: hookId, webhook_event: event } = input;
-      if (algo !== AUTH_ALGO || hookId !== webhookId() || typeof id !== 'string' || typeof sig !== 'string' || typeof time !== 'string') return 'FAILURE';
+      const {
+        auth_algo: algo,
+        cert_url: certUrl,
+        transmission_id: id,
+        transmission_sig: sig,
+        transmission_time: time,
+        webhook_id: hookId,
+        webhook_event: event,
+      } = input;
+      if (
+        algo !== AUTH_ALGO ||
+        hookId !== webhookId() ||
+        typeof id !== 'string' ||
+        typeof sig !== 'string' ||
+        typeof time !== 'string'
+      )
+        return 'FAILURE';
       let certPath: string;
       try {
         certPath = new URL(String(certUrl)).pathname;
@@ -58,7 +88,11 @@ export function createSigner(webhookId: () => string) {
       if (certPath !== CERT_PATH || typeof event !== 'object') return 'FAILURE';
       const body = JSON.stringify(event);
       try {
-        return createVerify('RSA-SHA256').update(signedString(id, time, webhookId(), body)).verify(publicPem, sig, 'base64') ? 'SUCCESS' : 'FAILURE';
+        return createVerify('RSA-SHA256')
+          .update(signedString(id, time, webhookId(), body))
+          .verify(publicPem, sig, 'base64')
+          ? 'SUCCESS'
+          : 'FAILURE';
       } catch {
         return 'FAILURE';
       }
@@ -68,7 +102,13 @@ export function createSigner(webhookId: () => string) {
 export type Signer = ReturnType<typeof createSigner>;
 
 /** Deliveries as PayPal makes them: compact JSON, a fresh transmission (id, time, signature) per attempt. */
-export function createPayPalWebhooks(options: { signer: Signer; certUrl: () => string; retryDelaysMs: number[]; timeoutMs: number; logger: Logger }) {
+export function createPayPalWebhooks(options: {
+  signer: Signer;
+  certUrl: () => string;
+  retryDelaysMs: number[];
+  timeoutMs: number;
+  logger: Logger;
+}) {
   return createWebhookDispatcher<PayPalEvent>({
     render(event) {
       const body = JSON.stringify(event);

@@ -33,7 +33,9 @@ export function mailHelp(anchor: string): string {
 }
 
 export function unauthorized(): SendGridApiError {
-  return new SendGridApiError(401, [{ field: null, message: 'The provided authorization grant is invalid, expired, or revoked', help: null }]);
+  return new SendGridApiError(401, [
+    { field: null, message: 'The provided authorization grant is invalid, expired, or revoked', help: null },
+  ]);
 }
 
 /** SendGrid's 429: the body is terse; clients are meant to read X-RateLimit-Reset. */

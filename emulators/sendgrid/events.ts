@@ -64,7 +64,8 @@ export function createEventSigner(key: SigningKey = generateSigningKey()): Event
   }
   return {
     publicKeyBase64Der: derived,
-    sign: (timestamp, payload) => crypto.sign('sha256', Buffer.from(timestamp + payload, 'utf8'), privateKey).toString('base64'),
+    sign: (timestamp, payload) =>
+      crypto.sign('sha256', Buffer.from(timestamp + payload, 'utf8'), privateKey).toString('base64'),
   };
 }
 
@@ -95,7 +96,12 @@ function defaultsFor(event: SendGridEventType, ctx: EventContext): Record<string
     case 'open':
       return { useragent: USER_AGENT, ip: '127.0.0.1', sg_machine_open: false };
     case 'click':
-      return { useragent: USER_AGENT, ip: '127.0.0.1', url: ctx.firstUrl ?? 'https://example.com/', url_offset: { index: 0, type: 'html' } };
+      return {
+        useragent: USER_AGENT,
+        ip: '127.0.0.1',
+        url: ctx.firstUrl ?? 'https://example.com/',
+        url_offset: { index: 0, type: 'html' },
+      };
     case 'bounce':
       return {
         ip: '127.0.0.1',
@@ -108,14 +114,23 @@ function defaultsFor(event: SendGridEventType, ctx: EventContext): Record<string
       return { reason: 'Bounced Address', status: '5.0.0' };
     case 'group_unsubscribe':
     case 'group_resubscribe':
-      return { useragent: USER_AGENT, ip: '127.0.0.1', url: 'https://example.com/unsubscribe', asm_group_id: ctx.asmGroupId ?? 1 };
+      return {
+        useragent: USER_AGENT,
+        ip: '127.0.0.1',
+        url: 'https://example.com/unsubscribe',
+        asm_group_id: ctx.asmGroupId ?? 1,
+      };
     default:
       return {};
   }
 }
 
 /** One webhook event. SendGrid sends `category` as a string for one category and an array for several. */
-export function buildEvent(ctx: EventContext, event: SendGridEventType, extra: Record<string, unknown> = {}): SendGridEvent {
+export function buildEvent(
+  ctx: EventContext,
+  event: SendGridEventType,
+  extra: Record<string, unknown> = {},
+): SendGridEvent {
   const base: Record<string, unknown> = {
     email: ctx.email,
     timestamp: Math.floor(Date.now() / 1000),

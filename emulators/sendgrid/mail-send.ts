@@ -91,7 +91,8 @@ export function isSandboxMode(body: unknown): boolean {
 /** Every problem SendGrid would report for this body, in its own field paths and wording. */
 export function validateMailSend(body: unknown, nowMs: number): SendGridErrorItem[] {
   const errors: SendGridErrorItem[] = [];
-  const add = (field: string | null, message: string, anchor: string) => errors.push({ message, field, help: mailHelp(anchor) });
+  const add = (field: string | null, message: string, anchor: string) =>
+    errors.push({ message, field, help: mailHelp(anchor) });
   if (!isObject(body)) {
     add(null, 'Bad Request', 'body');
     return errors;
@@ -99,13 +100,18 @@ export function validateMailSend(body: unknown, nowMs: number): SendGridErrorIte
 
   const templateId = body.template_id;
   if (templateId !== undefined && (typeof templateId !== 'string' || templateId.length === 0)) {
-    add('template_id', 'The template_id must be a valid GUID, you provided ' + JSON.stringify(templateId) + '.', 'template_id');
+    add(
+      'template_id',
+      'The template_id must be a valid GUID, you provided ' + JSON.stringify(templateId) + '.',
+      'template_id',
+    );
   }
   const hasTemplate = typeof templateId === 'string' && templateId.length > 0;
 
   const checkAddress = (value: unknown, field: string, message: string, anchor: string) => {
     if (!isObject(value) || !isValidEmail(value.email)) add(field, message, anchor);
-    else if (value.name !== undefined && typeof value.name !== 'string') add(field.replace(/\.email$/, '.name'), 'The name must be a string.', anchor);
+    else if (value.name !== undefined && typeof value.name !== 'string')
+      add(field.replace(/\.email$/, '.name'), 'The name must be a string.', anchor);
   };
 
   const checkSendAt = (value: unknown, field: string) => {
@@ -124,7 +130,8 @@ export function validateMailSend(body: unknown, nowMs: number): SendGridErrorIte
       return;
     }
     for (const [key, v] of Object.entries(value)) {
-      if (typeof v !== 'string') add(`${field}.${key}`, `Invalid type. Expected: string, given: ${typeName(v)}.`, anchor);
+      if (typeof v !== 'string')
+        add(`${field}.${key}`, `Invalid type. Expected: string, given: ${typeName(v)}.`, anchor);
     }
   };
 
@@ -132,16 +139,25 @@ export function validateMailSend(body: unknown, nowMs: number): SendGridErrorIte
     checkStringMap(value, field, 'headers');
     if (!isObject(value)) return;
     for (const key of Object.keys(value)) {
-      if (RESERVED_HEADERS.has(key.toLowerCase())) add(field, `The following header is reserved and cannot be set: ${key}`, 'headers');
+      if (RESERVED_HEADERS.has(key.toLowerCase()))
+        add(field, `The following header is reserved and cannot be set: ${key}`, 'headers');
     }
   };
 
   // personalizations
   const personalizations = body.personalizations;
   if (!Array.isArray(personalizations) || personalizations.length === 0) {
-    add('personalizations', 'The personalizations field is required and must have at least one personalization.', 'personalizations');
+    add(
+      'personalizations',
+      'The personalizations field is required and must have at least one personalization.',
+      'personalizations',
+    );
   } else if (personalizations.length > MAX_PERSONALIZATIONS) {
-    add('personalizations', `The personalizations field is limited to ${MAX_PERSONALIZATIONS} personalizations per API request.`, 'personalizations');
+    add(
+      'personalizations',
+      `The personalizations field is limited to ${MAX_PERSONALIZATIONS} personalizations per API request.`,
+      'personalizations',
+    );
   } else {
     personalizations.forEach((p: unknown, i) => {
       const base = `personalizations.${i}`;
@@ -163,12 +179,21 @@ export function validateMailSend(body: unknown, nowMs: number): SendGridErrorIte
         const list = p[kind];
         if (list === undefined) continue;
         if (!Array.isArray(list)) {
-          add(`${base}.${kind}`, `Invalid type. Expected: array, given: ${typeName(list)}.`, `personalizations.${kind}`);
+          add(
+            `${base}.${kind}`,
+            `Invalid type. Expected: array, given: ${typeName(list)}.`,
+            `personalizations.${kind}`,
+          );
           continue;
         }
         list.forEach((address: unknown, j) => {
           recipients += 1;
-          checkAddress(address, `${base}.${kind}.${j}.email`, 'Does not contain a valid address.', `personalizations.${kind}`);
+          checkAddress(
+            address,
+            `${base}.${kind}.${j}.email`,
+            'Does not contain a valid address.',
+            `personalizations.${kind}`,
+          );
           if (!isObject(address) || typeof address.email !== 'string') return;
           const key = address.email.toLowerCase();
           if (seen.has(key) && !duplicateReported) {
@@ -183,11 +208,25 @@ export function validateMailSend(body: unknown, nowMs: number): SendGridErrorIte
         });
       }
       if (recipients > MAX_RECIPIENTS_PER_PERSONALIZATION) {
-        add(base, `The total number of recipients in a personalization must be no more than ${MAX_RECIPIENTS_PER_PERSONALIZATION}.`, 'personalizations');
+        add(
+          base,
+          `The total number of recipients in a personalization must be no more than ${MAX_RECIPIENTS_PER_PERSONALIZATION}.`,
+          'personalizations',
+        );
       }
-      if (p.from !== undefined) checkAddress(p.from, `${base}.from.email`, 'The from email does not contain a valid address.', 'from.email-invalid');
+      if (p.from !== undefined)
+        checkAddress(
+          p.from,
+          `${base}.from.email`,
+          'The from email does not contain a valid address.',
+          'from.email-invalid',
+        );
       if (p.subject !== undefined && typeof p.subject !== 'string') {
-        add(`${base}.subject`, `Invalid type. Expected: string, given: ${typeName(p.subject)}.`, 'personalizations.subject');
+        add(
+          `${base}.subject`,
+          `Invalid type. Expected: string, given: ${typeName(p.subject)}.`,
+          'personalizations.subject',
+        );
       }
       checkSendAt(p.send_at, `${base}.send_at`);
       checkStringMap(p.custom_args, `${base}.custom_args`, 'custom_args');
@@ -206,7 +245,8 @@ export function validateMailSend(body: unknown, nowMs: number): SendGridErrorIte
   } else {
     checkAddress(body.from, 'from.email', 'The from email does not contain a valid address.', 'from.email-invalid');
   }
-  if (body.reply_to !== undefined) checkAddress(body.reply_to, 'reply_to.email', 'The reply_to email does not contain a valid address.', 'reply_to');
+  if (body.reply_to !== undefined)
+    checkAddress(body.reply_to, 'reply_to.email', 'The reply_to email does not contain a valid address.', 'reply_to');
 
   // subject: a template or a subject on every personalization stands in for it
   const everyPersonalizationHasSubject =
@@ -215,7 +255,11 @@ export function validateMailSend(body: unknown, nowMs: number): SendGridErrorIte
     personalizations.every((p: unknown) => isObject(p) && typeof p.subject === 'string' && p.subject.length > 0);
   if (body.subject !== undefined && typeof body.subject !== 'string') {
     add('subject', `Invalid type. Expected: string, given: ${typeName(body.subject)}.`, 'subject');
-  } else if (!hasTemplate && !everyPersonalizationHasSubject && !(typeof body.subject === 'string' && body.subject.length > 0)) {
+  } else if (
+    !hasTemplate &&
+    !everyPersonalizationHasSubject &&
+    !(typeof body.subject === 'string' && body.subject.length > 0)
+  ) {
     add(
       'subject',
       'The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.',
@@ -241,14 +285,20 @@ export function validateMailSend(body: unknown, nowMs: number): SendGridErrorIte
         add(`content.${i}.type`, 'The content type must be a string at least one character in length.', 'content.type');
       }
       if (!isObject(block) || typeof block.value !== 'string' || block.value.length === 0) {
-        add(`content.${i}.value`, 'The content value must be a string at least one character in length.', 'content.value');
+        add(
+          `content.${i}.value`,
+          'The content value must be a string at least one character in length.',
+          'content.value',
+        );
       }
     });
     // SendGrid insists on text/plain, then text/html, then anything else.
-    const types = content.map((block: unknown) => (isObject(block) && typeof block.type === 'string' ? block.type.toLowerCase() : ''));
+    const types = content.map((block: unknown) =>
+      isObject(block) && typeof block.type === 'string' ? block.type.toLowerCase() : '',
+    );
     const plain = types.indexOf('text/plain');
     const html = types.indexOf('text/html');
-    if ((plain > 0) || (html >= 0 && types.slice(0, html).some((t) => t !== 'text/plain'))) {
+    if (plain > 0 || (html >= 0 && types.slice(0, html).some((t) => t !== 'text/plain'))) {
       add(
         `content.${plain > 0 ? plain : html}.type`,
         'If present, text/plain content must be first, followed by text/html, followed by any other content.',
@@ -265,10 +315,13 @@ export function validateMailSend(body: unknown, nowMs: number): SendGridErrorIte
     if (!Array.isArray(body.categories)) {
       add('categories', `Invalid type. Expected: array, given: ${typeName(body.categories)}.`, 'categories');
     } else {
-      if (body.categories.length > MAX_CATEGORIES) add('categories', `Too many categories. The maximum is ${MAX_CATEGORIES}.`, 'categories');
+      if (body.categories.length > MAX_CATEGORIES)
+        add('categories', `Too many categories. The maximum is ${MAX_CATEGORIES}.`, 'categories');
       body.categories.forEach((category: unknown, i) => {
-        if (typeof category !== 'string') add(`categories.${i}`, `Invalid type. Expected: string, given: ${typeName(category)}.`, 'categories');
-        else if (category.length > 255) add(`categories.${i}`, 'A category cannot be longer than 255 characters.', 'categories');
+        if (typeof category !== 'string')
+          add(`categories.${i}`, `Invalid type. Expected: string, given: ${typeName(category)}.`, 'categories');
+        else if (category.length > 255)
+          add(`categories.${i}`, 'A category cannot be longer than 255 characters.', 'categories');
       });
     }
   }
@@ -294,7 +347,10 @@ function stringMap(value: unknown): Record<string, string> {
 }
 
 /** Legacy substitutions replace their keys literally; longer keys first so `-name-` does not eat `-name-full-`. */
-export function applySubstitutions(text: string | undefined, substitutions: Record<string, string> | undefined): string | undefined {
+export function applySubstitutions(
+  text: string | undefined,
+  substitutions: Record<string, string> | undefined,
+): string | undefined {
   if (text === undefined || !substitutions) return text;
   const keys = Object.keys(substitutions).sort((a, b) => b.length - a.length);
   return keys.reduce((result, key) => result.split(key).join(substitutions[key] ?? ''), text);
@@ -308,7 +364,11 @@ export interface BuiltMessage {
 }
 
 /** One StoredMessage per personalization of a body that passed validateMailSend. */
-export function buildStoredMessages(body: Record<string, unknown>, messageId: string, receivedAt: string): BuiltMessage[] {
+export function buildStoredMessages(
+  body: Record<string, unknown>,
+  messageId: string,
+  receivedAt: string,
+): BuiltMessage[] {
   const personalizations = body.personalizations as Array<Record<string, unknown>>;
   const content = Array.isArray(body.content) ? (body.content as Array<{ type: string; value: string }>) : [];
   const text = content.find((block) => block.type.toLowerCase() === 'text/plain')?.value;
@@ -331,7 +391,11 @@ export function buildStoredMessages(body: Record<string, unknown>, messageId: st
       ...(cc ? { cc } : {}),
       ...(bcc ? { bcc } : {}),
       ...(isObject(body.reply_to) ? { replyTo: address(body.reply_to) } : {}),
-      subject: applySubstitutions(typeof p.subject === 'string' ? p.subject : typeof body.subject === 'string' ? body.subject : '', substitutions) ?? '',
+      subject:
+        applySubstitutions(
+          typeof p.subject === 'string' ? p.subject : typeof body.subject === 'string' ? body.subject : '',
+          substitutions,
+        ) ?? '',
       ...(text !== undefined ? { text: applySubstitutions(text, substitutions) } : {}),
       ...(html !== undefined ? { html: applySubstitutions(html, substitutions) } : {}),
       headers: { ...stringMap(body.headers), ...stringMap(p.headers) },

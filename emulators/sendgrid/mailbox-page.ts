@@ -3,7 +3,6 @@ import type { SendGridEvent } from './events';
 import type { StoredMessage } from './mail-send';
 import type { SingleSend } from './single-sends';
 
-
 /**
  * The pages are built from other people's mail: no scripts at all, images from anywhere (emails link them),
  * inline styles (emails use them). The srcdoc iframe inherits this policy on top of its sandbox.
@@ -99,7 +98,9 @@ function listUnsubscribe(value: string): string {
   if (targets.length === 0) return escapeHtml(value);
   return targets
     .map((t) =>
-      /^(https?:|mailto:)/i.test(t) ? `<a href="${escapeHtml(t)}" target="_blank" rel="noopener noreferrer">${escapeHtml(t)}</a>` : escapeHtml(t),
+      /^(https?:|mailto:)/i.test(t)
+        ? `<a href="${escapeHtml(t)}" target="_blank" rel="noopener noreferrer">${escapeHtml(t)}</a>`
+        : escapeHtml(t),
     )
     .join('<br>');
 }
@@ -110,7 +111,12 @@ function row(key: string, valueHtml: string): string {
 
 const SIMULATE = ['open', 'click', 'bounce', 'spamreport', 'unsubscribe', 'group_unsubscribe'] as const;
 
-export function renderMessage(message: StoredMessage, email: string, recipients: string[], payloads: SendGridEvent[]): string {
+export function renderMessage(
+  message: StoredMessage,
+  email: string,
+  recipients: string[],
+  payloads: SendGridEvent[],
+): string {
   const headerRows = [
     row('From', escapeHtml(formatAddress(message.from))),
     row('To', escapeHtml(message.to.map(formatAddress).join(', '))),
@@ -135,13 +141,18 @@ export function renderMessage(message: StoredMessage, email: string, recipients:
             .join('<br>')
         : '<span class="muted">none</span>',
     ),
-    row('Categories', message.categories.length > 0 ? message.categories.map(escapeHtml).join(', ') : '<span class="muted">none</span>'),
+    row(
+      'Categories',
+      message.categories.length > 0 ? message.categories.map(escapeHtml).join(', ') : '<span class="muted">none</span>',
+    ),
   );
   if (message.asmGroupId !== undefined) headerRows.push(row('Unsubscribe group', escapeHtml(message.asmGroupId)));
   if (message.templateId) {
     headerRows.push(row('Template', `<code>${escapeHtml(message.templateId)}</code>`));
     if (message.dynamicTemplateData !== undefined) {
-      headerRows.push(row('Template data', `<pre>${escapeHtml(JSON.stringify(message.dynamicTemplateData, null, 2))}</pre>`));
+      headerRows.push(
+        row('Template data', `<pre>${escapeHtml(JSON.stringify(message.dynamicTemplateData, null, 2))}</pre>`),
+      );
     }
   }
 
@@ -188,5 +199,8 @@ export function renderMessage(message: StoredMessage, email: string, recipients:
 }
 
 export function renderNotFound(what: string): string {
-  return page('Not found · SendGrid emulator', `<p><a href="/">← mailbox</a></p><h1>Not found</h1><p>${escapeHtml(what)}</p>`);
+  return page(
+    'Not found · SendGrid emulator',
+    `<p><a href="/">← mailbox</a></p><h1>Not found</h1><p>${escapeHtml(what)}</p>`,
+  );
 }

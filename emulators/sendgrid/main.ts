@@ -13,13 +13,23 @@ loadEnvFile();
 async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', service: 'sendgrid-emulator' });
   const port = Number(process.env.SENDGRID_EMULATOR_PORT ?? 4012);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SENDGRID_EMULATOR_PORT must be a port number, got ${process.env.SENDGRID_EMULATOR_PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`SENDGRID_EMULATOR_PORT must be a port number, got ${process.env.SENDGRID_EMULATOR_PORT}`);
   const eventWebhookUrl = process.env.SENDGRID_EVENT_WEBHOOK_URL || undefined;
 
-  const emulator = createSendGridEmulator({ eventWebhookUrl, stateFile: process.env.SENDGRID_EMULATOR_STATE_FILE || undefined, logger });
+  const emulator = createSendGridEmulator({
+    eventWebhookUrl,
+    stateFile: process.env.SENDGRID_EMULATOR_STATE_FILE || undefined,
+    logger,
+  });
   const base = await emulator.listen(port, '127.0.0.1');
-  logger.info({ baseUrl: base, eventWebhookUrl: eventWebhookUrl ?? null, publicKey: emulator.publicKey() }, 'SendGrid emulator listening');
-  process.stdout.write(`SendGrid emulator mailbox: ${base}/\nEvent webhook verification key (base64 DER): ${emulator.publicKey()}\n`);
+  logger.info(
+    { baseUrl: base, eventWebhookUrl: eventWebhookUrl ?? null, publicKey: emulator.publicKey() },
+    'SendGrid emulator listening',
+  );
+  process.stdout.write(
+    `SendGrid emulator mailbox: ${base}/\nEvent webhook verification key (base64 DER): ${emulator.publicKey()}\n`,
+  );
 
   let closing = false;
   const stop = (signal: string) => {

@@ -39,14 +39,24 @@ export interface SavedState {
 
 /** Checked as far as the emulator's lookups need; the rest was written by this code. */
 const loose = <T>(shape: z.ZodRawShape) => z.object(shape).passthrough() as unknown as z.ZodType<T>;
-const event = loose<SendGridEvent>({ email: z.string(), event: z.string(), sg_event_id: z.string(), sg_message_id: z.string() });
+const event = loose<SendGridEvent>({
+  email: z.string(),
+  event: z.string(),
+  sg_event_id: z.string(),
+  sg_message_id: z.string(),
+});
 const emails = z.array(z.string());
 
 const savedStateSchema: z.ZodType<SavedState> = z.object({
   signingKey: z.object({ privateKeyPem: z.string().min(1), publicKeyBase64Der: z.string().min(1) }),
   messages: z.array(
     z.object({
-      message: loose<StoredMessage>({ id: z.string(), subject: z.string(), to: z.array(z.object({ email: z.string() }).passthrough()), events: z.array(z.unknown()) }),
+      message: loose<StoredMessage>({
+        id: z.string(),
+        subject: z.string(),
+        to: z.array(z.object({ email: z.string() }).passthrough()),
+        events: z.array(z.unknown()),
+      }),
       personalizationIndex: z.number().int().nonnegative(),
       recipients: emails,
       smtpId: z.string(),
@@ -54,8 +64,19 @@ const savedStateSchema: z.ZodType<SavedState> = z.object({
       singleSend: z.object({ id: z.string(), name: z.string() }).optional(),
     }),
   ),
-  singleSends: z.array(loose<SingleSend>({ id: z.string(), status: z.enum(['draft', 'scheduled', 'triggered']), send_at: z.string().nullable() })),
-  suppressions: z.object({ bounces: emails, spamReports: emails, unsubscribes: emails, groupUnsubscribes: z.record(emails) }),
+  singleSends: z.array(
+    loose<SingleSend>({
+      id: z.string(),
+      status: z.enum(['draft', 'scheduled', 'triggered']),
+      send_at: z.string().nullable(),
+    }),
+  ),
+  suppressions: z.object({
+    bounces: emails,
+    spamReports: emails,
+    unsubscribes: emails,
+    groupUnsubscribes: z.record(emails),
+  }),
   undelivered: z.array(event),
 });
 

@@ -5,7 +5,16 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import pino from 'pino';
 import { closeServer, HttpError, listen as listenOn, readBody, sendJson, urlOf } from '../../lib/http';
-import { badRequest, malformedJson, notFound, payloadTooLarge, rateLimited, SendGridApiError, serverError, unauthorized } from './errors';
+import {
+  badRequest,
+  malformedJson,
+  notFound,
+  payloadTooLarge,
+  rateLimited,
+  SendGridApiError,
+  serverError,
+  unauthorized,
+} from './errors';
 import {
   buildEvent,
   createEventSigner,
@@ -117,14 +126,19 @@ function parseFault(value: unknown): SendGridFault {
   };
   if (!isObject(value)) return fail('expected an object');
   const { kind, times, path, status, ms } = value;
-  if (times !== undefined && !(typeof times === 'number' && Number.isInteger(times) && times > 0)) fail('times must be a positive integer');
+  if (times !== undefined && !(typeof times === 'number' && Number.isInteger(times) && times > 0))
+    fail('times must be a positive integer');
   if (path !== undefined && typeof path !== 'string') fail('path must be a string');
-  const common = { ...(times !== undefined ? { times: times as number } : {}), ...(path !== undefined ? { path: path as string } : {}) };
+  const common = {
+    ...(times !== undefined ? { times: times as number } : {}),
+    ...(path !== undefined ? { path: path as string } : {}),
+  };
   switch (kind) {
     case 'rate_limit':
       return { kind, ...common };
     case 'server_error':
-      if (status !== undefined && status !== 500 && status !== 502 && status !== 503) fail('status must be 500, 502 or 503');
+      if (status !== undefined && status !== 500 && status !== 502 && status !== 503)
+        fail('status must be 500, 502 or 503');
       return { kind, ...(status !== undefined ? { status: status as 500 | 502 | 503 } : {}), ...common };
     case 'hang':
       if (typeof ms !== 'number' || ms < 0) fail('ms must be a non-negative number');
@@ -142,7 +156,14 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
   const logger = options.logger ?? pino({ level: 'silent' });
   const autoDeliver = options.autoDeliver ?? true;
   const stateFile = options.stateFile
-    ? createStateFile({ file: options.stateFile, emulator: 'sendgrid', version: STATE_VERSION, snapshot, logger, delayMs: options.stateSaveDelayMs })
+    ? createStateFile({
+        file: options.stateFile,
+        emulator: 'sendgrid',
+        version: STATE_VERSION,
+        snapshot,
+        logger,
+        delayMs: options.stateSaveDelayMs,
+      })
     : undefined;
   // A saved key that does not make a signer is as unusable as a file that does not parse.
   const restored = stateFile?.load((raw) => {
@@ -200,7 +221,8 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     if (suppressions.bounces.has(key)) return 'Bounced Address';
     if (suppressions.spamReports.has(key)) return 'Spam Reporting Address';
     if (suppressions.unsubscribes.has(key)) return 'Unsubscribed Address';
-    if (asmGroupId !== undefined && suppressions.groupUnsubscribes.get(asmGroupId)?.has(key)) return 'Unsubscribed Address';
+    if (asmGroupId !== undefined && suppressions.groupUnsubscribes.get(asmGroupId)?.has(key))
+      return 'Unsubscribed Address';
     return undefined;
   }
 
@@ -231,7 +253,12 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     }
   }
 
-  function emit(record: MessageRecord, email: string, event: SendGridEventType, extra?: Record<string, unknown>): SendGridEvent {
+  function emit(
+    record: MessageRecord,
+    email: string,
+    event: SendGridEventType,
+    extra?: Record<string, unknown>,
+  ): SendGridEvent {
     const recipientIndex = record.recipients.findIndex((r) => r.toLowerCase() === email.toLowerCase());
     const m = record.message;
     const payload = buildEvent(
@@ -283,7 +310,12 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     }
   }
 
-  function addRecord(message: StoredMessage, personalizationIndex: number, recipients: string[], singleSend?: MessageRecord['singleSend']): MessageRecord {
+  function addRecord(
+    message: StoredMessage,
+    personalizationIndex: number,
+    recipients: string[],
+    singleSend?: MessageRecord['singleSend'],
+  ): MessageRecord {
     const record: MessageRecord = {
       message,
       personalizationIndex,
@@ -327,7 +359,8 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
   function sendSingleSend(ss: SingleSend): void {
     const c = ss.email_config;
     const receivedAt = new Date().toISOString();
-    const text = c.plain_content ?? (c.generate_plain_content && c.html_content ? plainFromHtml(c.html_content) : undefined);
+    const text =
+      c.plain_content ?? (c.generate_plain_content && c.html_content ? plainFromHtml(c.html_content) : undefined);
     for (const email of ss.send_to.emails) {
       const message: StoredMessage = {
         id: randomId(16),
@@ -353,8 +386,10 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
 
   function statsFor(id: string): SingleSendStats {
     const payloads = records.filter((r) => r.singleSend?.id === id).flatMap((r) => r.payloads);
-    const count = (event: string, reason?: string) => payloads.filter((p) => p.event === event && (reason === undefined || p.reason === reason)).length;
-    const unique = (event: string) => new Set(payloads.filter((p) => p.event === event).map((p) => p.email.toLowerCase())).size;
+    const count = (event: string, reason?: string) =>
+      payloads.filter((p) => p.event === event && (reason === undefined || p.reason === reason)).length;
+    const unique = (event: string) =>
+      new Set(payloads.filter((p) => p.event === event).map((p) => p.email.toLowerCase())).size;
     return {
       requests: records.filter((r) => r.singleSend?.id === id).reduce((n, r) => n + r.recipients.length, 0),
       delivered: count('delivered'),
@@ -403,7 +438,10 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     const started = Date.now();
     res.on('finish', () => {
       entry.status = res.statusCode;
-      logger.debug({ method, path: url.pathname, status: res.statusCode, ms: Date.now() - started }, 'sendgrid emulator api request');
+      logger.debug(
+        { method, path: url.pathname, status: res.statusCode, ms: Date.now() - started },
+        'sendgrid emulator api request',
+      );
     });
 
     const raw = await readBody(req, MAX_API_BODY_BYTES);
@@ -418,7 +456,8 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     const body = parseJson(raw);
 
     if (url.pathname === '/v3/mail/send') {
-      if (method !== 'POST') throw new SendGridApiError(405, [{ field: null, message: 'method not allowed', help: null }]);
+      if (method !== 'POST')
+        throw new SendGridApiError(405, [{ field: null, message: 'method not allowed', help: null }]);
       const result = sendMail(body);
       // 202 with an empty body: the SDK resolves with body '' and the id only in the header.
       res.writeHead(result.status, { 'content-length': 0, ...result.headers });
@@ -455,7 +494,11 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
       requests: api.requests(),
       faults: faults.map((f) => ({ ...f.fault, remaining: Number.isFinite(f.remaining) ? f.remaining : null })),
       suppressions: suppressionLists(),
-      eventWebhook: { url: webhookUrl ?? null, publicKey: signer.publicKeyBase64Der, deliveries: dispatcher.deliveries() },
+      eventWebhook: {
+        url: webhookUrl ?? null,
+        publicKey: signer.publicKeyBase64Der,
+        deliveries: dispatcher.deliveries(),
+      },
     };
   }
 
@@ -463,7 +506,8 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     const raw = await readBody(req, MAX_EMULATOR_BODY_BYTES);
     if (raw.length === 0) return undefined;
     const type = (req.headers['content-type'] ?? '').toLowerCase();
-    if (type.startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
+    if (type.startsWith('application/x-www-form-urlencoded'))
+      return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
     try {
       return JSON.parse(raw.toString('utf8'));
     } catch {
@@ -475,15 +519,25 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     const method = req.method ?? 'GET';
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (method === 'GET' && (path === '/' || path === '/__emulator')) {
-      return sendHtml(res, 200, renderInbox(inboxEntries(), singleSends.list(), { publicKey: signer.publicKeyBase64Der, webhookUrl }), { 'content-security-policy': PAGE_CSP });
+      return sendHtml(
+        res,
+        200,
+        renderInbox(inboxEntries(), singleSends.list(), { publicKey: signer.publicKeyBase64Der, webhookUrl }),
+        { 'content-security-policy': PAGE_CSP },
+      );
     }
     const detail = /^\/__emulator\/messages\/([^/]+)\/([^/]+)$/.exec(path);
     if (method === 'GET' && detail) {
       const id = decodeURIComponent(detail[1] ?? '');
       const email = decodeURIComponent(detail[2] ?? '');
       const record = findRecord(id, email);
-      if (!record) return sendHtml(res, 404, renderNotFound(`No message ${id} for ${email}.`), { 'content-security-policy': PAGE_CSP });
-      return sendHtml(res, 200, renderMessage(record.message, email, record.recipients, record.payloads), { 'content-security-policy': PAGE_CSP });
+      if (!record)
+        return sendHtml(res, 404, renderNotFound(`No message ${id} for ${email}.`), {
+          'content-security-policy': PAGE_CSP,
+        });
+      return sendHtml(res, 200, renderMessage(record.message, email, record.recipients, record.payloads), {
+        'content-security-policy': PAGE_CSP,
+      });
     }
     if (method === 'GET' && path === '/__emulator/state') return sendJson(res, 200, state());
     if (
@@ -500,7 +554,12 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     }
     if (method === 'POST' && path === '/__emulator/events') {
       const body = await readEmulatorBody(req);
-      if (!isObject(body) || typeof body.messageId !== 'string' || typeof body.email !== 'string' || typeof body.event !== 'string') {
+      if (
+        !isObject(body) ||
+        typeof body.messageId !== 'string' ||
+        typeof body.email !== 'string' ||
+        typeof body.event !== 'string'
+      ) {
         throw new HttpError(400, 'expected { messageId, email, event, extra? }');
       }
       if (body.extra !== undefined && !isObject(body.extra)) throw new HttpError(400, 'extra must be an object');
@@ -509,7 +568,10 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
       if (!record) throw new HttpError(404, `no message ${body.messageId} for ${body.email}`, 'NOT_FOUND');
       const payload = emit(record, body.email, body.event, body.extra as Record<string, unknown> | undefined);
       // The mailbox's buttons post a form and come back to the message; only our own pages are targets.
-      const redirect = typeof body.redirect === 'string' && body.redirect.startsWith('/__emulator/messages/') ? body.redirect : undefined;
+      const redirect =
+        typeof body.redirect === 'string' && body.redirect.startsWith('/__emulator/messages/')
+          ? body.redirect
+          : undefined;
       if (redirect) {
         res.writeHead(303, { location: redirect, 'content-length': 0 });
         res.end();
@@ -557,13 +619,16 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     for (const email of saved.suppressions.bounces) suppressions.bounces.add(email);
     for (const email of saved.suppressions.spamReports) suppressions.spamReports.add(email);
     for (const email of saved.suppressions.unsubscribes) suppressions.unsubscribes.add(email);
-    for (const [group, list] of Object.entries(saved.suppressions.groupUnsubscribes)) suppressions.groupUnsubscribes.set(Number(group), new Set(list));
+    for (const [group, list] of Object.entries(saved.suppressions.groupUnsubscribes))
+      suppressions.groupUnsubscribes.set(Number(group), new Set(list));
     undelivered = saved.undelivered;
     if (autoDeliver) {
       for (const record of records) {
         if (record.message.sendAt === undefined) continue;
         for (const email of record.recipients) {
-          const seen = record.message.events.filter((e) => e.email.toLowerCase() === email.toLowerCase()).map((e) => e.event);
+          const seen = record.message.events
+            .filter((e) => e.email.toLowerCase() === email.toLowerCase())
+            .map((e) => e.event);
           if (seen.includes('processed') && !seen.includes('delivered') && !seen.includes('dropped')) {
             deliverLater(record, email, Math.max(0, record.message.sendAt * 1000 - Date.now()));
           }
@@ -571,7 +636,12 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
       }
     }
     logger.info(
-      { file: options.stateFile, messages: records.length, singleSends: saved.singleSends.length, undelivered: undelivered.length },
+      {
+        file: options.stateFile,
+        messages: records.length,
+        singleSends: saved.singleSends.length,
+        undelivered: undelivered.length,
+      },
       'sendgrid emulator state restored',
     );
   }
@@ -579,7 +649,10 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
 
   function resumeDeliveries(): void {
     if (!webhookUrl || undelivered.length === 0) return;
-    logger.info({ events: undelivered.length, webhookUrl }, 'sendgrid emulator resumes event webhooks a previous run had not delivered');
+    logger.info(
+      { events: undelivered.length, webhookUrl },
+      'sendgrid emulator resumes event webhooks a previous run had not delivered',
+    );
     dispatcher.enqueue(undelivered);
     undelivered = [];
   }
@@ -642,7 +715,8 @@ export function createSendGridEmulator(options: SendGridEmulatorOptions = {}): S
     singleSends: () => singleSends.list(),
     requests: () => requestLog.map((r) => ({ ...r })),
     emitEvent(messageId, email, event, extra) {
-      if (!isEventType(event)) throw new Error(`Unknown SendGrid event '${event}'; expected one of ${EVENT_TYPES.join(', ')}`);
+      if (!isEventType(event))
+        throw new Error(`Unknown SendGrid event '${event}'; expected one of ${EVENT_TYPES.join(', ')}`);
       const record = findRecord(messageId, email);
       if (!record) throw new Error(`No stored message ${messageId} for ${email}`);
       emit(record, email, event, extra);

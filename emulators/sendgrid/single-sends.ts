@@ -131,7 +131,8 @@ function applyBody(target: SingleSend, body: unknown, creating: boolean): SendGr
     else target.name = body.name;
   }
   const categories = stringArray(body.categories, 'categories', errors);
-  if (categories && categories.length > MAX_CATEGORIES) errors.push(field('categories', `at most ${MAX_CATEGORIES} categories are allowed`));
+  if (categories && categories.length > MAX_CATEGORIES)
+    errors.push(field('categories', `at most ${MAX_CATEGORIES} categories are allowed`));
   else if (categories) target.categories = [...categories];
   const sendAt = optionalString(body.send_at, 'send_at', errors);
   // Create/update only pre-fills send_at; scheduling is PUT …/schedule.
@@ -144,7 +145,8 @@ function applyBody(target: SingleSend, body: unknown, creating: boolean): SendGr
       const listIds = stringArray(sendTo.list_ids, 'send_to.list_ids', errors);
       const segmentIds = stringArray(sendTo.segment_ids, 'send_to.segment_ids', errors);
       const emails = stringArray(sendTo.emails, 'send_to.emails', errors);
-      if (sendTo.all !== undefined && typeof sendTo.all !== 'boolean') errors.push(field('send_to.all', 'send_to.all must be a boolean'));
+      if (sendTo.all !== undefined && typeof sendTo.all !== 'boolean')
+        errors.push(field('send_to.all', 'send_to.all must be a boolean'));
       emails?.forEach((email, i) => {
         if (!isValidEmail(email)) errors.push(field(`send_to.emails.${i}`, 'invalid email address'));
       });
@@ -160,7 +162,14 @@ function applyBody(target: SingleSend, body: unknown, creating: boolean): SendGr
     else {
       const config = body.email_config;
       const c = target.email_config;
-      const strings = ['subject', 'html_content', 'plain_content', 'design_id', 'custom_unsubscribe_url', 'ip_pool'] as const;
+      const strings = [
+        'subject',
+        'html_content',
+        'plain_content',
+        'design_id',
+        'custom_unsubscribe_url',
+        'ip_pool',
+      ] as const;
       for (const key of strings) {
         const value = optionalString(config[key], `email_config.${key}`, errors);
         if (value !== undefined) c[key] = value;
@@ -170,11 +179,13 @@ function applyBody(target: SingleSend, body: unknown, creating: boolean): SendGr
         if (value !== undefined) c[key] = value;
       }
       if (config.generate_plain_content !== undefined) {
-        if (typeof config.generate_plain_content !== 'boolean') errors.push(field('email_config.generate_plain_content', 'must be a boolean'));
+        if (typeof config.generate_plain_content !== 'boolean')
+          errors.push(field('email_config.generate_plain_content', 'must be a boolean'));
         else c.generate_plain_content = config.generate_plain_content;
       }
       if (config.editor !== undefined) {
-        if (config.editor !== 'code' && config.editor !== 'design') errors.push(field('email_config.editor', "editor must be 'code' or 'design'"));
+        if (config.editor !== 'code' && config.editor !== 'design')
+          errors.push(field('email_config.editor', "editor must be 'code' or 'design'"));
         else c.editor = config.editor;
       }
     }
@@ -188,11 +199,22 @@ function scheduleProblems(ss: SingleSend): SendGridErrorItem[] {
   const c = ss.email_config;
   if (!c.subject) errors.push(field('email_config.subject', 'subject is required to schedule a single send'));
   if (!c.html_content && !c.plain_content && !c.design_id) {
-    errors.push(field('email_config.html_content', 'content (html_content, plain_content or design_id) is required to schedule a single send'));
+    errors.push(
+      field(
+        'email_config.html_content',
+        'content (html_content, plain_content or design_id) is required to schedule a single send',
+      ),
+    );
   }
-  if (c.sender_id === null) errors.push(field('email_config.sender_id', 'sender_id is required to schedule a single send'));
+  if (c.sender_id === null)
+    errors.push(field('email_config.sender_id', 'sender_id is required to schedule a single send'));
   if (c.suppression_group_id === null && !c.custom_unsubscribe_url) {
-    errors.push(field('email_config.suppression_group_id', 'suppression_group_id or custom_unsubscribe_url is required to schedule a single send'));
+    errors.push(
+      field(
+        'email_config.suppression_group_id',
+        'suppression_group_id or custom_unsubscribe_url is required to schedule a single send',
+      ),
+    );
   }
   const t = ss.send_to;
   if (!t.all && t.list_ids.length === 0 && t.segment_ids.length === 0 && t.emails.length === 0) {
@@ -276,7 +298,8 @@ export function createSingleSends(deps: SingleSendDeps): SingleSends {
     if (sendAt === 'now') at = new Date();
     else if (typeof sendAt === 'string' && !Number.isNaN(Date.parse(sendAt))) {
       at = new Date(sendAt);
-      if (at.getTime() <= Date.now()) throw badRequest([field('send_at', 'send_at must be in the future or the string "now"')]);
+      if (at.getTime() <= Date.now())
+        throw badRequest([field('send_at', 'send_at must be in the future or the string "now"')]);
     } else {
       throw badRequest([field('send_at', 'send_at is required and must be an ISO 8601 date-time or the string "now"')]);
     }
@@ -383,7 +406,8 @@ export function createSingleSends(deps: SingleSendDeps): SingleSends {
     restore(saved) {
       this.reset();
       for (const ss of saved) store.set(ss.id, structuredClone(ss));
-      for (const ss of store.values()) if (ss.status === 'scheduled' && ss.send_at) arm(ss.id, Date.parse(ss.send_at) - Date.now());
+      for (const ss of store.values())
+        if (ss.status === 'scheduled' && ss.send_at) arm(ss.id, Date.parse(ss.send_at) - Date.now());
     },
   };
 }

@@ -17,7 +17,12 @@ export interface FaultAdmin<F> {
  * The admin routes every emulator shares: `POST /__emulator/faults` (a list, `{ faults: [...] }`
  * or one fault), `DELETE /__emulator/faults` and `POST /__emulator/reset`. True when it answered.
  */
-export async function handleFaultRoutes<F>(method: string, path: string, res: http.ServerResponse, admin: FaultAdmin<F>): Promise<boolean> {
+export async function handleFaultRoutes<F>(
+  method: string,
+  path: string,
+  res: http.ServerResponse,
+  admin: FaultAdmin<F>,
+): Promise<boolean> {
   if (path === '/__emulator/faults' && method === 'DELETE') {
     admin.clear();
     sendJson(res, 200, { faults: [] });

@@ -15,9 +15,11 @@ export class FaultValidationError extends Error {}
 
 /** The checks every fault shares (kind among `kinds`, `times`, `path`); returns the fault as a record for the emulator's own checks. */
 export function checkFault(item: unknown, where: string, kinds: readonly string[]): Record<string, unknown> {
-  if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new FaultValidationError(`${where} must be an object`);
+  if (item === null || typeof item !== 'object' || Array.isArray(item))
+    throw new FaultValidationError(`${where} must be an object`);
   const fault = item as Record<string, unknown>;
-  if (!kinds.includes(fault.kind as string)) throw new FaultValidationError(`${where}.kind must be one of ${kinds.join(', ')}`);
+  if (!kinds.includes(fault.kind as string))
+    throw new FaultValidationError(`${where}.kind must be one of ${kinds.join(', ')}`);
   if (fault.times !== undefined && !(Number.isInteger(fault.times) && (fault.times as number) > 0)) {
     throw new FaultValidationError(`${where}.times must be a positive integer`);
   }
@@ -36,7 +38,11 @@ export function createFaultBook<F extends BaseFault>(validate: (input: unknown) 
   let active: ActiveFault<F>[] = [];
 
   function take<K extends Kind>(kinds: readonly K[], path?: string): ActiveFault<Extract<F, { kind: K }>> | undefined {
-    const found = active.find((fault) => (kinds as readonly string[]).includes(fault.kind) && (path === undefined || pathMatches(path, fault.path ?? defaultPath)));
+    const found = active.find(
+      (fault) =>
+        (kinds as readonly string[]).includes(fault.kind) &&
+        (path === undefined || pathMatches(path, fault.path ?? defaultPath)),
+    );
     if (!found) return undefined;
     found.remaining -= 1;
     if (found.remaining <= 0) active = active.filter((fault) => fault !== found);

@@ -13,7 +13,12 @@ export function escapeHtml(value: unknown): string {
 }
 
 /** Sends an emulator page: never cached, never sniffed, with the page's own content policy. */
-export function sendHtml(res: http.ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+export function sendHtml(
+  res: http.ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(html),
@@ -46,16 +51,34 @@ export const newest = <T>(items: T[]): T[] => [...items].reverse().slice(0, 100)
 
 /** The webhook deliveries and active faults tables every emulator page with webhooks shows. */
 export function deliveriesAndFaults(
-  deliveries: Array<{ at: string; eventId: string; type: string; attempt: number; status: number | 'error'; error?: string }>,
+  deliveries: Array<{
+    at: string;
+    eventId: string;
+    type: string;
+    attempt: number;
+    status: number | 'error';
+    error?: string;
+  }>,
   faults: Array<{ remaining: number } & Record<string, unknown>>,
 ): string[] {
   return [
     htmlTable(
       'Webhook deliveries',
       ['At', 'Event', 'Type', 'Attempt', 'Status'],
-      newest(deliveries).map((d) => [d.at, d.eventId, d.type, d.attempt, d.error ? `${d.status} (${d.error})` : d.status]),
+      newest(deliveries).map((d) => [
+        d.at,
+        d.eventId,
+        d.type,
+        d.attempt,
+        d.error ? `${d.status} (${d.error})` : d.status,
+      ]),
       deliveries.length,
     ),
-    htmlTable('Active faults', ['Fault', 'Remaining'], faults.map(({ remaining, ...fault }) => [JSON.stringify(fault), remaining]), faults.length),
+    htmlTable(
+      'Active faults',
+      ['Fault', 'Remaining'],
+      faults.map(({ remaining, ...fault }) => [JSON.stringify(fault), remaining]),
+      faults.length,
+    ),
   ];
 }

@@ -58,11 +58,23 @@ function unwrap(raw: string, emulator: string, version: number): unknown {
     throw new Unusable('corrupt', `it is not valid JSON (${(err as Error).message})`);
   }
   const envelope = parsed as Partial<Envelope> | null;
-  if (!envelope || typeof envelope !== 'object' || envelope.emulator !== emulator || !Number.isInteger(envelope.version) || envelope.version! < 1) {
-    throw new Unusable('corrupt', `it is not a ${emulator} emulator state file (no "emulator": "${emulator}" and "version")`);
+  if (
+    !envelope ||
+    typeof envelope !== 'object' ||
+    envelope.emulator !== emulator ||
+    !Number.isInteger(envelope.version) ||
+    envelope.version! < 1
+  ) {
+    throw new Unusable(
+      'corrupt',
+      `it is not a ${emulator} emulator state file (no "emulator": "${emulator}" and "version")`,
+    );
   }
   if (envelope.version! > version) {
-    throw new Unusable('newer', `it was written in format ${envelope.version}, newer than this version reads (${version})`);
+    throw new Unusable(
+      'newer',
+      `it was written in format ${envelope.version}, newer than this version reads (${version})`,
+    );
   }
   return envelope.state;
 }
@@ -89,7 +101,10 @@ export function createStateFile(options: StateFileOptions): StateFile {
     } catch (renameErr) {
       where = `left in place (renaming it failed: ${(renameErr as Error).message}; it will be overwritten)`;
     }
-    logger.warn({ file, aside, reason: err.kind }, `${emulator} emulator state ${file} cannot be used: ${err.message}; ${where}; starting empty`);
+    logger.warn(
+      { file, aside, reason: err.kind },
+      `${emulator} emulator state ${file} cannot be used: ${err.message}; ${where}; starting empty`,
+    );
   }
 
   function schedule(): void {

@@ -89,7 +89,11 @@ export function createWebhookDispatcher<E>(options: WebhookDispatcherOptions<E>)
           method: 'POST',
           // A fresh connection per attempt: nothing lingers after close().
           agent: false,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...rendered.headers },
+          headers: {
+            'content-type': 'application/json; charset=utf-8',
+            'content-length': Buffer.byteLength(payload),
+            ...rendered.headers,
+          },
         });
       } catch (err) {
         settle({ error: (err as Error).message });
@@ -134,7 +138,10 @@ export function createWebhookDispatcher<E>(options: WebhookDispatcherOptions<E>)
       options.onDelivered?.(job.event);
     } else {
       const delay = options.retryDelaysMs[job.attempt - 1];
-      options.logger.warn({ eventId, type, attempt: job.attempt, result, retryInMs: delay ?? null }, 'webhook delivery failed');
+      options.logger.warn(
+        { eventId, type, attempt: job.attempt, result, retryInMs: delay ?? null },
+        'webhook delivery failed',
+      );
       if (delay !== undefined) {
         const timer = setTimeout(() => {
           retryTimers.delete(timer);

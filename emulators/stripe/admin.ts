@@ -39,7 +39,12 @@ async function readAdminBody(req: http.IncomingMessage): Promise<Record<string, 
  * the emulator listens on loopback unless told otherwise.
  */
 export function createAdminHandler(deps: AdminDeps) {
-  return async function handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string): Promise<void> {
+  return async function handleAdmin(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    requestId: string,
+  ): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const headers = { 'Request-Id': requestId, 'Cache-Control': 'no-store' };
@@ -78,7 +83,8 @@ export function createAdminHandler(deps: AdminDeps) {
         if (action[2] === 'complete_action' && method === 'POST') {
           const body = await readAdminBody(req);
           const outcome = body.outcome ?? 'succeeded';
-          if (outcome !== 'succeeded' && outcome !== 'failed') return fail(400, 'outcome must be "succeeded" or "failed"');
+          if (outcome !== 'succeeded' && outcome !== 'failed')
+            return fail(400, 'outcome must be "succeeded" or "failed"');
           const intent = deps.completeAction(id, outcome);
           if (!returnUrl) return json(200, intent);
           // Back to the merchant the way Stripe redirects after 3-D Secure.

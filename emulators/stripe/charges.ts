@@ -8,7 +8,12 @@ import type { ApiContext, ApiResult, Charge, PaymentIntent, PaymentMethod } from
 type ChargeResult = { kind: 'succeed' } | Extract<CardOutcome, { kind: 'decline' }>;
 
 /** The charge behind one payment attempt: Stripe creates one for failed attempts too. */
-export function createCharge(ctx: ApiContext, intent: PaymentIntent, method: PaymentMethod, result: ChargeResult): Charge {
+export function createCharge(
+  ctx: ApiContext,
+  intent: PaymentIntent,
+  method: PaymentMethod,
+  result: ChargeResult,
+): Charge {
   const succeeded = result.kind === 'succeed';
   const charge: Charge = {
     id: newId('ch'),
@@ -36,7 +41,13 @@ export function createCharge(ctx: ApiContext, intent: PaymentIntent, method: Pay
     metadata: { ...intent.metadata },
     on_behalf_of: null,
     outcome: succeeded
-      ? { network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' }
+      ? {
+          network_status: 'approved_by_network',
+          reason: null,
+          risk_level: 'normal',
+          seller_message: 'Payment complete.',
+          type: 'authorized',
+        }
       : {
           network_status: result.code === 'processing_error' ? 'not_sent_to_network' : 'declined_by_network',
           reason: result.declineCode,

@@ -13,7 +13,18 @@ export const SUPPORTED_CURRENCIES: ReadonlySet<string> = new Set(
  * Stripe's minimum charge amounts in minor units, for the currencies we are likely to use; other
  * currencies get 50, which is Stripe's figure for most of them.
  */
-const MINIMUM_AMOUNT: Record<string, number> = { usd: 50, eur: 50, gbp: 30, cad: 50, aud: 50, chf: 50, nzd: 50, sgd: 50, jpy: 50, zar: 50 };
+const MINIMUM_AMOUNT: Record<string, number> = {
+  usd: 50,
+  eur: 50,
+  gbp: 30,
+  cad: 50,
+  aud: 50,
+  chf: 50,
+  nzd: 50,
+  sgd: 50,
+  jpy: 50,
+  zar: 50,
+};
 
 export const minimumAmount = (currency: string): number => MINIMUM_AMOUNT[currency] ?? 50;
 

@@ -1,6 +1,11 @@
 import type { PaymentIntent, PaymentMethod } from './types';
 
-export type StripeErrorType = 'api_error' | 'card_error' | 'idempotency_error' | 'invalid_request_error' | 'rate_limit_error';
+export type StripeErrorType =
+  | 'api_error'
+  | 'card_error'
+  | 'idempotency_error'
+  | 'invalid_request_error'
+  | 'rate_limit_error';
 
 /** The `error` member of a Stripe error response. */
 export interface StripeErrorBody {
@@ -54,9 +59,15 @@ export function renderError(body: StripeErrorBody, requestId: string | undefined
   return { error: sorted };
 }
 
-
-export function invalidRequest(message: string, extra: { param?: string; code?: string; status?: number; saved?: boolean } = {}): StripeApiError {
-  return new StripeApiError(extra.status ?? 400, { type: 'invalid_request_error', message, code: extra.code, param: extra.param }, { saved: extra.saved });
+export function invalidRequest(
+  message: string,
+  extra: { param?: string; code?: string; status?: number; saved?: boolean } = {},
+): StripeApiError {
+  return new StripeApiError(
+    extra.status ?? 400,
+    { type: 'invalid_request_error', message, code: extra.code, param: extra.param },
+    { saved: extra.saved },
+  );
 }
 
 export const parameterMissing = (param: string) =>
@@ -92,7 +103,8 @@ export const missingApiKey = () =>
     { status: 401 },
   );
 
-export const invalidApiKey = (key: string) => invalidRequest(`Invalid API Key provided: ${maskKey(key)}`, { status: 401 });
+export const invalidApiKey = (key: string) =>
+  invalidRequest(`Invalid API Key provided: ${maskKey(key)}`, { status: 401 });
 
 export const rateLimited = (shouldRetry: boolean) =>
   new StripeApiError(
@@ -108,7 +120,8 @@ export const rateLimited = (shouldRetry: boolean) =>
 export const apiError = (status: number) =>
   new StripeApiError(status, {
     type: 'api_error',
-    message: 'An unknown error occurred. Please try again later or contact Stripe support at https://support.stripe.com/.',
+    message:
+      'An unknown error occurred. Please try again later or contact Stripe support at https://support.stripe.com/.',
   });
 
 export const idempotencyParamsMismatch = (key: string) =>

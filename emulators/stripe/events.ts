@@ -20,7 +20,10 @@ export function recordEvent(store: StripeStore, input: NewEvent): StripeEvent {
     object: 'event',
     api_version: input.request.apiVersion,
     created: nowSeconds(),
-    data: { object: structuredClone(input.object), ...(input.previousAttributes ? { previous_attributes: input.previousAttributes } : {}) },
+    data: {
+      object: structuredClone(input.object),
+      ...(input.previousAttributes ? { previous_attributes: input.previousAttributes } : {}),
+    },
     livemode: false,
     pending_webhooks: input.pendingWebhooks,
     request: { id: input.request.id, idempotency_key: input.request.idempotencyKey },
@@ -43,12 +46,24 @@ const matchesType = (pattern: string, type: string) =>
   pattern.endsWith('.*') ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
 
 export function listEvents(ctx: ApiContext, query: FormObject): ApiResult {
-  rejectUnknown(query, ['created', 'delivery_success', 'ending_before', 'expand', 'limit', 'starting_after', 'type', 'types']);
+  rejectUnknown(query, [
+    'created',
+    'delivery_success',
+    'ending_before',
+    'expand',
+    'limit',
+    'starting_after',
+    'type',
+    'types',
+  ]);
   expandParam(query, []);
   const type = optionalNonEmpty(query, 'type');
   const types = optionalList(query, 'types');
-  if (type && types) throw invalidRequest('You may only specify one of these parameters: type, types.', { param: 'types' });
+  if (type && types)
+    throw invalidRequest('You may only specify one of these parameters: type, types.', { param: 'types' });
   const patterns = types ?? (type ? [type] : undefined);
-  const newestFirst = [...ctx.store.events].reverse().filter((event) => !patterns || patterns.some((pattern) => matchesType(pattern, event.type)));
+  const newestFirst = [...ctx.store.events]
+    .reverse()
+    .filter((event) => !patterns || patterns.some((pattern) => matchesType(pattern, event.type)));
   return { status: 200, body: paginate(newestFirst, listOptions(query), '/v1/events', 'event') };
 }

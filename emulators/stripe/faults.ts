@@ -1,4 +1,9 @@
-import { checkFault, createFaultBook as createSharedFaultBook, FaultValidationError, type ActiveFault as SharedActiveFault } from '../shared/faults';
+import {
+  checkFault,
+  createFaultBook as createSharedFaultBook,
+  FaultValidationError,
+  type ActiveFault as SharedActiveFault,
+} from '../shared/faults';
 
 export { FaultValidationError } from '../shared/faults';
 
@@ -25,7 +30,14 @@ export type FaultKind = StripeFault['kind'];
 /** A fault still in force, with how many more times it applies. */
 export type ActiveFault = SharedActiveFault<StripeFault>;
 
-const KINDS: readonly FaultKind[] = ['rate_limit', 'server_error', 'hang', 'drop_after_charge', 'webhook_duplicate', 'webhook_out_of_order'];
+const KINDS: readonly FaultKind[] = [
+  'rate_limit',
+  'server_error',
+  'hang',
+  'drop_after_charge',
+  'webhook_duplicate',
+  'webhook_out_of_order',
+];
 
 /** Checks faults that arrive as JSON (the admin endpoint) or from code, naming the first problem. */
 export function validateFaults(input: unknown): StripeFault[] {
@@ -36,7 +48,11 @@ export function validateFaults(input: unknown): StripeFault[] {
     if (fault.kind === 'rate_limit' && fault.shouldRetry !== undefined && typeof fault.shouldRetry !== 'boolean') {
       throw new FaultValidationError(`${where}.shouldRetry must be a boolean`);
     }
-    if (fault.kind === 'server_error' && fault.status !== undefined && ![500, 502, 503].includes(fault.status as number)) {
+    if (
+      fault.kind === 'server_error' &&
+      fault.status !== undefined &&
+      ![500, 502, 503].includes(fault.status as number)
+    ) {
       throw new FaultValidationError(`${where}.status must be 500, 502 or 503`);
     }
     if (fault.kind === 'hang' && !(typeof fault.ms === 'number' && Number.isFinite(fault.ms) && fault.ms >= 0)) {

@@ -82,7 +82,11 @@ export function listParam(value: FormValue | undefined, param: string): string[]
     if (value === '') return [];
     throw new FormError(`Invalid array`, param);
   }
-  const items = Array.isArray(value) ? value : Object.keys(value).sort((a, b) => Number(a) - Number(b)).map((k) => value[k]);
+  const items = Array.isArray(value)
+    ? value
+    : Object.keys(value)
+        .sort((a, b) => Number(a) - Number(b))
+        .map((k) => value[k]);
   return items.map((item) => {
     if (typeof item !== 'string') throw new FormError(`Invalid array`, param);
     return item;

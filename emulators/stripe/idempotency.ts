@@ -83,7 +83,13 @@ export function createIdempotencyStore(ttlMs = IDEMPOTENCY_TTL_MS) {
     saved(now = Date.now()): SavedKey[] {
       return [...entries]
         .filter(([, entry]) => entry.saved && now - entry.createdAt <= ttlMs)
-        .map(([id, entry]) => ({ id, endpoint: entry.endpoint, fingerprint: entry.fingerprint, createdAt: entry.createdAt, saved: entry.saved! }));
+        .map(([id, entry]) => ({
+          id,
+          endpoint: entry.endpoint,
+          fingerprint: entry.fingerprint,
+          createdAt: entry.createdAt,
+          saved: entry.saved!,
+        }));
     },
     /** Replaces the keys with saved ones (a restart). */
     restore(keys: SavedKey[]): void {

@@ -16,11 +16,7 @@ export interface EmulatorState {
   faults: ActiveFault[];
 }
 
-
-
 const time = (seconds: number) => new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
-
-
 
 /** A plain page for people: what the emulator received and sent, newest first. */
 export function renderPage(state: EmulatorState): string {
@@ -39,26 +35,48 @@ export function renderPage(state: EmulatorState): string {
         formatAmount(intent.amount, intent.currency),
         intent.description ?? '',
         metadata(intent.metadata),
-        intent.last_payment_error ? `${intent.last_payment_error.decline_code ?? intent.last_payment_error.code}: ${intent.last_payment_error.message}` : '',
+        intent.last_payment_error
+          ? `${intent.last_payment_error.decline_code ?? intent.last_payment_error.code}: ${intent.last_payment_error.message}`
+          : '',
       ]),
       state.paymentIntents.length,
     ),
     htmlTable(
       'Refunds',
       ['Created', 'Id', 'Payment intent', 'Amount', 'Reason', 'Status'],
-      newest(state.refunds).map((refund) => [time(refund.created), refund.id, refund.payment_intent, formatAmount(refund.amount, refund.currency), refund.reason ?? '', refund.status]),
+      newest(state.refunds).map((refund) => [
+        time(refund.created),
+        refund.id,
+        refund.payment_intent,
+        formatAmount(refund.amount, refund.currency),
+        refund.reason ?? '',
+        refund.status,
+      ]),
       state.refunds.length,
     ),
     htmlTable(
       'Events',
       ['Created', 'Id', 'Type', 'Object', 'Pending webhooks'],
-      newest(state.events).map((event) => [time(event.created), event.id, event.type, event.data.object.id, event.pending_webhooks]),
+      newest(state.events).map((event) => [
+        time(event.created),
+        event.id,
+        event.type,
+        event.data.object.id,
+        event.pending_webhooks,
+      ]),
       state.events.length,
     ),
     htmlTable(
       'Requests',
       ['At', 'Method', 'Path', 'Status', 'Idempotency key', 'Request id'],
-      newest(state.requests).map((request) => [request.at, request.method, request.path, request.status, request.idempotencyKey ?? '', request.requestId]),
+      newest(state.requests).map((request) => [
+        request.at,
+        request.method,
+        request.path,
+        request.status,
+        request.idempotencyKey ?? '',
+        request.requestId,
+      ]),
       state.requests.length,
     ),
     ...deliveriesAndFaults(state.deliveries, state.faults),

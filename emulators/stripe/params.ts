@@ -36,7 +36,10 @@ export function optionalInteger(params: FormObject, name: string, min: number): 
   const value = Number(raw);
   if (!Number.isSafeInteger(value)) throw invalidInteger(name, raw);
   if (value < min) {
-    throw invalidRequest(`This value must be greater than or equal to ${min}.`, { param: name, code: 'parameter_invalid_integer' });
+    throw invalidRequest(`This value must be greater than or equal to ${min}.`, {
+      param: name,
+      code: 'parameter_invalid_integer',
+    });
   }
   return value;
 }
@@ -85,7 +88,8 @@ export function metadataParam(params: FormObject, existing: Record<string, strin
   for (const [key, item] of Object.entries(value)) {
     const param = `metadata[${key}]`;
     if (typeof item !== 'string') throw invalidRequest(`Invalid string: ${describe(item)}`, { param });
-    if (key.length > 40) throw invalidRequest(`Metadata keys can be up to 40 characters long; '${key}' is ${key.length}.`, { param });
+    if (key.length > 40)
+      throw invalidRequest(`Metadata keys can be up to 40 characters long; '${key}' is ${key.length}.`, { param });
     if (item.length > 500) throw invalidRequest(`Metadata values can be up to 500 characters long.`, { param });
     if (item === '') delete result[key];
     else result[key] = item;
@@ -98,7 +102,8 @@ export function metadataParam(params: FormObject, existing: Record<string, strin
 export function expandParam(params: FormObject, expandable: readonly string[]): string[] {
   const fields = optionalList(params, 'expand') ?? [];
   for (const field of fields) {
-    if (!expandable.includes(field)) throw invalidRequest(`This property cannot be expanded (${field}).`, { param: 'expand' });
+    if (!expandable.includes(field))
+      throw invalidRequest(`This property cannot be expanded (${field}).`, { param: 'expand' });
   }
   return fields;
 }
@@ -111,21 +116,42 @@ export interface ListOptions {
 
 export function listOptions(params: FormObject): ListOptions {
   const limit = optionalInteger(params, 'limit', 1) ?? 10;
-  if (limit > 100) throw invalidRequest('This value must be less than or equal to 100.', { param: 'limit', code: 'parameter_invalid_integer' });
-  return { limit, startingAfter: optionalNonEmpty(params, 'starting_after'), endingBefore: optionalNonEmpty(params, 'ending_before') };
+  if (limit > 100)
+    throw invalidRequest('This value must be less than or equal to 100.', {
+      param: 'limit',
+      code: 'parameter_invalid_integer',
+    });
+  return {
+    limit,
+    startingAfter: optionalNonEmpty(params, 'starting_after'),
+    endingBefore: optionalNonEmpty(params, 'ending_before'),
+  };
 }
 
 /** Pages through `items` (newest first) the way Stripe's cursors do. */
-export function paginate<T extends { id: string }>(items: T[], options: ListOptions, url: string, kind: string): { object: 'list'; data: T[]; has_more: boolean; url: string } {
+export function paginate<T extends { id: string }>(
+  items: T[],
+  options: ListOptions,
+  url: string,
+  kind: string,
+): { object: 'list'; data: T[]; has_more: boolean; url: string } {
   let start = 0;
   let end = items.length;
   if (options.startingAfter) {
     const index = items.findIndex((item) => item.id === options.startingAfter);
-    if (index < 0) throw invalidRequest(`No such ${kind}: '${options.startingAfter}'`, { param: 'starting_after', code: 'resource_missing' });
+    if (index < 0)
+      throw invalidRequest(`No such ${kind}: '${options.startingAfter}'`, {
+        param: 'starting_after',
+        code: 'resource_missing',
+      });
     start = index + 1;
   } else if (options.endingBefore) {
     const index = items.findIndex((item) => item.id === options.endingBefore);
-    if (index < 0) throw invalidRequest(`No such ${kind}: '${options.endingBefore}'`, { param: 'ending_before', code: 'resource_missing' });
+    if (index < 0)
+      throw invalidRequest(`No such ${kind}: '${options.endingBefore}'`, {
+        param: 'ending_before',
+        code: 'resource_missing',
+      });
     end = index;
     start = Math.max(0, end - options.limit);
   }

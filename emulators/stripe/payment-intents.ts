@@ -17,23 +17,79 @@ import {
   rejectUnknown,
 } from './params';
 import { cardFor, createTestPaymentMethod, TEST_CARDS, type CardOutcome } from './test-cards';
-import type { ApiContext, ApiResult, LastPaymentError, NextAction, PaymentIntent, PaymentMethod, StripeStore } from './types';
+import type {
+  ApiContext,
+  ApiResult,
+  LastPaymentError,
+  NextAction,
+  PaymentIntent,
+  PaymentMethod,
+  StripeStore,
+} from './types';
 
 const EXPANDABLE = ['latest_charge', 'payment_method'] as const;
 
 /** Every parameter Stripe's create endpoint takes: anything else is refused as Stripe would. */
 const CREATE_PARAMS = [
-  'allowed_payment_method_types', 'amount', 'amount_details', 'application_fee_amount', 'automatic_payment_methods', 'capture_method', 'confirm',
-  'confirmation_method', 'confirmation_token', 'customer', 'customer_account', 'description', 'error_on_requires_action',
-  'excluded_payment_method_types', 'expand', 'hooks', 'mandate', 'mandate_data', 'metadata', 'off_session', 'on_behalf_of',
-  'payment_details', 'payment_method', 'payment_method_configuration', 'payment_method_data', 'payment_method_options',
-  'payment_method_types', 'radar_options', 'receipt_email', 'return_url', 'setup_future_usage', 'shipping',
-  'statement_descriptor', 'statement_descriptor_suffix', 'transfer_data', 'transfer_group', 'use_stripe_sdk', 'currency',
+  'allowed_payment_method_types',
+  'amount',
+  'amount_details',
+  'application_fee_amount',
+  'automatic_payment_methods',
+  'capture_method',
+  'confirm',
+  'confirmation_method',
+  'confirmation_token',
+  'customer',
+  'customer_account',
+  'description',
+  'error_on_requires_action',
+  'excluded_payment_method_types',
+  'expand',
+  'hooks',
+  'mandate',
+  'mandate_data',
+  'metadata',
+  'off_session',
+  'on_behalf_of',
+  'payment_details',
+  'payment_method',
+  'payment_method_configuration',
+  'payment_method_data',
+  'payment_method_options',
+  'payment_method_types',
+  'radar_options',
+  'receipt_email',
+  'return_url',
+  'setup_future_usage',
+  'shipping',
+  'statement_descriptor',
+  'statement_descriptor_suffix',
+  'transfer_data',
+  'transfer_group',
+  'use_stripe_sdk',
+  'currency',
 ];
 const CONFIRM_PARAMS = [
-  'allowed_payment_method_types', 'capture_method', 'excluded_payment_method_types', 'confirmation_token', 'error_on_requires_action', 'expand', 'mandate', 'mandate_data', 'off_session',
-  'payment_method', 'payment_method_data', 'payment_method_options', 'payment_method_types', 'radar_options', 'receipt_email',
-  'return_url', 'setup_future_usage', 'shipping', 'use_stripe_sdk',
+  'allowed_payment_method_types',
+  'capture_method',
+  'excluded_payment_method_types',
+  'confirmation_token',
+  'error_on_requires_action',
+  'expand',
+  'mandate',
+  'mandate_data',
+  'off_session',
+  'payment_method',
+  'payment_method_data',
+  'payment_method_options',
+  'payment_method_types',
+  'radar_options',
+  'receipt_email',
+  'return_url',
+  'setup_future_usage',
+  'shipping',
+  'use_stripe_sdk',
 ];
 const CANCEL_PARAMS = ['cancellation_reason', 'expand'];
 const LIST_PARAMS = ['created', 'customer', 'customer_account', 'ending_before', 'expand', 'limit', 'starting_after'];
@@ -95,10 +151,16 @@ function parseOffSession(params: FormObject): boolean {
   const raw = optionalNonEmpty(params, 'off_session');
   if (raw === undefined || raw === 'false') return false;
   if (raw === 'true' || raw === 'one_off' || raw === 'recurring') return true;
-  throw invalidRequest(`Invalid off_session: must be one of true, false, one_off or recurring`, { param: 'off_session' });
+  throw invalidRequest(`Invalid off_session: must be one of true, false, one_off or recurring`, {
+    param: 'off_session',
+  });
 }
 
-function lastPaymentError(method: PaymentMethod, chargeId: string | undefined, outcome: Extract<CardOutcome, { kind: 'decline' }>): LastPaymentError {
+function lastPaymentError(
+  method: PaymentMethod,
+  chargeId: string | undefined,
+  outcome: Extract<CardOutcome, { kind: 'decline' }>,
+): LastPaymentError {
   return {
     ...(chargeId ? { charge: chargeId } : {}),
     code: outcome.code,
@@ -111,15 +173,31 @@ function lastPaymentError(method: PaymentMethod, chargeId: string | undefined, o
   };
 }
 
-function nextActionFor(ctx: ApiContext, intent: PaymentIntent, flow: 'redirect' | 'fingerprint', returnUrl: string | undefined): NextAction {
+function nextActionFor(
+  ctx: ApiContext,
+  intent: PaymentIntent,
+  flow: 'redirect' | 'fingerprint',
+  returnUrl: string | undefined,
+): NextAction {
   const source = newId('src');
   const authenticateUrl = `${ctx.baseUrl}/__emulator/payment_intents/${intent.id}/authenticate`;
   // Given a return_url, Stripe sends the customer to a page and back; otherwise Stripe.js handles it.
   if (returnUrl) {
-    return { type: 'redirect_to_url', redirect_to_url: { return_url: returnUrl, url: `${authenticateUrl}?return_url=${encodeURIComponent(returnUrl)}` } };
+    return {
+      type: 'redirect_to_url',
+      redirect_to_url: { return_url: returnUrl, url: `${authenticateUrl}?return_url=${encodeURIComponent(returnUrl)}` },
+    };
   }
   return flow === 'redirect'
-    ? { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect', source, stripe_js: authenticateUrl, known_frame_issues: 'false' } }
+    ? {
+        type: 'use_stripe_sdk',
+        use_stripe_sdk: {
+          type: 'three_d_secure_redirect',
+          source,
+          stripe_js: authenticateUrl,
+          known_frame_issues: 'false',
+        },
+      }
     : {
         type: 'use_stripe_sdk',
         use_stripe_sdk: {
@@ -148,7 +226,12 @@ function succeed(ctx: ApiContext, intent: PaymentIntent, method: PaymentMethod):
 }
 
 /** A failed attempt leaves the PaymentIntent waiting for another payment method, as Stripe does. */
-function decline(ctx: ApiContext, intent: PaymentIntent, method: PaymentMethod, outcome: Extract<CardOutcome, { kind: 'decline' }>): StripeApiError {
+function decline(
+  ctx: ApiContext,
+  intent: PaymentIntent,
+  method: PaymentMethod,
+  outcome: Extract<CardOutcome, { kind: 'decline' }>,
+): StripeApiError {
   const charge = createCharge(ctx, intent, method, outcome);
   Object.assign(intent, {
     status: 'requires_payment_method',
@@ -227,7 +310,11 @@ function confirm(ctx: ApiContext, intent: PaymentIntent, options: ConfirmOptions
  * Naming payment method types (`allowed_payment_method_types` now, `payment_method_types` in older
  * API versions) turns the Dashboard's list off; otherwise newer versions turn it on.
  */
-function automaticPaymentMethodsFor(ctx: ApiContext, params: FormObject, types: string[] | undefined): PaymentIntent['automatic_payment_methods'] {
+function automaticPaymentMethodsFor(
+  ctx: ApiContext,
+  params: FormObject,
+  types: string[] | undefined,
+): PaymentIntent['automatic_payment_methods'] {
   const given = optionalObject(params, 'automatic_payment_methods');
   if (given) {
     rejectUnknown(given, ['enabled', 'allow_redirects']);
@@ -235,9 +322,12 @@ function automaticPaymentMethodsFor(ctx: ApiContext, params: FormObject, types: 
     if (enabled === undefined) throw parameterMissing('automatic_payment_methods[enabled]');
     const allowRedirects = optionalEnum(given, 'allow_redirects', ['always', 'never'] as const);
     if (enabled && params.payment_method_types !== undefined) {
-      throw invalidRequest('You may only specify one of these parameters: automatic_payment_methods, payment_method_types.', {
-        param: 'automatic_payment_methods',
-      });
+      throw invalidRequest(
+        'You may only specify one of these parameters: automatic_payment_methods, payment_method_types.',
+        {
+          param: 'automatic_payment_methods',
+        },
+      );
     }
     return { allow_redirects: allowRedirects ?? 'always', enabled };
   }
@@ -255,15 +345,24 @@ export function createPaymentIntent(ctx: ApiContext, params: FormObject): ApiRes
   const amount = optionalInteger(params, 'amount', 1) as number;
   const currency = rawCurrency.toLowerCase();
   if (!SUPPORTED_CURRENCIES.has(currency)) {
-    throw invalidRequest(`Invalid currency: ${currency}. Stripe currently supports these currencies: ${[...SUPPORTED_CURRENCIES].join(', ')}`, {
-      param: 'currency',
-    });
+    throw invalidRequest(
+      `Invalid currency: ${currency}. Stripe currently supports these currencies: ${[...SUPPORTED_CURRENCIES].join(', ')}`,
+      {
+        param: 'currency',
+      },
+    );
   }
   if (amount < minimumAmount(currency)) {
-    throw invalidRequest(`Amount must be at least ${formatAmount(minimumAmount(currency), currency)} ${currency}`, { param: 'amount', code: 'amount_too_small' });
+    throw invalidRequest(`Amount must be at least ${formatAmount(minimumAmount(currency), currency)} ${currency}`, {
+      param: 'amount',
+      code: 'amount_too_small',
+    });
   }
   if (amount > MAXIMUM_AMOUNT) {
-    throw invalidRequest(`Amount must be no more than ${formatAmount(MAXIMUM_AMOUNT, currency)}`, { param: 'amount', code: 'amount_too_large' });
+    throw invalidRequest(`Amount must be no more than ${formatAmount(MAXIMUM_AMOUNT, currency)}`, {
+      param: 'amount',
+      code: 'amount_too_large',
+    });
   }
   const captureMethod = optionalEnum(params, 'capture_method', ['automatic', 'automatic_async', 'manual'] as const);
   if (captureMethod === 'manual') {
@@ -283,7 +382,8 @@ export function createPaymentIntent(ctx: ApiContext, params: FormObject): ApiRes
   const description = optionalNonEmpty(params, 'description') ?? null;
   const customer = optionalNonEmpty(params, 'customer') ?? null;
   const receiptEmail = optionalNonEmpty(params, 'receipt_email') ?? null;
-  const confirmationMethod = optionalEnum(params, 'confirmation_method', ['automatic', 'manual'] as const) ?? 'automatic';
+  const confirmationMethod =
+    optionalEnum(params, 'confirmation_method', ['automatic', 'manual'] as const) ?? 'automatic';
   const setupFutureUsage = optionalEnum(params, 'setup_future_usage', ['off_session', 'on_session'] as const) ?? null;
   const paymentMethodId = optionalNonEmpty(params, 'payment_method');
   // An unknown payment method is a bad parameter (not kept for idempotency); from here on the endpoint is at work.
@@ -320,7 +420,9 @@ export function createPaymentIntent(ctx: ApiContext, params: FormObject): ApiRes
     on_behalf_of: null,
     payment_method: method?.id ?? null,
     payment_method_configuration_details: null,
-    payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' } },
+    payment_method_options: {
+      card: { installments: null, mandate_options: null, network: null, request_three_d_secure: 'automatic' },
+    },
     payment_method_types: types ?? ['card'],
     payment_record: null,
     processing: null,
@@ -350,17 +452,21 @@ export function confirmPaymentIntent(ctx: ApiContext, id: string, params: FormOb
     errorOnRequiresAction: optionalBoolean(params, 'error_on_requires_action') ?? false,
   };
   if (intent.status === 'succeeded') {
-    throw invalidRequest('You cannot confirm this PaymentIntent because it has already succeeded after being previously confirmed.', {
-      code: 'payment_intent_unexpected_state',
-      saved: true,
-    });
+    throw invalidRequest(
+      'You cannot confirm this PaymentIntent because it has already succeeded after being previously confirmed.',
+      {
+        code: 'payment_intent_unexpected_state',
+        saved: true,
+      },
+    );
   }
   if (!['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(intent.status)) {
     throw invalidRequest(NOT_CONFIRMABLE(intent.status), { code: 'payment_intent_unexpected_state', saved: true });
   }
   const paymentMethodId = optionalNonEmpty(params, 'payment_method');
   if (paymentMethodId) intent.payment_method = resolvePaymentMethod(ctx.store, paymentMethodId).id;
-  if (options.returnUrl === undefined && intent.next_action?.type === 'redirect_to_url') options.returnUrl = intent.next_action.redirect_to_url.return_url;
+  if (options.returnUrl === undefined && intent.next_action?.type === 'redirect_to_url')
+    options.returnUrl = intent.next_action.redirect_to_url.return_url;
   confirm(ctx, intent, options);
   return { status: 200, body: renderIntent(ctx.store, intent, expand) };
 }
@@ -369,15 +475,31 @@ export function cancelPaymentIntent(ctx: ApiContext, id: string, params: FormObj
   rejectUnknown(params, CANCEL_PARAMS);
   const expand = expandParam(params, EXPANDABLE);
   const intent = findIntent(ctx.store, id);
-  const reason = optionalEnum(params, 'cancellation_reason', ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const);
-  const cancellable = ['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing'];
+  const reason = optionalEnum(params, 'cancellation_reason', [
+    'duplicate',
+    'fraudulent',
+    'requested_by_customer',
+    'abandoned',
+  ] as const);
+  const cancellable = [
+    'requires_payment_method',
+    'requires_capture',
+    'requires_confirmation',
+    'requires_action',
+    'processing',
+  ];
   if (!cancellable.includes(intent.status)) {
     throw invalidRequest(
       `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${cancellable.join(', ')}.`,
       { code: 'payment_intent_unexpected_state', saved: true },
     );
   }
-  Object.assign(intent, { status: 'canceled', canceled_at: nowSeconds(), cancellation_reason: reason ?? null, next_action: null } satisfies Partial<PaymentIntent>);
+  Object.assign(intent, {
+    status: 'canceled',
+    canceled_at: nowSeconds(),
+    cancellation_reason: reason ?? null,
+    next_action: null,
+  } satisfies Partial<PaymentIntent>);
   ctx.emit('payment_intent.canceled', intent);
   return { status: 200, body: renderIntent(ctx.store, intent, expand) };
 }
@@ -395,7 +517,9 @@ export function listPaymentIntents(ctx: ApiContext, query: FormObject): ApiResul
     EXPANDABLE.map((field) => `data.${field}`),
   ).map((field) => field.slice('data.'.length));
   const customer = optionalNonEmpty(query, 'customer');
-  const all = [...ctx.store.paymentIntents.values()].reverse().filter((intent) => !customer || intent.customer === customer);
+  const all = [...ctx.store.paymentIntents.values()]
+    .reverse()
+    .filter((intent) => !customer || intent.customer === customer);
   const page = paginate(all, listOptions(query), '/v1/payment_intents', 'payment_intent');
   return { status: 200, body: { ...page, data: page.data.map((intent) => renderIntent(ctx.store, intent, expand)) } };
 }
@@ -408,9 +532,12 @@ export function completeAction(ctx: ApiContext, id: string, outcome: 'succeeded'
   const intent = ctx.store.paymentIntents.get(id);
   if (!intent) throw resourceMissing('payment_intent', id, 'intent');
   if (intent.status !== 'requires_action') {
-    throw invalidRequest(`PaymentIntent ${id} has status ${intent.status}; only requires_action can complete an action.`, {
-      code: 'payment_intent_unexpected_state',
-    });
+    throw invalidRequest(
+      `PaymentIntent ${id} has status ${intent.status}; only requires_action can complete an action.`,
+      {
+        code: 'payment_intent_unexpected_state',
+      },
+    );
   }
   const methodId = typeof intent.payment_method === 'string' ? intent.payment_method : intent.payment_method?.id;
   const method = methodId ? ctx.store.paymentMethods.get(methodId) : undefined;

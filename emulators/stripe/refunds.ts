@@ -2,13 +2,32 @@ import { formatAmount } from './currencies';
 import { invalidRequest, resourceMissing } from './errors';
 import type { FormObject } from './form';
 import { newId, nowSeconds } from './ids';
-import { expandParam, listOptions, metadataParam, optionalEnum, optionalInteger, optionalNonEmpty, paginate, rejectUnknown } from './params';
+import {
+  expandParam,
+  listOptions,
+  metadataParam,
+  optionalEnum,
+  optionalInteger,
+  optionalNonEmpty,
+  paginate,
+  rejectUnknown,
+} from './params';
 import { renderIntent } from './payment-intents';
 import type { ApiContext, ApiResult, Charge, Refund, StripeStore } from './types';
 
 const CREATE_PARAMS = [
-  'amount', 'charge', 'currency', 'customer', 'expand', 'instructions_email', 'metadata', 'origin', 'payment_intent', 'reason',
-  'refund_application_fee', 'reverse_transfer',
+  'amount',
+  'charge',
+  'currency',
+  'customer',
+  'expand',
+  'instructions_email',
+  'metadata',
+  'origin',
+  'payment_intent',
+  'reason',
+  'refund_application_fee',
+  'reverse_transfer',
 ];
 const EXPANDABLE = ['charge', 'payment_intent'] as const;
 const REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
@@ -31,15 +50,22 @@ function chargeToRefund(store: StripeStore, intentId: string | undefined, charge
     if (intentId && charge.payment_intent !== intentId) {
       throw invalidRequest(`Charge ${chargeId} does not belong to PaymentIntent ${intentId}.`, { param: 'charge' });
     }
-    if (charge.status !== 'succeeded') throw invalidRequest(`The charge ${chargeId} has failed and cannot be refunded.`, { param: 'charge', saved: true });
+    if (charge.status !== 'succeeded')
+      throw invalidRequest(`The charge ${chargeId} has failed and cannot be refunded.`, {
+        param: 'charge',
+        saved: true,
+      });
     return charge;
   }
-  if (!intentId) throw invalidRequest('One of the following params should be provided for this request: payment_intent or charge.');
+  if (!intentId)
+    throw invalidRequest('One of the following params should be provided for this request: payment_intent or charge.');
   const intent = store.paymentIntents.get(intentId);
   if (!intent) throw resourceMissing('payment_intent', intentId, 'payment_intent', 400);
   const latest = typeof intent.latest_charge === 'string' ? store.charges.get(intent.latest_charge) : undefined;
   if (intent.status !== 'succeeded' || !latest || latest.status !== 'succeeded') {
-    throw invalidRequest(`This PaymentIntent (${intentId}) does not have a successful charge to refund.`, { saved: true });
+    throw invalidRequest(`This PaymentIntent (${intentId}) does not have a successful charge to refund.`, {
+      saved: true,
+    });
   }
   return latest;
 }
@@ -50,9 +76,16 @@ export function createRefund(ctx: ApiContext, params: FormObject): ApiResult {
   const requested = optionalInteger(params, 'amount', 1);
   const reason = optionalEnum(params, 'reason', REASONS) ?? null;
   const metadata = metadataParam(params);
-  const charge = chargeToRefund(ctx.store, optionalNonEmpty(params, 'payment_intent'), optionalNonEmpty(params, 'charge'));
+  const charge = chargeToRefund(
+    ctx.store,
+    optionalNonEmpty(params, 'payment_intent'),
+    optionalNonEmpty(params, 'charge'),
+  );
   if (charge.refunded) {
-    throw invalidRequest(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded', saved: true });
+    throw invalidRequest(`Charge ${charge.id} has already been refunded.`, {
+      code: 'charge_already_refunded',
+      saved: true,
+    });
   }
   const remaining = charge.amount_captured - charge.amount_refunded;
   const amount = requested ?? remaining;
@@ -72,7 +105,10 @@ export function createRefund(ctx: ApiContext, params: FormObject): ApiResult {
     currency: charge.currency,
     customer: charge.customer,
     customer_account: null,
-    destination_details: { card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
+    destination_details: {
+      card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' },
+      type: 'card',
+    },
     metadata,
     payment_intent: charge.payment_intent,
     payment_method: charge.payment_method,
@@ -87,7 +123,11 @@ export function createRefund(ctx: ApiContext, params: FormObject): ApiResult {
   charge.amount_refunded += amount;
   charge.refunded = charge.amount_refunded >= charge.amount_captured;
   // Stripe lists only what changed in previous_attributes.
-  ctx.emit('charge.refunded', charge, charge.refunded === previous.refunded ? { amount_refunded: previous.amount_refunded } : previous);
+  ctx.emit(
+    'charge.refunded',
+    charge,
+    charge.refunded === previous.refunded ? { amount_refunded: previous.amount_refunded } : previous,
+  );
   return { status: 200, body: render(ctx.store, refund, expand) };
 }
 

@@ -8,7 +8,9 @@ export const STATE_VERSION = 1;
 
 /** A Stripe object, checked as far as the emulator's lookups need (id, kind); the rest was written by this code. */
 function objectOf<T>(kind: string, extra: z.ZodRawShape = {}): z.ZodType<T> {
-  return z.object({ id: z.string().min(1), object: z.literal(kind), ...extra }).passthrough() as unknown as z.ZodType<T>;
+  return z
+    .object({ id: z.string().min(1), object: z.literal(kind), ...extra })
+    .passthrough() as unknown as z.ZodType<T>;
 }
 
 export interface SavedState {
@@ -36,7 +38,9 @@ const savedStateSchema: z.ZodType<SavedState> = z.object({
       fingerprint: z.string(),
       createdAt: z.number(),
       // zod reads an `unknown` field as optional; the answer is always there, since we wrote it.
-      saved: z.object({ status: z.number().int(), body: z.unknown(), requestId: z.string() }) as z.ZodType<SavedKey['saved']>,
+      saved: z.object({ status: z.number().int(), body: z.unknown(), requestId: z.string() }) as z.ZodType<
+        SavedKey['saved']
+      >,
     }),
   ),
 });

@@ -30,7 +30,16 @@ import {
   retrievePaymentIntent,
 } from './payment-intents';
 import { createRefund, listRefunds, retrieveRefund } from './refunds';
-import { createStore, type ApiContext, type ApiResult, type PaymentIntent, type RecordedRequest, type Refund, type RequestInfo, type StripeEvent } from './types';
+import {
+  createStore,
+  type ApiContext,
+  type ApiResult,
+  type PaymentIntent,
+  type RecordedRequest,
+  type Refund,
+  type RequestInfo,
+  type StripeEvent,
+} from './types';
 import { createStripeWebhooks, type WebhookDelivery } from './webhooks';
 import { createStateFile } from '../shared/state-file';
 import { parseSavedState, snapshotOf, STATE_VERSION, storeFrom } from './saved-state';
@@ -99,15 +108,40 @@ interface Route {
 }
 
 const ROUTES: Route[] = [
-  { method: 'POST', pattern: /^\/v1\/payment_intents$/, handler: (ctx, params) => createPaymentIntent(ctx, params), charges: true },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/payment_intents$/,
+    handler: (ctx, params) => createPaymentIntent(ctx, params),
+    charges: true,
+  },
   { method: 'GET', pattern: /^\/v1\/payment_intents$/, handler: (ctx, params) => listPaymentIntents(ctx, params) },
-  { method: 'GET', pattern: /^\/v1\/payment_intents\/([^/]+)$/, handler: (ctx, params, [id]) => retrievePaymentIntent(ctx, id, params) },
-  { method: 'POST', pattern: /^\/v1\/payment_intents\/([^/]+)\/confirm$/, handler: (ctx, params, [id]) => confirmPaymentIntent(ctx, id, params) },
-  { method: 'POST', pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/, handler: (ctx, params, [id]) => cancelPaymentIntent(ctx, id, params) },
-  { method: 'GET', pattern: /^\/v1\/charges\/([^/]+)$/, handler: (ctx, params, [id]) => retrieveCharge(ctx, id, params) },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/payment_intents\/([^/]+)$/,
+    handler: (ctx, params, [id]) => retrievePaymentIntent(ctx, id, params),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/payment_intents\/([^/]+)\/confirm$/,
+    handler: (ctx, params, [id]) => confirmPaymentIntent(ctx, id, params),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/,
+    handler: (ctx, params, [id]) => cancelPaymentIntent(ctx, id, params),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/charges\/([^/]+)$/,
+    handler: (ctx, params, [id]) => retrieveCharge(ctx, id, params),
+  },
   { method: 'POST', pattern: /^\/v1\/refunds$/, handler: (ctx, params) => createRefund(ctx, params) },
   { method: 'GET', pattern: /^\/v1\/refunds$/, handler: (ctx, params) => listRefunds(ctx, params) },
-  { method: 'GET', pattern: /^\/v1\/refunds\/([^/]+)$/, handler: (ctx, params, [id]) => retrieveRefund(ctx, id, params) },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/refunds\/([^/]+)$/,
+    handler: (ctx, params, [id]) => retrieveRefund(ctx, id, params),
+  },
   { method: 'GET', pattern: /^\/v1\/events$/, handler: (ctx, params) => listEvents(ctx, params) },
   { method: 'GET', pattern: /^\/v1\/events\/([^/]+)$/, handler: (ctx, params, [id]) => retrieveEvent(ctx, id, params) },
 ];
@@ -180,7 +214,12 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
     idempotency.restore(restored.idempotencyKeys);
     undelivered = store.events.filter((event) => event.pending_webhooks > 0);
     logger.info(
-      { file: options.stateFile, paymentIntents: store.paymentIntents.size, events: store.events.length, undelivered: undelivered.length },
+      {
+        file: options.stateFile,
+        paymentIntents: store.paymentIntents.size,
+        events: store.events.length,
+        undelivered: undelivered.length,
+      },
       'stripe emulator state restored',
     );
   }
@@ -200,7 +239,10 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
   function resumeDeliveries(): void {
     if (!webhookUrl || undelivered.length === 0) return;
     for (const event of undelivered) webhooks.send(event, webhookUrl, { copies: 1 });
-    logger.info({ events: undelivered.length, webhookUrl }, 'stripe emulator resumes webhooks a previous run had not delivered');
+    logger.info(
+      { events: undelivered.length, webhookUrl },
+      'stripe emulator resumes webhooks a previous run had not delivered',
+    );
     undelivered = [];
   }
 
@@ -246,7 +288,12 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
     for (const sleeper of [...sleepers]) sleeper.cancel();
   };
 
-  async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string): Promise<void> {
+  async function handleApi(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    requestId: string,
+  ): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
     const idempotencyKey = method === 'POST' ? headerOf(req, 'idempotency-key') : undefined;
@@ -281,7 +328,8 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
         if (err instanceof FormError) throw invalidRequest(err.message, { param: err.param });
         throw err;
       }
-      if (idempotencyKey !== undefined && idempotencyKey.length > 255) throw idempotencyKeyTooLong(idempotencyKey.length);
+      if (idempotencyKey !== undefined && idempotencyKey.length > 255)
+        throw idempotencyKeyTooLong(idempotencyKey.length);
 
       // Infrastructure failures come before the idempotency layer, so they are never saved and a retry gets through.
       const failure = faults.take(['rate_limit', 'server_error'], path);
@@ -350,7 +398,11 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
   }
 
   function completeAction(paymentIntentId: string, outcome: 'succeeded' | 'failed' = 'succeeded'): PaymentIntent {
-    const intent = completeIntentAction(contextFor({ id: null, idempotencyKey: null, apiVersion: ACCOUNT_API_VERSION }), paymentIntentId, outcome);
+    const intent = completeIntentAction(
+      contextFor({ id: null, idempotencyKey: null, apiVersion: ACCOUNT_API_VERSION }),
+      paymentIntentId,
+      outcome,
+    );
     stateFile?.touch();
     return intent;
   }
@@ -384,7 +436,8 @@ export function createStripeEmulator(options: StripeEmulatorOptions): StripeEmul
     if (stateFile && req.method !== 'GET' && req.method !== 'HEAD') res.once('close', () => stateFile.touch());
     handler(req, res, url, requestId).catch((err: unknown) => {
       logger.error({ err }, 'stripe emulator request crashed');
-      if (!res.headersSent) sendJson(res, 500, renderError({ type: 'api_error', message: 'Internal error' }, requestId));
+      if (!res.headersSent)
+        sendJson(res, 500, renderError({ type: 'api_error', message: 'Internal error' }, requestId));
       else res.destroy();
     });
   });

@@ -23,7 +23,12 @@ export interface TestCard {
 
 const DECLINED = 'Your card was declined.';
 const succeed: CardOutcome = { kind: 'succeed' };
-const declined = (declineCode: string, message = DECLINED): CardOutcome => ({ kind: 'decline', code: 'card_declined', declineCode, message });
+const declined = (declineCode: string, message = DECLINED): CardOutcome => ({
+  kind: 'decline',
+  code: 'card_declined',
+  declineCode,
+  message,
+});
 
 /** Stripe's test PaymentMethods (https://docs.stripe.com/testing) and what confirming with them does. */
 export const TEST_CARDS: Readonly<Record<string, TestCard>> = {
@@ -37,27 +42,59 @@ export const TEST_CARDS: Readonly<Record<string, TestCard>> = {
   pm_card_diners: { brand: 'diners', last4: '0004', funding: 'credit', outcome: succeed },
   pm_card_jcb: { brand: 'jcb', last4: '0505', funding: 'credit', outcome: succeed },
   pm_card_unionpay: { brand: 'unionpay', last4: '0005', funding: 'credit', outcome: succeed },
-  pm_card_visa_chargeDeclined: { brand: 'visa', last4: '0002', funding: 'credit', outcome: declined('generic_decline') },
+  pm_card_visa_chargeDeclined: {
+    brand: 'visa',
+    last4: '0002',
+    funding: 'credit',
+    outcome: declined('generic_decline'),
+  },
   pm_card_visa_chargeDeclinedInsufficientFunds: {
     brand: 'visa',
     last4: '9995',
     funding: 'credit',
     outcome: declined('insufficient_funds', 'Your card has insufficient funds.'),
   },
-  pm_card_visa_chargeDeclinedLostCard: { brand: 'visa', last4: '9987', funding: 'credit', outcome: declined('lost_card') },
-  pm_card_visa_chargeDeclinedStolenCard: { brand: 'visa', last4: '9979', funding: 'credit', outcome: declined('stolen_card') },
-  pm_card_visa_chargeDeclinedFraudulent: { brand: 'visa', last4: '0019', funding: 'credit', outcome: declined('fraudulent') },
+  pm_card_visa_chargeDeclinedLostCard: {
+    brand: 'visa',
+    last4: '9987',
+    funding: 'credit',
+    outcome: declined('lost_card'),
+  },
+  pm_card_visa_chargeDeclinedStolenCard: {
+    brand: 'visa',
+    last4: '9979',
+    funding: 'credit',
+    outcome: declined('stolen_card'),
+  },
+  pm_card_visa_chargeDeclinedFraudulent: {
+    brand: 'visa',
+    last4: '0019',
+    funding: 'credit',
+    outcome: declined('fraudulent'),
+  },
   pm_card_chargeDeclinedExpiredCard: {
     brand: 'visa',
     last4: '0069',
     funding: 'credit',
-    outcome: { kind: 'decline', code: 'expired_card', declineCode: 'expired_card', message: 'Your card has expired.', param: 'exp_month' },
+    outcome: {
+      kind: 'decline',
+      code: 'expired_card',
+      declineCode: 'expired_card',
+      message: 'Your card has expired.',
+      param: 'exp_month',
+    },
   },
   pm_card_chargeDeclinedIncorrectCvc: {
     brand: 'visa',
     last4: '0127',
     funding: 'credit',
-    outcome: { kind: 'decline', code: 'incorrect_cvc', declineCode: 'incorrect_cvc', message: "Your card's security code is incorrect.", param: 'cvc' },
+    outcome: {
+      kind: 'decline',
+      code: 'incorrect_cvc',
+      declineCode: 'incorrect_cvc',
+      message: "Your card's security code is incorrect.",
+      param: 'cvc',
+    },
   },
   pm_card_chargeDeclinedProcessingError: {
     brand: 'visa',
@@ -70,8 +107,18 @@ export const TEST_CARDS: Readonly<Record<string, TestCard>> = {
       message: 'An error occurred while processing your card. Try again in a little bit.',
     },
   },
-  pm_card_authenticationRequired: { brand: 'visa', last4: '3184', funding: 'credit', outcome: { kind: 'authenticate', flow: 'redirect' } },
-  pm_card_threeDSecure2Required: { brand: 'visa', last4: '3220', funding: 'credit', outcome: { kind: 'authenticate', flow: 'fingerprint' } },
+  pm_card_authenticationRequired: {
+    brand: 'visa',
+    last4: '3184',
+    funding: 'credit',
+    outcome: { kind: 'authenticate', flow: 'redirect' },
+  },
+  pm_card_threeDSecure2Required: {
+    brand: 'visa',
+    last4: '3220',
+    funding: 'credit',
+    outcome: { kind: 'authenticate', flow: 'fingerprint' },
+  },
 };
 
 /** Any other `pm_card_*` name behaves like a plain Visa. */

@@ -85,7 +85,9 @@ export interface PaymentIntent {
   /** A payment method id, or the payment method itself when expanded. */
   payment_method: string | PaymentMethod | null;
   payment_method_configuration_details: null;
-  payment_method_options: { card: { installments: null; mandate_options: null; network: null; request_three_d_secure: 'automatic' } };
+  payment_method_options: {
+    card: { installments: null; mandate_options: null; network: null; request_three_d_secure: 'automatic' };
+  };
   /** The types the PaymentIntent can be paid with. */
   payment_method_types: string[];
   payment_record: null;
@@ -163,7 +165,10 @@ export interface Refund {
   currency: string;
   customer: string | null;
   customer_account: null;
-  destination_details: { card: { reference_status: 'pending'; reference_type: 'acquirer_reference_number'; type: 'refund' }; type: 'card' };
+  destination_details: {
+    card: { reference_status: 'pending'; reference_type: 'acquirer_reference_number'; type: 'refund' };
+    type: 'card';
+  };
   metadata: Record<string, string>;
   payment_intent: string;
   payment_method: string;
@@ -209,7 +214,14 @@ export interface StripeStore {
 }
 
 export function createStore(): StripeStore {
-  return { paymentIntents: new Map(), charges: new Map(), refunds: new Map(), paymentMethods: new Map(), events: [], testCards: new Map() };
+  return {
+    paymentIntents: new Map(),
+    charges: new Map(),
+    refunds: new Map(),
+    paymentMethods: new Map(),
+    events: [],
+    testCards: new Map(),
+  };
 }
 
 /** Who is asking: the request id and key go into the events the request causes. */

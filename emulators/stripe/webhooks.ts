@@ -12,7 +12,13 @@ export function signatureHeader(secret: string, payload: string, timestamp = Mat
 }
 
 /** Stripe's deliveries: pretty-printed JSON, signed per attempt, with Stripe's own headers. */
-export function createStripeWebhooks(options: { secret: string; retryDelaysMs: number[]; timeoutMs: number; logger: Logger; onDelivered: (event: StripeEvent) => void }) {
+export function createStripeWebhooks(options: {
+  secret: string;
+  retryDelaysMs: number[];
+  timeoutMs: number;
+  logger: Logger;
+  onDelivered: (event: StripeEvent) => void;
+}) {
   return createWebhookDispatcher<StripeEvent>({
     render(event) {
       const body = JSON.stringify(event, null, 2);

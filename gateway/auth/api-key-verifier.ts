@@ -35,7 +35,10 @@ export function createApiKeyVerifier(options: ApiKeyVerifierOptions): ApiKeyVeri
       const request = { audience: 'listings', path: API_KEY_VERIFY_PATH, body };
       res = await fetch(new URL(API_KEY_VERIFY_PATH, options.listingsUrl()), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [VIEWER_HEADER]: signViewerHeader(SYSTEM_VIEWER, request, options.internalSecret, 30) },
+        headers: {
+          'content-type': 'application/json',
+          [VIEWER_HEADER]: signViewerHeader(SYSTEM_VIEWER, request, options.internalSecret, 30),
+        },
         body,
         signal: AbortSignal.timeout(3000),
       });

@@ -1,7 +1,14 @@
 import type http from 'node:http';
 import { createRemoteJWKSet } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { ANONYMOUS, bearerToken, verifyJwt, viewerFromAuthorization, type JwtOptions, type Viewer } from '../../lib/auth';
+import {
+  ANONYMOUS,
+  bearerToken,
+  verifyJwt,
+  viewerFromAuthorization,
+  type JwtOptions,
+  type Viewer,
+} from '../../lib/auth';
 import { ServiceUnavailableError, UnauthenticatedError } from '../../lib/errors';
 import type { ApiKeyVerifier } from './api-key-verifier';
 
@@ -34,7 +41,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const headerKey = headers['x-api-key'];
     const schemeKey = authorization ? API_KEY_SCHEME.exec(authorization)?.[1] : undefined;
     if (headerKey === undefined && schemeKey === undefined) return jwtViewer(headers);
-    if (authorization && schemeKey === undefined) throw new UnauthenticatedError('Send one credential: a Bearer token or an API key, not both');
+    if (authorization && schemeKey === undefined)
+      throw new UnauthenticatedError('Send one credential: a Bearer token or an API key, not both');
     const secret = schemeKey ?? (Array.isArray(headerKey) ? undefined : headerKey);
     if (!secret || !options.apiKeys) throw new UnauthenticatedError('Invalid API key');
     const key = await options.apiKeys(secret);
@@ -48,12 +56,21 @@ function createJwtAuthenticator(options: AuthenticatorOptions): Authenticator {
   if (!options.jwksUrl) return async (headers) => viewerFromAuthorization(headers.authorization, jwt);
 
   // jose caches the key set, refetches on an unknown `kid` (at most every 30 s) and times out after 5 s.
-  const keys = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+  const keys = createRemoteJWKSet(new URL(options.jwksUrl), {
+    timeoutDuration: 5000,
+    cooldownDuration: 30_000,
+    cacheMaxAge: 10 * 60_000,
+  });
   return async (headers) => {
     const token = bearerToken(headers.authorization);
     if (token === undefined) return ANONYMOUS;
     try {
-      return await verifyJwt(token, keys, { issuer: jwt.issuer, audience: jwt.audience, clockToleranceSeconds: jwt.clockToleranceSeconds, algorithms: JWKS_ALGORITHMS });
+      return await verifyJwt(token, keys, {
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        clockToleranceSeconds: jwt.clockToleranceSeconds,
+        algorithms: JWKS_ALGORITHMS,
+      });
     } catch (err) {
       if (err instanceof UnauthenticatedError) throw err;
       // The key set could not be fetched: our outage, not a bad token.
@@ -96,7 +113,9 @@ export function cacheVerifiedTokens(verify: Authenticator, options: TokenCacheOp
 /** The `exp` claim of a token that has just verified (so its payload is ours to read). */
 function expiryOf(token: string): number | undefined {
   try {
-    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      exp?: unknown;
+    };
     return typeof claims.exp === 'number' ? claims.exp : undefined;
   } catch {
     return undefined;

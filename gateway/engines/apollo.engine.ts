@@ -1,7 +1,11 @@
 import '../../lib/telemetry';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../../lib/logger';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -30,7 +34,9 @@ export interface EngineOptions {
  * Apollo Server, called in-process (the front door already did the HTTP part), with a keep-alive
  * undici pool per subgraph instead of Apollo's default fetcher.
  */
-export async function createApolloEngine(options: EngineOptions): Promise<GatewayEngine & { apollo: ApolloServer<GatewayContext> }> {
+export async function createApolloEngine(
+  options: EngineOptions,
+): Promise<GatewayEngine & { apollo: ApolloServer<GatewayContext> }> {
   const http = createSubgraphFetcher(options.fetch, options.subgraphUrls);
   // Phases: Apollo Server reports validation and execution; the gateway says when its plan is ready
   // (experimental_didResolveQueryPlan), which splits execution into planning and fetching.
@@ -41,7 +47,11 @@ export async function createApolloEngine(options: EngineOptions): Promise<Gatewa
       return {
         async validationDidStart() {
           const started = process.hrtime.bigint();
-          return async () => metrics.graphqlPhase.observe({ phase: 'validate', engine: 'apollo' }, seconds(started, process.hrtime.bigint()));
+          return async () =>
+            metrics.graphqlPhase.observe(
+              { phase: 'validate', engine: 'apollo' },
+              seconds(started, process.hrtime.bigint()),
+            );
         },
         async executionDidStart({ contextValue }) {
           const started = process.hrtime.bigint();
@@ -49,7 +59,8 @@ export async function createApolloEngine(options: EngineOptions): Promise<Gatewa
             async executionDidEnd() {
               const now = process.hrtime.bigint();
               const plannedAt = planned.get(contextValue);
-              if (plannedAt) metrics.graphqlPhase.observe({ phase: 'plan', engine: 'apollo' }, seconds(started, plannedAt));
+              if (plannedAt)
+                metrics.graphqlPhase.observe({ phase: 'plan', engine: 'apollo' }, seconds(started, plannedAt));
               metrics.graphqlPhase.observe({ phase: 'execute', engine: 'apollo' }, seconds(plannedAt ?? started, now));
             },
           };
@@ -62,11 +73,19 @@ export async function createApolloEngine(options: EngineOptions): Promise<Gatewa
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`No URL configured for subgraph ${name}`);
-      return new ViewerDataSource(name, target, options.internalSecret, options.internalTokenTtlSeconds, options.logger, http.fetcher);
+      return new ViewerDataSource(
+        name,
+        target,
+        options.internalSecret,
+        options.internalTokenTtlSeconds,
+        options.logger,
+        http.fetcher,
+      );
     },
     logger: options.logger,
     // The gateway sees the operation's context object (each operation of a batch gets its own copy, below).
-    experimental_didResolveQueryPlan: ({ requestContext }) => void planned.set(requestContext.context, process.hrtime.bigint()),
+    experimental_didResolveQueryPlan: ({ requestContext }) =>
+      void planned.set(requestContext.context, process.hrtime.bigint()),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -77,7 +96,12 @@ export async function createApolloEngine(options: EngineOptions): Promise<Gatewa
     // lib/lifecycle.ts owns shutdown: drain HTTP first, then stop the engine, then close the database.
     stopOnTerminationSignals: false,
     introspection: options.introspection,
-    plugins: [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled(), ApolloServerPluginLandingPageDisabled(), phases],
+    plugins: [
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      phases,
+    ],
   });
   await apollo.start();
   return {

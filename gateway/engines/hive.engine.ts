@@ -62,7 +62,10 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
   const withViewer: GatewayPlugin = {
     onSubgraphExecute({ executionRequest, setExecutionRequest }) {
       const viewer = (executionRequest.context as Partial<GatewayContext> | undefined)?.viewer ?? ANONYMOUS;
-      const headers = { ...(executionRequest.extensions?.headers as Record<string, string> | undefined), [UNSIGNED_VIEWER]: JSON.stringify(viewer) };
+      const headers = {
+        ...(executionRequest.extensions?.headers as Record<string, string> | undefined),
+        [UNSIGNED_VIEWER]: JSON.stringify(viewer),
+      };
       setExecutionRequest({ ...executionRequest, extensions: { ...executionRequest.extensions, headers } });
     },
   };
@@ -84,9 +87,15 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
         const audience = subgraphOfUrl.get(url);
         if (!audience) throw new Error(`the hive engine fetched ${url}, which is no subgraph of the supergraph`);
         const body = init?.body as string | Uint8Array | undefined;
-        const headers = signedForFetch((init?.headers ?? {}) as Record<string, string>, { audience, url, body }, options.internalSecret, options.internalTokenTtlSeconds);
+        const headers = signedForFetch(
+          (init?.headers ?? {}) as Record<string, string>,
+          { audience, url, body },
+          options.internalSecret,
+          options.internalTokenTtlSeconds,
+        );
         if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
-        const send = (traceparent: Record<string, string>) => pool.fetcher(url, { ...init, headers: { ...headers, ...traceparent } } as never);
+        const send = (traceparent: Record<string, string>) =>
+          pool.fetcher(url, { ...init, headers: { ...headers, ...traceparent } } as never);
         return traceCall(audience, { method: init?.method, url }, send) as unknown as Promise<Response>;
       },
     },
@@ -101,7 +110,8 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
   // The runtime disposes itself on SIGTERM/SIGINT (hard-wired in Hive's runtime), which would abort
   // the operations lib/lifecycle.ts is still draining: shutdown is ours, in order (stop() below).
   TERMINATE_EVENTS.forEach((event, i) => {
-    for (const listener of processEvents.listeners(event)) if (!before[i]!.has(listener)) processEvents.removeListener(event, listener as () => void);
+    for (const listener of processEvents.listeners(event))
+      if (!before[i]!.has(listener)) processEvents.removeListener(event, listener as () => void);
   });
 
   // The REST facade's operations come as text: parsed once each.
@@ -146,7 +156,10 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
       if (refused) return replacing(refused, error);
     }
     if (status === 401) {
-      options.logger.error({ subgraph }, 'subgraph refused the signed viewer header: is INTERNAL_SECRET the same on both?');
+      options.logger.error(
+        { subgraph },
+        'subgraph refused the signed viewer header: is INTERNAL_SECRET the same on both?',
+      );
     }
     return replacing(new Error(`subgraph ${subgraph} failed`), error);
   };
@@ -163,16 +176,23 @@ export async function createHiveEngine(options: HiveEngineOptions): Promise<Gate
       const document = documentOf(operation);
       const validating = process.hrtime.bigint();
       const invalid = validationErrorsOf(document);
-      metrics.graphqlPhase.observe({ phase: 'validate', engine: 'hive' }, Number(process.hrtime.bigint() - validating) / 1e9);
+      metrics.graphqlPhase.observe(
+        { phase: 'validate', engine: 'hive' },
+        Number(process.hrtime.bigint() - validating) / 1e9,
+      );
       if (invalid.length) {
-        const errors = invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        const errors = invalid.map(
+          (e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+        );
         return { result: { errors: format(errors) }, status: 400 };
       }
       // Variables that do not coerce are refused before execution, 400, as Apollo Server does.
       const definitions = getOperationAST(document, operation.operationName)?.variableDefinitions ?? [];
       const coerced = getVariableValues(options.apiSchema, definitions, operation.variables ?? {}, { maxErrors: 50 });
       if (coerced.errors) {
-        const errors = coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT } }));
+        const errors = coerced.errors.map(
+          (e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT } }),
+        );
         return { result: { errors: format(errors) }, status: 400 };
       }
       const schema = await runtime.getSchema();

@@ -18,7 +18,11 @@ function countSubgraphErrors(subgraph: string, body: Buffer): void {
   if (!body.includes('"errors"')) return;
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { errors?: Array<{ extensions?: { code?: unknown } }> };
-    for (const error of parsed.errors ?? []) metrics.subgraphErrors.inc({ subgraph, code: typeof error.extensions?.code === 'string' ? error.extensions.code : 'UNKNOWN' });
+    for (const error of parsed.errors ?? [])
+      metrics.subgraphErrors.inc({
+        subgraph,
+        code: typeof error.extensions?.code === 'string' ? error.extensions.code : 'UNKNOWN',
+      });
   } catch {
     metrics.subgraphErrors.inc({ subgraph, code: 'INVALID_RESPONSE' });
   }

@@ -121,7 +121,12 @@ export function createAdmission(options: AdmissionOptions) {
     } catch (err) {
       const message = (err as Error).message;
       const tokens = TOKEN_LIMIT.exec(message);
-      if (tokens) throw new LimitExceededError('TOO_MANY_TOKENS', `The document has more than ${tokens[1]} tokens`, Number(tokens[1]));
+      if (tokens)
+        throw new LimitExceededError(
+          'TOO_MANY_TOKENS',
+          `The document has more than ${tokens[1]} tokens`,
+          Number(tokens[1]),
+        );
       throw badRequest(message, 'GRAPHQL_PARSE_FAILED');
     }
     const parsed: Parsed = { document };
@@ -130,20 +135,31 @@ export function createAdmission(options: AdmissionOptions) {
   };
 
   const chooseOperation = (document: DocumentNode, operationName: string | undefined): OperationDefinitionNode => {
-    const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const operations = document.definitions.filter(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+    );
     if (operations.length === 0) throw badRequest('The document has no operation', 'GRAPHQL_VALIDATION_FAILED');
     if (operationName === undefined) {
       if (operations.length > 1) {
-        throw badRequest(`The document has ${operations.length} operations: say which to run with operationName`, ErrorCode.OPERATION_NAME_REQUIRED);
+        throw badRequest(
+          `The document has ${operations.length} operations: say which to run with operationName`,
+          ErrorCode.OPERATION_NAME_REQUIRED,
+        );
       }
       return operations[0]!;
     }
     const named = operations.find((o) => o.name?.value === operationName);
-    if (!named) throw badRequest(`The document has no operation named "${operationName}"`, ErrorCode.OPERATION_NOT_FOUND);
+    if (!named)
+      throw badRequest(`The document has no operation named "${operationName}"`, ErrorCode.OPERATION_NOT_FOUND);
     return named;
   };
 
-  const checkPersisted = (text: string, parsed: Parsed, operation: OperationDefinitionNode, operationName: string | undefined) => {
+  const checkPersisted = (
+    text: string,
+    parsed: Parsed,
+    operation: OperationDefinitionNode,
+    operationName: string | undefined,
+  ) => {
     if (!manifest) return;
     if (manifestTexts!.has(text)) return;
     parsed.allowed ??= new Map();
@@ -152,7 +168,11 @@ export function createAdmission(options: AdmissionOptions) {
       allowed = manifest[sha256Hex(canonicalOperation(parsed.document, operation))] !== undefined;
       parsed.allowed.set(operationName, allowed);
     }
-    if (!allowed) throw new LimitExceededError('PERSISTED_QUERY_REQUIRED', 'Only the operations of the published client manifest are accepted here');
+    if (!allowed)
+      throw new LimitExceededError(
+        'PERSISTED_QUERY_REQUIRED',
+        'Only the operations of the published client manifest are accepted here',
+      );
   };
 
   /**
@@ -162,13 +182,25 @@ export function createAdmission(options: AdmissionOptions) {
   const refuseShape = (shape: OperationShape, costSoFar: number, batch: boolean) => {
     const passed = (key: keyof ShapeLimits, figure: number, limit: number) => shape.stoppedAt === key || figure > limit;
     if (passed('depth', shape.depth, limits.maxDepth)) {
-      throw new LimitExceededError('QUERY_TOO_DEEP', `Query depth exceeds the limit of ${limits.maxDepth}`, limits.maxDepth);
+      throw new LimitExceededError(
+        'QUERY_TOO_DEEP',
+        `Query depth exceeds the limit of ${limits.maxDepth}`,
+        limits.maxDepth,
+      );
     }
     if (passed('aliases', shape.aliases, limits.maxAliases)) {
-      throw new LimitExceededError('TOO_MANY_ALIASES', `Aliases exceed the limit of ${limits.maxAliases}`, limits.maxAliases);
+      throw new LimitExceededError(
+        'TOO_MANY_ALIASES',
+        `Aliases exceed the limit of ${limits.maxAliases}`,
+        limits.maxAliases,
+      );
     }
     if (passed('directives', shape.directives, limits.maxDirectives)) {
-      throw new LimitExceededError('TOO_MANY_DIRECTIVES', `Directives exceed the limit of ${limits.maxDirectives}`, limits.maxDirectives);
+      throw new LimitExceededError(
+        'TOO_MANY_DIRECTIVES',
+        `Directives exceed the limit of ${limits.maxDirectives}`,
+        limits.maxDirectives,
+      );
     }
     if (passed('cost', costSoFar + shape.cost, limits.maxCost)) {
       throw new LimitExceededError(
@@ -179,7 +211,12 @@ export function createAdmission(options: AdmissionOptions) {
     }
   };
 
-  const admitOne = (request: GraphQLRequestBody, costSoFar: number, batch: boolean, method: string): AdmittedOperation => {
+  const admitOne = (
+    request: GraphQLRequestBody,
+    costSoFar: number,
+    batch: boolean,
+    method: string,
+  ): AdmittedOperation => {
     const text = resolveText(request);
     const parsed = parseText(text);
     const operation = chooseOperation(parsed.document, request.operationName);
@@ -191,15 +228,25 @@ export function createAdmission(options: AdmissionOptions) {
     }
     // Coerced as execution will coerce them; a value that does not coerce fails execution anyway,
     // and its cost is then measured with the defaults alone.
-    const coerced = getVariableValues(options.schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
+    const coerced = getVariableValues(options.schema, operation.variableDefinitions ?? [], request.variables ?? {}, {
+      maxErrors: 1,
+    });
     const variables = coerced.coerced ?? {};
     const shape = measureOperation(options.schema, parsed.document, operation, variables, {
       defaultListSize: limits.defaultListSize,
-      stopAt: { depth: limits.maxDepth, aliases: limits.maxAliases, directives: limits.maxDirectives, cost: limits.maxCost - costSoFar },
+      stopAt: {
+        depth: limits.maxDepth,
+        aliases: limits.maxAliases,
+        directives: limits.maxDirectives,
+        cost: limits.maxCost - costSoFar,
+      },
     });
     refuseShape(shape, costSoFar, batch);
     if (shape.introspects && !options.introspection) {
-      throw badRequest('Introspection is off on this gateway; the schema is published as schema/api.graphql', 'GRAPHQL_VALIDATION_FAILED');
+      throw badRequest(
+        'Introspection is off on this gateway; the schema is published as schema/api.graphql',
+        'GRAPHQL_VALIDATION_FAILED',
+      );
     }
     const { persistedQuery, ...extensions } = request.extensions ?? {};
     if (persistedQuery && request.query !== undefined && !manifest) apq.set(sha256Hex(text), text);
@@ -231,4 +278,3 @@ export function createAdmission(options: AdmissionOptions) {
   };
 }
 export type Admission = ReturnType<typeof createAdmission>;
-

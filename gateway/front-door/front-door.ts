@@ -58,13 +58,29 @@ function wantsLandingPage(req: http.IncomingMessage, url: URL): boolean {
  * shape (status codes, media type, batch arrays) is the front door's, whichever engine ran it.
  */
 export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
-  const send = (req: http.IncomingMessage, res: http.ServerResponse, status: number, body: string, headers: Iterable<[string, string]> = []) => {
+  const send = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    status: number,
+    body: string,
+    headers: Iterable<[string, string]> = [],
+  ) => {
     for (const [key, value] of headers) res.setHeader(key, value);
     res.writeHead(status, { 'content-type': contentTypeFor(req), 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
-  const refuse = (req: http.IncomingMessage, res: http.ServerResponse, error: unknown, operations: string[], started: bigint, logger = options.logger) => {
-    const gqlError = error instanceof GraphQLError ? error : new GraphQLError((error as Error).message, { originalError: error as Error });
+  const refuse = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    error: unknown,
+    operations: string[],
+    started: bigint,
+    logger = options.logger,
+  ) => {
+    const gqlError =
+      error instanceof GraphQLError
+        ? error
+        : new GraphQLError((error as Error).message, { originalError: error as Error });
     const head = headOf(gqlError);
     const formatted = options.formatError({ message: gqlError.message, extensions: gqlError.extensions }, gqlError);
     const status = head.status ?? (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR' ? 500 : 400);
@@ -77,7 +93,11 @@ export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
     const started = process.hrtime.bigint();
     const result = await options.engine.execute(operation, context);
     const code = result.result.errors?.[0]?.extensions?.code;
-    const labels = { operation_name: operationName(operation.operation.name?.value ?? operation.operationName), operation_type: operation.operation.operation, outcome: result.result.errors?.length ? String(code ?? 'INTERNAL_SERVER_ERROR') : 'ok' };
+    const labels = {
+      operation_name: operationName(operation.operation.name?.value ?? operation.operationName),
+      operation_type: operation.operation.operation,
+      outcome: result.result.errors?.length ? String(code ?? 'INTERNAL_SERVER_ERROR') : 'ok',
+    };
     metrics.graphqlOperations.inc(labels);
     metrics.graphqlDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     return result;
@@ -102,7 +122,11 @@ export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
       const { requests, batch } = graphqlRequestsOf(method, url, body);
       if (batch && requests.length > options.maxBatchSize) {
         const max = options.maxBatchSize;
-        throw new HttpError(400, `A batch may hold at most ${max} operation${max === 1 ? '' : 's'}; this one has ${requests.length}`, 'BATCH_TOO_LARGE');
+        throw new HttpError(
+          400,
+          `A batch may hold at most ${max} operation${max === 1 ? '' : 's'}; this one has ${requests.length}`,
+          'BATCH_TOO_LARGE',
+        );
       }
       names = requests.map((r) => r.operationName ?? '');
       checkCsrf(req);
@@ -110,12 +134,33 @@ export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
       context = await options.context(req, res);
       const admitting = process.hrtime.bigint();
       const admitted = options.admission.admit(requests, method);
-      metrics.graphqlPhase.observe({ phase: 'admit', engine: options.engine.name }, Number(process.hrtime.bigint() - admitting) / 1e9);
-      const results = await Promise.all(admitted.map((op) => traceOperation({ type: op.operation.operation, name: op.operation.name?.value }, () => run(op, context!))));
+      metrics.graphqlPhase.observe(
+        { phase: 'admit', engine: options.engine.name },
+        Number(process.hrtime.bigint() - admitting) / 1e9,
+      );
+      const results = await Promise.all(
+        admitted.map((op) =>
+          traceOperation({ type: op.operation.operation, name: op.operation.name?.value }, () => run(op, context!)),
+        ),
+      );
       const status = results.find((r) => r.status && r.status !== 200)?.status ?? 200;
-      const payload = batch ? `[${results.map((r) => JSON.stringify(r.result)).join(',')}]` : JSON.stringify(results[0]!.result);
-      send(req, res, status, payload, results.flatMap((r) => [...(r.headers ?? [])]));
-      logRequest(context.logger, names, started, status, results.flatMap((r) => r.result.errors ?? []));
+      const payload = batch
+        ? `[${results.map((r) => JSON.stringify(r.result)).join(',')}]`
+        : JSON.stringify(results[0]!.result);
+      send(
+        req,
+        res,
+        status,
+        payload,
+        results.flatMap((r) => [...(r.headers ?? [])]),
+      );
+      logRequest(
+        context.logger,
+        names,
+        started,
+        status,
+        results.flatMap((r) => r.result.errors ?? []),
+      );
     } catch (err) {
       if (err instanceof HttpError) throw err; // the HTTP layer's own answer (413, 400 malformed JSON)
       refuse(req, res, err, names, started, context?.logger);
@@ -124,7 +169,13 @@ export function createFrontDoor(options: FrontDoorOptions): RouteHandler {
 }
 
 /** One log line per GraphQL request: operations, duration, status, error codes. Never the variables. */
-function logRequest(logger: Logger, operations: string[], started: bigint, status: number, errors: readonly GraphQLFormattedError[]) {
+function logRequest(
+  logger: Logger,
+  operations: string[],
+  started: bigint,
+  status: number,
+  errors: readonly GraphQLFormattedError[],
+) {
   const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
   const codes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
   const named = operations.filter(Boolean);
@@ -145,4 +196,3 @@ const operationName = boundedLabel(200);
 const batchSizes = new WeakMap<http.IncomingMessage, number>();
 /** Operations in this GraphQL request: the length of a batched body, else 1 (rate limits count each). */
 export const operationCountOf = (req: http.IncomingMessage): number => batchSizes.get(req) ?? 1;
-

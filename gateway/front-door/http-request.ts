@@ -6,7 +6,8 @@ import type { GraphQLRequestBody } from './admission';
 const SIMPLE_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
 const PREFLIGHT_HEADERS = ['x-apollo-operation-name', 'apollo-require-preflight'];
 
-const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+const badRequest = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
 
 /**
  * Refuses what a browser could send from another site without a CORS preflight: a GET, or a POST
@@ -30,12 +31,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** One request's fields, checked for type: anything else is the client's mistake, 400. */
 function requestOf(raw: unknown): GraphQLRequestBody {
-  if (!isObject(raw)) throw badRequest('A GraphQL request is a JSON object with `query`, and optionally `operationName`, `variables` and `extensions`');
+  if (!isObject(raw))
+    throw badRequest(
+      'A GraphQL request is a JSON object with `query`, and optionally `operationName`, `variables` and `extensions`',
+    );
   const { query, operationName, variables, extensions } = raw;
   if (query !== undefined && query !== null && typeof query !== 'string') throw badRequest('`query` must be a string');
-  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') throw badRequest('`operationName` must be a string');
-  if (variables !== undefined && variables !== null && !isObject(variables)) throw badRequest('`variables` must be an object');
-  if (extensions !== undefined && extensions !== null && !isObject(extensions)) throw badRequest('`extensions` must be an object');
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string')
+    throw badRequest('`operationName` must be a string');
+  if (variables !== undefined && variables !== null && !isObject(variables))
+    throw badRequest('`variables` must be an object');
+  if (extensions !== undefined && extensions !== null && !isObject(extensions))
+    throw badRequest('`extensions` must be an object');
   return {
     query: query ?? undefined,
     operationName: operationName ?? undefined,
@@ -59,12 +66,23 @@ function jsonParam(params: URLSearchParams, name: string): unknown {
  * batching) or a GET's query parameters. `body` is the parsed JSON (or the raw text for another
  * content type, which is refused).
  */
-export function graphqlRequestsOf(method: string, url: URL, body: unknown): { requests: GraphQLRequestBody[]; batch: boolean } {
+export function graphqlRequestsOf(
+  method: string,
+  url: URL,
+  body: unknown,
+): { requests: GraphQLRequestBody[]; batch: boolean } {
   if (method === 'GET') {
     const p = url.searchParams;
     return {
       batch: false,
-      requests: [requestOf({ query: p.get('query') ?? undefined, operationName: p.get('operationName') ?? undefined, variables: jsonParam(p, 'variables'), extensions: jsonParam(p, 'extensions') })],
+      requests: [
+        requestOf({
+          query: p.get('query') ?? undefined,
+          operationName: p.get('operationName') ?? undefined,
+          variables: jsonParam(p, 'variables'),
+          extensions: jsonParam(p, 'extensions'),
+        }),
+      ],
     };
   }
   if (typeof body === 'string' || body === undefined) {

@@ -30,7 +30,9 @@ export function limitsFromConfig(config: Config): GatewayLimits {
     maxTokens: config.GRAPHQL_MAX_TOKENS,
     maxBatchSize: config.GRAPHQL_MAX_BATCH,
     persistedOperations: config.GRAPHQL_PERSISTED_ONLY
-      ? (JSON.parse(fs.readFileSync(path.join(projectRoot(), 'schema/persisted-operations.json'), 'utf8')) as PersistedOperations)
+      ? (JSON.parse(
+          fs.readFileSync(path.join(projectRoot(), 'schema/persisted-operations.json'), 'utf8'),
+        ) as PersistedOperations)
       : undefined,
     rate: {
       perIp: config.RATE_LIMIT_PER_IP,

@@ -93,7 +93,13 @@ export function measureOperation(
 ): OperationShape {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  const stopAt: ShapeLimits = { depth: Infinity, cost: Infinity, aliases: Infinity, directives: Infinity, ...options.stopAt };
+  const stopAt: ShapeLimits = {
+    depth: Infinity,
+    cost: Infinity,
+    aliases: Infinity,
+    directives: Infinity,
+    ...options.stopAt,
+  };
   const memo = new Map<string, Summary | 'walking'>();
   let visited = 0;
 
@@ -112,7 +118,10 @@ export function measureOperation(
   };
   const directivesOf = (nodes: readonly DirectiveNode[] | undefined) => nodes?.length ?? 0;
 
-  const pageSize = (field: GraphQLField<unknown, unknown>, selection: { arguments?: readonly { name: { value: string }; value: ValueNode }[] }) => {
+  const pageSize = (
+    field: GraphQLField<unknown, unknown>,
+    selection: { arguments?: readonly { name: { value: string }; value: ValueNode }[] },
+  ) => {
     for (const name of PAGE_SIZE_ARGUMENTS) {
       const declared = field.args.find((a) => a.name === name);
       if (!declared) continue;
@@ -166,9 +175,15 @@ export function measureOperation(
             const page = pageSize(field, selection);
             const paginated = field.args.some((a) => PAGE_SIZE_ARGUMENTS.includes(a.name));
             // The lists right inside a paginated field (a connection's edges, nodes) are bounded by its page size.
-            const multiplier = paginated ? (page ?? options.defaultListSize) : listed && !inPage ? options.defaultListSize : 1;
+            const multiplier = paginated
+              ? (page ?? options.defaultListSize)
+              : listed && !inPage
+                ? options.defaultListSize
+                : 1;
             const child = getNamedType(field.type);
-            const below = isCompositeType(child) ? walk(selection.selectionSet, child, paginated || (inPage && listed), baseDepth + 1) : EMPTY;
+            const below = isCompositeType(child)
+              ? walk(selection.selectionSet, child, paginated || (inPage && listed), baseDepth + 1)
+              : EMPTY;
             summary.cost += 1;
             add(summary, below, multiplier, 1);
           }
@@ -180,10 +195,25 @@ export function measureOperation(
   };
 
   const root = schema.getRootType(operation.operation);
-  if (!root) return { depth: 0, cost: 0, aliases: 0, directives: directivesOf(operation.directives), introspects: false, visited };
+  if (!root)
+    return {
+      depth: 0,
+      cost: 0,
+      aliases: 0,
+      directives: directivesOf(operation.directives),
+      introspects: false,
+      visited,
+    };
   try {
     const s = walk(operation.selectionSet, root, false, 0);
-    return { depth: s.depth, cost: s.cost, aliases: s.aliases, directives: s.directives + directivesOf(operation.directives), introspects: s.introspects, visited };
+    return {
+      depth: s.depth,
+      cost: s.cost,
+      aliases: s.aliases,
+      directives: s.directives + directivesOf(operation.directives),
+      introspects: s.introspects,
+      visited,
+    };
   } catch (err) {
     if (!(err instanceof Stop)) throw err;
     const partial = { depth: 0, cost: 0, aliases: 0, directives: 0, [err.limit]: err.reached };

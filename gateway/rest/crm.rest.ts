@@ -12,10 +12,19 @@ const CONTACT = 'userId hubspotId syncStatus lastSyncedAt lastError lifecycleSta
 const SYNC = `mutation SeedCrmAddUser($userId: ID!) { syncUserToCrm(userId: $userId) { ${CONTACT} } }`;
 const READ = `query SeedCrmUserData($userId: ID!) { crmContact(userId: $userId) { ${CONTACT} } }`;
 
-type Contact = { userId: string; hubspotId: string | null; syncStatus: string; lastSyncedAt: string | null; lastError: string | null; lifecycleStage: string | null; properties: Array<{ name: string; value: string | null }> | null };
+type Contact = {
+  userId: string;
+  hubspotId: string | null;
+  syncStatus: string;
+  lastSyncedAt: string | null;
+  lastError: string | null;
+  lifecycleStage: string | null;
+  properties: Array<{ name: string; value: string | null }> | null;
+};
 
 const syncStatus = restEnum({ name: 'CrmSyncStatus' }, 'Whether HubSpot has the user as of last_synced_at.');
-const readOnly = (description: string) => `${description} Null to a caller who may sync the user but not read the contact.`;
+const readOnly = (description: string) =>
+  `${description} Null to a caller who may sync the user but not read the contact.`;
 
 /** A user's HubSpot contact, as both endpoints answer it. */
 const contact = z.object({
@@ -24,11 +33,26 @@ const contact = z.object({
   sync_status: syncStatus.schema,
   last_synced_at: dateTime('When HubSpot last took the user.').nullable(),
   last_error: z.string().nullable().meta({ description: 'Why the last sync failed, when it did.' }),
-  lifecycle_stage: z.string().nullable().meta({ description: readOnly("The contact's HubSpot lifecycle stage.") }),
-  name: z.string().nullable().meta({ description: readOnly('As HubSpot has it.') }),
-  email: z.string().nullable().meta({ description: readOnly('As HubSpot has it.') }),
-  listing_count: z.number().nullable().meta({ description: readOnly("The user's listings, as HubSpot has it.") }),
-  total_spent: z.number().nullable().meta({ description: readOnly('Paid so far, in minor units, as HubSpot has it.') }),
+  lifecycle_stage: z
+    .string()
+    .nullable()
+    .meta({ description: readOnly("The contact's HubSpot lifecycle stage.") }),
+  name: z
+    .string()
+    .nullable()
+    .meta({ description: readOnly('As HubSpot has it.') }),
+  email: z
+    .string()
+    .nullable()
+    .meta({ description: readOnly('As HubSpot has it.') }),
+  listing_count: z
+    .number()
+    .nullable()
+    .meta({ description: readOnly("The user's listings, as HubSpot has it.") }),
+  total_spent: z
+    .number()
+    .nullable()
+    .meta({ description: readOnly('Paid so far, in minor units, as HubSpot has it.') }),
   currency: z.string().nullable(),
 });
 

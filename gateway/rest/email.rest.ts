@@ -21,14 +21,21 @@ const count = (description: string) => z.number().int().meta({ description });
 const send = restOperation({
   method: 'POST',
   summary: 'Send a mail from a template',
-  description: "Renders a template with its data and sends it through SendGrid, to a user (their confirmed address) or to an address: give exactly one of user_id or to.",
+  description:
+    'Renders a template with its data and sends it through SendGrid, to a user (their confirmed address) or to an address: give exactly one of user_id or to.',
   permission: 'email.send',
   request: z.object({
     template: template.required,
     user_id: z.string().optional().meta({ description: 'The user to mail.' }),
     to: z.string().optional().meta({ description: 'An address to mail, instead of a user.' }),
-    data: z.record(z.string(), z.unknown()).optional().meta({ description: "The template's data (its fields are named in the template's description in the graph)." }),
-    idempotency_key: z.string().optional().meta({ description: 'Makes a retried request the same mail; the Idempotency-Key header does the same.' }),
+    data: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: "The template's data (its fields are named in the template's description in the graph)." }),
+    idempotency_key: z
+      .string()
+      .optional()
+      .meta({ description: 'Makes a retried request the same mail; the Idempotency-Key header does the same.' }),
   }),
   headers: idempotencyHeaders,
   response: z.object({
@@ -73,7 +80,8 @@ const send = restOperation({
 const campaignStatusRead = restOperation({
   method: 'GET',
   summary: 'Read a campaign and its delivery counts',
-  description: 'A campaign: its status and what became of its mail so far (queued, sent, delivered, opened, clicked, bounced, …).',
+  description:
+    'A campaign: its status and what became of its mail so far (queued, sent, delivered, opened, clicked, bounced, …).',
   permission: 'email.campaign.read',
   request: z.object({ campaign_id: requiredText('The campaign (createCampaign in the graph answers its id).') }),
   response: z.object({
@@ -107,7 +115,15 @@ const campaignStatusRead = restOperation({
   respond: (data: { campaign: Record<string, any> | null }) => {
     const c = data.campaign;
     if (!c) return null;
-    return { campaign_id: c.id, name: c.name, status: campaignStatus.rest(c.status), recipients: c.recipients, created_at: c.createdAt, sent_at: c.sentAt, stats: c.stats };
+    return {
+      campaign_id: c.id,
+      name: c.name,
+      status: campaignStatus.rest(c.status),
+      recipients: c.recipients,
+      created_at: c.createdAt,
+      sent_at: c.sentAt,
+      stats: c.stats,
+    };
   },
 });
 

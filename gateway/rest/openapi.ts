@@ -10,7 +10,10 @@ import { REST_OPERATIONS } from './routes';
  * schemas, permissions and error codes) and the API schema (for the values of enums the facade
  * passes through). `npm run schema` writes it to schema/openapi.json; the gateway serves it at /openapi.json.
  */
-export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, Record<string, any>>; components: Record<string, any> };
+export type OpenApiDocument = Record<string, unknown> & {
+  paths: Record<string, Record<string, any>>;
+  components: Record<string, any>;
+};
 type JsonSchema = Record<string, any>;
 
 /** What each code means to a REST caller, for the error responses' descriptions. */
@@ -25,7 +28,8 @@ const MEANING: Partial<Record<RestErrorCode, string>> = {
   PAYMENT_REQUIRED: 'a change that would raise what is owed',
   METHOD_NOT_ALLOWED: 'another HTTP method (Allow names it)',
   RATE_LIMITED: 'too many requests; come back after Retry-After seconds',
-  PROVIDER_UNAVAILABLE: 'Stripe, SendGrid or HubSpot is away; nothing was lost, retry with the same idempotency key after Retry-After',
+  PROVIDER_UNAVAILABLE:
+    'Stripe, SendGrid or HubSpot is away; nothing was lost, retry with the same idempotency key after Retry-After',
   SERVICE_UNAVAILABLE: 'one of our services is away; retry after Retry-After',
   INTERNAL_SERVER_ERROR: 'our fault; the message hides the details, the x-request-id header finds them in the logs',
 };
@@ -49,7 +53,10 @@ function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output', api: GraphQLSch
       const type = api.getType(source.name);
       if (!isEnumType(type)) throw new Error(`REST enum ${source.name} is no enum of the API schema`);
       const rest = (value: string) => source.renames?.[value] ?? (source.keepCase ? value : value.toLowerCase());
-      (jsonSchema as JsonSchema).enum = type.getValues().map((v) => rest(v.name)).sort();
+      (jsonSchema as JsonSchema).enum = type
+        .getValues()
+        .map((v) => rest(v.name))
+        .sort();
       delete (jsonSchema as JsonSchema)[GRAPHQL_ENUM];
     },
   });
@@ -75,7 +82,9 @@ function errorSchema(codes: RestErrorCode[], fields: string[]): JsonSchema {
   const field = z
     .string()
     .regex(new RegExp(`^(${fields.join('|')})(\\.|$)`))
-    .meta({ description: `The request field it is about, by its REST name: ${fields.join(', ')} (or a path inside one, e.g. data.name).` });
+    .meta({
+      description: `The request field it is about, by its REST name: ${fields.join(', ')} (or a path inside one, e.g. data.name).`,
+    });
   const error = z.object({
     code: z.enum(codes as [RestErrorCode, ...RestErrorCode[]]),
     message: z.string().meta({ description: 'What went wrong and what to do, in words.' }),
@@ -85,21 +94,35 @@ function errorSchema(codes: RestErrorCode[], fields: string[]): JsonSchema {
   return schema;
 }
 
-function operationObject(path: string, operation: RestOperation, api: GraphQLSchema, schemas: Record<string, JsonSchema>): JsonSchema {
+function operationObject(
+  path: string,
+  operation: RestOperation,
+  api: GraphQLSchema,
+  schemas: Record<string, JsonSchema>,
+): JsonSchema {
   const id = operationId(path);
   const rule: Rule = PERMISSIONS[operation.permission];
   const fields = Object.keys(operation.request.shape);
   schemas[`${id[0]!.toUpperCase()}${id.slice(1)}Response`] = jsonSchemaOf(operation.response, 'output', api);
   const responses: Record<string, JsonSchema> = {
-    200: { description: operation.summary, content: { 'application/json': { schema: { $ref: `#/components/schemas/${id[0]!.toUpperCase()}${id.slice(1)}Response` } } } },
+    200: {
+      description: operation.summary,
+      content: {
+        'application/json': { schema: { $ref: `#/components/schemas/${id[0]!.toUpperCase()}${id.slice(1)}Response` } },
+      },
+    },
   };
   for (const [status, codes] of errorsByStatus(operation)) {
     const schema = errorSchema(codes, status === 400 ? fields : []);
     responses[status] = {
       description: codes.map((code) => (MEANING[code] ? `${code}: ${MEANING[code]}` : code)).join('; '),
       ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
-      ...(status === 401 ? { headers: { 'www-authenticate': { description: 'How to sign in.', schema: { type: 'string' } } } } : {}),
-      ...(status === 405 ? { headers: { allow: { description: 'The method to use.', schema: { type: 'string' } } } } : {}),
+      ...(status === 401
+        ? { headers: { 'www-authenticate': { description: 'How to sign in.', schema: { type: 'string' } } } }
+        : {}),
+      ...(status === 405
+        ? { headers: { allow: { description: 'The method to use.', schema: { type: 'string' } } } }
+        : {}),
       content: { 'application/json': { schema } },
     };
   }
@@ -114,16 +137,27 @@ function operationObject(path: string, operation: RestOperation, api: GraphQLSch
       ...(operation.headers ? parameters(operation.headers, 'header', api) : []),
     ],
     ...(operation.method === 'POST'
-      ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchemaOf(operation.request, 'input', api) } } } }
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchemaOf(operation.request, 'input', api) } },
+          },
+        }
       : {}),
     responses,
   };
 }
 
-export function openApiDocument(api: GraphQLSchema, operations: Record<string, RestOperation> = REST_OPERATIONS): OpenApiDocument {
+export function openApiDocument(
+  api: GraphQLSchema,
+  operations: Record<string, RestOperation> = REST_OPERATIONS,
+): OpenApiDocument {
   const schemas: Record<string, JsonSchema> = {};
   const paths = Object.fromEntries(
-    Object.entries(operations).map(([path, operation]) => [path, { [operation.method.toLowerCase()]: operationObject(path, operation, api, schemas) }]),
+    Object.entries(operations).map(([path, operation]) => [
+      path,
+      { [operation.method.toLowerCase()]: operationObject(path, operation, api, schemas) },
+    ]),
   );
   return {
     openapi: '3.1.1',
@@ -145,12 +179,19 @@ export function openApiDocument(api: GraphQLSchema, operations: Record<string, R
     components: {
       schemas,
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A user token: `Authorization: Bearer <token>` (in development, `npm run token -- --user <id>`).' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'A user token: `Authorization: Bearer <token>` (in development, `npm run token -- --user <id>`).',
+        },
         apiKey: {
           type: 'apiKey',
           in: 'header',
           name: 'X-API-Key',
-          description: 'An API key (createApiKey in the graph), which may do what its scopes open; `Authorization: ApiKey <key>` works too.',
+          description:
+            'An API key (createApiKey in the graph), which may do what its scopes open; `Authorization: ApiKey <key>` works too.',
         },
       },
     },

@@ -15,12 +15,25 @@ const TRANSACTION = `query SeedTransactionStatus($id: ID!) {
   transaction(id: $id) { id status provider amount { amount currency } amountRefunded { amount } declineCode declineMessage createdAt succeededAt listing { id status } }
 }`;
 
-const chargeStatus = restEnum({ name: 'ChargeStatus', renames: { SUCCEEDED: 'success' } }, 'The outcome of this attempt: `requires_action` means 3-D Secure (see client_secret).');
+const chargeStatus = restEnum(
+  { name: 'ChargeStatus', renames: { SUCCEEDED: 'success' } },
+  'The outcome of this attempt: `requires_action` means 3-D Secure (see client_secret).',
+);
 const paymentStatus = restEnum({ name: 'PaymentStatus', renames: { SUCCEEDED: 'completed' } }, 'Where the payment is.');
-const listingStatus = restEnum({ name: 'ListingStatus', keepCase: true }, "The listing's status, as the graph spells it (ACTIVE once paid).");
+const listingStatus = restEnum(
+  { name: 'ListingStatus', keepCase: true },
+  "The listing's status, as the graph spells it (ACTIVE once paid).",
+);
 const decline = {
-  decline_code: z.string().optional().meta({ description: "Stripe's decline code (`card_declined`, `expired_card`, …), when declined." }),
-  decline_message: z.string().nullable().optional().meta({ description: 'Why it was declined, in words a buyer can read.' }),
+  decline_code: z
+    .string()
+    .optional()
+    .meta({ description: "Stripe's decline code (`card_declined`, `expired_card`, …), when declined." }),
+  decline_message: z
+    .string()
+    .nullable()
+    .optional()
+    .meta({ description: 'Why it was declined, in words a buyer can read.' }),
 };
 
 const charge = restOperation({
@@ -33,8 +46,13 @@ const charge = restOperation({
   request: z.object({
     listing_id: requiredText('The listing to pay for (yours, waiting for payment).'),
     payment_method_id: requiredText('A Stripe payment method, e.g. `pm_card_visa`.'),
-    idempotency_key: z.string().optional().meta({ description: 'Makes a retried request the same charge; the Idempotency-Key header does the same.' }),
-    amount: minorUnits('Optional check: the fee you expect, in minor units; a different amount is refused and nothing is charged.').nullish(),
+    idempotency_key: z
+      .string()
+      .optional()
+      .meta({ description: 'Makes a retried request the same charge; the Idempotency-Key header does the same.' }),
+    amount: minorUnits(
+      'Optional check: the fee you expect, in minor units; a different amount is refused and nothing is charged.',
+    ).nullish(),
     currency: z.string().nullish().meta({ description: "Optional check: the fee's currency (ISO 4217)." }),
   }),
   headers: idempotencyHeaders,
@@ -46,7 +64,10 @@ const charge = restOperation({
     payment_status: paymentStatus.schema,
     listing_id: z.string(),
     ...decline,
-    client_secret: z.string().optional().meta({ description: 'For Stripe.js to complete 3-D Secure, when status is requires_action.' }),
+    client_secret: z
+      .string()
+      .optional()
+      .meta({ description: 'For Stripe.js to complete 3-D Secure, when status is requires_action.' }),
   }),
   errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PROVIDER_UNAVAILABLE'],
   document: CHARGE,
@@ -78,13 +99,16 @@ const charge = restOperation({
 const transactionStatus = restOperation({
   method: 'GET',
   summary: 'Read a payment',
-  description: 'A payment of yours (or any, for an admin or an API key with payments:read): its status, amounts and listing.',
+  description:
+    'A payment of yours (or any, for an admin or an API key with payments:read): its status, amounts and listing.',
   permission: 'payment.read',
   request: z.object({ transaction_id: requiredText('The transaction_id a charge answered.') }),
   response: z.object({
     transaction_id: z.string(),
     payment_status: paymentStatus.schema,
-    provider: z.enum(['stripe', 'paypal']).meta({ description: 'Who took the payment: a card through Stripe, or PayPal.' }),
+    provider: z
+      .enum(['stripe', 'paypal'])
+      .meta({ description: 'Who took the payment: a card through Stripe, or PayPal.' }),
     amount: z.number().int().meta({ description: 'Charged, in minor units.' }),
     currency: z.string(),
     amount_refunded: z.number().int().meta({ description: 'Refunded so far, in minor units.' }),

@@ -22,7 +22,12 @@ export function restStatusFor(code: RestErrorCode): number {
  * One seed REST endpoint as a thin facade over one GraphQL operation, and everything its OpenAPI
  * description says (gateway/rest/openapi.ts builds schema/openapi.json from these alone).
  */
-export interface RestOperation<Req extends z.ZodObject = any, Hdr extends z.ZodObject = NoHeaders, Res extends z.ZodType = any, TData = any> {
+export interface RestOperation<
+  Req extends z.ZodObject = any,
+  Hdr extends z.ZodObject = NoHeaders,
+  Res extends z.ZodType = any,
+  TData = any,
+> {
   method: 'GET' | 'POST';
   /** One line for the docs page's list. */
   summary: string;
@@ -50,7 +55,12 @@ export interface RestOperation<Req extends z.ZodObject = any, Hdr extends z.ZodO
 }
 
 /** Checks one endpoint's definition against its own schemas (the variables take what the request schema gives, the answer is the response's). */
-export const restOperation = <Req extends z.ZodObject, Res extends z.ZodType, TData, Hdr extends z.ZodObject = NoHeaders>(
+export const restOperation = <
+  Req extends z.ZodObject,
+  Res extends z.ZodType,
+  TData,
+  Hdr extends z.ZodObject = NoHeaders,
+>(
   operation: RestOperation<Req, Hdr, Res, TData>,
 ): RestOperation => operation;
 
@@ -96,20 +106,28 @@ function restMessage(message: string, operation?: RestOperation): string {
   if (!operation) return message;
   const names = Object.keys(operation.request.shape).filter((name) => name.includes('_'));
   const graphNames = new Map(names.map((name) => [name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), name]));
-  for (const [graphName, restName] of Object.entries(operation.renames ?? {})) if (/[A-Z]/.test(graphName)) graphNames.set(graphName, restName);
-  return graphNames.size ? message.replace(new RegExp(`\\b(${[...graphNames.keys()].join('|')})\\b`, 'g'), (name) => graphNames.get(name)!) : message;
+  for (const [graphName, restName] of Object.entries(operation.renames ?? {}))
+    if (/[A-Z]/.test(graphName)) graphNames.set(graphName, restName);
+  return graphNames.size
+    ? message.replace(new RegExp(`\\b(${[...graphNames.keys()].join('|')})\\b`, 'g'), (name) => graphNames.get(name)!)
+    : message;
 }
 
 /** graphql-js's variable coercion message: `Variable "$input" got invalid value "X" at "input.template"; Value "X" does not exist in "EmailTemplate" enum.` */
 const COERCION = /^Variable "\$(\w+)" got invalid value (.*?)(?: at "([\w.]+)")?; (.*)$/s;
 
-function errorResponse(errors: readonly GraphQLFormattedError[], operation?: RestOperation, schema?: GraphQLSchema): { status: number; body: unknown; headers: Record<string, string> } {
+function errorResponse(
+  errors: readonly GraphQLFormattedError[],
+  operation?: RestOperation,
+  schema?: GraphQLSchema,
+): { status: number; body: unknown; headers: Record<string, string> } {
   const first = errors[0]!;
   const code = String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
   const status = code === 'GRAPHQL_VALIDATION_FAILED' || code === 'BAD_REQUEST' ? 400 : httpStatusFor(code);
   const retryAfter = first.extensions?.retryAfterSeconds;
   let message = restMessage(first.message, operation);
-  let field = typeof first.extensions?.field === 'string' ? restField(first.extensions.field, operation?.renames) : undefined;
+  let field =
+    typeof first.extensions?.field === 'string' ? restField(first.extensions.field, operation?.renames) : undefined;
   // A value GraphQL could not coerce (an unknown template): the REST field, and the values it takes.
   const coercion = COERCION.exec(first.message);
   if (coercion) {
@@ -117,7 +135,10 @@ function errorResponse(errors: readonly GraphQLFormattedError[], operation?: Res
     const enumName = /in "(\w+)" enum/.exec(coercion[4]!)?.[1];
     const type = enumName ? schema?.getType(enumName) : undefined;
     message = isEnumType(type)
-      ? `${field} must be one of ${type.getValues().map((v) => v.name.toLowerCase()).join(', ')}; ${coercion[2]} is not`
+      ? `${field} must be one of ${type
+          .getValues()
+          .map((v) => v.name.toLowerCase())
+          .join(', ')}; ${coercion[2]} is not`
       : `${field}: ${coercion[4]}`;
   }
   return {
@@ -132,7 +153,12 @@ function signInRequired(res: http.ServerResponse): void {
   sendJson(
     res,
     401,
-    { error: { code: 'UNAUTHENTICATED', message: 'Sign in: send Authorization: Bearer <token> (or an X-API-Key header for a key)' } },
+    {
+      error: {
+        code: 'UNAUTHENTICATED',
+        message: 'Sign in: send Authorization: Bearer <token> (or an X-API-Key header for a key)',
+      },
+    },
     { 'www-authenticate': 'Bearer realm="saypro"' },
   );
 }
@@ -146,7 +172,8 @@ async function readJsonObject(req: http.IncomingMessage): Promise<Record<string,
   } catch {
     throw new HttpError(400, 'Malformed JSON body');
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'The body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(400, 'The body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
@@ -161,7 +188,13 @@ export function createRestRoute(
   schema?: GraphQLSchema,
 ): RouteHandler {
   return async (req, res, url) => {
-    if (req.method !== operation.method) return sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `Use ${operation.method}` } }, { allow: operation.method });
+    if (req.method !== operation.method)
+      return sendJson(
+        res,
+        405,
+        { error: { code: 'METHOD_NOT_ALLOWED', message: `Use ${operation.method}` } },
+        { allow: operation.method },
+      );
     let contextValue: GatewayContext;
     try {
       contextValue = await context(req, res);
@@ -178,7 +211,9 @@ export function createRestRoute(
       variables = operation.variables(parseRequest(operation.request, input), headers);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
-      return sendJson(res, err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+      return sendJson(res, err.status, {
+        error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) },
+      });
     }
     const { data, errors } = (await engine.execute({ query: operation.document, variables }, contextValue)).result;
     if (errors?.length) {
@@ -186,12 +221,20 @@ export function createRestRoute(
       return sendJson(res, mapped.status, mapped.body, mapped.headers);
     }
     const answer = operation.respond(data);
-    if (answer === null) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No ${operation.subject ?? 'such item'} with that id, or not one you may see` } });
+    if (answer === null)
+      return sendJson(res, 404, {
+        error: {
+          code: 'NOT_FOUND',
+          message: `No ${operation.subject ?? 'such item'} with that id, or not one you may see`,
+        },
+      });
     sendJson(res, 200, answer);
   };
 }
 
 /** The REST answer for a path under a seed prefix that is no endpoint: REST-shaped, naming the endpoints. */
 export function restNotFound(res: http.ServerResponse, pathname: string, endpoints: string[]): void {
-  sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No endpoint ${pathname}; the REST endpoints are ${endpoints.join(', ')}` } });
+  sendJson(res, 404, {
+    error: { code: 'NOT_FOUND', message: `No endpoint ${pathname}; the REST endpoints are ${endpoints.join(', ')}` },
+  });
 }

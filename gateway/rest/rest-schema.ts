@@ -34,13 +34,17 @@ export function restEnum(source: RestEnumSource, description: string) {
 export const requiredText = (description: string) => z.string().trim().min(1).meta({ description });
 export const dateTime = (description: string) => z.string().meta({ format: 'date-time', description });
 /** Amounts are integers in the currency's minor units (cents). */
-export const minorUnits = (description: string) => z.number().int({ error: 'must be an integer (minor units)' }).meta({ description });
+export const minorUnits = (description: string) =>
+  z.number().int({ error: 'must be an integer (minor units)' }).meta({ description });
 
 /** Why a value was refused, in words after the field's name; zod's own text otherwise. */
 function restIssue(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.input === undefined) return 'is required';
   if (issue.code === 'too_small' && issue.origin === 'string' && issue.minimum === 1) return 'is required';
-  if (issue.code === 'invalid_type') return issue.expected === 'record' || issue.expected === 'object' ? 'must be an object' : `must be a ${issue.expected}`;
+  if (issue.code === 'invalid_type')
+    return issue.expected === 'record' || issue.expected === 'object'
+      ? 'must be an object'
+      : `must be a ${issue.expected}`;
   return undefined;
 }
 
@@ -55,5 +59,8 @@ export function parseRequest<S extends z.ZodType>(schema: S, input: unknown): z.
 
 /** The Idempotency-Key header of the endpoints that write (the body's idempotency_key wins over it). */
 export const idempotencyHeaders = z.object({
-  'idempotency-key': z.string().optional().meta({ description: 'Makes a retried request the same one; the same as idempotency_key in the body.' }),
+  'idempotency-key': z
+    .string()
+    .optional()
+    .meta({ description: 'Makes a retried request the same one; the same as idempotency_key in the body.' }),
 });

@@ -39,7 +39,10 @@ export async function composeCrm(options: ComposeCrmOptions): Promise<CrmSubgrap
     apiUrl: options.hubspotApiUrl,
     timeoutMs: config.HUBSPOT_TIMEOUT_MS,
     logger,
-    rateLimiter: createRollingRateLimiter({ limit: config.HUBSPOT_RATE_LIMIT, windowMs: config.HUBSPOT_RATE_WINDOW_MS }),
+    rateLimiter: createRollingRateLimiter({
+      limit: config.HUBSPOT_RATE_LIMIT,
+      windowMs: config.HUBSPOT_RATE_WINDOW_MS,
+    }),
   });
   const internal = { internalSecret: options.internalSecret };
   let properties: BackgroundTask | undefined;
@@ -58,11 +61,15 @@ export async function composeCrm(options: ComposeCrmOptions): Promise<CrmSubgrap
   });
   // Our custom properties must exist before the first upsert. HubSpot may be down when we start (or
   // restart after a crash): start anyway, keep trying in the background, and hold the sync until then.
-  properties = retryInBackground('hubspot properties', () => subgraph.policy.execute(() => gateway.ensureProperties(), 'ensure properties'), {
-    logger,
-    initialDelayMs: config.PROVIDER_RETRY_DELAY_MS,
-    maxDelayMs: config.PROVIDER_BREAKER_COOLDOWN_MS,
-  });
+  properties = retryInBackground(
+    'hubspot properties',
+    () => subgraph.policy.execute(() => gateway.ensureProperties(), 'ensure properties'),
+    {
+      logger,
+      initialDelayMs: config.PROVIDER_RETRY_DELAY_MS,
+      maxDelayMs: config.PROVIDER_BREAKER_COOLDOWN_MS,
+    },
+  );
   subgraph.crm.setup = properties;
   shutdown.add('hubspot properties', () => properties!.stop());
   const synced = () => properties!.done();

@@ -12,9 +12,17 @@ import { composeCrm } from './compose';
  */
 void runService('crm', async ({ config, logger, shutdown }) => {
   if (!config.HUBSPOT_ACCESS_TOKEN && !config.HUBSPOT_API_URL) {
-    throw new ConfigError(['HUBSPOT_ACCESS_TOKEN: set it, or point HUBSPOT_API_URL at a HubSpot emulator (node dist/emulators/hubspot/main.js)']);
+    throw new ConfigError([
+      'HUBSPOT_ACCESS_TOKEN: set it, or point HUBSPOT_API_URL at a HubSpot emulator (node dist/emulators/hubspot/main.js)',
+    ]);
   }
-  const { handle, bus } = await openServiceStore({ config, logger, shutdown, service: 'crm', migrations: [[CRM_MIGRATIONS, CRM_DB_SCHEMA]] });
+  const { handle, bus } = await openServiceStore({
+    config,
+    logger,
+    shutdown,
+    service: 'crm',
+    migrations: [[CRM_MIGRATIONS, CRM_DB_SCHEMA]],
+  });
   const subgraph = await composeCrm({
     config,
     db: handle.db,

@@ -48,20 +48,34 @@ export async function createCrmSubgraph(deps: CrmSubgraphDeps) {
   const backlog = onePerScrape(async () => {
     const rows = (await deps.db.execute(sql`
       select sync_status as status, count(*)::int as n, extract(epoch from (now() - min(updated_at)))::float8 as age
-      from crm.contacts where sync_status in ('PENDING', 'FAILED') group by sync_status`)) as unknown as { rows: Array<{ status: string; n: number; age: number | null }> };
-    const jobs = (await deps.db.execute(sql`select total, done from crm.sync_jobs where state = 'RUNNING'`)) as unknown as { rows: Array<{ total: number; done: number }> };
+      from crm.contacts where sync_status in ('PENDING', 'FAILED') group by sync_status`)) as unknown as {
+      rows: Array<{ status: string; n: number; age: number | null }>;
+    };
+    const jobs = (await deps.db.execute(
+      sql`select total, done from crm.sync_jobs where state = 'RUNNING'`,
+    )) as unknown as { rows: Array<{ total: number; done: number }> };
     return { contacts: rows.rows, jobs: jobs.rows };
   });
   scraped.crmPending(async () => {
     const { contacts } = await backlog();
-    return (['PENDING', 'FAILED'] as const).map((status) => ({ labels: { state: status.toLowerCase() }, value: Number(contacts.find((r) => r.status === status)?.n ?? 0) }));
+    return (['PENDING', 'FAILED'] as const).map((status) => ({
+      labels: { state: status.toLowerCase() },
+      value: Number(contacts.find((r) => r.status === status)?.n ?? 0),
+    }));
   });
-  scraped.crmOldest(async () => [{ value: Number((await backlog()).contacts.find((r) => r.status === 'PENDING')?.age ?? 0) }]);
+  scraped.crmOldest(async () => [
+    { value: Number((await backlog()).contacts.find((r) => r.status === 'PENDING')?.age ?? 0) },
+  ]);
   scraped.bulkSync(async () => {
     const [job] = (await backlog()).jobs;
     return [{ value: job && Number(job.total) > 0 ? Number(job.done) / Number(job.total) : 1 }];
   });
-  const bulk = new CrmBulkSync({ db: deps.db, crm, users: createListingsUserDirectory(deps.listingsQuery), logger: deps.logger });
+  const bulk = new CrmBulkSync({
+    db: deps.db,
+    crm,
+    users: createListingsUserDirectory(deps.listingsQuery),
+    logger: deps.logger,
+  });
   const schema = await buildCrmSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'crm',

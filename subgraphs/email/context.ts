@@ -18,13 +18,22 @@ export function createLoaders(deps: EmailContextDeps) {
     }),
     /** The user's current address, from its owner. */
     address: observedLoader<string, string | null>('email', 'address', async (userIds) => {
-      const people = await deps.listings<{ id: string; email: string | null }>('User', userIds, 'id email', SYSTEM_VIEWER);
+      const people = await deps.listings<{ id: string; email: string | null }>(
+        'User',
+        userIds,
+        'id email',
+        SYSTEM_VIEWER,
+      );
       return userIds.map((_, i) => people[i]?.email ?? null);
     }),
-    suppression: observedLoader<string, { reason: SuppressionReason; createdAt: Date } | null>('email', 'suppression', async (emails) => {
-      const found = await deps.email.suppressionsOf(deps.email.db, emails);
-      return emails.map((e) => found.get(e) ?? null);
-    }),
+    suppression: observedLoader<string, { reason: SuppressionReason; createdAt: Date } | null>(
+      'email',
+      'suppression',
+      async (emails) => {
+        const found = await deps.email.suppressionsOf(deps.email.db, emails);
+        return emails.map((e) => found.get(e) ?? null);
+      },
+    ),
   };
 }
 

@@ -25,13 +25,23 @@ async function emulatorPublicKey(apiUrl: string): Promise<string> {
  */
 void runService('email', async ({ config, logger, shutdown }) => {
   if (!config.SENDGRID_API_KEY && !config.SENDGRID_API_URL) {
-    throw new ConfigError(['SENDGRID_API_KEY: set it, or point SENDGRID_API_URL at a SendGrid emulator (node dist/emulators/sendgrid/main.js)']);
+    throw new ConfigError([
+      'SENDGRID_API_KEY: set it, or point SENDGRID_API_URL at a SendGrid emulator (node dist/emulators/sendgrid/main.js)',
+    ]);
   }
   if (config.SENDGRID_API_KEY && !config.SENDGRID_WEBHOOK_PUBLIC_KEY) {
-    throw new ConfigError(['SENDGRID_WEBHOOK_PUBLIC_KEY: required with SENDGRID_API_KEY (Settings → Mail Settings → Signed Event Webhook)']);
+    throw new ConfigError([
+      'SENDGRID_WEBHOOK_PUBLIC_KEY: required with SENDGRID_API_KEY (Settings → Mail Settings → Signed Event Webhook)',
+    ]);
   }
   const webhookPublicKey = config.SENDGRID_WEBHOOK_PUBLIC_KEY ?? (await emulatorPublicKey(config.SENDGRID_API_URL!));
-  const { handle, bus } = await openServiceStore({ config, logger, shutdown, service: 'email', migrations: [[EMAIL_MIGRATIONS, EMAIL_DB_SCHEMA]] });
+  const { handle, bus } = await openServiceStore({
+    config,
+    logger,
+    shutdown,
+    service: 'email',
+    migrations: [[EMAIL_MIGRATIONS, EMAIL_DB_SCHEMA]],
+  });
   const gateway = createSendGridAdapter({
     apiKey: config.SENDGRID_API_KEY ?? 'SG.emulator',
     apiUrl: config.SENDGRID_API_URL,
@@ -47,8 +57,16 @@ void runService('email', async ({ config, logger, shutdown }) => {
     logger,
     internalSecret: config.INTERNAL_SECRET,
     gateway,
-    listings: createEntityClient({ service: 'listings', url: () => config.LISTINGS_URL, internalSecret: config.INTERNAL_SECRET }),
-    listingsQuery: createInternalClient({ service: 'listings', url: () => config.LISTINGS_URL, internalSecret: config.INTERNAL_SECRET }),
+    listings: createEntityClient({
+      service: 'listings',
+      url: () => config.LISTINGS_URL,
+      internalSecret: config.INTERNAL_SECRET,
+    }),
+    listingsQuery: createInternalClient({
+      service: 'listings',
+      url: () => config.LISTINGS_URL,
+      internalSecret: config.INTERNAL_SECRET,
+    }),
   });
   shutdown.add('apollo', () => subgraph.apollo.stop());
   await consumeMailTriggers({ bus, db: handle.db, mail: subgraph.mail });

@@ -65,7 +65,14 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     ];
   });
   scraped.outboxOldest(async () => [{ value: (await backlog()).oldestAgeSeconds }]);
-  const mail = new EventMail({ db: deps.db, email, listings: deps.listings, logger: deps.logger, publicUrl, confirmationSecret: deps.internalSecret });
+  const mail = new EventMail({
+    db: deps.db,
+    email,
+    listings: deps.listings,
+    logger: deps.logger,
+    publicUrl,
+    confirmationSecret: deps.internalSecret,
+  });
   const schema = await buildEmailSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'email',
@@ -75,9 +82,7 @@ export async function createEmailSubgraph(deps: EmailSubgraphDeps) {
     internalSecret: deps.internalSecret,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
     context: createContext({ email, listings: deps.listings }),
-    readiness: [
-      ...serviceReadiness({ db: deps.db, bus: deps.bus, providers: { sendgrid: policy } }),
-    ],
+    readiness: [...serviceReadiness({ db: deps.db, bus: deps.bus, providers: { sendgrid: policy } })],
     routes: {
       '/webhooks/sendgrid': createSendGridWebhookRoute({ gateway: deps.gateway, email, logger: deps.logger }),
       '/email/unsubscribe': createUnsubscribeRoute({ email, logger: deps.logger }),

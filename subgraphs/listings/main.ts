@@ -9,8 +9,20 @@ import { createListingsSubgraph } from './server';
 
 /** The listings subgraph on its own: `npm run start:listings`. PostgreSQL via DATABASE_URL (or PGlite in DATA_DIR). */
 void runService('listings', async ({ config, logger, shutdown }) => {
-  const { handle, bus } = await openServiceStore({ config, logger, shutdown, service: 'listings', migrations: [[LISTINGS_MIGRATIONS, LISTINGS_DB_SCHEMA]] });
-  const subgraph = await createListingsSubgraph({ config, db: handle.db, bus, logger, internalSecret: config.INTERNAL_SECRET });
+  const { handle, bus } = await openServiceStore({
+    config,
+    logger,
+    shutdown,
+    service: 'listings',
+    migrations: [[LISTINGS_MIGRATIONS, LISTINGS_DB_SCHEMA]],
+  });
+  const subgraph = await createListingsSubgraph({
+    config,
+    db: handle.db,
+    bus,
+    logger,
+    internalSecret: config.INTERNAL_SECRET,
+  });
   shutdown.add('apollo', () => subgraph.apollo.stop());
   shutdown.add('expiry sweeper', startExpirySweeper(subgraph.listings, logger));
   await consumePaymentSucceeded({ bus, db: handle.db, listings: subgraph.listings, logger });

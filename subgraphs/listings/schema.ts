@@ -12,7 +12,10 @@ import { User } from './entities/user';
 /** The listings subgraph's schema: pure, no I/O; `npm run schema` prints it. */
 export function buildListingsSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
-    { resolvers: [ListingResolver, ListingConnectionResolver, UserResolver, ApiKeyResolver, DeadEventResolver], orphanedTypes: [Listing, User] },
+    {
+      resolvers: [ListingResolver, ListingConnectionResolver, UserResolver, ApiKeyResolver, DeadEventResolver],
+      orphanedTypes: [Listing, User],
+    },
     { Listing: { __resolveReference: resolveListingReference }, User: { __resolveReference: resolveUserReference } },
   );
 }

@@ -24,7 +24,10 @@ export interface ListingsSubgraphDeps {
 
 /** Builds the listings subgraph (schema, services, HTTP server) without listening: tests and both run modes use it. */
 export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
-  const perAddress = deps.config.ACCOUNT_EMAIL_LIMIT_PER_HOUR > 0 ? createFixedWindowLimiter({ limit: deps.config.ACCOUNT_EMAIL_LIMIT_PER_HOUR, windowMs: 3_600_000 }) : undefined;
+  const perAddress =
+    deps.config.ACCOUNT_EMAIL_LIMIT_PER_HOUR > 0
+      ? createFixedWindowLimiter({ limit: deps.config.ACCOUNT_EMAIL_LIMIT_PER_HOUR, windowMs: 3_600_000 })
+      : undefined;
   const users = new UsersService(deps.db, deps.bus, perAddress);
   const listings = new ListingsService(deps.db, deps.bus, deps.config);
   const apiKeys = new ApiKeysService(deps.db, { live: deps.config.NODE_ENV === 'production', logger: deps.logger });
@@ -36,12 +39,17 @@ export async function createListingsSubgraph(deps: ListingsSubgraphDeps) {
     logger: deps.logger,
     internalSecret: deps.internalSecret,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
-    context: createContext({ users, listings, apiKeys, bus: deps.bus, emailConfirmationSecret: deps.internalSecret, siteUrl: deps.config.SITE_URL }),
+    context: createContext({
+      users,
+      listings,
+      apiKeys,
+      bus: deps.bus,
+      emailConfirmationSecret: deps.internalSecret,
+      siteUrl: deps.config.SITE_URL,
+    }),
     routes: { [API_KEY_VERIFY_PATH]: createApiKeyVerifyRoute(apiKeys, deps.internalSecret) },
     internalRateLimitPerMinute: deps.config.INTERNAL_RATE_LIMIT_PER_MINUTE,
-    readiness: [
-      ...serviceReadiness({ db: deps.db, bus: deps.bus }),
-    ],
+    readiness: [...serviceReadiness({ db: deps.db, bus: deps.bus })],
   });
   await apollo.start();
   return { apollo, server, users, listings, apiKeys, schema };

@@ -23,15 +23,23 @@ export function createLoaders(deps: PaymentsDeps) {
       (key) => `${key.limit}|${key.after ?? ''}`,
       async (keys) => {
         const { limit, after } = keys[0]!;
-        const pages = await deps.payments.pagesByUsers(keys.map((k) => k.userId), limit, after ? decodeCursor(after) : undefined);
+        const pages = await deps.payments.pagesByUsers(
+          keys.map((k) => k.userId),
+          limit,
+          after ? decodeCursor(after) : undefined,
+        );
         return keys.map((k) => pages.get(k.userId) ?? []);
       },
       (key) => `${key.userId}|${key.limit}|${key.after ?? ''}`,
     ),
-    totalsByUser: observedLoader<string, Array<{ amount: number; currency: string }>>('payments', 'totalsByUser', async (userIds) => {
-      const totals = await deps.payments.totalsByUsers(userIds);
-      return userIds.map((id) => totals.get(id) ?? []);
-    }),
+    totalsByUser: observedLoader<string, Array<{ amount: number; currency: string }>>(
+      'payments',
+      'totalsByUser',
+      async (userIds) => {
+        const totals = await deps.payments.totalsByUsers(userIds);
+        return userIds.map((id) => totals.get(id) ?? []);
+      },
+    ),
   };
 }
 

@@ -16,11 +16,20 @@ import { createPaymentsSubgraph } from './server';
  * STRIPE_SECRET_KEY, or to a Stripe-compatible API at STRIPE_API_URL (the emulator) without one.
  */
 void runService('payments', async ({ config, logger, shutdown }) => {
-  if (!config.STRIPE_WEBHOOK_SECRET) throw new ConfigError(['STRIPE_WEBHOOK_SECRET: required to verify Stripe webhooks']);
+  if (!config.STRIPE_WEBHOOK_SECRET)
+    throw new ConfigError(['STRIPE_WEBHOOK_SECRET: required to verify Stripe webhooks']);
   if (!config.STRIPE_SECRET_KEY && !config.STRIPE_API_URL) {
-    throw new ConfigError(['STRIPE_SECRET_KEY: set it, or point STRIPE_API_URL at a Stripe emulator (node dist/emulators/stripe/main.js)']);
+    throw new ConfigError([
+      'STRIPE_SECRET_KEY: set it, or point STRIPE_API_URL at a Stripe emulator (node dist/emulators/stripe/main.js)',
+    ]);
   }
-  const { handle, bus } = await openServiceStore({ config, logger, shutdown, service: 'payments', migrations: [[PAYMENTS_MIGRATIONS, PAYMENTS_DB_SCHEMA]] });
+  const { handle, bus } = await openServiceStore({
+    config,
+    logger,
+    shutdown,
+    service: 'payments',
+    migrations: [[PAYMENTS_MIGRATIONS, PAYMENTS_DB_SCHEMA]],
+  });
   // Without PAYPAL_CLIENT_ID: the emulator's app at PAYPAL_API_URL (or on PAYPAL_EMULATOR_PORT).
   const checkout = createPayPalAdapter({ ...paypalConnection(config), timeoutMs: config.PAYPAL_TIMEOUT_MS, logger });
   shutdown.add('paypal client', () => checkout.close());

@@ -9,7 +9,10 @@ import { ListingPaymentResolver, PaymentResolver, UserPaymentsResolver } from '.
 /** The payments subgraph's schema: pure, no I/O. Listing and User references need no lookup here. */
 export function buildPaymentsSchema(): Promise<GraphQLSchema> {
   return buildFederatedSchema(
-    { resolvers: [PaymentResolver, ListingPaymentResolver, UserPaymentsResolver], orphanedTypes: [Listing, User, Transaction] },
+    {
+      resolvers: [PaymentResolver, ListingPaymentResolver, UserPaymentsResolver],
+      orphanedTypes: [Listing, User, Transaction],
+    },
     {
       Transaction: { __resolveReference: resolveTransactionReference },
       Listing: { __resolveReference: (ref: { id: string }) => ({ id: ref.id }) },

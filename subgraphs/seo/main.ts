@@ -9,14 +9,24 @@ import { createSeoSubgraph } from './server';
 
 /** The seo subgraph on its own: `npm run start:seo`. Reads listings at LISTINGS_URL. */
 void runService('seo', async ({ config, logger, shutdown }) => {
-  const { handle, bus } = await openServiceStore({ config, logger, shutdown, service: 'seo', migrations: [[SEO_MIGRATIONS, SEO_DB_SCHEMA]] });
+  const { handle, bus } = await openServiceStore({
+    config,
+    logger,
+    shutdown,
+    service: 'seo',
+    migrations: [[SEO_MIGRATIONS, SEO_DB_SCHEMA]],
+  });
   const subgraph = await createSeoSubgraph({
     config,
     db: handle.db,
     bus,
     logger,
     internalSecret: config.INTERNAL_SECRET,
-    listings: createEntityClient({ service: 'listings', url: () => config.LISTINGS_URL, internalSecret: config.INTERNAL_SECRET }),
+    listings: createEntityClient({
+      service: 'listings',
+      url: () => config.LISTINGS_URL,
+      internalSecret: config.INTERNAL_SECRET,
+    }),
   });
   shutdown.add('apollo', () => subgraph.apollo.stop());
   await consumeListingChanges({ bus, db: handle.db, seo: subgraph.seo });

@@ -9,7 +9,12 @@ import { createSubgraphServer } from '../../lib/subgraph';
 import { createListingSource } from './clients/listing-source';
 import { createContext } from './context';
 import { SeoService } from './domain/seo.service';
-import { createSitemapIndexRoute, createSitemapShardRoute, SITEMAP_INDEX_PATH, SITEMAP_SHARD_PATH } from './routes/sitemap.route';
+import {
+  createSitemapIndexRoute,
+  createSitemapShardRoute,
+  SITEMAP_INDEX_PATH,
+  SITEMAP_SHARD_PATH,
+} from './routes/sitemap.route';
 import { buildSeoSchema } from './schema';
 
 export interface SeoSubgraphDeps {
@@ -36,7 +41,10 @@ export async function createSeoSubgraph(deps: SeoSubgraphDeps) {
     internalSecret: deps.internalSecret,
     maxBodyBytes: deps.config.MAX_BODY_BYTES,
     context: createContext({ seo }),
-    routes: { [SITEMAP_INDEX_PATH]: createSitemapIndexRoute(sitemap), [SITEMAP_SHARD_PATH]: createSitemapShardRoute(sitemap) },
+    routes: {
+      [SITEMAP_INDEX_PATH]: createSitemapIndexRoute(sitemap),
+      [SITEMAP_SHARD_PATH]: createSitemapShardRoute(sitemap),
+    },
     internalRateLimitPerMinute: deps.config.INTERNAL_RATE_LIMIT_PER_MINUTE,
     readiness: serviceReadiness({ db: deps.db, bus: deps.bus }),
   });

@@ -34,7 +34,8 @@ function capturedLogger() {
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -69,12 +70,23 @@ describe('the state file', () => {
     const file = path.join(dir, 'nested', 'x.json');
     let snapshots = 0;
     let value = 0;
-    const state = createStateFile({ file, emulator: 'x', version: 1, snapshot: () => (snapshots++, { value }), logger: createLogger({ level: 'silent' }), delayMs: 60_000 });
+    const state = createStateFile({
+      file,
+      emulator: 'x',
+      version: 1,
+      snapshot: () => (snapshots++, { value }),
+      logger: createLogger({ level: 'silent' }),
+      delayMs: 60_000,
+    });
     for (value = 1; value <= 100; value++) state.touch();
     expect(fs.existsSync(file)).toBe(false); // nothing written per change
     await state.flush();
     expect(snapshots).toBe(1);
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toMatchObject({ emulator: 'x', version: 1, state: { value: 101 } });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toMatchObject({
+      emulator: 'x',
+      version: 1,
+      state: { value: 101 },
+    });
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     await state.flush();
     expect(snapshots).toBe(1); // nothing changed since
@@ -83,7 +95,14 @@ describe('the state file', () => {
 
   it('writes by itself after the delay', async () => {
     const file = path.join(dir, 'x.json');
-    const state = createStateFile({ file, emulator: 'x', version: 1, snapshot: () => ({ n: 1 }), logger: createLogger({ level: 'silent' }), delayMs: 10 });
+    const state = createStateFile({
+      file,
+      emulator: 'x',
+      version: 1,
+      snapshot: () => ({ n: 1 }),
+      logger: createLogger({ level: 'silent' }),
+      delayMs: 10,
+    });
     state.touch();
     await eventually(async () => fs.existsSync(file), Boolean, 5000);
     expect(state.load((s) => s)).toEqual({ n: 1 });
@@ -92,9 +111,24 @@ describe('the state file', () => {
 
   it.each([
     ['not JSON', '{"emulator": "x", "vers', 'corrupt', /x emulator state .* cannot be used: it is not valid JSON/],
-    ["another emulator's", JSON.stringify({ emulator: 'y', version: 1, state: {} }), 'corrupt', /it is not a x emulator state file/],
-    ['a newer format', JSON.stringify({ emulator: 'x', version: 7, state: {} }), 'newer', /written in format 7, newer than this version reads \(1\)/],
-    ['a state that fails its check', JSON.stringify({ emulator: 'x', version: 1, state: { n: 'one' } }), 'corrupt', /its state is not valid \(n must be a number\)/],
+    [
+      "another emulator's",
+      JSON.stringify({ emulator: 'y', version: 1, state: {} }),
+      'corrupt',
+      /it is not a x emulator state file/,
+    ],
+    [
+      'a newer format',
+      JSON.stringify({ emulator: 'x', version: 7, state: {} }),
+      'newer',
+      /written in format 7, newer than this version reads \(1\)/,
+    ],
+    [
+      'a state that fails its check',
+      JSON.stringify({ emulator: 'x', version: 1, state: { n: 'one' } }),
+      'corrupt',
+      /its state is not valid \(n must be a number\)/,
+    ],
   ])('sets aside %s file in one warning and starts empty', (_what, content, kind, message) => {
     const file = path.join(dir, 'x.json');
     fs.writeFileSync(file, content);
@@ -119,9 +153,20 @@ describe('Stripe emulator state', () => {
   const WEBHOOK_SECRET = 'whsec_state_test';
   const file = () => path.join(dir, 'stripe.json');
   const start = async (options: { webhookUrl?: string; logger?: ReturnType<typeof createLogger> } = {}) => {
-    const emulator = createStripeEmulator({ webhookSecret: WEBHOOK_SECRET, stateFile: file(), webhookRetryDelaysMs: [60_000], ...options });
+    const emulator = createStripeEmulator({
+      webhookSecret: WEBHOOK_SECRET,
+      stateFile: file(),
+      webhookRetryDelaysMs: [60_000],
+      ...options,
+    });
     const base = await emulator.listen();
-    const stripe = new Stripe('sk_test_state', { host: '127.0.0.1', port: Number(new URL(base).port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+    const stripe = new Stripe('sk_test_state', {
+      host: '127.0.0.1',
+      port: Number(new URL(base).port),
+      protocol: 'http',
+      telemetry: false,
+      maxNetworkRetries: 0,
+    });
     return { emulator, base, stripe };
   };
   const payment = (paymentMethod: string): Stripe.PaymentIntentCreateParams => ({
@@ -139,7 +184,11 @@ describe('Stripe emulator state', () => {
     const pending = await first.stripe.paymentIntents.create(payment('pm_card_authenticationRequired'));
     const paid = await first.stripe.paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'charge-once' });
     const refund = await first.stripe.refunds.create({ payment_intent: paid.id, amount: 500 });
-    await eventually(async () => down.received.length, (n) => n >= 1, 5000); // the endpoint was down
+    await eventually(
+      async () => down.received.length,
+      (n) => n >= 1,
+      5000,
+    ); // the endpoint was down
     await first.emulator.close();
     await down.close();
     expect(pending.status).toBe('requires_action');
@@ -147,22 +196,35 @@ describe('Stripe emulator state', () => {
     const up = await startReceiver(() => 200);
     const second = await start();
     try {
-      expect(await second.stripe.paymentIntents.retrieve(pending.id)).toMatchObject({ status: 'requires_action', client_secret: pending.client_secret });
+      expect(await second.stripe.paymentIntents.retrieve(pending.id)).toMatchObject({
+        status: 'requires_action',
+        client_secret: pending.client_secret,
+      });
       expect((await second.stripe.refunds.retrieve(refund.id)).amount).toBe(500);
-      const replay = await second.stripe.paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'charge-once' });
+      const replay = await second.stripe.paymentIntents.create(payment('pm_card_visa'), {
+        idempotencyKey: 'charge-once',
+      });
       expect(replay.id).toBe(paid.id);
       expect(replay.lastResponse.headers['idempotent-replayed']).toBe('true');
-      const other = await second.stripe.paymentIntents.create({ ...payment('pm_card_visa'), amount: 99 }, { idempotencyKey: 'charge-once' }).catch((err: unknown) => err);
+      const other = await second.stripe.paymentIntents
+        .create({ ...payment('pm_card_visa'), amount: 99 }, { idempotencyKey: 'charge-once' })
+        .catch((err: unknown) => err);
       expect(other).toMatchObject({ type: 'StripeIdempotencyError' });
 
       // Events the first run could not deliver go out once there is an endpoint, before the new ones.
       second.emulator.setWebhookUrl(up.url);
       // The customer finishes 3-D Secure after the restart (the emulator's page posts this).
-      const completed = await fetch(`${second.base}/__emulator/payment_intents/${pending.id}/complete_action`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const completed = await fetch(`${second.base}/__emulator/payment_intents/${pending.id}/complete_action`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(completed.status).toBe(200);
       expect((await second.stripe.paymentIntents.retrieve(pending.id)).status).toBe('succeeded');
       await second.emulator.flushWebhooks();
-      const delivered = up.received.map((r) => second.stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), WEBHOOK_SECRET));
+      const delivered = up.received.map((r) =>
+        second.stripe.webhooks.constructEvent(r.body, String(r.headers['stripe-signature']), WEBHOOK_SECRET),
+      );
       expect(delivered.map((event) => [event.type, (event.data.object as { id: string }).id])).toEqual([
         ['payment_intent.succeeded', paid.id],
         ['charge.refunded', paid.latest_charge],
@@ -177,13 +239,26 @@ describe('Stripe emulator state', () => {
   });
 
   it('does not write per request: a burst is saved once, on close', async () => {
-    const emulator = createStripeEmulator({ webhookSecret: WEBHOOK_SECRET, stateFile: file(), stateSaveDelayMs: 60_000 });
+    const emulator = createStripeEmulator({
+      webhookSecret: WEBHOOK_SECRET,
+      stateFile: file(),
+      stateSaveDelayMs: 60_000,
+    });
     const base = await emulator.listen();
-    const stripe = new Stripe('sk_test_state', { host: '127.0.0.1', port: Number(new URL(base).port), protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+    const stripe = new Stripe('sk_test_state', {
+      host: '127.0.0.1',
+      port: Number(new URL(base).port),
+      protocol: 'http',
+      telemetry: false,
+      maxNetworkRetries: 0,
+    });
     await Promise.all(Array.from({ length: 20 }, () => stripe.paymentIntents.create(payment('pm_card_visa'))));
     expect(fs.existsSync(file())).toBe(false);
     await emulator.close();
-    const saved = JSON.parse(fs.readFileSync(file(), 'utf8')) as { version: number; state: { paymentIntents: unknown[] } };
+    const saved = JSON.parse(fs.readFileSync(file(), 'utf8')) as {
+      version: number;
+      state: { paymentIntents: unknown[] };
+    };
     expect(saved.version).toBe(1);
     expect(saved.state.paymentIntents).toHaveLength(20);
   });
@@ -195,7 +270,13 @@ describe('Stripe emulator state', () => {
     try {
       expect((await stripe.paymentIntents.list()).data).toEqual([]);
       const warnings = lines.filter((line) => line.level === 'warn');
-      expect(warnings).toEqual([expect.objectContaining({ msg: expect.stringMatching(/stripe emulator state .* cannot be used: its state is not valid \(paymentIntents: Expected array/) })]);
+      expect(warnings).toEqual([
+        expect.objectContaining({
+          msg: expect.stringMatching(
+            /stripe emulator state .* cannot be used: its state is not valid \(paymentIntents: Expected array/,
+          ),
+        }),
+      ]);
       expect(fs.readdirSync(dir).some((name) => name.startsWith('stripe.json.corrupt-'))).toBe(true);
     } finally {
       await emulator.close();
@@ -206,7 +287,11 @@ describe('Stripe emulator state', () => {
 describe('SendGrid emulator state', () => {
   const file = () => path.join(dir, 'sendgrid.json');
   const start = async (webhookUrl?: string) => {
-    const emulator = createSendGridEmulator({ stateFile: file(), eventWebhookUrl: webhookUrl, webhookRetryDelaysMs: [60_000] });
+    const emulator = createSendGridEmulator({
+      stateFile: file(),
+      eventWebhookUrl: webhookUrl,
+      webhookRetryDelaysMs: [60_000],
+    });
     const base = await emulator.listen();
     const client = new SendGridClient();
     client.setApiKey('SG.state-test'); // before baseUrl: setApiKey resets it
@@ -219,7 +304,13 @@ describe('SendGrid emulator state', () => {
   it('keeps the mailbox, single sends, suppressions, the signing key and undelivered events across a restart', async () => {
     const down = await startReceiver(() => 500);
     const first = await start(down.url);
-    await first.mail.send({ to: 'ada@example.com', from: 'shop@example.com', subject: 'Your receipt', text: 'Thanks', customArgs: { listing_id: 'l1' } });
+    await first.mail.send({
+      to: 'ada@example.com',
+      from: 'shop@example.com',
+      subject: 'Your receipt',
+      text: 'Thanks',
+      customArgs: { listing_id: 'l1' },
+    });
     await first.mail.send({ to: 'gone@example.com', from: 'shop@example.com', subject: 'Hello', text: 'Hi' });
     const gone = first.emulator.messages().find((m) => m.to[0]!.email === 'gone@example.com')!;
     first.emulator.emitEvent(gone.id, 'gone@example.com', 'bounce');
@@ -234,8 +325,16 @@ describe('SendGrid emulator state', () => {
       },
     });
     const singleSendId = (created as { id: string }).id;
-    await first.client.request({ method: 'PUT', url: `/v3/marketing/singlesends/${singleSendId}/schedule`, body: { send_at: sendAt } });
-    await eventually(async () => down.received.length, (n) => n >= 1, 5000);
+    await first.client.request({
+      method: 'PUT',
+      url: `/v3/marketing/singlesends/${singleSendId}/schedule`,
+      body: { send_at: sendAt },
+    });
+    await eventually(
+      async () => down.received.length,
+      (n) => n >= 1,
+      5000,
+    );
     const publicKey = first.emulator.publicKey();
     await first.emulator.close();
     await down.close();
@@ -244,7 +343,9 @@ describe('SendGrid emulator state', () => {
     const second = await start();
     try {
       expect(second.emulator.publicKey()).toBe(publicKey);
-      const state = (await (await fetch(`${second.base}/__emulator/state`)).json()) as { messages: Array<{ subject: string; to: Array<{ email: string }>; customArgs: Record<string, string> }> };
+      const state = (await (await fetch(`${second.base}/__emulator/state`)).json()) as {
+        messages: Array<{ subject: string; to: Array<{ email: string }>; customArgs: Record<string, string> }>;
+      };
       expect(state.messages.map((m) => [m.to[0]!.email, m.subject])).toEqual([
         ['ada@example.com', 'Your receipt'],
         ['gone@example.com', 'Hello'],
@@ -252,7 +353,10 @@ describe('SendGrid emulator state', () => {
       expect(state.messages[0]!.customArgs).toEqual({ listing_id: 'l1' });
       const page = await (await fetch(`${second.base}/`)).text();
       expect(page).toContain('Your receipt');
-      const [response, singleSend] = await second.client.request({ method: 'GET', url: `/v3/marketing/singlesends/${singleSendId}` });
+      const [response, singleSend] = await second.client.request({
+        method: 'GET',
+        url: `/v3/marketing/singlesends/${singleSendId}`,
+      });
       expect(response.statusCode).toBe(200);
       expect(singleSend).toMatchObject({ name: 'Spring', status: 'scheduled', send_at: sendAt });
 
@@ -287,31 +391,54 @@ describe('SendGrid emulator state', () => {
   it('schedules again what was scheduled: mail with a send_at is delivered, a single send goes out (at once when its time passed while stopped)', async () => {
     const first = await start();
     const later = Math.floor(Date.now() / 1000) + 24 * 3600;
-    await first.mail.send({ to: 'ada@example.com', from: 'shop@example.com', subject: 'Tomorrow', text: 'Soon', sendAt: later });
+    await first.mail.send({
+      to: 'ada@example.com',
+      from: 'shop@example.com',
+      subject: 'Tomorrow',
+      text: 'Soon',
+      sendAt: later,
+    });
     const [, created] = await first.client.request({
       method: 'POST',
       url: '/v3/marketing/singlesends',
-      body: { name: 'Later', send_to: { emails: ['bob@example.com'] }, email_config: { subject: 'Later', plain_content: 'Hi', sender_id: 1, suppression_group_id: 1 } },
+      body: {
+        name: 'Later',
+        send_to: { emails: ['bob@example.com'] },
+        email_config: { subject: 'Later', plain_content: 'Hi', sender_id: 1, suppression_group_id: 1 },
+      },
     });
     const singleSendId = (created as { id: string }).id;
-    await first.client.request({ method: 'PUT', url: `/v3/marketing/singlesends/${singleSendId}/schedule`, body: { send_at: new Date(later * 1000).toISOString() } });
+    await first.client.request({
+      method: 'PUT',
+      url: `/v3/marketing/singlesends/${singleSendId}/schedule`,
+      body: { send_at: new Date(later * 1000).toISOString() },
+    });
     expect(first.emulator.messages()[0]!.events.map((e) => e.event)).toEqual(['processed']);
     await first.emulator.close();
 
     // The emulator was stopped past both times.
-    const saved = JSON.parse(fs.readFileSync(file(), 'utf8')) as { state: { messages: Array<{ message: { sendAt: number } }>; singleSends: Array<{ send_at: string }> } };
+    const saved = JSON.parse(fs.readFileSync(file(), 'utf8')) as {
+      state: { messages: Array<{ message: { sendAt: number } }>; singleSends: Array<{ send_at: string }> };
+    };
     saved.state.messages[0]!.message.sendAt = Math.floor(Date.now() / 1000) - 60;
     saved.state.singleSends[0]!.send_at = new Date(Date.now() - 60_000).toISOString();
     fs.writeFileSync(file(), JSON.stringify(saved));
 
     const second = await start();
     try {
-      await eventually(async () => second.emulator.messages(), (messages) => messages.length === 2 && messages[0]!.events.some((e) => e.event === 'delivered'), 5000);
+      await eventually(
+        async () => second.emulator.messages(),
+        (messages) => messages.length === 2 && messages[0]!.events.some((e) => e.event === 'delivered'),
+        5000,
+      );
       expect(second.emulator.messages().map((m) => [m.to[0]!.email, m.subject])).toEqual([
         ['ada@example.com', 'Tomorrow'],
         ['bob@example.com', 'Later'],
       ]);
-      const [, singleSend] = await second.client.request({ method: 'GET', url: `/v3/marketing/singlesends/${singleSendId}` });
+      const [, singleSend] = await second.client.request({
+        method: 'GET',
+        url: `/v3/marketing/singlesends/${singleSendId}`,
+      });
       expect(singleSend).toMatchObject({ status: 'triggered' });
     } finally {
       await second.emulator.close();
@@ -349,7 +476,10 @@ describe('HubSpot emulator state', () => {
       fieldType: PropertyCreateFieldTypeEnum.Number,
       groupName: 'contactinformation',
     });
-    const ada = await first.contacts.basicApi.create({ properties: { email: 'ada@example.com', firstname: 'Ada', saypro_listing_count: '2' }, associations: [] });
+    const ada = await first.contacts.basicApi.create({
+      properties: { email: 'ada@example.com', firstname: 'Ada', saypro_listing_count: '2' },
+      associations: [],
+    });
     const gone = await first.contacts.basicApi.create({ properties: { email: 'gone@example.com' }, associations: [] });
     await first.contacts.basicApi.archive(gone.id);
     await first.emulator.close();
@@ -361,7 +491,9 @@ describe('HubSpot emulator state', () => {
       expect(read.createdAt.toISOString()).toBe(ada.createdAt.toISOString());
       expect((await second.properties.getByName('contacts', 'saypro_listing_count')).label).toBe('Listings');
       const found = await second.contacts.searchApi.doSearch({
-        filterGroups: [{ filters: [{ propertyName: 'email', operator: FilterOperatorEnum.Eq, value: 'ada@example.com' }] }],
+        filterGroups: [
+          { filters: [{ propertyName: 'email', operator: FilterOperatorEnum.Eq, value: 'ada@example.com' }] },
+        ],
         properties: ['email'],
         limit: 10,
         after: '0',
@@ -369,7 +501,10 @@ describe('HubSpot emulator state', () => {
       });
       expect(found.results.map((c) => c.id)).toEqual([ada.id]);
       // Ids are not reused, not even the archived contact's.
-      const next = await second.contacts.basicApi.create({ properties: { email: 'bob@example.com' }, associations: [] });
+      const next = await second.contacts.basicApi.create({
+        properties: { email: 'bob@example.com' },
+        associations: [],
+      });
       expect(Number(next.id)).toBeGreaterThan(Number(gone.id));
     } finally {
       await second.emulator.close();

@@ -1,7 +1,11 @@
 import { Client } from '@hubspot/api-client';
 import { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/contacts';
 import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum } from '@hubspot/api-client/lib/codegen/crm/properties';
-import { createHubSpotEmulator, type HubSpotEmulator, type HubSpotEmulatorOptions } from '../../emulators/hubspot/server';
+import {
+  createHubSpotEmulator,
+  type HubSpotEmulator,
+  type HubSpotEmulatorOptions,
+} from '../../emulators/hubspot/server';
 
 /**
  * What the SDK rejects with for an HTTP error. Each codegen module has its own ApiException class
@@ -50,7 +54,11 @@ async function start(options: HubSpotEmulatorOptions = {}): Promise<{ emulator: 
   return { emulator, base: await emulator.listen(0, '127.0.0.1') };
 }
 
-const upsertInput = (email: string, properties: Record<string, string> = {}) => ({ id: email, idProperty: 'email', properties });
+const upsertInput = (email: string, properties: Record<string, string> = {}) => ({
+  id: email,
+  idProperty: 'email',
+  properties,
+});
 
 let hs: HubSpotEmulator;
 let base: string;
@@ -70,7 +78,10 @@ afterAll(async () => {
 
 describe('contacts', () => {
   it('creates a contact with a numeric id, a lowercased email and the properties HubSpot adds', async () => {
-    const created = await api.contacts.basicApi.create({ properties: { email: 'Ada@Example.com', firstname: 'Ada' }, associations: [] });
+    const created = await api.contacts.basicApi.create({
+      properties: { email: 'Ada@Example.com', firstname: 'Ada' },
+      associations: [],
+    });
     expect(created.id).toMatch(/^\d+$/);
     expect(created.properties).toEqual({
       email: 'ada@example.com',
@@ -85,7 +96,10 @@ describe('contacts', () => {
   });
 
   it('gets a contact by id and by email, with the requested properties (null when unset)', async () => {
-    const { id } = await api.contacts.basicApi.create({ properties: { email: 'grace@example.com', firstname: 'Grace', company: 'Navy' }, associations: [] });
+    const { id } = await api.contacts.basicApi.create({
+      properties: { email: 'grace@example.com', firstname: 'Grace', company: 'Navy' },
+      associations: [],
+    });
 
     const byId = await api.contacts.basicApi.getById(id);
     expect(byId.properties).toEqual({
@@ -97,7 +111,14 @@ describe('contacts', () => {
       lastname: null,
     });
 
-    const byEmail = await api.contacts.basicApi.getById('GRACE@example.com', ['company', 'phone', 'no_such_property'], undefined, undefined, false, 'email');
+    const byEmail = await api.contacts.basicApi.getById(
+      'GRACE@example.com',
+      ['company', 'phone', 'no_such_property'],
+      undefined,
+      undefined,
+      false,
+      'email',
+    );
     expect(byEmail.id).toBe(id);
     expect(byEmail.properties).toEqual({
       company: 'Navy',
@@ -109,37 +130,70 @@ describe('contacts', () => {
   });
 
   it('answers 404 OBJECT_NOT_FOUND for an unknown id or email', async () => {
-    const err = await apiErrorOf(api.contacts.basicApi.getById('nobody@example.com', undefined, undefined, undefined, false, 'email'));
+    const err = await apiErrorOf(
+      api.contacts.basicApi.getById('nobody@example.com', undefined, undefined, undefined, false, 'email'),
+    );
     expect(err.code).toBe(404);
-    expect(err.body).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Object not found.  objectId are usually numeric.' });
+    expect(err.body).toMatchObject({
+      status: 'error',
+      category: 'OBJECT_NOT_FOUND',
+      message: 'Object not found.  objectId are usually numeric.',
+    });
     expect((await apiErrorOf(api.contacts.basicApi.getById('999999'))).code).toBe(404);
   });
 
   it('refuses a second contact with the same email: ApiException 409 naming the existing id', async () => {
     const { id } = await api.contacts.basicApi.create({ properties: { email: 'ada@example.com' }, associations: [] });
-    const err = await apiErrorOf(api.contacts.basicApi.create({ properties: { email: 'ADA@example.com' }, associations: [] }));
+    const err = await apiErrorOf(
+      api.contacts.basicApi.create({ properties: { email: 'ADA@example.com' }, associations: [] }),
+    );
     expect(err.code).toBe(409);
-    expect(err.body).toEqual({ status: 'error', message: `Contact already exists. Existing ID: ${id}`, category: 'CONFLICT', correlationId: expect.any(String) });
+    expect(err.body).toEqual({
+      status: 'error',
+      message: `Contact already exists. Existing ID: ${id}`,
+      category: 'CONFLICT',
+      correlationId: expect.any(String),
+    });
     // The message is the only place the existing id appears.
     expect(/Existing ID: (\d+)/.exec(String(err.body.message))?.[1]).toBe(id);
   });
 
   it('updates a contact by id and by email', async () => {
-    const { id, properties } = await api.contacts.basicApi.create({ properties: { email: 'ada@example.com' }, associations: [] });
+    const { id, properties } = await api.contacts.basicApi.create({
+      properties: { email: 'ada@example.com' },
+      associations: [],
+    });
     await sleep(5);
     const updated = await api.contacts.basicApi.update(id, { properties: { lastname: 'Lovelace' } });
     expect(updated.properties.lastname).toBe('Lovelace');
     expect(updated.properties.lastmodifieddate).not.toBe(properties.lastmodifieddate);
-    const byEmail = await api.contacts.basicApi.update('ada@example.com', { properties: { firstname: 'Ada' } }, 'email');
+    const byEmail = await api.contacts.basicApi.update(
+      'ada@example.com',
+      { properties: { firstname: 'Ada' } },
+      'email',
+    );
     expect(byEmail.properties).toMatchObject({ firstname: 'Ada', lastname: 'Lovelace' });
   });
 
   it('refuses unknown properties with 400 VALIDATION_ERROR until the property is created', async () => {
-    const err = await apiErrorOf(api.contacts.basicApi.create({ properties: { email: 'ada@example.com', saypro_user_id: 'u_1' }, associations: [] }));
+    const err = await apiErrorOf(
+      api.contacts.basicApi.create({
+        properties: { email: 'ada@example.com', saypro_user_id: 'u_1' },
+        associations: [],
+      }),
+    );
     expect(err.code).toBe(400);
     expect(err.body.category).toBe('VALIDATION_ERROR');
-    expect(String(err.body.message)).toMatch(/^Property values were not valid: \[.*"error":"PROPERTY_DOESNT_EXIST","name":"saypro_user_id"/);
-    expect(err.body.errors).toEqual([{ message: 'Property "saypro_user_id" does not exist', code: 'PROPERTY_DOESNT_EXIST', context: { propertyName: ['saypro_user_id'] } }]);
+    expect(String(err.body.message)).toMatch(
+      /^Property values were not valid: \[.*"error":"PROPERTY_DOESNT_EXIST","name":"saypro_user_id"/,
+    );
+    expect(err.body.errors).toEqual([
+      {
+        message: 'Property "saypro_user_id" does not exist',
+        code: 'PROPERTY_DOESNT_EXIST',
+        context: { propertyName: ['saypro_user_id'] },
+      },
+    ]);
 
     await api.properties.create('contacts', {
       name: 'saypro_user_id',
@@ -149,10 +203,15 @@ describe('contacts', () => {
       groupName: 'contactinformation',
       hasUniqueValue: true,
     });
-    const created = await api.contacts.basicApi.create({ properties: { email: 'ada@example.com', saypro_user_id: 'u_1' }, associations: [] });
+    const created = await api.contacts.basicApi.create({
+      properties: { email: 'ada@example.com', saypro_user_id: 'u_1' },
+      associations: [],
+    });
     expect(created.properties.saypro_user_id).toBe('u_1');
     // A unique property works as idProperty.
-    expect((await api.contacts.basicApi.getById('u_1', undefined, undefined, undefined, false, 'saypro_user_id')).id).toBe(created.id);
+    expect(
+      (await api.contacts.basicApi.getById('u_1', undefined, undefined, undefined, false, 'saypro_user_id')).id,
+    ).toBe(created.id);
   });
 
   it('checks values against the property type and refuses read-only properties', async () => {
@@ -163,29 +222,53 @@ describe('contacts', () => {
       fieldType: PropertyCreateFieldTypeEnum.Number,
       groupName: 'contactinformation',
     });
-    const bad = await apiErrorOf(api.contacts.basicApi.create({ properties: { email: 'ada@example.com', saypro_listing_count: 'three' }, associations: [] }));
+    const bad = await apiErrorOf(
+      api.contacts.basicApi.create({
+        properties: { email: 'ada@example.com', saypro_listing_count: 'three' },
+        associations: [],
+      }),
+    );
     expect(bad.code).toBe(400);
     expect(String(bad.body.message)).toContain('INVALID_NUMBER');
-    const readOnly = await apiErrorOf(api.contacts.basicApi.create({ properties: { email: 'ada@example.com', hs_object_id: '1' }, associations: [] }));
+    const readOnly = await apiErrorOf(
+      api.contacts.basicApi.create({ properties: { email: 'ada@example.com', hs_object_id: '1' }, associations: [] }),
+    );
     expect(String(readOnly.body.message)).toContain('READ_ONLY_VALUE');
-    const ok = await api.contacts.basicApi.create({ properties: { email: 'ada@example.com', saypro_listing_count: '3' }, associations: [] });
+    const ok = await api.contacts.basicApi.create({
+      properties: { email: 'ada@example.com', saypro_listing_count: '3' },
+      associations: [],
+    });
     expect(ok.properties.saypro_listing_count).toBe('3');
   });
 });
 
 describe('batch', () => {
   it('upserts by email: results say which were new (the SDK renames `new` to `_new`)', async () => {
-    const existing = await api.contacts.basicApi.create({ properties: { email: 'ada@example.com', firstname: 'Ada' }, associations: [] });
+    const existing = await api.contacts.basicApi.create({
+      properties: { email: 'ada@example.com', firstname: 'Ada' },
+      associations: [],
+    });
     const result = await api.contacts.batchApi.upsert({
-      inputs: [upsertInput('ADA@example.com', { lastname: 'Lovelace' }), upsertInput('grace@example.com', { firstname: 'Grace' })],
+      inputs: [
+        upsertInput('ADA@example.com', { lastname: 'Lovelace' }),
+        upsertInput('grace@example.com', { firstname: 'Grace' }),
+      ],
     });
     expect(result.status).toBe('COMPLETE');
     expect('errors' in result).toBe(false);
     const byEmail = Object.fromEntries(result.results.map((r) => [r.properties.email, r]));
-    expect(byEmail['ada@example.com']).toMatchObject({ id: existing.id, _new: false, properties: { firstname: 'Ada', lastname: 'Lovelace' } });
+    expect(byEmail['ada@example.com']).toMatchObject({
+      id: existing.id,
+      _new: false,
+      properties: { firstname: 'Ada', lastname: 'Lovelace' },
+    });
     expect(byEmail['grace@example.com']).toMatchObject({ _new: true, properties: { firstname: 'Grace' } });
     expect(hs.contacts()).toHaveLength(2);
-    expect(hs.requests().at(-1)).toMatchObject({ path: '/crm/v3/objects/contacts/batch/upsert', status: 200, batchSize: 2 });
+    expect(hs.requests().at(-1)).toMatchObject({
+      path: '/crm/v3/objects/contacts/batch/upsert',
+      status: 200,
+      batchSize: 2,
+    });
 
     // On the wire the field is `new`, as HubSpot sends it.
     const raw = await fetch(`${base}/crm/v3/objects/contacts/batch/upsert`, {
@@ -193,7 +276,9 @@ describe('batch', () => {
       headers: { authorization: 'Bearer pat-emulator', 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: [upsertInput('grace@example.com')] }),
     });
-    expect(((await raw.json()) as { results: Array<Record<string, unknown>> }).results[0]).toMatchObject({ new: false });
+    expect(((await raw.json()) as { results: Array<Record<string, unknown>> }).results[0]).toMatchObject({
+      new: false,
+    });
   });
 
   it('refuses more than 100 inputs with 400 VALIDATION_ERROR, and duplicate ids in one batch', async () => {
@@ -202,16 +287,22 @@ describe('batch', () => {
     expect(err.code).toBe(400);
     expect(err.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR' });
     expect(hs.contacts()).toHaveLength(0);
-    await expect(api.contacts.batchApi.upsert({ inputs: inputs.slice(0, 100) })).resolves.toMatchObject({ status: 'COMPLETE' });
+    await expect(api.contacts.batchApi.upsert({ inputs: inputs.slice(0, 100) })).resolves.toMatchObject({
+      status: 'COMPLETE',
+    });
 
-    const dup = await apiErrorOf(api.contacts.batchApi.upsert({ inputs: [upsertInput('a@example.com'), upsertInput('A@example.com')] }));
+    const dup = await apiErrorOf(
+      api.contacts.batchApi.upsert({ inputs: [upsertInput('a@example.com'), upsertInput('A@example.com')] }),
+    );
     expect(dup.code).toBe(400);
     expect(String(dup.body.message)).toContain('Duplicate IDs');
   });
 
   it('partial_batch: a 207 the SDK resolves with (no throw), failed inputs under errors[]', async () => {
     hs.setFaults([{ kind: 'partial_batch', failEmails: ['grace@example.com'], times: 1 }]);
-    const result = await api.contacts.batchApi.upsert({ inputs: [upsertInput('ada@example.com'), upsertInput('grace@example.com')] });
+    const result = await api.contacts.batchApi.upsert({
+      inputs: [upsertInput('ada@example.com'), upsertInput('grace@example.com')],
+    });
     expect(hs.requests().at(-1)?.status).toBe(207);
     // Nothing on the resolved value says 207 except errors/numErrors being present.
     expect(result.status).toBe('COMPLETE');
@@ -219,7 +310,11 @@ describe('batch', () => {
     expect('numErrors' in result && result.numErrors).toBe(1);
     const errors = 'errors' in result ? result.errors : [];
     expect(errors).toEqual([
-      expect.objectContaining({ status: 'error', category: 'VALIDATION_ERROR', context: { ids: ['grace@example.com'] } }),
+      expect.objectContaining({
+        status: 'error',
+        category: 'VALIDATION_ERROR',
+        context: { ids: ['grace@example.com'] },
+      }),
     ]);
     expect(hs.contacts().map((c) => c.properties.email)).toEqual(['ada@example.com']);
 
@@ -229,7 +324,9 @@ describe('batch', () => {
   });
 
   it('an invalid email fails only its own input (207)', async () => {
-    const result = await api.contacts.batchApi.upsert({ inputs: [upsertInput('ada@example.com'), upsertInput('not-an-email')] });
+    const result = await api.contacts.batchApi.upsert({
+      inputs: [upsertInput('ada@example.com'), upsertInput('not-an-email')],
+    });
     expect(result.results).toHaveLength(1);
     const errors = ('errors' in result ? result.errors : undefined) ?? [];
     expect(errors[0]).toMatchObject({ category: 'VALIDATION_ERROR', context: { ids: ['not-an-email'] } });
@@ -237,21 +334,37 @@ describe('batch', () => {
   });
 
   it('batch read: found contacts in results, missing ids in one OBJECT_NOT_FOUND error (207, resolved)', async () => {
-    const ada = await api.contacts.basicApi.create({ properties: { email: 'ada@example.com', firstname: 'Ada' }, associations: [] });
-    const result = await api.contacts.batchApi.read({ inputs: [{ id: ada.id }, { id: '424242' }], properties: ['firstname'], propertiesWithHistory: [] });
+    const ada = await api.contacts.basicApi.create({
+      properties: { email: 'ada@example.com', firstname: 'Ada' },
+      associations: [],
+    });
+    const result = await api.contacts.batchApi.read({
+      inputs: [{ id: ada.id }, { id: '424242' }],
+      properties: ['firstname'],
+      propertiesWithHistory: [],
+    });
     expect(hs.requests().at(-1)).toMatchObject({ status: 207, batchSize: 2 });
-    expect(result.results).toEqual([expect.objectContaining({ id: ada.id, properties: expect.objectContaining({ firstname: 'Ada' }) })]);
+    expect(result.results).toEqual([
+      expect.objectContaining({ id: ada.id, properties: expect.objectContaining({ firstname: 'Ada' }) }),
+    ]);
     expect('errors' in result && result.errors).toEqual([
       expect.objectContaining({ status: 'error', category: 'OBJECT_NOT_FOUND', context: { ids: ['424242'] } }),
     ]);
 
-    const byEmail = await api.contacts.batchApi.read({ idProperty: 'email', inputs: [{ id: 'ada@example.com' }], properties: ['email'], propertiesWithHistory: [] });
+    const byEmail = await api.contacts.batchApi.read({
+      idProperty: 'email',
+      inputs: [{ id: 'ada@example.com' }],
+      properties: ['email'],
+      propertiesWithHistory: [],
+    });
     expect(byEmail.results.map((r) => r.id)).toEqual([ada.id]);
     expect('errors' in byEmail).toBe(false);
   });
 
   it('batch create is all or nothing: one existing email refuses the batch with 409', async () => {
-    const created = await api.contacts.batchApi.create({ inputs: [{ properties: { email: 'ada@example.com' }, associations: [] }] });
+    const created = await api.contacts.batchApi.create({
+      inputs: [{ properties: { email: 'ada@example.com' }, associations: [] }],
+    });
     expect(created.results).toHaveLength(1);
     const err = await apiErrorOf(
       api.contacts.batchApi.create({
@@ -310,7 +423,11 @@ describe('search', () => {
 
     const page1 = await api.contacts.searchApi.doSearch({ filterGroups: [], limit: 2 });
     expect(page1).toMatchObject({ total: 3, paging: { next: { after: '2' } } });
-    const page2 = await api.contacts.searchApi.doSearch({ filterGroups: [], limit: 2, after: page1.paging!.next!.after });
+    const page2 = await api.contacts.searchApi.doSearch({
+      filterGroups: [],
+      limit: 2,
+      after: page1.paging!.next!.after,
+    });
     expect(page2.results).toHaveLength(1);
     expect(page2.paging).toBeUndefined();
   });
@@ -318,11 +435,17 @@ describe('search', () => {
   it('shows a write only after searchLagMs: new contacts late, updated ones in their old version meanwhile', async () => {
     const { base: laggy } = await start({ searchLagMs: 300, searchRateLimit: 100 });
     const client = sdk(laggy);
-    const { id } = await client.contacts.basicApi.create({ properties: { email: 'late@example.com', firstname: 'Late' }, associations: [] });
+    const { id } = await client.contacts.basicApi.create({
+      properties: { email: 'late@example.com', firstname: 'Late' },
+      associations: [],
+    });
     expect((await client.contacts.searchApi.doSearch(byEmail('late@example.com'))).total).toBe(0);
     expect((await client.contacts.basicApi.getById(id)).id).toBe(id);
 
-    const poll = async (email: string, until: (r: Awaited<ReturnType<typeof client.contacts.searchApi.doSearch>>) => boolean) => {
+    const poll = async (
+      email: string,
+      until: (r: Awaited<ReturnType<typeof client.contacts.searchApi.doSearch>>) => boolean,
+    ) => {
       for (let attempt = 0; attempt < 40; attempt++) {
         await sleep(100);
         const result = await client.contacts.searchApi.doSearch(byEmail(email));
@@ -334,19 +457,27 @@ describe('search', () => {
     expect(found.results[0]?.properties).toMatchObject({ email: 'late@example.com', firstname: 'Late' });
 
     await client.contacts.basicApi.update(id, { properties: { firstname: 'Later' } });
-    expect((await client.contacts.searchApi.doSearch(byEmail('late@example.com'))).results[0]?.properties.firstname).toBe('Late');
+    expect(
+      (await client.contacts.searchApi.doSearch(byEmail('late@example.com'))).results[0]?.properties.firstname,
+    ).toBe('Late');
     await poll('late@example.com', (r) => r.results[0]?.properties.firstname === 'Later');
   });
 
   it('has its own limit of 4 per second: 429 SECONDLY with the message the SDK retries on', async () => {
     const { emulator, base: limited } = await start();
     const client = sdk(limited);
-    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => client.contacts.searchApi.doSearch(byEmail('x@example.com'))));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 5 }, () => client.contacts.searchApi.doSearch(byEmail('x@example.com'))),
+    );
     const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     expect(rejected).toHaveLength(1);
     const err = rejected[0]!.reason as SdkApiException;
     expect(err.code).toBe(429);
-    expect(err.body).toMatchObject({ message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', policyName: 'SECONDLY' });
+    expect(err.body).toMatchObject({
+      message: 'You have reached your secondly limit.',
+      errorType: 'RATE_LIMIT',
+      policyName: 'SECONDLY',
+    });
     expect(emulator.rateLimited()).toBe(1);
   });
 });
@@ -364,8 +495,16 @@ describe('properties API', () => {
     expect(created).toMatchObject({ ...input, hasUniqueValue: false, archived: false });
     expect((await api.properties.getByName('contacts', 'saypro_user_id')).label).toBe('SayPro user id');
     const all = await api.properties.getAll('contacts');
-    expect(all.results.map((p) => p.name)).toEqual(expect.arrayContaining(['email', 'firstname', 'hs_object_id', 'saypro_user_id']));
-    expect(hs.properties()).toContainEqual({ name: 'saypro_user_id', label: 'SayPro user id', type: 'string', fieldType: 'text', groupName: 'contactinformation' });
+    expect(all.results.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['email', 'firstname', 'hs_object_id', 'saypro_user_id']),
+    );
+    expect(hs.properties()).toContainEqual({
+      name: 'saypro_user_id',
+      label: 'SayPro user id',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    });
 
     const dup = await apiErrorOf(api.properties.create('contacts', input));
     expect(dup.code).toBe(409);
@@ -407,7 +546,9 @@ describe('rate limiting', () => {
 
     await sleep(1050);
     await expect(client.contacts.basicApi.getPage(1)).resolves.toBeDefined();
-    const ok = await fetch(`${limited}/crm/v3/objects/contacts?limit=1`, { headers: { authorization: 'Bearer pat-emulator' } });
+    const ok = await fetch(`${limited}/crm/v3/objects/contacts?limit=1`, {
+      headers: { authorization: 'Bearer pat-emulator' },
+    });
     expect(ok.headers.get('x-hubspot-ratelimit-remaining')).toBe('3');
   });
 
@@ -418,7 +559,9 @@ describe('rate limiting', () => {
     expect(err.code).toBe(429);
     expect(err.body.policyName).toBe('TEN_SECONDLY_ROLLING');
     expect(hs.rateLimited()).toBe(1);
-    await expect(api.contacts.batchApi.upsert({ inputs: [upsertInput('ada@example.com')] })).resolves.toMatchObject({ status: 'COMPLETE' });
+    await expect(api.contacts.batchApi.upsert({ inputs: [upsertInput('ada@example.com')] })).resolves.toMatchObject({
+      status: 'COMPLETE',
+    });
   });
 });
 
@@ -440,7 +583,9 @@ describe('faults', () => {
       hs.setFaults([{ kind: 'server_error', times: 1 }]);
       await expect(retrying.contacts.basicApi.getPage(1)).resolves.toBeDefined();
       expect(hs.requests().map((r) => r.status)).toEqual([500, 200]);
-      expect(consoleError).toHaveBeenCalledWith(expect.stringContaining('Request failed with status code [500], will retry'));
+      expect(consoleError).toHaveBeenCalledWith(
+        expect.stringContaining('Request failed with status code [500], will retry'),
+      );
 
       // 1 means one attempt: no retry at all.
       hs.reset();
@@ -490,7 +635,11 @@ describe('auth and routing', () => {
     const anonymous = sdk(base, { accessToken: '' });
     const err = await apiErrorOf(anonymous.contacts.basicApi.getPage(1));
     expect(err.code).toBe(401);
-    expect(err.body).toMatchObject({ status: 'error', category: 'INVALID_AUTHENTICATION', message: expect.stringMatching(/^Authentication credentials not found/) });
+    expect(err.body).toMatchObject({
+      status: 'error',
+      category: 'INVALID_AUTHENTICATION',
+      message: expect.stringMatching(/^Authentication credentials not found/),
+    });
 
     const { base: strict } = await start({ accessTokens: ['pat-right'] });
     expect((await apiErrorOf(sdk(strict, { accessToken: 'pat-wrong' }).contacts.basicApi.getPage(1))).code).toBe(401);
@@ -514,12 +663,18 @@ describe('emulator control over HTTP', () => {
     expect(set.status).toBe(200);
     expect((await apiErrorOf(api.contacts.basicApi.getPage(1))).code).toBe(503);
 
-    const invalid = await fetch(`${base}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ faults: [{ kind: 'meteor' }] }) });
+    const invalid = await fetch(`${base}/__emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ faults: [{ kind: 'meteor' }] }),
+    });
     expect(invalid.status).toBe(400);
 
     hs.setFaults([{ kind: 'rate_limit' }]);
     expect((await fetch(`${base}/__emulator/faults`, { method: 'DELETE' })).status).toBe(200);
-    await api.contacts.basicApi.create({ properties: { email: 'x@example.com', firstname: '<script>alert(1)</script>' }, associations: [] });
+    await api.contacts.basicApi.create({
+      properties: { email: 'x@example.com', firstname: '<script>alert(1)</script>' },
+      associations: [],
+    });
 
     const page = await fetch(`${base}/__emulator`);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -528,7 +683,10 @@ describe('emulator control over HTTP', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toContain('<script>');
 
-    const state = (await (await fetch(`${base}/__emulator/state`)).json()) as { contacts: unknown[]; requests: unknown[] };
+    const state = (await (await fetch(`${base}/__emulator/state`)).json()) as {
+      contacts: unknown[];
+      requests: unknown[];
+    };
     expect(state.contacts).toHaveLength(1);
     expect((await fetch(`${base}/__emulator/reset`, { method: 'POST' })).status).toBe(200);
     expect(hs.contacts()).toHaveLength(0);

@@ -3,7 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { signedString } from '../../emulators/paypal/webhooks';
-import { createPayPalEmulator, EMULATOR_CLIENT, EMULATOR_WEBHOOK_ID, type PayPalEmulator } from '../../emulators/paypal/server';
+import {
+  createPayPalEmulator,
+  EMULATOR_CLIENT,
+  EMULATOR_WEBHOOK_ID,
+  type PayPalEmulator,
+} from '../../emulators/paypal/server';
 
 /**
  * The emulator on the wire, through a plain HTTP client: what a PayPal client sees (statuses, error
@@ -18,20 +23,44 @@ let receiverUrl: string;
 let received: Array<{ raw: string; headers: http.IncomingHttpHeaders }> = [];
 
 type Json = Record<string, any>;
-const basic = (id = EMULATOR_CLIENT.id, secret = EMULATOR_CLIENT.secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+const basic = (id = EMULATOR_CLIENT.id, secret = EMULATOR_CLIENT.secret) =>
+  `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
-async function call(method: 'GET' | 'POST' | 'DELETE', path: string, options: { token?: string; json?: unknown; form?: string; headers?: Record<string, string>; timeoutMs?: number } = {}) {
-  const headers: Record<string, string> = { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers };
+async function call(
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  options: { token?: string; json?: unknown; form?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+) {
+  const headers: Record<string, string> = {
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    ...options.headers,
+  };
   let body: string | undefined;
-  if (options.json !== undefined) (headers['content-type'] = 'application/json'), (body = typeof options.json === 'string' ? options.json : JSON.stringify(options.json));
-  if (options.form !== undefined) (headers['content-type'] = 'application/x-www-form-urlencoded'), (body = options.form);
-  const res = await request(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
+  if (options.json !== undefined)
+    (headers['content-type'] = 'application/json'),
+      (body = typeof options.json === 'string' ? options.json : JSON.stringify(options.json));
+  if (options.form !== undefined)
+    (headers['content-type'] = 'application/x-www-form-urlencoded'), (body = options.form);
+  const res = await request(`${base}${path}`, {
+    method,
+    headers,
+    body,
+    signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+  });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: (text && res.headers['content-type']?.toString().includes('json') ? JSON.parse(text) : {}) as Json };
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text,
+    json: (text && res.headers['content-type']?.toString().includes('json') ? JSON.parse(text) : {}) as Json,
+  };
 }
 
 async function token(): Promise<string> {
-  const res = await call('POST', '/v1/oauth2/token', { headers: { authorization: basic() }, form: 'grant_type=client_credentials' });
+  const res = await call('POST', '/v1/oauth2/token', {
+    headers: { authorization: basic() },
+    form: 'grant_type=client_credentials',
+  });
   expect(res.status).toBe(200);
   return res.json.access_token as string;
 }
@@ -40,19 +69,33 @@ const usd = (value: string) => ({ currency_code: 'USD', value });
 const orderBody = (amount: Json = usd('10.00'), extra: Json = {}) => ({
   intent: 'CAPTURE',
   purchase_units: [{ reference_id: 'listing-1', custom_id: 'payment-1', amount }],
-  payment_source: { paypal: { experience_context: { return_url: 'http://127.0.0.1:9/return', cancel_url: 'http://127.0.0.1:9/cancel' } } },
+  payment_source: {
+    paypal: {
+      experience_context: { return_url: 'http://127.0.0.1:9/return', cancel_url: 'http://127.0.0.1:9/cancel' },
+    },
+  },
   ...extra,
 });
 
 async function createOrder(accessToken: string, body: Json = orderBody(), requestId?: string) {
-  return call('POST', '/v2/checkout/orders', { token: accessToken, json: body, headers: requestId ? { 'paypal-request-id': requestId } : {} });
+  return call('POST', '/v2/checkout/orders', {
+    token: accessToken,
+    json: body,
+    headers: requestId ? { 'paypal-request-id': requestId } : {},
+  });
 }
 
 /** An approved order, captured: its capture id. */
-async function capturedOrder(accessToken: string, amount = usd('10.00')): Promise<{ orderId: string; captureId: string }> {
+async function capturedOrder(
+  accessToken: string,
+  amount = usd('10.00'),
+): Promise<{ orderId: string; captureId: string }> {
   const created = await createOrder(accessToken, orderBody(amount));
   emulator.approve(created.json.id);
-  const captured = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, { token: accessToken, json: {} });
+  const captured = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, {
+    token: accessToken,
+    json: {},
+  });
   expect(captured.status).toBe(201);
   return { orderId: created.json.id, captureId: captured.json.purchase_units[0].payments.captures[0].id };
 }
@@ -87,7 +130,10 @@ beforeEach(() => {
 
 describe('OAuth 2.0 client credentials', () => {
   it('issues bearer tokens with expires_in for the right Basic credentials, counted in the state', async () => {
-    const res = await call('POST', '/v1/oauth2/token', { headers: { authorization: basic() }, form: 'grant_type=client_credentials' });
+    const res = await call('POST', '/v1/oauth2/token', {
+      headers: { authorization: basic() },
+      form: 'grant_type=client_credentials',
+    });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ token_type: 'Bearer', expires_in: 32_400, app_id: expect.any(String) });
     expect(res.json.access_token).toMatch(/^A21AA/);
@@ -96,11 +142,20 @@ describe('OAuth 2.0 client credentials', () => {
   });
 
   it('refuses a wrong secret (invalid_client), no credentials, and another grant type', async () => {
-    const wrong = await call('POST', '/v1/oauth2/token', { headers: { authorization: basic(EMULATOR_CLIENT.id, 'not-the-secret') }, form: 'grant_type=client_credentials' });
-    expect([wrong.status, wrong.json]).toEqual([401, { error: 'invalid_client', error_description: 'Client Authentication failed' }]);
+    const wrong = await call('POST', '/v1/oauth2/token', {
+      headers: { authorization: basic(EMULATOR_CLIENT.id, 'not-the-secret') },
+      form: 'grant_type=client_credentials',
+    });
+    expect([wrong.status, wrong.json]).toEqual([
+      401,
+      { error: 'invalid_client', error_description: 'Client Authentication failed' },
+    ]);
     const none = await call('POST', '/v1/oauth2/token', { form: 'grant_type=client_credentials' });
     expect(none.status).toBe(401);
-    const grant = await call('POST', '/v1/oauth2/token', { headers: { authorization: basic() }, form: 'grant_type=password' });
+    const grant = await call('POST', '/v1/oauth2/token', {
+      headers: { authorization: basic() },
+      form: 'grant_type=password',
+    });
     expect([grant.status, grant.json.error]).toEqual([400, 'unsupported_grant_type']);
     expect(emulator.state().tokens).toMatchObject({ tokenRequests: 3, tokensIssued: 0 });
   });
@@ -111,7 +166,10 @@ describe('OAuth 2.0 client credentials', () => {
     expect((await call('GET', '/v2/checkout/orders/NOPE', { token: short })).status).toBe(404);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const expired = await call('GET', '/v2/checkout/orders/NOPE', { token: short });
-    expect([expired.status, expired.json]).toEqual([401, { error: 'invalid_token', error_description: 'The token passed in was found to be expired' }]);
+    expect([expired.status, expired.json]).toEqual([
+      401,
+      { error: 'invalid_token', error_description: 'The token passed in was found to be expired' },
+    ]);
     const missing = await call('GET', '/v2/checkout/orders/NOPE');
     expect([missing.status, missing.json.name]).toEqual([401, 'AUTHENTICATION_FAILURE']);
     expect(missing.json.debug_id).toBe(missing.headers['paypal-debug-id']);
@@ -123,32 +181,58 @@ describe('Orders v2', () => {
     const t = await token();
     const created = await createOrder(t);
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ id: expect.stringMatching(/^[A-Z0-9]{17}$/), status: 'PAYER_ACTION_REQUIRED' });
-    expect(created.json.links.find((l: Json) => l.rel === 'payer-action').href).toBe(`${base}/checkoutnow?token=${created.json.id}`);
+    expect(created.json).toMatchObject({
+      id: expect.stringMatching(/^[A-Z0-9]{17}$/),
+      status: 'PAYER_ACTION_REQUIRED',
+    });
+    expect(created.json.links.find((l: Json) => l.rel === 'payer-action').href).toBe(
+      `${base}/checkoutnow?token=${created.json.id}`,
+    );
     const got = await call('GET', `/v2/checkout/orders/${created.json.id}`, { token: t });
-    expect(got.json.purchase_units[0]).toMatchObject({ reference_id: 'listing-1', custom_id: 'payment-1', amount: usd('10.00') });
+    expect(got.json.purchase_units[0]).toMatchObject({
+      reference_id: 'listing-1',
+      custom_id: 'payment-1',
+      amount: usd('10.00'),
+    });
 
     const early = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, { token: t, json: {} });
-    expect([early.status, early.json.name, issueOf(early)]).toEqual([422, 'UNPROCESSABLE_ENTITY', 'ORDER_NOT_APPROVED']);
+    expect([early.status, early.json.name, issueOf(early)]).toEqual([
+      422,
+      'UNPROCESSABLE_ENTITY',
+      'ORDER_NOT_APPROVED',
+    ]);
 
     emulator.approve(created.json.id);
     expect((await call('GET', `/v2/checkout/orders/${created.json.id}`, { token: t })).json.status).toBe('APPROVED');
     const captured = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, { token: t, json: {} });
     expect(captured.status).toBe(201);
     expect(captured.json.status).toBe('COMPLETED');
-    expect(captured.json.purchase_units[0].payments.captures[0]).toMatchObject({ status: 'COMPLETED', amount: usd('10.00'), custom_id: 'payment-1', final_capture: true });
+    expect(captured.json.purchase_units[0].payments.captures[0]).toMatchObject({
+      status: 'COMPLETED',
+      amount: usd('10.00'),
+      custom_id: 'payment-1',
+      final_capture: true,
+    });
     const again = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, { token: t, json: {} });
     expect([again.status, issueOf(again)]).toEqual([422, 'ORDER_ALREADY_CAPTURED']);
   });
 
   it('takes return URLs from application_context too (an approve link, status CREATED), and answers minimal or full as Prefer asks', async () => {
     const t = await token();
-    const legacy = { intent: 'CAPTURE', purchase_units: [{ amount: usd('5') }], application_context: { return_url: 'http://127.0.0.1:9/r' } };
+    const legacy = {
+      intent: 'CAPTURE',
+      purchase_units: [{ amount: usd('5') }],
+      application_context: { return_url: 'http://127.0.0.1:9/r' },
+    };
     const minimal = await createOrder(t, legacy);
     expect(Object.keys(minimal.json).sort()).toEqual(['id', 'links', 'status']);
     expect(minimal.json.status).toBe('CREATED');
     expect(minimal.json.links.map((l: Json) => l.rel)).toContain('approve');
-    const full = await call('POST', '/v2/checkout/orders', { token: t, json: legacy, headers: { prefer: 'return=representation' } });
+    const full = await call('POST', '/v2/checkout/orders', {
+      token: t,
+      json: legacy,
+      headers: { prefer: 'return=representation' },
+    });
     expect(full.json.purchase_units[0].amount).toEqual(usd('5.00'));
   });
 
@@ -172,7 +256,11 @@ describe('Orders v2', () => {
     const yen = await createOrder(t, orderBody({ currency_code: 'JPY', value: '1500' }));
     expect(yen.status).toBe(201);
     const malformed = await call('POST', '/v2/checkout/orders', { token: t, json: '{"intent":' });
-    expect([malformed.status, malformed.json.name, issueOf(malformed)]).toEqual([400, 'INVALID_REQUEST', 'MALFORMED_REQUEST_JSON']);
+    expect([malformed.status, malformed.json.name, issueOf(malformed)]).toEqual([
+      400,
+      'INVALID_REQUEST',
+      'MALFORMED_REQUEST_JSON',
+    ]);
     expect(emulator.state().orders).toHaveLength(1);
   });
 
@@ -206,7 +294,11 @@ describe('PayPal-Request-Id', () => {
     const t = await token();
     const created = await createOrder(t, orderBody(), 'req-shared');
     emulator.approve(created.json.id);
-    const reused = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, { token: t, json: {}, headers: { 'paypal-request-id': 'req-shared' } });
+    const reused = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, {
+      token: t,
+      json: {},
+      headers: { 'paypal-request-id': 'req-shared' },
+    });
     expect([reused.status, issueOf(reused)]).toEqual([422, 'PAYPAL_REQUEST_ID_PREVIOUSLY_USED']);
 
     emulator.setFaults([{ kind: 'hang', ms: 300, path: '/v2/checkout/orders' }]);
@@ -221,10 +313,18 @@ describe('PayPal-Request-Id', () => {
   it('keeps no failure: a refused capture may be sent again with the same id and succeed', async () => {
     const t = await token();
     const created = await createOrder(t);
-    const refused = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, { token: t, json: {}, headers: { 'paypal-request-id': 'req-cap' } });
+    const refused = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, {
+      token: t,
+      json: {},
+      headers: { 'paypal-request-id': 'req-cap' },
+    });
     expect(issueOf(refused)).toBe('ORDER_NOT_APPROVED');
     emulator.approve(created.json.id);
-    const ok = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, { token: t, json: {}, headers: { 'paypal-request-id': 'req-cap' } });
+    const ok = await call('POST', `/v2/checkout/orders/${created.json.id}/capture`, {
+      token: t,
+      json: {},
+      headers: { 'paypal-request-id': 'req-cap' },
+    });
     expect(ok.status).toBe(201);
   });
 });
@@ -233,16 +333,35 @@ describe('captures and refunds', () => {
   it('refunds part, refuses more than is left, refunds the rest without an amount, then refuses another', async () => {
     const t = await token();
     const { captureId } = await capturedOrder(t, usd('10.00'));
-    const part = await call('POST', `/v2/payments/captures/${captureId}/refund`, { token: t, json: { amount: usd('4.00') }, headers: { prefer: 'return=representation' } });
+    const part = await call('POST', `/v2/payments/captures/${captureId}/refund`, {
+      token: t,
+      json: { amount: usd('4.00') },
+      headers: { prefer: 'return=representation' },
+    });
     expect([part.status, part.json.status, part.json.amount]).toEqual([201, 'COMPLETED', usd('4.00')]);
-    expect((await call('GET', `/v2/payments/captures/${captureId}`, { token: t })).json.status).toBe('PARTIALLY_REFUNDED');
-    const tooMuch = await call('POST', `/v2/payments/captures/${captureId}/refund`, { token: t, json: { amount: usd('6.01') } });
+    expect((await call('GET', `/v2/payments/captures/${captureId}`, { token: t })).json.status).toBe(
+      'PARTIALLY_REFUNDED',
+    );
+    const tooMuch = await call('POST', `/v2/payments/captures/${captureId}/refund`, {
+      token: t,
+      json: { amount: usd('6.01') },
+    });
     expect([tooMuch.status, issueOf(tooMuch)]).toEqual([422, 'REFUND_AMOUNT_EXCEEDED']);
-    const mismatch = await call('POST', `/v2/payments/captures/${captureId}/refund`, { token: t, json: { amount: { currency_code: 'EUR', value: '1.00' } } });
+    const mismatch = await call('POST', `/v2/payments/captures/${captureId}/refund`, {
+      token: t,
+      json: { amount: { currency_code: 'EUR', value: '1.00' } },
+    });
     expect(issueOf(mismatch)).toBe('REFUND_CAPTURE_CURRENCY_MISMATCH');
-    const precision = await call('POST', `/v2/payments/captures/${captureId}/refund`, { token: t, json: { amount: usd('1.001') } });
+    const precision = await call('POST', `/v2/payments/captures/${captureId}/refund`, {
+      token: t,
+      json: { amount: usd('1.001') },
+    });
     expect([precision.status, issueOf(precision)]).toEqual([422, 'DECIMAL_PRECISION']);
-    const rest = await call('POST', `/v2/payments/captures/${captureId}/refund`, { token: t, json: {}, headers: { prefer: 'return=representation' } });
+    const rest = await call('POST', `/v2/payments/captures/${captureId}/refund`, {
+      token: t,
+      json: {},
+      headers: { prefer: 'return=representation' },
+    });
     expect(rest.json.amount).toEqual(usd('6.00'));
     const capture = await call('GET', `/v2/payments/captures/${captureId}`, { token: t });
     expect(capture.json.status).toBe('REFUNDED');
@@ -267,7 +386,9 @@ describe('captures and refunds', () => {
     emulator.approve(declined.json.id, 'declined');
     const refused = await call('POST', `/v2/checkout/orders/${declined.json.id}/capture`, { token: t, json: {} });
     expect([refused.status, issueOf(refused)]).toEqual([422, 'INSTRUMENT_DECLINED']);
-    expect((await call('GET', `/v2/checkout/orders/${declined.json.id}`, { token: t })).json.status).toBe('PAYER_ACTION_REQUIRED');
+    expect((await call('GET', `/v2/checkout/orders/${declined.json.id}`, { token: t })).json.status).toBe(
+      'PAYER_ACTION_REQUIRED',
+    );
   });
 });
 
@@ -295,7 +416,9 @@ describe('the approval page', () => {
     const cancelled = await call('POST', '/checkoutnow/cancel', { form: `token=${created.json.id}` });
     expect(cancelled.status).toBe(303);
     expect(String(cancelled.headers.location)).toBe(`http://127.0.0.1:9/cancel?token=${created.json.id}`);
-    expect((await call('GET', `/v2/checkout/orders/${created.json.id}`, { token: t })).json.status).toBe('PAYER_ACTION_REQUIRED');
+    expect((await call('GET', `/v2/checkout/orders/${created.json.id}`, { token: t })).json.status).toBe(
+      'PAYER_ACTION_REQUIRED',
+    );
   });
 
   it('has an activity page and a JSON state', async () => {
@@ -352,7 +475,10 @@ describe('webhooks', () => {
     changed.resource.amount.value = '0.01';
     expect((await verify(t, delivery, { webhook_event: changed })).json.verification_status).toBe('FAILURE');
     expect((await verify(t, delivery, { webhook_id: 'OTHERWEBHOOK1' })).json.verification_status).toBe('FAILURE');
-    expect((await verify(t, delivery, { transmission_sig: received[0]!.headers['paypal-transmission-sig'] })).json.verification_status).toBe('FAILURE');
+    expect(
+      (await verify(t, delivery, { transmission_sig: received[0]!.headers['paypal-transmission-sig'] })).json
+        .verification_status,
+    ).toBe('FAILURE');
     const missing = await verify(t, delivery, { transmission_id: undefined });
     expect([missing.status, issueOf(missing)]).toEqual([400, 'MISSING_REQUIRED_PARAMETER']);
   });
@@ -364,18 +490,39 @@ describe('webhooks', () => {
     await emulator.flushWebhooks();
     const delivery = received[0]!;
     const cert = await request(String(delivery.headers['paypal-cert-url'])).then((res) => res.body.text());
-    const message = signedString(String(delivery.headers['paypal-transmission-id']), String(delivery.headers['paypal-transmission-time']), EMULATOR_WEBHOOK_ID, delivery.raw);
-    expect(createVerify('RSA-SHA256').update(message).verify(cert, String(delivery.headers['paypal-transmission-sig']), 'base64')).toBe(true);
-    expect(createVerify('RSA-SHA256').update(message.replace(/\d+$/, '1')).verify(cert, String(delivery.headers['paypal-transmission-sig']), 'base64')).toBe(false);
+    const message = signedString(
+      String(delivery.headers['paypal-transmission-id']),
+      String(delivery.headers['paypal-transmission-time']),
+      EMULATOR_WEBHOOK_ID,
+      delivery.raw,
+    );
+    expect(
+      createVerify('RSA-SHA256')
+        .update(message)
+        .verify(cert, String(delivery.headers['paypal-transmission-sig']), 'base64'),
+    ).toBe(true);
+    expect(
+      createVerify('RSA-SHA256')
+        .update(message.replace(/\d+$/, '1'))
+        .verify(cert, String(delivery.headers['paypal-transmission-sig']), 'base64'),
+    ).toBe(false);
   });
 });
 
 describe('fault switches', () => {
   it('token_unavailable: 503, or a dropped connection, then tokens again', async () => {
-    emulator.setFaults([{ kind: 'token_unavailable', times: 1 }, { kind: 'token_unavailable', drop: true, times: 1 }]);
-    const down = await call('POST', '/v1/oauth2/token', { headers: { authorization: basic() }, form: 'grant_type=client_credentials' });
+    emulator.setFaults([
+      { kind: 'token_unavailable', times: 1 },
+      { kind: 'token_unavailable', drop: true, times: 1 },
+    ]);
+    const down = await call('POST', '/v1/oauth2/token', {
+      headers: { authorization: basic() },
+      form: 'grant_type=client_credentials',
+    });
     expect([down.status, down.json.name]).toEqual([503, 'SERVICE_UNAVAILABLE']);
-    await expect(call('POST', '/v1/oauth2/token', { headers: { authorization: basic() }, form: 'grant_type=client_credentials' })).rejects.toThrow();
+    await expect(
+      call('POST', '/v1/oauth2/token', { headers: { authorization: basic() }, form: 'grant_type=client_credentials' }),
+    ).rejects.toThrow();
     expect(await token()).toMatch(/^A21AA/);
   });
 
@@ -403,7 +550,9 @@ describe('fault switches', () => {
     emulator.setFaults([{ kind: 'hang', ms: 400, path: '/v2/checkout/orders' }]);
     await expect(createOrder(t, orderBody(), undefined).then(() => 'answered')).resolves.toBe('answered');
     emulator.setFaults([{ kind: 'hang', ms: 400, path: '/v2/checkout/orders' }]);
-    await expect(call('POST', '/v2/checkout/orders', { token: t, json: orderBody(), timeoutMs: 100 })).rejects.toThrow();
+    await expect(
+      call('POST', '/v2/checkout/orders', { token: t, json: orderBody(), timeoutMs: 100 }),
+    ).rejects.toThrow();
   });
 
   it('drop_after_capture: the capture happens and the answer is lost; the same request id then answers it', async () => {
@@ -411,11 +560,19 @@ describe('fault switches', () => {
     const created = await createOrder(t);
     emulator.approve(created.json.id);
     emulator.setFaults([{ kind: 'drop_after_capture' }]);
-    const capture = () => call('POST', `/v2/checkout/orders/${created.json.id}/capture`, { token: t, json: {}, headers: { 'paypal-request-id': 'req-drop' } });
+    const capture = () =>
+      call('POST', `/v2/checkout/orders/${created.json.id}/capture`, {
+        token: t,
+        json: {},
+        headers: { 'paypal-request-id': 'req-drop' },
+      });
     await expect(capture()).rejects.toThrow();
     expect(emulator.state().captures).toHaveLength(1);
     const retried = await capture();
-    expect([retried.status, retried.json.purchase_units[0].payments.captures[0].id]).toEqual([201, emulator.state().captures[0]!.id]);
+    expect([retried.status, retried.json.purchase_units[0].payments.captures[0].id]).toEqual([
+      201,
+      emulator.state().captures[0]!.id,
+    ]);
   });
 
   it('webhook_duplicate sends one event in two transmissions; webhook_out_of_order delivers newest first', async () => {
@@ -432,7 +589,10 @@ describe('fault switches', () => {
     emulator.setFaults([{ kind: 'webhook_out_of_order', times: 2 }]);
     await capturedOrder(t);
     await emulator.flushWebhooks();
-    expect(received.map((delivery) => JSON.parse(delivery.raw).event_type)).toEqual(['PAYMENT.CAPTURE.COMPLETED', 'CHECKOUT.ORDER.APPROVED']);
+    expect(received.map((delivery) => JSON.parse(delivery.raw).event_type)).toEqual([
+      'PAYMENT.CAPTURE.COMPLETED',
+      'CHECKOUT.ORDER.APPROVED',
+    ]);
   });
 
   it('faults are set, listed and cleared over HTTP; a bad one is a 400 naming the problem', async () => {

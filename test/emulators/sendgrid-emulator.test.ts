@@ -9,7 +9,10 @@ import { createSendGridEmulator, type SendGridEmulator } from '../../emulators/s
 interface SendGridResponseError {
   code: number;
   message: string;
-  response: { headers: Record<string, string>; body: { errors: Array<{ message: string; field: string | null; help?: string | null }> } };
+  response: {
+    headers: Record<string, string>;
+    body: { errors: Array<{ message: string; field: string | null; help?: string | null }> };
+  };
 }
 
 /** A client of its own pointed at the emulator: setApiKey resets baseUrl, so it goes first. */
@@ -136,13 +139,18 @@ describe('POST /v3/mail/send through @sendgrid/mail', () => {
       ['processed', 'ada@example.com'],
       ['delivered', 'ada@example.com'],
     ]);
-    expect(emulator.requests()).toEqual([expect.objectContaining({ method: 'POST', path: '/v3/mail/send', status: 202 })]);
+    expect(emulator.requests()).toEqual([
+      expect.objectContaining({ method: 'POST', path: '/v3/mail/send', status: 202 }),
+    ]);
   });
 
   const future = () => Math.floor(Date.now() / 1000) + 73 * 3600;
   const validationCases: Array<[string, () => MailDataRequired]> = [
     ['personalizations', () => basic({ personalizations: [] } as Partial<MailDataRequired>)],
-    ['personalizations.0.to', () => basic({ to: undefined, personalizations: [{ cc: 'cc@example.com' }] } as Partial<MailDataRequired>)],
+    [
+      'personalizations.0.to',
+      () => basic({ to: undefined, personalizations: [{ cc: 'cc@example.com' }] } as Partial<MailDataRequired>),
+    ],
     ['personalizations.0.to.0.email', () => basic({ to: 'not-an-address' })],
     ['from', () => basic({ from: undefined } as unknown as Partial<MailDataRequired>)],
     ['from.email', () => basic({ from: 'nobody' })],
@@ -151,7 +159,11 @@ describe('POST /v3/mail/send through @sendgrid/mail', () => {
     ['content.0.value', () => basic({ text: '' })],
     [
       'personalizations',
-      () => basic({ to: undefined, personalizations: Array.from({ length: 1001 }, (_, i) => ({ to: `user${i}@example.com` })) } as Partial<MailDataRequired>),
+      () =>
+        basic({
+          to: undefined,
+          personalizations: Array.from({ length: 1001 }, (_, i) => ({ to: `user${i}@example.com` })),
+        } as Partial<MailDataRequired>),
     ],
     ['send_at', () => basic({ sendAt: future() })],
   ];
@@ -183,7 +195,9 @@ describe('POST /v3/mail/send through @sendgrid/mail', () => {
       const err = await responseErrorOf(mailFor(base, 'not-a-sendgrid-key').send(basic()));
       expect(err.code).toBe(401);
       expect(err.response.body).toEqual({
-        errors: [{ field: null, message: 'The provided authorization grant is invalid, expired, or revoked', help: null }],
+        errors: [
+          { field: null, message: 'The provided authorization grant is invalid, expired, or revoked', help: null },
+        ],
       });
     } finally {
       warn.mockRestore();
@@ -208,7 +222,12 @@ describe('POST /v3/mail/send through @sendgrid/mail', () => {
       customArgs: { campaign: 'spring' },
       personalizations: [
         { to: ['ada@example.com', 'ada2@example.com'], customArgs: { userId: 'u1' }, substitutions: { name: 'Ada' } },
-        { to: 'bob@example.com', subject: 'Special for {{name}}', customArgs: { userId: 'u2', campaign: 'vip' }, substitutions: { name: 'Bob' } },
+        {
+          to: 'bob@example.com',
+          subject: 'Special for {{name}}',
+          customArgs: { userId: 'u2', campaign: 'vip' },
+          substitutions: { name: 'Bob' },
+        },
       ],
     });
     const id = response.headers['x-message-id'] as string;
@@ -221,8 +240,15 @@ describe('POST /v3/mail/send through @sendgrid/mail', () => {
       text: 'Hello Ada',
       customArgs: { campaign: 'spring', userId: 'u1' },
     });
-    expect(messages[1]).toMatchObject({ subject: 'Special for Bob', text: 'Hello Bob', customArgs: { campaign: 'vip', userId: 'u2' } });
-    expect(messages[0]?.events.filter((e) => e.event === 'delivered').map((e) => e.email)).toEqual(['ada@example.com', 'ada2@example.com']);
+    expect(messages[1]).toMatchObject({
+      subject: 'Special for Bob',
+      text: 'Hello Bob',
+      customArgs: { campaign: 'vip', userId: 'u2' },
+    });
+    expect(messages[0]?.events.filter((e) => e.event === 'delivered').map((e) => e.email)).toEqual([
+      'ada@example.com',
+      'ada2@example.com',
+    ]);
   });
 
   it('accepts a dynamic template send without subject or content and keeps the template data', async () => {
@@ -326,7 +352,11 @@ describe('marketing single sends through @sendgrid/client', () => {
 
   it('create → schedule now → triggered → stats follow the events', async () => {
     const client = clientFor(base);
-    const [created, draft] = await client.request({ method: 'POST', url: '/v3/marketing/singlesends', body: singleSend });
+    const [created, draft] = await client.request({
+      method: 'POST',
+      url: '/v3/marketing/singlesends',
+      body: singleSend,
+    });
     expect(created.statusCode).toBe(201);
     expect(draft).toMatchObject({ id: expect.any(String), name: 'June newsletter', status: 'draft', send_at: null });
     const id = (draft as { id: string }).id;
@@ -334,7 +364,11 @@ describe('marketing single sends through @sendgrid/client', () => {
     const [, fetched] = await client.request({ method: 'GET', url: `/v3/marketing/singlesends/${id}` });
     expect(fetched).toMatchObject({ id, status: 'draft', email_config: { subject: 'News from SayPro' } });
 
-    const [scheduled, scheduleBody] = await client.request({ method: 'PUT', url: `/v3/marketing/singlesends/${id}/schedule`, body: { send_at: 'now' } });
+    const [scheduled, scheduleBody] = await client.request({
+      method: 'PUT',
+      url: `/v3/marketing/singlesends/${id}/schedule`,
+      body: { send_at: 'now' },
+    });
     expect(scheduled.statusCode).toBe(201);
     expect(scheduleBody).toMatchObject({ id, status: 'scheduled', send_at: expect.any(String) });
 
@@ -344,7 +378,11 @@ describe('marketing single sends through @sendgrid/client', () => {
 
     const messages = emulator.messages();
     expect(messages.map((m) => m.to[0]?.email)).toEqual(['ada@example.com', 'bob@example.com']);
-    expect(messages[0]).toMatchObject({ subject: 'News from SayPro', categories: ['newsletter', `singlesend:${id}`], asmGroupId: 42 });
+    expect(messages[0]).toMatchObject({
+      subject: 'News from SayPro',
+      categories: ['newsletter', `singlesend:${id}`],
+      asmGroupId: 42,
+    });
     const [ada, bob] = messages as [(typeof messages)[0], (typeof messages)[0]];
 
     emulator.emitEvent(ada.id, 'ada@example.com', 'open');
@@ -360,7 +398,17 @@ describe('marketing single sends through @sendgrid/client', () => {
           id,
           ab_phase: 'all',
           aggregation: 'total',
-          stats: { requests: 2, delivered: 2, opens: 2, unique_opens: 1, clicks: 1, unique_clicks: 1, bounces: 1, unsubscribes: 1, spam_reports: 0 },
+          stats: {
+            requests: 2,
+            delivered: 2,
+            opens: 2,
+            unique_opens: 1,
+            clicks: 1,
+            unique_clicks: 1,
+            bounces: 1,
+            unsubscribes: 1,
+            spam_reports: 0,
+          },
         },
       ],
     });
@@ -368,13 +416,23 @@ describe('marketing single sends through @sendgrid/client', () => {
 
   it('answers 404 for an unknown single send and 400 when a draft cannot be scheduled', async () => {
     const client = clientFor(base);
-    const missing = await responseErrorOf(client.request({ method: 'GET', url: '/v3/marketing/singlesends/00000000-0000-0000-0000-000000000000' }));
+    const missing = await responseErrorOf(
+      client.request({ method: 'GET', url: '/v3/marketing/singlesends/00000000-0000-0000-0000-000000000000' }),
+    );
     expect(missing.code).toBe(404);
     expect(missing.response.body).toEqual({ errors: [{ field: null, message: 'not found' }] });
 
-    const [, draft] = await client.request({ method: 'POST', url: '/v3/marketing/singlesends', body: { name: 'Incomplete' } });
+    const [, draft] = await client.request({
+      method: 'POST',
+      url: '/v3/marketing/singlesends',
+      body: { name: 'Incomplete' },
+    });
     const err = await responseErrorOf(
-      client.request({ method: 'PUT', url: `/v3/marketing/singlesends/${(draft as { id: string }).id}/schedule`, body: { send_at: 'now' } }),
+      client.request({
+        method: 'PUT',
+        url: `/v3/marketing/singlesends/${(draft as { id: string }).id}/schedule`,
+        body: { send_at: 'now' },
+      }),
     );
     expect(err.code).toBe(400);
     expect(err.response.body.errors.map((e) => e.field)).toEqual([
@@ -384,7 +442,9 @@ describe('marketing single sends through @sendgrid/client', () => {
       'email_config.suppression_group_id',
       'send_to',
     ]);
-    const noName = await responseErrorOf(client.request({ method: 'POST', url: '/v3/marketing/singlesends', body: {} }));
+    const noName = await responseErrorOf(
+      client.request({ method: 'POST', url: '/v3/marketing/singlesends', body: {} }),
+    );
     expect(noName.response.body.errors).toEqual([{ field: 'name', message: 'name is required' }]);
   });
 });
@@ -422,12 +482,17 @@ describe('event webhook', () => {
     const [{ body, headers }] = receiver.received as [Receiver['received'][0]];
     expect(verify(emulator.publicKey(), body.replace('"delivered"', '"bounce"'), headers)).toBe(false);
     const sigHeader = EventWebhookHeader.TIMESTAMP().toLowerCase();
-    expect(verify(emulator.publicKey(), body, { ...headers, [sigHeader]: String(Number(headers[sigHeader]) + 1) })).toBe(false);
+    expect(
+      verify(emulator.publicKey(), body, { ...headers, [sigHeader]: String(Number(headers[sigHeader]) + 1) }),
+    ).toBe(false);
   });
 
   it('batches events emitted in the same tick and carries the event-specific fields', async () => {
     const [response] = await mail.send(
-      basic({ html: '<p><a href="https://saypro.example/l/1">Listing</a></p>', asm: { groupId: 7 } } as Partial<MailDataRequired>),
+      basic({
+        html: '<p><a href="https://saypro.example/l/1">Listing</a></p>',
+        asm: { groupId: 7 },
+      } as Partial<MailDataRequired>),
     );
     const id = response.headers['x-message-id'] as string;
     await emulator.flushWebhooks();
@@ -469,7 +534,9 @@ describe('event webhook', () => {
     emulator.setEventWebhookUrl(gone.url);
     await mail.send(basic());
     await emulator.flushWebhooks();
-    const state = (await (await fetch(`${base}/__emulator/state`)).json()) as { eventWebhook: { deliveries: Array<{ attempt: number; error?: string }> } };
+    const state = (await (await fetch(`${base}/__emulator/state`)).json()) as {
+      eventWebhook: { deliveries: Array<{ attempt: number; error?: string }> };
+    };
     expect(state.eventWebhook.deliveries.map((d) => d.attempt)).toEqual([1, 2, 3]);
     expect(state.eventWebhook.deliveries.every((d) => typeof d.error === 'string')).toBe(true);
   });
@@ -489,13 +556,26 @@ describe('event webhook', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ messageId: id, email: 'ada@example.com', event: 'unsubscribe', redirect: `/__emulator/messages/${id}/ada%40example.com` }).toString(),
+      body: new URLSearchParams({
+        messageId: id,
+        email: 'ada@example.com',
+        event: 'unsubscribe',
+        redirect: `/__emulator/messages/${id}/ada%40example.com`,
+      }).toString(),
     });
     expect(form.status).toBe(303);
     expect(form.headers.get('location')).toBe(`/__emulator/messages/${id}/ada%40example.com`);
-    expect(emulator.messages()[0]?.events.map((e) => e.event)).toEqual(['processed', 'delivered', 'open', 'unsubscribe']);
+    expect(emulator.messages()[0]?.events.map((e) => e.event)).toEqual([
+      'processed',
+      'delivered',
+      'open',
+      'unsubscribe',
+    ]);
 
-    const unknown = await fetch(`${base}/__emulator/events`, { method: 'POST', body: JSON.stringify({ messageId: id, email: 'ada@example.com', event: 'nope' }) });
+    const unknown = await fetch(`${base}/__emulator/events`, {
+      method: 'POST',
+      body: JSON.stringify({ messageId: id, email: 'ada@example.com', event: 'nope' }),
+    });
     expect(unknown.status).toBe(400);
     expect((await fetch(`${base}/__emulator/reset`, { method: 'POST' })).status).toBe(200);
     expect(emulator.messages()).toHaveLength(0);
@@ -542,7 +622,10 @@ describe('mailbox page', () => {
     expect(html).toContain('delivered');
 
     expect((await fetch(`${base}/__emulator/messages/nope/ada%40example.com`)).status).toBe(404);
-    const state = (await (await fetch(`${base}/__emulator/state`)).json()) as { messages: unknown[]; eventWebhook: { publicKey: string } };
+    const state = (await (await fetch(`${base}/__emulator/state`)).json()) as {
+      messages: unknown[];
+      eventWebhook: { publicKey: string };
+    };
     expect(state.messages).toHaveLength(2);
     expect(state.eventWebhook.publicKey).toBe(emulator.publicKey());
   });

@@ -27,10 +27,21 @@ let received: Received[] = [];
 let answer: (attempt: number) => number = () => 200;
 
 const client = (options: Partial<Stripe.StripeConfig> = {}) =>
-  new Stripe(API_KEY, { host: '127.0.0.1', port, protocol: 'http', telemetry: false, maxNetworkRetries: 0, timeout: 2000, ...options });
+  new Stripe(API_KEY, {
+    host: '127.0.0.1',
+    port,
+    protocol: 'http',
+    telemetry: false,
+    maxNetworkRetries: 0,
+    timeout: 2000,
+    ...options,
+  });
 
 /** A server-side card payment the way our adapter makes one. */
-const payment = (paymentMethod: string, extra: Partial<Stripe.PaymentIntentCreateParams> = {}): Stripe.PaymentIntentCreateParams => ({
+const payment = (
+  paymentMethod: string,
+  extra: Partial<Stripe.PaymentIntentCreateParams> = {},
+): Stripe.PaymentIntentCreateParams => ({
   amount: 1500,
   currency: 'usd',
   payment_method: paymentMethod,
@@ -74,7 +85,10 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ raw: Buffer.concat(chunks).toString('utf8'), signature: String(req.headers['stripe-signature']) });
+      received.push({
+        raw: Buffer.concat(chunks).toString('utf8'),
+        signature: String(req.headers['stripe-signature']),
+      });
       res.writeHead(answer(received.length)).end();
     });
   });
@@ -98,7 +112,11 @@ afterAll(async () => {
 
 describe('form bodies', () => {
   it('parses bracketed keys into objects and lists', () => {
-    expect(parseForm('amount=1500&metadata[listing_id]=lst%5B1%5D&metadata%5Bnote%5D=a+b&expand[0]=latest_charge&expand[1]=payment_method&tags[]=x&tags[]=y')).toEqual({
+    expect(
+      parseForm(
+        'amount=1500&metadata[listing_id]=lst%5B1%5D&metadata%5Bnote%5D=a+b&expand[0]=latest_charge&expand[1]=payment_method&tags[]=x&tags[]=y',
+      ),
+    ).toEqual({
       amount: '1500',
       metadata: { listing_id: 'lst[1]', note: 'a b' },
       expand: { '0': 'latest_charge', '1': 'payment_method' },
@@ -132,7 +150,14 @@ describe('payment intents', () => {
 
     const expanded = await stripe.paymentIntents.retrieve(intent.id, { expand: ['latest_charge'] });
     const charge = expanded.latest_charge as Stripe.Charge;
-    expect(charge).toMatchObject({ id: intent.latest_charge, amount: 1500, amount_refunded: 0, paid: true, status: 'succeeded', payment_intent: intent.id });
+    expect(charge).toMatchObject({
+      id: intent.latest_charge,
+      amount: 1500,
+      amount_refunded: 0,
+      paid: true,
+      status: 'succeeded',
+      payment_intent: intent.id,
+    });
     expect(charge.payment_method_details?.card).toMatchObject({ brand: 'visa', last4: '4242' });
 
     expect(emulator.paymentIntents()).toHaveLength(1);
@@ -152,7 +177,12 @@ describe('payment intents', () => {
 
   it('leaves an unconfirmed intent waiting for confirmation or a payment method', async () => {
     const stripe = client();
-    const withMethod = await stripe.paymentIntents.create({ amount: 900, currency: 'EUR', payment_method: 'pm_card_visa', allowed_payment_method_types: ['card'] });
+    const withMethod = await stripe.paymentIntents.create({
+      amount: 900,
+      currency: 'EUR',
+      payment_method: 'pm_card_visa',
+      allowed_payment_method_types: ['card'],
+    });
     expect(withMethod).toMatchObject({ status: 'requires_confirmation', currency: 'eur', latest_charge: null });
     const without = await stripe.paymentIntents.create({ amount: 900, currency: 'eur' });
     expect(without.status).toBe('requires_payment_method');
@@ -175,26 +205,48 @@ describe('payment intents', () => {
   });
 
   it('asks for a return_url when redirect-based payment methods are allowed, as Stripe does since 2023-08-16', async () => {
-    const err = await rejection(client().paymentIntents.create({ ...payment('pm_card_visa'), automatic_payment_methods: undefined }));
+    const err = await rejection(
+      client().paymentIntents.create({ ...payment('pm_card_visa'), automatic_payment_methods: undefined }),
+    );
     expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(err.message).toMatch(/you must provide a `return_url`/);
   });
 
   it.each([
     ['pm_card_visa_chargeDeclined', 'card_declined', 'generic_decline', 'Your card was declined.'],
-    ['pm_card_visa_chargeDeclinedInsufficientFunds', 'card_declined', 'insufficient_funds', 'Your card has insufficient funds.'],
+    [
+      'pm_card_visa_chargeDeclinedInsufficientFunds',
+      'card_declined',
+      'insufficient_funds',
+      'Your card has insufficient funds.',
+    ],
     ['pm_card_visa_chargeDeclinedLostCard', 'card_declined', 'lost_card', 'Your card was declined.'],
     ['pm_card_visa_chargeDeclinedStolenCard', 'card_declined', 'stolen_card', 'Your card was declined.'],
     ['pm_card_chargeDeclinedExpiredCard', 'expired_card', 'expired_card', 'Your card has expired.'],
-    ['pm_card_chargeDeclinedProcessingError', 'processing_error', 'processing_error', 'An error occurred while processing your card. Try again in a little bit.'],
+    [
+      'pm_card_chargeDeclinedProcessingError',
+      'processing_error',
+      'processing_error',
+      'An error occurred while processing your card. Try again in a little bit.',
+    ],
   ])('declines %s with a StripeCardError', async (paymentMethod, code, declineCode, message) => {
     const stripe = client();
     const err = await rejection<Stripe.errors.StripeCardError>(stripe.paymentIntents.create(payment(paymentMethod)));
     expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
-    expect(err).toMatchObject({ statusCode: 402, type: 'StripeCardError', rawType: 'card_error', code, decline_code: declineCode, message });
+    expect(err).toMatchObject({
+      statusCode: 402,
+      type: 'StripeCardError',
+      rawType: 'card_error',
+      code,
+      decline_code: declineCode,
+      message,
+    });
     expect(err.requestId).toMatch(/^req_/);
     const raw = err.raw as { payment_intent: Stripe.PaymentIntent; charge: string; request_log_url: string };
-    expect(raw.payment_intent).toMatchObject({ status: 'requires_payment_method', last_payment_error: { code, decline_code: declineCode, message } });
+    expect(raw.payment_intent).toMatchObject({
+      status: 'requires_payment_method',
+      last_payment_error: { code, decline_code: declineCode, message },
+    });
     expect(raw.charge).toMatch(/^ch_/);
     expect(raw.request_log_url).toContain(err.requestId);
 
@@ -216,7 +268,11 @@ describe('payment intents', () => {
     expect(completed.status).toBe('succeeded');
     expect((await stripe.paymentIntents.retrieve(intent.id)).status).toBe('succeeded');
     const [event] = emulator.events();
-    expect(event).toMatchObject({ type: 'payment_intent.succeeded', data: { object: { id: intent.id, status: 'succeeded' } }, request: { id: null } });
+    expect(event).toMatchObject({
+      type: 'payment_intent.succeeded',
+      data: { object: { id: intent.id, status: 'succeeded' } },
+      request: { id: null },
+    });
   });
 
   it('fails the payment when 3-D Secure fails (through the admin endpoint)', async () => {
@@ -236,28 +292,38 @@ describe('payment intents', () => {
   });
 
   it('with a return_url, sends the customer to a 3-D Secure page and back', async () => {
-    const intent = await client().paymentIntents.create(payment('pm_card_authenticationRequired', { return_url: 'https://shop.example/done' }));
+    const intent = await client().paymentIntents.create(
+      payment('pm_card_authenticationRequired', { return_url: 'https://shop.example/done' }),
+    );
     expect(intent.next_action?.type).toBe('redirect_to_url');
     const page = await fetch(intent.next_action?.redirect_to_url?.url as string);
     expect(await page.text()).toContain('Complete authentication');
     // The emulator's own page links to it while the payment waits.
     const listed = await (await fetch(`${baseUrl}/__emulator`)).text();
     expect(listed).toContain(`<a href="/__emulator/payment_intents/${intent.id}/authenticate">${intent.id}</a>`);
-    const back = await fetch(`${baseUrl}/__emulator/payment_intents/${intent.id}/complete_action?return_url=${encodeURIComponent('https://shop.example/done')}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'outcome=succeeded',
-      redirect: 'manual',
-    });
+    const back = await fetch(
+      `${baseUrl}/__emulator/payment_intents/${intent.id}/complete_action?return_url=${encodeURIComponent('https://shop.example/done')}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'outcome=succeeded',
+        redirect: 'manual',
+      },
+    );
     expect(back.status).toBe(303);
     const location = new URL(back.headers.get('location') as string);
     expect(location.origin + location.pathname).toBe('https://shop.example/done');
-    expect(Object.fromEntries(location.searchParams)).toMatchObject({ payment_intent: intent.id, redirect_status: 'succeeded' });
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({
+      payment_intent: intent.id,
+      redirect_status: 'succeeded',
+    });
     expect(emulator.paymentIntents()[0].status).toBe('succeeded');
   });
 
   it('declines off-session payments that would need authentication', async () => {
-    const err = await rejection(client().paymentIntents.create(payment('pm_card_authenticationRequired', { off_session: true })));
+    const err = await rejection(
+      client().paymentIntents.create(payment('pm_card_authenticationRequired', { off_session: true })),
+    );
     expect(err).toBeInstanceOf(Stripe.errors.StripeCardError);
     expect(err.code).toBe('authentication_required');
   });
@@ -286,16 +352,31 @@ describe('validation errors', () => {
   it('answers 404 resource_missing for an unknown intent and for an unknown URL', async () => {
     const err = await rejection(client().paymentIntents.retrieve('pi_missing'));
     expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
-    expect(err).toMatchObject({ statusCode: 404, code: 'resource_missing', message: "No such payment_intent: 'pi_missing'" });
+    expect(err).toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+      message: "No such payment_intent: 'pi_missing'",
+    });
 
     const response = await fetch(`${baseUrl}/v1/customers`, { headers: { authorization: `Bearer ${API_KEY}` } });
     expect(response.status).toBe(404);
     expect(response.headers.get('request-id')).toMatch(/^req_/);
-    expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('Unrecognized request URL (GET: /v1/customers)') } });
+    expect(await response.json()).toMatchObject({
+      error: {
+        type: 'invalid_request_error',
+        message: expect.stringContaining('Unrecognized request URL (GET: /v1/customers)'),
+      },
+    });
   });
 
   it('refuses a bad API key with a StripeAuthenticationError that masks the key', async () => {
-    const stripe = new Stripe('sk_live_1234567890abcdef', { host: '127.0.0.1', port, protocol: 'http', telemetry: false, maxNetworkRetries: 0 });
+    const stripe = new Stripe('sk_live_1234567890abcdef', {
+      host: '127.0.0.1',
+      port,
+      protocol: 'http',
+      telemetry: false,
+      maxNetworkRetries: 0,
+    });
     const err = await rejection(stripe.paymentIntents.create(payment('pm_card_visa')));
     expect(err).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
     expect(err.statusCode).toBe(401);
@@ -303,7 +384,9 @@ describe('validation errors', () => {
 
     const anonymous = await fetch(`${baseUrl}/v1/payment_intents`, { method: 'POST' });
     expect(anonymous.status).toBe(401);
-    expect(((await anonymous.json()) as { error: { message: string } }).error.message).toMatch(/^You did not provide an API key/);
+    expect(((await anonymous.json()) as { error: { message: string } }).error.message).toMatch(
+      /^You did not provide an API key/,
+    );
   });
 });
 
@@ -323,18 +406,26 @@ describe('idempotency', () => {
 
   it('replays a decline too', async () => {
     const stripe = client();
-    const first = await rejection(stripe.paymentIntents.create(payment('pm_card_visa_chargeDeclined'), { idempotencyKey: 'order-2' }));
-    const second = await rejection(stripe.paymentIntents.create(payment('pm_card_visa_chargeDeclined'), { idempotencyKey: 'order-2' }));
+    const first = await rejection(
+      stripe.paymentIntents.create(payment('pm_card_visa_chargeDeclined'), { idempotencyKey: 'order-2' }),
+    );
+    const second = await rejection(
+      stripe.paymentIntents.create(payment('pm_card_visa_chargeDeclined'), { idempotencyKey: 'order-2' }),
+    );
     expect(second).toBeInstanceOf(Stripe.errors.StripeCardError);
     expect(second.headers?.['idempotent-replayed']).toBe('true');
-    expect((second.raw as { payment_intent: { id: string } }).payment_intent.id).toBe((first.raw as { payment_intent: { id: string } }).payment_intent.id);
+    expect((second.raw as { payment_intent: { id: string } }).payment_intent.id).toBe(
+      (first.raw as { payment_intent: { id: string } }).payment_intent.id,
+    );
     expect(emulator.paymentIntents()).toHaveLength(1);
     expect(emulator.events()).toHaveLength(1);
   });
 
   it('does not keep a validation error, so the key can be used again with fixed parameters', async () => {
     const stripe = client();
-    await rejection(stripe.paymentIntents.create(payment('pm_card_visa', { amount: 10 }), { idempotencyKey: 'order-3' }));
+    await rejection(
+      stripe.paymentIntents.create(payment('pm_card_visa', { amount: 10 }), { idempotencyKey: 'order-3' }),
+    );
     const intent = await stripe.paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'order-3' });
     expect(intent.status).toBe('succeeded');
   });
@@ -342,10 +433,14 @@ describe('idempotency', () => {
   it('refuses the same key with other parameters as a StripeIdempotencyError', async () => {
     const stripe = client();
     await stripe.paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'order-4' });
-    const err = await rejection(stripe.paymentIntents.create(payment('pm_card_visa', { amount: 2500 }), { idempotencyKey: 'order-4' }));
+    const err = await rejection(
+      stripe.paymentIntents.create(payment('pm_card_visa', { amount: 2500 }), { idempotencyKey: 'order-4' }),
+    );
     expect(err).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
     expect(err).toMatchObject({ statusCode: 400, rawType: 'idempotency_error' });
-    expect(err.message).toMatch(/^Keys for idempotent requests can only be used with the same parameters they were first used with\. Try using a key other than 'order-4'/);
+    expect(err.message).toMatch(
+      /^Keys for idempotent requests can only be used with the same parameters they were first used with\. Try using a key other than 'order-4'/,
+    );
     expect(emulator.paymentIntents()).toHaveLength(1);
   });
 
@@ -354,7 +449,10 @@ describe('idempotency', () => {
     emulator.setFaults([{ kind: 'hang', ms: 400 }]);
     const first = stripe.paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'order-5' });
     // The hang is used up once the first request holds the key and starts waiting.
-    await eventually(async () => ((await (await fetch(`${baseUrl}/__emulator/state`)).json()) as { faults: unknown[] }).faults.length === 0);
+    await eventually(
+      async () =>
+        ((await (await fetch(`${baseUrl}/__emulator/state`)).json()) as { faults: unknown[] }).faults.length === 0,
+    );
     const err = await rejection(stripe.paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'order-5' }));
     // The SDK maps 409 to StripeAPIError (and would retry it with maxNetworkRetries > 0).
     expect(err).toBeInstanceOf(Stripe.errors.StripeAPIError);
@@ -367,7 +465,9 @@ describe('idempotency', () => {
   });
 
   it('refuses keys longer than 255 characters', async () => {
-    const err = await rejection(client().paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'k'.repeat(256) }));
+    const err = await rejection(
+      client().paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'k'.repeat(256) }),
+    );
     expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(emulator.paymentIntents()).toHaveLength(0);
   });
@@ -413,7 +513,9 @@ describe('faults and the SDK', () => {
 
   it('hang: the SDK gives up, the work still happens, and a retry with the same key gets the saved answer', async () => {
     emulator.setFaults([{ kind: 'hang', ms: 500 }]);
-    const err = await rejection(client({ timeout: 100 }).paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'order-hang' }));
+    const err = await rejection(
+      client({ timeout: 100 }).paymentIntents.create(payment('pm_card_visa'), { idempotencyKey: 'order-hang' }),
+    );
     expect(err).toBeInstanceOf(Stripe.errors.StripeConnectionError);
     expect(err.message).toMatch(/timeout/);
     await eventually(() => emulator.paymentIntents().length === 1);
@@ -436,13 +538,18 @@ describe('faults and the SDK', () => {
 
   it('drop_after_charge as a plain client sees it: no answer at all', async () => {
     emulator.setFaults([{ kind: 'drop_after_charge' }]);
-    const body = 'amount=1500&currency=usd&payment_method=pm_card_visa&confirm=true&allowed_payment_method_types[0]=card';
+    const body =
+      'amount=1500&currency=usd&payment_method=pm_card_visa&confirm=true&allowed_payment_method_types[0]=card';
     const send = () =>
       new Promise<number>((resolve, reject) => {
         const req = http.request(`${baseUrl}/v1/payment_intents`, {
           method: 'POST',
           agent: false,
-          headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'raw-drop' },
+          headers: {
+            authorization: `Bearer ${API_KEY}`,
+            'content-type': 'application/x-www-form-urlencoded',
+            'idempotency-key': 'raw-drop',
+          },
         });
         req.on('response', (res) => {
           res.resume();
@@ -463,13 +570,27 @@ describe('refunds', () => {
     const stripe = client();
     const intent = await stripe.paymentIntents.create(payment('pm_card_visa', { amount: 5000 }));
 
-    const partial = await stripe.refunds.create({ payment_intent: intent.id, amount: 2000, reason: 'requested_by_customer' });
-    expect(partial).toMatchObject({ object: 'refund', amount: 2000, status: 'succeeded', payment_intent: intent.id, charge: intent.latest_charge, reason: 'requested_by_customer' });
+    const partial = await stripe.refunds.create({
+      payment_intent: intent.id,
+      amount: 2000,
+      reason: 'requested_by_customer',
+    });
+    expect(partial).toMatchObject({
+      object: 'refund',
+      amount: 2000,
+      status: 'succeeded',
+      payment_intent: intent.id,
+      charge: intent.latest_charge,
+      reason: 'requested_by_customer',
+    });
     expect(partial.id).toMatch(/^re_/);
 
     const over = await rejection(stripe.refunds.create({ payment_intent: intent.id, amount: 4000 }));
     expect(over).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
-    expect(over).toMatchObject({ param: 'amount', message: 'Refund amount ($40.00) is greater than unrefunded amount on charge ($30.00)' });
+    expect(over).toMatchObject({
+      param: 'amount',
+      message: 'Refund amount ($40.00) is greater than unrefunded amount on charge ($30.00)',
+    });
 
     const rest = await stripe.refunds.create({ payment_intent: intent.id });
     expect(rest.amount).toBe(3000);
@@ -479,7 +600,10 @@ describe('refunds', () => {
 
     const again = await rejection(stripe.refunds.create({ payment_intent: intent.id }));
     expect(again).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
-    expect(again).toMatchObject({ code: 'charge_already_refunded', message: `Charge ${intent.latest_charge} has already been refunded.` });
+    expect(again).toMatchObject({
+      code: 'charge_already_refunded',
+      message: `Charge ${intent.latest_charge} has already been refunded.`,
+    });
 
     expect((await stripe.refunds.retrieve(partial.id)).amount).toBe(2000);
     const refundEvents = emulator.events().filter((event) => event.type === 'charge.refunded');
@@ -513,7 +637,13 @@ describe('events', () => {
     const [older, newer] = emulator.events();
 
     const event = await stripe.events.retrieve(older.id);
-    expect(event).toMatchObject({ id: older.id, object: 'event', type: 'payment_intent.succeeded', livemode: false, data: { object: { id: first.id } } });
+    expect(event).toMatchObject({
+      id: older.id,
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      livemode: false,
+      data: { object: { id: first.id } },
+    });
     expect(event.api_version).toBeTruthy();
 
     const list = await stripe.events.list({ limit: 1 });
@@ -529,7 +659,8 @@ describe('events', () => {
 });
 
 describe('webhooks', () => {
-  const verified = (stripe: Stripe) => received.map(({ raw, signature }) => stripe.webhooks.constructEvent(raw, signature, WEBHOOK_SECRET));
+  const verified = (stripe: Stripe) =>
+    received.map(({ raw, signature }) => stripe.webhooks.constructEvent(raw, signature, WEBHOOK_SECRET));
 
   it('posts each event signed so that stripe.webhooks.constructEvent accepts it', async () => {
     const stripe = client();
@@ -538,11 +669,19 @@ describe('webhooks', () => {
     await emulator.flushWebhooks();
 
     const [event] = verified(stripe);
-    expect(event).toMatchObject({ type: 'payment_intent.succeeded', data: { object: { id: intent.id, status: 'succeeded' } }, pending_webhooks: 1 });
+    expect(event).toMatchObject({
+      type: 'payment_intent.succeeded',
+      data: { object: { id: intent.id, status: 'succeeded' } },
+      pending_webhooks: 1,
+    });
     expect(event.id).toBe(emulator.events()[0].id);
     expect(emulator.events()[0].pending_webhooks).toBe(0);
-    expect(emulator.deliveries()).toMatchObject([{ eventId: event.id, type: 'payment_intent.succeeded', attempt: 1, status: 200 }]);
-    expect(() => stripe.webhooks.constructEvent(received[0].raw, received[0].signature, 'whsec_other')).toThrow(Stripe.errors.StripeSignatureVerificationError);
+    expect(emulator.deliveries()).toMatchObject([
+      { eventId: event.id, type: 'payment_intent.succeeded', attempt: 1, status: 200 },
+    ]);
+    expect(() => stripe.webhooks.constructEvent(received[0].raw, received[0].signature, 'whsec_other')).toThrow(
+      Stripe.errors.StripeSignatureVerificationError,
+    );
   });
 
   it('retries a delivery the endpoint refuses', async () => {
@@ -616,7 +755,11 @@ describe('webhooks', () => {
 describe('admin endpoints', () => {
   it('serves the state as JSON and as an escaped HTML page', async () => {
     await client().paymentIntents.create(payment('pm_card_visa', { description: '<script>alert(1)</script>' }));
-    const state = (await (await fetch(`${baseUrl}/__emulator/state`)).json()) as { paymentIntents: Array<{ id: string }>; requests: unknown[]; events: unknown[] };
+    const state = (await (await fetch(`${baseUrl}/__emulator/state`)).json()) as {
+      paymentIntents: Array<{ id: string }>;
+      requests: unknown[];
+      events: unknown[];
+    };
     expect(state.paymentIntents).toHaveLength(1);
     expect(state.requests).toHaveLength(1);
     expect(state.events).toHaveLength(1);
@@ -631,7 +774,11 @@ describe('admin endpoints', () => {
 
   it('sets, clears and validates faults, and resets, over HTTP', async () => {
     const post = (path: string, body?: unknown) =>
-      fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     expect((await post('/__emulator/faults', { faults: [{ kind: 'rate_limit', times: 2 }] })).status).toBe(200);
     const err = await rejection(client().paymentIntents.create(payment('pm_card_visa')));
     expect(err).toBeInstanceOf(Stripe.errors.StripeRateLimitError);

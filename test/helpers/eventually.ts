@@ -6,7 +6,9 @@ export class EventuallyTimeoutError extends Error {
     readonly timeoutMs: number,
     readonly lastValue: unknown,
   ) {
-    super(`condition not met within ${timeoutMs} ms; last value: ${inspect(lastValue, { depth: 4, breakLength: 120 }).slice(0, 2000)}`);
+    super(
+      `condition not met within ${timeoutMs} ms; last value: ${inspect(lastValue, { depth: 4, breakLength: 120 }).slice(0, 2000)}`,
+    );
     this.name = 'EventuallyTimeoutError';
   }
 }
@@ -15,7 +17,11 @@ export class EventuallyTimeoutError extends Error {
  * Reads until `done` holds and returns that value; throws EventuallyTimeoutError with the last
  * value when `timeoutMs` passes first. For effects of event consumers and background jobs.
  */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value)) {

@@ -13,7 +13,10 @@ export class FakeOutage extends Error {
 export const silentLogger: Logger = createLogger({ level: 'silent' });
 
 /** The shared resilience policy with fast retries, treating FakeOutage as transient. */
-export function fastPolicy(provider: string, options: { retries?: number; breakerThreshold?: number } = {}): ProviderPolicy {
+export function fastPolicy(
+  provider: string,
+  options: { retries?: number; breakerThreshold?: number } = {},
+): ProviderPolicy {
   return createProviderPolicy({
     provider,
     isTransient: (err) => err instanceof FakeOutage,
@@ -34,7 +37,13 @@ export function recordingBus(): EventBus & { published: Array<EventEnvelope> } {
   const bus = {
     published,
     async publish<N extends EventName>(_tx: unknown, name: N, data: EventPayloads[N]) {
-      const envelope = { id: `evt-${published.length + 1}`, name, source: 'test', occurredAt: new Date().toISOString(), data } as EventEnvelope<N>;
+      const envelope = {
+        id: `evt-${published.length + 1}`,
+        name,
+        source: 'test',
+        occurredAt: new Date().toISOString(),
+        data,
+      } as EventEnvelope<N>;
       published.push(envelope as EventEnvelope);
       return envelope;
     },

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { signEmailConfirmation } from '../../lib/email-confirmation';
-import { ConfirmEmailDocument, CreateListingDocument, RegisterUserDocument, type CreateListingInput } from '../generated/graphql';
+import {
+  ConfirmEmailDocument,
+  CreateListingDocument,
+  RegisterUserDocument,
+  type CreateListingInput,
+} from '../generated/graphql';
 import { dataOf } from './graph-client';
 import type { TestStack } from './stack';
 
@@ -15,7 +20,12 @@ export interface TestUser {
  * Registers a user through the gateway, confirms their address (as the link in their welcome mail
  * would; `confirmed: false` leaves it unconfirmed) and mints a token for them.
  */
-export async function registerUser(stack: TestStack, name = 'Test User', roles: Array<'user' | 'admin'> = ['user'], options: { confirmed?: boolean } = {}): Promise<TestUser> {
+export async function registerUser(
+  stack: TestStack,
+  name = 'Test User',
+  roles: Array<'user' | 'admin'> = ['user'],
+  options: { confirmed?: boolean } = {},
+): Promise<TestUser> {
   const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${randomBytes(4).toString('hex')}@example.com`;
   const { registerUser: user } = dataOf(await stack.graph(RegisterUserDocument, { input: { name, email } }));
   if (options.confirmed !== false) await confirmEmail(stack, user.id, email);
@@ -24,7 +34,11 @@ export async function registerUser(stack: TestStack, name = 'Test User', roles: 
 
 /** Confirms the user's current address with a link signed as the email service signs it. */
 export async function confirmEmail(stack: TestStack, userId: string, email: string) {
-  return dataOf(await stack.graph(ConfirmEmailDocument, { token: signEmailConfirmation(userId, email, stack.config.INTERNAL_SECRET) })).confirmEmail;
+  return dataOf(
+    await stack.graph(ConfirmEmailDocument, {
+      token: signEmailConfirmation(userId, email, stack.config.INTERNAL_SECRET),
+    }),
+  ).confirmEmail;
 }
 
 export const listingInput = (overrides: Partial<CreateListingInput> = {}): CreateListingInput => ({
@@ -37,5 +51,6 @@ export const listingInput = (overrides: Partial<CreateListingInput> = {}): Creat
 });
 
 export async function createListing(stack: TestStack, seller: TestUser, overrides: Partial<CreateListingInput> = {}) {
-  return dataOf(await stack.graph(CreateListingDocument, { input: listingInput(overrides) }, { token: seller.token })).createListing;
+  return dataOf(await stack.graph(CreateListingDocument, { input: listingInput(overrides) }, { token: seller.token }))
+    .createListing;
 }

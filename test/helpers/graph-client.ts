@@ -17,7 +17,9 @@ export interface CallOptions {
 export function createGraphClient(url: string) {
   return async function execute<TResult, TVariables>(
     document: TypedDocumentNode<TResult, TVariables>,
-    ...[variables, options]: TVariables extends Record<string, never> ? [TVariables?, CallOptions?] : [TVariables, CallOptions?]
+    ...[variables, options]: TVariables extends Record<string, never>
+      ? [TVariables?, CallOptions?]
+      : [TVariables, CallOptions?]
   ): Promise<GraphResult<TResult>> {
     const res = await fetch(url, {
       method: 'POST',

@@ -27,7 +27,14 @@ export function startProcess(entry: string, env: Record<string, string>): Servic
     cwd: projectRoot(),
     // METRICS_PORT 0: a free port for each gateway's metrics listener (several run at once).
     // ENV_FILE empty: a developer's own .env (real keys, other ports) never reaches a test's process.
-    env: { PATH: process.env.PATH ?? '', APOLLO_TELEMETRY_DISABLED: 'true', LOG_LEVEL: 'warn', METRICS_PORT: '0', ENV_FILE: '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      APOLLO_TELEMETRY_DISABLED: 'true',
+      LOG_LEVEL: 'warn',
+      METRICS_PORT: '0',
+      ENV_FILE: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

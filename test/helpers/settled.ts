@@ -21,5 +21,9 @@ export async function unfinishedWork(stack: Pick<EmbeddedStack, 'handle'>): Prom
  * else got one" is then final, without a fixed sleep.
  */
 export async function settled(stack: Pick<EmbeddedStack, 'handle'>, timeoutMs = 15_000): Promise<void> {
-  await eventually(() => unfinishedWork(stack), (w) => w.events === 0 && w.mail === 0, timeoutMs);
+  await eventually(
+    () => unfinishedWork(stack),
+    (w) => w.events === 0 && w.mail === 0,
+    timeoutMs,
+  );
 }

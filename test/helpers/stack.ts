@@ -29,7 +29,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -44,7 +45,25 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   const shutdown = createShutdown(logger);
   const handle = await createTestDatabase({ onQuery: (q) => queries.push(q) });
   shutdown.add('test database', () => handle.close());
-  const stack = await startEmbedded({ config, handle, logger, shutdown, ports: { gateway: 0, listings: 0, payments: 0, crm: 0, email: 0, stripe: 0, hubspot: 0, sendgrid: 0, paypal: 0, metrics: 0, seo: 0 } });
+  const stack = await startEmbedded({
+    config,
+    handle,
+    logger,
+    shutdown,
+    ports: {
+      gateway: 0,
+      listings: 0,
+      payments: 0,
+      crm: 0,
+      email: 0,
+      stripe: 0,
+      hubspot: 0,
+      sendgrid: 0,
+      paypal: 0,
+      metrics: 0,
+      seo: 0,
+    },
+  });
   return {
     ...stack,
     config,

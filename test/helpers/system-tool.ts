@@ -9,7 +9,8 @@ export function systemTool(spec: { what: string; path: string; install: string; 
   const present = fs.existsSync(spec.path);
   const required = process.env.REQUIRE_SYSTEM_TOOLS === 'true';
   const missing = `${spec.what} is missing at ${spec.path}: install it with \`${spec.install}\` (or set ${spec.env})`;
-  if (!present && !required) console.warn(`SKIPPED: ${missing}. This file's tests run wherever it is installed, and always in .ci/run.`);
+  if (!present && !required)
+    console.warn(`SKIPPED: ${missing}. This file's tests run wherever it is installed, and always in .ci/run.`);
   return {
     /** Whether this file's tests run: the program is there, or it is required. */
     runs: present || required,

@@ -72,7 +72,9 @@ export interface TestDatabaseOptions {
 }
 
 /** A fresh, migrated database for one test file. Its `close` drops it. */
-export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<DatabaseHandle & { url?: string }> {
+export async function createTestDatabase(
+  options: TestDatabaseOptions = {},
+): Promise<DatabaseHandle & { url?: string }> {
   const s = state();
   if (s.kind === 'pglite') {
     return createDatabase({ loadDataDir: new Blob([fs.readFileSync(s.template)]), onQuery: options.onQuery });
@@ -97,7 +99,10 @@ export async function createScratchPostgres(): Promise<{ url: string; drop: () =
   if (s.kind !== 'postgres') throw new Error('PostgreSQL mode only');
   const name = `${s.prefix}_${randomBytes(4).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${s.template}`));
-  return { url: withDatabase(TEST_DATABASE_URL!, name), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+  return {
+    url: withDatabase(TEST_DATABASE_URL!, name),
+    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
 }
 
 export async function dropTemplate(): Promise<void> {
@@ -107,7 +112,9 @@ export async function dropTemplate(): Promise<void> {
     fs.rmSync(s.template, { force: true });
   } else {
     await admin(async (c) => {
-      const { rows } = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${s.prefix}%`]);
+      const { rows } = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+        `${s.prefix}%`,
+      ]);
       for (const { datname } of rows) await c.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     });
   }

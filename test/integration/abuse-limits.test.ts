@@ -46,27 +46,37 @@ async function post(body: unknown, headers: Record<string, string> = {}, url = s
   return { status: res.status, headers: res.headers, body: (await res.json()) as Body | Body[] };
 }
 const codeOf = (body: Body | Body[]) => (body as Body).errors?.[0]?.extensions.code;
-const noInternals = (body: unknown) => expect(JSON.stringify(body)).not.toMatch(/stacktrace|\.ts:\d+|\.js:\d+|node_modules|SELECT /i);
+const noInternals = (body: unknown) =>
+  expect(JSON.stringify(body)).not.toMatch(/stacktrace|\.ts:\d+|\.js:\d+|node_modules|SELECT /i);
 
 describe('abuse limits at the gateway', () => {
   it('runs the legitimate operations: a page of 50 listings with sellers and their crm contact', async () => {
-    const res = await post({ query: 'query { listings(first: 50) { nodes { id title seller { id name crmContact { syncStatus properties { name value } } } } } }' });
+    const res = await post({
+      query:
+        'query { listings(first: 50) { nodes { id title seller { id name crmContact { syncStatus properties { name value } } } } } }',
+    });
     expect(res.status).toBe(200);
     expect((res.body as Body).errors).toBeUndefined();
   });
 
   it('refuses a query nested past the depth limit with QUERY_TOO_DEEP, before any subgraph is asked', async () => {
-    const deep = '{ listings(first: 1) { nodes { seller { listings(first: 1) { nodes { seller { listings(first: 1) { nodes { id } } } } } } } } }';
+    const deep =
+      '{ listings(first: 1) { nodes { seller { listings(first: 1) { nodes { seller { listings(first: 1) { nodes { id } } } } } } } } }';
     const res = await post({ query: deep });
     expect(res.status).toBe(400);
     // The walk stops at the first level past the limit, so the depth it names is a lower bound.
-    expect((res.body as Body).errors).toEqual([{ message: 'Query depth exceeds the limit of 6', extensions: { code: 'QUERY_TOO_DEEP', limit: 6 } }]);
+    expect((res.body as Body).errors).toEqual([
+      { message: 'Query depth exceeds the limit of 6', extensions: { code: 'QUERY_TOO_DEEP', limit: 6 } },
+    ]);
     const seven = '{ listings(first: 1) { nodes { seller { listings(first: 1) { nodes { seller { id } } } } } } }';
-    expect((await post({ query: seven })).body).toMatchObject({ errors: [{ message: 'Query depth exceeds the limit of 6' }] });
+    expect((await post({ query: seven })).body).toMatchObject({
+      errors: [{ message: 'Query depth exceeds the limit of 6' }],
+    });
   });
 
   it('refuses a query whose pages multiply past the cost limit with QUERY_TOO_COSTLY, also when the size is a variable', async () => {
-    const costly = 'query($n: Int) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id title } } } } } }';
+    const costly =
+      'query($n: Int) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id title } } } } } }';
     const res = await post({ query: costly, variables: { n: 100 } });
     expect(res.status).toBe(400);
     expect(codeOf(res.body)).toBe('QUERY_TOO_COSTLY');
@@ -81,24 +91,36 @@ describe('abuse limits at the gateway', () => {
   it('refuses an alias bomb with TOO_MANY_ALIASES, counting aliases inside fragments at every spread', async () => {
     const aliases = Array.from({ length: 6 }, (_, i) => `v${i}: viewer { id }`).join(' ');
     expect(codeOf((await post({ query: `{ ${aliases} }` })).body)).toBe('TOO_MANY_ALIASES');
-    const viaFragment = await post({ query: 'query { a: viewer { ...F } b: viewer { ...F } } fragment F on User { x: id y: name }' });
-    expect((viaFragment.body as Body).errors![0]).toEqual({ message: 'Aliases exceed the limit of 5', extensions: { code: 'TOO_MANY_ALIASES', limit: 5 } });
+    const viaFragment = await post({
+      query: 'query { a: viewer { ...F } b: viewer { ...F } } fragment F on User { x: id y: name }',
+    });
+    expect((viaFragment.body as Body).errors![0]).toEqual({
+      message: 'Aliases exceed the limit of 5',
+      extensions: { code: 'TOO_MANY_ALIASES', limit: 5 },
+    });
   });
 
   it('refuses a fragment chain that doubles at every level (2^22 uses in 1 KB) on cost, with the gateway free meanwhile', async () => {
     const levels = 22;
     const query = fragmentChain(levels);
     expect(query.length).toBeLessThan(1024);
-    const [res, live] = await Promise.all([post({ query }), fetch(new URL('/health/live', stack.urls.gateway), { headers: { 'x-forwarded-for': freshIp() } })]);
+    const [res, live] = await Promise.all([
+      post({ query }),
+      fetch(new URL('/health/live', stack.urls.gateway), { headers: { 'x-forwarded-for': freshIp() } }),
+    ]);
     expect(live.status).toBe(200);
     expect(res.status).toBe(400);
     expect((res.body as Body).errors).toEqual([
-      { message: 'Query cost exceeds the limit of 5000; ask for smaller pages (first) or fewer nested lists', extensions: { code: 'QUERY_TOO_COSTLY', limit: 5000 } },
+      {
+        message: 'Query cost exceeds the limit of 5000; ask for smaller pages (first) or fewer nested lists',
+        extensions: { code: 'QUERY_TOO_COSTLY', limit: 5000 },
+      },
     ]);
   });
 
   it('prices pages by the variables’ defaults when the client sends none, and adds up a batch', async () => {
-    const nested = 'query Q($n: Int = 100) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id } } } } } }';
+    const nested =
+      'query Q($n: Int = 100) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id } } } } } }';
     expect(codeOf((await post({ query: nested })).body)).toBe('QUERY_TOO_COSTLY');
     expect((await post({ query: nested, variables: { n: 3 } })).status).toBe(200);
     // each alone is under the limit (1 + 40 * (1 + 40 * 2) = 3241), two together are not
@@ -107,28 +129,48 @@ describe('abuse limits at the gateway', () => {
     expect(cost * 2).toBeLessThan(5000);
     const three = await post([page, page, page]);
     expect(three.status).toBe(200);
-    const heavy = { query: 'query H($n: Int = 40) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id } } } } } }' };
+    const heavy = {
+      query:
+        'query H($n: Int = 40) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id } } } } } }',
+    };
     const batch = await post([heavy, heavy]);
     expect(batch.status).toBe(400);
     expect((batch.body as Body).errors).toEqual([
-      { message: 'The batch’s cost exceeds the limit of 5000; ask for smaller pages (first) or fewer nested lists', extensions: { code: 'QUERY_TOO_COSTLY', limit: 5000 } },
+      {
+        message: 'The batch’s cost exceeds the limit of 5000; ask for smaller pages (first) or fewer nested lists',
+        extensions: { code: 'QUERY_TOO_COSTLY', limit: 5000 },
+      },
     ]);
   });
 
   it('refuses too many directives with TOO_MANY_DIRECTIVES, counting them at every spread', async () => {
-    const res = await post({ query: 'query { viewer { ...D ...D ...D } } fragment D on User { id @include(if: true) name @skip(if: false) x: email @include(if: true) @skip(if: false) }' });
+    const res = await post({
+      query:
+        'query { viewer { ...D ...D ...D } } fragment D on User { id @include(if: true) name @skip(if: false) x: email @include(if: true) @skip(if: false) }',
+    });
     expect(res.status).toBe(400);
-    expect((res.body as Body).errors).toEqual([{ message: 'Directives exceed the limit of 10', extensions: { code: 'TOO_MANY_DIRECTIVES', limit: 10 } }]);
+    expect((res.body as Body).errors).toEqual([
+      { message: 'Directives exceed the limit of 10', extensions: { code: 'TOO_MANY_DIRECTIVES', limit: 10 } },
+    ]);
   });
 
   it('answers an unknown operationName, or several operations without one, with 400 and its own code, logging no error', async () => {
     const two = 'query A { viewer { id } } query B { viewer { name } }';
     const unknown = await post({ query: two, operationName: 'C' });
     expect(unknown.status).toBe(400);
-    expect(unknown.body).toEqual({ errors: [{ message: 'The document has no operation named "C"', extensions: { code: 'OPERATION_NOT_FOUND' } }] });
+    expect(unknown.body).toEqual({
+      errors: [{ message: 'The document has no operation named "C"', extensions: { code: 'OPERATION_NOT_FOUND' } }],
+    });
     const ambiguous = await post({ query: two });
     expect(ambiguous.status).toBe(400);
-    expect(ambiguous.body).toEqual({ errors: [{ message: 'The document has 2 operations: say which to run with operationName', extensions: { code: 'OPERATION_NAME_REQUIRED' } }] });
+    expect(ambiguous.body).toEqual({
+      errors: [
+        {
+          message: 'The document has 2 operations: say which to run with operationName',
+          extensions: { code: 'OPERATION_NAME_REQUIRED' },
+        },
+      ],
+    });
     expect((await post({ query: two, operationName: 'B' })).body).toEqual({ data: { viewer: null } });
     expect(stack.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
   });
@@ -137,7 +179,11 @@ describe('abuse limits at the gateway', () => {
     const ip = freshIp();
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await fetch(new URL('/webhooks/stripe', stack.urls.gateway), { method: 'POST', headers: { 'x-forwarded-for': ip, 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch(new URL('/webhooks/stripe', stack.urls.gateway), {
+        method: 'POST',
+        headers: { 'x-forwarded-for': ip, 'content-type': 'application/json' },
+        body: '{}',
+      });
       statuses.push(res.status);
       await res.arrayBuffer();
     }
@@ -149,14 +195,18 @@ describe('abuse limits at the gateway', () => {
       body: JSON.stringify({ pad: 'x'.repeat(600 * 1024) }),
     });
     expect(big.status).toBe(413);
-    expect(await big.json()).toEqual({ errors: [{ message: `Request body larger than ${512 * 1024} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    expect(await big.json()).toEqual({
+      errors: [{ message: `Request body larger than ${512 * 1024} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+    });
   });
 
   it('rate-limits the unsubscribe link on the anonymous budget and health probes on their own', async () => {
     const ip = freshIp();
     const unsubscribe: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await fetch(new URL('/email/unsubscribe?token=nope', stack.urls.gateway), { headers: { 'x-forwarded-for': ip } });
+      const res = await fetch(new URL('/email/unsubscribe?token=nope', stack.urls.gateway), {
+        headers: { 'x-forwarded-for': ip },
+      });
       unsubscribe.push(res.status);
       await res.arrayBuffer();
     }
@@ -165,7 +215,9 @@ describe('abuse limits at the gateway', () => {
     const healthIp = freshIp();
     const health: number[] = [];
     for (let i = 0; i < 31; i++) {
-      const res = await fetch(new URL(i % 2 ? '/health/ready' : '/health/live', stack.urls.gateway), { headers: { 'x-forwarded-for': healthIp } });
+      const res = await fetch(new URL(i % 2 ? '/health/ready' : '/health/live', stack.urls.gateway), {
+        headers: { 'x-forwarded-for': healthIp },
+      });
       health.push(res.status);
       await res.arrayBuffer();
     }
@@ -176,7 +228,9 @@ describe('abuse limits at the gateway', () => {
   it('stops parsing a document past the token limit with TOO_MANY_TOKENS', async () => {
     const res = await post({ query: `{ viewer { ${'id '.repeat(500)} } }` });
     expect(res.status).toBe(400);
-    expect((res.body as Body).errors).toEqual([{ message: 'The document has more than 400 tokens', extensions: { code: 'TOO_MANY_TOKENS', limit: 400 } }]);
+    expect((res.body as Body).errors).toEqual([
+      { message: 'The document has more than 400 tokens', extensions: { code: 'TOO_MANY_TOKENS', limit: 400 } },
+    ]);
   });
 
   it('refuses an oversized body with 413 PAYLOAD_TOO_LARGE, whether its length is declared or streamed', async () => {
@@ -193,7 +247,11 @@ describe('abuse limits at the gateway', () => {
     expect(ok.body).toEqual([{ data: { viewer: null } }, { data: { viewer: null } }, { data: { viewer: null } }]);
     const big = await post([one, one, one, one], { 'x-forwarded-for': freshIp() });
     expect(big.status).toBe(400);
-    expect(big.body).toEqual({ errors: [{ message: 'A batch may hold at most 3 operations; this one has 4', extensions: { code: 'BATCH_TOO_LARGE' } }] });
+    expect(big.body).toEqual({
+      errors: [
+        { message: 'A batch may hold at most 3 operations; this one has 4', extensions: { code: 'BATCH_TOO_LARGE' } },
+      ],
+    });
     // 3 of this address's 5 are gone: a batch of 3 more is refused
     expect((await post([one, one, one], { 'x-forwarded-for': ip })).status).toBe(429);
   });
@@ -201,37 +259,53 @@ describe('abuse limits at the gateway', () => {
   it('rate-limits anonymous callers per address and signed-in viewers per viewer, with 429 and Retry-After', async () => {
     const ip = freshIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await post({ query: '{ viewer { id } }' }, { 'x-forwarded-for': ip })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await post({ query: '{ viewer { id } }' }, { 'x-forwarded-for': ip })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
     const limited = await post({ query: '{ viewer { id } }' }, { 'x-forwarded-for': ip });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((limited.body as Body).errors![0]!.extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect((limited.body as Body).errors![0]!.extensions).toEqual({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: expect.any(Number),
+    });
     // another address is not affected
     expect((await post({ query: '{ viewer { id } }' })).status).toBe(200);
 
     // a viewer has their own bucket, whatever address they come from
     const token = await stack.token(randomUUID());
     const viewerStatuses: number[] = [];
-    for (let i = 0; i < 9; i++) viewerStatuses.push((await post({ query: '{ viewer { id } }' }, { authorization: `Bearer ${token}` })).status);
+    for (let i = 0; i < 9; i++)
+      viewerStatuses.push((await post({ query: '{ viewer { id } }' }, { authorization: `Bearer ${token}` })).status);
     expect(viewerStatuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 429]);
-    expect((await post({ query: '{ viewer { id } }' }, { authorization: `Bearer ${await stack.token(randomUUID())}` })).status).toBe(200);
+    expect(
+      (await post({ query: '{ viewer { id } }' }, { authorization: `Bearer ${await stack.token(randomUUID())}` }))
+        .status,
+    ).toBe(200);
   });
 
   it('counts failed sign-ins against the address, so guessing tokens is limited too', async () => {
     const ip = freshIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await post({ query: '{ viewer { id } }' }, { 'x-forwarded-for': ip, authorization: 'Bearer a.b.c' })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push(
+        (await post({ query: '{ viewer { id } }' }, { 'x-forwarded-for': ip, authorization: 'Bearer a.b.c' })).status,
+      );
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 
   it('rate-limits the REST facade through the same context, with Retry-After', async () => {
     const ip = freshIp();
     let last: Response | undefined;
-    for (let i = 0; i < 6; i++) last = await fetch(new URL('/crm/user-data?user_id=x', stack.urls.gateway), { headers: { 'x-forwarded-for': ip } });
+    for (let i = 0; i < 6; i++)
+      last = await fetch(new URL('/crm/user-data?user_id=x', stack.urls.gateway), {
+        headers: { 'x-forwarded-for': ip },
+      });
     expect(last!.status).toBe(429);
     expect(last!.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(await last!.json()).toEqual({ error: { code: 'RATE_LIMITED', message: expect.stringMatching(/^Too many requests/) } });
+    expect(await last!.json()).toEqual({
+      error: { code: 'RATE_LIMITED', message: expect.stringMatching(/^Too many requests/) },
+    });
   });
 
   it('supports automatic persisted queries: a hash alone is unknown until the text was sent once', async () => {
@@ -243,7 +317,13 @@ describe('abuse limits at the gateway', () => {
   });
 
   it('keeps every refusal free of internals', async () => {
-    for (const body of [{ query: '{ '.repeat(300) }, { query: '{ viewer { id } }', variables: 'nope' }, [], [{}], { query: 42 }]) {
+    for (const body of [
+      { query: '{ '.repeat(300) },
+      { query: '{ viewer { id } }', variables: 'nope' },
+      [],
+      [{}],
+      { query: 42 },
+    ]) {
       const res = await post(body);
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
@@ -265,7 +345,9 @@ const startProductionGateway = (config: Partial<typeof stack.config> = {}) =>
 describe('a gateway in production mode with GRAPHQL_PERSISTED_ONLY', () => {
   let bare: Awaited<ReturnType<typeof startBareGateway>>;
   let url: string;
-  const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'schema/persisted-operations.json'), 'utf8')) as Record<string, string>;
+  const manifest = JSON.parse(
+    fs.readFileSync(path.join(projectRoot(), 'schema/persisted-operations.json'), 'utf8'),
+  ) as Record<string, string>;
   beforeAll(async () => {
     bare = await startProductionGateway({ GRAPHQL_PERSISTED_ONLY: true });
     url = bare.url;
@@ -275,26 +357,41 @@ describe('a gateway in production mode with GRAPHQL_PERSISTED_ONLY', () => {
   it('runs the manifest’s operations, as text in any layout or by hash alone, and nothing else', async () => {
     const [hash, text] = Object.entries(manifest).find(([, t]) => t.startsWith('query Viewer'))!;
     expect((await post({ query: text }, {}, url)).body).toEqual({ data: { viewer: null } });
-    expect((await post({ query: `# reformatted\n${text.replace(/\s+/g, ' ')}` }, {}, url)).body).toEqual({ data: { viewer: null } });
-    expect((await post({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }, {}, url)).body).toEqual({ data: { viewer: null } });
+    expect((await post({ query: `# reformatted\n${text.replace(/\s+/g, ' ')}` }, {}, url)).body).toEqual({
+      data: { viewer: null },
+    });
+    expect((await post({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }, {}, url)).body).toEqual({
+      data: { viewer: null },
+    });
 
     const other = await post({ query: '{ viewer { id name } }' }, {}, url);
     expect(other.status).toBe(400);
     expect(codeOf(other.body)).toBe('PERSISTED_QUERY_REQUIRED');
     // APQ cannot register new documents here
     const query = '{ viewer { name } }';
-    const register = await post({ query, extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(query) } } }, {}, url);
+    const register = await post(
+      { query, extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(query) } } },
+      {},
+      url,
+    );
     expect(codeOf(register.body)).toBe('PERSISTED_QUERY_REQUIRED');
-    expect(codeOf((await post({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(query) } } }, {}, url)).body)).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(
+      codeOf(
+        (await post({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256Hex(query) } } }, {}, url)).body,
+      ),
+    ).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 
   it('refuses introspection as any other document outside the manifest, and still serves the REST facade (its operations are the gateway’s own)', async () => {
     const res = await post({ query: '{ __schema { types { name } } }' }, {}, url);
     expect(res.status).toBe(400);
     expect(codeOf(res.body)).toBe('PERSISTED_QUERY_REQUIRED');
-    const rest = await fetch(new URL('/payments/transaction-status?transaction_id=00000000-0000-4000-8000-000000000000', url), {
-      headers: { authorization: `Bearer ${await stack.token(randomUUID())}` },
-    });
+    const rest = await fetch(
+      new URL('/payments/transaction-status?transaction_id=00000000-0000-4000-8000-000000000000', url),
+      {
+        headers: { authorization: `Bearer ${await stack.token(randomUUID())}` },
+      },
+    );
     expect(rest.status).toBe(404);
   });
 });
@@ -320,11 +417,16 @@ describe('a gateway in production mode', () => {
       expect(JSON.stringify(res.body)).not.toMatch(/Did you mean|apiKeys|name|first|ACTIVE/);
     }
     // in development the hints stay: they help whoever writes the query
-    expect(((await post({ query: '{ viewer { nmae } }' })).body as Body).errors![0]!.message).toMatch(/Did you mean "name"\?/);
+    expect(((await post({ query: '{ viewer { nmae } }' })).body as Body).errors![0]!.message).toMatch(
+      /Did you mean "name"\?/,
+    );
     const introspection = await post({ query: '{ __type(name: "Query") { fields { name } } }' }, {}, bare.url);
     expect(introspection.status).toBe(400);
     expect((introspection.body as Body).errors).toEqual([
-      { message: 'Introspection is off on this gateway; the schema is published as schema/api.graphql', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      {
+        message: 'Introspection is off on this gateway; the schema is published as schema/api.graphql',
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      },
     ]);
   });
 });
@@ -339,7 +441,9 @@ describe('engines', () => {
         expect(['SIGTERM', 'SIGINT', 'exit'].map((event) => process.listenerCount(event))).toEqual(signals);
         const live = await fetch(new URL('/health/live', gateway.url));
         expect(await live.json()).toEqual({ status: 'ok', engine });
-        expect((await post({ query: '{ __typename }' }, {}, gateway.url)).body).toEqual({ data: { __typename: 'Query' } });
+        expect((await post({ query: '{ __typename }' }, {}, gateway.url)).body).toEqual({
+          data: { __typename: 'Query' },
+        });
         const bomb = await post({ query: fragmentChain(40) }, {}, gateway.url);
         expect(bomb.status).toBe(400);
       } finally {

@@ -76,7 +76,13 @@ const ENUM: Record<ApiKeyScope, ScopeEnum> = {
 async function keyWith(scopes: ApiKeyScope[]): Promise<string> {
   const id = [...scopes].sort().join(',');
   if (!keys.has(id)) {
-    const created = dataOf(await stack.graph(CreateApiKeyDocument, { name: `matrix ${id}`, scopes: scopes.map((s) => ENUM[s]) }, { token: admin.token })).createApiKey;
+    const created = dataOf(
+      await stack.graph(
+        CreateApiKeyDocument,
+        { name: `matrix ${id}`, scopes: scopes.map((s) => ENUM[s]) },
+        { token: admin.token },
+      ),
+    ).createApiKey;
     keys.set(id, created.secret);
   }
   return keys.get(id)!;
@@ -100,20 +106,31 @@ async function as(principal: Principal, rule: Rule): Promise<CallOptions> {
 }
 
 const ok = (r: GraphResult<unknown>) => !r.errors?.length;
-const campaignInput = () => ({ name: `Matrix ${randomUUID()}`, subject: 'Spring deals', headline: 'Spring deals', body: 'Fresh listings every day.', userIds: [owner.id] });
+const campaignInput = () => ({
+  name: `Matrix ${randomUUID()}`,
+  subject: 'Spring deals',
+  headline: 'Spring deals',
+  body: 'Fresh listings every day.',
+  userIds: [owner.id],
+});
 /** The viewer the gateway would sign for these call options (for what only the subgraph serves). */
 function viewerOf(o: CallOptions): Viewer {
   const user = [owner, other, admin].find((u) => u.token === o.token);
   if (user) return { userId: user.id, roles: user === admin ? ['user', 'admin'] : ['user'] };
   const key = o.headers?.['x-api-key'];
   const scopes = key ? [...keys].find(([, secret]) => secret === key)?.[0].split(',') : undefined;
-  return scopes ? { userId: null, roles: [], apiKey: { id: 'matrix-key', scopes: scopes as ApiKeyScope[] } } : ANONYMOUS;
+  return scopes
+    ? { userId: null, roles: [], apiKey: { id: 'matrix-key', scopes: scopes as ApiKeyScope[] } }
+    : ANONYMOUS;
 }
 /** listings' internal activation for a listing that does not exist (answers `missing`, changes nothing). */
-const ACTIVATE = 'mutation { activatePaidListing(listingId: "00000000-0000-4000-8000-0000000000a1", amount: 1000, currency: "USD") }';
+const ACTIVATE =
+  'mutation { activatePaidListing(listingId: "00000000-0000-4000-8000-0000000000a1", amount: 1000, currency: "USD") }';
 const activateAs = async (viewer: Viewer) => {
   const url = stack.urls.subgraphs.listings!;
-  const r = await callSubgraph(url, ACTIVATE, (body) => viewerHeaderFor(viewer, url, body, stack.config.INTERNAL_SECRET));
+  const r = await callSubgraph(url, ACTIVATE, (body) =>
+    viewerHeaderFor(viewer, url, body, stack.config.INTERNAL_SECRET),
+  );
   return r.body.data?.activatePaidListing === 'missing';
 };
 
@@ -127,24 +144,38 @@ const PROBES: Record<Permission, (options: CallOptions) => Promise<boolean>> = {
     const r = await stack.graph(UsersDocument, { first: 100 }, o);
     return ok(r) && (r.data?.users.nodes.some((u) => u.id === owner.id) ?? false);
   },
-  'user.update': async (o) => ok(await stack.graph(UpdateUserDocument, { id: owner.id, input: { name: 'Olive Owner' } }, o)),
+  'user.update': async (o) =>
+    ok(await stack.graph(UpdateUserDocument, { id: owner.id, input: { name: 'Olive Owner' } }, o)),
   // Not in the public API: the gateway refuses it to everyone; on listings itself the table decides.
-  'listing.activate': async (o) => ok(await stack.graph(parse(ACTIVATE) as never, {}, o)) || (await activateAs(viewerOf(o))),
-  'listing.create': async (o) => ok(await stack.graph(CreateListingDocument, { input: listingInput({ category: 'JOBS' }) }, o)),
+  'listing.activate': async (o) =>
+    ok(await stack.graph(parse(ACTIVATE) as never, {}, o)) || (await activateAs(viewerOf(o))),
+  'listing.create': async (o) =>
+    ok(await stack.graph(CreateListingDocument, { input: listingInput({ category: 'JOBS' }) }, o)),
   'listing.change': async (o) => {
     const listing = await createListing(stack, owner, { category: 'JOBS' });
     return ok(await stack.graph(UpdateListingDocument, { id: listing.id, input: { title: 'Changed title' } }, o));
   },
   'payment.charge': async (o) => {
     const listing = await createListing(stack, owner); // VEHICLES: waits for its fee
-    const r = await stack.graph(ChargeListingDocument, { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa_chargeDeclined', idempotencyKey: `matrix-${randomUUID()}` } }, o);
+    const r = await stack.graph(
+      ChargeListingDocument,
+      {
+        input: {
+          listingId: listing.id,
+          paymentMethodId: 'pm_card_visa_chargeDeclined',
+          idempotencyKey: `matrix-${randomUUID()}`,
+        },
+      },
+      o,
+    );
     return ok(r) && r.data?.chargeListing.status === 'DECLINED';
   },
   'payment.read': async (o) => {
     const tx = await stack.graph(TransactionDocument, { id: paidTransactionId }, o);
     return ok(tx) && tx.data?.transaction.id === paidTransactionId;
   },
-  'payment.refund': async (o) => ok(await stack.graph(RefundPaymentDocument, { transactionId: paidTransactionId, amount: 1 }, o)),
+  'payment.refund': async (o) =>
+    ok(await stack.graph(RefundPaymentDocument, { transactionId: paidTransactionId, amount: 1 }, o)),
   'crm.contact.read': async (o) => {
     const r = await stack.graph(CrmContactDocument, { userId: owner.id }, o);
     return ok(r) && r.data?.crmContact.userId === owner.id;
@@ -158,10 +189,19 @@ const PROBES: Record<Permission, (options: CallOptions) => Promise<boolean>> = {
     const r = await stack.graph(CrmSyncJobDocument, { id: job.id }, o);
     return ok(r) && r.data?.crmSyncJob.id === job.id;
   },
-  'email.send': async (o) => ok(await stack.graph(SendEmailDocument, { input: { userId: owner.id, template: 'WELCOME', idempotencyKey: `matrix-${randomUUID()}` } }, o)),
+  'email.send': async (o) =>
+    ok(
+      await stack.graph(
+        SendEmailDocument,
+        { input: { userId: owner.id, template: 'WELCOME', idempotencyKey: `matrix-${randomUUID()}` } },
+        o,
+      ),
+    ),
   'email.campaign.send': async (o) => ok(await stack.graph(CreateCampaignDocument, { input: campaignInput() }, o)),
   'email.campaign.read': async (o) => {
-    const { createCampaign } = dataOf(await stack.graph(CreateCampaignDocument, { input: campaignInput() }, { token: admin.token }));
+    const { createCampaign } = dataOf(
+      await stack.graph(CreateCampaignDocument, { input: campaignInput() }, { token: admin.token }),
+    );
     const r = await stack.graph(CampaignDocument, { id: createCampaign.id }, o);
     return ok(r) && r.data?.campaign.id === createCampaign.id;
   },
@@ -169,28 +209,53 @@ const PROBES: Record<Permission, (options: CallOptions) => Promise<boolean>> = {
     const r = await stack.graph(UserEmailsDocument, { id: owner.id, first: 5 }, o);
     return ok(r) && r.data?.user.emailPreferences != null && r.data.user.emails != null;
   },
-  'email.preferences.update': async (o) => ok(await stack.graph(UpdateEmailPreferencesDocument, { userId: owner.id, input: { accountUpdates: true } }, o)),
+  'email.preferences.update': async (o) =>
+    ok(await stack.graph(UpdateEmailPreferencesDocument, { userId: owner.id, input: { accountUpdates: true } }, o)),
   'ops.events': async (o) => ok(await stack.graph(DeadEventsDocument, { first: 5 }, o)),
   'apiKey.manage': async (o) => ok(await stack.graph(ApiKeysDocument, {}, o)),
 };
 
 beforeAll(async () => {
-  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0}', API_KEY_CACHE_SECONDS: '60', CRM_FLUSH_INTERVAL_MS: '100000' });
-  [owner, other, admin] = await Promise.all([registerUser(stack, 'Olive'), registerUser(stack, 'Oscar'), registerUser(stack, 'Admin', ['user', 'admin'])]);
+  stack = await startTestStack({
+    POSTING_FEES: '{"JOBS":0}',
+    API_KEY_CACHE_SECONDS: '60',
+    CRM_FLUSH_INTERVAL_MS: '100000',
+  });
+  [owner, other, admin] = await Promise.all([
+    registerUser(stack, 'Olive'),
+    registerUser(stack, 'Oscar'),
+    registerUser(stack, 'Admin', ['user', 'admin']),
+  ]);
   const listing = await createListing(stack, owner);
   paidTransactionId = dataOf(
-    await stack.graph(ChargeListingDocument, { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `matrix-paid-${randomUUID()}` } }, { token: owner.token }),
+    await stack.graph(
+      ChargeListingDocument,
+      {
+        input: {
+          listingId: listing.id,
+          paymentMethodId: 'pm_card_visa',
+          idempotencyKey: `matrix-paid-${randomUUID()}`,
+        },
+      },
+      { token: owner.token },
+    ),
   ).chargeListing.transactionId;
 });
 afterAll(() => stack?.stop());
 
-const cells = (Object.keys(PERMISSIONS) as Permission[]).flatMap((permission) => PRINCIPALS.map((principal) => [permission, principal] as const));
+const cells = (Object.keys(PERMISSIONS) as Permission[]).flatMap((permission) =>
+  PRINCIPALS.map((principal) => [permission, principal] as const),
+);
 
 describe('authorization matrix (lib/permissions.ts)', () => {
   it.each(cells)('%s by %s', async (permission, principal) => {
     const rule: Rule = PERMISSIONS[permission];
     const got = await PROBES[permission](await as(principal, rule));
-    expect({ permission, principal, allowed: got }).toEqual({ permission, principal, allowed: expected(rule, principal) });
+    expect({ permission, principal, allowed: got }).toEqual({
+      permission,
+      principal,
+      allowed: expected(rule, principal),
+    });
   });
 
   /** Runs `probe` with one cell of the live table changed, then puts it back. */
@@ -208,7 +273,11 @@ describe('authorization matrix (lib/permissions.ts)', () => {
 
   /** The principal the table lets in first, and the change to the table that shuts it out. */
   const closing = (rule: Rule): [Principal, Partial<Rule>] =>
-    rule.owner || rule.user ? ['owner', { owner: false, user: false }] : rule.admin ? ['admin', { admin: false }] : ['apiKey with its scope', { scope: undefined }];
+    rule.owner || rule.user
+      ? ['owner', { owner: false, user: false }]
+      : rule.admin
+        ? ['admin', { admin: false }]
+        : ['apiKey with its scope', { scope: undefined }];
 
   it('listing.activate: our own services may (the system viewer), and closing that cell refuses them too', async () => {
     expect(await activateAs(SYSTEM_VIEWER)).toBe(true);
@@ -224,20 +293,31 @@ describe('authorization matrix (lib/permissions.ts)', () => {
     const rule: Rule = PERMISSIONS[permission];
     const [principal, change] = closing(rule);
     const options = await as(principal, rule);
-    expect({ permission, principal, allowed: await withCell(permission, change, () => PROBES[permission](options)) }).toEqual({ permission, principal, allowed: false });
-    expect({ permission, principal, allowed: await PROBES[permission](options) }).toEqual({ permission, principal, allowed: true });
+    expect({
+      permission,
+      principal,
+      allowed: await withCell(permission, change, () => PROBES[permission](options)),
+    }).toEqual({ permission, principal, allowed: false });
+    expect({ permission, principal, allowed: await PROBES[permission](options) }).toEqual({
+      permission,
+      principal,
+      allowed: true,
+    });
   });
 
   it.each([
     ['payment.refund', 'owner', { owner: true }],
     ['user.update', 'user', { user: true }],
     ['ops.events', 'user', { user: true }],
-  ] as Array<[Permission, Principal, Partial<Rule>]>)('%s: opening it to the %s in the table lets them in', async (permission, principal, change) => {
-    const rule: Rule = PERMISSIONS[permission];
-    const options = await as(principal, rule);
-    expect(await PROBES[permission](options)).toBe(false);
-    expect(await withCell(permission, change, () => PROBES[permission](options))).toBe(true);
-  });
+  ] as Array<[Permission, Principal, Partial<Rule>]>)(
+    '%s: opening it to the %s in the table lets them in',
+    async (permission, principal, change) => {
+      const rule: Rule = PERMISSIONS[permission];
+      const options = await as(principal, rule);
+      expect(await PROBES[permission](options)).toBe(false);
+      expect(await withCell(permission, change, () => PROBES[permission](options))).toBe(true);
+    },
+  );
 
   it('leaves no permission without a probe and no sensitive read unguarded by a scope or an admin', () => {
     expect(Object.keys(PROBES).sort()).toEqual(Object.keys(PERMISSIONS).sort());

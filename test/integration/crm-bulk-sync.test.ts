@@ -39,13 +39,21 @@ async function syncedSince(stack: TestStack, userIds: string[], since: Date): Pr
   const rows = await stack.handle.db
     .select({ userId: contacts.userId })
     .from(contacts)
-    .where(and(inArray(contacts.userId, userIds), eq(contacts.syncStatus, 'SYNCED'), gte(contacts.lastSyncedAt, since)));
+    .where(
+      and(inArray(contacts.userId, userIds), eq(contacts.syncStatus, 'SYNCED'), gte(contacts.lastSyncedAt, since)),
+    );
   return rows.length;
 }
 
-const upsertsSince = (stack: TestStack, since: Date) => stack.hubspot!.requests().filter((r) => r.path === UPSERT && new Date(r.at) >= since);
+const upsertsSince = (stack: TestStack, since: Date) =>
+  stack.hubspot!.requests().filter((r) => r.path === UPSERT && new Date(r.at) >= since);
 
-async function runJob(stack: TestStack, admin: TestUser, timeoutMs: number, onProgress?: (job: { state: string }) => void) {
+async function runJob(
+  stack: TestStack,
+  admin: TestUser,
+  timeoutMs: number,
+  onProgress?: (job: { state: string }) => void,
+) {
   const started = dataOf(await stack.graph(SyncAllUsersToCrmDocument, {}, { token: admin.token })).syncAllUsersToCrm;
   return eventually(
     async () => {
@@ -64,10 +72,19 @@ describe('bulk CRM sync of 1,000 users', () => {
   let ids: string[];
 
   beforeAll(async () => {
-    stack = await startTestStack({ ...RATE, ...POLLING, CRM_FLUSH_INTERVAL_MS: '200', PROVIDER_RETRY_DELAY_MS: '20', PROVIDER_BREAKER_COOLDOWN_MS: '1000' });
+    stack = await startTestStack({
+      ...RATE,
+      ...POLLING,
+      CRM_FLUSH_INTERVAL_MS: '200',
+      PROVIDER_RETRY_DELAY_MS: '20',
+      PROVIDER_BREAKER_COOLDOWN_MS: '1000',
+    });
     admin = await registerUser(stack, 'Admin', ['user', 'admin']);
     // The admin's own automatic sync (user.created) goes first, so every upsert after this is the job's.
-    await eventually(async () => (await stack.handle.db.select().from(contacts).where(eq(contacts.userId, admin.id)))[0]?.syncStatus, (s) => s === 'SYNCED');
+    await eventually(
+      async () => (await stack.handle.db.select().from(contacts).where(eq(contacts.userId, admin.id)))[0]?.syncStatus,
+      (s) => s === 'SYNCED',
+    );
     ids = await seedUsers(stack);
   });
   afterAll(() => stack?.stop());
@@ -77,16 +94,31 @@ describe('bulk CRM sync of 1,000 users', () => {
     const since = new Date();
     const rateLimitedBefore = stack.hubspot!.rateLimited();
     const job = await runJob(stack, admin, 60_000);
-    expect(job).toMatchObject({ state: 'COMPLETED', total: USERS + 1, done: USERS + 1, failed: 0, retryAt: null, lastError: null });
+    expect(job).toMatchObject({
+      state: 'COMPLETED',
+      total: USERS + 1,
+      done: USERS + 1,
+      failed: 0,
+      retryAt: null,
+      lastError: null,
+    });
     expect(stack.hubspot!.rateLimited() - rateLimitedBefore).toBe(0);
     const upserts = upsertsSince(stack, since);
     expect(upserts).toHaveLength(11); // 1,001 users (the admin too) in pages of 100
     expect(upserts.every((r) => r.status === 200 && (r.batchSize ?? 0) <= 100)).toBe(true);
     // Paced: no rolling second holds more than 2 calls to HubSpot.
-    const times = stack.hubspot!.requests().filter((r) => new Date(r.at) >= since).map((r) => new Date(r.at).getTime());
+    const times = stack
+      .hubspot!.requests()
+      .filter((r) => new Date(r.at) >= since)
+      .map((r) => new Date(r.at).getTime());
     for (const t of times) expect(times.filter((x) => x > t - 1000 && x <= t).length).toBeLessThanOrEqual(2);
     expect(await syncedSince(stack, ids, since)).toBe(USERS);
-    const bulkEmails = new Set(stack.hubspot!.contacts().filter((c) => ids.includes(c.properties.saypro_user_id ?? '')).map((c) => c.properties.email));
+    const bulkEmails = new Set(
+      stack
+        .hubspot!.contacts()
+        .filter((c) => ids.includes(c.properties.saypro_user_id ?? ''))
+        .map((c) => c.properties.email),
+    );
     expect(bulkEmails.size).toBe(USERS);
   });
 
@@ -95,10 +127,18 @@ describe('bulk CRM sync of 1,000 users', () => {
     const second = dataOf(await stack.graph(SyncAllUsersToCrmDocument, {}, { token: admin.token })).syncAllUsersToCrm;
     expect(second.id).toBe(first.id);
     const someone = await registerUser(stack, 'Not An Admin');
-    expect(errorOf(await stack.graph(SyncAllUsersToCrmDocument, {}, { token: someone.token })).extensions.code).toBe('FORBIDDEN');
-    expect(errorOf(await stack.graph(CrmSyncJobDocument, { id: first.id }, { token: someone.token })).extensions.code).toBe('FORBIDDEN');
-    expect(errorOf(await stack.graph(CrmSyncJobDocument, { id: randomUUID() }, { token: admin.token })).extensions.code).toBe('NOT_FOUND');
-    expect(errorOf(await stack.graph(UsersDocument, { first: 5 }, { token: someone.token })).extensions.code).toBe('FORBIDDEN');
+    expect(errorOf(await stack.graph(SyncAllUsersToCrmDocument, {}, { token: someone.token })).extensions.code).toBe(
+      'FORBIDDEN',
+    );
+    expect(
+      errorOf(await stack.graph(CrmSyncJobDocument, { id: first.id }, { token: someone.token })).extensions.code,
+    ).toBe('FORBIDDEN');
+    expect(
+      errorOf(await stack.graph(CrmSyncJobDocument, { id: randomUUID() }, { token: admin.token })).extensions.code,
+    ).toBe('NOT_FOUND');
+    expect(errorOf(await stack.graph(UsersDocument, { first: 5 }, { token: someone.token })).extensions.code).toBe(
+      'FORBIDDEN',
+    );
     await eventually(
       async () => dataOf(await stack.graph(CrmSyncJobDocument, { id: first.id }, { token: admin.token })).crmSyncJob,
       (job) => job.state === 'COMPLETED',

@@ -16,7 +16,10 @@ beforeAll(async () => {
     PROVIDER_BREAKER_THRESHOLD: '100',
   });
   admin = await registerUser(stack, 'Admin', ['user', 'admin']);
-  await eventually(async () => dataOf(await stack.graph(CrmContactDocument, { userId: admin.id }, { token: admin.token })).crmContact, (c) => c.syncStatus === 'SYNCED');
+  await eventually(
+    async () => dataOf(await stack.graph(CrmContactDocument, { userId: admin.id }, { token: admin.token })).crmContact,
+    (c) => c.syncStatus === 'SYNCED',
+  );
 });
 afterAll(() => stack?.stop());
 
@@ -33,17 +36,25 @@ describe('failed CRM syncs', () => {
 
     const listed = dataOf(await stack.graph(CrmFailedSyncsDocument, {}, { token: admin.token })).crmFailedSyncs;
     expect(listed.map((c) => c.userId)).toContain(dana.id);
-    expect(errorOf(await stack.graph(CrmFailedSyncsDocument, {}, { token: dana.token })).extensions.code).toBe('FORBIDDEN');
-    expect(errorOf(await stack.graph(RetryFailedCrmSyncsDocument, {}, { token: dana.token })).extensions.code).toBe('FORBIDDEN');
+    expect(errorOf(await stack.graph(CrmFailedSyncsDocument, {}, { token: dana.token })).extensions.code).toBe(
+      'FORBIDDEN',
+    );
+    expect(errorOf(await stack.graph(RetryFailedCrmSyncsDocument, {}, { token: dana.token })).extensions.code).toBe(
+      'FORBIDDEN',
+    );
 
     stack.hubspot!.clearFaults();
-    const retried = dataOf(await stack.graph(RetryFailedCrmSyncsDocument, { userIds: [dana.id] }, { token: admin.token })).retryFailedCrmSyncs;
+    const retried = dataOf(
+      await stack.graph(RetryFailedCrmSyncsDocument, { userIds: [dana.id] }, { token: admin.token }),
+    ).retryFailedCrmSyncs;
     expect(retried).toBe(1);
     const synced = await eventually(
       async () => dataOf(await stack.graph(CrmContactDocument, { userId: dana.id }, { token: admin.token })).crmContact,
       (c) => c.syncStatus === 'SYNCED',
     );
     expect(synced.properties?.find((p) => p.name === 'saypro_listing_count')?.value).toBe('1');
-    expect(dataOf(await stack.graph(CrmFailedSyncsDocument, {}, { token: admin.token })).crmFailedSyncs.map((c) => c.userId)).not.toContain(dana.id);
+    expect(
+      dataOf(await stack.graph(CrmFailedSyncsDocument, {}, { token: admin.token })).crmFailedSyncs.map((c) => c.userId),
+    ).not.toContain(dana.id);
   });
 });

@@ -34,16 +34,22 @@ afterAll(async () => {
 describe('crm while HubSpot is down', () => {
   it('starts and serves, says so in readiness, and syncs what changed meanwhile once HubSpot is back', async () => {
     const ready = await readiness();
-    expect(ready).toEqual({ status: 200, checks: expect.objectContaining({ database: 'up', queue: 'up', hubspot_properties: 'degraded' }) });
+    expect(ready).toEqual({
+      status: 200,
+      checks: expect.objectContaining({ database: 'up', queue: 'up', hubspot_properties: 'degraded' }),
+    });
     const ada = await registerUser(stack, 'Ada Waiting', ['user', 'admin']);
-    const contact = async () => dataOf(await stack.graph(CrmContactDocument, { userId: ada.id }, { token: ada.token })).crmContact;
+    const contact = async () =>
+      dataOf(await stack.graph(CrmContactDocument, { userId: ada.id }, { token: ada.token })).crmContact;
     // Recorded from its event, held until the properties exist (nothing is sent, so no attempt is used up).
     expect(await eventually(contact, (c) => c?.syncStatus === 'PENDING')).toMatchObject({ syncStatus: 'PENDING' });
 
     hubspot = createHubSpotEmulator();
     await hubspot.listen(hubspotPort, '127.0.0.1');
     await eventually(readiness, (r) => r.checks.hubspot_properties === 'up', 15_000);
-    expect(hubspot.properties().map((p) => p.name)).toEqual(expect.arrayContaining(['saypro_user_id', 'saypro_listing_count']));
+    expect(hubspot.properties().map((p) => p.name)).toEqual(
+      expect.arrayContaining(['saypro_user_id', 'saypro_listing_count']),
+    );
     const synced = await eventually(contact, (c) => c?.syncStatus === 'SYNCED', 15_000);
     expect(synced.hubspotId).toBe(hubspot.contacts().find((c) => c.properties.email === ada.email)?.id);
   });

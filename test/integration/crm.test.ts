@@ -15,11 +15,20 @@ let ada: TestUser;
 let bob: TestUser;
 let admin: TestUser;
 
-const prop = (contact: { properties?: Array<{ name: string; value?: string | null }> | null }, name: string) => contact.properties?.find((p) => p.name === name)?.value ?? null;
-const contactOf = (user: TestUser, viewer = user) => async () => dataOf(await stack.graph(CrmContactDocument, { userId: user.id }, { token: viewer.token })).crmContact;
+const prop = (contact: { properties?: Array<{ name: string; value?: string | null }> | null }, name: string) =>
+  contact.properties?.find((p) => p.name === name)?.value ?? null;
+const contactOf =
+  (user: TestUser, viewer = user) =>
+  async () =>
+    dataOf(await stack.graph(CrmContactDocument, { userId: user.id }, { token: viewer.token })).crmContact;
 
 beforeAll(async () => {
-  stack = await startTestStack({ POSTING_FEES: '{"JOBS":0}', CRM_FLUSH_INTERVAL_MS: '100', PROVIDER_RETRY_DELAY_MS: '5', PROVIDER_BREAKER_COOLDOWN_MS: '300' });
+  stack = await startTestStack({
+    POSTING_FEES: '{"JOBS":0}',
+    CRM_FLUSH_INTERVAL_MS: '100',
+    PROVIDER_RETRY_DELAY_MS: '5',
+    PROVIDER_BREAKER_COOLDOWN_MS: '300',
+  });
   ada = await registerUser(stack, 'Ada Lovelace');
   bob = await registerUser(stack, 'Bob');
   admin = await registerUser(stack, 'Admin', ['user', 'admin']);
@@ -30,7 +39,9 @@ afterEach(() => stack.hubspot!.clearFaults());
 describe('crm', () => {
   it('syncs a user on demand with their name, email, listing count and spend', async () => {
     await createListing(stack, ada, { category: 'JOBS' });
-    const contact = dataOf(await stack.graph(SyncUserToCrmDocument, { userId: ada.id }, { token: ada.token })).syncUserToCrm;
+    const contact = dataOf(
+      await stack.graph(SyncUserToCrmDocument, { userId: ada.id }, { token: ada.token }),
+    ).syncUserToCrm;
     expect(contact).toMatchObject({ userId: ada.id, syncStatus: 'SYNCED', lastError: null });
     expect(contact.hubspotId).toMatch(/^\d+$/);
     expect(prop(contact, 'email')).toBe(ada.email);
@@ -39,7 +50,9 @@ describe('crm', () => {
     expect(prop(contact, 'saypro_user_id')).toBe(ada.id);
     expect(prop(contact, 'saypro_listing_count')).toBe('1');
     expect(prop(contact, 'saypro_total_spent')).toBe('0');
-    const again = dataOf(await stack.graph(SyncUserToCrmDocument, { userId: ada.id }, { token: ada.token })).syncUserToCrm;
+    const again = dataOf(
+      await stack.graph(SyncUserToCrmDocument, { userId: ada.id }, { token: ada.token }),
+    ).syncUserToCrm;
     expect(again.hubspotId).toBe(contact.hubspotId);
     expect(stack.hubspot!.contacts().filter((c) => c.properties.email === ada.email)).toHaveLength(1);
   });
@@ -54,9 +67,15 @@ describe('crm', () => {
   });
 
   it('shows CRM data to the user and admins only', async () => {
-    expect(errorOf(await stack.graph(CrmContactDocument, { userId: ada.id }, { token: bob.token })).extensions.code).toBe('FORBIDDEN');
-    expect(errorOf(await stack.graph(SyncUserToCrmDocument, { userId: ada.id }, { token: bob.token })).extensions.code).toBe('FORBIDDEN');
-    expect(dataOf(await stack.graph(CrmContactDocument, { userId: ada.id }, { token: admin.token })).crmContact.userId).toBe(ada.id);
+    expect(
+      errorOf(await stack.graph(CrmContactDocument, { userId: ada.id }, { token: bob.token })).extensions.code,
+    ).toBe('FORBIDDEN');
+    expect(
+      errorOf(await stack.graph(SyncUserToCrmDocument, { userId: ada.id }, { token: bob.token })).extensions.code,
+    ).toBe('FORBIDDEN');
+    expect(
+      dataOf(await stack.graph(CrmContactDocument, { userId: ada.id }, { token: admin.token })).crmContact.userId,
+    ).toBe(ada.id);
   });
 
   it('refuses an unknown user with NOT_FOUND and sends nothing', async () => {
@@ -68,22 +87,42 @@ describe('crm', () => {
 
   it('reads the contacts of a page of 50 listings’ sellers with one HubSpot batch read', async () => {
     const sellers = await Promise.all(Array.from({ length: 5 }, (_, i) => registerUser(stack, `Crm Seller ${i}`)));
-    for (let i = 0; i < 50; i++) await createListing(stack, sellers[i % 5]!, { category: 'JOBS', title: `Crm page ${i}` });
+    for (let i = 0; i < 50; i++)
+      await createListing(stack, sellers[i % 5]!, { category: 'JOBS', title: `Crm page ${i}` });
     // Settled: HubSpot has the count and no later event has marked the seller PENDING again.
-    for (const s of sellers) await eventually(contactOf(s, admin), (c) => c.syncStatus === 'SYNCED' && prop(c, 'saypro_listing_count') === '10');
+    for (const s of sellers)
+      await eventually(
+        contactOf(s, admin),
+        (c) => c.syncStatus === 'SYNCED' && prop(c, 'saypro_listing_count') === '10',
+      );
     const batchReads = () => stack.hubspot!.requests().filter((r) => r.path.endsWith('/batch/read')).length;
     const before = batchReads();
-    const page = dataOf(await stack.graph(SellersCrmDocument, { filter: { search: 'Crm page' }, first: 50 }, { token: admin.token }));
+    const page = dataOf(
+      await stack.graph(SellersCrmDocument, { filter: { search: 'Crm page' }, first: 50 }, { token: admin.token }),
+    );
     expect(page.listings.nodes).toHaveLength(50);
-    expect(page.listings.nodes.every((n) => n.seller.crmContact?.syncStatus === 'SYNCED' && prop(n.seller.crmContact, 'saypro_listing_count') === '10')).toBe(true);
+    expect(
+      page.listings.nodes.every(
+        (n) =>
+          n.seller.crmContact?.syncStatus === 'SYNCED' && prop(n.seller.crmContact, 'saypro_listing_count') === '10',
+      ),
+    ).toBe(true);
     expect(batchReads() - before).toBe(1);
     // Our sync state alone (no HubSpot field asked for) is read from our database, with no HubSpot call.
     const ours = await stack.graph(
-      parse(`query { listings(first: 50, filter: { search: "Crm page" }) { nodes { seller { crmContact { hubspotId syncStatus lastSyncedAt } } } } }`) as TypedDocumentNode<{ listings: { nodes: Array<{ seller: { crmContact: { hubspotId: string | null; syncStatus: string } | null } }> } }>,
+      parse(
+        `query { listings(first: 50, filter: { search: "Crm page" }) { nodes { seller { crmContact { hubspotId syncStatus lastSyncedAt } } } } }`,
+      ) as TypedDocumentNode<{
+        listings: { nodes: Array<{ seller: { crmContact: { hubspotId: string | null; syncStatus: string } | null } }> };
+      }>,
       {},
       { token: admin.token },
     );
-    expect(dataOf(ours).listings.nodes.every((n) => n.seller.crmContact?.syncStatus === 'SYNCED' && n.seller.crmContact.hubspotId)).toBe(true);
+    expect(
+      dataOf(ours).listings.nodes.every(
+        (n) => n.seller.crmContact?.syncStatus === 'SYNCED' && n.seller.crmContact.hubspotId,
+      ),
+    ).toBe(true);
     expect(batchReads() - before).toBe(1);
   });
 

@@ -20,7 +20,11 @@ let admin: Client;
 let database: string;
 
 /** Ends every session of this file's database, as a restart or failover would. */
-const terminateAll = () => admin.query('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+const terminateAll = () =>
+  admin.query(
+    'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [database],
+  );
 const refuseConnections = async (refuse: boolean) => {
   await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS ${refuse ? 'false' : 'true'}`);
   if (refuse) await terminateAll();
@@ -72,23 +76,43 @@ describeOnPostgres('losing the database', () => {
     await refuseConnections(true);
     try {
       const page = await stack.graph(ListingsPageDocument, { first: 1 });
-      expect(page.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', serviceName: 'listings', retryAfterSeconds: 5 });
+      expect(page.errors?.[0]?.extensions).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        serviceName: 'listings',
+        retryAfterSeconds: 5,
+      });
       expect(JSON.stringify(page.errors)).not.toMatch(/stack|terminat|accepting connections/i); // nothing of the driver reaches clients
-      const refused = await stack.graph(RegisterUserDocument, { input: { name: 'During', email: `during.${Date.now()}@example.com` } });
+      const refused = await stack.graph(RegisterUserDocument, {
+        input: { name: 'During', email: `during.${Date.now()}@example.com` },
+      });
       expect(refused.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
       for (const service of SERVICES) {
-        const ready = await eventually(() => readiness(service), (r) => r.status === 503, 10_000);
+        const ready = await eventually(
+          () => readiness(service),
+          (r) => r.status === 503,
+          10_000,
+        );
         expect(ready.checks).toMatchObject({ database: 'down' });
       }
     } finally {
       await refuseConnections(false);
     }
     for (const service of SERVICES) {
-      expect(await eventually(() => readiness(service), (r) => r.status === 200, 15_000)).toMatchObject({ checks: { database: 'up', queue: 'up' } });
+      expect(
+        await eventually(
+          () => readiness(service),
+          (r) => r.status === 200,
+          15_000,
+        ),
+      ).toMatchObject({ checks: { database: 'up', queue: 'up' } });
     }
     // Pools reconnect and pg-boss workers resume: a new user's event reaches the email consumer and its mail goes out.
     const ada = await registerUser(stack, 'Ada After');
-    const mail = await eventually(async () => stack.sendgrid!.messages().filter((m) => m.to.some((t) => t.email === ada.email)), (m) => m.length === 1, 30_000);
+    const mail = await eventually(
+      async () => stack.sendgrid!.messages().filter((m) => m.to.some((t) => t.email === ada.email)),
+      (m) => m.length === 1,
+      30_000,
+    );
     expect(mail[0]!.subject).toContain('Welcome');
     expect(dataOf(await stack.graph(ListingsPageDocument, { first: 1 })).listings).toBeDefined();
   });

@@ -22,7 +22,11 @@ const PAGE_WITH_SELLER_LISTINGS = `
   }`;
 
 async function rawQuery(url: string, query: string, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
   return (await res.json()) as { data?: any; errors?: unknown[] };
 }
 
@@ -32,16 +36,22 @@ beforeAll(async () => {
   sellers = await Promise.all(Array.from({ length: 10 }, (_, i) => registerUser(stack, `Seller ${i}`)));
   sellerIds = sellers.map((s) => s.id);
   listingIds = [];
-  for (let i = 0; i < 60; i++) listingIds.push((await createListing(stack, sellers[i % 10]!, { category: 'JOBS', title: `Job ${i}` })).id);
+  for (let i = 0; i < 60; i++)
+    listingIds.push((await createListing(stack, sellers[i % 10]!, { category: 'JOBS', title: `Job ${i}` })).id);
   // Email reads each new seller and listing through listings (welcome, listing published): let it finish first.
-  await eventually(async () => stack.sendgrid!.messages().length, (n) => n >= 70, 60_000);
+  await eventually(
+    async () => stack.sendgrid!.messages().length,
+    (n) => n >= 70,
+    60_000,
+  );
   await stack.sendgrid!.flushWebhooks();
 }, 240_000);
 afterAll(() => stack?.stop());
 
 /** SQL the listings subgraph ran (other services share the database handle in embedded mode). */
 const listingsQueries = () => stack.queries.filter((q) => q.includes('"listings".'));
-const selectsFrom = (table: string) => stack.queries.filter((q) => new RegExp(`^select .* from "listings"\\."${table}"`, 'i').test(q.trim()));
+const selectsFrom = (table: string) =>
+  stack.queries.filter((q) => new RegExp(`^select .* from "listings"\\."${table}"`, 'i').test(q.trim()));
 
 describe('per-request DataLoaders', () => {
   it('serves a page of 50 listings with their sellers with one query for listings and one for sellers', async () => {
@@ -68,7 +78,8 @@ describe('per-request DataLoaders', () => {
   });
 
   it('resolves 50 Listing and 10 User entity references with one query each', async () => {
-    const reps = (typename: string, ids: string[]) => ids.map((id) => `{ __typename: "${typename}", id: "${id}" }`).join(', ');
+    const reps = (typename: string, ids: string[]) =>
+      ids.map((id) => `{ __typename: "${typename}", id: "${id}" }`).join(', ');
     stack.queries.length = 0;
     const url = stack.urls.subgraphs.listings!;
     const { body: result } = await callSubgraph(
@@ -86,7 +97,13 @@ describe('per-request DataLoaders', () => {
   it('keeps nothing between requests: a change is visible to the very next request', async () => {
     const first = dataOf(await stack.graph(ListingsPageDocument, { first: 1 })).listings.edges[0]!.node.seller;
     const seller = sellers.find((s) => s.id === first.id)!;
-    dataOf(await stack.graph(UpdateUserDocument, { id: seller.id, input: { name: `${first.name} (renamed)` } }, { token: seller.token }));
+    dataOf(
+      await stack.graph(
+        UpdateUserDocument,
+        { id: seller.id, input: { name: `${first.name} (renamed)` } },
+        { token: seller.token },
+      ),
+    );
     const again = dataOf(await stack.graph(ListingsPageDocument, { first: 1 })).listings.edges[0]!.node.seller;
     expect(again.name).toBe(`${first.name} (renamed)`);
   });

@@ -46,9 +46,16 @@ describe('embedded mode (npm start)', () => {
     const envFile = path.join(dataDir, 'test.env');
     fs.writeFileSync(envFile, `# a developer's .env\nLISTINGS_PORT=${held}\n`);
     const { LISTINGS_PORT: _fromEnvironment, ...rest } = env;
-    const proc = startProcess('dist/embedded/main.js', { ...rest, DATA_DIR: path.join(dataDir, 'busy'), ENV_FILE: envFile });
+    const proc = startProcess('dist/embedded/main.js', {
+      ...rest,
+      DATA_DIR: path.join(dataDir, 'busy'),
+      ENV_FILE: envFile,
+    });
     try {
-      const code = await Promise.race([proc.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`still running: ${proc.output()}`)), 80_000))]);
+      const code = await Promise.race([
+        proc.exited,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`still running: ${proc.output()}`)), 80_000)),
+      ]);
       expect(code).toBe(2);
       expect(proc.output()).toContain(`Port 127.0.0.1:${held} is already in use`);
       expect(proc.output()).toContain('set LISTINGS_PORT to a free port');
@@ -80,11 +87,16 @@ describe('embedded mode (npm start)', () => {
 
   it('mints working dev tokens with `npm run token`', async () => {
     const graph = createGraphClient(gatewayUrl);
-    userId = dataOf(await graph(RegisterUserDocument, { input: { name: 'Embedded', email: 'embedded@example.com' } })).registerUser.id;
-    const token = execFileSync(process.execPath, [path.join(projectRoot(), 'dist/scripts/token.js'), '--user', userId], {
-      cwd: projectRoot(),
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ENV_FILE: '' },
-    })
+    userId = dataOf(await graph(RegisterUserDocument, { input: { name: 'Embedded', email: 'embedded@example.com' } }))
+      .registerUser.id;
+    const token = execFileSync(
+      process.execPath,
+      [path.join(projectRoot(), 'dist/scripts/token.js'), '--user', userId],
+      {
+        cwd: projectRoot(),
+        env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ENV_FILE: '' },
+      },
+    )
       .toString()
       .trim();
     const created = dataOf(await graph(CreateListingDocument, { input: listingInput() }, { token }));
@@ -95,8 +107,14 @@ describe('embedded mode (npm start)', () => {
       [['--user', userId, '--expires', 'soon'], /--expires takes seconds or a duration/],
       [['--user', userId, '--role', 'root'], /Unknown role root/],
     ] as const) {
-      const run = spawnSync(process.execPath, [path.join(projectRoot(), 'dist/scripts/token.js'), ...args], { cwd: projectRoot(), env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ENV_FILE: '' } });
-      expect({ status: run.status, stderr: run.stderr.toString() }).toEqual({ status: 2, stderr: expect.stringMatching(message) });
+      const run = spawnSync(process.execPath, [path.join(projectRoot(), 'dist/scripts/token.js'), ...args], {
+        cwd: projectRoot(),
+        env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ENV_FILE: '' },
+      });
+      expect({ status: run.status, stderr: run.stderr.toString() }).toEqual({
+        status: 2,
+        stderr: expect.stringMatching(message),
+      });
       expect(run.stderr.toString()).not.toMatch(/^\s+at /m);
     }
   });
@@ -117,12 +135,18 @@ describe('embedded mode (npm start)', () => {
     expect(user).toMatchObject({ id: userId, name: 'Embedded' });
   }, 90_000);
 
-  it('comes back by itself under npm start\'s supervisor after its process is killed (kill -9), with its data', async () => {
+  it("comes back by itself under npm start's supervisor after its process is killed (kill -9), with its data", async () => {
     expect(await running!.stop()).toBe(0);
     running = undefined;
     const supervisor = startProcess('dist/embedded/supervised.js', env);
     /** The graph's process: the supervisor's child (Linux /proc). */
-    const child = async () => Number(fs.readFileSync(`/proc/${supervisor.proc.pid}/task/${supervisor.proc.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || undefined;
+    const child = async () =>
+      Number(
+        fs
+          .readFileSync(`/proc/${supervisor.proc.pid}/task/${supervisor.proc.pid}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)[0],
+      ) || undefined;
     try {
       await waitReady(new URL('/health/ready', gatewayUrl).toString(), supervisor, 60_000);
       const first = (await child())!;

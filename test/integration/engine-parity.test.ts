@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Kind, parse, print, type DefinitionNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import {
+  Kind,
+  parse,
+  print,
+  type DefinitionNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { loadConfig } from '../../lib/config';
 import { projectRoot } from '../../lib/data-dir';
 import { limitsFromConfig } from '../../gateway/limits/limits-config';
@@ -32,7 +39,9 @@ const definitions: DefinitionNode[] = fs
   .filter((f) => f.endsWith('.graphql'))
   .flatMap((f) => parse(fs.readFileSync(path.join(operationsDir, f), 'utf8')).definitions);
 const fragments = definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
-const queries = definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'query');
+const queries = definitions.filter(
+  (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'query',
+);
 
 /** The query with the fragments it spreads (transitively), as a client would send it. */
 function documentText(operation: OperationDefinitionNode): string {
@@ -61,7 +70,10 @@ async function answerOf(url: string, body: unknown, token?: string) {
 
 /** Both gateways' answers to one request, the stack's engine first. */
 async function bothAnswer(body: unknown, token?: string) {
-  const [ours, theirs] = await Promise.all([answerOf(stack.urls.gateway, body, token), answerOf(other.url, body, token)]);
+  const [ours, theirs] = await Promise.all([
+    answerOf(stack.urls.gateway, body, token),
+    answerOf(other.url, body, token),
+  ]);
   return { ours, theirs };
 }
 
@@ -74,16 +86,27 @@ beforeAll(async () => {
     internalSecret: stack.config.INTERNAL_SECRET,
     internalTokenTtlSeconds: stack.config.INTERNAL_TOKEN_TTL_SECONDS,
     development: true,
-    limits: limitsFromConfig(loadConfig({ NODE_ENV: 'test', RATE_LIMIT_PER_IP: '100000', RATE_LIMIT_PER_VIEWER: '100000' })),
+    limits: limitsFromConfig(
+      loadConfig({ NODE_ENV: 'test', RATE_LIMIT_PER_IP: '100000', RATE_LIMIT_PER_VIEWER: '100000' }),
+    ),
   });
   seller = await registerUser(stack, 'Parity Seller');
   buyer = await registerUser(stack, 'Parity Buyer');
   admin = await registerUser(stack, 'Parity Admin', ['admin']);
   const listing = await createListing(stack, seller);
   listingId = listing.id;
-  dataOf(await stack.graph(ChargeListingDocument, { input: { listingId, paymentMethodId: 'pm_card_visa', idempotencyKey: randomUUID() } }, { token: seller.token }));
+  dataOf(
+    await stack.graph(
+      ChargeListingDocument,
+      { input: { listingId, paymentMethodId: 'pm_card_visa', idempotencyKey: randomUUID() } },
+      { token: seller.token },
+    ),
+  );
   // Compared once it settled: both gateways must see the same state.
-  const settled = await eventually(async () => dataOf(await stack.graph(ListingPaymentDocument, { id: listingId }, { token: seller.token })).listing, (l) => l?.status === 'ACTIVE');
+  const settled = await eventually(
+    async () => dataOf(await stack.graph(ListingPaymentDocument, { id: listingId }, { token: seller.token })).listing,
+    (l) => l?.status === 'ACTIVE',
+  );
   expect(settled?.status).toBe('ACTIVE');
 }, 60_000);
 
@@ -124,7 +147,12 @@ describe('the apollo and hive engines', () => {
     for (const operation of queries) {
       const name = operation.name!.value;
       const body = { query: documentText(operation), operationName: name, variables: variablesFor(name) };
-      for (const [who, token] of [['anonymous', undefined], ['seller', seller.token], ['buyer', buyer.token], ['admin', admin.token]] as const) {
+      for (const [who, token] of [
+        ['anonymous', undefined],
+        ['seller', seller.token],
+        ['buyer', buyer.token],
+        ['admin', admin.token],
+      ] as const) {
         const { ours, theirs } = await bothAnswer(body, token);
         expect({ operation: name, who, ...theirs }).toEqual({ operation: name, who, ...ours });
         compared.push(`${name}:${who}:${ours.status}`);
@@ -144,8 +172,20 @@ describe('the apollo and hive engines', () => {
       [{ query: `{ listing(id: "${randomUUID()}") { id title } }` }],
       [{ query: `mutation { withdrawListing(id: "${listingId}") { id } }` }, buyer.token],
       [{ query: `mutation { withdrawListing(id: "${listingId}") { id } }` }],
-      [{ query: 'mutation M($i: SendEmailInput!) { sendEmail(input: $i) { id } }', variables: { i: { userId: seller.id, template: 'PROMOTION', data: 'not an object' } } }, admin.token],
-      [{ query: 'mutation M($i: SendEmailInput!) { sendEmail(input: $i) { id } }', variables: { i: { userId: seller.id, template: 'NEWSLETTER' } } }, admin.token],
+      [
+        {
+          query: 'mutation M($i: SendEmailInput!) { sendEmail(input: $i) { id } }',
+          variables: { i: { userId: seller.id, template: 'PROMOTION', data: 'not an object' } },
+        },
+        admin.token,
+      ],
+      [
+        {
+          query: 'mutation M($i: SendEmailInput!) { sendEmail(input: $i) { id } }',
+          variables: { i: { userId: seller.id, template: 'NEWSLETTER' } },
+        },
+        admin.token,
+      ],
       [{ query: `{ user(id: "${seller.id}") { id crmContact { hubspotId } } }` }, buyer.token],
       [{ query: '{ a: viewer { id } b: viewer { id } }' }, seller.token],
       [{ query: 'query { __typename }', operationName: 'Nope' }],

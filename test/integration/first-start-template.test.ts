@@ -18,15 +18,29 @@ import { hasDatabase, loadTemplate, templateFile } from '../../embedded/template
 async function shapeOf(handle: DatabaseHandle) {
   const schemas = [...MIGRATIONS.map(([, schema]) => schema), 'pgboss'];
   const list = schemas.map((s) => `'${s}'`).join(', ');
-  const rows = async (query: string) => ((await handle.db.execute(query as never)) as unknown as { rows: unknown[] }).rows;
+  const rows = async (query: string) =>
+    ((await handle.db.execute(query as never)) as unknown as { rows: unknown[] }).rows;
   return {
-    columns: await rows(`SELECT table_schema, table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema IN (${list}) ORDER BY 1, 2, 3`),
-    indexes: await rows(`SELECT schemaname, tablename, indexname, indexdef FROM pg_indexes WHERE schemaname IN (${list}) ORDER BY 1, 2, 3`),
+    columns: await rows(
+      `SELECT table_schema, table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema IN (${list}) ORDER BY 1, 2, 3`,
+    ),
+    indexes: await rows(
+      `SELECT schemaname, tablename, indexname, indexdef FROM pg_indexes WHERE schemaname IN (${list}) ORDER BY 1, 2, 3`,
+    ),
     constraints: await rows(
       `SELECT n.nspname, c.conname, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname IN (${list}) ORDER BY 1, 2`,
     ),
-    functions: await rows(`SELECT n.nspname, p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN (${list}) ORDER BY 1, 2`),
-    migrations: Object.fromEntries(await Promise.all(MIGRATIONS.map(async ([, schema]) => [schema, await rows(`SELECT hash, created_at FROM "${schema}"."__migrations" ORDER BY id`)]))),
+    functions: await rows(
+      `SELECT n.nspname, p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN (${list}) ORDER BY 1, 2`,
+    ),
+    migrations: Object.fromEntries(
+      await Promise.all(
+        MIGRATIONS.map(async ([, schema]) => [
+          schema,
+          await rows(`SELECT hash, created_at FROM "${schema}"."__migrations" ORDER BY id`),
+        ]),
+      ),
+    ),
     pgboss: await rows(`SELECT version FROM pgboss.version`),
   };
 }
@@ -40,7 +54,9 @@ describe('the first-start template', () => {
 
   it('gives a new data folder the schema and migrations state a start from scratch gives', async () => {
     const file = templateFile(dir);
-    execFileSync(process.execPath, ['--liftoff-only', path.join(projectRoot(), 'dist/embedded/template.js'), file], { stdio: 'pipe' });
+    execFileSync(process.execPath, ['--liftoff-only', path.join(projectRoot(), 'dist/embedded/template.js'), file], {
+      stdio: 'pipe',
+    });
     expect(fs.statSync(file).size).toBeGreaterThan(0);
 
     const folder = path.join(dir, 'data', 'pglite');

@@ -34,7 +34,11 @@ browserIt('runs a query from GraphiQL with no internet: headers editor, result, 
   await expect(page.locator('.graphiql-editor-tool').innerText()).resolves.toContain('Authorization');
   await page.locator('.graphiql-execute-button').click();
   const result = page.locator('.result-window');
-  await page.waitForFunction(() => document.querySelector('.result-window')?.textContent?.includes('Offline explorer test'), undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector('.result-window')?.textContent?.includes('Offline explorer test'),
+    undefined,
+    { timeout: 30_000 },
+  );
   const text = await result.innerText();
   expect(text).toContain('"name": "Gina Graphiql"'); // the header reached the gateway: signed in
   expect(text).toContain('"title": "Offline explorer test"');

@@ -21,10 +21,16 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
-      const viewer = verifyViewerHeader(req.headers[VIEWER_HEADER] as string | undefined, { audience: 'who', path: req.url ?? '', body }, INTERNAL);
+      const viewer = verifyViewerHeader(
+        req.headers[VIEWER_HEADER] as string | undefined,
+        { audience: 'who', path: req.url ?? '', body },
+        INTERNAL,
+      );
       fetches.push(viewer.userId ?? 'anonymous');
       const query = (JSON.parse(body) as { query: string }).query;
-      const data = query.includes('_service') ? { _service: { sdl: 'type Query { whoami: String }' } } : { whoami: viewer.userId ?? 'anonymous' };
+      const data = query.includes('_service')
+        ? { _service: { sdl: 'type Query { whoami: String }' } }
+        : { whoami: viewer.userId ?? 'anonymous' };
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data })), 150);
     });
   });
@@ -34,7 +40,15 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => subgraph.close(() => resolve())));
 
 function supergraph() {
-  const composed = composeServices([{ name: 'who', url: subgraphUrl, typeDefs: parse('extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: []) type Query { whoami: String }') }]);
+  const composed = composeServices([
+    {
+      name: 'who',
+      url: subgraphUrl,
+      typeDefs: parse(
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: []) type Query { whoami: String }',
+      ),
+    },
+  ]);
   if (!composed.supergraphSdl) throw new Error(JSON.stringify(composed.errors));
   return composed.supergraphSdl;
 }
@@ -47,7 +61,10 @@ async function atSecondStart() {
 async function ask(url: string, userId: string) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await mintToken({ secret: JWT, userId })}` },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await mintToken({ secret: JWT, userId })}`,
+    },
     body: JSON.stringify({ query: '{ whoami }' }),
   });
   return ((await res.json()) as { data: { whoami: string } }).data.whoami;
@@ -57,26 +74,33 @@ describe('the hive engine’s upstream deduplication', () => {
   it.each([
     [true, 1],
     [false, 3],
-  ])('with GATEWAY_DEDUPE=%s, one viewer’s three identical queries at once cost %i fetch(es); two viewers never share', async (dedupe, sameViewerFetches) => {
-    const gateway = await startBareGateway({
-      engine: 'hive',
-      dedupe,
-      supergraphSdl: supergraph(),
-      subgraphUrls: { who: subgraphUrl },
-      jwt: { secret: JWT },
-      internalSecret: INTERNAL,
-    });
-    try {
-      fetches.length = 0;
-      await atSecondStart();
-      expect(await Promise.all([ask(gateway.url, 'ada'), ask(gateway.url, 'ada'), ask(gateway.url, 'ada')])).toEqual(['ada', 'ada', 'ada']);
-      expect(fetches).toEqual(Array(sameViewerFetches).fill('ada'));
-      fetches.length = 0;
-      await atSecondStart();
-      expect(await Promise.all([ask(gateway.url, 'ada'), ask(gateway.url, 'bob')])).toEqual(['ada', 'bob']);
-      expect(fetches.sort()).toEqual(['ada', 'bob']);
-    } finally {
-      await gateway.stop();
-    }
-  });
+  ])(
+    'with GATEWAY_DEDUPE=%s, one viewer’s three identical queries at once cost %i fetch(es); two viewers never share',
+    async (dedupe, sameViewerFetches) => {
+      const gateway = await startBareGateway({
+        engine: 'hive',
+        dedupe,
+        supergraphSdl: supergraph(),
+        subgraphUrls: { who: subgraphUrl },
+        jwt: { secret: JWT },
+        internalSecret: INTERNAL,
+      });
+      try {
+        fetches.length = 0;
+        await atSecondStart();
+        expect(await Promise.all([ask(gateway.url, 'ada'), ask(gateway.url, 'ada'), ask(gateway.url, 'ada')])).toEqual([
+          'ada',
+          'ada',
+          'ada',
+        ]);
+        expect(fetches).toEqual(Array(sameViewerFetches).fill('ada'));
+        fetches.length = 0;
+        await atSecondStart();
+        expect(await Promise.all([ask(gateway.url, 'ada'), ask(gateway.url, 'bob')])).toEqual(['ada', 'bob']);
+        expect(fetches.sort()).toEqual(['ada', 'bob']);
+      } finally {
+        await gateway.stop();
+      }
+    },
+  );
 });

@@ -15,12 +15,34 @@ let bare: Awaited<ReturnType<typeof startBareGateway>>;
 beforeAll(async () => {
   // A self-signed certificate for 127.0.0.1, made for this run.
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-  const config = loadConfig({ NODE_ENV: 'test', TLS_CERT_FILE: path.join(dir, 'cert.pem'), TLS_KEY_FILE: path.join(dir, 'key.pem') });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    TLS_CERT_FILE: path.join(dir, 'cert.pem'),
+    TLS_KEY_FILE: path.join(dir, 'key.pem'),
+  });
   cert = fs.readFileSync(path.join(dir, 'cert.pem'));
   bare = await startBareGateway({ limits: limitsFromConfig(config), tls: tlsFromConfig(config) });
   url = bare.url;
@@ -30,13 +52,21 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function request(target: string, body: string, ca?: Buffer): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function request(
+  target: string,
+  body: string,
+  ca?: Buffer,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.request(target, { method: 'POST', ca, headers: { 'content-type': 'application/json' } }, (res) => {
-      let data = '';
-      res.on('data', (c) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
-    });
+    const req = https.request(
+      target,
+      { method: 'POST', ca, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -60,7 +90,9 @@ describe('the gateway over HTTPS', () => {
   });
 
   it('needs both the certificate and the key', () => {
-    expect(() => loadConfig({ TLS_CERT_FILE: '/x/cert.pem' })).toThrow(/TLS_KEY_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither/);
+    expect(() => loadConfig({ TLS_CERT_FILE: '/x/cert.pem' })).toThrow(
+      /TLS_KEY_FILE: set both TLS_CERT_FILE and TLS_KEY_FILE, or neither/,
+    );
     expect(tlsFromConfig(loadConfig({}))).toBeUndefined();
   });
 });

@@ -13,10 +13,13 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-
 describe('the signed viewer header between gateway and subgraphs', () => {
   it('refuses a direct subgraph call without the header, for queries, _entities and _service alike', async () => {
-    for (const query of ['{ viewer { id } }', '{ _service { sdl } }', `{ _entities(representations: [{ __typename: "User", id: "${ada.id}" }]) { ... on User { name } } }`]) {
+    for (const query of [
+      '{ viewer { id } }',
+      '{ _service { sdl } }',
+      `{ _entities(representations: [{ __typename: "User", id: "${ada.id}" }]) { ... on User { name } } }`,
+    ]) {
       const res = await callSubgraph(stack.urls.subgraphs.listings!, query);
       expect(res.status).toBe(401);
       expect(res.body.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
@@ -51,23 +54,38 @@ describe('the signed viewer header between gateway and subgraphs', () => {
       const res = await fetch(new URL(path, base));
       expect(res.status).toBe(200);
     }
-    const ready = (await (await fetch(new URL('/health/ready', stack.urls.gateway))).json()) as { checks: Record<string, string> };
+    const ready = (await (await fetch(new URL('/health/ready', stack.urls.gateway))).json()) as {
+      checks: Record<string, string>;
+    };
     expect(ready.checks).toEqual({ listings: 'up', payments: 'up', crm: 'up', email: 'up' });
   });
 
   it('ignores a viewer header a client sends to the gateway: identity comes from the JWT only', async () => {
-    const adminHeader = viewerHeaderFor({ userId: ada.id, roles: ['user', 'admin'] }, stack.urls.subgraphs.listings!, '{}', stack.config.INTERNAL_SECRET);
+    const adminHeader = viewerHeaderFor(
+      { userId: ada.id, roles: ['user', 'admin'] },
+      stack.urls.subgraphs.listings!,
+      '{}',
+      stack.config.INTERNAL_SECRET,
+    );
     const asAnon = await stack.graph(ViewerDocument, {}, { headers: { 'x-saypro-viewer': adminHeader } });
     expect(dataOf(asAnon).viewer).toBeNull();
     const bob = await registerUser(stack, 'Bob');
-    const attempt = await stack.graph(UpdateUserDocument, { id: ada.id, input: { name: 'Owned' } }, { token: bob.token, headers: { 'x-saypro-viewer': adminHeader } });
+    const attempt = await stack.graph(
+      UpdateUserDocument,
+      { id: ada.id, input: { name: 'Owned' } },
+      { token: bob.token, headers: { 'x-saypro-viewer': adminHeader } },
+    );
     expect(errorOf(attempt).extensions.code).toBe('FORBIDDEN');
   });
 
   it('echoes a well-formed request id (or makes one) and logs it at the gateway; events.test shows it reaching the subgraph', async () => {
     const result = await stack.graph(ListingsPageDocument, {}, { headers: { 'x-request-id': 'trace-me-123' } });
     expect(result.headers.get('x-request-id')).toBe('trace-me-123');
-    const generated = await stack.graph(ListingsPageDocument, {}, { headers: { 'x-request-id': 'bad id with spaces!' } });
+    const generated = await stack.graph(
+      ListingsPageDocument,
+      {},
+      { headers: { 'x-request-id': 'bad id with spaces!' } },
+    );
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const lines = stack.logs.filter((l) => l.reqId === 'trace-me-123');
     expect(lines.some((l) => l.service === 'gateway' && l.msg === 'graphql request')).toBe(true);

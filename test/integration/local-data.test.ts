@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChargeListingDocument, ConfirmEmailDocument, CreateListingDocument, CrmContactDocument, ListingPaymentDocument, RegisterUserDocument } from '../generated/graphql';
+import {
+  ChargeListingDocument,
+  ConfirmEmailDocument,
+  CreateListingDocument,
+  CrmContactDocument,
+  ListingPaymentDocument,
+  RegisterUserDocument,
+} from '../generated/graphql';
 import { lockDataDir, projectRoot } from '../../lib/data-dir';
 import { createGraphClient, dataOf } from '../helpers/graph-client';
 import { eventually } from '../helpers/eventually';
@@ -24,14 +31,19 @@ const childEnv = (dataDir: string) => ({ PATH: process.env.PATH ?? '', DATA_DIR:
 
 /** `npm run reset`'s script, as npm runs it once built. */
 const reset = (dataDir: string, ...args: string[]) =>
-  spawnSync(process.execPath, [path.join(projectRoot(), 'dist/scripts/reset.js'), ...args], { cwd: projectRoot(), env: childEnv(dataDir), encoding: 'utf8' });
+  spawnSync(process.execPath, [path.join(projectRoot(), 'dist/scripts/reset.js'), ...args], {
+    cwd: projectRoot(),
+    env: childEnv(dataDir),
+    encoding: 'utf8',
+  });
 
 describe('a restart of npm start', () => {
   let dataDir: string;
   let env: Record<string, string>;
   let running: ServiceProcess | undefined;
   let gatewayUrl: string;
-  const emulator = (name: 'STRIPE' | 'SENDGRID' | 'HUBSPOT', route: string) => `http://127.0.0.1:${env[`${name}_EMULATOR_PORT`]}${route}`;
+  const emulator = (name: 'STRIPE' | 'SENDGRID' | 'HUBSPOT', route: string) =>
+    `http://127.0.0.1:${env[`${name}_EMULATOR_PORT`]}${route}`;
   const mailbox = async () => (await (await fetch(emulator('SENDGRID', '/__emulator/state'))).json()) as MailboxState;
 
   async function start(): Promise<ServiceProcess> {
@@ -58,18 +70,40 @@ describe('a restart of npm start', () => {
     expect(running.output()).toContain('npm run reset');
     const graph = createGraphClient(gatewayUrl);
     const email = `restart.${randomUUID().slice(0, 8)}@example.com`;
-    const { id: userId } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Restart', email } })).registerUser;
-    const token = execFileSync(process.execPath, [path.join(projectRoot(), 'dist/scripts/token.js'), '--user', userId], { cwd: projectRoot(), env: childEnv(dataDir) })
+    const { id: userId } = dataOf(
+      await graph(RegisterUserDocument, { input: { name: 'Restart', email } }),
+    ).registerUser;
+    const token = execFileSync(
+      process.execPath,
+      [path.join(projectRoot(), 'dist/scripts/token.js'), '--user', userId],
+      { cwd: projectRoot(), env: childEnv(dataDir) },
+    )
       .toString()
       .trim();
     // The address is confirmed through the link in its mail, as the user would.
-    const confirmation = await eventually(mailbox, (box) => box.messages.some((m) => m.to[0]?.email === email && /Confirm this address: \S+/.test(m.text ?? '')));
-    const link = /Confirm this address: (\S+)/.exec(confirmation.messages.find((m) => m.to[0]?.email === email)!.text!)![1]!;
+    const confirmation = await eventually(mailbox, (box) =>
+      box.messages.some((m) => m.to[0]?.email === email && /Confirm this address: \S+/.test(m.text ?? '')),
+    );
+    const link = /Confirm this address: (\S+)/.exec(
+      confirmation.messages.find((m) => m.to[0]?.email === email)!.text!,
+    )![1]!;
     dataOf(await graph(ConfirmEmailDocument, { token: new URL(link).searchParams.get('token')! }));
 
-    const listing = dataOf(await graph(CreateListingDocument, { input: listingInput({ title: 'Restart bike' }) }, { token })).createListing;
+    const listing = dataOf(
+      await graph(CreateListingDocument, { input: listingInput({ title: 'Restart bike' }) }, { token }),
+    ).createListing;
     const pending = dataOf(
-      await graph(ChargeListingDocument, { input: { listingId: listing.id, paymentMethodId: 'pm_card_authenticationRequired', idempotencyKey: `restart-${randomUUID()}` } }, { token }),
+      await graph(
+        ChargeListingDocument,
+        {
+          input: {
+            listingId: listing.id,
+            paymentMethodId: 'pm_card_authenticationRequired',
+            idempotencyKey: `restart-${randomUUID()}`,
+          },
+        },
+        { token },
+      ),
     ).chargeListing;
     expect(pending).toMatchObject({ status: 'REQUIRES_ACTION', listing: { status: 'PENDING_PAYMENT' } });
     const paymentIntentId = pending.transaction!.providerReference!;
@@ -86,23 +120,43 @@ describe('a restart of npm start', () => {
 
     expect(await running.stop()).toBe(0); // SIGTERM: a clean stop writes the emulators' last changes
     running = undefined;
-    expect(fs.readdirSync(path.join(dataDir, 'emulators')).sort()).toEqual(['hubspot.json', 'sendgrid.json', 'stripe.json']);
+    expect(fs.readdirSync(path.join(dataDir, 'emulators')).sort()).toEqual([
+      'hubspot.json',
+      'sendgrid.json',
+      'stripe.json',
+    ]);
 
     running = await start();
     // The mailbox and the HubSpot contact are as they were, and crmContact's HubSpot id resolves.
     expect((await mailbox()).messages.some((m) => m.to[0]?.email === email && m.text?.includes(link))).toBe(true);
-    const hubspot = await fetch(emulator('HUBSPOT', `/crm/v3/objects/contacts/${contact!.hubspotId}?properties=email`), { headers: { authorization: 'Bearer pat-test' } });
+    const hubspot = await fetch(
+      emulator('HUBSPOT', `/crm/v3/objects/contacts/${contact!.hubspotId}?properties=email`),
+      { headers: { authorization: 'Bearer pat-test' } },
+    );
     expect(hubspot.status).toBe(200);
     expect(((await hubspot.json()) as { properties: { email: string } }).properties.email).toBe(email);
-    expect(dataOf(await graph(CrmContactDocument, { userId }, { token })).crmContact?.hubspotId).toBe(contact!.hubspotId);
+    expect(dataOf(await graph(CrmContactDocument, { userId }, { token })).crmContact?.hubspotId).toBe(
+      contact!.hubspotId,
+    );
 
     // The seller finishes 3-D Secure (the emulator's page posts this), and the listing goes live.
-    const completed = await fetch(emulator('STRIPE', `/__emulator/payment_intents/${paymentIntentId}/complete_action`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const completed = await fetch(
+      emulator('STRIPE', `/__emulator/payment_intents/${paymentIntentId}/complete_action`),
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+    );
     expect(completed.status).toBe(200);
-    const live = await eventually(async () => dataOf(await graph(ListingPaymentDocument, { id: listing.id }, { token })).listing, (l) => l?.status === 'ACTIVE', 30_000);
+    const live = await eventually(
+      async () => dataOf(await graph(ListingPaymentDocument, { id: listing.id }, { token })).listing,
+      (l) => l?.status === 'ACTIVE',
+      30_000,
+    );
     expect(live).toMatchObject({ status: 'ACTIVE', paymentStatus: 'SUCCEEDED' });
-    const receipt = await eventually(mailbox, (box) => box.messages.some((m) => m.to[0]?.email === email && m.subject.startsWith('Your SayPro receipt')));
-    expect(receipt.messages.filter((m) => m.to[0]?.email === email).map((m) => m.subject)).toEqual(expect.arrayContaining([expect.stringMatching(/^Your SayPro receipt/)]));
+    const receipt = await eventually(mailbox, (box) =>
+      box.messages.some((m) => m.to[0]?.email === email && m.subject.startsWith('Your SayPro receipt')),
+    );
+    expect(receipt.messages.filter((m) => m.to[0]?.email === email).map((m) => m.subject)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Your SayPro receipt/)]),
+    );
 
     expect(await running.stop()).toBe(0);
     running = undefined;
@@ -116,7 +170,8 @@ describe('npm run reset', () => {
     fs.mkdirSync(path.join(dataDir, 'pglite', 'base'), { recursive: true });
     fs.writeFileSync(path.join(dataDir, 'pglite', 'base', '1'), 'x'.repeat(4096));
     fs.mkdirSync(path.join(dataDir, 'emulators'));
-    for (const name of ['stripe.json', 'sendgrid.json', 'hubspot.json', 'stripe.json.corrupt-2026-01-01T00-00-00-000Z']) fs.writeFileSync(path.join(dataDir, 'emulators', name), '{}');
+    for (const name of ['stripe.json', 'sendgrid.json', 'hubspot.json', 'stripe.json.corrupt-2026-01-01T00-00-00-000Z'])
+      fs.writeFileSync(path.join(dataDir, 'emulators', name), '{}');
     fs.writeFileSync(path.join(dataDir, 'secrets.json'), '{}');
   });
   afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));

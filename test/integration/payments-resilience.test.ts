@@ -10,8 +10,13 @@ let ada: TestUser;
 let admin: TestUser;
 
 const charge = (listingId: string, idempotencyKey = `k-${randomUUID()}`) =>
-  stack.graph(ChargeListingDocument, { input: { listingId, paymentMethodId: 'pm_card_visa', idempotencyKey } }, { token: ada.token });
-const stripeCalls = () => stack.stripe!.requests().filter((r) => r.path.startsWith('/v1/payment_intents') && r.method === 'POST').length;
+  stack.graph(
+    ChargeListingDocument,
+    { input: { listingId, paymentMethodId: 'pm_card_visa', idempotencyKey } },
+    { token: ada.token },
+  );
+const stripeCalls = () =>
+  stack.stripe!.requests().filter((r) => r.path.startsWith('/v1/payment_intents') && r.method === 'POST').length;
 
 beforeAll(async () => {
   stack = await startTestStack({
@@ -35,9 +40,13 @@ describe('payments under provider faults', () => {
     const idempotencyKey = `k-${randomUUID()}`;
     const first = await charge(listing.id, idempotencyKey);
     // The first answer may come before Stripe's (PROVIDER_UNAVAILABLE: outcome unknown, nothing lost)…
-    if (first.errors) expect(errorOf(first).extensions).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', provider: 'stripe' });
+    if (first.errors)
+      expect(errorOf(first).extensions).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', provider: 'stripe' });
     // The hung request finishes inside the emulator: one PaymentIntent for the listing.
-    await eventually(async () => stack.stripe!.paymentIntents().filter((pi) => pi.metadata?.listing_id === listing.id).length, (n) => n === 1);
+    await eventually(
+      async () => stack.stripe!.paymentIntents().filter((pi) => pi.metadata?.listing_id === listing.id).length,
+      (n) => n === 1,
+    );
     // …and the user's retry with the same key always ends with the one charge.
     const retried = dataOf(await charge(listing.id, idempotencyKey)).chargeListing;
     expect(retried.status).toBe('SUCCEEDED');
@@ -52,15 +61,31 @@ describe('payments under provider faults', () => {
     expect(errorOf(first).extensions).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', provider: 'stripe' });
     const callsWhenOpen = stripeCalls();
     const fast = await charge(listings[1]!.id);
-    expect(errorOf(fast).extensions).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', provider: 'stripe', retryAfterSeconds: 2 });
+    expect(errorOf(fast).extensions).toMatchObject({
+      code: 'PROVIDER_UNAVAILABLE',
+      provider: 'stripe',
+      retryAfterSeconds: 2,
+    });
     expect(stripeCalls()).toBe(callsWhenOpen);
-    const ready = (await (await fetch(new URL('/health/ready', stack.urls.subgraphs.payments!))).json()) as { status: string; checks: Record<string, string>; dependencies: Array<{ name: string }> };
+    const ready = (await (await fetch(new URL('/health/ready', stack.urls.subgraphs.payments!))).json()) as {
+      status: string;
+      checks: Record<string, string>;
+      dependencies: Array<{ name: string }>;
+    };
     expect(ready).toMatchObject({ status: 'ok', checks: { stripe: 'degraded' } });
-    expect(ready.dependencies.find((d) => d.name === 'stripe')).toMatchObject({ kind: 'provider', state: 'degraded', detail: 'circuit open: calls fail fast' });
+    expect(ready.dependencies.find((d) => d.name === 'stripe')).toMatchObject({
+      kind: 'provider',
+      state: 'degraded',
+      detail: 'circuit open: calls fail fast',
+    });
     stack.stripe!.clearFaults();
     // Fails fast until the cooldown lets a trial call through; the same key then finishes the charge.
     const key = `k-${randomUUID()}`;
-    const recovered = await eventually(() => charge(listings[2]!.id, key), (r) => r.data?.chargeListing.status === 'SUCCEEDED', 10_000);
+    const recovered = await eventually(
+      () => charge(listings[2]!.id, key),
+      (r) => r.data?.chargeListing.status === 'SUCCEEDED',
+      10_000,
+    );
     expect(recovered.errors).toBeUndefined();
   });
 
@@ -81,11 +106,22 @@ describe('payments under provider faults', () => {
     const calls = stack.logs.filter((l) => l.msg === 'stripe call' || l.msg === 'stripe call failed');
     expect(calls.length).toBeGreaterThan(0);
     const create = calls.find((l) => l.path === '/v1/payment_intents' && l.msg === 'stripe call')!;
-    expect(create).toMatchObject({ method: 'POST', status: 200, attempt: expect.any(Number), durationMs: expect.any(Number) });
+    expect(create).toMatchObject({
+      method: 'POST',
+      status: 200,
+      attempt: expect.any(Number),
+      durationMs: expect.any(Number),
+    });
     expect(create.stripeRequestId).toMatch(/^req_/);
     expect(create.idempotencyKey).toMatch(/^saypro-payment-/);
     const everything = JSON.stringify(stack.logs);
-    for (const secret of [stack.config.STRIPE_WEBHOOK_SECRET, stack.config.JWT_SECRET, stack.config.INTERNAL_SECRET, 'sk_test_emulator', ada.token]) {
+    for (const secret of [
+      stack.config.STRIPE_WEBHOOK_SECRET,
+      stack.config.JWT_SECRET,
+      stack.config.INTERNAL_SECRET,
+      'sk_test_emulator',
+      ada.token,
+    ]) {
       expect(everything).not.toContain(secret);
     }
     // Card data, not the digits 4242 (which random request ids contain now and then).

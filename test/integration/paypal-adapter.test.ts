@@ -1,11 +1,20 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { createPayPalEmulator, EMULATOR_CLIENT, EMULATOR_WEBHOOK_ID, type PayPalEmulator } from '../../emulators/paypal/server';
+import {
+  createPayPalEmulator,
+  EMULATOR_CLIENT,
+  EMULATOR_WEBHOOK_ID,
+  type PayPalEmulator,
+} from '../../emulators/paypal/server';
 import { createLogger } from '../../lib/logger';
 import { registry } from '../../lib/metrics';
 import { createProviderPolicy } from '../../lib/resilience';
-import { CheckoutError, type CheckoutGateway, type CheckoutRequest } from '../../subgraphs/payments/provider/checkout-gateway.port';
+import {
+  CheckoutError,
+  type CheckoutGateway,
+  type CheckoutRequest,
+} from '../../subgraphs/payments/provider/checkout-gateway.port';
 import { WebhookSignatureError } from '../../subgraphs/payments/provider/payment-gateway.port';
 import { createPayPalAdapter, paypalRequestId } from '../../subgraphs/payments/provider/paypal.adapter';
 import { eventually } from '../helpers/eventually';
@@ -16,17 +25,36 @@ let emulator: PayPalEmulator;
 let apiUrl: string;
 let lines: string[] = [];
 const adapters: Array<{ close(): Promise<void> }> = [];
-const logger = createLogger({ level: 'debug', destination: new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }) });
+const logger = createLogger({
+  level: 'debug',
+  destination: new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }),
+});
 
 function adapter(options: { timeoutMs?: number; refreshBeforeMs?: number } = {}): CheckoutGateway {
-  const created = createPayPalAdapter({ clientId: EMULATOR_CLIENT.id, clientSecret: EMULATOR_CLIENT.secret, apiUrl, webhookId: EMULATOR_WEBHOOK_ID, logger, ...options });
+  const created = createPayPalAdapter({
+    clientId: EMULATOR_CLIENT.id,
+    clientSecret: EMULATOR_CLIENT.secret,
+    apiUrl,
+    webhookId: EMULATOR_WEBHOOK_ID,
+    logger,
+    ...options,
+  });
   adapters.push(created);
   return created;
 }
 
 /** The provider policy the payments service wraps every call in (retries with the same request id). */
 const policyFor = (gateway: CheckoutGateway) =>
-  createProviderPolicy({ provider: 'paypal', isTransient: (e) => gateway.isTransient(e), isOutage: (e) => gateway.isOutage(e), logger, retries: 3, initialDelayMs: 5, maxDelayMs: 20, breakerThreshold: 50 });
+  createProviderPolicy({
+    provider: 'paypal',
+    isTransient: (e) => gateway.isTransient(e),
+    isOutage: (e) => gateway.isOutage(e),
+    logger,
+    retries: 3,
+    initialDelayMs: 5,
+    maxDelayMs: 20,
+    breakerThreshold: 50,
+  });
 
 let sequence = 0;
 const checkout = (overrides: Partial<CheckoutRequest> = {}): CheckoutRequest => ({
@@ -71,7 +99,11 @@ describe('OAuth 2.0 client credentials', () => {
     const paypal = adapter();
     const { orderId } = await paypal.createOrder(checkout(), 1);
     // Reads keep going until the adapter has fetched a second token (proactively: 1 s before expiry).
-    await eventually(async () => (await paypal.getOrder(orderId), tokenRequests()), (count) => count >= 2, 5000);
+    await eventually(
+      async () => (await paypal.getOrder(orderId), tokenRequests()),
+      (count) => count >= 2,
+      5000,
+    );
     expect(emulator.state().requests.filter((r) => r.status === 401)).toEqual([]);
   });
 
@@ -92,16 +124,30 @@ describe('OAuth 2.0 client credentials', () => {
     emulator.setFaults([{ kind: 'token_unavailable' }]);
     const failure = await paypal.createOrder(checkout(), 1).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(CheckoutError);
-    expect([(failure as CheckoutError).kind, paypal.isTransient(failure), paypal.isOutage(failure)]).toEqual(['unavailable', true, true]);
+    expect([(failure as CheckoutError).kind, paypal.isTransient(failure), paypal.isOutage(failure)]).toEqual([
+      'unavailable',
+      true,
+      true,
+    ]);
     await expect(paypal.createOrder(checkout(), 1)).resolves.toMatchObject({ orderId: expect.any(String) });
     expect(tokenRequests()).toBe(2);
   });
 
   it('wrong credentials are an auth error, not retried', async () => {
-    const wrong = createPayPalAdapter({ clientId: EMULATOR_CLIENT.id, clientSecret: 'not-the-secret', apiUrl, webhookId: null, logger });
+    const wrong = createPayPalAdapter({
+      clientId: EMULATOR_CLIENT.id,
+      clientSecret: 'not-the-secret',
+      apiUrl,
+      webhookId: null,
+      logger,
+    });
     adapters.push(wrong);
     const failure = (await wrong.getOrder('X').catch((err: unknown) => err)) as CheckoutError;
-    expect([failure.kind, failure.details.issue, wrong.isTransient(failure)]).toEqual(['auth', 'invalid_client', false]);
+    expect([failure.kind, failure.details.issue, wrong.isTransient(failure)]).toEqual([
+      'auth',
+      'invalid_client',
+      false,
+    ]);
   });
 });
 
@@ -126,11 +172,25 @@ describe('exactly once', () => {
     const { orderId } = await paypal.createOrder(request, 1);
     emulator.approve(orderId);
     emulator.setFaults([{ kind: 'drop_after_capture' }]);
-    const outcome = await policyFor(paypal).execute((attempt) => paypal.captureOrder(orderId, request.paymentId, attempt));
-    expect(outcome).toMatchObject({ kind: 'captured', order: { status: 'completed', paymentId: request.paymentId, capture: { status: 'completed', amount: 1000, currency: 'USD' } } });
+    const outcome = await policyFor(paypal).execute((attempt) =>
+      paypal.captureOrder(orderId, request.paymentId, attempt),
+    );
+    expect(outcome).toMatchObject({
+      kind: 'captured',
+      order: {
+        status: 'completed',
+        paymentId: request.paymentId,
+        capture: { status: 'completed', amount: 1000, currency: 'USD' },
+      },
+    });
     const captures = requestsTo(/\/capture$/);
-    expect(captures.map((r) => [r.status, r.replayed ?? false])).toEqual([['dropped', false], [201, true]]);
-    expect(new Set(captures.map((r) => r.requestId))).toEqual(new Set([paypalRequestId.capture(request.paymentId, orderId)]));
+    expect(captures.map((r) => [r.status, r.replayed ?? false])).toEqual([
+      ['dropped', false],
+      [201, true],
+    ]);
+    expect(new Set(captures.map((r) => r.requestId))).toEqual(
+      new Set([paypalRequestId.capture(request.paymentId, orderId)]),
+    );
     expect(emulator.state().captures).toHaveLength(1);
   });
 
@@ -142,13 +202,18 @@ describe('exactly once', () => {
     emulator.approve(orderId);
     const first = await paypal.captureOrder(orderId, request.paymentId, 1);
     const second = await paypal.captureOrder(orderId, request.paymentId, 1);
-    expect(first.kind === 'captured' && second.kind === 'captured' && second.order.capture!.id === first.order.capture!.id).toBe(true);
+    expect(
+      first.kind === 'captured' && second.kind === 'captured' && second.order.capture!.id === first.order.capture!.id,
+    ).toBe(true);
     expect(emulator.state().captures).toHaveLength(1);
 
     const declined = checkout();
     const session = await paypal.createOrder(declined, 1);
     emulator.approve(session.orderId, 'declined');
-    expect(await paypal.captureOrder(session.orderId, declined.paymentId, 1)).toMatchObject({ kind: 'declined', code: 'INSTRUMENT_DECLINED' });
+    expect(await paypal.captureOrder(session.orderId, declined.paymentId, 1)).toMatchObject({
+      kind: 'declined',
+      code: 'INSTRUMENT_DECLINED',
+    });
     expect((await paypal.getOrder(session.orderId)).approvalUrl).toBe(session.approvalUrl);
   });
 
@@ -159,15 +224,31 @@ describe('exactly once', () => {
     emulator.approve(orderId);
     const captured = await paypal.captureOrder(orderId, request.paymentId, 1);
     const captureId = captured.kind === 'captured' ? captured.order.capture!.id : '';
-    const part = await paypal.refundCapture({ paymentId: request.paymentId, refundId: 'r1', captureId, currency: 'USD', amount: 1000 }, 1);
+    const part = await paypal.refundCapture(
+      { paymentId: request.paymentId, refundId: 'r1', captureId, currency: 'USD', amount: 1000 },
+      1,
+    );
     expect(part).toMatchObject({ amount: 1000, status: 'succeeded' });
-    expect(await paypal.getCapture(captureId)).toMatchObject({ status: 'partially_refunded', amountRefunded: 1000, orderId, paymentId: request.paymentId });
-    const tooMuch = (await paypal.refundCapture({ paymentId: request.paymentId, refundId: 'r2', captureId, currency: 'USD', amount: 1501 }, 1).catch((e: unknown) => e)) as CheckoutError;
+    expect(await paypal.getCapture(captureId)).toMatchObject({
+      status: 'partially_refunded',
+      amountRefunded: 1000,
+      orderId,
+      paymentId: request.paymentId,
+    });
+    const tooMuch = (await paypal
+      .refundCapture({ paymentId: request.paymentId, refundId: 'r2', captureId, currency: 'USD', amount: 1501 }, 1)
+      .catch((e: unknown) => e)) as CheckoutError;
     expect([tooMuch.kind, tooMuch.details.issue]).toEqual(['conflict', 'REFUND_AMOUNT_EXCEEDED']);
-    const rest = await paypal.refundCapture({ paymentId: request.paymentId, refundId: 'r3', captureId, currency: 'USD' }, 1);
+    const rest = await paypal.refundCapture(
+      { paymentId: request.paymentId, refundId: 'r3', captureId, currency: 'USD' },
+      1,
+    );
     expect(rest.amount).toBe(1500);
     expect(await paypal.getCapture(captureId)).toMatchObject({ status: 'refunded', amountRefunded: 2500 });
-    const again = await paypal.refundCapture({ paymentId: request.paymentId, refundId: 'r3', captureId, currency: 'USD' }, 2);
+    const again = await paypal.refundCapture(
+      { paymentId: request.paymentId, refundId: 'r3', captureId, currency: 'USD' },
+      2,
+    );
     expect(again.reference).toBe(rest.reference);
   });
 });
@@ -176,19 +257,31 @@ describe('amounts', () => {
   it('sends 0-decimal currencies without decimals and reads them back in minor units', async () => {
     const paypal = adapter();
     const yen = await paypal.createOrder(checkout({ amount: 1500, currency: 'JPY' }), 1);
-    expect((emulator.state().orders.find((o) => o.id === yen.orderId)!.purchase_units as any)[0].amount).toEqual({ currency_code: 'JPY', value: '1500' });
+    expect((emulator.state().orders.find((o) => o.id === yen.orderId)!.purchase_units as any)[0].amount).toEqual({
+      currency_code: 'JPY',
+      value: '1500',
+    });
     expect(await paypal.getOrder(yen.orderId)).toMatchObject({ amount: 1500, currency: 'JPY' });
     // HUF: ISO minor units are fillér (2 digits); PayPal takes whole forints only.
     const forint = await paypal.createOrder(checkout({ amount: 150_000, currency: 'HUF' }), 1);
-    expect((emulator.state().orders.find((o) => o.id === forint.orderId)!.purchase_units as any)[0].amount).toEqual({ currency_code: 'HUF', value: '1500' });
+    expect((emulator.state().orders.find((o) => o.id === forint.orderId)!.purchase_units as any)[0].amount).toEqual({
+      currency_code: 'HUF',
+      value: '1500',
+    });
     expect(await paypal.getOrder(forint.orderId)).toMatchObject({ amount: 150_000, currency: 'HUF' });
     const before = emulator.state().requests.length;
-    const fraction = (await paypal.createOrder(checkout({ amount: 150_050, currency: 'HUF' }), 1).catch((e: unknown) => e)) as CheckoutError;
+    const fraction = (await paypal
+      .createOrder(checkout({ amount: 150_050, currency: 'HUF' }), 1)
+      .catch((e: unknown) => e)) as CheckoutError;
     expect([fraction.kind, fraction.details.issue]).toEqual(['rejected', 'DECIMAL_PRECISION']);
-    const unsupported = (await paypal.createOrder(checkout({ currency: 'ZAR' }), 1).catch((e: unknown) => e)) as CheckoutError;
+    const unsupported = (await paypal
+      .createOrder(checkout({ currency: 'ZAR' }), 1)
+      .catch((e: unknown) => e)) as CheckoutError;
     expect([unsupported.kind, unsupported.details.issue]).toEqual(['rejected', 'CURRENCY_NOT_SUPPORTED']);
     expect(emulator.state().requests.length).toBe(before);
-    expect(await paypal.createOrder(checkout({ amount: 1999 }), 1).then((s) => paypal.getOrder(s.orderId))).toMatchObject({ amount: 1999, currency: 'USD' });
+    expect(
+      await paypal.createOrder(checkout({ amount: 1999 }), 1).then((s) => paypal.getOrder(s.orderId)),
+    ).toMatchObject({ amount: 1999, currency: 'USD' });
   });
 });
 
@@ -198,7 +291,10 @@ describe('webhooks', () => {
     const receiver = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => (deliveries.push({ raw: Buffer.concat(chunks), headers: req.headers }), res.writeHead(200).end()));
+      req.on(
+        'end',
+        () => (deliveries.push({ raw: Buffer.concat(chunks), headers: req.headers }), res.writeHead(200).end()),
+      );
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
@@ -209,12 +305,21 @@ describe('webhooks', () => {
       emulator.approve(orderId);
       const captured = await paypal.captureOrder(orderId, request.paymentId, 1);
       const captureId = captured.kind === 'captured' ? captured.order.capture!.id : '';
-      const refund = await paypal.refundCapture({ paymentId: request.paymentId, refundId: 'r', captureId, currency: 'USD' }, 1);
+      const refund = await paypal.refundCapture(
+        { paymentId: request.paymentId, refundId: 'r', captureId, currency: 'USD' },
+        1,
+      );
       await emulator.flushWebhooks();
       const events = await Promise.all(deliveries.map((d) => paypal.verifyWebhook(d.raw, d.headers)));
       expect(events).toEqual([
         { id: expect.stringMatching(/^WH-/), type: 'order.approved', orderId, paymentId: request.paymentId },
-        { id: expect.stringMatching(/^WH-/), type: 'capture.completed', captureId, orderId, paymentId: request.paymentId },
+        {
+          id: expect.stringMatching(/^WH-/),
+          type: 'capture.completed',
+          captureId,
+          orderId,
+          paymentId: request.paymentId,
+        },
         { id: expect.stringMatching(/^WH-/), type: 'capture.refunded', refundId: refund.reference, captureId },
       ]);
       const forged = Buffer.from(deliveries[1]!.raw.toString('utf8').replace('"10.00"', '"0.01"'));
@@ -230,7 +335,11 @@ describe('errors, logs and metrics', () => {
   it('maps an unknown order to not_found, a hang to a transient timeout, and 5xx/429 to unavailable', async () => {
     const paypal = adapter({ timeoutMs: 150 });
     const missing = (await paypal.getOrder('NOSUCHORDER12345').catch((e: unknown) => e)) as CheckoutError;
-    expect([missing.kind, missing.details.status, missing.details.debugId]).toEqual(['not_found', 404, expect.stringMatching(/^[0-9a-f]{13}$/)]);
+    expect([missing.kind, missing.details.status, missing.details.debugId]).toEqual([
+      'not_found',
+      404,
+      expect.stringMatching(/^[0-9a-f]{13}$/),
+    ]);
     emulator.setFaults([{ kind: 'hang', ms: 1000, path: '/v2/checkout/orders' }]);
     const slow = (await paypal.createOrder(checkout(), 1).catch((e: unknown) => e)) as CheckoutError;
     expect([slow.kind, paypal.isTransient(slow)]).toEqual(['unavailable', true]);
@@ -263,6 +372,8 @@ describe('errors, logs and metrics', () => {
     expect(text).not.toContain(EMULATOR_CLIENT.secret);
     expect(text).not.toMatch(/A21AA|Bearer|Basic /);
     const metrics = await registry.getSingleMetricAsString('provider_requests_total');
-    expect(metrics).toMatch(/provider_requests_total\{provider="paypal",operation="POST \/v2\/checkout\/orders\/\{id\}\/capture",status_class="2xx",attempt="2"\} [1-9]/);
+    expect(metrics).toMatch(
+      /provider_requests_total\{provider="paypal",operation="POST \/v2\/checkout\/orders\/\{id\}\/capture",status_class="2xx",attempt="2"\} [1-9]/,
+    );
   });
 });

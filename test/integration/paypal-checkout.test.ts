@@ -23,25 +23,50 @@ let admin: TestUser;
 
 const PIPELINE_MS = 30_000;
 const key = () => `paypal-${randomUUID()}`;
-const start = (user: TestUser, listingId: string, idempotencyKey = key()) => stack.graph(StartPayPalCheckoutDocument, { input: { listingId, idempotencyKey } }, { token: user.token });
-const capture = (user: TestUser, input: { paymentId?: string; listingId?: string }) => stack.graph(CapturePayPalCheckoutDocument, { input }, { token: user.token });
-const listingOf = (user: TestUser, id: string) => async () => dataOf(await stack.graph(ListingPaymentDocument, { id }, { token: user.token })).listing;
+const start = (user: TestUser, listingId: string, idempotencyKey = key()) =>
+  stack.graph(StartPayPalCheckoutDocument, { input: { listingId, idempotencyKey } }, { token: user.token });
+const capture = (user: TestUser, input: { paymentId?: string; listingId?: string }) =>
+  stack.graph(CapturePayPalCheckoutDocument, { input }, { token: user.token });
+const listingOf = (user: TestUser, id: string) => async () =>
+  dataOf(await stack.graph(ListingPaymentDocument, { id }, { token: user.token })).listing;
 const emulatorUrl = () => stack.urls.emulators.paypal!; // …/__emulator
 const webhookUrl = () => stack.urls.gateway.replace(/\/graphql$/, '/webhooks/paypal');
 /** What the payer's click does, through the emulator's admin route (no browser needed). */
 async function approve(orderId: string): Promise<void> {
-  const res = await fetch(`${emulatorUrl()}/orders/${orderId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${emulatorUrl()}/orders/${orderId}/approve`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   expect(res.status).toBe(200);
 }
-const capturesOf = (orderId: string) => stack.paypal!.state().captures.filter((c) => (c as { supplementary_data?: { related_ids?: { order_id?: string } } }).supplementary_data?.related_ids?.order_id === orderId);
-const rowsOf = (listingId: string) => stack.handle.db.select().from(paymentsTable).where(eq(paymentsTable.listingId, listingId));
+const capturesOf = (orderId: string) =>
+  stack
+    .paypal!.state()
+    .captures.filter(
+      (c) =>
+        (c as { supplementary_data?: { related_ids?: { order_id?: string } } }).supplementary_data?.related_ids
+          ?.order_id === orderId,
+    );
+const rowsOf = (listingId: string) =>
+  stack.handle.db.select().from(paymentsTable).where(eq(paymentsTable.listingId, listingId));
 const succeededOf = async (listingId: string) =>
-  (await stack.handle.db.select().from(paymentsTable).where(and(eq(paymentsTable.listingId, listingId), eq(paymentsTable.status, 'SUCCEEDED')))).length;
+  (
+    await stack.handle.db
+      .select()
+      .from(paymentsTable)
+      .where(and(eq(paymentsTable.listingId, listingId), eq(paymentsTable.status, 'SUCCEEDED')))
+  ).length;
 
 async function checkout(user: TestUser) {
   const listing = await createListing(stack, user);
   const started = dataOf(await start(user, listing.id)).startPayPalCheckout;
-  return { listing, payment: started.payment, approvalUrl: started.approvalUrl!, orderId: started.payment.providerReference! };
+  return {
+    listing,
+    payment: started.payment,
+    approvalUrl: started.approvalUrl!,
+    orderId: started.payment.providerReference!,
+  };
 }
 
 beforeAll(async () => {
@@ -69,29 +94,65 @@ describe('PayPal checkout through the gateway', () => {
     const carol = await registerUser(stack, 'Carol Checkout');
     const { listing, payment, approvalUrl, orderId } = await checkout(carol);
     expect(listing.status).toBe('PENDING_PAYMENT');
-    expect(payment).toMatchObject({ status: 'REQUIRES_ACTION', provider: 'PAYPAL', amount: { amount: 1000, currency: 'USD' } });
+    expect(payment).toMatchObject({
+      status: 'REQUIRES_ACTION',
+      provider: 'PAYPAL',
+      amount: { amount: 1000, currency: 'USD' },
+    });
     expect(approvalUrl).toBe(`${emulatorUrl().replace(/\/__emulator$/, '')}/checkoutnow?token=${orderId}`);
     const order = stack.paypal!.state().orders.find((o) => o.id === orderId)!;
-    expect(order).toMatchObject({ status: 'PAYER_ACTION_REQUIRED', purchase_units: [{ custom_id: payment.id, reference_id: listing.id, amount: { currency_code: 'USD', value: '10.00' } }] });
-    expect(order.emulator.returnUrl).toBe(`${stack.urls.gateway.replace(/\/graphql$/, '')}/paypal/return?payment=${payment.id}&listing=${listing.id}`);
+    expect(order).toMatchObject({
+      status: 'PAYER_ACTION_REQUIRED',
+      purchase_units: [
+        { custom_id: payment.id, reference_id: listing.id, amount: { currency_code: 'USD', value: '10.00' } },
+      ],
+    });
+    expect(order.emulator.returnUrl).toBe(
+      `${stack.urls.gateway.replace(/\/graphql$/, '')}/paypal/return?payment=${payment.id}&listing=${listing.id}`,
+    );
     // PayPal-Request-Id derives from our payment id.
-    const creates = stack.paypal!.state().requests.filter((r) => r.method === 'POST' && r.path === '/v2/checkout/orders');
+    const creates = stack
+      .paypal!.state()
+      .requests.filter((r) => r.method === 'POST' && r.path === '/v2/checkout/orders');
     expect(creates.map((r) => r.requestId)).toEqual([`saypro-order-${payment.id}`]);
 
     await approve(orderId);
     const captured = dataOf(await capture(carol, { paymentId: payment.id })).capturePayPalCheckout;
-    expect(captured).toMatchObject({ id: payment.id, status: 'SUCCEEDED', provider: 'PAYPAL', providerReference: orderId, listing: { id: listing.id, status: 'ACTIVE' } });
+    expect(captured).toMatchObject({
+      id: payment.id,
+      status: 'SUCCEEDED',
+      provider: 'PAYPAL',
+      providerReference: orderId,
+      listing: { id: listing.id, status: 'ACTIVE' },
+    });
     expect(captured.succeededAt).not.toBeNull();
-    expect(await listingOf(carol, listing.id)()).toMatchObject({ status: 'ACTIVE', paymentStatus: 'SUCCEEDED', payment: { id: payment.id, status: 'SUCCEEDED' } });
+    expect(await listingOf(carol, listing.id)()).toMatchObject({
+      status: 'ACTIVE',
+      paymentStatus: 'SUCCEEDED',
+      payment: { id: payment.id, status: 'SUCCEEDED' },
+    });
 
-    const rest = await fetch(`${stack.urls.gateway.replace(/\/graphql$/, '')}/payments/transaction-status?transaction_id=${payment.id}`, { headers: { authorization: `Bearer ${carol.token}` } });
-    expect(await rest.json()).toMatchObject({ transaction_id: payment.id, payment_status: 'completed', provider: 'paypal', amount: 1000, currency: 'USD', listing_status: 'ACTIVE' });
+    const rest = await fetch(
+      `${stack.urls.gateway.replace(/\/graphql$/, '')}/payments/transaction-status?transaction_id=${payment.id}`,
+      { headers: { authorization: `Bearer ${carol.token}` } },
+    );
+    expect(await rest.json()).toMatchObject({
+      transaction_id: payment.id,
+      payment_status: 'completed',
+      provider: 'paypal',
+      amount: 1000,
+      currency: 'USD',
+      listing_status: 'ACTIVE',
+    });
     const mine = dataOf(await stack.graph(MyPaymentsDocument, { first: 10 }, { token: carol.token })).viewer!;
     expect(mine.payments!.edges.map((e) => e.node.id)).toEqual([payment.id]);
     expect(mine.totalSpent).toEqual([{ amount: 1000, currency: 'USD' }]);
 
     const receipt = await eventually(
-      async () => stack.sendgrid!.messages().filter((m) => m.to.some((t) => t.email === carol.email) && m.subject.startsWith('Your SayPro receipt')),
+      async () =>
+        stack
+          .sendgrid!.messages()
+          .filter((m) => m.to.some((t) => t.email === carol.email) && m.subject.startsWith('Your SayPro receipt')),
       (m) => m.length > 0,
       PIPELINE_MS,
     );
@@ -99,7 +160,8 @@ describe('PayPal checkout through the gateway', () => {
     expect(receipt[0]!.subject).toBe('Your SayPro receipt: $10.00');
     // Until the first sync the contact may not exist yet (an error): keep reading.
     const contact = await eventually(
-      async () => (await stack.graph(CrmContactDocument, { userId: carol.id }, { token: carol.token })).data?.crmContact ?? null,
+      async () =>
+        (await stack.graph(CrmContactDocument, { userId: carol.id }, { token: carol.token })).data?.crmContact ?? null,
       (c) => c?.properties?.find((p) => p.name === 'saypro_total_spent')?.value === '1000',
       PIPELINE_MS,
     );
@@ -116,7 +178,11 @@ describe('PayPal checkout through the gateway', () => {
       await page.waitForURL(/\/paypal\/return\?/);
       const back = new URL(page.url());
       expect(back.pathname).toBe('/paypal/return');
-      expect(Object.fromEntries(back.searchParams)).toMatchObject({ payment: payment.id, listing: listing.id, token: orderId });
+      expect(Object.fromEntries(back.searchParams)).toMatchObject({
+        payment: payment.id,
+        listing: listing.id,
+        token: orderId,
+      });
     } finally {
       await browser.close();
     }
@@ -128,7 +194,9 @@ describe('PayPal checkout through the gateway', () => {
     const { listing, payment, orderId } = await checkout(ada);
     expect(errorOf(await capture(ada, { paymentId: payment.id })).extensions.code).toBe('CONFLICT');
     expect(errorOf(await capture(bob, { paymentId: payment.id })).extensions.code).toBe('NOT_FOUND');
-    expect(errorOf(await capture(ada, { paymentId: payment.id, listingId: listing.id })).extensions.code).toBe('BAD_USER_INPUT');
+    expect(errorOf(await capture(ada, { paymentId: payment.id, listingId: listing.id })).extensions.code).toBe(
+      'BAD_USER_INPUT',
+    );
     await approve(orderId);
     const both = await Promise.all([capture(ada, { paymentId: payment.id }), capture(ada, { listingId: listing.id })]);
     expect(both.map((r) => dataOf(r).capturePayPalCheckout.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
@@ -145,9 +213,17 @@ describe('PayPal checkout through the gateway', () => {
     const second = dataOf(await start(ada, listing.id, k)).startPayPalCheckout;
     expect(second.payment.id).toBe(first.payment.id);
     expect(second.approvalUrl).toBe(first.approvalUrl);
-    expect(stack.paypal!.state().orders.filter((o) => (o.purchase_units as Array<{ custom_id: string }>)[0]!.custom_id === first.payment.id)).toHaveLength(1);
+    expect(
+      stack
+        .paypal!.state()
+        .orders.filter((o) => (o.purchase_units as Array<{ custom_id: string }>)[0]!.custom_id === first.payment.id),
+    ).toHaveLength(1);
     // A card charge while the checkout is open, and a second checkout: CONFLICT, nothing charged.
-    const card = await stack.graph(ChargeListingDocument, { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: key() } }, { token: ada.token });
+    const card = await stack.graph(
+      ChargeListingDocument,
+      { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: key() } },
+      { token: ada.token },
+    );
     expect(errorOf(card).extensions.code).toBe('CONFLICT');
     expect(errorOf(await start(ada, listing.id)).extensions.code).toBe('CONFLICT');
     expect(stack.stripe!.paymentIntents().filter((pi) => pi.metadata?.listing_id === listing.id)).toHaveLength(0);
@@ -157,7 +233,11 @@ describe('PayPal checkout through the gateway', () => {
   it('lets exactly one of a card charge and a PayPal checkout racing for one listing succeed', async () => {
     const listing = await createListing(stack, ada);
     const [card, paypal] = await Promise.all([
-      stack.graph(ChargeListingDocument, { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: key() } }, { token: ada.token }),
+      stack.graph(
+        ChargeListingDocument,
+        { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: key() } },
+        { token: ada.token },
+      ),
       start(ada, listing.id),
     ]);
     const winners = [card, paypal].filter((r) => !r.errors?.length);
@@ -184,7 +264,9 @@ describe('PayPal checkout through the gateway', () => {
     const next = dataOf(await start(ada, listing.id)).startPayPalCheckout;
     expect(next.payment.id).not.toBe(payment.id);
     await approve(next.payment.providerReference!);
-    expect(dataOf(await capture(ada, { paymentId: next.payment.id })).capturePayPalCheckout.listing.status).toBe('ACTIVE');
+    expect(dataOf(await capture(ada, { paymentId: next.payment.id })).capturePayPalCheckout.listing.status).toBe(
+      'ACTIVE',
+    );
   });
 
   it('refreshes the access token once when PayPal expires every token mid-run', async () => {
@@ -256,17 +338,26 @@ describe('PayPal checkout through the gateway', () => {
     const { payment, orderId } = await checkout(dora);
     await approve(orderId);
     dataOf(await capture(dora, { paymentId: payment.id }));
-    const part = dataOf(await stack.graph(RefundPaymentDocument, { transactionId: payment.id, amount: 300 }, { token: admin.token })).refundPayment;
+    const part = dataOf(
+      await stack.graph(RefundPaymentDocument, { transactionId: payment.id, amount: 300 }, { token: admin.token }),
+    ).refundPayment;
     expect(part).toMatchObject({ status: 'PARTIALLY_REFUNDED', amountRefunded: { amount: 300, currency: 'USD' } });
-    const rest = dataOf(await stack.graph(RefundPaymentDocument, { transactionId: payment.id }, { token: admin.token })).refundPayment;
+    const rest = dataOf(
+      await stack.graph(RefundPaymentDocument, { transactionId: payment.id }, { token: admin.token }),
+    ).refundPayment;
     expect(rest).toMatchObject({ status: 'REFUNDED', amountRefunded: { amount: 1000, currency: 'USD' } });
     const refunds = stack.paypal!.state().refunds as Array<{ amount: { value: string }; status: string }>;
     const [captureId] = capturesOf(orderId).map((c) => (c as { id: string }).id);
-    expect(refunds.filter((r) => JSON.stringify(r).includes(captureId!)).map((r) => [r.amount.value, r.status])).toEqual([
+    expect(
+      refunds.filter((r) => JSON.stringify(r).includes(captureId!)).map((r) => [r.amount.value, r.status]),
+    ).toEqual([
       ['3.00', 'COMPLETED'],
       ['7.00', 'COMPLETED'],
     ]);
-    expect(errorOf(await stack.graph(RefundPaymentDocument, { transactionId: payment.id }, { token: admin.token })).extensions.code).toBe('CONFLICT');
+    expect(
+      errorOf(await stack.graph(RefundPaymentDocument, { transactionId: payment.id }, { token: admin.token }))
+        .extensions.code,
+    ).toBe('CONFLICT');
     const mine = dataOf(await stack.graph(MyPaymentsDocument, { first: 10 }, { token: dora.token })).viewer!;
     expect(mine.totalSpent).toEqual([{ amount: 0, currency: 'USD' }]);
   });

@@ -20,7 +20,12 @@ import { startTestStack, type TestStack } from '../helpers/stack';
  * The server comes from Debian (`apt-get install -y prometheus`), or PROMETHEUS_PATH.
  */
 const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
-const tool = systemTool({ what: 'The Prometheus server', path: PROMETHEUS, install: 'apt-get install -y prometheus', env: 'PROMETHEUS_PATH' });
+const tool = systemTool({
+  what: 'The Prometheus server',
+  path: PROMETHEUS,
+  install: 'apt-get install -y prometheus',
+  env: 'PROMETHEUS_PATH',
+});
 /** Skipped, with a notice, where the program is missing (unless REQUIRE_SYSTEM_TOOLS=true). */
 const maybeIt = tool.runs ? it : it.skip;
 const RULES = path.join(projectRoot(), 'observability/prometheus/alerts.yml');
@@ -38,7 +43,11 @@ let dir: string;
 /** One PromQL instant query over the HTTP API; throws with Prometheus's error if it refused it. */
 async function query(promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const res = await fetch(`${prometheusUrl}/api/v1/query?${new URLSearchParams({ query: promql })}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
   if (body.status !== 'success') throw new Error(`Prometheus refused ${promql}: ${body.error}`);
   return body.data!.resultType === 'vector' ? body.data!.result : [];
 }
@@ -62,7 +71,12 @@ beforeAll(async () => {
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
     rule_files: [RULES],
     scrape_configs: [
-      { job_name: 'saypro-embedded', metrics_path: target.pathname, static_configs: [{ targets: [target.host] }], authorization: { type: 'Bearer', credentials_file: tokenFile } },
+      {
+        job_name: 'saypro-embedded',
+        metrics_path: target.pathname,
+        static_configs: [{ targets: [target.host] }],
+        authorization: { type: 'Bearer', credentials_file: tokenFile },
+      },
       // The same listener without the token: Prometheus must see it refused.
       { job_name: 'without-token', metrics_path: target.pathname, static_configs: [{ targets: [target.host] }] },
     ],
@@ -73,7 +87,12 @@ beforeAll(async () => {
   prometheusUrl = `http://127.0.0.1:${port}`;
   prometheus = spawn(
     PROMETHEUS,
-    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   prometheus.stdout!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
@@ -82,7 +101,10 @@ beforeAll(async () => {
   const ready = await eventually(
     async () => {
       if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}:\n${prometheusLog}`);
-      return fetch(`${prometheusUrl}/-/ready`).then((r) => r.status, () => 0);
+      return fetch(`${prometheusUrl}/-/ready`).then(
+        (r) => r.status,
+        () => 0,
+      );
     },
     (status) => status === 200,
     30_000,
@@ -103,9 +125,21 @@ afterAll(async () => {
 });
 
 maybeIt('scrapes the stack with the token (up == 1) and is refused without it', async () => {
-  expect(await eventually(() => scalar('up{job="saypro-embedded"}'), (up) => up === 1)).toBe(1);
-  expect(await eventually(() => scalar('up{job="without-token"}'), (up) => up === 0)).toBe(0);
-  const targets = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ labels: { job: string }; health: string; lastError: string }> } };
+  expect(
+    await eventually(
+      () => scalar('up{job="saypro-embedded"}'),
+      (up) => up === 1,
+    ),
+  ).toBe(1);
+  expect(
+    await eventually(
+      () => scalar('up{job="without-token"}'),
+      (up) => up === 0,
+    ),
+  ).toBe(0);
+  const targets = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as {
+    data: { activeTargets: Array<{ labels: { job: string }; health: string; lastError: string }> };
+  };
   const byJob = Object.fromEntries(targets.data.activeTargets.map((t) => [t.labels.job, t]));
   expect(byJob['saypro-embedded']).toMatchObject({ health: 'up', lastError: '' });
   expect(byJob['without-token']).toMatchObject({ health: 'down' });
@@ -118,7 +152,13 @@ maybeIt('counts the charges made through the gateway, as PromQL over the scraped
   let charged = 0;
   for (let i = 0; i < CHARGES; i++) {
     const listing = await createListing(stack, ada);
-    const charge = dataOf(await stack.graph(ChargeListingDocument, { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `prom-${randomUUID()}` } }, { token: ada.token })).chargeListing;
+    const charge = dataOf(
+      await stack.graph(
+        ChargeListingDocument,
+        { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `prom-${randomUUID()}` } },
+        { token: ada.token },
+      ),
+    ).chargeListing;
     expect(charge.status).toBe('SUCCEEDED');
     charged += charge.amount;
   }
@@ -128,7 +168,9 @@ maybeIt('counts the charges made through the gateway, as PromQL over the scraped
   const seen = await eventually(
     async () => ({
       charges: await scalar('sum(payments_charges_total{job="saypro-embedded",outcome="succeeded"})'),
-      operations: await scalar('sum(graphql_operations_total{job="saypro-embedded",operation_name="ChargeListing",outcome="ok"})'),
+      operations: await scalar(
+        'sum(graphql_operations_total{job="saypro-embedded",operation_name="ChargeListing",outcome="ok"})',
+      ),
     }),
     (n) => n.charges === CHARGES && n.operations === CHARGES,
     30_000,
@@ -136,7 +178,9 @@ maybeIt('counts the charges made through the gateway, as PromQL over the scraped
   expect(seen).toEqual({ charges: CHARGES, operations: CHARGES });
   expect(await scalar('sum(payments_charged_amount_total{job="saypro-embedded",currency="USD"})')).toBe(charged);
   // Histograms arrive as real Prometheus histograms: a quantile over their buckets is a number.
-  const p95 = await scalar('histogram_quantile(0.95, sum by (le) (graphql_operation_duration_seconds_bucket{job="saypro-embedded",operation_name="ChargeListing"}))');
+  const p95 = await scalar(
+    'histogram_quantile(0.95, sum by (le) (graphql_operation_duration_seconds_bucket{job="saypro-embedded",operation_name="ChargeListing"}))',
+  );
   expect(p95).toBeGreaterThan(0);
   expect(await scalar('max(provider_circuit_state{job="saypro-embedded",provider="stripe",state="closed"})')).toBe(1);
 });
@@ -144,12 +188,22 @@ maybeIt('counts the charges made through the gateway, as PromQL over the scraped
 maybeIt('loads every alert rule of observability/prometheus/alerts.yml and evaluates each without error', async () => {
   type Rule = { name: string; type: string; health: string; lastError?: string; labels?: Record<string, string> };
   const rules = async () => {
-    const body = (await (await fetch(`${prometheusUrl}/api/v1/rules`)).json()) as { data: { groups: Array<{ name: string; file: string; rules: Rule[] }> } };
+    const body = (await (await fetch(`${prometheusUrl}/api/v1/rules`)).json()) as {
+      data: { groups: Array<{ name: string; file: string; rules: Rule[] }> };
+    };
     return body.data.groups;
   };
-  const groups = await eventually(rules, (gs) => gs.length > 0 && gs.every((g) => g.rules.every((r) => r.health !== 'unknown')));
+  const groups = await eventually(
+    rules,
+    (gs) => gs.length > 0 && gs.every((g) => g.rules.every((r) => r.health !== 'unknown')),
+  );
   // The API lists groups by name, not in file order.
-  expect(groups.map((g) => g.name).sort()).toEqual(['saypro-gateway', 'saypro-payments', 'saypro-pipelines', 'saypro-providers']);
+  expect(groups.map((g) => g.name).sort()).toEqual([
+    'saypro-gateway',
+    'saypro-payments',
+    'saypro-pipelines',
+    'saypro-providers',
+  ]);
   expect(new Set(groups.map((g) => g.file))).toEqual(new Set([RULES]));
   const all = groups.flatMap((g) => g.rules);
   const declared = [...fs.readFileSync(RULES, 'utf8').matchAll(/^\s+- alert: (\w+)$/gm)].map((m) => m[1]);
@@ -160,13 +214,17 @@ maybeIt('loads every alert rule of observability/prometheus/alerts.yml and evalu
 });
 
 maybeIt('runs every query of the Grafana dashboard', async () => {
-  const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+  const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as {
+    panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+  };
   const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
   expect(exprs.length).toBeGreaterThan(40);
   // Grafana's variables, as Grafana would fill them in.
-  const filled = (expr: string) => expr.replaceAll('$__rate_interval', '1m').replaceAll('$__range', '5m').replaceAll('$job', 'saypro-embedded');
+  const filled = (expr: string) =>
+    expr.replaceAll('$__rate_interval', '1m').replaceAll('$__range', '5m').replaceAll('$job', 'saypro-embedded');
   const refused: string[] = [];
-  for (const { panel, expr } of exprs) await query(filled(expr)).catch((err: Error) => refused.push(`${panel}: ${err.message}`));
+  for (const { panel, expr } of exprs)
+    await query(filled(expr)).catch((err: Error) => refused.push(`${panel}: ${err.message}`));
   expect(refused).toEqual([]);
   // And they read what was scraped: the circuit panel (0 closed, 1 half open, 2 open) shows Stripe closed.
   const circuits = await query(filled(exprs.find((e) => e.panel === 'Circuit state')!.expr));

@@ -43,7 +43,14 @@ describeOnRedis('rate limits shared through Redis', () => {
     try {
       expect(await Promise.all([one.ready(), two.ready()])).toEqual([true, true]);
       const [a, b] = [one.limiter('viewer', 4), two.limiter('viewer', 4)];
-      const answers = [await a.take('ada'), await b.take('ada'), await a.take('ada'), await b.take('ada'), await a.take('ada'), await b.take('ada')];
+      const answers = [
+        await a.take('ada'),
+        await b.take('ada'),
+        await a.take('ada'),
+        await b.take('ada'),
+        await a.take('ada'),
+        await b.take('ada'),
+      ];
       expect(answers.slice(0, 4)).toEqual([0, 0, 0, 0]);
       expect(answers.slice(4).every((w) => w > 0)).toBe(true);
       expect(await b.take('bob')).toBe(0);
@@ -55,7 +62,10 @@ describeOnRedis('rate limits shared through Redis', () => {
 
   it('fall back to counting per process while Redis cannot be reached, and say so', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } as never });
+    const logger = createLogger({
+      level: 'warn',
+      destination: { write: (line: string) => void lines.push(JSON.parse(line)) } as never,
+    });
     const store = redisRateLimits('redis://127.0.0.1:1', logger, prefix());
     try {
       expect(await store.ready(500)).toBe(false);
@@ -63,7 +73,9 @@ describeOnRedis('rate limits shared through Redis', () => {
       expect([await limiter.take('x'), await limiter.take('x')]).toEqual([0, 0]);
       expect(await limiter.take('x')).toBeGreaterThan(0);
       expect(store.describe()).toMatchObject({ kind: 'redis', ready: false });
-      expect(lines.some((l) => l.msg === 'rate limits: Redis unreachable; counting per process until it is back')).toBe(true);
+      expect(lines.some((l) => l.msg === 'rate limits: Redis unreachable; counting per process until it is back')).toBe(
+        true,
+      );
     } finally {
       await store.close();
     }
@@ -71,10 +83,21 @@ describeOnRedis('rate limits shared through Redis', () => {
 
   it('hold for two gateways on one Redis: a client gets its rate once across both', async () => {
     const shared = prefix();
-    const limits = (await import('../../gateway/limits/limits-config')).limitsFromConfig((await import('../../lib/config')).loadConfig({ NODE_ENV: 'test', RATE_LIMIT_PER_IP: '3' }));
-    const [g1, g2] = await Promise.all([0, 1].map(() => startBareGateway({ limits, rateLimits: redisRateLimits(REDIS_URL!, silent, shared) })));
+    const limits = (await import('../../gateway/limits/limits-config')).limitsFromConfig(
+      (await import('../../lib/config')).loadConfig({ NODE_ENV: 'test', RATE_LIMIT_PER_IP: '3' }),
+    );
+    const [g1, g2] = await Promise.all(
+      [0, 1].map(() => startBareGateway({ limits, rateLimits: redisRateLimits(REDIS_URL!, silent, shared) })),
+    );
     try {
-      const ask = async (url: string) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) })).status;
+      const ask = async (url: string) =>
+        (
+          await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: '{ __typename }' }),
+          })
+        ).status;
       const statuses = [await ask(g1.url), await ask(g2.url), await ask(g1.url), await ask(g2.url)];
       expect(statuses).toEqual([200, 200, 200, 429]);
     } finally {

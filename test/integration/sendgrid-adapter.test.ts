@@ -16,13 +16,21 @@ const logger = createLogger({
   level: 'debug',
   destination: new Writable({
     write(chunk: Buffer, _e, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   }),
 });
 const adapterFor = (apiUrl: string, timeoutMs = 800): MailGateway =>
-  createSendGridAdapter({ apiKey: 'SG.adapter-test-key', apiUrl, timeoutMs, webhookPublicKey: key.publicKeyBase64Der, webhookToleranceSeconds: 300, logger });
+  createSendGridAdapter({
+    apiKey: 'SG.adapter-test-key',
+    apiUrl,
+    timeoutMs,
+    webhookPublicKey: key.publicKeyBase64Der,
+    webhookToleranceSeconds: 300,
+    logger,
+  });
 const mail = (overrides: Partial<OutgoingMail> = {}): OutgoingMail => ({
   to: 'ada@example.com',
   from: 'SayPro <no-reply@saypro.example>',
@@ -54,7 +62,13 @@ describe('sendgrid adapter', () => {
   it('sends with our headers, categories and custom args, and returns the X-Message-Id', async () => {
     const { providerMessageId } = await adapterFor(base).send(mail(), 1);
     const [stored] = emulator.messages();
-    expect(stored).toMatchObject({ id: providerMessageId, subject: 'Hello', html: '<p>Hello</p>', text: 'Hello', categories: ['welcome'] });
+    expect(stored).toMatchObject({
+      id: providerMessageId,
+      subject: 'Hello',
+      html: '<p>Hello</p>',
+      text: 'Hello',
+      categories: ['welcome'],
+    });
     expect(stored!.headers['List-Unsubscribe']).toBe('<https://saypro.example/u>');
     expect(stored!.customArgs.saypro_message_id).toBe('00000000-0000-4000-8000-000000000001');
     expect(stored!.from).toEqual({ email: 'no-reply@saypro.example', name: 'SayPro' });
@@ -64,7 +78,9 @@ describe('sendgrid adapter', () => {
     const adapter = adapterFor(base);
     const err = await failure(adapter.send(mail({ to: 'ada@example.c' }), 1));
     expect(adapter.isTransient(err)).toBe(false);
-    expect(adapter.rejectionOf(err)).toMatch(/^SendGrid refused the mail \(400\): personalizations\.0\.to\.0\.email: .*valid address/);
+    expect(adapter.rejectionOf(err)).toMatch(
+      /^SendGrid refused the mail \(400\): personalizations\.0\.to\.0\.email: .*valid address/,
+    );
   });
 
   it.each([
@@ -124,7 +140,9 @@ describe('sendgrid adapter', () => {
     const body = JSON.stringify([{ email: 'ada@example.com', event: 'delivered', sg_event_id: 'e1', timestamp: 1 }]);
     const now = String(Math.floor(Date.now() / 1000));
     expect(adapter.verifyWebhook(Buffer.from(body), signer.sign(now, body), now)).toBe(true);
-    expect(adapter.verifyWebhook(Buffer.from(body.replace('delivered', 'unsubscribe')), signer.sign(now, body), now)).toBe(false);
+    expect(
+      adapter.verifyWebhook(Buffer.from(body.replace('delivered', 'unsubscribe')), signer.sign(now, body), now),
+    ).toBe(false);
     const other = createEventSigner(generateSigningKey());
     expect(adapter.verifyWebhook(Buffer.from(body), other.sign(now, body), now)).toBe(false);
     const stale = String(Math.floor(Date.now() / 1000) - 3600);
@@ -136,9 +154,16 @@ describe('sendgrid adapter', () => {
   it('logs each call with operation, status, duration and ids, never the key, the address or the body', () => {
     const calls = logs.filter((l) => l.provider === 'sendgrid');
     expect(calls.length).toBeGreaterThanOrEqual(6);
-    expect(calls.find((c) => c.status === 202)).toMatchObject({ operation: 'mail.send', attempt: 1, durationMs: expect.any(Number), providerMessageId: expect.any(String), messageId: expect.any(String) });
+    expect(calls.find((c) => c.status === 202)).toMatchObject({
+      operation: 'mail.send',
+      attempt: 1,
+      durationMs: expect.any(Number),
+      providerMessageId: expect.any(String),
+      messageId: expect.any(String),
+    });
     expect(calls.find((c) => c.status === 400)).toMatchObject({ msg: 'sendgrid call failed', error: 'ResponseError' });
     const text = JSON.stringify(logs);
-    for (const secret of ['SG.adapter-test-key', 'ada@example.com', 'ada@example.c"', '<p>Hello</p>']) expect(text).not.toContain(secret);
+    for (const secret of ['SG.adapter-test-key', 'ada@example.com', 'ada@example.c"', '<p>Hello</p>'])
+      expect(text).not.toContain(secret);
   });
 });

@@ -3,7 +3,16 @@ import { Client } from 'pg';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChargeListingDocument, CreateListingDocument, ListingPaymentDocument, ListingSeoDocument, ListingsPageDocument, RegisterUserDocument, SendEmailDocument, UserEmailsDocument } from '../generated/graphql';
+import {
+  ChargeListingDocument,
+  CreateListingDocument,
+  ListingPaymentDocument,
+  ListingSeoDocument,
+  ListingsPageDocument,
+  RegisterUserDocument,
+  SendEmailDocument,
+  UserEmailsDocument,
+} from '../generated/graphql';
 import { mintToken } from '../../lib/auth';
 import { createGraphClient, dataOf } from '../helpers/graph-client';
 import { eventually } from '../helpers/eventually';
@@ -41,17 +50,18 @@ let sharedUrl: string | undefined;
 let common: Record<string, string>;
 
 beforeAll(async () => {
-  const [gatewayPort, listingsPort, paymentsPort, stripePort, crmPort, hubspotPort, emailPort, sendgridPort, seoPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  const [gatewayPort, listingsPort, paymentsPort, stripePort, crmPort, hubspotPort, emailPort, sendgridPort, seoPort] =
+    [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
   const dirs: string[] = [];
   const database = async (): Promise<Record<string, string>> => {
     if (TEST_DATABASE_URL) return { DATABASE_URL: sharedUrl! };
@@ -98,14 +108,23 @@ beforeAll(async () => {
     waitReady(`http://127.0.0.1:${hubspotPort}/__emulator/state`, hubspot),
     waitReady(`${sendgridUrl}/__emulator/state`, sendgrid),
   ]);
-  listings = startProcess('dist/subgraphs/listings/main.js', { ...common, ...(await database()), LISTINGS_PORT: String(listingsPort) });
+  listings = startProcess('dist/subgraphs/listings/main.js', {
+    ...common,
+    ...(await database()),
+    LISTINGS_PORT: String(listingsPort),
+  });
   payments = startProcess('dist/subgraphs/payments/main.js', {
     ...common,
     ...(await database()),
     PAYMENTS_PORT: String(paymentsPort),
     STRIPE_API_URL: `http://127.0.0.1:${stripePort}`,
   });
-  crm = startProcess('dist/subgraphs/crm/main.js', { ...common, ...(await database()), CRM_PORT: String(crmPort), HUBSPOT_API_URL: `http://127.0.0.1:${hubspotPort}` });
+  crm = startProcess('dist/subgraphs/crm/main.js', {
+    ...common,
+    ...(await database()),
+    CRM_PORT: String(crmPort),
+    HUBSPOT_API_URL: `http://127.0.0.1:${hubspotPort}`,
+  });
   email = startProcess('dist/subgraphs/email/main.js', {
     ...common,
     ...(await database()),
@@ -134,9 +153,17 @@ afterAll(async () => {
 describe('services mode: gateway and listings as separate processes', () => {
   it('serves queries and mutations through the gateway', async () => {
     const graph = createGraphClient(gatewayUrl);
-    const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Prod', email: `prod.${Date.now()}@example.com` } }));
+    const { registerUser } = dataOf(
+      await graph(RegisterUserDocument, { input: { name: 'Prod', email: `prod.${Date.now()}@example.com` } }),
+    );
     const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
-    const { createListing } = dataOf(await graph(CreateListingDocument, { input: listingInput({ category: 'JOBS', title: 'Night shift' }) }, { token }));
+    const { createListing } = dataOf(
+      await graph(
+        CreateListingDocument,
+        { input: listingInput({ category: 'JOBS', title: 'Night shift' }) },
+        { token },
+      ),
+    );
     expect(createListing.status).toBe('ACTIVE');
     const page = dataOf(await graph(ListingsPageDocument, { filter: { sellerId: registerUser.id } }));
     expect(page.listings.edges.map((e) => e.node.title)).toEqual(['Night shift']);
@@ -145,44 +172,77 @@ describe('services mode: gateway and listings as separate processes', () => {
     const seo = dataOf(await graph(ListingSeoDocument, { id: createListing.id }, { token })).listing;
     expect(seo.url).toBe(`http://127.0.0.1:3000/listings/${createListing.id}-night-shift`);
     if (TEST_DATABASE_URL) {
-      const live = await eventually(async () => dataOf(await graph(ListingSeoDocument, { id: createListing.id }, { token })).listing, (l) => l.structuredData !== null);
-      expect(live.structuredData).toMatchObject({ '@type': 'Product', name: 'Night shift', offers: { availability: 'https://schema.org/InStock' } });
+      const live = await eventually(
+        async () => dataOf(await graph(ListingSeoDocument, { id: createListing.id }, { token })).listing,
+        (l) => l.structuredData !== null,
+      );
+      expect(live.structuredData).toMatchObject({
+        '@type': 'Product',
+        name: 'Night shift',
+        offers: { availability: 'https://schema.org/InStock' },
+      });
     } else {
       expect(seo.structuredData).toBeNull();
     }
   });
 
-  (TEST_DATABASE_URL ? it : it.skip)('charges a listing through payments and Stripe, and listings activates it from the event', async () => {
-    const graph = createGraphClient(gatewayUrl);
-    const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Payer', email: `payer.${Date.now()}@example.com` } }));
-    const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
-    const { createListing } = dataOf(await graph(CreateListingDocument, { input: listingInput() }, { token }));
-    expect(createListing.status).toBe('PENDING_PAYMENT');
-    const input = { listingId: createListing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `svc-${Date.now()}` };
-    const charged = dataOf(await graph(ChargeListingDocument, { input }, { token })).chargeListing;
-    expect(charged).toMatchObject({ status: 'SUCCEEDED', amount: 1000, currency: 'USD' });
-    let status = '';
-    for (let i = 0; i < 150 && status !== 'ACTIVE'; i++) {
-      status = dataOf(await graph(ListingPaymentDocument, { id: createListing.id }, { token })).listing.status;
-      if (status !== 'ACTIVE') await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(status).toBe('ACTIVE');
-  });
+  (TEST_DATABASE_URL ? it : it.skip)(
+    'charges a listing through payments and Stripe, and listings activates it from the event',
+    async () => {
+      const graph = createGraphClient(gatewayUrl);
+      const { registerUser } = dataOf(
+        await graph(RegisterUserDocument, { input: { name: 'Payer', email: `payer.${Date.now()}@example.com` } }),
+      );
+      const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
+      const { createListing } = dataOf(await graph(CreateListingDocument, { input: listingInput() }, { token }));
+      expect(createListing.status).toBe('PENDING_PAYMENT');
+      const input = {
+        listingId: createListing.id,
+        paymentMethodId: 'pm_card_visa',
+        idempotencyKey: `svc-${Date.now()}`,
+      };
+      const charged = dataOf(await graph(ChargeListingDocument, { input }, { token })).chargeListing;
+      expect(charged).toMatchObject({ status: 'SUCCEEDED', amount: 1000, currency: 'USD' });
+      let status = '';
+      for (let i = 0; i < 150 && status !== 'ACTIVE'; i++) {
+        status = dataOf(await graph(ListingPaymentDocument, { id: createListing.id }, { token })).listing.status;
+        if (status !== 'ACTIVE') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe('ACTIVE');
+    },
+  );
 
   it('sends mail through the email service and the SendGrid emulator, and takes its signed events through the gateway', async () => {
     const graph = createGraphClient(gatewayUrl);
     const admin = await mintToken({ secret: secrets.JWT_SECRET, userId: 'ops', roles: ['admin'] });
     const to = `svc.${Date.now()}@example.com`;
-    const sent = dataOf(await graph(SendEmailDocument, { input: { to, template: 'ACCOUNT_UPDATE', data: { name: 'Svc', summary: 'hello', message: 'from services mode' } } }, { token: admin })).sendEmail;
+    const sent = dataOf(
+      await graph(
+        SendEmailDocument,
+        {
+          input: {
+            to,
+            template: 'ACCOUNT_UPDATE',
+            data: { name: 'Svc', summary: 'hello', message: 'from services mode' },
+          },
+        },
+        { token: admin },
+      ),
+    ).sendEmail;
     expect(['SENT', 'DELIVERED']).toContain(sent.status);
-    const state = (await (await fetch(`${sendgridUrl}/__emulator/state`)).json()) as { messages: Array<{ id: string; to: Array<{ email: string }> }> };
+    const state = (await (await fetch(`${sendgridUrl}/__emulator/state`)).json()) as {
+      messages: Array<{ id: string; to: Array<{ email: string }> }>;
+    };
     expect(state.messages.filter((m) => m.to[0]!.email === to)).toHaveLength(1);
     if (!TEST_DATABASE_URL) return; // the rest needs events between services: one shared PostgreSQL
-    const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Mailed', email: `mailed.${Date.now()}@example.com` } }));
+    const { registerUser } = dataOf(
+      await graph(RegisterUserDocument, { input: { name: 'Mailed', email: `mailed.${Date.now()}@example.com` } }),
+    );
     const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
     let status: string | undefined;
     for (let i = 0; i < 150 && status !== 'DELIVERED'; i++) {
-      status = dataOf(await graph(UserEmailsDocument, { id: registerUser.id }, { token })).user.emails?.nodes[0]?.status;
+      status = dataOf(await graph(UserEmailsDocument, { id: registerUser.id }, { token })).user.emails?.nodes[0]
+        ?.status;
       if (status !== 'DELIVERED') await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe('DELIVERED');
@@ -197,8 +257,15 @@ describe('services mode: gateway and listings as separate processes', () => {
     try {
       for (let round = 0; round < 3; round++) {
         // A burst of registrations (each a transaction with its event) while every connection is cut.
-        const burst = Array.from({ length: 10 }, (_, i) => graph(RegisterUserDocument, { input: { name: `Cut ${round}.${i}`, email: `cut.${round}.${i}.${Date.now()}@example.com` } }));
-        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+        const burst = Array.from({ length: 10 }, (_, i) =>
+          graph(RegisterUserDocument, {
+            input: { name: `Cut ${round}.${i}`, email: `cut.${round}.${i}.${Date.now()}@example.com` },
+          }),
+        );
+        await admin.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [database],
+        );
         const codes = (await Promise.all(burst)).flatMap((r) => (r.errors ?? []).map((e) => e.extensions?.code));
         expect(codes.filter((c) => c !== 'SERVICE_UNAVAILABLE')).toEqual([]);
       }
@@ -206,18 +273,28 @@ describe('services mode: gateway and listings as separate processes', () => {
       await admin.end();
     }
     for (const service of [listings, payments, crm, email, gateway]) expect(service!.proc.exitCode).toBeNull();
-    const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'After', email: `after.${Date.now()}@example.com` } }));
+    const { registerUser } = dataOf(
+      await graph(RegisterUserDocument, { input: { name: 'After', email: `after.${Date.now()}@example.com` } }),
+    );
     const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id });
     const { createListing } = dataOf(await graph(CreateListingDocument, { input: listingInput() }, { token }));
     const input = { listingId: createListing.id, paymentMethodId: 'pm_card_visa', idempotencyKey: `cut-${Date.now()}` };
     expect(dataOf(await graph(ChargeListingDocument, { input }, { token })).chargeListing.status).toBe('SUCCEEDED');
     // payment.succeeded crosses to listings through pg-boss, whose workers reconnected too.
-    const listing = await eventually(async () => dataOf(await graph(ListingPaymentDocument, { id: createListing.id }, { token })).listing, (l) => l.status === 'ACTIVE', 30_000);
+    const listing = await eventually(
+      async () => dataOf(await graph(ListingPaymentDocument, { id: createListing.id }, { token })).listing,
+      (l) => l.status === 'ACTIVE',
+      30_000,
+    );
     expect(listing.status).toBe('ACTIVE');
   });
 
   it('turns introspection off in production', async () => {
-    const res = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __schema { types { name } } }' }) });
+    const res = await fetch(gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __schema { types { name } } }' }),
+    });
     const body = (await res.json()) as { errors?: Array<{ extensions: { code: string } }> };
     expect(body.errors?.[0]?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
@@ -226,20 +303,41 @@ describe('services mode: gateway and listings as separate processes', () => {
     if (!TEST_DATABASE_URL) return; // events between processes need the shared PostgreSQL
     // A second listings process on the same database: its event worker shares listings' queue.
     const port = await freePort();
-    const second = startProcess('dist/subgraphs/listings/main.js', { ...common, DATABASE_URL: sharedUrl!, LISTINGS_PORT: String(port) });
+    const second = startProcess('dist/subgraphs/listings/main.js', {
+      ...common,
+      DATABASE_URL: sharedUrl!,
+      LISTINGS_PORT: String(port),
+    });
     const graph = createGraphClient(gatewayUrl);
     try {
       await waitReady(`http://127.0.0.1:${port}/health/ready`, second, 60_000);
-      const { registerUser } = dataOf(await graph(RegisterUserDocument, { input: { name: 'Burst', email: `burst.${Date.now()}@example.com` } }));
+      const { registerUser } = dataOf(
+        await graph(RegisterUserDocument, { input: { name: 'Burst', email: `burst.${Date.now()}@example.com` } }),
+      );
       const token = await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id }); // async on main (issue 11)
       const ids: string[] = [];
-      for (let i = 0; i < 10; i++) ids.push(dataOf(await graph(CreateListingDocument, { input: listingInput({ title: `Burst ${i}` }) }, { token })).createListing.id);
-      await Promise.all(ids.map((listingId, i) => graph(ChargeListingDocument, { input: { listingId, paymentMethodId: 'pm_card_visa', idempotencyKey: `burst-${i}-${Date.now()}` } }, { token })));
+      for (let i = 0; i < 10; i++)
+        ids.push(
+          dataOf(await graph(CreateListingDocument, { input: listingInput({ title: `Burst ${i}` }) }, { token }))
+            .createListing.id,
+        );
+      await Promise.all(
+        ids.map((listingId, i) =>
+          graph(
+            ChargeListingDocument,
+            { input: { listingId, paymentMethodId: 'pm_card_visa', idempotencyKey: `burst-${i}-${Date.now()}` } },
+            { token },
+          ),
+        ),
+      );
       second.proc.kill('SIGKILL'); // whatever it had taken of the ten payment.succeeded events, it never finishes
       const killedAt = Date.now();
       // One page of the seller's listings per read: the gateway's rate limit holds for tests too.
       const statuses = await eventually(
-        async () => dataOf(await graph(ListingsPageDocument, { filter: { sellerId: registerUser.id }, first: 20 }, { token })).listings.edges.map((e) => e.node.status),
+        async () =>
+          dataOf(
+            await graph(ListingsPageDocument, { filter: { sellerId: registerUser.id }, first: 20 }, { token }),
+          ).listings.edges.map((e) => e.node.status),
         (all) => all.length === 10 && all.every((s) => s === 'ACTIVE'),
         40_000,
       );
@@ -271,19 +369,32 @@ describe('services mode: configuration', () => {
 
   it('asks only the gateway for JWT_SECRET, and not even the gateway when tokens come from a JWKS', async () => {
     // A subgraph with no JWT_SECRET gets past the config check and fails only on its (unreachable) database.
-    const listings = startProcess('dist/subgraphs/listings/main.js', { INTERNAL_SECRET: secrets.INTERNAL_SECRET, DATABASE_URL: 'postgres://saypro@127.0.0.1:1/none', LISTINGS_PORT: String(await freePort()) });
+    const listings = startProcess('dist/subgraphs/listings/main.js', {
+      INTERNAL_SECRET: secrets.INTERNAL_SECRET,
+      DATABASE_URL: 'postgres://saypro@127.0.0.1:1/none',
+      LISTINGS_PORT: String(await freePort()),
+    });
     expect(await listings.exited).toBe(1);
     expect(listings.output()).not.toMatch(/JWT_SECRET/);
     // The gateway verifying tokens against a JWKS starts without one.
     const port = await freePort();
-    const gateway = startProcess('dist/gateway/main.js', { INTERNAL_SECRET: secrets.INTERNAL_SECRET, JWT_JWKS_URL: 'https://id.saypro.example/.well-known/jwks.json', GATEWAY_PORT: String(port) });
+    const gateway = startProcess('dist/gateway/main.js', {
+      INTERNAL_SECRET: secrets.INTERNAL_SECRET,
+      JWT_JWKS_URL: 'https://id.saypro.example/.well-known/jwks.json',
+      GATEWAY_PORT: String(port),
+    });
     await waitReady(`http://127.0.0.1:${port}/health/live`, gateway);
     expect(await gateway.stop()).toBe(0);
     expect(gateway.output()).not.toMatch(/JWT_SECRET/);
   });
 
   it('names every bad variable at once', async () => {
-    const proc = startProcess('dist/subgraphs/listings/main.js', { ...secrets, LISTINGS_PORT: 'abc', DATABASE_URL: 'mysql://nope', LOG_LEVEL: 'loud' });
+    const proc = startProcess('dist/subgraphs/listings/main.js', {
+      ...secrets,
+      LISTINGS_PORT: 'abc',
+      DATABASE_URL: 'mysql://nope',
+      LOG_LEVEL: 'loud',
+    });
     expect(await proc.exited).toBe(2);
     for (const name of ['LISTINGS_PORT', 'DATABASE_URL', 'LOG_LEVEL']) expect(proc.output()).toContain(name);
   });

@@ -27,12 +27,21 @@ const rows = (text: string) =>
 
 describe('README and docs/', () => {
   it('show only GraphQL that the published API schema accepts', () => {
-    const blocks = pages.flatMap((page) => [...readDoc(page).matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => ({ page, block: m[1]!.replace(/#[^\n]*/g, '') })));
+    const blocks = pages.flatMap((page) =>
+      [...readDoc(page).matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => ({
+        page,
+        block: m[1]!.replace(/#[^\n]*/g, ''),
+      })),
+    );
     expect(blocks.length).toBeGreaterThanOrEqual(5);
     expect(blocks.filter((b) => b.page === 'README.md').length).toBeGreaterThanOrEqual(1);
     // A block may hold several operations; each is checked on its own (placeholders are strings).
     const problems = blocks.flatMap(({ page, block }) =>
-      parse(block).definitions.flatMap((definition) => validate(apiSchema, { kind: Kind.DOCUMENT, definitions: [definition] }).map((e) => `${page}: ${e.message} in:\n${block}`)),
+      parse(block).definitions.flatMap((definition) =>
+        validate(apiSchema, { kind: Kind.DOCUMENT, definitions: [definition] }).map(
+          (e) => `${page}: ${e.message} in:\n${block}`,
+        ),
+      ),
     );
     expect(problems).toEqual([]);
   });
@@ -60,7 +69,7 @@ describe('README', () => {
 });
 
 describe('docs/api.md', () => {
-  it("maps every custom scalar of the API in the frontend codegen recipe, as codegen.yml does", () => {
+  it('maps every custom scalar of the API in the frontend codegen recipe, as codegen.yml does', () => {
     const sdl = fs.readFileSync(path.join(root, 'schema/api.graphql'), 'utf8');
     const scalars = [...sdl.matchAll(/^scalar (\w+)/gm)].map((m) => m[1]).sort();
     const recipe = /scalars: \{([^}]*)\}/.exec(section(api, '## A typed client with codegen'))?.[1] ?? '';
@@ -72,7 +81,9 @@ describe('docs/api.md', () => {
   it('names every query and mutation of the API in its table by area, and fields that exist', () => {
     const table = rows(section(api, '## The graph, by area'));
     const named = table.flatMap((cells) => [...codeNames(cells[1]!), ...codeNames(cells[2]!)]);
-    const roots = [apiSchema.getQueryType()!, apiSchema.getMutationType()!].flatMap((type) => Object.keys(type.getFields()));
+    const roots = [apiSchema.getQueryType()!, apiSchema.getMutationType()!].flatMap((type) =>
+      Object.keys(type.getFields()),
+    );
     expect(named.filter((n) => !n.includes('.')).sort()).toEqual([...roots].sort());
     const missing = named
       .filter((n) => n.includes('.'))
@@ -91,27 +102,39 @@ describe('docs/api.md', () => {
     const rules: Rule[] = Object.values(PERMISSIONS);
     for (const scope of API_KEY_SCOPES) {
       const opens = table.find((cells) => cells[0] === `\`${enumName(scope)}\``)![1]!;
-      const covered = rules.filter((rule) => rule.scope === scope).flatMap((rule) => [...codeNames(rule.covers), ...(rule.covers.match(/(GET|POST) \/[a-z/-]+/g) ?? [])]);
-      expect([scope, covered.filter((name) => !opens.includes(name.includes(' ') ? name : `\`${name}\``))]).toEqual([scope, []]);
+      const covered = rules
+        .filter((rule) => rule.scope === scope)
+        .flatMap((rule) => [...codeNames(rule.covers), ...(rule.covers.match(/(GET|POST) \/[a-z/-]+/g) ?? [])]);
+      expect([scope, covered.filter((name) => !opens.includes(name.includes(' ') ? name : `\`${name}\``))]).toEqual([
+        scope,
+        [],
+      ]);
     }
   });
 });
 
 describe('docs/operations.md', () => {
   it('documents exactly the variables lib/config.ts reads', () => {
-    const documented = [...section(operations, '## Configuration').matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]);
+    const documented = [...section(operations, '## Configuration').matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map(
+      (m) => m[1],
+    );
     expect([...documented].sort()).toEqual([...CONFIG_KEYS].sort());
   });
 
   it('lists the CRM field mapping exactly as the code has it', () => {
-    const mapping = [...section(operations, '### HubSpot').matchAll(/^\| `([^`]+)` \| `([^`]+)` \|$/gm)].map((m) => [m[1], m[2]]);
+    const mapping = [...section(operations, '### HubSpot').matchAll(/^\| `([^`]+)` \| `([^`]+)` \|$/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
     expect(mapping).toEqual(CONTACT_PROPERTIES.map((p) => [p.field, p.property]));
   });
 });
 
 describe('docs/architecture.md', () => {
   it('tables every event lib/events.ts defines', () => {
-    const events = rows(section(readDoc('docs/architecture.md'), '## Events: how data flows between services')).map((cells) => cells[0]!.slice(1, -1));
+    const events = rows(section(readDoc('docs/architecture.md'), '## Events: how data flows between services')).map(
+      (cells) => cells[0]!.slice(1, -1),
+    );
     expect(events).toEqual([...EVENT_NAMES]);
   });
 });
@@ -119,10 +142,22 @@ describe('docs/architecture.md', () => {
 describe('SECURITY.md', () => {
   it('prints the authorization matrix exactly as lib/permissions.ts has it', () => {
     const security = readDoc('SECURITY.md');
-    const rows = [...security.matchAll(/^\| `([a-zA-Z.]+)` \| (.+) \| (yes|no) \| (yes|no) \| (yes|no) \| (yes|no) \| (`[a-z:]+`|no) \|$/gm)].map((m) => m.slice(1));
+    const rows = [
+      ...security.matchAll(
+        /^\| `([a-zA-Z.]+)` \| (.+) \| (yes|no) \| (yes|no) \| (yes|no) \| (yes|no) \| (`[a-z:]+`|no) \|$/gm,
+      ),
+    ].map((m) => m.slice(1));
     const yn = (b: boolean) => (b ? 'yes' : 'no');
     expect(rows).toEqual(
-      Object.entries(PERMISSIONS).map(([name, rule]: [string, Rule]) => [name, rule.covers, 'no', yn(rule.user), yn(rule.owner || rule.user), yn(rule.admin), rule.scope ? `\`${rule.scope}\`` : 'no']),
+      Object.entries(PERMISSIONS).map(([name, rule]: [string, Rule]) => [
+        name,
+        rule.covers,
+        'no',
+        yn(rule.user),
+        yn(rule.owner || rule.user),
+        yn(rule.admin),
+        rule.scope ? `\`${rule.scope}\`` : 'no',
+      ]),
     );
   });
 });

@@ -34,7 +34,20 @@ export const REVIEWS_PER_USER = 3;
 const SHELVES_PER_USER = 2;
 const PRODUCTS_PER_SHELF = 3;
 
-const WORDS = ['sturdy', 'light', 'fair', 'quick', 'quiet', 'bright', 'solid', 'handy', 'plain', 'neat', 'warm', 'crisp'];
+const WORDS = [
+  'sturdy',
+  'light',
+  'fair',
+  'quick',
+  'quiet',
+  'bright',
+  'solid',
+  'handy',
+  'plain',
+  'neat',
+  'warm',
+  'crisp',
+];
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const upcOf = (i: number) => `upc-${pad(i % PRODUCT_COUNT, 3)}`;
 

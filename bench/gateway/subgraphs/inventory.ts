@@ -22,9 +22,12 @@ export const inventory: BenchSubgraph = {
       // The representation carries upc, plus price and weight when shippingEstimate is asked.
       __resolveReference: (ref: { upc: string; price?: number; weight?: number }) => ref,
       inStock: ({ upc }: { upc: string }) => digitsOf(upc) % 4 !== 0,
-      shippingEstimate: ({ price, weight }: { price: number; weight: number }) => (price > 8000 ? 0 : Math.round(weight / 2)),
+      shippingEstimate: ({ price, weight }: { price: number; weight: number }) =>
+        price > 8000 ? 0 : Math.round(weight / 2),
       stockGrid: ({ upc }: { upc: string }) =>
-        Array.from({ length: WAREHOUSES }, (_, w) => Array.from({ length: WEEKS }, (_, week) => (digitsOf(upc) * 13 + w * 7 + week * 3) % 50)),
+        Array.from({ length: WAREHOUSES }, (_, w) =>
+          Array.from({ length: WEEKS }, (_, week) => (digitsOf(upc) * 13 + w * 7 + week * 3) % 50),
+        ),
     },
   },
 };

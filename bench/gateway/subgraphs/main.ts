@@ -15,7 +15,10 @@ async function main() {
   const cacheResponses = process.env.BENCH_SUBGRAPH_CACHE !== 'off';
   const servers = chosen.map((s) => ({
     name: s.name,
-    ...createSubgraphServer(buildSubgraphSchema({ typeDefs: parse(s.typeDefs), resolvers: s.resolvers }), cacheResponses),
+    ...createSubgraphServer(
+      buildSubgraphSchema({ typeDefs: parse(s.typeDefs), resolvers: s.resolvers }),
+      cacheResponses,
+    ),
   }));
   const ports: Record<string, number> = {};
   for (const s of servers) ports[s.name] = await listenOnFreePort(s.server);

@@ -24,7 +24,10 @@ const json = (res: http.ServerResponse, status: number, body: unknown) => send(r
  * validated once and its document kept. With `cacheResponses` the answer to a body already seen
  * is sent again as it was: the data never changes, so it is the answer execution would give.
  */
-export function createSubgraphServer(schema: GraphQLSchema, cacheResponses: boolean): { server: http.Server; stats: SubgraphStats } {
+export function createSubgraphServer(
+  schema: GraphQLSchema,
+  cacheResponses: boolean,
+): { server: http.Server; stats: SubgraphStats } {
   const stats: SubgraphStats = { requests: 0, cached: 0 };
   const responses = new Map<string, string>();
   const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
@@ -65,7 +68,14 @@ export function createSubgraphServer(schema: GraphQLSchema, cacheResponses: bool
       }
       const doc = documentOf(body.query ?? '');
       if (Array.isArray(doc)) return json(res, 400, { errors: doc.map((e: GraphQLError) => ({ message: e.message })) });
-      void Promise.resolve(execute({ schema, document: doc as DocumentNode, variableValues: body.variables, operationName: body.operationName })).then(
+      void Promise.resolve(
+        execute({
+          schema,
+          document: doc as DocumentNode,
+          variableValues: body.variables,
+          operationName: body.operationName,
+        }),
+      ).then(
         (result) => {
           const text = JSON.stringify(result);
           if (cacheResponses && !result.errors && responses.size < RESPONSE_CACHE_ENTRIES) responses.set(raw, text);

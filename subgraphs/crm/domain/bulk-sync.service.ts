@@ -3,7 +3,14 @@ import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
 import { authorize } from '../../../lib/permissions';
 import type { Database } from '../../../lib/db';
-import { AppError, NotFoundError, PG_UNIQUE_VIOLATION, ProviderUnavailableError, ServiceUnavailableError, pgErrorCode } from '../../../lib/errors';
+import {
+  AppError,
+  NotFoundError,
+  PG_UNIQUE_VIOLATION,
+  ProviderUnavailableError,
+  ServiceUnavailableError,
+  pgErrorCode,
+} from '../../../lib/errors';
 import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
 import type { UserDirectory } from '../../../lib/user-directory';
@@ -46,7 +53,14 @@ export class CrmBulkSync {
     try {
       const [job] = await this.deps.db
         .insert(syncJobs)
-        .values({ id: randomUUID(), state: 'RUNNING', total: totalCount, requestedBy: isUuid(viewer.userId ?? '') ? viewer.userId : null, createdAt: now, updatedAt: now })
+        .values({
+          id: randomUUID(),
+          state: 'RUNNING',
+          total: totalCount,
+          requestedBy: isUuid(viewer.userId ?? '') ? viewer.userId : null,
+          createdAt: now,
+          updatedAt: now,
+        })
         .returning();
       this.deps.logger.info({ jobId: job!.id, total: totalCount }, 'crm bulk sync started');
       return job!;
@@ -98,7 +112,8 @@ export class CrmBulkSync {
         // Failed: what did not reach HubSpot. A contact that changed while its page was in flight did
         // reach it, and is queued again with the newer facts; one another flusher held is synced there.
         let failed = 0;
-        if (page.ids.length > 0) failed = (await this.deps.crm.syncPage(page.ids, new Date(Date.now() + this.leaseMs))).failed;
+        if (page.ids.length > 0)
+          failed = (await this.deps.crm.syncPage(page.ids, new Date(Date.now() + this.leaseMs))).failed;
         const finished = !page.hasNextPage;
         cursor = page.endCursor ?? cursor;
         const at = new Date();
@@ -113,7 +128,9 @@ export class CrmBulkSync {
             retryAt: null,
             lastError: null,
             updatedAt: at,
-            ...(finished ? { state: 'COMPLETED' as const, finishedAt: at, leaseUntil: null } : { leaseUntil: new Date(at.getTime() + this.leaseMs) }),
+            ...(finished
+              ? { state: 'COMPLETED' as const, finishedAt: at, leaseUntil: null }
+              : { leaseUntil: new Date(at.getTime() + this.leaseMs) }),
           })
           .where(eq(syncJobs.id, job.id));
         pages++;
@@ -127,14 +144,21 @@ export class CrmBulkSync {
       const waitMs = Number.isFinite(hint) ? Math.max(1000, hint * 1000) : this.retryDelayMs;
       const expected = err instanceof ProviderUnavailableError || err instanceof ServiceUnavailableError;
       const reason = expected ? (err as Error).message : 'unexpected error (see the logs)';
-      this.deps.logger[expected ? 'warn' : 'error']({ jobId: job.id, pages, waitMs, error: (err as Error).name, code: err instanceof AppError ? err.code : null }, 'crm bulk sync waits before retrying its page');
+      this.deps.logger[expected ? 'warn' : 'error'](
+        { jobId: job.id, pages, waitMs, error: (err as Error).name, code: err instanceof AppError ? err.code : null },
+        'crm bulk sync waits before retrying its page',
+      );
       await this.deps.db
         .update(syncJobs)
         .set({ retryAt: new Date(Date.now() + waitMs), lastError: reason, leaseUntil: null, updatedAt: new Date() })
         .where(eq(syncJobs.id, job.id));
       return pages;
     } finally {
-      if (stopping()) await this.deps.db.update(syncJobs).set({ leaseUntil: null }).where(and(eq(syncJobs.id, job.id), eq(syncJobs.state, 'RUNNING')));
+      if (stopping())
+        await this.deps.db
+          .update(syncJobs)
+          .set({ leaseUntil: null })
+          .where(and(eq(syncJobs.id, job.id), eq(syncJobs.state, 'RUNNING')));
     }
   }
 }

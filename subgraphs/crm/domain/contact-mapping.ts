@@ -27,10 +27,26 @@ export const CONTACT_PROPERTIES: readonly PropertyMapping[] = [
   { field: 'name (first word)', property: 'firstname' },
   { field: 'name (rest)', property: 'lastname' },
   // Unique: contacts are upserted by it, so one user is one contact and an address is never adopted.
-  { field: 'userId', property: 'saypro_user_id', custom: { label: 'SayPro user id', type: 'string', fieldType: 'text', unique: true } },
-  { field: 'listingCount', property: 'saypro_listing_count', custom: { label: 'SayPro listings', type: 'number', fieldType: 'number' } },
-  { field: 'totalSpent', property: 'saypro_total_spent', custom: { label: 'SayPro total spent (minor units)', type: 'number', fieldType: 'number' } },
-  { field: 'currency', property: 'saypro_currency', custom: { label: 'SayPro spend currency', type: 'string', fieldType: 'text' } },
+  {
+    field: 'userId',
+    property: 'saypro_user_id',
+    custom: { label: 'SayPro user id', type: 'string', fieldType: 'text', unique: true },
+  },
+  {
+    field: 'listingCount',
+    property: 'saypro_listing_count',
+    custom: { label: 'SayPro listings', type: 'number', fieldType: 'number' },
+  },
+  {
+    field: 'totalSpent',
+    property: 'saypro_total_spent',
+    custom: { label: 'SayPro total spent (minor units)', type: 'number', fieldType: 'number' },
+  },
+  {
+    field: 'currency',
+    property: 'saypro_currency',
+    custom: { label: 'SayPro spend currency', type: 'string', fieldType: 'text' },
+  },
 ];
 
 /** The contact properties for a user, ready for a HubSpot upsert by `saypro_user_id`. */

@@ -78,7 +78,13 @@ export class CrmService {
     const valid = [...new Set(userIds.filter(isUuid))];
     if (valid.length === 0) return new Map();
     const now = new Date();
-    const pending = { syncStatus: 'PENDING' as const, attempts: 0, nextAttemptAt: dueAt, updatedAt: now, ...(claim ? { claimedUntil: dueAt } : {}) };
+    const pending = {
+      syncStatus: 'PENDING' as const,
+      attempts: 0,
+      nextAttemptAt: dueAt,
+      updatedAt: now,
+      ...(claim ? { claimedUntil: dueAt } : {}),
+    };
     const rows = await tx
       .insert(contacts)
       .values(valid.map((userId) => ({ userId, ...pending, version: 1 })))
@@ -120,7 +126,12 @@ export class CrmService {
       .where(inArray(contacts.userId, due))
       .returning({ userId: contacts.userId, version: contacts.version, attempts: contacts.attempts });
     if (claimed.length === 0) return 0;
-    return (await this.syncBatch(new Map(claimed.map((c) => [c.userId, { version: c.version, attempts: c.attempts }])), 'record')).synced;
+    return (
+      await this.syncBatch(
+        new Map(claimed.map((c) => [c.userId, { version: c.version, attempts: c.attempts }])),
+        'record',
+      )
+    ).synced;
   }
 
   /**
@@ -132,7 +143,9 @@ export class CrmService {
     authorize(viewer, 'crm.contact.read', userId);
     const stored = await read();
     if (stored) return stored;
-    const [person] = isUuid(userId) ? await this.deps.listings<{ id: string }>('User', [userId], 'id', SYSTEM_VIEWER) : [null];
+    const [person] = isUuid(userId)
+      ? await this.deps.listings<{ id: string }>('User', [userId], 'id', SYSTEM_VIEWER)
+      : [null];
     if (!person) throw new NotFoundError('User', userId);
     return null;
   }
@@ -141,27 +154,47 @@ export class CrmService {
   async syncNow(viewer: Viewer, userId: string): Promise<ContactRow> {
     authorize(viewer, 'crm.sync', userId);
     // Bad input sends nothing and stores nothing: ask the owner of User first.
-    const [person] = isUuid(userId) ? await this.deps.listings<{ id: string; email: string | null; emailVerified: boolean | null }>('User', [userId], 'id email emailVerified', SYSTEM_VIEWER) : [null];
+    const [person] = isUuid(userId)
+      ? await this.deps.listings<{ id: string; email: string | null; emailVerified: boolean | null }>(
+          'User',
+          [userId],
+          'id email emailVerified',
+          SYSTEM_VIEWER,
+        )
+      : [null];
     if (!person) throw new NotFoundError('User', userId);
-    if (!person.email) throw new BadUserInputError({ field: 'userId', message: 'the user has no email, which the CRM needs' }, 'userId');
+    if (!person.email)
+      throw new BadUserInputError({ field: 'userId', message: 'the user has no email, which the CRM needs' }, 'userId');
     if (!person.emailVerified) throw new BadUserInputError({ field: 'userId', message: UNCONFIRMED }, 'userId');
     // A change may land while it is in flight (the events of the registration and the address
     // confirmation reach this service while the mutation runs): then it sends the newer facts too,
     // after a short pause that lets those events settle.
     for (let round = 0; round < SYNC_NOW_ROUNDS; round++) {
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-      const outcome = await this.syncBatch(await this.markManyPending(this.deps.db, [userId], new Date(Date.now() + this.claimMs), true), 'record-and-throw');
+      const outcome = await this.syncBatch(
+        await this.markManyPending(this.deps.db, [userId], new Date(Date.now() + this.claimMs), true),
+        'record-and-throw',
+      );
       if (outcome.synced + outcome.failed > 0) break;
     }
     const [row] = await this.deps.db.select().from(contacts).where(eq(contacts.userId, userId));
-    if (row?.syncStatus !== 'SYNCED') throw new BadUserInputError({ field: 'userId', message: row?.lastError ?? 'the user could not be synced' }, 'userId');
+    if (row?.syncStatus !== 'SYNCED')
+      throw new BadUserInputError(
+        { field: 'userId', message: row?.lastError ?? 'the user could not be synced' },
+        'userId',
+      );
     return row;
   }
 
   /** Contacts that stopped retrying, most recent first. Admins only. */
   async failed(viewer: Viewer, limit: number): Promise<ContactRow[]> {
     authorize(viewer, 'crm.failed.read');
-    return this.deps.db.select().from(contacts).where(eq(contacts.syncStatus, 'FAILED')).orderBy(desc(contacts.updatedAt)).limit(limit);
+    return this.deps.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.syncStatus, 'FAILED'))
+      .orderBy(desc(contacts.updatedAt))
+      .limit(limit);
   }
 
   /** Puts failed contacts (all of them, or the given users) back in the queue with fresh attempts. Admins only. */
@@ -171,7 +204,9 @@ export class CrmService {
     const retried = await this.deps.db
       .update(contacts)
       .set({ syncStatus: 'PENDING', attempts: 0, nextAttemptAt: now, updatedAt: now })
-      .where(and(eq(contacts.syncStatus, 'FAILED'), userIds ? inArray(contacts.userId, userIds.filter(isUuid)) : undefined))
+      .where(
+        and(eq(contacts.syncStatus, 'FAILED'), userIds ? inArray(contacts.userId, userIds.filter(isUuid)) : undefined),
+      )
       .returning({ userId: contacts.userId });
     this.deps.logger.info({ retried: retried.length }, 'failed crm syncs queued again');
     return retried.length;
@@ -188,7 +223,10 @@ export class CrmService {
     const ids = [...new Set(hubspotIds)];
     for (let i = 0; i < ids.length; i += MAX_BATCH) {
       const chunk = ids.slice(i, i + MAX_BATCH);
-      const read = await this.deps.policy.execute((attempt) => this.deps.gateway.readByIds(chunk, attempt), 'read contacts');
+      const read = await this.deps.policy.execute(
+        (attempt) => this.deps.gateway.readByIds(chunk, attempt),
+        'read contacts',
+      );
       for (const [id, contact] of read) out.set(id, contact);
     }
     return out;
@@ -203,7 +241,13 @@ export class CrmService {
   private async syncBatch(claims: Claims, onOutage: 'record' | 'record-and-throw' | 'throw'): Promise<BatchOutcome> {
     const userIds = [...claims.keys()];
     await this.setupDone();
-    type Person = { id: string; name: string; email: string | null; emailVerified: boolean | null; listingCount: number };
+    type Person = {
+      id: string;
+      name: string;
+      email: string | null;
+      emailVerified: boolean | null;
+      listingCount: number;
+    };
     type Spend = { id: string; totalSpent: Array<{ amount: number; currency: string }> | null };
     const [people, spend] = await Promise.all([
       this.deps.listings<Person>('User', userIds, 'id name email emailVerified listingCount', SYSTEM_VIEWER),
@@ -219,19 +263,37 @@ export class CrmService {
       // Confirming it is a user.updated: the consumer marks the user pending again then.
       if (!person.emailVerified) return void problems.set(userId, { message: UNCONFIRMED, permanent: true });
       const total = spend[i]?.totalSpent?.find((t) => t.currency === this.deps.currency)?.amount ?? 0;
-      facts.set(userId, { userId, name: person.name, email: person.email, listingCount: person.listingCount, totalSpent: total, currency: this.deps.currency });
+      facts.set(userId, {
+        userId,
+        name: person.name,
+        email: person.email,
+        listingCount: person.listingCount,
+        totalSpent: total,
+        currency: this.deps.currency,
+      });
     });
     let synced = 0;
     if (facts.size > 0) {
       try {
-        const outcome = await this.deps.policy.execute((attempt) => this.deps.gateway.upsertByUserId([...facts.values()].map(toContactProperties), attempt), 'upsert contacts');
+        const outcome = await this.deps.policy.execute(
+          (attempt) => this.deps.gateway.upsertByUserId([...facts.values()].map(toContactProperties), attempt),
+          'upsert contacts',
+        );
         const now = new Date();
         for (const result of outcome.results) {
           const userId = result.userId;
           if (!facts.has(userId)) continue;
           const [done] = await this.deps.db
             .update(contacts)
-            .set({ syncStatus: 'SYNCED', hubspotId: result.id, attempts: 0, lastSyncedAt: now, lastError: null, updatedAt: now, claimedUntil: null })
+            .set({
+              syncStatus: 'SYNCED',
+              hubspotId: result.id,
+              attempts: 0,
+              lastSyncedAt: now,
+              lastError: null,
+              updatedAt: now,
+              claimedUntil: null,
+            })
             .where(and(eq(contacts.userId, userId), eq(contacts.version, claims.get(userId)!.version)))
             .returning({ userId: contacts.userId });
           if (done) synced++;
@@ -239,11 +301,15 @@ export class CrmService {
         }
         for (const failure of outcome.failures) {
           // A conflict will not pass on a retry: it waits for the user's next change (user.updated marks them again).
-          if (failure.userId && facts.has(failure.userId)) problems.set(failure.userId, { message: failure.message, permanent: failure.conflict });
+          if (failure.userId && facts.has(failure.userId))
+            problems.set(failure.userId, { message: failure.message, permanent: failure.conflict });
         }
       } catch (err) {
         // HubSpot's error messages embed response bodies (emails): log what kind of failure it was, not its text.
-        this.deps.logger.warn({ users: facts.size, error: (err as Error).name, status: (err as { code?: unknown }).code ?? null }, 'crm sync failed; will retry');
+        this.deps.logger.warn(
+          { users: facts.size, error: (err as Error).name, status: (err as { code?: unknown }).code ?? null },
+          'crm sync failed; will retry',
+        );
         if (onOutage === 'throw') throw err;
         for (const userId of facts.keys()) problems.set(userId, { message: 'HubSpot unavailable', permanent: false });
         await this.recordFailures(problems, claims);
@@ -279,7 +345,10 @@ export class CrmService {
    * The shared backoff grows with the attempts (1 s, 2 s, 4 s … up to 5 min); after `maxAttempts`
    * the contact is FAILED. Only against the claimed version: a newer change starts afresh.
    */
-  private async recordFailures(problems: Map<string, { message: string; permanent: boolean }>, claims: Claims): Promise<void> {
+  private async recordFailures(
+    problems: Map<string, { message: string; permanent: boolean }>,
+    claims: Claims,
+  ): Promise<void> {
     for (const [userId, { message, permanent }] of problems) {
       const claim = claims.get(userId)!;
       const attempts = claim.attempts + 1;

@@ -11,7 +11,10 @@ registerEnumType(CrmSyncJobState, {
   description: 'Where a bulk CRM sync stands.',
   valuesConfig: {
     RUNNING: { description: 'Syncing pages of 100 users, paced to HubSpot’s rate limit.' },
-    WAITING: { description: 'HubSpot or a service is unavailable: the job tries the same page again at retryAt, nobody is skipped.' },
+    WAITING: {
+      description:
+        'HubSpot or a service is unavailable: the job tries the same page again at retryAt, nobody is skipped.',
+    },
     COMPLETED: { description: 'Every user was processed.' },
   },
 });
@@ -30,7 +33,10 @@ export class CrmSyncJob {
   @Field(() => Int, { description: 'Users processed so far, synced or not.' })
   done: number;
 
-  @Field(() => Int, { description: 'Processed users that did not sync (no email, or refused by HubSpot); the automatic sync keeps retrying them and crmFailedSyncs lists those it gives up on.' })
+  @Field(() => Int, {
+    description:
+      'Processed users that did not sync (no email, or refused by HubSpot); the automatic sync keeps retrying them and crmFailedSyncs lists those it gives up on.',
+  })
   failed: number;
 
   @Field({ description: 'When an admin started the job.' })
@@ -50,7 +56,12 @@ export function toCrmSyncJob(row: SyncJobRow, now = new Date()): CrmSyncJob {
   const waiting = row.state === 'RUNNING' && row.retryAt !== null && row.retryAt > now;
   return {
     id: row.id,
-    state: row.state === 'COMPLETED' ? CrmSyncJobState.COMPLETED : waiting ? CrmSyncJobState.WAITING : CrmSyncJobState.RUNNING,
+    state:
+      row.state === 'COMPLETED'
+        ? CrmSyncJobState.COMPLETED
+        : waiting
+          ? CrmSyncJobState.WAITING
+          : CrmSyncJobState.RUNNING,
     total: row.total,
     done: row.done,
     failed: row.failed,

@@ -4,7 +4,14 @@ import { CRM_DB_SCHEMA } from '../db/migrations';
 import type { CrmService } from '../domain/crm.service';
 
 export const CRM_CHANGES_QUEUE = 'crm.user-changes';
-const EVENTS = ['user.created', 'user.updated', 'listing.created', 'listing.status_changed', 'payment.succeeded', 'payment.refunded'] as const satisfies readonly EventName[];
+const EVENTS = [
+  'user.created',
+  'user.updated',
+  'listing.created',
+  'listing.status_changed',
+  'payment.succeeded',
+  'payment.refunded',
+] as const satisfies readonly EventName[];
 
 /**
  * Every change that alters what the CRM shows of a user marks that user PENDING, in the event's

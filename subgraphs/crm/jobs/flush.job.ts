@@ -2,7 +2,12 @@ import type { Logger } from '../../../lib/logger';
 import type { CrmService } from '../domain/crm.service';
 
 /** Every `intervalMs` (once `ready` holds), sends pending contacts to the CRM in batches until none is due. */
-export function startCrmFlusher(crm: CrmService, logger: Logger, intervalMs: number, ready: () => boolean = () => true): () => void {
+export function startCrmFlusher(
+  crm: CrmService,
+  logger: Logger,
+  intervalMs: number,
+  ready: () => boolean = () => true,
+): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running || !ready()) return;

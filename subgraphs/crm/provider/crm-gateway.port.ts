@@ -25,7 +25,10 @@ export interface CrmGateway {
    * a user's contact is theirs whatever its address, and an address that another contact holds is
    * a conflict, never an adoption. Per-item failures come back, they do not throw.
    */
-  upsertByUserId(contacts: Array<Record<string, string>>, attempt: number): Promise<{ results: UpsertResult[]; failures: UpsertFailure[] }>;
+  upsertByUserId(
+    contacts: Array<Record<string, string>>,
+    attempt: number,
+  ): Promise<{ results: UpsertResult[]; failures: UpsertFailure[] }>;
   /** Reads up to 100 contacts by CRM id in one call; unknown ids are simply absent. */
   readByIds(ids: string[], attempt: number): Promise<Map<string, CrmContact>>;
   /** Worth another attempt (network, timeout, 5xx, 429). */

@@ -79,15 +79,52 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
           timer = setTimeout(() => reject(new HubSpotTimeoutError(timeoutMs)), timeoutMs);
         }),
       ]);
-      recordProviderCall({ provider: 'hubspot', operation: `${method} ${routeOf(path)}`, status: response.httpStatusCode, durationMs: Date.now() - started, attempt, queuedMs });
-      log.info({ method, path, status: response.httpStatusCode, durationMs: Date.now() - started, queuedMs, attempt, batchSize }, 'hubspot call');
+      recordProviderCall({
+        provider: 'hubspot',
+        operation: `${method} ${routeOf(path)}`,
+        status: response.httpStatusCode,
+        durationMs: Date.now() - started,
+        attempt,
+        queuedMs,
+      });
+      log.info(
+        {
+          method,
+          path,
+          status: response.httpStatusCode,
+          durationMs: Date.now() - started,
+          queuedMs,
+          attempt,
+          batchSize,
+        },
+        'hubspot call',
+      );
       observeRemaining(response.headers);
       return response.data;
     } catch (err) {
       if (statusOf(err) === 429) limiter?.exhausted();
       observeRemaining((err as { headers?: Record<string, string> }).headers);
-      recordProviderCall({ provider: 'hubspot', operation: `${method} ${routeOf(path)}`, status: statusOf(err), durationMs: Date.now() - started, attempt, queuedMs });
-      log.warn({ method, path, status: statusOf(err) ?? null, durationMs: Date.now() - started, queuedMs, attempt, batchSize, error: (err as Error).name }, 'hubspot call failed');
+      recordProviderCall({
+        provider: 'hubspot',
+        operation: `${method} ${routeOf(path)}`,
+        status: statusOf(err),
+        durationMs: Date.now() - started,
+        attempt,
+        queuedMs,
+      });
+      log.warn(
+        {
+          method,
+          path,
+          status: statusOf(err) ?? null,
+          durationMs: Date.now() - started,
+          queuedMs,
+          attempt,
+          batchSize,
+          error: (err as Error).name,
+        },
+        'hubspot call failed',
+      );
       throw err;
     } finally {
       clearTimeout(timer);
@@ -97,14 +134,22 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
   const isTransient = (error: unknown): boolean => {
     if (error instanceof HubSpotTimeoutError) return true;
     const status = statusOf(error);
-    if (status === undefined) return error instanceof Error && /ECONN|ETIMEDOUT|socket|network|fetch failed/i.test(`${error.message} ${(error as { cause?: Error }).cause?.message ?? ''}`);
+    if (status === undefined)
+      return (
+        error instanceof Error &&
+        /ECONN|ETIMEDOUT|socket|network|fetch failed/i.test(
+          `${error.message} ${(error as { cause?: Error }).cause?.message ?? ''}`,
+        )
+      );
     return status === 429 || status >= 500;
   };
 
   return {
     async ensureProperties() {
       // One list call tells which of ours exist; only the missing ones are created.
-      const existing = await call('GET', '/crm/v3/properties/contacts', 1, undefined, () => properties.getAllWithHttpInfo('contacts'));
+      const existing = await call('GET', '/crm/v3/properties/contacts', 1, undefined, () =>
+        properties.getAllWithHttpInfo('contacts'),
+      );
       const names = new Set(existing.results.map((p) => p.name));
       for (const mapping of CONTACT_PROPERTIES) {
         if (!mapping.custom || names.has(mapping.property)) continue;
@@ -128,15 +173,27 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
     async upsertByUserId(batch, attempt) {
       if (batch.length > MAX_BATCH) throw new Error(`at most ${MAX_BATCH} contacts per upsert`);
       const data = await call('POST', '/crm/v3/objects/contacts/batch/upsert', attempt, batch.length, () =>
-        contacts.upsertWithHttpInfo({ inputs: batch.map((p) => ({ id: p.saypro_user_id!, idProperty: 'saypro_user_id', properties: p })) }),
+        contacts.upsertWithHttpInfo({
+          inputs: batch.map((p) => ({ id: p.saypro_user_id!, idProperty: 'saypro_user_id', properties: p })),
+        }),
       );
-      const results: UpsertResult[] = data.results.map((r) => ({ id: r.id, userId: r.properties.saypro_user_id ?? '', created: r._new }));
+      const results: UpsertResult[] = data.results.map((r) => ({
+        id: r.id,
+        userId: r.properties.saypro_user_id ?? '',
+        created: r._new,
+      }));
       const errors = 'errors' in data && Array.isArray(data.errors) ? data.errors : [];
       const failures: UpsertFailure[] = errors.map((e) => {
         const ids = (e.context as Record<string, string[]> | undefined)?.ids;
         // HubSpot's message names the other contact's id: it is for our logs' category only, never for the user.
         const conflict = e.category === 'CONFLICT';
-        return { userId: ids?.[0] ?? null, conflict, message: conflict ? 'the address belongs to another CRM contact, which is not adopted' : `${e.category}: ${e.message}` };
+        return {
+          userId: ids?.[0] ?? null,
+          conflict,
+          message: conflict
+            ? 'the address belongs to another CRM contact, which is not adopted'
+            : `${e.category}: ${e.message}`,
+        };
       });
       return { results, failures };
     },
@@ -145,9 +202,14 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): CrmGateway
       const out = new Map<string, CrmContact>();
       if (ids.length === 0) return out;
       const data = await call('POST', '/crm/v3/objects/contacts/batch/read', attempt, ids.length, () =>
-        contacts.readWithHttpInfo({ inputs: ids.map((id) => ({ id })), properties: READ_PROPERTIES, propertiesWithHistory: [] }),
+        contacts.readWithHttpInfo({
+          inputs: ids.map((id) => ({ id })),
+          properties: READ_PROPERTIES,
+          propertiesWithHistory: [],
+        }),
       );
-      for (const c of data.results) out.set(c.id, { id: c.id, properties: c.properties, updatedAt: c.updatedAt ?? null });
+      for (const c of data.results)
+        out.set(c.id, { id: c.id, properties: c.properties, updatedAt: c.updatedAt ?? null });
       return out;
     },
 

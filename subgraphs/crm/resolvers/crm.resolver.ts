@@ -30,7 +30,10 @@ function remoteOf(contact: CrmContact, ctx: CrmContext): Promise<RemoteContact |
   if (!read) {
     read = contact.hubspotId
       ? ctx.loaders.hubspot.load(contact.hubspotId).catch((err: unknown) => {
-          ctx.logger.warn({ error: (err as Error).name, status: (err as { code?: unknown }).code ?? null }, 'HubSpot read failed; answering with our sync state only');
+          ctx.logger.warn(
+            { error: (err as Error).name, status: (err as { code?: unknown }).code ?? null },
+            'HubSpot read failed; answering with our sync state only',
+          );
           return null;
         })
       : Promise.resolve(null);
@@ -45,7 +48,10 @@ const contactReader = () => ReadableBy<CrmContact>('crm.contact.read', (contact)
 @Resolver(() => CrmContact)
 export class CrmContactRemoteResolver {
   @contactReader()
-  @FieldResolver(() => String, { nullable: true, description: "HubSpot's lifecycle stage (subscriber, lead, customer …)." })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: "HubSpot's lifecycle stage (subscriber, lead, customer …).",
+  })
   async lifecycleStage(@Root() contact: CrmContact, @Ctx() ctx: CrmContext): Promise<string | null> {
     return (await remoteOf(contact, ctx))?.properties.lifecyclestage ?? null;
   }
@@ -53,18 +59,27 @@ export class CrmContactRemoteResolver {
   @contactReader()
   @FieldResolver(() => [CrmProperty], {
     nullable: true,
-    description: 'The mapped properties as HubSpot holds them (empty when not synced or HubSpot is unreachable; null for callers who may not read the contact).',
+    description:
+      'The mapped properties as HubSpot holds them (empty when not synced or HubSpot is unreachable; null for callers who may not read the contact).',
   })
   async properties(@Root() contact: CrmContact, @Ctx() ctx: CrmContext): Promise<CrmProperty[]> {
     const remote = await remoteOf(contact, ctx);
-    return remote ? READ_PROPERTIES.filter((p) => p !== 'lifecyclestage').map((name) => ({ name, value: remote.properties[name] ?? null })) : [];
+    return remote
+      ? READ_PROPERTIES.filter((p) => p !== 'lifecyclestage').map((name) => ({
+          name,
+          value: remote.properties[name] ?? null,
+        }))
+      : [];
   }
 }
 
 @Resolver(() => User)
 export class UserCrmResolver {
   @ReadableBy<User>('crm.contact.read', (user) => user.id)
-  @FieldResolver(() => CrmContact, { nullable: true, description: "The user's CRM contact; for the user and admins (null for others)." })
+  @FieldResolver(() => CrmContact, {
+    nullable: true,
+    description: "The user's CRM contact; for the user and admins (null for others).",
+  })
   async crmContact(@Root() user: User, @Ctx() ctx: CrmContext): Promise<CrmContact | null> {
     return toContact(user.id, await ctx.loaders.contact.load(user.id));
   }
@@ -72,12 +87,18 @@ export class UserCrmResolver {
 
 @Resolver()
 export class CrmResolver {
-  @Query(() => CrmContact, { description: "A user's CRM contact (GET /crm/user-data). The user themself or an admin; NOT_FOUND for a user that does not exist." })
+  @Query(() => CrmContact, {
+    description:
+      "A user's CRM contact (GET /crm/user-data). The user themself or an admin; NOT_FOUND for a user that does not exist.",
+  })
   async crmContact(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
     return toContact(userId, await ctx.crm.contactOf(ctx.viewer, userId, () => ctx.loaders.contact.load(userId)));
   }
 
-  @Query(() => [CrmContact], { description: 'Contacts whose sync stopped retrying (FAILED), most recent first, with their last error. Admins only.' })
+  @Query(() => [CrmContact], {
+    description:
+      'Contacts whose sync stopped retrying (FAILED), most recent first, with their last error. Admins only.',
+  })
   async crmFailedSyncs(
     @Ctx() ctx: CrmContext,
     @Arg('first', () => Int, { nullable: true, description: 'How many, 1–100. @default 50' }) first?: number,
@@ -86,16 +107,20 @@ export class CrmResolver {
     return rows.map((row) => toContact(row.userId, row));
   }
 
-  @Mutation(() => Int, { description: 'Queues failed CRM syncs again (all of them, or the given users) and returns how many. Admins only.' })
+  @Mutation(() => Int, {
+    description: 'Queues failed CRM syncs again (all of them, or the given users) and returns how many. Admins only.',
+  })
   retryFailedCrmSyncs(
     @Ctx() ctx: CrmContext,
-    @Arg('userIds', () => [ID], { nullable: true, description: 'Only these users; all failed ones when omitted.' }) userIds?: string[],
+    @Arg('userIds', () => [ID], { nullable: true, description: 'Only these users; all failed ones when omitted.' })
+    userIds?: string[],
   ): Promise<number> {
     return ctx.crm.retryFailed(ctx.viewer, userIds);
   }
 
   @Mutation(() => CrmContact, {
-    description: 'Sends the user to the CRM now: upsert by email with name, listing count and payment totals (POST /crm/add-user). Idempotent. The user themself or an admin (or a crm:write key). Answers the sync state; what HubSpot holds only to those who may read the contact.',
+    description:
+      'Sends the user to the CRM now: upsert by email with name, listing count and payment totals (POST /crm/add-user). Idempotent. The user themself or an admin (or a crm:write key). Answers the sync state; what HubSpot holds only to those who may read the contact.',
   })
   async syncUserToCrm(@Arg('userId', () => ID) userId: string, @Ctx() ctx: CrmContext): Promise<CrmContact> {
     const row = await ctx.crm.syncNow(ctx.viewer, userId);

@@ -1,12 +1,36 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
 
 /** The email service's own Postgres schema. */
 export const emailSchema = pgSchema('email');
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
 
-export const MESSAGE_STATUSES = ['QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'OPENED', 'CLICKED', 'BOUNCED', 'DROPPED', 'SPAM_REPORTED', 'FAILED', 'SUPPRESSED'] as const;
+export const MESSAGE_STATUSES = [
+  'QUEUED',
+  'SENDING',
+  'SENT',
+  'DELIVERED',
+  'OPENED',
+  'CLICKED',
+  'BOUNCED',
+  'DROPPED',
+  'SPAM_REPORTED',
+  'FAILED',
+  'SUPPRESSED',
+] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export const MAIL_KINDS = ['TRANSACTIONAL', 'ACCOUNT', 'MARKETING'] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
@@ -53,7 +77,9 @@ export const messages = emailSchema.table(
     index('messages_campaign_idx').on(t.campaignId),
     index('messages_provider_idx').on(t.providerMessageId),
     // Account mail (confirmation links, address notices) per recipient and hour.
-    index('messages_account_recipient_idx').on(sql`lower(${t.toEmail})`, t.createdAt).where(sql`${t.template} in ('WELCOME', 'CONFIRM_EMAIL')`),
+    index('messages_account_recipient_idx')
+      .on(sql`lower(${t.toEmail})`, t.createdAt)
+      .where(sql`${t.template} in ('WELCOME', 'CONFIRM_EMAIL')`),
   ],
 );
 

@@ -118,7 +118,13 @@ export interface CampaignStats {
 }
 
 /** One event of SendGrid's event webhook (flat; our custom args at the top level). */
-export type ProviderEvent = Record<string, unknown> & { event: string; email: string; sg_event_id?: string; sg_message_id?: string; timestamp?: number };
+export type ProviderEvent = Record<string, unknown> & {
+  event: string;
+  email: string;
+  sg_event_id?: string;
+  sg_message_id?: string;
+  timestamp?: number;
+};
 
 const EMAIL = /^[^\s@<>()[\]",;:\\]+@[^\s@<>()[\]",;:\\]+\.[^\s@<>()[\]",;:\\]+$/;
 export const isEmailAddress = (value: string): boolean => value.length <= 254 && EMAIL.test(value);
@@ -148,7 +154,12 @@ const PROGRESS: Record<string, { status: MessageStatus; at: 'deliveredAt' | 'ope
 export type Person = { id: string; name: string; email: string | null; emailVerified: boolean | null };
 
 /** A user as a recipient. */
-export const recipientOf = (person: Person & { email: string }): Recipient => ({ userId: person.id, email: person.email, name: person.name, verified: person.emailVerified === true });
+export const recipientOf = (person: Person & { email: string }): Recipient => ({
+  userId: person.id,
+  email: person.email,
+  name: person.name,
+  verified: person.emailVerified === true,
+});
 
 /**
  * Mail for SayPro: renders templates into an outbox (one row per recipient, keyed so duplicates
@@ -180,7 +191,9 @@ export class EmailService {
       .where(inArray(messages.status, ['QUEUED', 'SENDING']))
       .groupBy(messages.status);
     const of = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
-    const oldest = rows.map((r) => (r.oldest ? new Date(r.oldest).getTime() : Date.now())).reduce((a, b) => Math.min(a, b), Date.now());
+    const oldest = rows
+      .map((r) => (r.oldest ? new Date(r.oldest).getTime() : Date.now()))
+      .reduce((a, b) => Math.min(a, b), Date.now());
     return { queued: of('QUEUED'), sending: of('SENDING'), oldestAgeSeconds: (Date.now() - oldest) / 1000 };
   }
 
@@ -208,18 +221,26 @@ export class EmailService {
   /** Known users get a preferences row with the defaults (campaigns go to known users). Idempotent. */
   async rememberUser(exec: Executor, userId: string): Promise<void> {
     if (!isUuid(userId)) return;
-    await exec.insert(preferences).values({ ...this.defaults(userId), updatedAt: new Date() }).onConflictDoNothing();
+    await exec
+      .insert(preferences)
+      .values({ ...this.defaults(userId), updatedAt: new Date() })
+      .onConflictDoNothing();
   }
 
   async updatePreferences(viewer: Viewer, userId: string, input: PreferencesInput): Promise<PreferencesRow> {
     authorize(viewer, 'email.preferences.update', userId);
-    const [person] = isUuid(userId) ? await this.deps.listings<Person>('User', [userId], PERSON_FIELDS, SYSTEM_VIEWER) : [null];
+    const [person] = isUuid(userId)
+      ? await this.deps.listings<Person>('User', [userId], PERSON_FIELDS, SYSTEM_VIEWER)
+      : [null];
     if (!person) throw new NotFoundError('User', userId);
     const current = (await this.preferencesOf(this.deps.db, [userId])).get(userId)!;
     const alerts = input.newListingAlerts;
     const keywords = alerts?.keywords?.map((k) => k.trim().toLowerCase()).filter(Boolean);
     if (keywords && (keywords.length > 20 || keywords.some((k) => k.length > 50))) {
-      throw new BadUserInputError({ field: 'newListingAlerts.keywords', message: 'at most 20 keywords of up to 50 characters' }, 'input');
+      throw new BadUserInputError(
+        { field: 'newListingAlerts.keywords', message: 'at most 20 keywords of up to 50 characters' },
+        'input',
+      );
     }
     const next: PreferencesRow = {
       userId,
@@ -230,15 +251,23 @@ export class EmailService {
       alertKeywords: keywords ? [...new Set(keywords)] : current.alertKeywords,
       updatedAt: new Date(),
     };
-    await this.deps.db.insert(preferences).values(next).onConflictDoUpdate({ target: preferences.userId, set: { ...next } });
+    await this.deps.db
+      .insert(preferences)
+      .values(next)
+      .onConflictDoUpdate({ target: preferences.userId, set: { ...next } });
     // Opting in again is the user's explicit wish: it lifts an unsubscribe (never a bounce or spam report).
     if (input.marketing === true && person.email) {
-      await this.deps.db.delete(suppressions).where(and(eq(suppressions.email, person.email.toLowerCase()), eq(suppressions.reason, 'UNSUBSCRIBED')));
+      await this.deps.db
+        .delete(suppressions)
+        .where(and(eq(suppressions.email, person.email.toLowerCase()), eq(suppressions.reason, 'UNSUBSCRIBED')));
     }
     return next;
   }
 
-  async suppressionsOf(exec: Executor, emails: readonly string[]): Promise<Map<string, { reason: SuppressionReason; createdAt: Date }>> {
+  async suppressionsOf(
+    exec: Executor,
+    emails: readonly string[],
+  ): Promise<Map<string, { reason: SuppressionReason; createdAt: Date }>> {
     const keys = [...new Set(emails.map((e) => e.toLowerCase()))];
     if (!keys.length) return new Map();
     const rows = await exec.select().from(suppressions).where(inArray(suppressions.email, keys));
@@ -249,17 +278,24 @@ export class EmailService {
 
   /** Why this mail must not go to this recipient now, or null. */
   private async blockedBecause(exec: Executor, template: TemplateName, recipient: Recipient): Promise<string | null> {
-    if (recipient.userId && recipient.verified !== true && !CONFIRMING_TEMPLATES.has(template)) return 'the user has not confirmed this address yet';
-    if (CONFIRMING_TEMPLATES.has(template) && (await this.accountMailsThisHour(exec, recipient.email)) >= this.accountMailLimit) {
+    if (recipient.userId && recipient.verified !== true && !CONFIRMING_TEMPLATES.has(template))
+      return 'the user has not confirmed this address yet';
+    if (
+      CONFIRMING_TEMPLATES.has(template) &&
+      (await this.accountMailsThisHour(exec, recipient.email)) >= this.accountMailLimit
+    ) {
       return `this address was sent ${this.accountMailLimit} confirmation mails in the last hour; no more until the hour has passed`;
     }
     const kind = TEMPLATES[template].kind;
     if (kind === 'TRANSACTIONAL') return null;
-    const prefs = recipient.userId ? (await this.preferencesOf(exec, [recipient.userId])).get(recipient.userId) : undefined;
+    const prefs = recipient.userId
+      ? (await this.preferencesOf(exec, [recipient.userId])).get(recipient.userId)
+      : undefined;
     if (kind === 'ACCOUNT') return prefs && !prefs.accountUpdates ? 'the user turned account updates off' : null;
     const suppressed = (await this.suppressionsOf(exec, [recipient.email])).get(recipient.email.toLowerCase());
     if (suppressed) return `the address is suppressed (${suppressed.reason})`;
-    if (template === 'NEW_LISTING_ALERT') return prefs && !prefs.alertsEnabled ? 'the user turned new-listing alerts off' : null;
+    if (template === 'NEW_LISTING_ALERT')
+      return prefs && !prefs.alertsEnabled ? 'the user turned new-listing alerts off' : null;
     const marketing = prefs?.marketing ?? this.deps.marketingDefault;
     return marketing ? null : 'the user opted out of marketing mail';
   }
@@ -318,7 +354,10 @@ export class EmailService {
       metrics.mails.inc({ kind, status: inserted.status.toLowerCase() });
       return { row: inserted, created: true };
     }
-    const [existing] = await exec.select().from(messages).where(eq(messages.dedupeKey, spec.dedupeKey.slice(0, 300)));
+    const [existing] = await exec
+      .select()
+      .from(messages)
+      .where(eq(messages.dedupeKey, spec.dedupeKey.slice(0, 300)));
     return { row: existing!, created: false };
   }
 
@@ -330,25 +369,43 @@ export class EmailService {
   /** sendEmail: checks everything before anything is stored, queues, and tries SendGrid at once. Admins and the system only. */
   async sendEmail(
     viewer: Viewer,
-    input: { userId?: string | null; to?: string | null; template: TemplateName; data?: Record<string, unknown> | null; idempotencyKey?: string | null },
+    input: {
+      userId?: string | null;
+      to?: string | null;
+      template: TemplateName;
+      data?: Record<string, unknown> | null;
+      idempotencyKey?: string | null;
+    },
   ): Promise<MessageRow> {
     authorize(viewer, 'email.send');
-    if (Boolean(input.userId) === Boolean(input.to)) throw new BadUserInputError({ field: 'userId', message: 'give exactly one of userId or to' }, 'input');
+    if (Boolean(input.userId) === Boolean(input.to))
+      throw new BadUserInputError({ field: 'userId', message: 'give exactly one of userId or to' }, 'input');
     const given = { ...(input.data ?? {}) };
     let recipient: Recipient;
     if (input.userId) {
-      const [person] = isUuid(input.userId) ? await this.deps.listings<Person>('User', [input.userId], PERSON_FIELDS, SYSTEM_VIEWER) : [null];
+      const [person] = isUuid(input.userId)
+        ? await this.deps.listings<Person>('User', [input.userId], PERSON_FIELDS, SYSTEM_VIEWER)
+        : [null];
       if (!person) throw new NotFoundError('User', input.userId);
-      if (!person.email || !isEmailAddress(person.email)) throw new BadUserInputError({ field: 'userId', message: 'the user has no valid email address' }, 'input');
+      if (!person.email || !isEmailAddress(person.email))
+        throw new BadUserInputError({ field: 'userId', message: 'the user has no valid email address' }, 'input');
       recipient = recipientOf({ ...person, email: person.email });
     } else {
       const to = input.to!.trim();
-      if (!isEmailAddress(to)) throw new BadUserInputError({ field: 'to', message: `${JSON.stringify(to.slice(0, 80))} is not an email address` }, 'input');
+      if (!isEmailAddress(to))
+        throw new BadUserInputError(
+          { field: 'to', message: `${JSON.stringify(to.slice(0, 80))} is not an email address` },
+          'input',
+        );
       recipient = { userId: null, email: to };
     }
     const data = checkTemplateData(input.template, this.withDefaults(input.template, given, recipient));
     const key = input.idempotencyKey?.trim();
-    if (key !== undefined && (key.length === 0 || key.length > 200)) throw new BadUserInputError({ field: 'idempotencyKey', message: 'idempotencyKey must be 1–200 characters' }, 'input');
+    if (key !== undefined && (key.length === 0 || key.length > 200))
+      throw new BadUserInputError(
+        { field: 'idempotencyKey', message: 'idempotencyKey must be 1–200 characters' },
+        'input',
+      );
     const { row, created } = await this.enqueue(this.deps.db, {
       dedupeKey: `api:${key ?? randomUUID()}:${recipient.userId ?? recipient.email.toLowerCase()}:${input.template}`,
       recipient,
@@ -362,7 +419,11 @@ export class EmailService {
   }
 
   /** Fields every mail can fill itself: the recipient's name, the app's URL. */
-  private withDefaults(template: TemplateName, data: Record<string, unknown>, recipient: Recipient): Record<string, unknown> {
+  private withDefaults(
+    template: TemplateName,
+    data: Record<string, unknown>,
+    recipient: Recipient,
+  ): Record<string, unknown> {
     const names = new Set(TEMPLATES[template].fields.map((f) => f.name));
     const out = { ...data };
     if (names.has('name') && (out.name === undefined || out.name === '') && recipient.name) out.name = recipient.name;
@@ -396,7 +457,12 @@ export class EmailService {
   private claim(where: ReturnType<typeof eq>) {
     return this.deps.db
       .update(messages)
-      .set({ status: 'SENDING', attempts: sql`${messages.attempts} + 1`, nextAttemptAt: new Date(Date.now() + this.leaseMs), updatedAt: new Date() })
+      .set({
+        status: 'SENDING',
+        attempts: sql`${messages.attempts} + 1`,
+        nextAttemptAt: new Date(Date.now() + this.leaseMs),
+        updatedAt: new Date(),
+      })
       .where(where)
       .returning();
   }
@@ -405,34 +471,48 @@ export class EmailService {
     if (row.kind !== 'TRANSACTIONAL') {
       // Preferences may have changed while it waited (an unsubscribe during an outage).
       // Only what can change while it waits: the address was confirmed when it was queued (it is fixed on the row).
-      const blocked = await this.blockedBecause(this.deps.db, row.template as TemplateName, { userId: row.userId, email: row.toEmail, verified: true });
+      const blocked = await this.blockedBecause(this.deps.db, row.template as TemplateName, {
+        userId: row.userId,
+        email: row.toEmail,
+        verified: true,
+      });
       if (blocked) {
         metrics.mails.inc({ kind: row.kind, status: 'suppressed' });
         return this.finish(row.id, { status: 'SUPPRESSED', lastError: blocked });
       }
     }
     try {
-      const { providerMessageId } = await this.deps.policy.execute((attempt) =>
-        this.deps.gateway.send(
-          {
-            to: row.toEmail,
-            from: this.deps.from,
-            subject: row.subject,
-            html: row.html,
-            text: row.text,
-            headers: row.unsubscribeUrl ? { 'List-Unsubscribe': `<${row.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {},
-            categories: [row.template.toLowerCase(), ...(row.campaignId ? [`campaign:${row.campaignId}`] : [])],
-            customArgs: { saypro_message_id: row.id, ...(row.campaignId ? { saypro_campaign_id: row.campaignId } : {}) },
-          },
-          attempt,
-        ),
+      const { providerMessageId } = await this.deps.policy.execute(
+        (attempt) =>
+          this.deps.gateway.send(
+            {
+              to: row.toEmail,
+              from: this.deps.from,
+              subject: row.subject,
+              html: row.html,
+              text: row.text,
+              headers: row.unsubscribeUrl
+                ? {
+                    'List-Unsubscribe': `<${row.unsubscribeUrl}>`,
+                    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+                  }
+                : {},
+              categories: [row.template.toLowerCase(), ...(row.campaignId ? [`campaign:${row.campaignId}`] : [])],
+              customArgs: {
+                saypro_message_id: row.id,
+                ...(row.campaignId ? { saypro_campaign_id: row.campaignId } : {}),
+              },
+            },
+            attempt,
+          ),
         'send mail',
       );
       metrics.mails.inc({ kind: row.kind, status: 'sent' });
       const now = new Date();
       // A webhook may already have moved it on (delivered arrives fast): only SENDING becomes SENT.
       return this.finish(row.id, {
-        status: sql`case when ${messages.status} = 'SENDING' then 'SENT' else ${messages.status} end` as unknown as MessageStatus,
+        status:
+          sql`case when ${messages.status} = 'SENDING' then 'SENT' else ${messages.status} end` as unknown as MessageStatus,
         providerMessageId,
         sentAt: now,
         lastError: null,
@@ -442,15 +522,32 @@ export class EmailService {
       const rejection = this.deps.gateway.rejectionOf(err);
       if (rejection) {
         metrics.mails.inc({ kind: row.kind, status: 'failed' });
-        this.deps.logger.warn({ messageId: row.id, template: row.template }, 'mail refused by SendGrid; FAILED, not retried');
+        this.deps.logger.warn(
+          { messageId: row.id, template: row.template },
+          'mail refused by SendGrid; FAILED, not retried',
+        );
         return this.finish(row.id, { status: 'FAILED', lastError: rejection });
       }
       metrics.mails.inc({ kind: row.kind, status: 'retried' });
       const jittered = backoffDelayMs(row.attempts, this.retryBaseDelayMs, this.retryMaxDelayMs);
-      const reason = err instanceof ProviderUnavailableError ? 'SendGrid unavailable' : `send failed (${(err as Error)?.name ?? 'Error'})`;
-      if (!(err instanceof ProviderUnavailableError)) this.deps.logger.error({ messageId: row.id, error: (err as Error)?.name }, 'unexpected mail send failure; will retry');
-      this.deps.logger.info({ messageId: row.id, attempts: row.attempts, retryInMs: jittered }, 'mail queued for retry');
-      return this.finish(row.id, { status: 'QUEUED', lastError: `${reason}; retrying`, nextAttemptAt: new Date(Date.now() + jittered) });
+      const reason =
+        err instanceof ProviderUnavailableError
+          ? 'SendGrid unavailable'
+          : `send failed (${(err as Error)?.name ?? 'Error'})`;
+      if (!(err instanceof ProviderUnavailableError))
+        this.deps.logger.error(
+          { messageId: row.id, error: (err as Error)?.name },
+          'unexpected mail send failure; will retry',
+        );
+      this.deps.logger.info(
+        { messageId: row.id, attempts: row.attempts, retryInMs: jittered },
+        'mail queued for retry',
+      );
+      return this.finish(row.id, {
+        status: 'QUEUED',
+        lastError: `${reason}; retrying`,
+        nextAttemptAt: new Date(Date.now() + jittered),
+      });
     }
   }
 
@@ -478,10 +575,7 @@ export class EmailService {
       .select()
       .from(messages)
       .where(
-        and(
-          eq(messages.userId, userId),
-          cursor ? keysetAfter(messages.createdAt, messages.id, cursor) : undefined,
-        ),
+        and(eq(messages.userId, userId), cursor ? keysetAfter(messages.createdAt, messages.id, cursor) : undefined),
       )
       .orderBy(desc(messages.createdAt), desc(messages.id))
       .limit(limit + 1);
@@ -499,13 +593,19 @@ export class EmailService {
     let applied = 0;
     for (const event of events) {
       if (typeof event?.event !== 'string' || typeof event.email !== 'string') continue;
-      const eventId = typeof event.sg_event_id === 'string' && event.sg_event_id ? event.sg_event_id.slice(0, 100) : null;
+      const eventId =
+        typeof event.sg_event_id === 'string' && event.sg_event_id ? event.sg_event_id.slice(0, 100) : null;
       const fresh = await this.deps.db.transaction(async (tx) => {
         const row = await this.messageForEvent(tx, event);
         if (eventId) {
           const inserted = await tx
             .insert(webhookEvents)
-            .values({ sgEventId: eventId, event: event.event.slice(0, 30), messageId: row?.id ?? null, receivedAt: new Date() })
+            .values({
+              sgEventId: eventId,
+              event: event.event.slice(0, 30),
+              messageId: row?.id ?? null,
+              receivedAt: new Date(),
+            })
             .onConflictDoNothing()
             .returning({ id: webhookEvents.sgEventId });
           if (inserted.length === 0) return false;
@@ -527,7 +627,11 @@ export class EmailService {
     }
     const providerId = typeof event.sg_message_id === 'string' ? event.sg_message_id.split('.')[0] : undefined;
     if (!providerId) return null;
-    const [row] = await tx.select().from(messages).where(eq(messages.providerMessageId, providerId.slice(0, 100))).for('update');
+    const [row] = await tx
+      .select()
+      .from(messages)
+      .where(eq(messages.providerMessageId, providerId.slice(0, 100)))
+      .for('update');
     return row ?? null;
   }
 
@@ -566,20 +670,30 @@ export class EmailService {
     }
     if (row && (status || Object.keys(set).length)) {
       if (status && RANK[status] > RANK[row.status]) set.status = status;
-      if (Object.keys(set).length) await tx.update(messages).set({ ...set, updatedAt: new Date() }).where(eq(messages.id, row.id));
+      if (Object.keys(set).length)
+        await tx
+          .update(messages)
+          .set({ ...set, updatedAt: new Date() })
+          .where(eq(messages.id, row.id));
     }
     if (suppress) await this.suppress(tx, event.email, suppress, row?.userId ?? null);
   }
 
   /** No more marketing mail to this address (and for an unsubscribe or spam report, for this user). */
   private async suppress(tx: Executor, email: string, reason: SuppressionReason, userId: string | null): Promise<void> {
-    await tx.insert(suppressions).values({ email: email.toLowerCase().slice(0, 320), reason, createdAt: new Date() }).onConflictDoNothing();
+    await tx
+      .insert(suppressions)
+      .values({ email: email.toLowerCase().slice(0, 320), reason, createdAt: new Date() })
+      .onConflictDoNothing();
     if (userId && reason !== 'BOUNCED') {
       const now = new Date();
       await tx
         .insert(preferences)
         .values({ ...this.defaults(userId), marketing: false, alertsEnabled: false, updatedAt: now })
-        .onConflictDoUpdate({ target: preferences.userId, set: { marketing: false, alertsEnabled: false, updatedAt: now } });
+        .onConflictDoUpdate({
+          target: preferences.userId,
+          set: { marketing: false, alertsEnabled: false, updatedAt: now },
+        });
     }
   }
 
@@ -596,7 +710,10 @@ export class EmailService {
       const [row] = await tx.select().from(messages).where(eq(messages.id, messageId)).for('update');
       if (row?.kind !== 'MARKETING') return 'invalid';
       if (row.unsubscribedAt) return 'already';
-      await tx.update(messages).set({ unsubscribedAt: new Date(), updatedAt: new Date() }).where(eq(messages.id, row.id));
+      await tx
+        .update(messages)
+        .set({ unsubscribedAt: new Date(), updatedAt: new Date() })
+        .where(eq(messages.id, row.id));
       await this.suppress(tx, row.toEmail, 'UNSUBSCRIBED', row.userId);
       this.deps.logger.info({ messageId }, 'unsubscribed through a mail link');
       return 'unsubscribed';
@@ -608,13 +725,29 @@ export class EmailService {
   async createCampaign(viewer: Viewer, input: CampaignInput): Promise<CampaignRow> {
     authorize(viewer, 'email.campaign.send');
     const name = input.name.trim();
-    if (!name || name.length > 200) throw new BadUserInputError({ field: 'name', message: 'name must be 1–200 characters' }, 'input');
-    const data = checkTemplateData('PROMOTION', { subject: input.subject, headline: input.headline, body: input.body, ctaUrl: input.ctaUrl ?? undefined, ctaLabel: input.ctaLabel ?? undefined });
-    if (data.subject!.length > 200 || data.headline!.length > 200) throw new BadUserInputError({ field: 'subject', message: 'subject and headline must be at most 200 characters' }, 'input');
+    if (!name || name.length > 200)
+      throw new BadUserInputError({ field: 'name', message: 'name must be 1–200 characters' }, 'input');
+    const data = checkTemplateData('PROMOTION', {
+      subject: input.subject,
+      headline: input.headline,
+      body: input.body,
+      ctaUrl: input.ctaUrl ?? undefined,
+      ctaLabel: input.ctaLabel ?? undefined,
+    });
+    if (data.subject!.length > 200 || data.headline!.length > 200)
+      throw new BadUserInputError(
+        { field: 'subject', message: 'subject and headline must be at most 200 characters' },
+        'input',
+      );
     const audience = input.userIds ? [...new Set(input.userIds)] : null;
     const bad = audience?.find((id) => !isUuid(id));
-    if (bad !== undefined) throw new BadUserInputError({ field: 'userIds', message: `${bad} is not a user id` }, 'input');
-    if (audience && audience.length > 10_000) throw new BadUserInputError({ field: 'userIds', message: 'at most 10000 users; leave it out to reach everyone' }, 'input');
+    if (bad !== undefined)
+      throw new BadUserInputError({ field: 'userIds', message: `${bad} is not a user id` }, 'input');
+    if (audience && audience.length > 10_000)
+      throw new BadUserInputError(
+        { field: 'userIds', message: 'at most 10000 users; leave it out to reach everyone' },
+        'input',
+      );
     const [row] = await this.deps.db
       .insert(campaigns)
       .values({
@@ -695,9 +828,19 @@ export class EmailService {
       more = page.hasNextPage && page.endCursor !== null;
     }
     const people = ids.length ? await this.deps.listings<Person>('User', ids, PERSON_FIELDS, SYSTEM_VIEWER) : [];
-    const data: TemplateData = { subject: campaign.subject, headline: campaign.headline, body: campaign.body, ...(campaign.ctaUrl ? { ctaUrl: campaign.ctaUrl } : {}), ...(campaign.ctaLabel ? { ctaLabel: campaign.ctaLabel } : {}) };
+    const data: TemplateData = {
+      subject: campaign.subject,
+      headline: campaign.headline,
+      body: campaign.body,
+      ...(campaign.ctaUrl ? { ctaUrl: campaign.ctaUrl } : {}),
+      ...(campaign.ctaLabel ? { ctaLabel: campaign.ctaLabel } : {}),
+    };
     const advanced = await this.deps.db.transaction(async (tx) => {
-      const [current] = await tx.select({ cursor: campaigns.cursor }).from(campaigns).where(eq(campaigns.id, campaign.id)).for('update');
+      const [current] = await tx
+        .select({ cursor: campaigns.cursor })
+        .from(campaigns)
+        .where(eq(campaigns.id, campaign.id))
+        .for('update');
       if (current?.cursor !== campaign.cursor) return false; // a redelivered job: another run queued this page already
       for (const person of people) {
         if (!person?.email || !isEmailAddress(person.email)) continue;
@@ -743,7 +886,9 @@ export class EmailService {
       })
       .from(messages)
       .where(eq(messages.campaignId, campaignId));
-    const out = Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v ?? 0)])) as unknown as CampaignStats;
+    const out = Object.fromEntries(
+      Object.entries(row ?? {}).map(([k, v]) => [k, Number(v ?? 0)]),
+    ) as unknown as CampaignStats;
     return out;
   }
 
@@ -751,7 +896,10 @@ export class EmailService {
   async campaignStatus(campaign: Pick<CampaignRow, 'id' | 'status'>): Promise<'DRAFT' | 'SENDING' | 'SENT'> {
     if (campaign.status === 'DRAFT') return 'DRAFT';
     if (campaign.status === 'SENT') return 'SENT';
-    const [progress] = await this.deps.db.select({ queuedAt: campaigns.queuedAt }).from(campaigns).where(eq(campaigns.id, campaign.id));
+    const [progress] = await this.deps.db
+      .select({ queuedAt: campaigns.queuedAt })
+      .from(campaigns)
+      .where(eq(campaigns.id, campaign.id));
     if (!progress?.queuedAt) return 'SENDING'; // pages of recipients still to queue
     const stats = await this.campaignStats(campaign.id);
     if (stats.queued > 0) return 'SENDING';

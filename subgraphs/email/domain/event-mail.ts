@@ -31,7 +31,14 @@ const LISTING_FIELDS = `id title description price { amount currency } category 
  */
 export class EventMail {
   constructor(
-    private readonly deps: { db: Database; email: EmailService; listings: EntityClient; logger: Logger; publicUrl: () => string; confirmationSecret: string },
+    private readonly deps: {
+      db: Database;
+      email: EmailService;
+      listings: EntityClient;
+      logger: Logger;
+      publicUrl: () => string;
+      confirmationSecret: string;
+    },
   ) {}
 
   /** The link that confirms `email` for the user (the page is /email/confirm; listings checks the token). */
@@ -80,7 +87,11 @@ export class EventMail {
         dedupeKey: `${event.id}:${userId}:WELCOME`,
         recipient: { userId, email, name, verified: false },
         template: 'WELCOME',
-        data: { name, appUrl: this.deps.publicUrl(), ...(addressInUse ? { addressInUse: 'yes' } : { confirmUrl: this.confirmUrl(userId, email) }) },
+        data: {
+          name,
+          appUrl: this.deps.publicUrl(),
+          ...(addressInUse ? { addressInUse: 'yes' } : { confirmUrl: this.confirmUrl(userId, email) }),
+        },
       });
     });
     this.deps.email.onQueued();
@@ -88,7 +99,13 @@ export class EventMail {
 
   /** A changed address gets its confirmation link, or the notice that it is taken (and nothing else until it is confirmed). */
   private async confirmNewAddress(event: EventEnvelope<'user.updated'>): Promise<void> {
-    const [person] = await this.deps.listings<Person>('User', [event.data.userId], PERSON_FIELDS, SYSTEM_VIEWER, event.requestId);
+    const [person] = await this.deps.listings<Person>(
+      'User',
+      [event.data.userId],
+      PERSON_FIELDS,
+      SYSTEM_VIEWER,
+      event.requestId,
+    );
     if (!person?.email || !isEmailAddress(person.email) || person.emailVerified) return;
     // Changed again since: that change's own event mails the newer address.
     if (event.data.email !== undefined && event.data.email.toLowerCase() !== person.email.toLowerCase()) return;
@@ -97,7 +114,12 @@ export class EventMail {
       dedupeKey: `${event.id}:${person.id}:CONFIRM_EMAIL:${person.email.toLowerCase()}`,
       recipient: recipientOf({ ...person, email: person.email }),
       template: 'CONFIRM_EMAIL',
-      data: { name: person.name, ...(event.data.addressInUse ? { addressInUse: 'yes' } : { confirmUrl: this.confirmUrl(person.id, person.email) }) },
+      data: {
+        name: person.name,
+        ...(event.data.addressInUse
+          ? { addressInUse: 'yes' }
+          : { confirmUrl: this.confirmUrl(person.id, person.email) }),
+      },
     });
     this.deps.email.onQueued();
   }
@@ -108,7 +130,8 @@ export class EventMail {
       this.deps.listings<Person>('User', [d.userId], PERSON_FIELDS, SYSTEM_VIEWER, event.requestId),
       this.deps.listings<ListingFacts>('Listing', [d.listingId], LISTING_FIELDS, SYSTEM_VIEWER, event.requestId),
     ]);
-    if (!person?.email || !isEmailAddress(person.email)) return void this.deps.logger.warn({ eventId: event.id }, 'receipt not sent: the payer has no address');
+    if (!person?.email || !isEmailAddress(person.email))
+      return void this.deps.logger.warn({ eventId: event.id }, 'receipt not sent: the payer has no address');
     await this.deps.email.enqueue(this.deps.db, {
       dedupeKey: `${event.id}:${person.id}:PAYMENT_RECEIPT`,
       recipient: recipientOf({ ...person, email: person.email }),
@@ -126,8 +149,15 @@ export class EventMail {
   }
 
   private async listingActivated(event: EventEnvelope, listingId: string, eventSellerId: string): Promise<void> {
-    const [listing] = await this.deps.listings<ListingFacts>('Listing', [listingId], LISTING_FIELDS, SYSTEM_VIEWER, event.requestId);
-    if (!listing) return void this.deps.logger.warn({ eventId: event.id, listingId }, 'activated listing not found; no mail');
+    const [listing] = await this.deps.listings<ListingFacts>(
+      'Listing',
+      [listingId],
+      LISTING_FIELDS,
+      SYSTEM_VIEWER,
+      event.requestId,
+    );
+    if (!listing)
+      return void this.deps.logger.warn({ eventId: event.id, listingId }, 'activated listing not found; no mail');
     const sellerId = listing.seller?.id ?? eventSellerId;
     const url = listing.url;
 
@@ -159,7 +189,9 @@ export class EventMail {
         ),
       );
     const haystack = `${listing.title} ${listing.description}`.toLowerCase();
-    const matching = candidates.filter((p) => p.alertKeywords.length === 0 || p.alertKeywords.some((k) => haystack.includes(k.toLowerCase())));
+    const matching = candidates.filter(
+      (p) => p.alertKeywords.length === 0 || p.alertKeywords.some((k) => haystack.includes(k.toLowerCase())),
+    );
     const price = formatMoney(listing.price.amount, listing.price.currency);
     for (let i = 0; i < matching.length; i += 100) {
       const chunk = matching.slice(i, i + 100).map((p) => p.userId);
@@ -177,13 +209,15 @@ export class EventMail {
             listingPrice: price,
             listingCategory: listing.category,
             listingLocation: listing.location,
-            listingDescription: listing.description.length > 600 ? `${listing.description.slice(0, 597)}...` : listing.description,
+            listingDescription:
+              listing.description.length > 600 ? `${listing.description.slice(0, 597)}...` : listing.description,
             listingUrl: url,
           },
         });
       }
     }
-    if (matching.length) this.deps.logger.info({ listingId: listing.id, alerts: matching.length }, 'new-listing alerts queued');
+    if (matching.length)
+      this.deps.logger.info({ listingId: listing.id, alerts: matching.length }, 'new-listing alerts queued');
     this.deps.email.onQueued();
   }
 }

@@ -5,7 +5,15 @@ import { projectRoot } from '../../../lib/data-dir';
 import { BadUserInputError } from '../../../lib/errors';
 import type { MailKind } from '../db/schema';
 
-export const TEMPLATE_NAMES = ['WELCOME', 'CONFIRM_EMAIL', 'LISTING_PUBLISHED', 'PAYMENT_RECEIPT', 'NEW_LISTING_ALERT', 'PROMOTION', 'ACCOUNT_UPDATE'] as const;
+export const TEMPLATE_NAMES = [
+  'WELCOME',
+  'CONFIRM_EMAIL',
+  'LISTING_PUBLISHED',
+  'PAYMENT_RECEIPT',
+  'NEW_LISTING_ALERT',
+  'PROMOTION',
+  'ACCOUNT_UPDATE',
+] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 export interface TemplateField {
@@ -30,14 +38,25 @@ export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
   WELCOME: {
     folder: 'welcome',
     kind: 'TRANSACTIONAL',
-    description: 'Sent on registration (user.created), with the link that confirms the address; or, when another account has confirmed it (`addressInUse`), saying so instead.',
-    fields: [{ name: 'name' }, { name: 'appUrl', type: 'url' }, { name: 'confirmUrl', type: 'url', required: false }, { name: 'addressInUse', type: 'flag', required: false }],
+    description:
+      'Sent on registration (user.created), with the link that confirms the address; or, when another account has confirmed it (`addressInUse`), saying so instead.',
+    fields: [
+      { name: 'name' },
+      { name: 'appUrl', type: 'url' },
+      { name: 'confirmUrl', type: 'url', required: false },
+      { name: 'addressInUse', type: 'flag', required: false },
+    ],
   },
   CONFIRM_EMAIL: {
     folder: 'confirm-email',
     kind: 'TRANSACTIONAL',
-    description: 'To a new address after a change (user.updated): the link that confirms it; or, when another account has confirmed it (`addressInUse`), saying so instead.',
-    fields: [{ name: 'name' }, { name: 'confirmUrl', type: 'url', required: false }, { name: 'addressInUse', type: 'flag', required: false }],
+    description:
+      'To a new address after a change (user.updated): the link that confirms it; or, when another account has confirmed it (`addressInUse`), saying so instead.',
+    fields: [
+      { name: 'name' },
+      { name: 'confirmUrl', type: 'url', required: false },
+      { name: 'addressInUse', type: 'flag', required: false },
+    ],
   },
   LISTING_PUBLISHED: {
     folder: 'listing-published',
@@ -49,12 +68,19 @@ export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
     folder: 'payment-receipt',
     kind: 'TRANSACTIONAL',
     description: 'To the payer on payment.succeeded.',
-    fields: [{ name: 'name' }, { name: 'listingTitle' }, { name: 'amount' }, { name: 'paymentId' }, { name: 'providerReference' }, { name: 'paidAt' }],
+    fields: [
+      { name: 'name' },
+      { name: 'listingTitle' },
+      { name: 'amount' },
+      { name: 'paymentId' },
+      { name: 'providerReference' },
+      { name: 'paidAt' },
+    ],
   },
   NEW_LISTING_ALERT: {
     folder: 'new-listing-alert',
     kind: 'MARKETING',
-    description: "To every user whose alert (categories, keywords) matches a listing that just went live.",
+    description: 'To every user whose alert (categories, keywords) matches a listing that just went live.',
     fields: [
       { name: 'name' },
       { name: 'listingTitle' },
@@ -69,7 +95,13 @@ export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
     folder: 'promotion',
     kind: 'MARKETING',
     description: 'A promotion; campaigns send it to many users.',
-    fields: [{ name: 'subject' }, { name: 'headline' }, { name: 'body' }, { name: 'ctaUrl', type: 'url', required: false }, { name: 'ctaLabel', required: false }],
+    fields: [
+      { name: 'subject' },
+      { name: 'headline' },
+      { name: 'body' },
+      { name: 'ctaUrl', type: 'url', required: false },
+      { name: 'ctaLabel', required: false },
+    ],
   },
   ACCOUNT_UPDATE: {
     folder: 'account-update',
@@ -100,12 +132,17 @@ export function checkTemplateData(template: TemplateName, data: Record<string, u
   const out: TemplateData = {};
   const known = new Set(spec.fields.map((f) => f.name));
   for (const key of Object.keys(data)) {
-    if (!known.has(key)) problems.push({ field: `data.${key}`, message: `${template} has no field ${key}; it takes ${[...known].join(', ')}` });
+    if (!known.has(key))
+      problems.push({
+        field: `data.${key}`,
+        message: `${template} has no field ${key}; it takes ${[...known].join(', ')}`,
+      });
   }
   for (const field of spec.fields) {
     const raw = data[field.name];
     if (raw === undefined || raw === null || raw === '') {
-      if (field.required !== false) problems.push({ field: `data.${field.name}`, message: `${template} needs data.${field.name}` });
+      if (field.required !== false)
+        problems.push({ field: `data.${field.name}`, message: `${template} needs data.${field.name}` });
       continue;
     }
     if (typeof raw !== 'string' && typeof raw !== 'number') {
@@ -113,15 +150,24 @@ export function checkTemplateData(template: TemplateName, data: Record<string, u
       continue;
     }
     const value = String(raw);
-    if (value.length > MAX_FIELD_LENGTH) problems.push({ field: `data.${field.name}`, message: `data.${field.name} is longer than ${MAX_FIELD_LENGTH} characters` });
-    else if (field.type === 'url' && !/^https?:\/\/[^\s"'<>]+$/i.test(value)) problems.push({ field: `data.${field.name}`, message: `data.${field.name} must be an http(s) URL` });
+    if (value.length > MAX_FIELD_LENGTH)
+      problems.push({
+        field: `data.${field.name}`,
+        message: `data.${field.name} is longer than ${MAX_FIELD_LENGTH} characters`,
+      });
+    else if (field.type === 'url' && !/^https?:\/\/[^\s"'<>]+$/i.test(value))
+      problems.push({ field: `data.${field.name}`, message: `data.${field.name} must be an http(s) URL` });
     else out[field.name] = value;
   }
   if (problems.length) throw new BadUserInputError(problems, 'input');
   return out;
 }
 
-type Compiled = { subject: HandlebarsTemplateDelegate; html: HandlebarsTemplateDelegate; text: HandlebarsTemplateDelegate };
+type Compiled = {
+  subject: HandlebarsTemplateDelegate;
+  html: HandlebarsTemplateDelegate;
+  text: HandlebarsTemplateDelegate;
+};
 
 /**
  * Handlebars: logic-less templates (no code in the repo's mail), `{{x}}` HTML-escapes by default,

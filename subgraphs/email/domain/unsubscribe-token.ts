@@ -12,9 +12,14 @@ export function signUnsubscribeToken(messageId: string, secret: string, expiresA
 }
 
 /** The message id of a genuine token that has not expired, or why not. */
-export function verifyUnsubscribeToken(token: string, secret: string, now = Date.now()): { messageId: string } | { refused: 'invalid' | 'expired' } {
+export function verifyUnsubscribeToken(
+  token: string,
+  secret: string,
+  now = Date.now(),
+): { messageId: string } | { refused: 'invalid' | 'expired' } {
   const [messageId, expText, given, ...rest] = token.split('.');
-  if (!messageId || !expText || !given || rest.length || !isUuid(messageId) || !/^\d{1,12}$/.test(expText)) return { refused: 'invalid' };
+  if (!messageId || !expText || !given || rest.length || !isUuid(messageId) || !/^\d{1,12}$/.test(expText))
+    return { refused: 'invalid' };
   const exp = Number(expText);
   const expected = Buffer.from(mac(messageId, exp, secret));
   const actual = Buffer.from(given);

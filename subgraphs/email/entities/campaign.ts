@@ -3,7 +3,10 @@ import { ReadableBy } from '../../../lib/permissions';
 import type { CampaignRow } from '../db/schema';
 import type { CampaignStatus } from './enums';
 
-@ObjectType({ description: "A campaign's numbers, from our outbox and SendGrid's event webhook. Each counts recipients, not events." })
+@ObjectType({
+  description:
+    "A campaign's numbers, from our outbox and SendGrid's event webhook. Each counts recipients, not events.",
+})
 export class CampaignStats {
   @Field(() => Int, { description: 'Recipients it was queued for (including suppressed ones).' })
   recipients: number;
@@ -36,7 +39,9 @@ export class CampaignStats {
   failed: number;
 }
 
-@ObjectType({ description: 'A marketing campaign: one promotion mailed to many users, each with their own unsubscribe link.' })
+@ObjectType({
+  description: 'A marketing campaign: one promotion mailed to many users, each with their own unsubscribe link.',
+})
 export class Campaign {
   @Field(() => ID, { description: 'Campaign id.' })
   id: string;
@@ -60,7 +65,11 @@ export class Campaign {
   ctaUrl: string | null;
 
   @ReadableBy('email.campaign.read')
-  @Field(() => [ID], { nullable: true, description: 'The users it is for; null means every user who takes marketing mail (and null for a key that may only send campaigns).' })
+  @Field(() => [ID], {
+    nullable: true,
+    description:
+      'The users it is for; null means every user who takes marketing mail (and null for a key that may only send campaigns).',
+  })
   audience: string[] | null;
 
   @Field(() => Int, { description: 'Recipients it was queued for; 0 before sending.' })

@@ -8,7 +8,10 @@ import { EmailKind, EmailStatus, EmailTemplate } from './enums';
 /** Who the mail went to and what it said are the recipient's (email.user.read), in every payload. */
 const recipientReader = () => ReadableBy<EmailMessage>('email.user.read', (message) => message.userId);
 
-@ObjectType({ description: 'One mail to one recipient, and what became of it. Its address, subject and status reason are for the recipient, admins and email:read keys (null for others, senders included).' })
+@ObjectType({
+  description:
+    'One mail to one recipient, and what became of it. Its address, subject and status reason are for the recipient, admins and email:read keys (null for others, senders included).',
+})
 export class EmailMessage {
   @Field(() => ID, { description: 'Our message id (also in SendGrid as the custom arg saypro_message_id).' })
   id: string;
@@ -37,7 +40,10 @@ export class EmailMessage {
   @Field(() => String, { nullable: true, description: 'Why it failed, was suppressed or is being retried.' })
   statusReason: string | null;
 
-  @Field(() => String, { nullable: true, description: "SendGrid's message id (X-Message-Id) once it accepted the mail." })
+  @Field(() => String, {
+    nullable: true,
+    description: "SendGrid's message id (X-Message-Id) once it accepted the mail.",
+  })
   providerMessageId: string | null;
 
   @Field(() => Int, { description: 'Attempts to hand it to SendGrid.' })
@@ -100,6 +106,11 @@ export function toEmailConnection(page: Page<MessageRow>, hasPreviousPage: boole
   const cursors = page.nodes.map((row) => encodeCursor(row));
   return {
     nodes: page.nodes.map(toEmailMessage),
-    pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage, startCursor: cursors[0] ?? null, endCursor: cursors.at(-1) ?? null },
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage,
+      startCursor: cursors[0] ?? null,
+      endCursor: cursors.at(-1) ?? null,
+    },
   };
 }

@@ -9,7 +9,10 @@ export class NewListingAlerts {
   @Field(() => [ListingCategory], { description: 'Categories that match; empty means every category.' })
   categories: ListingCategory[];
 
-  @Field(() => [String], { description: 'Words of which one must appear in the title or description (case-insensitive); empty means any listing.' })
+  @Field(() => [String], {
+    description:
+      'Words of which one must appear in the title or description (case-insensitive); empty means any listing.',
+  })
   keywords: string[];
 }
 
@@ -24,7 +27,11 @@ export class EmailPreferences {
   @Field(() => NewListingAlerts, { description: 'New-listing alerts.' })
   newListingAlerts: NewListingAlerts;
 
-  @Field(() => SuppressionReason, { nullable: true, description: "Set when the user's address gets no marketing mail whatever the switches say (unsubscribed, bounced, spam report)." })
+  @Field(() => SuppressionReason, {
+    nullable: true,
+    description:
+      "Set when the user's address gets no marketing mail whatever the switches say (unsubscribed, bounced, spam report).",
+  })
   suppressed: SuppressionReason | null;
 
   @Field(() => Date, { nullable: true, description: 'When the address was suppressed.' })

@@ -5,9 +5,15 @@ export const EmailTemplate = Object.fromEntries(TEMPLATE_NAMES.map((t) => [t, t]
 export type EmailTemplate = TemplateName;
 registerEnumType(EmailTemplate, {
   name: 'EmailTemplate',
-  description: 'The mail templates kept in the repository (subgraphs/email/templates). Each needs its own `data` fields.',
+  description:
+    'The mail templates kept in the repository (subgraphs/email/templates). Each needs its own `data` fields.',
   valuesConfig: Object.fromEntries(
-    TEMPLATE_NAMES.map((t) => [t, { description: `${TEMPLATES[t].description} Data: ${TEMPLATES[t].fields.map((f) => (f.required === false ? `${f.name}?` : f.name)).join(', ')}.` }]),
+    TEMPLATE_NAMES.map((t) => [
+      t,
+      {
+        description: `${TEMPLATES[t].description} Data: ${TEMPLATES[t].fields.map((f) => (f.required === false ? `${f.name}?` : f.name)).join(', ')}.`,
+      },
+    ]),
   ),
 });
 
@@ -28,7 +34,9 @@ registerEnumType(EmailStatus, {
   name: 'EmailStatus',
   description: 'Where a mail is, from our outbox to the recipient.',
   valuesConfig: {
-    QUEUED: { description: 'Waiting to be handed to SendGrid (also while SendGrid is unavailable: it is retried with backoff).' },
+    QUEUED: {
+      description: 'Waiting to be handed to SendGrid (also while SendGrid is unavailable: it is retried with backoff).',
+    },
     SENDING: { description: 'Being handed to SendGrid right now.' },
     SENT: { description: 'SendGrid accepted it.' },
     DELIVERED: { description: "The recipient's mail server accepted it." },
@@ -38,7 +46,9 @@ registerEnumType(EmailStatus, {
     DROPPED: { description: 'SendGrid did not send it (a suppressed or invalid address); see statusReason.' },
     SPAM_REPORTED: { description: 'The recipient reported it as spam; they get no more marketing mail.' },
     FAILED: { description: 'SendGrid refused it for good (a validation error); see statusReason. Not retried.' },
-    SUPPRESSED: { description: 'Not sent: the recipient opted out, unsubscribed, bounced or reported spam; see statusReason.' },
+    SUPPRESSED: {
+      description: 'Not sent: the recipient opted out, unsubscribed, bounced or reported spam; see statusReason.',
+    },
   },
 });
 
@@ -53,7 +63,10 @@ registerEnumType(EmailKind, {
   valuesConfig: {
     TRANSACTIONAL: { description: 'Welcome, receipts, listing notices: always sent.' },
     ACCOUNT: { description: 'Account updates: sent unless the user turned them off.' },
-    MARKETING: { description: 'Promotions, campaigns and new-listing alerts: need consent, carry an unsubscribe link, never go to suppressed addresses.' },
+    MARKETING: {
+      description:
+        'Promotions, campaigns and new-listing alerts: need consent, carry an unsubscribe link, never go to suppressed addresses.',
+    },
   },
 });
 
@@ -64,7 +77,8 @@ export enum SuppressionReason {
 }
 registerEnumType(SuppressionReason, {
   name: 'SuppressionReason',
-  description: 'Why an address gets no marketing mail, as learned from unsubscribe links and the SendGrid event webhook.',
+  description:
+    'Why an address gets no marketing mail, as learned from unsubscribe links and the SendGrid event webhook.',
   valuesConfig: {
     UNSUBSCRIBED: { description: 'Unsubscribed through a mail link or at SendGrid.' },
     BOUNCED: { description: 'Mail to the address bounced.' },

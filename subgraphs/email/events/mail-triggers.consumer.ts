@@ -4,7 +4,13 @@ import { EMAIL_DB_SCHEMA } from '../db/migrations';
 import type { EventMail } from '../domain/event-mail';
 
 export const EMAIL_EVENTS_QUEUE = 'email.mail-triggers';
-export const EMAIL_EVENTS = ['user.created', 'user.updated', 'payment.succeeded', 'listing.created', 'listing.status_changed'] as const satisfies readonly EventName[];
+export const EMAIL_EVENTS = [
+  'user.created',
+  'user.updated',
+  'payment.succeeded',
+  'listing.created',
+  'listing.status_changed',
+] as const satisfies readonly EventName[];
 
 /** Welcome, receipt, listing-published and new-listing alerts from the events that cause them. */
 export function consumeMailTriggers(deps: { bus: EventBus; db: Database; mail: EventMail }): Promise<void> {

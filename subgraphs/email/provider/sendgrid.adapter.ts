@@ -52,7 +52,10 @@ export function createSendGridAdapter(options: SendGridAdapterOptions): MailGate
 
   const isTransient = (error: unknown): boolean => {
     const status = statusOf(error);
-    if (status === undefined) return networkCodeOf(error) !== undefined || /timeout|socket|network|ECONN/i.test((error as Error)?.message ?? '');
+    if (status === undefined)
+      return (
+        networkCodeOf(error) !== undefined || /timeout|socket|network|ECONN/i.test((error as Error)?.message ?? '')
+      );
     return status === 429 || status >= 500 || status === 401 || status === 403 || status === 408;
   };
 
@@ -71,16 +74,39 @@ export function createSendGridAdapter(options: SendGridAdapterOptions): MailGate
           customArgs: message.customArgs,
         });
         const providerMessageId = (response.headers['x-message-id'] as string | undefined) ?? null;
-        recordProviderCall({ provider: 'sendgrid', operation: 'POST /v3/mail/send', status: response.statusCode, durationMs: Date.now() - started, attempt });
-        log.info({ operation: 'mail.send', status: response.statusCode, durationMs: Date.now() - started, attempt, providerMessageId, messageId: message.customArgs.saypro_message_id }, 'sendgrid call');
+        recordProviderCall({
+          provider: 'sendgrid',
+          operation: 'POST /v3/mail/send',
+          status: response.statusCode,
+          durationMs: Date.now() - started,
+          attempt,
+        });
+        log.info(
+          {
+            operation: 'mail.send',
+            status: response.statusCode,
+            durationMs: Date.now() - started,
+            attempt,
+            providerMessageId,
+            messageId: message.customArgs.saypro_message_id,
+          },
+          'sendgrid call',
+        );
         return { providerMessageId };
       } catch (err) {
-        recordProviderCall({ provider: 'sendgrid', operation: 'POST /v3/mail/send', status: statusOf(err), durationMs: Date.now() - started, attempt });
+        recordProviderCall({
+          provider: 'sendgrid',
+          operation: 'POST /v3/mail/send',
+          status: statusOf(err),
+          durationMs: Date.now() - started,
+          attempt,
+        });
         log.warn(
           {
             operation: 'mail.send',
             status: statusOf(err) ?? null,
-            error: statusOf(err) !== undefined ? 'ResponseError' : (networkCodeOf(err) ?? (err as Error)?.name ?? 'Error'),
+            error:
+              statusOf(err) !== undefined ? 'ResponseError' : (networkCodeOf(err) ?? (err as Error)?.name ?? 'Error'),
             durationMs: Date.now() - started,
             attempt,
             messageId: message.customArgs.saypro_message_id,
@@ -97,7 +123,9 @@ export function createSendGridAdapter(options: SendGridAdapterOptions): MailGate
       if (status === undefined || isTransient(error)) return null;
       const body = (error as { response?: { body?: unknown } }).response?.body;
       const errors = (body as { errors?: Array<{ message?: string; field?: string | null }> } | undefined)?.errors;
-      const reasons = Array.isArray(errors) ? errors.map((e) => (e.field ? `${e.field}: ${e.message ?? ''}` : (e.message ?? ''))).filter(Boolean) : [];
+      const reasons = Array.isArray(errors)
+        ? errors.map((e) => (e.field ? `${e.field}: ${e.message ?? ''}` : (e.message ?? ''))).filter(Boolean)
+        : [];
       return `SendGrid refused the mail (${status})${reasons.length ? `: ${reasons.join('; ')}` : ''}`.slice(0, 500);
     },
     verifyWebhook(rawBody, signature, timestamp) {

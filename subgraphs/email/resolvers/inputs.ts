@@ -6,9 +6,14 @@ import { EmailTemplate, ListingCategory } from '../entities/enums';
 
 const NOT_BLANK = /\S/;
 
-@InputType({ description: 'A mail to send: to one of our users (userId) or to an address (to), from a template with its data.' })
+@InputType({
+  description: 'A mail to send: to one of our users (userId) or to an address (to), from a template with its data.',
+})
 export class SendEmailInput {
-  @Field(() => ID, { nullable: true, description: 'The recipient user; their address and name come from their account. Give this or `to`.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The recipient user; their address and name come from their account. Give this or `to`.',
+  })
   @IsOptional()
   userId?: string | null;
 
@@ -20,11 +25,18 @@ export class SendEmailInput {
   @Field(() => EmailTemplate, { description: 'Which template to render.' })
   template: EmailTemplate;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: "The template's data (see EmailTemplate); `name` and `appUrl` are filled in when missing." })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: "The template's data (see EmailTemplate); `name` and `appUrl` are filled in when missing.",
+  })
   @IsOptional()
   data?: Record<string, unknown> | null;
 
-  @Field(() => String, { nullable: true, description: 'Repeat the call with the same key and the same recipient and template: the first mail is returned, nothing is sent twice.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Repeat the call with the same key and the same recipient and template: the first mail is returned, nothing is sent twice.',
+  })
   @IsOptional()
   @Length(1, 200, { message: 'idempotencyKey must be 1 to 200 characters' })
   idempotencyKey?: string | null;
@@ -41,7 +53,11 @@ export class NewListingAlertsInput {
   @ArrayMaxSize(20, { message: 'at most 20 categories' })
   categories?: ListingCategory[] | null;
 
-  @Field(() => [String], { nullable: true, description: 'Words of which one must appear in the title or description; empty means any listing. At most 20, each up to 50 characters.' })
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Words of which one must appear in the title or description; empty means any listing. At most 20, each up to 50 characters.',
+  })
   @IsOptional()
   @ArrayMaxSize(20, { message: 'at most 20 keywords' })
   @SingleLine('keywords', { each: true })
@@ -50,7 +66,10 @@ export class NewListingAlertsInput {
 
 @InputType({ description: 'Changes to mail preferences; omitted fields stay as they are.' })
 export class EmailPreferencesInput {
-  @Field(() => Boolean, { nullable: true, description: 'Promotions and campaigns. Turning it on lifts an earlier unsubscribe (not a bounce or spam report).' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Promotions and campaigns. Turning it on lifts an earlier unsubscribe (not a bounce or spam report).',
+  })
   @IsOptional()
   marketing?: boolean | null;
 
@@ -97,7 +116,10 @@ export class CreateCampaignInput {
   @MaxLength(2000, { message: 'ctaUrl must be at most 2000 characters' })
   ctaUrl?: string | null;
 
-  @Field(() => [ID], { nullable: true, description: 'Only these users; every user who takes marketing mail when omitted.' })
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Only these users; every user who takes marketing mail when omitted.',
+  })
   @IsOptional()
   userIds?: string[] | null;
 }

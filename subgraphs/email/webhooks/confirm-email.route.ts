@@ -22,9 +22,17 @@ export function createConfirmEmailRoute(deps: { listingsQuery: InternalClient; l
       } catch (err) {
         if (!(err instanceof InternalQueryError)) throw err;
         deps.logger.info({ codes: err.codes }, 'email confirmation link refused');
-        return { status: 400, title: 'This link is not valid', body: '<p>It may have expired, or be for an earlier address. Change your address in your account to get a new link.</p>' };
+        return {
+          status: 400,
+          title: 'This link is not valid',
+          body: '<p>It may have expired, or be for an earlier address. Change your address in your account to get a new link.</p>',
+        };
       }
-      return { status: 200, title: 'Your address is confirmed', body: '<p>Thank you. SayPro mail goes to this address from now on.</p>' };
+      return {
+        status: 200,
+        title: 'Your address is confirmed',
+        body: '<p>Thank you. SayPro mail goes to this address from now on.</p>',
+      };
     },
   });
 }

@@ -17,7 +17,6 @@ export function send(res: http.ServerResponse, status: number, html: string): vo
   res.end(html);
 }
 
-
 /** What a mail link's POST did: the page to answer with. */
 export interface LinkOutcome {
   status: number;
@@ -30,7 +29,12 @@ export interface LinkOutcome {
  * A link in a mail that acts (`?token=…`): GET shows a page with one button, so a link scanner
  * opening it does nothing; the POST (the button, or a mail client's one-click) runs `act`.
  */
-export function createMailLinkRoute(options: { title: string; intro: string; button: string; act: (token: string) => Promise<LinkOutcome> }): RouteHandler {
+export function createMailLinkRoute(options: {
+  title: string;
+  intro: string;
+  button: string;
+  act: (token: string) => Promise<LinkOutcome>;
+}): RouteHandler {
   return async (req, res, url) => {
     const token = url.searchParams.get('token') ?? '';
     if (req.method === 'GET') {

@@ -15,11 +15,16 @@ export const TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
  * Events already applied (by sg_event_id) are skipped; a processing failure answers 500 so SendGrid
  * posts again.
  */
-export function createSendGridWebhookRoute(deps: { gateway: MailGateway; email: EmailService; logger: Logger }): RouteHandler {
+export function createSendGridWebhookRoute(deps: {
+  gateway: MailGateway;
+  email: EmailService;
+  logger: Logger;
+}): RouteHandler {
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'POST only' }, { allow: 'POST' });
     const raw = await readBody(req, MAX_WEBHOOK_BYTES);
-    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
+    const header = (name: string) =>
+      typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined;
     if (!deps.gateway.verifyWebhook(raw, header(SIGNATURE_HEADER), header(TIMESTAMP_HEADER))) {
       deps.logger.warn({ bytes: raw.length }, 'sendgrid webhook refused: bad signature or stale timestamp');
       return sendJson(res, 401, { error: 'invalid signature' });

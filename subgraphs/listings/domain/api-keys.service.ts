@@ -20,13 +20,23 @@ export class ApiKeysService {
     private readonly options: { live: boolean; logger: Logger },
   ) {}
 
-  async create(viewer: Viewer, name: string, scopes: readonly ApiKeyScope[]): Promise<{ row: ApiKeyRow; secret: string }> {
+  async create(
+    viewer: Viewer,
+    name: string,
+    scopes: readonly ApiKeyScope[],
+  ): Promise<{ row: ApiKeyRow; secret: string }> {
     authorize(viewer, 'apiKey.manage');
     const trimmed = name.trim();
-    if (trimmed.length < 3 || trimmed.length > 100) throw new BadUserInputError({ field: 'name', message: 'name must be 3 to 100 characters' }, 'name');
-    if (!isSingleLine(trimmed)) throw new BadUserInputError({ field: 'name', message: 'name must be one line, without line breaks or tabs' }, 'name');
+    if (trimmed.length < 3 || trimmed.length > 100)
+      throw new BadUserInputError({ field: 'name', message: 'name must be 3 to 100 characters' }, 'name');
+    if (!isSingleLine(trimmed))
+      throw new BadUserInputError(
+        { field: 'name', message: 'name must be one line, without line breaks or tabs' },
+        'name',
+      );
     const unique = [...new Set(scopes)].filter((s) => API_KEY_SCOPES.includes(s));
-    if (unique.length === 0) throw new BadUserInputError({ field: 'scopes', message: 'give the key at least one scope' }, 'scopes');
+    if (unique.length === 0)
+      throw new BadUserInputError({ field: 'scopes', message: 'give the key at least one scope' }, 'scopes');
     const secret = `sp_${this.options.live ? 'live' : 'test'}_${randomBytes(32).toString('base64url')}`;
     const row: ApiKeyRow = {
       id: randomUUID(),
@@ -39,7 +49,10 @@ export class ApiKeysService {
       revokedAt: null,
     };
     await this.db.insert(apiKeys).values(row);
-    this.options.logger.info({ apiKeyId: row.id, prefix: row.prefix, scopes: row.scopes, by: viewer.userId }, 'api key created');
+    this.options.logger.info(
+      { apiKeyId: row.id, prefix: row.prefix, scopes: row.scopes, by: viewer.userId },
+      'api key created',
+    );
     return { row, secret };
   }
 
@@ -51,7 +64,11 @@ export class ApiKeysService {
   async revoke(viewer: Viewer, id: string): Promise<ApiKeyRow> {
     authorize(viewer, 'apiKey.manage');
     if (!isUuid(id)) throw new NotFoundError('ApiKey', id);
-    const [row] = await this.db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning();
+    const [row] = await this.db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
     if (row) {
       this.options.logger.info({ apiKeyId: row.id, prefix: row.prefix, by: viewer.userId }, 'api key revoked');
       return row;

@@ -4,7 +4,13 @@ import type { Viewer } from '../../../lib/auth';
 import { postingFee, type Config } from '../../../lib/config';
 import type { Database, Executor, Transaction } from '../../../lib/db';
 import { toCount } from '../../../lib/db';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, PaymentRequiredError } from '../../../lib/errors';
+import {
+  BadUserInputError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PaymentRequiredError,
+} from '../../../lib/errors';
 import type { EventBus } from '../../../lib/events';
 import { isUuid } from '../../../lib/ids';
 import { keysetAfter, toPage, type KeysetCursor, type Page } from '../../../lib/pagination';
@@ -31,7 +37,10 @@ export interface ListingFilter {
   maxPrice?: number | null;
 }
 
-export type ListingsConfig = Pick<Config, 'POSTING_FEE_AMOUNT' | 'POSTING_FEE_CURRENCY' | 'POSTING_FEES' | 'LISTING_TTL_DAYS'>;
+export type ListingsConfig = Pick<
+  Config,
+  'POSTING_FEE_AMOUNT' | 'POSTING_FEE_CURRENCY' | 'POSTING_FEES' | 'LISTING_TTL_DAYS'
+>;
 
 const DAY_MS = 86_400_000;
 const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -67,13 +76,22 @@ export class ListingsService {
       ...this.publication(status, now),
     };
     return this.db.transaction(async (tx) => {
-      const [seller] = isUuid(sellerId) ? await tx.select({ id: users.id }).from(users).where(eq(users.id, sellerId)) : [];
+      const [seller] = isUuid(sellerId)
+        ? await tx.select({ id: users.id }).from(users).where(eq(users.id, sellerId))
+        : [];
       if (!seller) throw new ForbiddenError('Register before creating listings');
       await tx.insert(listings).values(row);
       await this.bus.publish(
         tx,
         'listing.created',
-        { listingId: row.id, sellerId, status, category: row.category, priceAmount: row.priceAmount, currency: row.currency },
+        {
+          listingId: row.id,
+          sellerId,
+          status,
+          category: row.category,
+          priceAmount: row.priceAmount,
+          currency: row.currency,
+        },
         meta,
       );
       return row;
@@ -81,22 +99,36 @@ export class ListingsService {
   }
 
   async update(viewer: Viewer, id: string, data: Partial<ListingData>, meta: RequestMeta = {}): Promise<ListingRow> {
-    const changes = Object.fromEntries(Object.entries(this.clean(data)).filter(([, v]) => v !== undefined)) as Partial<ListingData>;
-    if (Object.keys(changes).length === 0) throw new BadUserInputError({ field: 'input', message: 'Give at least one field to change' }, 'input');
+    const changes = Object.fromEntries(
+      Object.entries(this.clean(data)).filter(([, v]) => v !== undefined),
+    ) as Partial<ListingData>;
+    if (Object.keys(changes).length === 0)
+      throw new BadUserInputError({ field: 'input', message: 'Give at least one field to change' }, 'input');
     return this.db.transaction(async (tx) => {
       const current = await this.lockForChange(tx, viewer, id);
-      if (!isEditable(current.status)) throw new ConflictError(`Listing ${id} is ${current.status} and cannot be edited`, { id });
+      if (!isEditable(current.status))
+        throw new ConflictError(`Listing ${id} is ${current.status} and cannot be edited`, { id });
       const changed = (Object.keys(changes) as Array<keyof ListingData>).filter((k) => changes[k] !== current[k]);
       if (changed.length === 0) return current;
       const now = new Date();
       const status = changed.includes('category') ? this.repriced(current, changes.category!) : current.status;
       const [updated] = await tx
         .update(listings)
-        .set({ ...changes, updatedAt: now, ...(status !== current.status ? { status, ...this.publication(status, now) } : {}) })
+        .set({
+          ...changes,
+          updatedAt: now,
+          ...(status !== current.status ? { status, ...this.publication(status, now) } : {}),
+        })
         .where(eq(listings.id, id))
         .returning();
       await this.bus.publish(tx, 'listing.updated', { listingId: id, sellerId: current.sellerId, changed }, meta);
-      if (status !== current.status) await this.bus.publish(tx, 'listing.status_changed', { listingId: id, sellerId: current.sellerId, from: current.status, to: status }, meta);
+      if (status !== current.status)
+        await this.bus.publish(
+          tx,
+          'listing.status_changed',
+          { listingId: id, sellerId: current.sellerId, from: current.status, to: status },
+          meta,
+        );
       return updated!;
     });
   }
@@ -123,10 +155,16 @@ export class ListingsService {
 
   /** DRAFT → PENDING_PAYMENT, or ACTIVE when the category's posting fee is zero. */
   submit(viewer: Viewer, id: string, meta: RequestMeta = {}): Promise<ListingRow> {
-    return this.transition(viewer, id, (current) => {
-      if (current.status !== 'DRAFT') throw new ConflictError(`Only a DRAFT listing can be submitted; this one is ${current.status}`, { id });
-      return publishedStatus(postingFee(this.config, current.category).amount);
-    }, meta);
+    return this.transition(
+      viewer,
+      id,
+      (current) => {
+        if (current.status !== 'DRAFT')
+          throw new ConflictError(`Only a DRAFT listing can be submitted; this one is ${current.status}`, { id });
+        return publishedStatus(postingFee(this.config, current.category).amount);
+      },
+      meta,
+    );
   }
 
   withdraw(viewer: Viewer, id: string, meta: RequestMeta = {}): Promise<ListingRow> {
@@ -139,12 +177,20 @@ export class ListingsService {
    * payable listing is left alone: the payment.succeeded consumer decides then (it asks for the
    * refund), and finds this listing already ACTIVE otherwise.
    */
-  async activatePaidNow(viewer: Viewer, listingId: string, paid: { amount: number; currency: string }, meta: RequestMeta = {}) {
+  async activatePaidNow(
+    viewer: Viewer,
+    listingId: string,
+    paid: { amount: number; currency: string },
+    meta: RequestMeta = {},
+  ) {
     authorize(viewer, 'listing.activate');
     return this.db.transaction(async (tx) => {
-      const [current] = isUuid(listingId) ? await tx.select({ status: listings.status }).from(listings).where(eq(listings.id, listingId)) : [];
+      const [current] = isUuid(listingId)
+        ? await tx.select({ status: listings.status }).from(listings).where(eq(listings.id, listingId))
+        : [];
       if (!current) return 'missing' as const;
-      if (current.status !== 'PENDING_PAYMENT') return current.status === 'ACTIVE' ? ('already-active' as const) : ('not-payable' as const);
+      if (current.status !== 'PENDING_PAYMENT')
+        return current.status === 'ACTIVE' ? ('already-active' as const) : ('not-payable' as const);
       return this.activatePaid(tx, listingId, meta, paid);
     });
   }
@@ -160,7 +206,9 @@ export class ListingsService {
     meta: RequestMeta = {},
     paid?: { amount: number; currency: string },
   ): Promise<'activated' | 'already-active' | 'not-payable' | 'underpaid' | 'missing'> {
-    const [current] = isUuid(listingId) ? await tx.select().from(listings).where(eq(listings.id, listingId)).for('update') : [];
+    const [current] = isUuid(listingId)
+      ? await tx.select().from(listings).where(eq(listings.id, listingId)).for('update')
+      : [];
     if (!current) return 'missing';
     if (current.status === 'ACTIVE') return 'already-active';
     if (current.status !== 'PENDING_PAYMENT') return 'not-payable';
@@ -172,7 +220,12 @@ export class ListingsService {
       .update(listings)
       .set({ status: 'ACTIVE', updatedAt: now, ...this.publication('ACTIVE', now) })
       .where(eq(listings.id, listingId));
-    await this.bus.publish(tx, 'listing.status_changed', { listingId, sellerId: current.sellerId, from: current.status, to: 'ACTIVE' }, meta);
+    await this.bus.publish(
+      tx,
+      'listing.status_changed',
+      { listingId, sellerId: current.sellerId, from: current.status, to: 'ACTIVE' },
+      meta,
+    );
     return 'activated';
   }
 
@@ -185,7 +238,12 @@ export class ListingsService {
         .where(and(eq(listings.status, 'ACTIVE'), lte(listings.expiresAt, now)))
         .returning({ id: listings.id, sellerId: listings.sellerId });
       for (const row of expired) {
-        await this.bus.publish(tx, 'listing.status_changed', { listingId: row.id, sellerId: row.sellerId, from: 'ACTIVE', to: 'EXPIRED' });
+        await this.bus.publish(tx, 'listing.status_changed', {
+          listingId: row.id,
+          sellerId: row.sellerId,
+          from: 'ACTIVE',
+          to: 'EXPIRED',
+        });
       }
       return expired.length;
     });
@@ -221,14 +279,21 @@ export class ListingsService {
    * First pages of several sellers' listings in one query (row_number per seller), as the viewer
    * may see them. Keys sharing `limit` and `cursor` are batched together by the loader.
    */
-  async pagesBySellers(viewer: Viewer, sellerIds: readonly string[], limit: number, cursor?: KeysetCursor): Promise<Map<string, Page<ListingRow>>> {
+  async pagesBySellers(
+    viewer: Viewer,
+    sellerIds: readonly string[],
+    limit: number,
+    cursor?: KeysetCursor,
+  ): Promise<Map<string, Page<ListingRow>>> {
     const valid = [...new Set(sellerIds.filter(isUuid))];
     const pages = new Map<string, Page<ListingRow>>();
     if (valid.length) {
       const ranked = this.db
         .select({
           ...getTableColumns(listings),
-          rn: sql<number>`row_number() over (partition by ${listings.sellerId} order by ${listings.createdAt} desc, ${listings.id} desc)`.as('rn'),
+          rn: sql<number>`row_number() over (partition by ${listings.sellerId} order by ${listings.createdAt} desc, ${listings.id} desc)`.as(
+            'rn',
+          ),
         })
         .from(listings)
         .where(and(inArray(listings.sellerId, valid), this.visibleToViewer(viewer), cursor ? after(cursor) : undefined))
@@ -281,7 +346,12 @@ export class ListingsService {
         .set({ status: to, updatedAt: now, ...this.publication(to, now) })
         .where(eq(listings.id, id))
         .returning();
-      await this.bus.publish(tx, 'listing.status_changed', { listingId: id, sellerId: current.sellerId, from: current.status, to }, meta);
+      await this.bus.publish(
+        tx,
+        'listing.status_changed',
+        { listingId: id, sellerId: current.sellerId, from: current.status, to },
+        meta,
+      );
       return updated!;
     });
   }
@@ -324,7 +394,10 @@ export class ListingsService {
   private filterWhere(viewer: Viewer, filter: ListingFilter): SQL | undefined | null {
     const conditions: Array<SQL | undefined> = [];
     if (filter.minPrice != null && filter.maxPrice != null && filter.minPrice > filter.maxPrice) {
-      throw new BadUserInputError({ field: 'minPrice', message: 'minPrice must not be greater than maxPrice' }, 'filter');
+      throw new BadUserInputError(
+        { field: 'minPrice', message: 'minPrice must not be greater than maxPrice' },
+        'filter',
+      );
     }
     if (filter.sellerId != null) {
       if (!isUuid(filter.sellerId)) return null;

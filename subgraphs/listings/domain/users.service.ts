@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { and, count, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import { isAdmin, type Viewer } from '../../../lib/auth';
 import type { Database, Executor } from '../../../lib/db';
-import { AppError, BadUserInputError, ConflictError, ErrorCode, ForbiddenError, NotFoundError, PG_UNIQUE_VIOLATION, pgErrorCode } from '../../../lib/errors';
+import {
+  AppError,
+  BadUserInputError,
+  ConflictError,
+  ErrorCode,
+  ForbiddenError,
+  NotFoundError,
+  PG_UNIQUE_VIOLATION,
+  pgErrorCode,
+} from '../../../lib/errors';
 import type { FixedWindowLimiter } from '../../../lib/rate-limiter';
 import { verifyEmailConfirmation } from '../../../lib/email-confirmation';
 import type { EventBus } from '../../../lib/events';
@@ -21,7 +30,10 @@ export interface RequestMeta {
 }
 
 /** Confirming an address another account confirmed first (only the mailbox's owner holds the link, so saying so tells no one else). */
-const CONFIRMED_ELSEWHERE = { field: 'token', message: 'this address has been confirmed for another SayPro account; sign in with that one' };
+const CONFIRMED_ELSEWHERE = {
+  field: 'token',
+  message: 'this address has been confirmed for another SayPro account; sign in with that one',
+};
 
 /** Users: registration and profile changes, each with its event in the same transaction. */
 export class UsersService {
@@ -34,7 +46,12 @@ export class UsersService {
 
   private countAddress(email: string): void {
     const wait = this.perAddress?.take(email.trim().toLowerCase()) ?? 0;
-    if (wait > 0) throw new AppError(ErrorCode.RATE_LIMITED, `Too many registrations or changes with this address; try again in ${wait} seconds`, { retryAfterSeconds: wait });
+    if (wait > 0)
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        `Too many registrations or changes with this address; try again in ${wait} seconds`,
+        { retryAfterSeconds: wait },
+      );
   }
 
   /** Rows for the given ids, in any order; malformed ids simply match nothing. */
@@ -49,7 +66,12 @@ export class UsersService {
     authorize(viewer, 'user.list');
     const where = after ? keysetAfter(users.createdAt, users.id, after) : undefined;
     const [rows, [total]] = await Promise.all([
-      this.db.select().from(users).where(where).orderBy(desc(users.createdAt), desc(users.id)).limit(limit + 1),
+      this.db
+        .select()
+        .from(users)
+        .where(where)
+        .orderBy(desc(users.createdAt), desc(users.id))
+        .limit(limit + 1),
       this.db.select({ n: count() }).from(users),
     ]);
     return { page: toPage(rows, limit), total: Number(total?.n ?? 0) };
@@ -65,11 +87,19 @@ export class UsersService {
    */
   async register(viewer: Viewer, data: RegisterUserData, meta: RequestMeta = {}): Promise<UserRow> {
     const linkIdentity = viewer.userId !== null && !isAdmin(viewer);
-    if (linkIdentity && !isUuid(viewer.userId!)) throw new ForbiddenError('This identity cannot register: its subject is not a user id');
+    if (linkIdentity && !isUuid(viewer.userId!))
+      throw new ForbiddenError('This identity cannot register: its subject is not a user id');
     this.countAddress(data.email);
     const id = linkIdentity ? viewer.userId! : randomUUID();
     const now = new Date();
-    const row: UserRow = { id, name: data.name.trim(), email: data.email.trim(), emailVerifiedAt: null, createdAt: now, updatedAt: now };
+    const row: UserRow = {
+      id,
+      name: data.name.trim(),
+      email: data.email.trim(),
+      emailVerifiedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
     return this.db.transaction(async (tx) => {
       if (linkIdentity && (await this.find(tx, id))) throw new ConflictError('You are already registered', { id });
       const addressInUse = await this.confirmedByAnother(tx, row.email, id);
@@ -85,7 +115,8 @@ export class UsersService {
     const changes: Partial<UserRow> = {};
     if (data.name !== undefined) changes.name = data.name.trim();
     if (data.email !== undefined) changes.email = data.email.trim();
-    if (Object.keys(changes).length === 0) throw new BadUserInputError({ field: 'input', message: 'Give at least one field to change' });
+    if (Object.keys(changes).length === 0)
+      throw new BadUserInputError({ field: 'input', message: 'Give at least one field to change' });
     return this.db.transaction(async (tx) => {
       const current = await this.find(tx, id, true);
       if (!current) throw new NotFoundError('User', id);
@@ -100,7 +131,12 @@ export class UsersService {
         .set({ ...changes, ...(newAddress ? { emailVerifiedAt: null } : {}), updatedAt: new Date() })
         .where(eq(users.id, id))
         .returning();
-      await this.bus.publish(tx, 'user.updated', { userId: id, changed, ...(newAddress ? { email: changes.email!, addressInUse } : {}) }, meta);
+      await this.bus.publish(
+        tx,
+        'user.updated',
+        { userId: id, changed, ...(newAddress ? { email: changes.email!, addressInUse } : {}) },
+        meta,
+      );
       return updated!;
     });
   }
@@ -110,20 +146,34 @@ export class UsersService {
    * Confirms the address the user has now; a link for an earlier address is invalid. Idempotent.
    */
   async confirmEmail(token: string, secret: string, meta: RequestMeta = {}): Promise<UserRow> {
-    return this.confirmedOnce(() => this.db.transaction(async (tx) => {
-      const verified = await verifyEmailConfirmation(token, secret, async (userId) => (await this.find(tx, userId, true))?.email ?? null);
-      if ('refused' in verified) {
-        const message = verified.refused === 'expired' ? 'this confirmation link has expired: change the address again to get a new one' : 'this confirmation link is not valid (or is for an earlier address)';
-        throw new BadUserInputError({ field: 'token', message }, 'token');
-      }
-      const current = (await this.find(tx, verified.userId))!;
-      if (current.emailVerifiedAt) return current;
-      // The unique index over confirmed addresses settles two accounts confirming one address at once.
-      if (await this.confirmedByAnother(tx, current.email, current.id)) throw new BadUserInputError(CONFIRMED_ELSEWHERE, 'token');
-      const [updated] = await tx.update(users).set({ emailVerifiedAt: new Date(), updatedAt: new Date() }).where(eq(users.id, current.id)).returning();
-      await this.bus.publish(tx, 'user.updated', { userId: current.id, changed: ['emailVerifiedAt'] }, meta);
-      return updated!;
-    }));
+    return this.confirmedOnce(() =>
+      this.db.transaction(async (tx) => {
+        const verified = await verifyEmailConfirmation(
+          token,
+          secret,
+          async (userId) => (await this.find(tx, userId, true))?.email ?? null,
+        );
+        if ('refused' in verified) {
+          const message =
+            verified.refused === 'expired'
+              ? 'this confirmation link has expired: change the address again to get a new one'
+              : 'this confirmation link is not valid (or is for an earlier address)';
+          throw new BadUserInputError({ field: 'token', message }, 'token');
+        }
+        const current = (await this.find(tx, verified.userId))!;
+        if (current.emailVerifiedAt) return current;
+        // The unique index over confirmed addresses settles two accounts confirming one address at once.
+        if (await this.confirmedByAnother(tx, current.email, current.id))
+          throw new BadUserInputError(CONFIRMED_ELSEWHERE, 'token');
+        const [updated] = await tx
+          .update(users)
+          .set({ emailVerifiedAt: new Date(), updatedAt: new Date() })
+          .where(eq(users.id, current.id))
+          .returning();
+        await this.bus.publish(tx, 'user.updated', { userId: current.id, changed: ['emailVerifiedAt'] }, meta);
+        return updated!;
+      }),
+    );
   }
 
   async find(tx: Executor, id: string, forUpdate = false): Promise<UserRow | undefined> {

@@ -18,13 +18,21 @@ registerEnumType(ApiKeyScope, {
     USERS_READ: { description: "Read any user's email address, and list every user." },
     PAYMENTS_READ: { description: "Read any transaction, a listing's payment and a user's payments and totals." },
     CRM_READ: { description: "Read any user's CRM contact, the failed CRM syncs and bulk sync jobs." },
-    CRM_WRITE: { description: 'Send a user to the CRM now (POST /crm/add-user), retry failed syncs and start a bulk sync.' },
-    EMAIL_READ: { description: "Read campaigns and their stats (GET /email/campaign-status), and any user's email preferences and sent mail." },
+    CRM_WRITE: {
+      description: 'Send a user to the CRM now (POST /crm/add-user), retry failed syncs and start a bulk sync.',
+    },
+    EMAIL_READ: {
+      description:
+        "Read campaigns and their stats (GET /email/campaign-status), and any user's email preferences and sent mail.",
+    },
     EMAIL_SEND: { description: 'Send transactional mail (POST /email/send), and create and send campaigns.' },
   },
 });
 
-@ObjectType({ description: 'An API key for a server-to-server client. Its secret is shown once, when it is created, and never stored.' })
+@ObjectType({
+  description:
+    'An API key for a server-to-server client. Its secret is shown once, when it is created, and never stored.',
+})
 export class ApiKey {
   @Field(() => ID, { description: 'Stable id (UUID); revoke the key with it.' })
   id: string;
@@ -41,7 +49,11 @@ export class ApiKey {
   @Field({ description: 'When it was created.' })
   createdAt: Date;
 
-  @Field(() => Date, { nullable: true, description: 'When it was revoked; null while it works. The gateway may accept it for up to API_KEY_CACHE_SECONDS after.' })
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When it was revoked; null while it works. The gateway may accept it for up to API_KEY_CACHE_SECONDS after.',
+  })
   revokedAt: Date | null;
 }
 

@@ -2,7 +2,10 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
 import type { DeadLetter } from '../../../lib/events';
 
-@ObjectType({ description: 'An event a consumer gave up on after its retries (a dead letter). Admins replay it with replayDeadEvents once the cause is fixed.' })
+@ObjectType({
+  description:
+    'An event a consumer gave up on after its retries (a dead letter). Admins replay it with replayDeadEvents once the cause is fixed.',
+})
 export class DeadEvent {
   @Field(() => ID, { description: 'Dead-letter id: pass it to replayDeadEvents.' })
   id: string;
@@ -28,7 +31,9 @@ export class DeadEvent {
   @Field(() => String, { nullable: true, description: 'The last failure: error class and message.' })
   error: string | null;
 
-  @Field(() => GraphQLJSONObject, { description: 'The event payload as published (may hold personal data: admins only).' })
+  @Field(() => GraphQLJSONObject, {
+    description: 'The event payload as published (may hold personal data: admins only).',
+  })
   data: Record<string, unknown>;
 }
 

@@ -29,6 +29,10 @@ export class ListingConnection {
   countTotal?: () => Promise<number>;
 }
 
-export function toListingConnection(page: Page<ListingRow>, hasPreviousPage: boolean, countTotal?: () => Promise<number>): ListingConnection {
+export function toListingConnection(
+  page: Page<ListingRow>,
+  hasPreviousPage: boolean,
+  countTotal?: () => Promise<number>,
+): ListingConnection {
   return { ...toConnectionParts(page, hasPreviousPage, toListing), countTotal };
 }

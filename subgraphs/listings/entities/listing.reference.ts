@@ -8,7 +8,10 @@ import type { Listing } from './listing';
  * Resolves `Listing` references from other subgraphs through the per-request loader. A listing the
  * viewer may not see resolves to null, as if it did not exist.
  */
-export async function resolveListingReference(reference: Pick<Listing, 'id'>, context: ListingsContext): Promise<Listing | null> {
+export async function resolveListingReference(
+  reference: Pick<Listing, 'id'>,
+  context: ListingsContext,
+): Promise<Listing | null> {
   const row = await loadOrNull(context.loaders.listing, reference.id);
   return row && canView(context.viewer, row) ? toListing(row) : null;
 }

@@ -3,7 +3,9 @@ import { ListingCategory, ListingStatus } from './enums';
 import { Money } from '../../../lib/shared-types';
 
 @Directive('@key(fields: "id")')
-@ObjectType({ description: 'A classified listing. Owned by the listings service; payments, email and CRM add what they know.' })
+@ObjectType({
+  description: 'A classified listing. Owned by the listings service; payments, email and CRM add what they know.',
+})
 export class Listing {
   @Field(() => ID, { description: 'Stable listing id (UUID).' })
   id: string;

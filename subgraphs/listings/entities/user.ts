@@ -1,7 +1,9 @@
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
 @Directive('@key(fields: "id")')
-@ObjectType({ description: 'A person who buys or sells on SayPro. Owned by the listings service; other services add fields.' })
+@ObjectType({
+  description: 'A person who buys or sells on SayPro. Owned by the listings service; other services add fields.',
+})
 export class User {
   @Field(() => ID, { description: 'Stable user id (UUID).' })
   id: string;

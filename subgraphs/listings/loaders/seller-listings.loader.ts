@@ -18,7 +18,12 @@ export function createSellerListingsLoader(listings: ListingsService, viewer: Vi
     (key) => `${key.limit}|${key.after ?? ''}`,
     async (keys) => {
       const { limit, after } = keys[0]!;
-      const pages = await listings.pagesBySellers(viewer, keys.map((k) => k.sellerId), limit, after ? decodeCursor(after) : undefined);
+      const pages = await listings.pagesBySellers(
+        viewer,
+        keys.map((k) => k.sellerId),
+        limit,
+        after ? decodeCursor(after) : undefined,
+      );
       return keys.map((k) => pages.get(k.sellerId) ?? { nodes: [], hasNextPage: false });
     },
     (key) => `${key.sellerId}|${key.limit}|${key.after ?? ''}`,

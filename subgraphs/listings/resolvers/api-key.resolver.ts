@@ -9,7 +9,10 @@ export class ApiKeyResolver {
     return (await ctx.apiKeys.list(ctx.viewer)).map(toApiKey);
   }
 
-  @Mutation(() => CreatedApiKey, { description: 'Creates an API key with these scopes and returns its secret, once. Admins only (signed in, not with a key).' })
+  @Mutation(() => CreatedApiKey, {
+    description:
+      'Creates an API key with these scopes and returns its secret, once. Admins only (signed in, not with a key).',
+  })
   async createApiKey(
     @Arg('name', { description: 'What the key is for (3–100 characters).' }) name: string,
     @Arg('scopes', () => [ApiKeyScope], { description: 'What it may do (at least one).' }) scopes: ApiKeyScope[],
@@ -19,7 +22,10 @@ export class ApiKeyResolver {
     return { apiKey: toApiKey(row), secret };
   }
 
-  @Mutation(() => ApiKey, { description: 'Revokes an API key for good (the gateway stops accepting it within API_KEY_CACHE_SECONDS). Admins only.' })
+  @Mutation(() => ApiKey, {
+    description:
+      'Revokes an API key for good (the gateway stops accepting it within API_KEY_CACHE_SECONDS). Admins only.',
+  })
   async revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: ListingsContext): Promise<ApiKey> {
     return toApiKey(await ctx.apiKeys.revoke(ctx.viewer, id));
   }

@@ -11,10 +11,13 @@ import { DeadEvent, toDeadEvent } from '../entities/dead-event';
  */
 @Resolver(() => DeadEvent)
 export class DeadEventResolver {
-  @Query(() => [DeadEvent], { description: 'Events consumers gave up on after their retries, newest first (every queue, or one). Admins only.' })
+  @Query(() => [DeadEvent], {
+    description: 'Events consumers gave up on after their retries, newest first (every queue, or one). Admins only.',
+  })
   async deadEvents(
     @Ctx() ctx: ListingsContext,
-    @Arg('queue', () => String, { nullable: true, description: 'Only this consumer queue, e.g. `crm.user-changes`.' }) queue?: string,
+    @Arg('queue', () => String, { nullable: true, description: 'Only this consumer queue, e.g. `crm.user-changes`.' })
+    queue?: string,
     @Arg('first', () => Int, { nullable: true, description: 'How many, 1–100. @default 50' }) first?: number,
   ): Promise<DeadEvent[]> {
     authorize(ctx.viewer, 'ops.events');
@@ -22,11 +25,16 @@ export class DeadEventResolver {
   }
 
   @Mutation(() => Int, {
-    description: 'Sends dead events back to their consumer with a fresh set of retries and returns how many; consumers skip what they already handled. Admins only.',
+    description:
+      'Sends dead events back to their consumer with a fresh set of retries and returns how many; consumers skip what they already handled. Admins only.',
   })
-  async replayDeadEvents(@Arg('ids', () => [ID], { description: 'Dead-letter ids from deadEvents.' }) ids: string[], @Ctx() ctx: ListingsContext): Promise<number> {
+  async replayDeadEvents(
+    @Arg('ids', () => [ID], { description: 'Dead-letter ids from deadEvents.' }) ids: string[],
+    @Ctx() ctx: ListingsContext,
+  ): Promise<number> {
     authorize(ctx.viewer, 'ops.events');
-    if (ids.length > 500) throw new BadUserInputError({ field: 'ids', message: 'replay at most 500 events at once' }, 'ids');
+    if (ids.length > 500)
+      throw new BadUserInputError({ field: 'ids', message: 'replay at most 500 events at once' }, 'ids');
     return ctx.bus.replayDeadLetters(ids);
   }
 }

@@ -1,4 +1,15 @@
-import { IsEmail, IsISO4217CurrencyCode, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  IsEmail,
+  IsISO4217CurrencyCode,
+  IsOptional,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { NoUrl, SingleLine } from '../../../lib/validation';
 import { ListingCategory, ListingStatus } from '../entities/enums';
@@ -111,12 +122,18 @@ export class UpdateListingInput {
   location?: string;
 }
 
-@InputType({ description: 'Narrows a listings query. Without sellerId (or as a non-admin filtering on someone else) only ACTIVE listings match.' })
+@InputType({
+  description:
+    'Narrows a listings query. Without sellerId (or as a non-admin filtering on someone else) only ACTIVE listings match.',
+})
 export class ListingFilterInput {
   @Field(() => ListingCategory, { nullable: true, description: 'Only this section.' })
   category?: ListingCategory;
 
-  @Field(() => ListingStatus, { nullable: true, description: 'Only this status. Non-ACTIVE statuses match only your own listings (or all, for admins).' })
+  @Field(() => ListingStatus, {
+    nullable: true,
+    description: 'Only this status. Non-ACTIVE statuses match only your own listings (or all, for admins).',
+  })
   status?: ListingStatus;
 
   @Field(() => ID, { nullable: true, description: "Only this seller's listings." })
@@ -124,7 +141,10 @@ export class ListingFilterInput {
   @IsUUID('all', { message: 'sellerId must be a user id' })
   sellerId?: string;
 
-  @Field({ nullable: true, description: 'Words to find in the title or description (case-insensitive), at most 100 characters.' })
+  @Field({
+    nullable: true,
+    description: 'Words to find in the title or description (case-insensitive), at most 100 characters.',
+  })
   @IsOptional()
   @MaxLength(100, { message: 'search must be at most 100 characters' })
   search?: string;

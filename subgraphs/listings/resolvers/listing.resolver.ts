@@ -12,19 +12,33 @@ import { CreateListingInput, ListingFilterInput, UpdateListingInput } from './in
 
 @Resolver(() => Listing)
 export class ListingResolver {
-  @Query(() => Listing, { description: 'One listing by id. Listings that are not ACTIVE are visible only to their seller and admins (NOT_FOUND for others).' })
+  @Query(() => Listing, {
+    description:
+      'One listing by id. Listings that are not ACTIVE are visible only to their seller and admins (NOT_FOUND for others).',
+  })
   async listing(@Arg('id', () => ID) id: string, @Ctx() ctx: ListingsContext): Promise<Listing> {
     const row = await ctx.loaders.listing.load(id);
     if (!canView(ctx.viewer, row)) throw new NotFoundError('Listing', id);
     return toListing(row);
   }
 
-  @Query(() => ListingConnection, { description: 'Listings, newest first, with cursor pagination. Anonymous callers and other sellers see ACTIVE listings only.' })
+  @Query(() => ListingConnection, {
+    description:
+      'Listings, newest first, with cursor pagination. Anonymous callers and other sellers see ACTIVE listings only.',
+  })
   async listings(
     @Ctx() ctx: ListingsContext,
-    @Arg('filter', () => ListingFilterInput, { nullable: true, description: 'What to match; all ACTIVE listings when omitted.' }) filter?: ListingFilterInput,
+    @Arg('filter', () => ListingFilterInput, {
+      nullable: true,
+      description: 'What to match; all ACTIVE listings when omitted.',
+    })
+    filter?: ListingFilterInput,
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1–100. @default 20' }) first?: number,
-    @Arg('after', () => String, { nullable: true, description: 'Cursor to continue after (pageInfo.endCursor of the previous page).' }) after?: string,
+    @Arg('after', () => String, {
+      nullable: true,
+      description: 'Cursor to continue after (pageInfo.endCursor of the previous page).',
+    })
+    after?: string,
   ): Promise<ListingConnection> {
     const limit = pageSize(first);
     const cursor = after ? decodeCursor(after) : undefined;
@@ -33,7 +47,8 @@ export class ListingResolver {
   }
 
   @FieldResolver(() => String, {
-    description: "The listing's canonical page on SayPro's site (SITE_URL with its id and a slug of its title). The slug follows the title; the id alone identifies the listing.",
+    description:
+      "The listing's canonical page on SayPro's site (SITE_URL with its id and a slug of its title). The slug follows the title; the id alone identifies the listing.",
   })
   url(@Root() listing: Listing, @Ctx() ctx: ListingsContext): string {
     return listingUrl(ctx.siteUrl, listing);
@@ -48,7 +63,10 @@ export class ListingResolver {
     description:
       'Creates a listing for the signed-in user: PENDING_PAYMENT when its category has a posting fee, ACTIVE when free, DRAFT when `draft: true`.',
   })
-  async createListing(@Arg('input', () => CreateListingInput) input: CreateListingInput, @Ctx() ctx: ListingsContext): Promise<Listing> {
+  async createListing(
+    @Arg('input', () => CreateListingInput) input: CreateListingInput,
+    @Ctx() ctx: ListingsContext,
+  ): Promise<Listing> {
     const row = await ctx.listings.create(
       ctx.viewer,
       {
@@ -65,7 +83,9 @@ export class ListingResolver {
     return toListing(row);
   }
 
-  @Mutation(() => Listing, { description: 'Changes a listing. Only its seller or an admin; a WITHDRAWN listing cannot be edited (CONFLICT).' })
+  @Mutation(() => Listing, {
+    description: 'Changes a listing. Only its seller or an admin; a WITHDRAWN listing cannot be edited (CONFLICT).',
+  })
   async updateListing(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => UpdateListingInput) input: UpdateListingInput,
@@ -87,7 +107,9 @@ export class ListingResolver {
     return toListing(row);
   }
 
-  @Mutation(() => Listing, { description: 'Submits a DRAFT for publication: PENDING_PAYMENT, or ACTIVE when its category is free.' })
+  @Mutation(() => Listing, {
+    description: 'Submits a DRAFT for publication: PENDING_PAYMENT, or ACTIVE when its category is free.',
+  })
   async submitListing(@Arg('id', () => ID) id: string, @Ctx() ctx: ListingsContext): Promise<Listing> {
     return toListing(await ctx.listings.submit(ctx.viewer, id, { requestId: ctx.requestId }));
   }
@@ -115,7 +137,9 @@ export class ListingResolver {
 
 @Resolver(() => ListingConnection)
 export class ListingConnectionResolver {
-  @FieldResolver(() => Int, { description: 'How many listings match the filter in all pages. Costs a count query: ask only when you show it.' })
+  @FieldResolver(() => Int, {
+    description: 'How many listings match the filter in all pages. Costs a count query: ask only when you show it.',
+  })
   totalCount(@Root() connection: ListingConnection): Promise<number> {
     return connection.countTotal ? connection.countTotal() : Promise.resolve(connection.nodes.length);
   }

@@ -1,4 +1,11 @@
-import { API_KEY_VERIFY_PATH, VIEWER_HEADER, createReplayGuard, isSystem, verifyViewerHeader, type Viewer } from '../../../lib/auth';
+import {
+  API_KEY_VERIFY_PATH,
+  VIEWER_HEADER,
+  createReplayGuard,
+  isSystem,
+  verifyViewerHeader,
+  type Viewer,
+} from '../../../lib/auth';
 export { API_KEY_VERIFY_PATH } from '../../../lib/auth';
 import { readBody, sendJson, type RouteHandler } from '../../../lib/http';
 import type { ApiKeysService } from '../domain/api-keys.service';
@@ -16,7 +23,12 @@ export function createApiKeyVerifyRoute(apiKeys: ApiKeysService, internalSecret:
     const header = req.headers[VIEWER_HEADER];
     let caller: Viewer;
     try {
-      caller = verifyViewerHeader(typeof header === 'string' ? header : undefined, { audience: 'listings', path: API_KEY_VERIFY_PATH, body }, internalSecret, { replay });
+      caller = verifyViewerHeader(
+        typeof header === 'string' ? header : undefined,
+        { audience: 'listings', path: API_KEY_VERIFY_PATH, body },
+        internalSecret,
+        { replay },
+      );
     } catch {
       return sendJson(res, 401, { error: 'unauthenticated' });
     }

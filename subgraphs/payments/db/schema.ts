@@ -1,17 +1,42 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgSchema, primaryKey, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  check,
+  index,
+  integer,
+  pgSchema,
+  primaryKey,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
 
 /** The payments service's own Postgres schema. */
 export const paymentsSchema = pgSchema('payments');
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 3 });
 
-export const PAYMENT_STATUSES = ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'DECLINED', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
+export const PAYMENT_STATUSES = [
+  'PENDING',
+  'PROCESSING',
+  'REQUIRES_ACTION',
+  'SUCCEEDED',
+  'DECLINED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export const PAYMENT_PROVIDERS = ['STRIPE', 'PAYPAL'] as const;
 export type PaymentProvider = (typeof PAYMENT_PROVIDERS)[number];
 /** Statuses that hold a listing: while one exists, no second charge for that listing may start. */
-export const HOLDING_STATUSES: readonly PaymentStatus[] = ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
+export const HOLDING_STATUSES: readonly PaymentStatus[] = [
+  'PENDING',
+  'PROCESSING',
+  'REQUIRES_ACTION',
+  'SUCCEEDED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+];
 
 /**
  * One row per charge attempt, written (PENDING) before the provider is called and updated after.

@@ -22,8 +22,22 @@ import { keysetAfter } from '../../../lib/pagination';
 import type { Logger } from '../../../lib/logger';
 import type { ProviderPolicy } from '../../../lib/resilience';
 import type { ListingsClient } from '../clients/listings.client';
-import { payments, refunds, webhookEvents, type PaymentProvider, type PaymentRow, type PaymentStatus, type RefundRow } from '../db/schema';
-import { CheckoutError, type CheckoutEvent, type CheckoutGateway, type CheckoutOrderState, type CheckoutRequest } from '../provider/checkout-gateway.port';
+import {
+  payments,
+  refunds,
+  webhookEvents,
+  type PaymentProvider,
+  type PaymentRow,
+  type PaymentStatus,
+  type RefundRow,
+} from '../db/schema';
+import {
+  CheckoutError,
+  type CheckoutEvent,
+  type CheckoutGateway,
+  type CheckoutOrderState,
+  type CheckoutRequest,
+} from '../provider/checkout-gateway.port';
 import {
   PaymentRequestRejectedError,
   type ChargeOutcome,
@@ -67,7 +81,13 @@ export interface CaptureInput {
   listingId?: string | null;
 }
 
-type SettleState = { status: PaymentStatus; reference?: string | null; declineCode?: string | null; declineMessage?: string | null; amountRefunded?: number };
+type SettleState = {
+  status: PaymentStatus;
+  reference?: string | null;
+  declineCode?: string | null;
+  declineMessage?: string | null;
+  amountRefunded?: number;
+};
 
 export interface RequestMeta {
   requestId?: string;
@@ -109,12 +129,28 @@ export class PaymentsService {
 
     const { listingId, fee } = await this.payable(viewer, input.listingId, meta);
     if (input.amount != null && input.amount !== fee.amount) {
-      throw new BadUserInputError({ field: 'amount', message: `amount must be the posting fee, ${fee.amount} (${fee.currency} minor units); nothing was charged` }, 'input');
+      throw new BadUserInputError(
+        {
+          field: 'amount',
+          message: `amount must be the posting fee, ${fee.amount} (${fee.currency} minor units); nothing was charged`,
+        },
+        'input',
+      );
     }
     if (input.currency != null && input.currency.toUpperCase() !== fee.currency) {
-      throw new BadUserInputError({ field: 'currency', message: `currency must be ${fee.currency}; nothing was charged` }, 'input');
+      throw new BadUserInputError(
+        { field: 'currency', message: `currency must be ${fee.currency}; nothing was charged` },
+        'input',
+      );
     }
-    const row = newPayment({ listingId, userId, fee, key: input.idempotencyKey, provider: 'STRIPE', paymentMethodId: input.paymentMethodId });
+    const row = newPayment({
+      listingId,
+      userId,
+      fee,
+      key: input.idempotencyKey,
+      provider: 'STRIPE',
+      paymentMethodId: input.paymentMethodId,
+    });
     const winner = await this.insertLive(row);
     return winner ? this.replay(winner, input, meta) : this.execute(row, meta);
   }
@@ -125,7 +161,10 @@ export class PaymentsService {
     if (!listing) throw new NotFoundError('Listing', listingId);
     authorize(viewer, 'payment.charge', listing.sellerId);
     if (listing.status !== 'PENDING_PAYMENT') {
-      throw new ConflictError(`Listing ${listing.id} is ${listing.status}; only a listing waiting for payment can be charged`, { id: listing.id });
+      throw new ConflictError(
+        `Listing ${listing.id} is ${listing.status}; only a listing waiting for payment can be charged`,
+        { id: listing.id },
+      );
     }
     const fee = postingFee(this.deps.config, listing.category);
     if (fee.amount <= 0) throw new ConflictError(`Listings in ${listing.category} are free`, { id: listing.id });
@@ -151,7 +190,12 @@ export class PaymentsService {
         const [live] = await this.deps.db
           .select({ id: payments.id, status: payments.status, provider: payments.provider })
           .from(payments)
-          .where(and(eq(payments.listingId, row.listingId), inArray(payments.status, ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED'])));
+          .where(
+            and(
+              eq(payments.listingId, row.listingId),
+              inArray(payments.status, ['PENDING', 'PROCESSING', 'REQUIRES_ACTION', 'SUCCEEDED', 'PARTIALLY_REFUNDED']),
+            ),
+          );
         throw new ConflictError(
           `Listing ${row.listingId} already has a ${live?.provider === 'PAYPAL' ? 'PayPal' : 'card'} payment (${live?.status ?? 'in progress'}); it is not charged again`,
           { id: live?.id },
@@ -163,8 +207,15 @@ export class PaymentsService {
 
   /** The same client key again: the same answer, or the unfinished attempt carried on with the same provider key. */
   private async replay(existing: PaymentRow, input: ChargeInput, meta: RequestMeta): Promise<ChargeResult> {
-    if (existing.provider !== 'STRIPE' || existing.listingId !== input.listingId || existing.paymentMethodId !== input.paymentMethodId) {
-      throw new BadUserInputError({ field: 'idempotencyKey', message: 'idempotencyKey was already used for a different charge' }, 'input');
+    if (
+      existing.provider !== 'STRIPE' ||
+      existing.listingId !== input.listingId ||
+      existing.paymentMethodId !== input.paymentMethodId
+    ) {
+      throw new BadUserInputError(
+        { field: 'idempotencyKey', message: 'idempotencyKey was already used for a different charge' },
+        'input',
+      );
     }
     if (existing.status === 'PENDING') return this.execute(existing, meta);
     return { payment: existing, clientSecret: null };
@@ -174,10 +225,25 @@ export class PaymentsService {
   private async execute(row: PaymentRow, meta: RequestMeta): Promise<ChargeResult> {
     try {
       const result = await this.attemptCharge(row, meta);
-      metrics.charges.inc({ outcome: result.clientSecret ? 'requires_action' : result.payment.status === 'SUCCEEDED' ? 'succeeded' : result.payment.status === 'DECLINED' ? 'declined' : 'pending' });
+      metrics.charges.inc({
+        outcome: result.clientSecret
+          ? 'requires_action'
+          : result.payment.status === 'SUCCEEDED'
+            ? 'succeeded'
+            : result.payment.status === 'DECLINED'
+              ? 'declined'
+              : 'pending',
+      });
       return result;
     } catch (err) {
-      metrics.charges.inc({ outcome: err instanceof ProviderUnavailableError ? 'unavailable' : err instanceof BadUserInputError ? 'declined' : 'failed' });
+      metrics.charges.inc({
+        outcome:
+          err instanceof ProviderUnavailableError
+            ? 'unavailable'
+            : err instanceof BadUserInputError
+              ? 'declined'
+              : 'failed',
+      });
       throw err;
     }
   }
@@ -186,21 +252,32 @@ export class PaymentsService {
     let outcome: ChargeOutcome;
     try {
       outcome = await this.deps.policy.execute(async (attempt) => {
-        await this.deps.db.update(payments).set({ attempts: sql`${payments.attempts} + 1` }).where(eq(payments.id, row.id));
-        return this.deps.gateway.charge(
-          chargeRequestFor(row),
-          attempt,
-        );
+        await this.deps.db
+          .update(payments)
+          .set({ attempts: sql`${payments.attempts} + 1` })
+          .where(eq(payments.id, row.id));
+        return this.deps.gateway.charge(chargeRequestFor(row), attempt);
       }, 'charge');
     } catch (err) {
       if (err instanceof PaymentRequestRejectedError) {
         // The provider refused the request itself (e.g. an unknown payment method): nothing was charged.
-        const settled = await this.settle(row.id, { status: 'DECLINED', declineCode: 'invalid_request', declineMessage: err.message }, meta);
-        if (err.param === 'payment_method') throw new BadUserInputError({ field: 'paymentMethodId', message: `paymentMethodId was refused: ${err.message}` }, 'input');
+        const settled = await this.settle(
+          row.id,
+          { status: 'DECLINED', declineCode: 'invalid_request', declineMessage: err.message },
+          meta,
+        );
+        if (err.param === 'payment_method')
+          throw new BadUserInputError(
+            { field: 'paymentMethodId', message: `paymentMethodId was refused: ${err.message}` },
+            'input',
+          );
         return { payment: settled, clientSecret: null };
       }
       if (err instanceof ProviderUnavailableError) {
-        this.deps.logger.warn({ paymentId: row.id, reqId: meta.requestId }, 'charge outcome unknown: left PENDING for retry and reconciliation');
+        this.deps.logger.warn(
+          { paymentId: row.id, reqId: meta.requestId },
+          'charge outcome unknown: left PENDING for retry and reconciliation',
+        );
       }
       throw err;
     }
@@ -216,10 +293,20 @@ export class PaymentsService {
    */
   private async activateListing(payment: PaymentRow, meta: RequestMeta): Promise<void> {
     try {
-      const outcome = await this.deps.listings.activatePaid(payment.listingId, { amount: payment.amount, currency: payment.currency }, meta.requestId);
-      this.deps.logger.info({ paymentId: payment.id, listingId: payment.listingId, outcome, reqId: meta.requestId }, 'listing activated with the charge');
+      const outcome = await this.deps.listings.activatePaid(
+        payment.listingId,
+        { amount: payment.amount, currency: payment.currency },
+        meta.requestId,
+      );
+      this.deps.logger.info(
+        { paymentId: payment.id, listingId: payment.listingId, outcome, reqId: meta.requestId },
+        'listing activated with the charge',
+      );
     } catch (err) {
-      this.deps.logger.warn({ paymentId: payment.id, listingId: payment.listingId, error: (err as Error)?.message, reqId: meta.requestId }, 'listing not activated with the charge; payment.succeeded will');
+      this.deps.logger.warn(
+        { paymentId: payment.id, listingId: payment.listingId, error: (err as Error)?.message, reqId: meta.requestId },
+        'listing not activated with the charge; payment.succeeded will',
+      );
     }
   }
 
@@ -227,20 +314,22 @@ export class PaymentsService {
    * Moves a payment forward to what the provider says, in one transaction with the event it causes.
    * Stale or repeated answers change nothing.
    */
-  async settle(
-    paymentId: string,
-    state: SettleState,
-    meta: RequestMeta = {},
-    tx?: Transaction,
-  ): Promise<PaymentRow> {
+  async settle(paymentId: string, state: SettleState, meta: RequestMeta = {}, tx?: Transaction): Promise<PaymentRow> {
     const work = async (t: Transaction): Promise<PaymentRow> => {
       const [current] = await t.select().from(payments).where(eq(payments.id, paymentId)).for('update');
       if (!current) throw new NotFoundError('Transaction', paymentId);
       let next = state.status;
-      if (state.amountRefunded !== undefined && state.amountRefunded > current.amountRefunded && ['SUCCEEDED', 'PARTIALLY_REFUNDED'].includes(current.status)) {
+      if (
+        state.amountRefunded !== undefined &&
+        state.amountRefunded > current.amountRefunded &&
+        ['SUCCEEDED', 'PARTIALLY_REFUNDED'].includes(current.status)
+      ) {
         next = refundedStatus(current.amount, state.amountRefunded);
       }
-      if (!canMove(current.status, next) || (next === current.status && (state.amountRefunded ?? current.amountRefunded) <= current.amountRefunded)) {
+      if (
+        !canMove(current.status, next) ||
+        (next === current.status && (state.amountRefunded ?? current.amountRefunded) <= current.amountRefunded)
+      ) {
         return current;
       }
       const now = new Date();
@@ -250,9 +339,13 @@ export class PaymentsService {
           status: next,
           updatedAt: now,
           ...(state.reference ? { providerReference: state.reference } : {}),
-          ...(next === 'DECLINED' ? { declineCode: state.declineCode ?? 'declined', declineMessage: state.declineMessage ?? null } : {}),
+          ...(next === 'DECLINED'
+            ? { declineCode: state.declineCode ?? 'declined', declineMessage: state.declineMessage ?? null }
+            : {}),
           ...(next === 'SUCCEEDED' ? { succeededAt: now } : {}),
-          ...(state.amountRefunded !== undefined && state.amountRefunded > current.amountRefunded ? { amountRefunded: state.amountRefunded } : {}),
+          ...(state.amountRefunded !== undefined && state.amountRefunded > current.amountRefunded
+            ? { amountRefunded: state.amountRefunded }
+            : {}),
         })
         .where(eq(payments.id, paymentId))
         .returning();
@@ -260,12 +353,27 @@ export class PaymentsService {
       const base = { paymentId: p.id, listingId: p.listingId, userId: p.userId };
       if (next === 'SUCCEEDED' && current.status !== 'SUCCEEDED') {
         metrics.chargedAmount.inc({ currency: p.currency }, p.amount);
-        await this.deps.bus.publish(t, 'payment.succeeded', { ...base, amount: p.amount, currency: p.currency, providerReference: p.providerReference ?? '' }, meta);
+        await this.deps.bus.publish(
+          t,
+          'payment.succeeded',
+          { ...base, amount: p.amount, currency: p.currency, providerReference: p.providerReference ?? '' },
+          meta,
+        );
       } else if (next === 'DECLINED') {
-        await this.deps.bus.publish(t, 'payment.failed', { ...base, code: p.declineCode ?? 'declined', message: p.declineMessage ?? '' }, meta);
+        await this.deps.bus.publish(
+          t,
+          'payment.failed',
+          { ...base, code: p.declineCode ?? 'declined', message: p.declineMessage ?? '' },
+          meta,
+        );
       } else if (next === 'REFUNDED' || next === 'PARTIALLY_REFUNDED') {
         metrics.refunds.inc({ outcome: 'succeeded' });
-        await this.deps.bus.publish(t, 'payment.refunded', { ...base, amountRefunded: p.amountRefunded, fullyRefunded: next === 'REFUNDED' }, meta);
+        await this.deps.bus.publish(
+          t,
+          'payment.refunded',
+          { ...base, amountRefunded: p.amountRefunded, fullyRefunded: next === 'REFUNDED' },
+          meta,
+        );
       }
       this.deps.logger.info({ paymentId, from: current.status, to: next, reqId: meta.requestId }, 'payment settled');
       return p;
@@ -278,10 +386,17 @@ export class PaymentsService {
    * current state from the provider (events arrive late, twice and out of order).
    */
   async handleProviderEvent(event: ProviderEvent): Promise<'processed' | 'duplicate' | 'ignored'> {
-    const [seen] = await this.deps.db.select({ id: webhookEvents.id }).from(webhookEvents).where(eq(webhookEvents.id, event.id));
+    const [seen] = await this.deps.db
+      .select({ id: webhookEvents.id })
+      .from(webhookEvents)
+      .where(eq(webhookEvents.id, event.id));
     if (seen) return 'duplicate';
     const record = (t: Transaction, type: string) =>
-      t.insert(webhookEvents).values({ id: event.id, type, receivedAt: new Date() }).onConflictDoNothing().returning({ id: webhookEvents.id });
+      t
+        .insert(webhookEvents)
+        .values({ id: event.id, type, receivedAt: new Date() })
+        .onConflictDoNothing()
+        .returning({ id: webhookEvents.id });
     if (event.type === 'ignored') {
       await this.deps.db.transaction((t) => record(t, event.providerType));
       return 'ignored';
@@ -292,7 +407,10 @@ export class PaymentsService {
       const fresh = await record(t, event.type);
       if (fresh.length === 0) return 'duplicate';
       if (!payment) {
-        this.deps.logger.warn({ reference: event.reference, eventId: event.id }, 'provider event for a payment we do not know');
+        this.deps.logger.warn(
+          { reference: event.reference, eventId: event.id },
+          'provider event for a payment we do not know',
+        );
         return 'ignored';
       }
       await this.settle(payment.id, fromProviderState(state), {}, t);
@@ -316,20 +434,39 @@ export class PaymentsService {
       try {
         if (row.provider === 'PAYPAL') await this.reconcileCheckout(row, {});
         else if (row.status === 'PENDING') await this.execute(row, {});
-        else if (row.providerReference) await this.settle(row.id, fromProviderState(await this.deps.policy.execute(() => this.deps.gateway.retrieve(row.providerReference!), 'retrieve')));
+        else if (row.providerReference)
+          await this.settle(
+            row.id,
+            fromProviderState(
+              await this.deps.policy.execute(() => this.deps.gateway.retrieve(row.providerReference!), 'retrieve'),
+            ),
+          );
         settled++;
       } catch (err) {
-        this.deps.logger.warn({ paymentId: row.id, err: (err as Error).message }, 'reconciliation attempt failed; will retry');
+        this.deps.logger.warn(
+          { paymentId: row.id, err: (err as Error).message },
+          'reconciliation attempt failed; will retry',
+        );
       }
     }
     return settled;
   }
 
   /** Admins refund all or part of a succeeded payment. */
-  async refund(viewer: Viewer, paymentId: string, amount: number | null | undefined, meta: RequestMeta = {}): Promise<PaymentRow> {
-    const [payment] = isUuid(paymentId) ? await this.deps.db.select({ userId: payments.userId }).from(payments).where(eq(payments.id, paymentId)) : [];
+  async refund(
+    viewer: Viewer,
+    paymentId: string,
+    amount: number | null | undefined,
+    meta: RequestMeta = {},
+  ): Promise<PaymentRow> {
+    const [payment] = isUuid(paymentId)
+      ? await this.deps.db.select({ userId: payments.userId }).from(payments).where(eq(payments.id, paymentId))
+      : [];
     authorize(viewer, 'payment.refund', payment?.userId); // before NOT_FOUND: a refused caller learns nothing about the id
-    return this.refundWith({ paymentId, amount, key: `saypro-refund-${randomUUID()}`, requestedBy: viewer.userId }, meta);
+    return this.refundWith(
+      { paymentId, amount, key: `saypro-refund-${randomUUID()}`, requestedBy: viewer.userId },
+      meta,
+    );
   }
 
   /**
@@ -337,13 +474,24 @@ export class PaymentsService {
    * payment, so running it again (a redelivered event, a crash) never refunds twice.
    */
   async autoRefund(paymentId: string, meta: RequestMeta = {}): Promise<PaymentRow | null> {
-    const [payment] = isUuid(paymentId) ? await this.deps.db.select().from(payments).where(eq(payments.id, paymentId)) : [];
+    const [payment] = isUuid(paymentId)
+      ? await this.deps.db.select().from(payments).where(eq(payments.id, paymentId))
+      : [];
     if (!payment) return null;
     if (payment.status === 'REFUNDED') return payment;
-    const [earlier] = await this.deps.db.select().from(refunds).where(eq(refunds.idempotencyKey, autoRefundKey(paymentId)));
+    const [earlier] = await this.deps.db
+      .select()
+      .from(refunds)
+      .where(eq(refunds.idempotencyKey, autoRefundKey(paymentId)));
     if (!earlier && !['SUCCEEDED', 'PARTIALLY_REFUNDED'].includes(payment.status)) return payment;
-    this.deps.logger.warn({ paymentId, listingId: payment.listingId, reqId: meta.requestId }, 'refunding a payment for a listing that cannot go live');
-    return this.refundWith({ paymentId, amount: earlier?.amount, key: autoRefundKey(paymentId), requestedBy: null }, meta);
+    this.deps.logger.warn(
+      { paymentId, listingId: payment.listingId, reqId: meta.requestId },
+      'refunding a payment for a listing that cannot go live',
+    );
+    return this.refundWith(
+      { paymentId, amount: earlier?.amount, key: autoRefundKey(paymentId), requestedBy: null },
+      meta,
+    );
   }
 
   private async refundWith(
@@ -351,22 +499,37 @@ export class PaymentsService {
     meta: RequestMeta,
   ): Promise<PaymentRow> {
     const { paymentId } = request;
-    const [payment] = isUuid(paymentId) ? await this.deps.db.select().from(payments).where(eq(payments.id, paymentId)) : [];
+    const [payment] = isUuid(paymentId)
+      ? await this.deps.db.select().from(payments).where(eq(payments.id, paymentId))
+      : [];
     if (!payment) throw new NotFoundError('Transaction', paymentId);
     let [row] = await this.deps.db.select().from(refunds).where(eq(refunds.idempotencyKey, request.key));
     if (row?.status === 'succeeded') return payment; // this very refund already happened
     if (!row) {
       if (!['SUCCEEDED', 'PARTIALLY_REFUNDED'].includes(payment.status) || !payment.providerReference) {
-        throw new ConflictError(`Transaction ${paymentId} is ${payment.status} and cannot be refunded`, { id: paymentId });
+        throw new ConflictError(`Transaction ${paymentId} is ${payment.status} and cannot be refunded`, {
+          id: paymentId,
+        });
       }
       const remaining = payment.amount - payment.amountRefunded;
       const value = request.amount ?? remaining;
       if (!Number.isInteger(value) || value <= 0 || value > remaining) {
-        throw new BadUserInputError({ field: 'amount', message: `amount must be between 1 and ${remaining} (what is left to refund)` }, 'amount');
+        throw new BadUserInputError(
+          { field: 'amount', message: `amount must be between 1 and ${remaining} (what is left to refund)` },
+          'amount',
+        );
       }
       [row] = await this.deps.db
         .insert(refunds)
-        .values({ id: randomUUID(), paymentId, amount: value, idempotencyKey: request.key, status: 'pending', requestedBy: request.requestedBy, createdAt: new Date() })
+        .values({
+          id: randomUUID(),
+          paymentId,
+          amount: value,
+          idempotencyKey: request.key,
+          status: 'pending',
+          requestedBy: request.requestedBy,
+          createdAt: new Date(),
+        })
         .returning();
     }
     const refund = row!;
@@ -375,22 +538,37 @@ export class PaymentsService {
       outcome =
         payment.provider === 'PAYPAL'
           ? await this.refundCapture(payment, refund)
-          : await this.deps.policy.execute((attempt) =>
-              this.deps.gateway.refund({ reference: payment.providerReference!, amount: refund.amount, idempotencyKey: request.key }, attempt),
+          : await this.deps.policy.execute(
+              (attempt) =>
+                this.deps.gateway.refund(
+                  { reference: payment.providerReference!, amount: refund.amount, idempotencyKey: request.key },
+                  attempt,
+                ),
               'refund',
             );
     } catch (err) {
       metrics.refunds.inc({ outcome: err instanceof ProviderUnavailableError ? 'unavailable' : 'failed' });
-      if (err instanceof PaymentRequestRejectedError || (err instanceof CheckoutError && (err.kind === 'conflict' || err.kind === 'rejected'))) {
+      if (
+        err instanceof PaymentRequestRejectedError ||
+        (err instanceof CheckoutError && (err.kind === 'conflict' || err.kind === 'rejected'))
+      ) {
         await this.deps.db.update(refunds).set({ status: 'failed' }).where(eq(refunds.id, refund.id));
         throw new ConflictError(`The refund was refused: ${err.message}`, { id: paymentId });
       }
       throw appErrorOf(err);
     }
     return this.deps.db.transaction(async (t) => {
-      await t.update(refunds).set({ status: outcome.status, providerReference: outcome.reference }).where(eq(refunds.id, refund.id));
+      await t
+        .update(refunds)
+        .set({ status: outcome.status, providerReference: outcome.reference })
+        .where(eq(refunds.id, refund.id));
       const [current] = await t.select().from(payments).where(eq(payments.id, paymentId)).for('update');
-      return this.settle(paymentId, { status: current!.status, amountRefunded: current!.amountRefunded + outcome.amount }, meta, t);
+      return this.settle(
+        paymentId,
+        { status: current!.status, amountRefunded: current!.amountRefunded + outcome.amount },
+        meta,
+        t,
+      );
     });
   }
 
@@ -403,14 +581,24 @@ export class PaymentsService {
     const existing = await this.byClientKey(userId, input.idempotencyKey);
     if (existing) return this.replayCheckout(existing, input, meta);
     const { listingId, fee } = await this.payable(viewer, input.listingId, meta);
-    const row = newPayment({ listingId, userId, fee, key: input.idempotencyKey, provider: 'PAYPAL', paymentMethodId: 'paypal' });
+    const row = newPayment({
+      listingId,
+      userId,
+      fee,
+      key: input.idempotencyKey,
+      provider: 'PAYPAL',
+      paymentMethodId: 'paypal',
+    });
     const winner = await this.insertLive(row);
     return winner ? this.replayCheckout(winner, input, meta) : this.openOrder(row, meta);
   }
 
   private async replayCheckout(existing: PaymentRow, input: CheckoutInput, meta: RequestMeta): Promise<CheckoutResult> {
     if (existing.provider !== 'PAYPAL' || existing.listingId !== input.listingId) {
-      throw new BadUserInputError({ field: 'idempotencyKey', message: 'idempotencyKey was already used for a different payment' }, 'input');
+      throw new BadUserInputError(
+        { field: 'idempotencyKey', message: 'idempotencyKey was already used for a different payment' },
+        'input',
+      );
     }
     // Waiting for the payer: creating the order again with its PayPal-Request-Id answers the same order.
     if (existing.status === 'PENDING' || existing.status === 'REQUIRES_ACTION') return this.openOrder(existing, meta);
@@ -421,11 +609,18 @@ export class PaymentsService {
   private async openOrder(row: PaymentRow, meta: RequestMeta): Promise<CheckoutResult> {
     let session;
     try {
-      session = await this.deps.checkoutPolicy.execute((attempt) => this.deps.checkout.createOrder(checkoutRequestFor(row, this.deps.publicUrl()), attempt), 'create order');
+      session = await this.deps.checkoutPolicy.execute(
+        (attempt) => this.deps.checkout.createOrder(checkoutRequestFor(row, this.deps.publicUrl()), attempt),
+        'create order',
+      );
     } catch (err) {
       if (err instanceof CheckoutError && err.kind === 'rejected') {
         // PayPal refused the order itself (a currency it does not take): nothing can be charged; the listing is free again.
-        await this.settle(row.id, { status: 'DECLINED', declineCode: 'invalid_request', declineMessage: err.message }, meta);
+        await this.settle(
+          row.id,
+          { status: 'DECLINED', declineCode: 'invalid_request', declineMessage: err.message },
+          meta,
+        );
         throw new ConflictError(`PayPal cannot take this payment: ${err.message}`, { id: row.id });
       }
       throw appErrorOf(err);
@@ -444,11 +639,21 @@ export class PaymentsService {
     authorize(viewer, 'payment.charge', payment.userId);
     if (!UNSETTLED.includes(payment.status)) return payment;
     if (!payment.providerReference) {
-      throw new ConflictError(`Transaction ${payment.id} has no PayPal order yet; start the checkout again with the same idempotencyKey`, { id: payment.id });
+      throw new ConflictError(
+        `Transaction ${payment.id} has no PayPal order yet; start the checkout again with the same idempotencyKey`,
+        { id: payment.id },
+      );
     }
     const order = await this.captureOrder(payment);
-    if (order === 'not_approved') throw new ConflictError('The payer has not approved this PayPal checkout yet; nothing was captured', { id: payment.id });
-    if (order === 'declined') throw new PaymentRequiredError('PayPal declined the payer’s funding source; send them to approve again (startPayPalCheckout with the same key)', { id: payment.id });
+    if (order === 'not_approved')
+      throw new ConflictError('The payer has not approved this PayPal checkout yet; nothing was captured', {
+        id: payment.id,
+      });
+    if (order === 'declined')
+      throw new PaymentRequiredError(
+        'PayPal declined the payer’s funding source; send them to approve again (startPayPalCheckout with the same key)',
+        { id: payment.id },
+      );
     const settled = await this.settle(payment.id, settlementOf(payment, order), meta);
     if (settled.status === 'SUCCEEDED') await this.activateListing(settled, meta);
     return settled;
@@ -463,14 +668,18 @@ export class PaymentsService {
     const [row] = !isUuid(by)
       ? []
       : input.paymentId
-        ? await this.deps.db.select().from(payments).where(and(eq(payments.id, by), eq(payments.provider, 'PAYPAL')))
+        ? await this.deps.db
+            .select()
+            .from(payments)
+            .where(and(eq(payments.id, by), eq(payments.provider, 'PAYPAL')))
         : await this.deps.db
             .select()
             .from(payments)
             .where(and(eq(payments.listingId, by), eq(payments.provider, 'PAYPAL')))
             .orderBy(desc(payments.createdAt), desc(payments.id))
             .limit(1);
-    if (!row || !allows(viewer, 'payment.read', row.userId)) throw new NotFoundError(input.paymentId ? 'Transaction' : 'PayPal checkout of listing', by);
+    if (!row || !allows(viewer, 'payment.read', row.userId))
+      throw new NotFoundError(input.paymentId ? 'Transaction' : 'PayPal checkout of listing', by);
     return row;
   }
 
@@ -480,7 +689,10 @@ export class PaymentsService {
    */
   private async captureOrder(payment: PaymentRow): Promise<CheckoutOrderState | null | 'not_approved' | 'declined'> {
     try {
-      const outcome = await this.deps.checkoutPolicy.execute((attempt) => this.deps.checkout.captureOrder(payment.providerReference!, payment.id, attempt), 'capture');
+      const outcome = await this.deps.checkoutPolicy.execute(
+        (attempt) => this.deps.checkout.captureOrder(payment.providerReference!, payment.id, attempt),
+        'capture',
+      );
       return outcome.kind === 'captured' ? outcome.order : outcome.kind;
     } catch (err) {
       if (err instanceof CheckoutError && err.kind === 'not_found') return null;
@@ -521,10 +733,17 @@ export class PaymentsService {
    * come late, twice, out of order), settled through the same path as every other answer.
    */
   async handleCheckoutEvent(event: CheckoutEvent): Promise<'processed' | 'duplicate' | 'ignored'> {
-    const [seen] = await this.deps.db.select({ id: webhookEvents.id }).from(webhookEvents).where(eq(webhookEvents.id, event.id));
+    const [seen] = await this.deps.db
+      .select({ id: webhookEvents.id })
+      .from(webhookEvents)
+      .where(eq(webhookEvents.id, event.id));
     if (seen) return 'duplicate';
     const record = (t: Transaction, type: string) =>
-      t.insert(webhookEvents).values({ id: event.id, type, receivedAt: new Date() }).onConflictDoNothing().returning({ id: webhookEvents.id });
+      t
+        .insert(webhookEvents)
+        .values({ id: event.id, type, receivedAt: new Date() })
+        .onConflictDoNothing()
+        .returning({ id: webhookEvents.id });
     const type = event.type === 'ignored' ? event.providerType : `paypal.${event.type}`;
     let orderId: string | undefined;
     let paymentId: string | undefined;
@@ -533,14 +752,18 @@ export class PaymentsService {
       if (event.type !== 'capture.refunded') ({ orderId, paymentId } = event);
       const captureId = event.captureId;
       if ((!orderId || !paymentId) && captureId) {
-        const capture = await this.deps.checkoutPolicy.execute(() => this.deps.checkout.getCapture(captureId), 'get capture');
+        const capture = await this.deps.checkoutPolicy.execute(
+          () => this.deps.checkout.getCapture(captureId),
+          'get capture',
+        );
         orderId ??= capture.orderId;
         paymentId ??= capture.paymentId;
       }
     }
     const payment = orderId ? await this.findForProvider(paymentId, orderId) : undefined;
     if (payment?.provider !== 'PAYPAL') {
-      if (event.type !== 'ignored') this.deps.logger.warn({ orderId, eventId: event.id, type }, 'paypal event for a payment we do not know');
+      if (event.type !== 'ignored')
+        this.deps.logger.warn({ orderId, eventId: event.id, type }, 'paypal event for a payment we do not know');
       await this.deps.db.transaction((t) => record(t, type));
       return 'ignored';
     }
@@ -556,9 +779,20 @@ export class PaymentsService {
   /** A PayPal payment's refund: against its capture, with a PayPal-Request-Id from our payment and refund ids. */
   private async refundCapture(payment: PaymentRow, refund: RefundRow): Promise<RefundOutcome> {
     const capture = (await this.readOrder(payment.providerReference!))?.capture;
-    if (!capture) throw new ConflictError(`Transaction ${payment.id} has no PayPal capture to refund`, { id: payment.id });
+    if (!capture)
+      throw new ConflictError(`Transaction ${payment.id} has no PayPal capture to refund`, { id: payment.id });
     return this.deps.checkoutPolicy.execute(
-      (attempt) => this.deps.checkout.refundCapture({ paymentId: payment.id, refundId: refund.id, captureId: capture.id, currency: payment.currency, amount: refund.amount }, attempt),
+      (attempt) =>
+        this.deps.checkout.refundCapture(
+          {
+            paymentId: payment.id,
+            refundId: refund.id,
+            captureId: capture.id,
+            currency: payment.currency,
+            amount: refund.amount,
+          },
+          attempt,
+        ),
       'refund',
     );
   }
@@ -587,21 +821,24 @@ export class PaymentsService {
    * share `limit` and `after` are batched together by the loader. Each page has up to limit + 1
    * rows: the extra one only tells that a next page exists.
    */
-  async pagesByUsers(userIds: readonly string[], limit: number, after?: { createdAt: Date; id: string }): Promise<Map<string, PaymentRow[]>> {
+  async pagesByUsers(
+    userIds: readonly string[],
+    limit: number,
+    after?: { createdAt: Date; id: string },
+  ): Promise<Map<string, PaymentRow[]>> {
     const valid = [...new Set(userIds.filter(isUuid))];
     const pages = new Map<string, PaymentRow[]>();
     if (valid.length === 0) return pages;
     const ranked = this.deps.db
       .select({
         ...getTableColumns(payments),
-        rn: sql<number>`row_number() over (partition by ${payments.userId} order by ${payments.createdAt} desc, ${payments.id} desc)`.as('rn'),
+        rn: sql<number>`row_number() over (partition by ${payments.userId} order by ${payments.createdAt} desc, ${payments.id} desc)`.as(
+          'rn',
+        ),
       })
       .from(payments)
       .where(
-        and(
-          inArray(payments.userId, valid),
-          after ? keysetAfter(payments.createdAt, payments.id, after) : undefined,
-        ),
+        and(inArray(payments.userId, valid), after ? keysetAfter(payments.createdAt, payments.id, after) : undefined),
       )
       .as('ranked');
     const rows = await this.deps.db
@@ -623,16 +860,26 @@ export class PaymentsService {
     const out = new Map<string, Array<{ amount: number; currency: string }>>();
     if (!valid.length) return out;
     const rows = await this.deps.db
-      .select({ userId: payments.userId, currency: payments.currency, total: sql<string>`sum(${payments.amount} - ${payments.amountRefunded})` })
+      .select({
+        userId: payments.userId,
+        currency: payments.currency,
+        total: sql<string>`sum(${payments.amount} - ${payments.amountRefunded})`,
+      })
       .from(payments)
-      .where(and(inArray(payments.userId, valid), inArray(payments.status, ['SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED'])))
+      .where(
+        and(inArray(payments.userId, valid), inArray(payments.status, ['SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED'])),
+      )
       .groupBy(payments.userId, payments.currency);
-    for (const row of rows) out.set(row.userId, [...(out.get(row.userId) ?? []), { amount: Number(row.total), currency: row.currency }]);
+    for (const row of rows)
+      out.set(row.userId, [...(out.get(row.userId) ?? []), { amount: Number(row.total), currency: row.currency }]);
     return out;
   }
 
   private async byClientKey(userId: string, key: string): Promise<PaymentRow | undefined> {
-    const [row] = await this.deps.db.select().from(payments).where(and(eq(payments.userId, userId), eq(payments.clientIdempotencyKey, key)));
+    const [row] = await this.deps.db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.userId, userId), eq(payments.clientIdempotencyKey, key)));
     return row;
   }
 
@@ -654,7 +901,14 @@ function signedIn(viewer: Viewer): string {
 }
 
 /** A new PENDING attempt, with the provider key every attempt will reuse. */
-function newPayment(input: { listingId: string; userId: string; fee: { amount: number; currency: string }; key: string; provider: PaymentProvider; paymentMethodId: string }): PaymentRow {
+function newPayment(input: {
+  listingId: string;
+  userId: string;
+  fee: { amount: number; currency: string };
+  key: string;
+  provider: PaymentProvider;
+  paymentMethodId: string;
+}): PaymentRow {
   const id = randomUUID();
   const now = new Date();
   return {
@@ -702,19 +956,36 @@ export function checkoutRequestFor(row: PaymentRow, publicUrl: string): Checkout
  * What a PayPal order means for our payment. Gone (null): never approved and expired, so the
  * listing is free again. A capture for another amount than the priced fee is never a success.
  */
-export function settlementOf(row: Pick<PaymentRow, 'amount' | 'currency'>, order: CheckoutOrderState | null): SettleState {
-  if (!order) return { status: 'DECLINED', declineCode: 'order_expired', declineMessage: 'The PayPal checkout was not approved in time; start a new one.' };
+export function settlementOf(
+  row: Pick<PaymentRow, 'amount' | 'currency'>,
+  order: CheckoutOrderState | null,
+): SettleState {
+  if (!order)
+    return {
+      status: 'DECLINED',
+      declineCode: 'order_expired',
+      declineMessage: 'The PayPal checkout was not approved in time; start a new one.',
+    };
   const reference = order.orderId;
   if (order.status !== 'completed' || !order.capture) return { status: 'REQUIRES_ACTION', reference };
   const { capture } = order;
   if (capture.amount !== row.amount || capture.currency !== row.currency) {
-    return { status: 'PROCESSING', reference, declineMessage: `captured ${capture.amount} ${capture.currency}, priced ${row.amount} ${row.currency}` };
+    return {
+      status: 'PROCESSING',
+      reference,
+      declineMessage: `captured ${capture.amount} ${capture.currency}, priced ${row.amount} ${row.currency}`,
+    };
   }
   switch (capture.status) {
     case 'pending':
       return { status: 'PROCESSING', reference };
     case 'declined':
-      return { status: 'DECLINED', reference, declineCode: 'capture_declined', declineMessage: 'PayPal declined the payment.' };
+      return {
+        status: 'DECLINED',
+        reference,
+        declineCode: 'capture_declined',
+        declineMessage: 'PayPal declined the payment.',
+      };
     default:
       return { status: 'SUCCEEDED', reference, amountRefunded: capture.amountRefunded };
   }
@@ -753,7 +1024,12 @@ function stateOf(outcome: ChargeOutcome) {
     case 'requires_action':
       return { status: 'REQUIRES_ACTION' as const, reference: outcome.reference };
     case 'declined':
-      return { status: 'DECLINED' as const, reference: outcome.reference, declineCode: outcome.code, declineMessage: outcome.message };
+      return {
+        status: 'DECLINED' as const,
+        reference: outcome.reference,
+        declineCode: outcome.code,
+        declineMessage: outcome.message,
+      };
   }
 }
 
@@ -766,5 +1042,11 @@ function fromProviderState(state: PaymentState) {
         : state.status === 'requires_action'
           ? 'REQUIRES_ACTION'
           : 'DECLINED';
-  return { status, reference: state.reference, declineCode: state.declineCode ?? null, declineMessage: state.declineMessage ?? null, amountRefunded: state.amountRefunded };
+  return {
+    status,
+    reference: state.reference,
+    declineCode: state.declineCode ?? null,
+    declineMessage: state.declineMessage ?? null,
+    amountRefunded: state.amountRefunded,
+  };
 }

@@ -4,7 +4,9 @@ import { ChargeStatus, PaymentStatus } from './enums';
 import { Listing } from './listing';
 import { Transaction } from './transaction';
 
-@InputType({ description: "Pay a listing's posting fee. The amount is priced on the server from the listing's category." })
+@InputType({
+  description: "Pay a listing's posting fee. The amount is priced on the server from the listing's category.",
+})
 export class ChargeListingInput {
   @Field(() => ID, { description: 'The listing to pay for; it must be yours and waiting for payment.' })
   @IsUUID('all', { message: 'listingId must be a listing id' })
@@ -14,12 +16,19 @@ export class ChargeListingInput {
   @Matches(/^pm_[A-Za-z0-9_]{1,200}$/, { message: 'paymentMethodId must be a payment method id (pm_…)' })
   paymentMethodId: string;
 
-  @Field({ description: 'A key you choose per charge (8–255 characters). Retrying with the same key never charges twice and returns the same result.' })
+  @Field({
+    description:
+      'A key you choose per charge (8–255 characters). Retrying with the same key never charges twice and returns the same result.',
+  })
   @Length(8, 255, { message: 'idempotencyKey must be 8 to 255 characters' })
   @Matches(/^[A-Za-z0-9_.:-]+$/, { message: 'idempotencyKey may contain letters, digits and _ . : - only' })
   idempotencyKey: string;
 
-  @Field(() => Int, { nullable: true, description: 'Optional: the amount you expect to pay; refused (and nothing charged) when it is not the posting fee.' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Optional: the amount you expect to pay; refused (and nothing charged) when it is not the posting fee.',
+  })
   @IsOptional()
   @Min(0, { message: 'amount must be 0 or more' })
   amount?: number;
@@ -32,7 +41,9 @@ export class ChargeListingInput {
 
 @ObjectType({ description: 'The result of chargeListing, shaped like the seed API response.' })
 export class ChargeListingPayload {
-  @Field(() => ChargeStatus, { description: 'SUCCEEDED, DECLINED, REQUIRES_ACTION (authenticate with clientSecret) or PROCESSING.' })
+  @Field(() => ChargeStatus, {
+    description: 'SUCCEEDED, DECLINED, REQUIRES_ACTION (authenticate with clientSecret) or PROCESSING.',
+  })
   status: ChargeStatus;
 
   @Field(() => ID, { description: 'The transaction id; query it with `transaction(id:)`.' })
@@ -53,7 +64,10 @@ export class ChargeListingPayload {
   @Field(() => String, { nullable: true, description: 'A message about the decline fit to show the customer.' })
   declineMessage: string | null;
 
-  @Field(() => String, { nullable: true, description: 'For REQUIRES_ACTION: pass to Stripe.js handleNextAction to authenticate.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'For REQUIRES_ACTION: pass to Stripe.js handleNextAction to authenticate.',
+  })
   clientSecret: string | null;
 
   @Field(() => Transaction, { description: 'The transaction.' })

@@ -2,24 +2,36 @@ import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { IsOptional, IsUUID, Length, Matches } from 'class-validator';
 import { Transaction } from './transaction';
 
-@InputType({ description: "Pay a listing's posting fee with PayPal. The amount is priced on the server from the listing's category." })
+@InputType({
+  description:
+    "Pay a listing's posting fee with PayPal. The amount is priced on the server from the listing's category.",
+})
 export class StartPayPalCheckoutInput {
   @Field(() => ID, { description: 'The listing to pay for; it must be yours and waiting for payment.' })
   @IsUUID('all', { message: 'listingId must be a listing id' })
   listingId: string;
 
-  @Field({ description: 'A key you choose per checkout (8–255 characters). The same key again answers the same PayPal order.' })
+  @Field({
+    description: 'A key you choose per checkout (8–255 characters). The same key again answers the same PayPal order.',
+  })
   @Length(8, 255, { message: 'idempotencyKey must be 8 to 255 characters' })
   @Matches(/^[A-Za-z0-9_.:-]+$/, { message: 'idempotencyKey may contain letters, digits and _ . : - only' })
   idempotencyKey: string;
 }
 
-@ObjectType({ description: 'A PayPal checkout: send the payer to approvalUrl; PayPal sends them back to /paypal/return on SayPro.' })
+@ObjectType({
+  description: 'A PayPal checkout: send the payer to approvalUrl; PayPal sends them back to /paypal/return on SayPro.',
+})
 export class PayPalCheckoutPayload {
-  @Field(() => Transaction, { description: 'The payment (REQUIRES_ACTION until the payer approves and the order is captured).' })
+  @Field(() => Transaction, {
+    description: 'The payment (REQUIRES_ACTION until the payer approves and the order is captured).',
+  })
   payment: Transaction;
 
-  @Field(() => String, { nullable: true, description: "PayPal's approval page for this order; null once the checkout is past approval." })
+  @Field(() => String, {
+    nullable: true,
+    description: "PayPal's approval page for this order; null once the checkout is past approval.",
+  })
   approvalUrl: string | null;
 }
 
@@ -30,7 +42,11 @@ export class CapturePayPalCheckoutInput {
   @IsUUID('all', { message: 'paymentId must be a transaction id' })
   paymentId?: string | null;
 
-  @Field(() => ID, { nullable: true, description: "The listing: its latest PayPal checkout is captured (the `listing` query parameter of the return URL)." })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'The listing: its latest PayPal checkout is captured (the `listing` query parameter of the return URL).',
+  })
   @IsOptional()
   @IsUUID('all', { message: 'listingId must be a listing id' })
   listingId?: string | null;

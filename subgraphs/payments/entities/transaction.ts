@@ -6,7 +6,9 @@ import { Listing } from './listing';
 import { User } from './user';
 
 @Directive('@key(fields: "id")')
-@ObjectType({ description: 'A payment for a listing: one charge attempt and what became of it. Visible to the payer and admins.' })
+@ObjectType({
+  description: 'A payment for a listing: one charge attempt and what became of it. Visible to the payer and admins.',
+})
 export class Transaction {
   @Field(() => ID, { description: 'Our transaction id (UUID); the seed API calls it transaction_id.' })
   id: string;
@@ -23,13 +25,19 @@ export class Transaction {
   @Field(() => Money, { description: 'How much of it was refunded.' })
   amountRefunded: Money;
 
-  @Field(() => String, { nullable: true, description: "The processor's reference: a Stripe PaymentIntent id, or a PayPal order id." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The processor's reference: a Stripe PaymentIntent id, or a PayPal order id.",
+  })
   providerReference: string | null;
 
   @Field(() => String, { nullable: true, description: 'Why it was declined (e.g. insufficient_funds), when it was.' })
   declineCode: string | null;
 
-  @Field(() => String, { nullable: true, description: "The processor's explanation of a decline, fit to show the customer." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The processor's explanation of a decline, fit to show the customer.",
+  })
   declineMessage: string | null;
 
   @Field(() => Listing, { description: 'The listing paid for.' })

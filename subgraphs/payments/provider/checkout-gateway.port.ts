@@ -77,7 +77,13 @@ export interface CheckoutRefundRequest {
 /** A verified webhook, narrowed to what we act on; reconcile by reading the order or capture. */
 export type CheckoutEvent =
   | { id: string; type: 'order.approved'; orderId: string; paymentId?: string }
-  | { id: string; type: 'capture.completed' | 'capture.denied'; captureId: string; orderId?: string; paymentId?: string }
+  | {
+      id: string;
+      type: 'capture.completed' | 'capture.denied';
+      captureId: string;
+      orderId?: string;
+      paymentId?: string;
+    }
   | { id: string; type: 'capture.refunded'; refundId: string; captureId?: string }
   | { id: string; type: 'ignored'; providerType: string };
 

@@ -44,7 +44,13 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
     maxNetworkRetries: 0,
     timeout: options.timeoutMs ?? 10_000,
     telemetry: false,
-    ...(target ? { host: target.hostname, port: Number(target.port || (target.protocol === 'https:' ? 443 : 80)), protocol: target.protocol.replace(':', '') as 'http' | 'https' } : {}),
+    ...(target
+      ? {
+          host: target.hostname,
+          port: Number(target.port || (target.protocol === 'https:' ? 443 : 80)),
+          protocol: target.protocol.replace(':', '') as 'http' | 'https',
+        }
+      : {}),
   });
   const log = options.logger.child({ provider: 'stripe' });
 
@@ -59,14 +65,47 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
     const started = Date.now();
     try {
       const result = await run();
-      recordProviderCall({ provider: 'stripe', operation: `${method} ${routeOf(path)}`, status: result.lastResponse?.statusCode ?? 200, durationMs: Date.now() - started, attempt });
-      log.info({ method, path, status: result.lastResponse?.statusCode ?? 200, durationMs: Date.now() - started, stripeRequestId: result.lastResponse?.requestId, idempotencyKey, attempt }, 'stripe call');
+      recordProviderCall({
+        provider: 'stripe',
+        operation: `${method} ${routeOf(path)}`,
+        status: result.lastResponse?.statusCode ?? 200,
+        durationMs: Date.now() - started,
+        attempt,
+      });
+      log.info(
+        {
+          method,
+          path,
+          status: result.lastResponse?.statusCode ?? 200,
+          durationMs: Date.now() - started,
+          stripeRequestId: result.lastResponse?.requestId,
+          idempotencyKey,
+          attempt,
+        },
+        'stripe call',
+      );
       return result;
     } catch (err) {
       const e = err as Stripe.errors.StripeError;
-      recordProviderCall({ provider: 'stripe', operation: `${method} ${routeOf(path)}`, status: e.statusCode, durationMs: Date.now() - started, attempt });
+      recordProviderCall({
+        provider: 'stripe',
+        operation: `${method} ${routeOf(path)}`,
+        status: e.statusCode,
+        durationMs: Date.now() - started,
+        attempt,
+      });
       log.warn(
-        { method, path, status: e.statusCode ?? null, durationMs: Date.now() - started, stripeRequestId: e.requestId, idempotencyKey, attempt, errorType: e.rawType ?? e.type, code: e.code },
+        {
+          method,
+          path,
+          status: e.statusCode ?? null,
+          durationMs: Date.now() - started,
+          stripeRequestId: e.requestId,
+          idempotencyKey,
+          attempt,
+          errorType: e.rawType ?? e.type,
+          code: e.code,
+        },
         'stripe call failed',
       );
       throw err;
@@ -75,7 +114,8 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
 
   /** Worth another attempt with the same key: network, 5xx, 409 (our own request in flight), 429. */
   const isTransient = (error: unknown): boolean => {
-    if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError) return true;
+    if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError)
+      return true;
     if (error instanceof Stripe.errors.StripeRateLimitError) return true;
     if (error instanceof Stripe.errors.StripeError) {
       const status = error.statusCode ?? 0;
@@ -118,7 +158,12 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
         );
         switch (intent.status) {
           case 'succeeded':
-            return { kind: 'succeeded', reference: intent.id, amount: intent.amount, currency: intent.currency.toUpperCase() };
+            return {
+              kind: 'succeeded',
+              reference: intent.id,
+              amount: intent.amount,
+              currency: intent.currency.toUpperCase(),
+            };
           case 'requires_action':
           case 'requires_confirmation':
             return { kind: 'requires_action', reference: intent.id, clientSecret: intent.client_secret ?? '' };
@@ -135,9 +180,15 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
       } catch (err) {
         if (err instanceof Stripe.errors.StripeCardError) {
           const intent = (err.raw as { payment_intent?: { id?: string } }).payment_intent;
-          return { kind: 'declined', reference: intent?.id ?? null, code: err.decline_code ?? err.code ?? 'card_declined', message: err.message };
+          return {
+            kind: 'declined',
+            reference: intent?.id ?? null,
+            code: err.decline_code ?? err.code ?? 'card_declined',
+            message: err.message,
+          };
         }
-        if (err instanceof Stripe.errors.StripeInvalidRequestError) throw new PaymentRequestRejectedError(err.message, err.param);
+        if (err instanceof Stripe.errors.StripeInvalidRequestError)
+          throw new PaymentRequestRejectedError(err.message, err.param);
         throw err;
       }
     },
@@ -157,10 +208,16 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
             { idempotencyKey: request.idempotencyKey },
           ),
         );
-        const status = refund.status === 'succeeded' ? 'succeeded' : refund.status === 'failed' || refund.status === 'canceled' ? 'failed' : 'pending';
+        const status =
+          refund.status === 'succeeded'
+            ? 'succeeded'
+            : refund.status === 'failed' || refund.status === 'canceled'
+              ? 'failed'
+              : 'pending';
         return { reference: refund.id, amount: refund.amount, status };
       } catch (err) {
-        if (err instanceof Stripe.errors.StripeInvalidRequestError) throw new PaymentRequestRejectedError(err.message, err.param);
+        if (err instanceof Stripe.errors.StripeInvalidRequestError)
+          throw new PaymentRequestRejectedError(err.message, err.param);
         throw err;
       }
     },
@@ -172,13 +229,19 @@ export function createStripeAdapter(options: StripeAdapterOptions): PaymentGatew
       } catch (err) {
         throw new WebhookSignatureError((err as Error).message);
       }
-      const object = event.data.object as { id?: string; object?: string; payment_intent?: string | { id: string }; metadata?: Record<string, string> };
+      const object = event.data.object as {
+        id?: string;
+        object?: string;
+        payment_intent?: string | { id: string };
+        metadata?: Record<string, string>;
+      };
       if (event.type.startsWith('payment_intent.') && object.id) {
         return { id: event.id, type: 'payment.changed', reference: object.id, paymentId: object.metadata?.payment_id };
       }
       if (event.type === 'charge.refunded' || event.type.startsWith('refund.')) {
         const intent = typeof object.payment_intent === 'string' ? object.payment_intent : object.payment_intent?.id;
-        if (intent) return { id: event.id, type: 'refund.changed', reference: intent, paymentId: object.metadata?.payment_id };
+        if (intent)
+          return { id: event.id, type: 'refund.changed', reference: intent, paymentId: object.metadata?.payment_id };
       }
       return { id: event.id, type: 'ignored', providerType: event.type };
     },

@@ -9,7 +9,11 @@ import type { PaymentRow } from '../db/schema';
 import { ChargeListingInput, ChargeListingPayload } from '../entities/charge-payload';
 import { ChargeStatus, PaymentStatus } from '../entities/enums';
 import { Listing } from '../entities/listing';
-import { CapturePayPalCheckoutInput, PayPalCheckoutPayload, StartPayPalCheckoutInput } from '../entities/paypal-checkout';
+import {
+  CapturePayPalCheckoutInput,
+  PayPalCheckoutPayload,
+  StartPayPalCheckoutInput,
+} from '../entities/paypal-checkout';
 import { Transaction, TransactionConnection, toTransaction } from '../entities/transaction';
 import { User } from '../entities/user';
 
@@ -26,9 +30,12 @@ const CHARGE_STATUS: Partial<Record<string, ChargeStatus>> = {
 export class PaymentResolver {
   @Mutation(() => ChargeListingPayload, {
     description:
-      "Charges the posting fee of your listing that is waiting for payment (POST /payments/charge). On success the listing becomes ACTIVE. Retrying with the same idempotencyKey never charges twice.",
+      'Charges the posting fee of your listing that is waiting for payment (POST /payments/charge). On success the listing becomes ACTIVE. Retrying with the same idempotencyKey never charges twice.',
   })
-  async chargeListing(@Arg('input', () => ChargeListingInput) input: ChargeListingInput, @Ctx() ctx: PaymentsContext): Promise<ChargeListingPayload> {
+  async chargeListing(
+    @Arg('input', () => ChargeListingInput) input: ChargeListingInput,
+    @Ctx() ctx: PaymentsContext,
+  ): Promise<ChargeListingPayload> {
     const { payment, clientSecret } = await ctx.payments.charge(ctx.viewer, input, { requestId: ctx.requestId });
     return toPayload(payment, clientSecret);
   }
@@ -37,7 +44,10 @@ export class PaymentResolver {
     description:
       "Starts paying your listing's posting fee with PayPal: creates a PayPal order for exactly the fee and answers its approval page. After the payer approves, call capturePayPalCheckout. The same idempotencyKey answers the same order. CONFLICT when the listing already has a live payment (card or PayPal).",
   })
-  async startPayPalCheckout(@Arg('input', () => StartPayPalCheckoutInput) input: StartPayPalCheckoutInput, @Ctx() ctx: PaymentsContext): Promise<PayPalCheckoutPayload> {
+  async startPayPalCheckout(
+    @Arg('input', () => StartPayPalCheckoutInput) input: StartPayPalCheckoutInput,
+    @Ctx() ctx: PaymentsContext,
+  ): Promise<PayPalCheckoutPayload> {
     const { payment, approvalUrl } = await ctx.payments.startCheckout(ctx.viewer, input, { requestId: ctx.requestId });
     return { payment: toTransaction(payment), approvalUrl };
   }
@@ -46,11 +56,17 @@ export class PaymentResolver {
     description:
       'Captures an approved PayPal checkout (call it when PayPal sends the payer back); on success the listing becomes ACTIVE. Calling it again answers the same capture. CONFLICT while the payer has not approved; PAYMENT_REQUIRED when PayPal declined their funding (approve again).',
   })
-  async capturePayPalCheckout(@Arg('input', () => CapturePayPalCheckoutInput) input: CapturePayPalCheckoutInput, @Ctx() ctx: PaymentsContext): Promise<Transaction> {
+  async capturePayPalCheckout(
+    @Arg('input', () => CapturePayPalCheckoutInput) input: CapturePayPalCheckoutInput,
+    @Ctx() ctx: PaymentsContext,
+  ): Promise<Transaction> {
     return toTransaction(await ctx.payments.captureCheckout(ctx.viewer, input, { requestId: ctx.requestId }));
   }
 
-  @Query(() => Transaction, { description: 'One transaction by id (GET /payments/transaction-status). Only the payer and admins; NOT_FOUND for others.' })
+  @Query(() => Transaction, {
+    description:
+      'One transaction by id (GET /payments/transaction-status). Only the payer and admins; NOT_FOUND for others.',
+  })
   async transaction(@Arg('id', () => ID) id: string, @Ctx() ctx: PaymentsContext): Promise<Transaction> {
     const row = await ctx.loaders.payment.load(id);
     if (!maySee(ctx.viewer, row)) throw new NotFoundError('Transaction', id);
@@ -60,7 +76,8 @@ export class PaymentResolver {
   @Mutation(() => Transaction, { description: 'Refunds all (amount omitted) or part of a payment. Admins only.' })
   async refundPayment(
     @Arg('transactionId', () => ID) transactionId: string,
-    @Arg('amount', () => Int, { nullable: true, description: 'Minor units; the whole remaining amount when omitted.' }) amount: number | null,
+    @Arg('amount', () => Int, { nullable: true, description: 'Minor units; the whole remaining amount when omitted.' })
+    amount: number | null,
     @Ctx() ctx: PaymentsContext,
   ): Promise<Transaction> {
     return toTransaction(await ctx.payments.refund(ctx.viewer, transactionId, amount, { requestId: ctx.requestId }));
@@ -69,13 +86,19 @@ export class PaymentResolver {
 
 @Resolver(() => Listing)
 export class ListingPaymentResolver {
-  @FieldResolver(() => Transaction, { nullable: true, description: "The listing's latest payment; visible to its seller and admins." })
+  @FieldResolver(() => Transaction, {
+    nullable: true,
+    description: "The listing's latest payment; visible to its seller and admins.",
+  })
   async payment(@Root() listing: Listing, @Ctx() ctx: PaymentsContext): Promise<Transaction | null> {
     const row = await ctx.loaders.latestByListing.load(listing.id);
     return row && maySee(ctx.viewer, row) ? toTransaction(row) : null;
   }
 
-  @FieldResolver(() => PaymentStatus, { nullable: true, description: "Status of the listing's latest payment; null when none was attempted or you may not see it." })
+  @FieldResolver(() => PaymentStatus, {
+    nullable: true,
+    description: "Status of the listing's latest payment; null when none was attempted or you may not see it.",
+  })
   async paymentStatus(@Root() listing: Listing, @Ctx() ctx: PaymentsContext): Promise<PaymentStatus | null> {
     const row = await ctx.loaders.latestByListing.load(listing.id);
     return row && maySee(ctx.viewer, row) ? (row.status as PaymentStatus) : null;
@@ -85,7 +108,10 @@ export class ListingPaymentResolver {
 @Resolver(() => User)
 export class UserPaymentsResolver {
   @ReadableBy<User>('payment.read', (user) => user.id)
-  @FieldResolver(() => TransactionConnection, { nullable: true, description: "The user's payments, newest first; for the user and admins (null for others)." })
+  @FieldResolver(() => TransactionConnection, {
+    nullable: true,
+    description: "The user's payments, newest first; for the user and admins (null for others).",
+  })
   async payments(
     @Root() user: User,
     @Ctx() ctx: PaymentsContext,
@@ -98,12 +124,20 @@ export class UserPaymentsResolver {
     const edges = rows.slice(0, limit).map((row) => ({ cursor: encodeCursor(row), node: toTransaction(row) }));
     return {
       edges,
-      pageInfo: { hasNextPage: rows.length > limit, hasPreviousPage: Boolean(after), startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      pageInfo: {
+        hasNextPage: rows.length > limit,
+        hasPreviousPage: Boolean(after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
     };
   }
 
   @ReadableBy<User>('payment.read', (user) => user.id)
-  @FieldResolver(() => [Money], { nullable: true, description: 'What the user has paid, net of refunds, per currency; for the user and admins (null for others).' })
+  @FieldResolver(() => [Money], {
+    nullable: true,
+    description: 'What the user has paid, net of refunds, per currency; for the user and admins (null for others).',
+  })
   async totalSpent(@Root() user: User, @Ctx() ctx: PaymentsContext): Promise<Money[] | null> {
     return ctx.loaders.totalsByUser.load(user.id);
   }

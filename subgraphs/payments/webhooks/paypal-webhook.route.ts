@@ -13,7 +13,11 @@ const MAX_WEBHOOK_BYTES = 512 * 1024;
  * anything is stored; a forged one is a 400 and leaves no trace. Failures to verify or process
  * answer 500 so PayPal delivers again (up to 25 times over 3 days); duplicates answer 200.
  */
-export function createPayPalWebhookRoute(deps: { checkout: CheckoutGateway; payments: PaymentsService; logger: Logger }): RouteHandler {
+export function createPayPalWebhookRoute(deps: {
+  checkout: CheckoutGateway;
+  payments: PaymentsService;
+  logger: Logger;
+}): RouteHandler {
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'POST only' }, { allow: 'POST' });
     const raw = await readBody(req, MAX_WEBHOOK_BYTES);
@@ -25,7 +29,10 @@ export function createPayPalWebhookRoute(deps: { checkout: CheckoutGateway; paym
         deps.logger.warn({ reason: err.message }, 'paypal webhook refused: not verified');
         return sendJson(res, 400, { error: 'invalid signature' });
       }
-      deps.logger.warn({ error: (err as Error).message }, 'paypal webhook not verified: PayPal unreachable; it will deliver again');
+      deps.logger.warn(
+        { error: (err as Error).message },
+        'paypal webhook not verified: PayPal unreachable; it will deliver again',
+      );
       return sendJson(res, 500, { error: 'verification unavailable' });
     }
     try {

@@ -12,7 +12,11 @@ const MAX_WEBHOOK_BYTES = 512 * 1024;
  * parsed or stored; a bad one is a 400 and leaves no trace. Processing failures answer 500 so
  * Stripe delivers again; duplicates answer 200 and change nothing.
  */
-export function createStripeWebhookRoute(deps: { gateway: PaymentGateway; payments: PaymentsService; logger: Logger }): RouteHandler {
+export function createStripeWebhookRoute(deps: {
+  gateway: PaymentGateway;
+  payments: PaymentsService;
+  logger: Logger;
+}): RouteHandler {
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'POST only' }, { allow: 'POST' });
     const raw = await readBody(req, MAX_WEBHOOK_BYTES);

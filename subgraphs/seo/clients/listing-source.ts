@@ -13,12 +13,15 @@ type ListingAnswer = {
   updatedAt: string;
   seller: { name: string } | null;
 };
-const LISTING_FIELDS = 'id url title description price { amount currency } category location status updatedAt seller { name }';
+const LISTING_FIELDS =
+  'id url title description price { amount currency } category location status updatedAt seller { name }';
 
 /** Listings as their owner answers them (one `_entities` call per batch), as the seo service needs them. */
 export function createListingSource(listings: EntityClient): ListingSource {
   return async (ids, requestId) => {
     const answers = await listings<ListingAnswer>('Listing', ids, LISTING_FIELDS, SYSTEM_VIEWER, requestId);
-    return answers.map((a) => (a ? { ...a, sellerName: a.seller?.name ?? null, updatedAt: new Date(a.updatedAt) } : null));
+    return answers.map((a) =>
+      a ? { ...a, sellerName: a.seller?.name ?? null, updatedAt: new Date(a.updatedAt) } : null,
+    );
   };
 }

@@ -24,12 +24,30 @@ export interface ListingSnapshot extends PublicListing {
  * equal. Status is not content (it decides presence in the sitemap, not lastmod).
  */
 export function publicContentHash(listing: PublicListing): string {
-  const fields = [listing.url, listing.title, listing.description, listing.price.amount, listing.price.currency, listing.category, listing.location, listing.sellerName];
+  const fields = [
+    listing.url,
+    listing.title,
+    listing.description,
+    listing.price.amount,
+    listing.price.currency,
+    listing.category,
+    listing.location,
+    listing.sellerName,
+  ];
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
 /** Only the public fields, in a fixed shape (what is stored and hashed; nothing else leaks in). */
 export function publicFieldsOf(listing: PublicListing): PublicListing {
   const { id, url, title, description, price, category, location, sellerName } = listing;
-  return { id, url, title, description, price: { amount: price.amount, currency: price.currency }, category, location, sellerName };
+  return {
+    id,
+    url,
+    title,
+    description,
+    price: { amount: price.amount, currency: price.currency },
+    category,
+    location,
+    sellerName,
+  };
 }

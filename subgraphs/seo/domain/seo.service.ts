@@ -32,7 +32,16 @@ export class SeoService {
     const contentHash = publicContentHash(content);
     const [row] = await this.deps.db
       .insert(pages)
-      .values({ listingId: listing.id, status: listing.status, url: listing.url, content, contentHash, contentChangedAt: now, sourceUpdatedAt: listing.updatedAt, updatedAt: now })
+      .values({
+        listingId: listing.id,
+        status: listing.status,
+        url: listing.url,
+        content,
+        contentHash,
+        contentChangedAt: now,
+        sourceUpdatedAt: listing.updatedAt,
+        updatedAt: now,
+      })
       .onConflictDoUpdate({
         target: pages.listingId,
         set: {
@@ -49,13 +58,21 @@ export class SeoService {
       .returning();
     if (row) return row;
     // An older read than the stored one: nothing changed.
-    const [current] = await this.deps.db.select().from(pages).where(inArray(pages.listingId, [listing.id]));
+    const [current] = await this.deps.db
+      .select()
+      .from(pages)
+      .where(inArray(pages.listingId, [listing.id]));
     return current!;
   }
 
   /** Pages by listing id, in id order (null where none is kept). */
   async byListingIds(ids: readonly string[]): Promise<Array<PageRow | null>> {
-    const rows = ids.length ? await this.deps.db.select().from(pages).where(inArray(pages.listingId, [...ids])) : [];
+    const rows = ids.length
+      ? await this.deps.db
+          .select()
+          .from(pages)
+          .where(inArray(pages.listingId, [...ids]))
+      : [];
     const byId = new Map(rows.map((r) => [r.listingId, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -69,7 +86,9 @@ export class SeoService {
       select shard::int as shard, (extract(epoch from max(changed)) * 1000)::float8 as ms from (
         select (row_number() over (order by ${pages.listingId}) - 1) / ${size} + 1 as shard, ${pages.contentChangedAt} as changed
         from ${pages} where ${pages.status} = 'ACTIVE'
-      ) numbered group by shard order by shard`)) as unknown as { rows: Array<{ shard: number | string; ms: number | string }> };
+      ) numbered group by shard order by shard`)) as unknown as {
+      rows: Array<{ shard: number | string; ms: number | string }>;
+    };
     return result.rows.map((r) => ({ shard: Number(r.shard), lastmod: new Date(Number(r.ms)) }));
   }
 

@@ -5,7 +5,11 @@ import type { SeoService } from '../domain/seo.service';
 
 export const SEO_EVENTS_QUEUE = 'seo.listing-changes';
 /** Every listing event: publish (created ACTIVE or status to ACTIVE), edits, withdrawal and expiry (status changes). */
-export const SEO_EVENTS = ['listing.created', 'listing.updated', 'listing.status_changed'] as const satisfies readonly EventName[];
+export const SEO_EVENTS = [
+  'listing.created',
+  'listing.updated',
+  'listing.status_changed',
+] as const satisfies readonly EventName[];
 
 /** Re-reads the listing on each of its events and keeps its SEO page (an effect: the read is an HTTP call to listings). */
 export function consumeListingChanges(deps: { bus: EventBus; db: Database; seo: SeoService }): Promise<void> {

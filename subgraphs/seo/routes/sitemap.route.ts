@@ -51,7 +51,8 @@ export function createSitemapShardRoute(options: SitemapOptions): RouteHandler {
   return async (req, res, url) => {
     if (!onlyGet(req, res)) return;
     const n = Number(url.searchParams.get('n'));
-    if (!Number.isSafeInteger(n) || n < 1) return sendJson(res, 400, { error: 'n must be a shard number from 1', code: 'BAD_REQUEST' });
+    if (!Number.isSafeInteger(n) || n < 1)
+      return sendJson(res, 400, { error: 'n must be a shard number from 1', code: 'BAD_REQUEST' });
     const urls = options.seo.sitemapUrls(n, options.shardSize);
     const first = await urls.next();
     if (first.done && n > 1) return sendJson(res, 404, { error: `No sitemap shard ${n}`, code: 'NOT_FOUND' });

@@ -19,9 +19,15 @@ beforeAll(async () => {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (status) return void res.writeHead(status).end();
-      const caller = verifyViewerHeader(req.headers[VIEWER_HEADER] as string, { audience: 'listings', path: API_KEY_VERIFY_PATH, body }, SECRET);
+      const caller = verifyViewerHeader(
+        req.headers[VIEWER_HEADER] as string,
+        { audience: 'listings', path: API_KEY_VERIFY_PATH, body },
+        SECRET,
+      );
       const ok = isSystem(caller) && req.url === API_KEY_VERIFY_PATH && JSON.parse(body).key === KEY && live;
-      res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(ok ? { id: 'key-1', scopes: ['crm:read'] } : { error: 'unknown key' }));
+      res
+        .writeHead(ok ? 200 : 404, { 'content-type': 'application/json' })
+        .end(JSON.stringify(ok ? { id: 'key-1', scopes: ['crm:read'] } : { error: 'unknown key' }));
     });
   });
   url = `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}/graphql`;
@@ -31,7 +37,12 @@ afterAll(() => closeServer(server, 10));
 describe('API key verifier', () => {
   it('asks listings as the system, then reuses the answer until the cache expires: the documented revocation delay', async () => {
     let now = 0;
-    const verify = createApiKeyVerifier({ listingsUrl: () => url, internalSecret: SECRET, cacheSeconds: 30, now: () => now });
+    const verify = createApiKeyVerifier({
+      listingsUrl: () => url,
+      internalSecret: SECRET,
+      cacheSeconds: 30,
+      now: () => now,
+    });
     live = true;
     calls = 0;
     expect(await verify(KEY)).toEqual({ id: 'key-1', scopes: ['crm:read'] });
@@ -54,7 +65,11 @@ describe('API key verifier', () => {
     status = 500;
     await expect(verify(KEY)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
     status = 0;
-    const down = createApiKeyVerifier({ listingsUrl: () => 'http://127.0.0.1:1/graphql', internalSecret: SECRET, cacheSeconds: 0 });
+    const down = createApiKeyVerifier({
+      listingsUrl: () => 'http://127.0.0.1:1/graphql',
+      internalSecret: SECRET,
+      cacheSeconds: 0,
+    });
     await expect(down(KEY)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
   });
 });

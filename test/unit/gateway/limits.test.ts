@@ -15,7 +15,14 @@ const measure = (query: string, variables: Record<string, unknown> = {}) => {
 
 describe('operation shape', () => {
   it('multiplies by page sizes from literals and variables, and bounds a connection’s nodes by its page', () => {
-    expect(measure('{ listings(first: 50) { nodes { id title } } }')).toEqual({ depth: 3, cost: 1 + 50 * (1 + 2), aliases: 0, directives: 0, introspects: false, visited: 4 });
+    expect(measure('{ listings(first: 50) { nodes { id title } } }')).toEqual({
+      depth: 3,
+      cost: 1 + 50 * (1 + 2),
+      aliases: 0,
+      directives: 0,
+      introspects: false,
+      visited: 4,
+    });
     expect(measure('query($n: Int) { listings(first: $n) { nodes { id } } }', { n: 7 }).cost).toBe(1 + 7 * 2);
     // no first: the default page size
     expect(measure('{ listings { edges { node { id } } } }').cost).toBe(1 + 20 * (1 + 1 * (1 + 1)));
@@ -23,7 +30,9 @@ describe('operation shape', () => {
 
   it('multiplies nested pages, so a page of sellers with their pages costs their product', () => {
     const flat = measure('{ listings(first: 10) { nodes { seller { id } } } }').cost;
-    const nested = measure('{ listings(first: 10) { nodes { seller { listings(first: 10) { nodes { id } } } } } }').cost;
+    const nested = measure(
+      '{ listings(first: 10) { nodes { seller { listings(first: 10) { nodes { id } } } } } }',
+    ).cost;
     expect(flat).toBe(1 + 10 * (1 + 1 + 1));
     expect(nested).toBe(1 + 10 * (1 + 1 + 1 + 10 * 2));
   });
@@ -53,7 +62,11 @@ describe('persisted operations', () => {
 
 describe('client address', () => {
   it('trusts X-Forwarded-For only as far as the configured proxies', () => {
-    const req = (xff?: string) => ({ socket: { remoteAddress: '10.0.0.9' }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as unknown as http.IncomingMessage;
+    const req = (xff?: string) =>
+      ({
+        socket: { remoteAddress: '10.0.0.9' },
+        headers: xff ? { 'x-forwarded-for': xff } : {},
+      }) as unknown as http.IncomingMessage;
     expect(clientAddress(req('1.1.1.1'), 0)).toBe('10.0.0.9');
     expect(clientAddress(req('6.6.6.6, 2.2.2.2'), 1)).toBe('2.2.2.2'); // the client wrote 6.6.6.6 itself
     expect(clientAddress(req('6.6.6.6, 2.2.2.2, 3.3.3.3'), 2)).toBe('2.2.2.2');
@@ -72,12 +85,21 @@ describe('operation shape against adversarial documents', () => {
   const limits = { depth: 10, cost: 10_000, aliases: 15, directives: 50 };
   const measureLimited = (query: string, variables: Record<string, unknown> = {}) => {
     const document = parse(query);
-    return measureOperation(schema, document, getOperationAST(document)!, variables, { defaultListSize: 20, stopAt: limits });
+    return measureOperation(schema, document, getOperationAST(document)!, variables, {
+      defaultListSize: 20,
+      stopAt: limits,
+    });
   };
 
   it('walks a fragment chain that doubles at every level once per fragment, not once per use', () => {
     // 22 levels froze the gateway for 9 s when every spread was walked again.
-    const shape = measureOperation(schema, parse(fragmentChain(22)), getOperationAST(parse(fragmentChain(22)))!, {}, { defaultListSize: 20 });
+    const shape = measureOperation(
+      schema,
+      parse(fragmentChain(22)),
+      getOperationAST(parse(fragmentChain(22)))!,
+      {},
+      { defaultListSize: 20 },
+    );
     expect(shape.cost).toBe(1 + 2 ** 22); // viewer, plus `id` once per use: the work the engine would really do
     expect(shape.depth).toBe(2);
     expect(shape.visited).toBe(1 + 22 * 2 + 1 + 1); // viewer, two spreads per level, the spread into the leaf, the leaf
@@ -99,7 +121,11 @@ describe('operation shape against adversarial documents', () => {
 
   it('fans out wide fragments linearly: 40 fragments each spreading all the later ones', () => {
     const n = 40;
-    const defs = Array.from({ length: n }, (_, i) => `fragment W${i} on User { name ${Array.from({ length: n - i - 1 }, (_, j) => `...W${i + j + 1}`).join(' ')} }`);
+    const defs = Array.from(
+      { length: n },
+      (_, i) =>
+        `fragment W${i} on User { name ${Array.from({ length: n - i - 1 }, (_, j) => `...W${i + j + 1}`).join(' ')} }`,
+    );
     const query = `query { viewer { ...W0 } } ${defs.join(' ')}`;
     const shape = measureLimited(query);
     expect(shape.stoppedAt).toBe('cost'); // 2^39 uses of `name`
@@ -114,14 +140,17 @@ describe('operation shape against adversarial documents', () => {
   });
 
   it('uses the coerced variables: a default of 100 costs what it executes', () => {
-    const nested = 'query Q($n: Int = 100) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id title } } } } } }';
+    const nested =
+      'query Q($n: Int = 100) { listings(first: $n) { nodes { seller { listings(first: $n) { nodes { id title } } } } } }';
     expect(measureLimited(nested, { n: 5 }).cost).toBe(1 + 5 * (1 + 1 + 1 + 5 * 3));
     // sent without variables: the default applies, as in execution
     const document = parse(nested);
     const operation = getOperationAST(document)!;
     const { coerced } = getVariableValues(schema, operation.variableDefinitions!, {});
     expect(coerced).toEqual({ n: 100 });
-    expect(measureOperation(schema, document, operation, coerced!, { defaultListSize: 20 }).cost).toBe(1 + 100 * (1 + 1 + 1 + 100 * 3));
+    expect(measureOperation(schema, document, operation, coerced!, { defaultListSize: 20 }).cost).toBe(
+      1 + 100 * (1 + 1 + 1 + 100 * 3),
+    );
     expect(measureLimited(nested, coerced!).stoppedAt).toBe('cost');
   });
 
@@ -133,7 +162,9 @@ describe('operation shape against adversarial documents', () => {
   });
 
   it('survives a fragment cycle (validation refuses it later) without looping', () => {
-    const shape = measureLimited('query { viewer { ...A } } fragment A on User { id ...B } fragment B on User { name ...A }');
+    const shape = measureLimited(
+      'query { viewer { ...A } } fragment A on User { id ...B } fragment B on User { name ...A }',
+    );
     expect(shape).toMatchObject({ cost: 3, depth: 2 });
   });
 });

@@ -19,8 +19,11 @@ const checkedIn = fs.readFileSync(path.join(root, 'schema/openapi.json'), 'utf8'
 
 /** @seriousme/openapi-schema-validator is ESM only: it runs in a child Node, as its CLI does. */
 function validate(file: string): { valid: boolean; errors?: unknown } {
-  const script = "import { Validator } from '@seriousme/openapi-schema-validator'; const v = new Validator(); const r = await v.validate(process.argv[1]); console.log(JSON.stringify({ valid: r.valid, version: v.version, errors: r.errors }));";
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, file], { cwd: root, encoding: 'utf8' })) as { valid: boolean; errors?: unknown };
+  const script =
+    "import { Validator } from '@seriousme/openapi-schema-validator'; const v = new Validator(); const r = await v.validate(process.argv[1]); console.log(JSON.stringify({ valid: r.valid, version: v.version, errors: r.errors }));";
+  return JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script, file], { cwd: root, encoding: 'utf8' }),
+  ) as { valid: boolean; errors?: unknown };
 }
 
 describe('schema/openapi.json', () => {
@@ -28,7 +31,8 @@ describe('schema/openapi.json', () => {
     expect(checkedIn).toBe(openApiJson(api));
     const doc = JSON.parse(checkedIn);
     expect(Object.keys(doc.paths).sort()).toEqual(Object.keys(REST_OPERATIONS).sort());
-    for (const [route, operation] of Object.entries(REST_OPERATIONS)) expect(Object.keys(doc.paths[route])).toEqual([operation.method.toLowerCase()]);
+    for (const [route, operation] of Object.entries(REST_OPERATIONS))
+      expect(Object.keys(doc.paths[route])).toEqual([operation.method.toLowerCase()]);
   });
 
   it('is valid OpenAPI 3.1 to @seriousme/openapi-schema-validator, which refuses a broken copy', () => {
@@ -56,7 +60,9 @@ describe('schema/openapi.json', () => {
         },
       });
     }
-    expect([...graphNames]).toEqual(expect.arrayContaining(['listingId', 'paymentMethodId', 'idempotencyKey', 'userId']));
+    expect([...graphNames]).toEqual(
+      expect.arrayContaining(['listingId', 'paymentMethodId', 'idempotencyKey', 'userId']),
+    );
 
     const names: string[] = [];
     const collect = (schema: any): void => {
@@ -77,7 +83,9 @@ describe('schema/openapi.json', () => {
     // `stats` keeps the graph's one-word counters; everything else is snake_case, and none is a GraphQL name.
     expect(names.filter((name) => !/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/.test(name))).toEqual([]);
     expect(names.filter((name) => graphNames.has(name) && name !== name.toLowerCase())).toEqual([]);
-    expect(names).toEqual(expect.arrayContaining(['listing_id', 'payment_method_id', 'transaction_id', 'campaign_id', 'user_id']));
+    expect(names).toEqual(
+      expect.arrayContaining(['listing_id', 'payment_method_id', 'transaction_id', 'campaign_id', 'user_id']),
+    );
     // An error's `field` is documented as one of the request's REST names (or a path below one).
     const charge = fieldPatterns[Object.keys(REST_OPERATIONS).indexOf('/payments/charge')]!;
     expect(['listing_id', 'payment_method_id', 'amount'].every((f) => charge.test(f))).toBe(true);
@@ -98,9 +106,15 @@ describe('schema/openapi.json', () => {
   it('documents who may call: a bearer token always, an API key only with the scope its permission names', () => {
     const doc = openApiDocument(api);
     expect(doc.paths['/payments/charge']!.post.security).toEqual([{ bearerAuth: [] }]);
-    expect(doc.paths['/payments/transaction-status']!.get.security).toEqual([{ bearerAuth: [] }, { apiKey: ['payments:read'] }]);
+    expect(doc.paths['/payments/transaction-status']!.get.security).toEqual([
+      { bearerAuth: [] },
+      { apiKey: ['payments:read'] },
+    ]);
     expect(doc.paths['/email/send']!.post.security).toEqual([{ bearerAuth: [] }, { apiKey: ['email:send'] }]);
-    expect(doc.components.securitySchemes).toMatchObject({ bearerAuth: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } });
+    expect(doc.components.securitySchemes).toMatchObject({
+      bearerAuth: { type: 'http', scheme: 'bearer' },
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+    });
   });
 });
 
@@ -111,7 +125,8 @@ describe('REST request validation, from the same schemas', () => {
     try {
       parseRequest(schema, input);
     } catch (err) {
-      if (err instanceof HttpError) return { status: err.status, code: err.code, field: err.field, message: err.message };
+      if (err instanceof HttpError)
+        return { status: err.status, code: err.code, field: err.field, message: err.message };
       throw err;
     }
     return 'accepted';
@@ -131,7 +146,9 @@ describe('REST request validation, from the same schemas', () => {
   });
 
   it('accepts what the seed sends, unknown fields and nulls for the optional checks included', () => {
-    expect(refusal(charge, { ...ok, description: 'Classified Listing Payment', amount: null, currency: null })).toBe('accepted');
+    expect(refusal(charge, { ...ok, description: 'Classified Listing Payment', amount: null, currency: null })).toBe(
+      'accepted',
+    );
     expect(parseRequest(charge, { ...ok, listing_id: ' l1 ' }).listing_id).toBe('l1');
   });
 });

@@ -22,7 +22,12 @@ describe('any supergraph', () => {
   it('moves a subgraph with <NAME>_URL and names the variable of a bad one', () => {
     expect(urlVariableOf('my-reviews')).toBe('MY_REVIEWS_URL');
     const urls = subgraphUrlsOf(ours.subgraphs, { LISTINGS_URL: 'http://listings.internal:8080/graphql', CRM_URL: '' });
-    expect(urls).toMatchObject({ listings: 'http://listings.internal:8080/graphql', crm: 'http://127.0.0.1:4003/graphql' });
-    expect(() => subgraphUrlsOf([{ name: 'reviews', url: '' }], { REVIEWS_URL: 'not a url' })).toThrow(/REVIEWS_URL: subgraph reviews needs an http\(s\) URL/);
+    expect(urls).toMatchObject({
+      listings: 'http://listings.internal:8080/graphql',
+      crm: 'http://127.0.0.1:4003/graphql',
+    });
+    expect(() => subgraphUrlsOf([{ name: 'reviews', url: '' }], { REVIEWS_URL: 'not a url' })).toThrow(
+      /REVIEWS_URL: subgraph reviews needs an http\(s\) URL/,
+    );
   });
 });

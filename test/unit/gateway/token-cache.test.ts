@@ -3,7 +3,8 @@ import type { Viewer } from '../../../lib/auth';
 import { UnauthenticatedError } from '../../../lib/errors';
 
 /** A token with these claims (the signature part is not checked by the cache: `verify` does that). */
-const tokenOf = (claims: Record<string, unknown>) => `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+const tokenOf = (claims: Record<string, unknown>) =>
+  `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 
 function fakeVerifier(refuse: Set<string> = new Set()) {
   const calls: string[] = [];
@@ -12,7 +13,10 @@ function fakeVerifier(refuse: Set<string> = new Set()) {
     calls.push(token ?? 'anonymous');
     if (token === undefined) return { userId: null, roles: [] };
     if (refuse.has(token)) throw new UnauthenticatedError('Invalid token');
-    return { userId: JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).sub as string, roles: ['user'] } satisfies Viewer;
+    return {
+      userId: JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).sub as string,
+      roles: ['user'],
+    } satisfies Viewer;
   };
   return { verify, calls };
 }

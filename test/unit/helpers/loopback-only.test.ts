@@ -51,7 +51,17 @@ describe('guardLoopbackOnly', () => {
     ['net.createConnection(port, host)', () => net.createConnection(9, '198.51.100.7')],
     ['new net.Socket().connect(port, host)', () => new net.Socket().connect(9, '192.0.2.1')],
     ['an IPv6 address', () => net.connect({ host: '2001:db8::1', port: 9 })],
-    ['a host name (before any DNS lookup)', () => net.connect({ host: 'example.invalid', port: 9, lookup: () => { throw new Error('DNS lookup ran'); } })],
+    [
+      'a host name (before any DNS lookup)',
+      () =>
+        net.connect({
+          host: 'example.invalid',
+          port: 9,
+          lookup: () => {
+            throw new Error('DNS lookup ran');
+          },
+        }),
+    ],
     ['a loopback-looking host name', () => net.connect({ host: '127.0.0.1.nip.io', port: 9 })],
     ['http.get', () => http.get('http://10.0.0.1:9/')],
   ])('refuses %s synchronously', (_, open) => {

@@ -33,7 +33,8 @@ async function sign(claims: Record<string, unknown>, o: SignOptions = {}, secret
   if (o.subject !== undefined) token = token.setSubject(o.subject);
   if (o.issuer) token = token.setIssuer(o.issuer);
   if (o.audience) token = token.setAudience(o.audience);
-  if (o.expiresIn !== null && claims.exp === undefined) token = token.setExpirationTime(nowSeconds() + (o.expiresIn ?? 600));
+  if (o.expiresIn !== null && claims.exp === undefined)
+    token = token.setExpirationTime(nowSeconds() + (o.expiresIn ?? 600));
   return token.sign(new TextEncoder().encode(secret));
 }
 
@@ -64,7 +65,10 @@ describe('viewerFromAuthorization', () => {
   it('reads the user id and gives every signed-in viewer the user role', async () => {
     const token = await mintToken({ secret: SECRET, userId: 'user-1', roles: [] });
     expect(await viewerFromAuthorization(`Bearer ${token}`, options)).toEqual({ userId: 'user-1', roles: ['user'] });
-    expect(await viewerFromAuthorization(`Bearer ${await sign({}, { subject: 'user-2' })}`, options)).toEqual({ userId: 'user-2', roles: ['user'] });
+    expect(await viewerFromAuthorization(`Bearer ${await sign({}, { subject: 'user-2' })}`, options)).toEqual({
+      userId: 'user-2',
+      roles: ['user'],
+    });
   });
 
   it('keeps admin and drops roles it does not know', async () => {
@@ -72,12 +76,20 @@ describe('viewerFromAuthorization', () => {
     const viewer = await viewerFromAuthorization(`Bearer ${token}`, options);
     expect(viewer.userId).toBe('user-1');
     expect([...viewer.roles].sort()).toEqual(['admin', 'user']);
-    expect((await viewerFromAuthorization(`Bearer ${await sign({ roles: ['root'] }, { subject: 'u' })}`, options)).roles).toEqual(['user']);
+    expect(
+      (await viewerFromAuthorization(`Bearer ${await sign({ roles: ['root'] }, { subject: 'u' })}`, options)).roles,
+    ).toEqual(['user']);
   });
 
   it('accepts a single `role` claim', async () => {
-    expect([...(await viewerFromAuthorization(`Bearer ${await sign({ role: 'admin' }, { subject: 'u' })}`, options)).roles].sort()).toEqual(['admin', 'user']);
-    expect((await viewerFromAuthorization(`Bearer ${await sign({ role: 'owner' }, { subject: 'u' })}`, options)).roles).toEqual(['user']);
+    expect(
+      [
+        ...(await viewerFromAuthorization(`Bearer ${await sign({ role: 'admin' }, { subject: 'u' })}`, options)).roles,
+      ].sort(),
+    ).toEqual(['admin', 'user']);
+    expect(
+      (await viewerFromAuthorization(`Bearer ${await sign({ role: 'owner' }, { subject: 'u' })}`, options)).roles,
+    ).toEqual(['user']);
   });
 
   it('tolerates surrounding whitespace after the scheme', async () => {
@@ -129,7 +141,10 @@ describe('viewerFromAuthorization', () => {
     await expectUnauthenticated(() => viewerFromAuthorization(`Bearer ${expired}`, options), 'Token expired');
     const justExpired = await sign({ exp: nowSeconds() - 20 }, { subject: 'u' });
     expect((await viewerFromAuthorization(`Bearer ${justExpired}`, options)).userId).toBe('u');
-    await expectUnauthenticated(() => viewerFromAuthorization(`Bearer ${justExpired}`, { ...options, clockToleranceSeconds: 0 }), 'Token expired');
+    await expectUnauthenticated(
+      () => viewerFromAuthorization(`Bearer ${justExpired}`, { ...options, clockToleranceSeconds: 0 }),
+      'Token expired',
+    );
     const minted = await mintToken({ secret: SECRET, userId: 'u', expiresIn: -60 });
     await expectUnauthenticated(() => viewerFromAuthorization(`Bearer ${minted}`, options), 'Token expired');
   });
@@ -194,14 +209,26 @@ describe('signViewerHeader / verifyViewerHeader', () => {
     const header = signViewerHeader(ada, REQ, SECRET, 60, NOW);
     expect(header).toMatch(/^v2\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(verifyViewerHeader(header, REQ, SECRET, at(NOW))).toEqual(ada);
-    expect(verifyViewerHeader(signViewerHeader(ANONYMOUS, REQ, SECRET, 60, NOW), REQ, SECRET, at(NOW))).toEqual({ userId: null, roles: [] });
+    expect(verifyViewerHeader(signViewerHeader(ANONYMOUS, REQ, SECRET, 60, NOW), REQ, SECRET, at(NOW))).toEqual({
+      userId: null,
+      roles: [],
+    });
   });
 
   it('is good for its audience and its request only', async () => {
     const header = signViewerHeader(ada, REQ, SECRET, 60, NOW);
-    await expectUnauthenticated(() => verifyViewerHeader(header, { ...REQ, audience: 'payments' }, SECRET, at(NOW)), 'Internal viewer header is for another service');
-    await expectUnauthenticated(() => verifyViewerHeader(header, { ...REQ, body: '{"query":"mutation { x }"}' }, SECRET, at(NOW)), 'Internal viewer header is for another request');
-    await expectUnauthenticated(() => verifyViewerHeader(header, { ...REQ, path: '/internal/api-keys/verify' }, SECRET, at(NOW)), 'Internal viewer header is for another request');
+    await expectUnauthenticated(
+      () => verifyViewerHeader(header, { ...REQ, audience: 'payments' }, SECRET, at(NOW)),
+      'Internal viewer header is for another service',
+    );
+    await expectUnauthenticated(
+      () => verifyViewerHeader(header, { ...REQ, body: '{"query":"mutation { x }"}' }, SECRET, at(NOW)),
+      'Internal viewer header is for another request',
+    );
+    await expectUnauthenticated(
+      () => verifyViewerHeader(header, { ...REQ, path: '/internal/api-keys/verify' }, SECRET, at(NOW)),
+      'Internal viewer header is for another request',
+    );
     expect(verifyViewerHeader(header, { ...REQ, body: Buffer.from(REQ.body) }, SECRET, at(NOW))).toEqual(ada); // the same bytes
   });
 
@@ -209,15 +236,26 @@ describe('signViewerHeader / verifyViewerHeader', () => {
     const replay = createReplayGuard();
     const header = signViewerHeader(ada, REQ, SECRET, 60, NOW);
     expect(verifyViewerHeader(header, REQ, SECRET, at(NOW, replay))).toEqual(ada);
-    await expectUnauthenticated(() => verifyViewerHeader(header, REQ, SECRET, at(NOW, replay)), 'Internal viewer header was already used');
+    await expectUnauthenticated(
+      () => verifyViewerHeader(header, REQ, SECRET, at(NOW, replay)),
+      'Internal viewer header was already used',
+    );
     expect(verifyViewerHeader(signViewerHeader(ada, REQ, SECRET, 60, NOW), REQ, SECRET, at(NOW, replay))).toEqual(ada);
   });
 
   it('drops expired nonces, and past its size forgets the oldest rather than refuse a request', () => {
     const replay = createReplayGuard(2);
     const exp = NOW / 1000 + 60;
-    expect([replay.firstUse('a', exp, NOW), replay.firstUse('b', exp, NOW), replay.firstUse('b', exp, NOW)]).toEqual([true, true, false]);
-    expect([replay.firstUse('c', exp, NOW), replay.firstUse('a', exp, NOW), replay.firstUse('c', exp, NOW)]).toEqual([true, true, false]); // 'a' was the oldest
+    expect([replay.firstUse('a', exp, NOW), replay.firstUse('b', exp, NOW), replay.firstUse('b', exp, NOW)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect([replay.firstUse('c', exp, NOW), replay.firstUse('a', exp, NOW), replay.firstUse('c', exp, NOW)]).toEqual([
+      true,
+      true,
+      false,
+    ]); // 'a' was the oldest
     expect(replay.firstUse('b', exp + 200, NOW + 61_000)).toBe(true); // everything before expired and was dropped
   });
 
@@ -229,7 +267,10 @@ describe('signViewerHeader / verifyViewerHeader', () => {
   it('refuses a changed payload', async () => {
     const [version, , signature] = signViewerHeader({ userId: 'u', roles: ['user'] }, REQ, SECRET, 60, NOW).split('.');
     const forged = `${version}.${b64url({ sub: 'u', roles: ['user', 'admin'], exp: NOW / 1000 + 60 })}.${signature}`;
-    await expectUnauthenticated(() => verifyViewerHeader(forged, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
+    await expectUnauthenticated(
+      () => verifyViewerHeader(forged, REQ, SECRET, at(NOW)),
+      'Invalid internal viewer header signature',
+    );
   });
 
   it('refuses a changed signature', async () => {
@@ -237,21 +278,36 @@ describe('signViewerHeader / verifyViewerHeader', () => {
     const [version, payload, signature] = header.split('.') as [string, string, string];
     const middle = Math.floor(signature.length / 2);
     const flipped = signature.slice(0, middle) + (signature[middle] === 'A' ? 'B' : 'A') + signature.slice(middle + 1);
-    await expectUnauthenticated(() => verifyViewerHeader(`${version}.${payload}.${flipped}`, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
-    await expectUnauthenticated(() => verifyViewerHeader(`${version}.${payload}.`, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
-    await expectUnauthenticated(() => verifyViewerHeader(`${version}.${payload}.${signature}AA`, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
+    await expectUnauthenticated(
+      () => verifyViewerHeader(`${version}.${payload}.${flipped}`, REQ, SECRET, at(NOW)),
+      'Invalid internal viewer header signature',
+    );
+    await expectUnauthenticated(
+      () => verifyViewerHeader(`${version}.${payload}.`, REQ, SECRET, at(NOW)),
+      'Invalid internal viewer header signature',
+    );
+    await expectUnauthenticated(
+      () => verifyViewerHeader(`${version}.${payload}.${signature}AA`, REQ, SECRET, at(NOW)),
+      'Invalid internal viewer header signature',
+    );
   });
 
   it('refuses a header signed with another secret', async () => {
     const header = signViewerHeader(ada, REQ, OTHER_SECRET, 60, NOW);
-    await expectUnauthenticated(() => verifyViewerHeader(header, REQ, SECRET, at(NOW)), 'Invalid internal viewer header signature');
+    await expectUnauthenticated(
+      () => verifyViewerHeader(header, REQ, SECRET, at(NOW)),
+      'Invalid internal viewer header signature',
+    );
   });
 
   it('accepts a header until its expiry and refuses it after', async () => {
     const header = signViewerHeader(ada, REQ, SECRET, 60, NOW);
     expect(verifyViewerHeader(header, REQ, SECRET, at(NOW + 59_000))).toEqual(ada);
     expect(verifyViewerHeader(header, REQ, SECRET, at(NOW + 60_000))).toEqual(ada);
-    await expectUnauthenticated(() => verifyViewerHeader(header, REQ, SECRET, at(NOW + 61_000)), 'Internal viewer header expired');
+    await expectUnauthenticated(
+      () => verifyViewerHeader(header, REQ, SECRET, at(NOW + 61_000)),
+      'Internal viewer header expired',
+    );
   });
 
   it('refuses a missing header', async () => {
@@ -271,6 +327,9 @@ describe('signViewerHeader / verifyViewerHeader', () => {
   });
 
   it.each(['garbage', 'v2.only-two', 'v1.abc.def', 'v2.a.b.c'])('refuses a malformed header %j', async (header) => {
-    await expectUnauthenticated(() => verifyViewerHeader(header, REQ, SECRET, at(NOW)), 'Malformed internal viewer header');
+    await expectUnauthenticated(
+      () => verifyViewerHeader(header, REQ, SECRET, at(NOW)),
+      'Malformed internal viewer header',
+    );
   });
 });

@@ -1,6 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONFIG_KEYS, ConfigError, loadConfig, PAYPAL_EMULATOR_APP, paypalConnection, postingFee, requireSecrets } from '../../../lib/config';
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  loadConfig,
+  PAYPAL_EMULATOR_APP,
+  paypalConnection,
+  postingFee,
+  requireSecrets,
+} from '../../../lib/config';
 import { projectRoot } from '../../../lib/data-dir';
 
 const SECRET = 's'.repeat(32);
@@ -100,7 +108,25 @@ describe('loadConfig', () => {
       TRUST_PROXY_HOPS: 0,
     });
     const config = loadConfig({});
-    for (const optional of ['DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_JWKS_URL', 'INTERNAL_SECRET', 'SANDBOX', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL', 'HUBSPOT_ACCESS_TOKEN', 'HUBSPOT_API_URL', 'SENDGRID_API_KEY', 'SENDGRID_API_URL', 'SENDGRID_WEBHOOK_PUBLIC_KEY', 'EMAIL_UNSUBSCRIBE_SECRET', 'RATE_LIMIT_REDIS_URL'] as const) {
+    for (const optional of [
+      'DATABASE_URL',
+      'JWT_SECRET',
+      'JWT_ISSUER',
+      'JWT_AUDIENCE',
+      'JWT_JWKS_URL',
+      'INTERNAL_SECRET',
+      'SANDBOX',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+      'STRIPE_API_URL',
+      'HUBSPOT_ACCESS_TOKEN',
+      'HUBSPOT_API_URL',
+      'SENDGRID_API_KEY',
+      'SENDGRID_API_URL',
+      'SENDGRID_WEBHOOK_PUBLIC_KEY',
+      'EMAIL_UNSUBSCRIBE_SECRET',
+      'RATE_LIMIT_REDIS_URL',
+    ] as const) {
       expect(config[optional]).toBeUndefined();
     }
   });
@@ -136,17 +162,31 @@ describe('loadConfig', () => {
     const env = Object.fromEntries(CONFIG_KEYS.map((key) => [key, '']));
     expect(loadConfig(env)).toEqual(loadConfig({}));
     // Each of these would be invalid if the empty string were parsed.
-    expect(loadConfig({ GATEWAY_PORT: '', JWT_SECRET: '', POSTING_FEES: '', DATABASE_URL: '', SANDBOX: '' })).toEqual(loadConfig({}));
+    expect(loadConfig({ GATEWAY_PORT: '', JWT_SECRET: '', POSTING_FEES: '', DATABASE_URL: '', SANDBOX: '' })).toEqual(
+      loadConfig({}),
+    );
   });
 
   it('names every bad variable in one ConfigError', () => {
     const error = configErrorOf(() =>
-      loadConfig({ GATEWAY_PORT: 'abc', JWT_SECRET: 'short', POSTING_FEES: 'notjson', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'info' }),
+      loadConfig({
+        GATEWAY_PORT: 'abc',
+        JWT_SECRET: 'short',
+        POSTING_FEES: 'notjson',
+        DATABASE_URL: 'mysql://x',
+        LOG_LEVEL: 'info',
+      }),
     );
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.name).toBe('ConfigError');
-    expect(error.problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'GATEWAY_PORT', 'JWT_SECRET', 'POSTING_FEES']);
-    for (const name of ['GATEWAY_PORT', 'JWT_SECRET', 'POSTING_FEES', 'DATABASE_URL']) expect(error.message).toContain(`  - ${name}: `);
+    expect(error.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'GATEWAY_PORT',
+      'JWT_SECRET',
+      'POSTING_FEES',
+    ]);
+    for (const name of ['GATEWAY_PORT', 'JWT_SECRET', 'POSTING_FEES', 'DATABASE_URL'])
+      expect(error.message).toContain(`  - ${name}: `);
     expect(error.problems).toMatchInlineSnapshot(`
 [
   "DATABASE_URL: must be a postgres:// or postgresql:// URL",
@@ -182,19 +222,34 @@ describe('loadConfig', () => {
 
 describe('POSTING_FEES and postingFee', () => {
   it('parses a JSON object of category to integer fee', () => {
-    expect(loadConfig({ POSTING_FEES: '{"JOBS":0,"VEHICLES":2500}' }).POSTING_FEES).toEqual({ JOBS: 0, VEHICLES: 2500 });
+    expect(loadConfig({ POSTING_FEES: '{"JOBS":0,"VEHICLES":2500}' }).POSTING_FEES).toEqual({
+      JOBS: 0,
+      VEHICLES: 2500,
+    });
   });
 
-  it.each(['notjson', '[]', '[1,2]', 'null', '42', '"JOBS"', '{"JOBS":-1}', '{"JOBS":1.5}', '{"JOBS":"0"}', '{"JOBS":null}'])(
-    'refuses POSTING_FEES=%s',
-    (raw) => {
-      const error = configErrorOf(() => loadConfig({ POSTING_FEES: raw }));
-      expect(error.problems).toEqual([expect.stringMatching(/^POSTING_FEES: must be a JSON object/)]);
-    },
-  );
+  it.each([
+    'notjson',
+    '[]',
+    '[1,2]',
+    'null',
+    '42',
+    '"JOBS"',
+    '{"JOBS":-1}',
+    '{"JOBS":1.5}',
+    '{"JOBS":"0"}',
+    '{"JOBS":null}',
+  ])('refuses POSTING_FEES=%s', (raw) => {
+    const error = configErrorOf(() => loadConfig({ POSTING_FEES: raw }));
+    expect(error.problems).toEqual([expect.stringMatching(/^POSTING_FEES: must be a JSON object/)]);
+  });
 
   it('uses the per-category override, including a zero fee, and the default otherwise', () => {
-    const config = loadConfig({ POSTING_FEE_AMOUNT: '1500', POSTING_FEE_CURRENCY: 'EUR', POSTING_FEES: '{"JOBS":0,"VEHICLES":2500}' });
+    const config = loadConfig({
+      POSTING_FEE_AMOUNT: '1500',
+      POSTING_FEE_CURRENCY: 'EUR',
+      POSTING_FEES: '{"JOBS":0,"VEHICLES":2500}',
+    });
     expect(postingFee(config, 'JOBS')).toEqual({ amount: 0, currency: 'EUR' });
     expect(postingFee(config, 'VEHICLES')).toEqual({ amount: 2500, currency: 'EUR' });
     expect(postingFee(config, 'PETS')).toEqual({ amount: 1500, currency: 'EUR' });
@@ -215,7 +270,9 @@ describe('requireSecrets', () => {
   });
 
   it('names only the missing one', () => {
-    const error = configErrorOf(() => requireSecrets(loadConfig({ JWT_SECRET: SECRET }), ['JWT_SECRET', 'INTERNAL_SECRET']));
+    const error = configErrorOf(() =>
+      requireSecrets(loadConfig({ JWT_SECRET: SECRET }), ['JWT_SECRET', 'INTERNAL_SECRET']),
+    );
     expect(error.problems).toEqual([expect.stringMatching(/^INTERNAL_SECRET: /)]);
   });
 
@@ -254,20 +311,48 @@ describe('.env.example', () => {
 
 describe('provider keys travel over HTTPS only', () => {
   it('refuses a plain-HTTP provider URL beside a real key, and allows loopback test doubles and emulators without keys', () => {
-    expect(() => loadConfig({ STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_API_URL: 'http://stripe.internal' })).toThrow(/STRIPE_API_URL: must be an https:\/\/ URL when STRIPE_SECRET_KEY is set/);
-    expect(() => loadConfig({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-abcdef', HUBSPOT_API_URL: 'http://10.0.0.5:4011' })).toThrow(/HUBSPOT_API_URL: must be an https:\/\/ URL/);
-    expect(() => loadConfig({ SENDGRID_API_KEY: 'SG.abcdefghijkl', SENDGRID_API_URL: 'http://mail.internal/' })).toThrow(/SENDGRID_API_URL: must be an https:\/\/ URL/);
-    expect(loadConfig({ SENDGRID_API_KEY: 'SG.abcdefghijkl', SENDGRID_API_URL: 'http://127.0.0.1:4012/' }).SENDGRID_API_URL).toBe('http://127.0.0.1:4012/');
-    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_API_URL: 'http://127.0.0.1:4010' }).STRIPE_API_URL).toBe('http://127.0.0.1:4010');
-    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_API_URL: 'https://api.stripe.com' }).STRIPE_API_URL).toBe('https://api.stripe.com');
+    expect(() => loadConfig({ STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_API_URL: 'http://stripe.internal' })).toThrow(
+      /STRIPE_API_URL: must be an https:\/\/ URL when STRIPE_SECRET_KEY is set/,
+    );
+    expect(() =>
+      loadConfig({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-abcdef', HUBSPOT_API_URL: 'http://10.0.0.5:4011' }),
+    ).toThrow(/HUBSPOT_API_URL: must be an https:\/\/ URL/);
+    expect(() =>
+      loadConfig({ SENDGRID_API_KEY: 'SG.abcdefghijkl', SENDGRID_API_URL: 'http://mail.internal/' }),
+    ).toThrow(/SENDGRID_API_URL: must be an https:\/\/ URL/);
+    expect(
+      loadConfig({ SENDGRID_API_KEY: 'SG.abcdefghijkl', SENDGRID_API_URL: 'http://127.0.0.1:4012/' }).SENDGRID_API_URL,
+    ).toBe('http://127.0.0.1:4012/');
+    expect(
+      loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_API_URL: 'http://127.0.0.1:4010' }).STRIPE_API_URL,
+    ).toBe('http://127.0.0.1:4010');
+    expect(
+      loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_API_URL: 'https://api.stripe.com' }).STRIPE_API_URL,
+    ).toBe('https://api.stripe.com');
     expect(loadConfig({ STRIPE_API_URL: 'http://emulator:4010' }).STRIPE_API_URL).toBe('http://emulator:4010');
-    expect(() => loadConfig({ PAYPAL_CLIENT_ID: 'client-id-1', PAYPAL_CLIENT_SECRET: 'secret-12', PAYPAL_API_URL: 'http://paypal.internal' })).toThrow(/PAYPAL_API_URL: must be an https:\/\/ URL/);
+    expect(() =>
+      loadConfig({
+        PAYPAL_CLIENT_ID: 'client-id-1',
+        PAYPAL_CLIENT_SECRET: 'secret-12',
+        PAYPAL_API_URL: 'http://paypal.internal',
+      }),
+    ).toThrow(/PAYPAL_API_URL: must be an https:\/\/ URL/);
   });
 
   it('PayPal: both credentials or neither; PayPal itself with them, the emulator and its app without', () => {
-    expect(() => loadConfig({ PAYPAL_CLIENT_ID: 'client-id-1' })).toThrow(/PAYPAL_CLIENT_SECRET: set both PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET/);
-    expect(paypalConnection(loadConfig({}))).toEqual({ ...PAYPAL_EMULATOR_APP, apiUrl: 'http://127.0.0.1:4013', emulated: true });
-    expect(paypalConnection(loadConfig({ PAYPAL_CLIENT_ID: 'client-id-1', PAYPAL_CLIENT_SECRET: 'secret-12', PAYPAL_WEBHOOK_ID: 'WH1' }))).toEqual({
+    expect(() => loadConfig({ PAYPAL_CLIENT_ID: 'client-id-1' })).toThrow(
+      /PAYPAL_CLIENT_SECRET: set both PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET/,
+    );
+    expect(paypalConnection(loadConfig({}))).toEqual({
+      ...PAYPAL_EMULATOR_APP,
+      apiUrl: 'http://127.0.0.1:4013',
+      emulated: true,
+    });
+    expect(
+      paypalConnection(
+        loadConfig({ PAYPAL_CLIENT_ID: 'client-id-1', PAYPAL_CLIENT_SECRET: 'secret-12', PAYPAL_WEBHOOK_ID: 'WH1' }),
+      ),
+    ).toEqual({
       clientId: 'client-id-1',
       clientSecret: 'secret-12',
       apiUrl: 'https://api-m.paypal.com',

@@ -1,4 +1,11 @@
-import { AmountPrecisionError, formatMoney, fromDecimalString, minorUnitDigits, paypalDecimals, toDecimalString } from '../../../lib/currencies';
+import {
+  AmountPrecisionError,
+  formatMoney,
+  fromDecimalString,
+  minorUnitDigits,
+  paypalDecimals,
+  toDecimalString,
+} from '../../../lib/currencies';
 
 describe('currencies: minor units ↔ decimal strings', () => {
   it.each([
@@ -36,7 +43,8 @@ describe('currencies: minor units ↔ decimal strings', () => {
   it('refuses decimals finer than the minor unit and anything that is not a decimal', () => {
     expect(() => fromDecimalString('12.345', 'USD')).toThrow(AmountPrecisionError);
     expect(() => fromDecimalString('1.5', 'JPY')).toThrow(AmountPrecisionError);
-    for (const bad of ['', '-1', '1e3', '1,00', ' 1', '0x10']) expect(() => fromDecimalString(bad, 'USD')).toThrow(RangeError);
+    for (const bad of ['', '-1', '1e3', '1,00', ' 1', '0x10'])
+      expect(() => fromDecimalString(bad, 'USD')).toThrow(RangeError);
   });
 
   it('knows ISO 4217 digits (not CLDR’s) and PayPal’s own decimals', () => {

@@ -96,7 +96,9 @@ describe('loadOrCreateDevSecrets', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(secrets);
     expect(secrets.JWT_SECRET).not.toBe(secrets.INTERNAL_SECRET);
-    expect(() => loadConfig({ JWT_SECRET: secrets.JWT_SECRET, INTERNAL_SECRET: secrets.INTERNAL_SECRET })).not.toThrow();
+    expect(() =>
+      loadConfig({ JWT_SECRET: secrets.JWT_SECRET, INTERNAL_SECRET: secrets.INTERNAL_SECRET }),
+    ).not.toThrow();
   });
 
   it('returns the same secrets on the next call, and other secrets in another folder', () => {

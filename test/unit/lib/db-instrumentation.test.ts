@@ -8,11 +8,20 @@ import { createScratchPostgres, TEST_DATABASE_URL } from '../../helpers/test-db'
 /** Statements counted in db_client_operation_duration_seconds for a service and verb. */
 async function counted(service: string, operation: string): Promise<number> {
   const metric = await registry.getSingleMetric('db_client_operation_duration_seconds')!.get();
-  return metric.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count') && v.labels.service === service && v.labels.db_operation_name === operation)?.value ?? 0;
+  return (
+    metric.values.find(
+      (v) =>
+        (v as { metricName?: string }).metricName?.endsWith('_count') &&
+        v.labels.service === service &&
+        v.labels.db_operation_name === operation,
+    )?.value ?? 0
+  );
 }
 
 // Both drivers, through the one wrapper in lib/db.ts: PGlite always, PostgreSQL when the run has one.
-const drivers: Array<[string, () => Promise<{ handle: DatabaseHandle; drop?: () => Promise<void> }>]> = [['PGlite', async () => ({ handle: await createDatabase({}) })]];
+const drivers: Array<[string, () => Promise<{ handle: DatabaseHandle; drop?: () => Promise<void> }>]> = [
+  ['PGlite', async () => ({ handle: await createDatabase({}) })],
+];
 if (TEST_DATABASE_URL) {
   drivers.push([
     'PostgreSQL',
@@ -49,7 +58,10 @@ describe.each(drivers)('SQL instrumentation on %s', (_name, open) => {
       await tx.execute(sql`insert into "listings".probe (id) values (${Math.floor(Math.random() * 1e9)})`);
       await tx.execute(sql`select id from "listings".probe limit 1`);
     });
-    expect({ selects: (await counted('listings', 'select')) - selects, inserts: (await counted('listings', 'insert')) - inserts }).toEqual({ selects: 2, inserts: 1 });
+    expect({
+      selects: (await counted('listings', 'select')) - selects,
+      inserts: (await counted('listings', 'insert')) - inserts,
+    }).toEqual({ selects: 2, inserts: 1 });
   });
 
   it('gives each statement a span inside a traced operation, and none outside one', async () => {
@@ -62,7 +74,9 @@ describe.each(drivers)('SQL instrumentation on %s', (_name, open) => {
     const spans = exporter.getFinishedSpans();
     const operation = spans.find((s) => s.name === 'query Probe')!;
     const statements = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql');
-    expect(statements.map((s) => ({ name: s.name, parent: s.parentSpanContext?.spanId, failed: s.status.code === 2 }))).toEqual([
+    expect(
+      statements.map((s) => ({ name: s.name, parent: s.parentSpanContext?.spanId, failed: s.status.code === 2 })),
+    ).toEqual([
       { name: 'SELECT', parent: operation.spanContext().spanId, failed: false },
       { name: 'SELECT', parent: operation.spanContext().spanId, failed: true },
     ]);

@@ -23,16 +23,24 @@ describe('loadEnvFile', () => {
 });
 
 describe('startupProblem', () => {
-  const busy = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:4001'), { code: 'EADDRINUSE', port: 4001, address: '127.0.0.1' });
+  const busy = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:4001'), {
+    code: 'EADDRINUSE',
+    port: 4001,
+    address: '127.0.0.1',
+  });
 
   it('names the variable set to a port in use, in one line', () => {
     const problem = startupProblem(busy, { GATEWAY_PORT: 4000, LISTINGS_PORT: 4001, LOG_LEVEL: 'info' });
-    expect(problem).toBe('Port 127.0.0.1:4001 is already in use (another SayPro Graph, or another program): stop it, or set LISTINGS_PORT to a free port (in the environment or .env; 0 picks one).');
+    expect(problem).toBe(
+      'Port 127.0.0.1:4001 is already in use (another SayPro Graph, or another program): stop it, or set LISTINGS_PORT to a free port (in the environment or .env; 0 picks one).',
+    );
   });
 
   it('says what to do for a privileged port, and nothing for other failures', () => {
     const denied = Object.assign(new Error('listen EACCES'), { code: 'EACCES', port: 80, address: '0.0.0.0' });
-    expect(startupProblem(denied, { GATEWAY_PORT: 80 })).toMatch(/^Port 0\.0\.0\.0:80 cannot be opened by this user: set GATEWAY_PORT/);
+    expect(startupProblem(denied, { GATEWAY_PORT: 80 })).toMatch(
+      /^Port 0\.0\.0\.0:80 cannot be opened by this user: set GATEWAY_PORT/,
+    );
     expect(startupProblem(new Error('boom'), { GATEWAY_PORT: 4000 })).toBeNull();
   });
 });

@@ -34,7 +34,12 @@ const thrownInResolver = (error: Error) => locatedError(error, undefined, ['list
 
 class ListingLockedError extends AppError {
   constructor() {
-    super(ErrorCode.CONFLICT, 'Listing is being paid for', { entity: 'Listing', id: 'l-1', secret: 'internal-lock-token', retryAfterSeconds: 3 });
+    super(ErrorCode.CONFLICT, 'Listing is being paid for', {
+      entity: 'Listing',
+      id: 'l-1',
+      secret: 'internal-lock-token',
+      retryAfterSeconds: 3,
+    });
   }
 }
 
@@ -42,7 +47,10 @@ describe('createErrorFormatter', () => {
   it('keeps message, code and the safe extensions of an AppError, and drops the rest', () => {
     const { logger, lines } = capturingLogger();
     const error = thrownInResolver(new ListingLockedError());
-    const formatted: GraphQLFormattedError = { ...error.toJSON(), extensions: { ...error.extensions, stacktrace: ['Error: x', '    at y (z.ts:1:1)'] } };
+    const formatted: GraphQLFormattedError = {
+      ...error.toJSON(),
+      extensions: { ...error.extensions, stacktrace: ['Error: x', '    at y (z.ts:1:1)'] },
+    };
     const result = createErrorFormatter(logger)(formatted, error);
     expect(result.extensions).not.toHaveProperty('secret');
     expect(result.extensions).not.toHaveProperty('stacktrace');
@@ -67,7 +75,9 @@ describe('createErrorFormatter', () => {
   it('keeps field problems of BAD_USER_INPUT and drops the http extension of UNAUTHENTICATED', () => {
     const { logger } = capturingLogger();
     const format = createErrorFormatter(logger);
-    const bad = thrownInResolver(new BadUserInputError([{ field: 'price.amount', message: 'amount must be 0 or more' }], 'input'));
+    const bad = thrownInResolver(
+      new BadUserInputError([{ field: 'price.amount', message: 'amount must be 0 or more' }], 'input'),
+    );
     expect(format(bad.toJSON(), bad)).toMatchInlineSnapshot(`
 {
   "extensions": {
@@ -132,14 +142,21 @@ describe('createErrorFormatter', () => {
 
   it('masks an error with a code it does not know', () => {
     const { logger, lines } = capturingLogger();
-    const error = new GraphQLError('Stripe says: card_declined for cus_123', { extensions: { code: 'STRIPE_ERROR', customer: 'cus_123' } });
-    expect(createErrorFormatter(logger)(error.toJSON(), error)).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    const error = new GraphQLError('Stripe says: card_declined for cus_123', {
+      extensions: { code: 'STRIPE_ERROR', customer: 'cus_123' },
+    });
+    expect(createErrorFormatter(logger)(error.toJSON(), error)).toEqual({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(lines).toHaveLength(1);
   });
 
   it('passes GRAPHQL_VALIDATION_FAILED through', () => {
     const { logger, lines } = capturingLogger();
-    const error = new GraphQLError('Cannot query field "nope" on type "Query".', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const error = new GraphQLError('Cannot query field "nope" on type "Query".', {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
     const formatted: GraphQLFormattedError = { ...error.toJSON(), locations: [{ line: 1, column: 3 }] };
     expect(createErrorFormatter(logger)(formatted, error)).toMatchInlineSnapshot(`
 {
@@ -161,7 +178,11 @@ describe('createErrorFormatter', () => {
 
   it("turns type-graphql's own Argument Validation Error into a bare BAD_USER_INPUT", () => {
     const { logger } = capturingLogger();
-    const error = thrownInResolver(new GraphQLError('Argument Validation Error', { extensions: { code: 'BAD_USER_INPUT', validationErrors: [{ target: { password: 'p' } }] } }));
+    const error = thrownInResolver(
+      new GraphQLError('Argument Validation Error', {
+        extensions: { code: 'BAD_USER_INPUT', validationErrors: [{ target: { password: 'p' } }] },
+      }),
+    );
     expect(createErrorFormatter(logger)(error.toJSON(), error)).toMatchInlineSnapshot(`
 {
   "extensions": {
@@ -192,7 +213,12 @@ describe('createErrorFormatter', () => {
 
     async function run(query: string) {
       const { logger, lines } = capturingLogger();
-      const server = new ApolloServer({ schema, rootValue, formatError: createErrorFormatter(logger), includeStacktraceInErrorResponses: false });
+      const server = new ApolloServer({
+        schema,
+        rootValue,
+        formatError: createErrorFormatter(logger),
+        includeStacktraceInErrorResponses: false,
+      });
       await server.start();
       try {
         const response = await server.executeOperation({ query });
@@ -206,7 +232,12 @@ describe('createErrorFormatter', () => {
     it('keeps an AppError for the client', async () => {
       const { errors, lines } = await run('{ locked }');
       expect(errors).toEqual([
-        { message: 'Listing is being paid for', locations: [{ line: 1, column: 3 }], path: ['locked'], extensions: { code: 'CONFLICT', entity: 'Listing', id: 'l-1', retryAfterSeconds: 3 } },
+        {
+          message: 'Listing is being paid for',
+          locations: [{ line: 1, column: 3 }],
+          path: ['locked'],
+          extensions: { code: 'CONFLICT', entity: 'Listing', id: 'l-1', retryAfterSeconds: 3 },
+        },
       ]);
       expect(lines).toEqual([]);
     });
@@ -219,7 +250,12 @@ describe('createErrorFormatter', () => {
 
     it('passes a validation failure through', async () => {
       const { errors, lines } = await run('{ nope }');
-      expect(errors).toEqual([expect.objectContaining({ message: 'Cannot query field "nope" on type "Query".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
+      expect(errors).toEqual([
+        expect.objectContaining({
+          message: 'Cannot query field "nope" on type "Query".',
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+        }),
+      ]);
       expect(lines).toEqual([]);
     });
 
@@ -227,7 +263,14 @@ describe('createErrorFormatter', () => {
     // that code must not count as one meant for the client.
     it('masks a plain Error thrown in a resolver and logs it', async () => {
       const { errors, lines } = await run('{ boom }');
-      expect(errors).toEqual([{ message: 'Internal server error', locations: [{ line: 1, column: 3 }], path: ['boom'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      expect(errors).toEqual([
+        {
+          message: 'Internal server error',
+          locations: [{ line: 1, column: 3 }],
+          path: ['boom'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        },
+      ]);
       expect(lines).toHaveLength(1);
     });
   });
@@ -279,7 +322,10 @@ describe('error classes', () => {
   });
 
   it('ConflictError carries its extensions', () => {
-    expect(new ConflictError('Listing already withdrawn', { entity: 'Listing' }).extensions).toEqual({ code: 'CONFLICT', entity: 'Listing' });
+    expect(new ConflictError('Listing already withdrawn', { entity: 'Listing' }).extensions).toEqual({
+      code: 'CONFLICT',
+      entity: 'Listing',
+    });
   });
 
   it('maps codes to HTTP statuses', () => {
@@ -299,7 +345,8 @@ describe('error classes', () => {
 });
 
 describe('pgErrorCode', () => {
-  const pgError = (code: string) => Object.assign(new Error('duplicate key value violates unique constraint "users_email_key"'), { code });
+  const pgError = (code: string) =>
+    Object.assign(new Error('duplicate key value violates unique constraint "users_email_key"'), { code });
 
   it('reads the SQLSTATE of a driver error', () => {
     expect(pgErrorCode(pgError(PG_UNIQUE_VIOLATION))).toBe('23505');
@@ -311,7 +358,10 @@ describe('pgErrorCode', () => {
   });
 
   it('skips codes that are not SQLSTATEs on the way down', () => {
-    const chain = Object.assign(new Error('outer'), { code: 'ERR_WRAPPED', cause: { code: 'ECONNRESET', cause: pgError('40001') } });
+    const chain = Object.assign(new Error('outer'), {
+      code: 'ERR_WRAPPED',
+      cause: { code: 'ECONNRESET', cause: pgError('40001') },
+    });
     expect(pgErrorCode(chain)).toBe('40001');
   });
 
@@ -321,9 +371,12 @@ describe('pgErrorCode', () => {
     expect(pgErrorCode(nest(5))).toBeUndefined();
   });
 
-  it.each([undefined, null, 'text', new Error('no code'), { code: 'ECONNREFUSED' }, { code: 23505 }])('answers undefined for %p', (value) => {
-    expect(pgErrorCode(value)).toBeUndefined();
-  });
+  it.each([undefined, null, 'text', new Error('no code'), { code: 'ECONNREFUSED' }, { code: 23505 }])(
+    'answers undefined for %p',
+    (value) => {
+      expect(pgErrorCode(value)).toBeUndefined();
+    },
+  );
 });
 
 describe('isDatabaseUnavailable', () => {
@@ -357,7 +410,13 @@ describe('isDatabaseUnavailable', () => {
 
   it('makes the formatter answer SERVICE_UNAVAILABLE for the service, with nothing of the driver', () => {
     const { logger } = capturingLogger();
-    const error = thrownInResolver(new DrizzleQueryError('select * from listings.users where email = $1', ['ada@example.com'], driver('Connection terminated unexpectedly')));
+    const error = thrownInResolver(
+      new DrizzleQueryError(
+        'select * from listings.users where email = $1',
+        ['ada@example.com'],
+        driver('Connection terminated unexpectedly'),
+      ),
+    );
     expect(createErrorFormatter(logger, { serviceName: 'listings' })(error.toJSON(), error)).toMatchInlineSnapshot(`
 {
   "extensions": {

@@ -16,8 +16,19 @@ const SECRET = 'a-test-secret-that-is-at-least-32-characters';
 describe('hardening', () => {
   it('redacts secret keys at the top level and in headers of any case', () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: 'info', destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) });
-    logger.info({ password: 'pw-top', token: 'tok-top', Authorization: 'Bearer top', req: { headers: { Authorization: 'Bearer nested' } } }, 'x');
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }),
+    });
+    logger.info(
+      {
+        password: 'pw-top',
+        token: 'tok-top',
+        Authorization: 'Bearer top',
+        req: { headers: { Authorization: 'Bearer nested' } },
+      },
+      'x',
+    );
     expect(lines.join('')).not.toMatch(/pw-top|tok-top|Bearer top|Bearer nested/);
   });
 
@@ -48,19 +59,32 @@ describe('hardening', () => {
     const request = { audience: 'listings', path: '/graphql', body: '{}' };
     const header = signViewerHeader({ userId: 'u1', roles: ['user'] }, request, SECRET, 60);
     for (const variant of [`${header}!`, `${header}=`, `${header}A`]) {
-      expect(() => verifyViewerHeader(variant, request, SECRET)).toThrow(expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } }));
+      expect(() => verifyViewerHeader(variant, request, SECRET)).toThrow(
+        expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } }),
+      );
     }
-    for (const payload of ['null', '{"sub":"u1","roles":"admin","exp":4102444800}', '{"sub":5,"roles":[],"exp":4102444800}']) {
+    for (const payload of [
+      'null',
+      '{"sub":"u1","roles":"admin","exp":4102444800}',
+      '{"sub":5,"roles":[],"exp":4102444800}',
+    ]) {
       const body = `v2.${Buffer.from(payload).toString('base64url')}`;
       const signed = `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-      expect(() => verifyViewerHeader(signed, request, SECRET)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }));
+      expect(() => verifyViewerHeader(signed, request, SECRET)).toThrow(
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
+      );
     }
   });
 
   it('refuses cursors whose time is not an ISO string', () => {
     const uuid = '0b7a4a8e-3f65-4a39-9a43-0d2b1a2c3d4e';
-    for (const raw of [[0, uuid], [null, uuid]]) {
-      expect(() => decodeCursor(Buffer.from(JSON.stringify(raw)).toString('base64url'))).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+    for (const raw of [
+      [0, uuid],
+      [null, uuid],
+    ]) {
+      expect(() => decodeCursor(Buffer.from(JSON.stringify(raw)).toString('base64url'))).toThrow(
+        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+      );
     }
   });
 

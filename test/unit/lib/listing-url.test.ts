@@ -1,4 +1,11 @@
-import { FALLBACK_SLUG, listingUrl, siteOrigin, siteUrlTemplateProblem, slugify, SLUG_MAX_LENGTH } from '../../../lib/listing-url';
+import {
+  FALLBACK_SLUG,
+  listingUrl,
+  siteOrigin,
+  siteUrlTemplateProblem,
+  slugify,
+  SLUG_MAX_LENGTH,
+} from '../../../lib/listing-url';
 
 const ID = '6f1c2b1e-3d4a-4b5c-8d9e-0f1a2b3c4d5e';
 
@@ -19,7 +26,16 @@ describe('slugify', () => {
   });
 
   it('is ASCII lower-case letters, digits and single inner hyphens for any title', () => {
-    for (const title of ['😀 🚲', '---', 'Ä'.repeat(200), 'مرسيدس للبيع', 'שלום עולם', '자전거 팝니다', 'x'.repeat(500), 'word '.repeat(40)]) {
+    for (const title of [
+      '😀 🚲',
+      '---',
+      'Ä'.repeat(200),
+      'مرسيدس للبيع',
+      'שלום עולם',
+      '자전거 팝니다',
+      'x'.repeat(500),
+      'word '.repeat(40),
+    ]) {
       const slug = slugify(title);
       expect(slug).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
       expect(slug.length).toBeLessThanOrEqual(SLUG_MAX_LENGTH);
@@ -41,9 +57,15 @@ describe('slugify', () => {
 
 describe('listingUrl', () => {
   it('fills {id} and {slug} into the template', () => {
-    expect(listingUrl('https://saypro.example/listings/{id}-{slug}', { id: ID, title: 'Red sofa' })).toBe(`https://saypro.example/listings/${ID}-red-sofa`);
-    expect(listingUrl('https://saypro.example/l/{slug}/{id}?ref=graph', { id: ID, title: 'Продам диван' })).toBe(`https://saypro.example/l/prodam-divan/${ID}?ref=graph`);
-    expect(listingUrl('https://saypro.example/listings/{id}', { id: ID, title: 'ignored' })).toBe(`https://saypro.example/listings/${ID}`);
+    expect(listingUrl('https://saypro.example/listings/{id}-{slug}', { id: ID, title: 'Red sofa' })).toBe(
+      `https://saypro.example/listings/${ID}-red-sofa`,
+    );
+    expect(listingUrl('https://saypro.example/l/{slug}/{id}?ref=graph', { id: ID, title: 'Продам диван' })).toBe(
+      `https://saypro.example/l/prodam-divan/${ID}?ref=graph`,
+    );
+    expect(listingUrl('https://saypro.example/listings/{id}', { id: ID, title: 'ignored' })).toBe(
+      `https://saypro.example/listings/${ID}`,
+    );
   });
 
   it('gives the origin of the site for root-level files', () => {

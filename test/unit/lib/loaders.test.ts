@@ -40,7 +40,10 @@ describe('createByIdLoader', () => {
 
   it('rejects load with NOT_FOUND for a miss', async () => {
     const loader = createByIdLoader('Listing', fakeFetch());
-    await expect(loader.load('nope')).rejects.toMatchObject({ message: 'Listing nope not found', extensions: { code: 'NOT_FOUND' } });
+    await expect(loader.load('nope')).rejects.toMatchObject({
+      message: 'Listing nope not found',
+      extensions: { code: 'NOT_FOUND' },
+    });
   });
 
   it('fetches again in the next tick only for keys it has not seen', async () => {
@@ -74,7 +77,9 @@ describe('createGroupedLoader', () => {
     first: number;
   }
   const setup = () => {
-    const fetchGroup = jest.fn(async (keys: PageKey[]) => keys.map((key) => `${key.sellerId} first ${key.first} (batch of ${keys.length})`));
+    const fetchGroup = jest.fn(async (keys: PageKey[]) =>
+      keys.map((key) => `${key.sellerId} first ${key.first} (batch of ${keys.length})`),
+    );
     const loader = createGroupedLoader<PageKey, string>(
       { service: 'listings', loader: 'test' },
       (key) => `first=${key.first}`,
@@ -108,7 +113,10 @@ describe('createGroupedLoader', () => {
 
   it('uses the cache key, so equal keys are fetched once', async () => {
     const { fetchGroup, loader } = setup();
-    const [x, y] = await Promise.all([loader.load({ sellerId: 'ada', first: 10 }), loader.load({ sellerId: 'ada', first: 10 })]);
+    const [x, y] = await Promise.all([
+      loader.load({ sellerId: 'ada', first: 10 }),
+      loader.load({ sellerId: 'ada', first: 10 }),
+    ]);
     expect(x).toBe(y);
     expect(fetchGroup).toHaveBeenCalledTimes(1);
     expect(fetchGroup.mock.calls[0]![0]).toHaveLength(1);
@@ -117,12 +125,21 @@ describe('createGroupedLoader', () => {
   it("observes each batch's size (all its groups together) under its service and loader", async () => {
     const observed = async () => {
       const metric = await registry.getSingleMetric('dataloader_batch_size')!.get();
-      const of = (suffix: string) => metric.values.find((v) => (v as { metricName?: string }).metricName === `dataloader_batch_size_${suffix}` && v.labels.loader === 'test')?.value ?? 0;
+      const of = (suffix: string) =>
+        metric.values.find(
+          (v) =>
+            (v as { metricName?: string }).metricName === `dataloader_batch_size_${suffix}` &&
+            v.labels.loader === 'test',
+        )?.value ?? 0;
       return { count: of('count'), sum: of('sum') };
     };
     const before = await observed();
     const { loader } = setup();
-    await Promise.all([loader.load({ sellerId: 'ada', first: 10 }), loader.load({ sellerId: 'bob', first: 5 }), loader.load({ sellerId: 'cy', first: 10 })]);
+    await Promise.all([
+      loader.load({ sellerId: 'ada', first: 10 }),
+      loader.load({ sellerId: 'bob', first: 5 }),
+      loader.load({ sellerId: 'cy', first: 10 }),
+    ]);
     const after = await observed();
     expect({ batches: after.count - before.count, keys: after.sum - before.sum }).toEqual({ batches: 1, keys: 3 });
   });

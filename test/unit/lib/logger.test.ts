@@ -25,7 +25,15 @@ describe('createLogger', () => {
     );
     expect(lines).toHaveLength(1);
     const line = lines[0]!;
-    for (const secret of ['abc', 'viewer-claims', 'viewer-sig', 'x-jwt-secret-value', 'x-internal-secret-value', 'hunter2']) expect(line).not.toContain(secret);
+    for (const secret of [
+      'abc',
+      'viewer-claims',
+      'viewer-sig',
+      'x-jwt-secret-value',
+      'x-internal-secret-value',
+      'hunter2',
+    ])
+      expect(line).not.toContain(secret);
     expect(JSON.parse(line)).toMatchObject({
       level: 'info',
       msg: 'request',
@@ -40,11 +48,25 @@ describe('createLogger', () => {
     logger.info(
       {
         req: { headers: { authorization: 'Bearer req-token-1', cookie: 'sid=cookie-value-1' } },
-        provider: { apiKey: 'sk_test_key1', token: 'tok-value-1', secret: 'whsec-value-1', accessToken: 'access-value-1', card: { number: '4242424242424242' } },
+        provider: {
+          apiKey: 'sk_test_key1',
+          token: 'tok-value-1',
+          secret: 'whsec-value-1',
+          accessToken: 'access-value-1',
+          card: { number: '4242424242424242' },
+        },
       },
       'call',
     );
-    for (const secret of ['req-token-1', 'cookie-value-1', 'sk_test_key1', 'tok-value-1', 'whsec-value-1', 'access-value-1', '4242424242424242']) {
+    for (const secret of [
+      'req-token-1',
+      'cookie-value-1',
+      'sk_test_key1',
+      'tok-value-1',
+      'whsec-value-1',
+      'access-value-1',
+      '4242424242424242',
+    ]) {
       expect(lines[0]).not.toContain(secret);
     }
   });

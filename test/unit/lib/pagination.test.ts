@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { BadUserInputError } from '../../../lib/errors';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor, pageSize, toPage } from '../../../lib/pagination';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toPage,
+} from '../../../lib/pagination';
 
 const ID = '3f2504e0-4f89-11d3-9a0c-0305e82c3301';
 const b64 = (text: string) => Buffer.from(text).toString('base64url');
@@ -86,7 +93,10 @@ describe('pageSize', () => {
   });
 
   it('names a custom field', () => {
-    expect(badInput(() => pageSize(0, 'last')).extensions).toMatchObject({ field: 'last', fields: [{ field: 'last', message: 'last must be between 1 and 100' }] });
+    expect(badInput(() => pageSize(0, 'last')).extensions).toMatchObject({
+      field: 'last',
+      fields: [{ field: 'last', message: 'last must be between 1 and 100' }],
+    });
   });
 });
 

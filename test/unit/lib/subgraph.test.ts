@@ -9,7 +9,9 @@ describe('limitInternalRoutes', () => {
   const ok: RouteHandler = (_req, res) => sendJson(res, 200, { ok: true });
   beforeAll(async () => {
     const routes = limitInternalRoutes({ '/internal/a': ok, '/internal/b': ok, '/health/live': ok }, 3, () => now);
-    server = http.createServer((req, res) => void routes[new URL(req.url!, 'http://x').pathname]!(req, res, new URL(req.url!, 'http://x')));
+    server = http.createServer(
+      (req, res) => void routes[new URL(req.url!, 'http://x').pathname]!(req, res, new URL(req.url!, 'http://x')),
+    );
     base = `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}`;
   });
   afterAll(() => closeServer(server, 10));
@@ -20,7 +22,11 @@ describe('limitInternalRoutes', () => {
 
   it('shares one window between every /internal/* route, answers 429 with Retry-After past it, and leaves other routes alone', async () => {
     now = 1_000;
-    expect([await status('/internal/a'), await status('/internal/b'), await status('/internal/a')]).toEqual([[200, null], [200, null], [200, null]]);
+    expect([await status('/internal/a'), await status('/internal/b'), await status('/internal/a')]).toEqual([
+      [200, null],
+      [200, null],
+      [200, null],
+    ]);
     now = 31_000;
     expect(await status('/internal/b')).toEqual([429, '30']);
     expect(await status('/health/live')).toEqual([200, null]);

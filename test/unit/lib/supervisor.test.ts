@@ -26,7 +26,8 @@ function capture() {
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _e, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -39,7 +40,11 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const start = (codes: number[], logger: ReturnType<typeof capture>['logger'], extra: Partial<Parameters<typeof supervise>[0]> = {}) =>
+const start = (
+  codes: number[],
+  logger: ReturnType<typeof capture>['logger'],
+  extra: Partial<Parameters<typeof supervise>[0]> = {},
+) =>
   supervise({
     name: 'probe',
     logger,
@@ -53,8 +58,14 @@ describe('supervise', () => {
   it('restarts a child that crashes, with a growing backoff, logging each exit, until it stays up; stop shuts it down', async () => {
     const { logger, lines } = capture();
     const supervisor = start([1, 1, 1], logger);
-    await eventually(async () => supervisor.restarts(), (n) => n === 3);
-    await eventually(async () => supervisor.pid(), (pid) => pid !== undefined);
+    await eventually(
+      async () => supervisor.restarts(),
+      (n) => n === 3,
+    );
+    await eventually(
+      async () => supervisor.pid(),
+      (pid) => pid !== undefined,
+    );
     const exits = lines.filter((l) => l.msg === 'supervised process exited; restarting');
     expect(exits.map((l) => [l.code, l.crashesInARow])).toEqual([
       [1, 1],
@@ -71,10 +82,19 @@ describe('supervise', () => {
   it('restarts a child killed with SIGKILL', async () => {
     const { logger, lines } = capture();
     const supervisor = start([], logger);
-    const first = await eventually(async () => supervisor.pid(), (pid) => pid !== undefined);
+    const first = await eventually(
+      async () => supervisor.pid(),
+      (pid) => pid !== undefined,
+    );
     process.kill(first!, 'SIGKILL');
-    await eventually(async () => supervisor.pid(), (pid) => pid !== undefined && pid !== first);
-    expect(lines.find((l) => l.msg === 'supervised process exited; restarting')).toMatchObject({ signal: 'SIGKILL', code: null });
+    await eventually(
+      async () => supervisor.pid(),
+      (pid) => pid !== undefined && pid !== first,
+    );
+    expect(lines.find((l) => l.msg === 'supervised process exited; restarting')).toMatchObject({
+      signal: 'SIGKILL',
+      code: null,
+    });
     await supervisor.stop();
   });
 

@@ -3,12 +3,22 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createLogger } from '../../../lib/logger';
 import { createProviderPolicy } from '../../../lib/resilience';
-import { parseHeaders, startTracing, traceCall, traceConsume, traceOperation, traceparentField, type Tracing } from '../../../lib/tracing';
+import {
+  parseHeaders,
+  startTracing,
+  traceCall,
+  traceConsume,
+  traceOperation,
+  traceparentField,
+  type Tracing,
+} from '../../../lib/tracing';
 
 const silent = createLogger({ level: 'silent' });
 const linesOf = () => {
   const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString())), done()) });
+  const destination = new Writable({
+    write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString())), done()),
+  });
   return { lines, destination };
 };
 
@@ -16,7 +26,11 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
   it('registers nothing and adds nothing to calls, events or log lines', async () => {
     expect(startTracing({ service: 'test' })).toBeUndefined();
     let sent: Record<string, string> | undefined;
-    await traceCall('listings', { url: 'http://127.0.0.1:1/graphql' }, async (headers) => ((sent = headers), { status: 200 }));
+    await traceCall(
+      'listings',
+      { url: 'http://127.0.0.1:1/graphql' },
+      async (headers) => ((sent = headers), { status: 200 }),
+    );
     expect(sent).toEqual({});
     expect(traceparentField()).toEqual({});
     const { lines, destination } = linesOf();
@@ -27,7 +41,10 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
 
 describe('parseHeaders', () => {
   it('reads the OTEL_EXPORTER_OTLP_HEADERS format', () => {
-    expect(parseHeaders('api-key=abc%3D%3D, x-team = graph ,broken')).toEqual({ 'api-key': 'abc==', 'x-team': 'graph' });
+    expect(parseHeaders('api-key=abc%3D%3D, x-team = graph ,broken')).toEqual({
+      'api-key': 'abc==',
+      'x-team': 'graph',
+    });
     expect(parseHeaders(undefined)).toBeUndefined();
   });
 });
@@ -41,15 +58,29 @@ describe('tracing on', () => {
   });
   afterAll(() => tracing.shutdown());
   beforeEach(() => exporter.reset());
-  const inRoot = <T>(work: () => Promise<T>) => trace.getTracer('test').startActiveSpan('root', async (span) => work().finally(() => span.end()));
+  const inRoot = <T>(work: () => Promise<T>) =>
+    trace.getTracer('test').startActiveSpan('root', async (span) => work().finally(() => span.end()));
 
   it('records one span per provider call, each attempt an event, through the policy', async () => {
     class Transient extends Error {}
-    const policy = createProviderPolicy({ provider: 'acme', isTransient: (e) => e instanceof Transient, logger: silent, retries: 3, initialDelayMs: 1, maxDelayMs: 2 });
-    const answer = await inRoot(() => policy.execute(async (attempt) => (attempt < 3 ? Promise.reject(new Transient('busy')) : 'ok')));
+    const policy = createProviderPolicy({
+      provider: 'acme',
+      isTransient: (e) => e instanceof Transient,
+      logger: silent,
+      retries: 3,
+      initialDelayMs: 1,
+      maxDelayMs: 2,
+    });
+    const answer = await inRoot(() =>
+      policy.execute(async (attempt) => (attempt < 3 ? Promise.reject(new Transient('busy')) : 'ok')),
+    );
     expect(answer).toBe('ok');
     const [span] = exporter.getFinishedSpans().filter((s) => s.name === 'acme');
-    expect({ kind: span?.kind, attempts: span?.attributes['saypro.provider.attempts'], events: span?.events.map((e) => [e.name, e.attributes?.attempt]) }).toEqual({
+    expect({
+      kind: span?.kind,
+      attempts: span?.attributes['saypro.provider.attempts'],
+      events: span?.events.map((e) => [e.name, e.attributes?.attempt]),
+    }).toEqual({
       kind: SpanKind.CLIENT,
       attempts: 3,
       events: [
@@ -64,9 +95,14 @@ describe('tracing on', () => {
 
   it('marks a provider call that failed for good', async () => {
     const policy = createProviderPolicy({ provider: 'acme', isTransient: () => false, logger: silent });
-    await expect(inRoot(() => policy.execute(() => Promise.reject(new Error('declined')), 'charge'))).rejects.toThrow('declined');
+    await expect(inRoot(() => policy.execute(() => Promise.reject(new Error('declined')), 'charge'))).rejects.toThrow(
+      'declined',
+    );
     const [span] = exporter.getFinishedSpans().filter((s) => s.name === 'acme charge');
-    expect({ status: span?.status, operation: span?.attributes['saypro.provider.operation'] }).toEqual({ status: { code: SpanStatusCode.ERROR, message: 'declined' }, operation: 'charge' });
+    expect({ status: span?.status, operation: span?.attributes['saypro.provider.operation'] }).toEqual({
+      status: { code: SpanStatusCode.ERROR, message: 'declined' },
+      operation: 'charge',
+    });
   });
 
   it('puts the active span in an event envelope and links the consumer span to it', async () => {
@@ -78,7 +114,11 @@ describe('tracing on', () => {
     const consumer = exporter.getFinishedSpans().find((s) => s.name === 'process crm.events')!;
     expect(consumer.links.map((l) => l.context.spanId)).toEqual([root.spanContext().spanId]);
     expect(consumer.spanContext().traceId).not.toBe(root.spanContext().traceId);
-    expect(consumer.attributes).toMatchObject({ 'saypro.service': 'crm', 'messaging.destination.name': 'crm.events', 'messaging.message.id': 'e1' });
+    expect(consumer.attributes).toMatchObject({
+      'saypro.service': 'crm',
+      'messaging.destination.name': 'crm.events',
+      'messaging.message.id': 'e1',
+    });
   });
 
   it('writes the span ids on log lines, as trace_id/span_id or in ECS as trace.id/span.id', async () => {
@@ -91,8 +131,17 @@ describe('tracing on', () => {
       ecsLogger.child({ reqId: 'r1' }).error({ err: new Error('boom') }, 'inside');
     });
     logger.info('outside');
-    const root = exporter.getFinishedSpans().find((s) => s.name === 'root')!.spanContext();
-    expect(json.lines[0]).toMatchObject({ level: 'info', service: 'payments', trace_id: root.traceId, span_id: root.spanId, msg: 'inside' });
+    const root = exporter
+      .getFinishedSpans()
+      .find((s) => s.name === 'root')!
+      .spanContext();
+    expect(json.lines[0]).toMatchObject({
+      level: 'info',
+      service: 'payments',
+      trace_id: root.traceId,
+      span_id: root.spanId,
+      msg: 'inside',
+    });
     expect(json.lines[1]).not.toHaveProperty('trace_id');
     expect(ecs.lines[0]).toMatchObject({
       'log.level': 'error',
@@ -120,7 +169,11 @@ describe('tracing on, without library spans (the default: OTEL_GATEWAY_ENGINE_SP
     await traceOperation({ type: 'query', name: 'Page' }, () =>
       // What @apollo/gateway does around its fetches: an active span from the global tracer.
       trace.getTracer('@apollo/gateway').startActiveSpan('gateway.fetch', async (library) => {
-        await traceCall('listings', { url: 'http://127.0.0.1:1/graphql' }, async (headers) => ((sent = headers), { status: 200 }));
+        await traceCall(
+          'listings',
+          { url: 'http://127.0.0.1:1/graphql' },
+          async (headers) => ((sent = headers), { status: 200 }),
+        );
         library.end();
         return library.isRecording();
       }),
@@ -128,7 +181,11 @@ describe('tracing on, without library spans (the default: OTEL_GATEWAY_ENGINE_SP
     const spans = exporter.getFinishedSpans();
     const operation = spans.find((s) => s.name === 'query Page')!;
     const fetch = spans.find((s) => s.name === 'POST listings')!;
-    expect({ names: spans.map((s) => s.name).sort(), fetchParent: fetch.parentSpanContext?.spanId, sameTrace: fetch.spanContext().traceId === operation.spanContext().traceId }).toEqual({
+    expect({
+      names: spans.map((s) => s.name).sort(),
+      fetchParent: fetch.parentSpanContext?.spanId,
+      sameTrace: fetch.spanContext().traceId === operation.spanContext().traceId,
+    }).toEqual({
       names: ['POST listings', 'query Page'],
       fetchParent: operation.spanContext().spanId,
       sameTrace: true,

@@ -44,10 +44,18 @@ describe('validateArguments', () => {
   });
 
   it('validates every element of a list argument', async () => {
-    expect(await fieldsOf([outer({ label: 'ok' }), outer({ label: 'x' })])).toEqual([{ field: 'label', message: 'label must be 2 to 10 characters' }]);
+    expect(await fieldsOf([outer({ label: 'ok' }), outer({ label: 'x' })])).toEqual([
+      { field: 'label', message: 'label must be 2 to 10 characters' },
+    ]);
   });
 
-  it.each([['a string', 'hello'], ['a number', 42], ['null', null], ['undefined', undefined], ['true', true]])('ignores %s', async (_, value) => {
+  it.each([
+    ['a string', 'hello'],
+    ['a number', 42],
+    ['null', null],
+    ['undefined', undefined],
+    ['true', true],
+  ])('ignores %s', async (_, value) => {
     await expect(validate(value)).resolves.toBeUndefined();
   });
 
@@ -65,7 +73,11 @@ describe('validateArguments', () => {
 describe('problemsOf', () => {
   it('flattens constraints and children', () => {
     const errors = [
-      { property: 'price', constraints: undefined, children: [{ property: 'amount', constraints: { min: 'too small', max: 'too big' }, children: [] }] },
+      {
+        property: 'price',
+        constraints: undefined,
+        children: [{ property: 'amount', constraints: { min: 'too small', max: 'too big' }, children: [] }],
+      },
       { property: 'title', constraints: { length: 'too short' } },
     ] as unknown as ValidationError[];
     expect(problemsOf(errors)).toEqual([
@@ -79,11 +91,15 @@ describe('problemsOf', () => {
 
 describe('text no input may hold', () => {
   it('refuses NUL characters and lone surrogates anywhere in an argument, naming the field', async () => {
-    expect(await fieldsOf(outer({ label: 'a\u0000b' }))).toEqual([{ field: 'label', message: 'label must be well-formed text without control characters' }]);
+    expect(await fieldsOf(outer({ label: 'a\u0000b' }))).toEqual([
+      { field: 'label', message: 'label must be well-formed text without control characters' },
+    ]);
     expect(await fieldsOf(outer({ label: 'ok', inner: Object.assign(inner(2), { note: '\ud800' }) }))).toEqual([
       { field: 'inner.note', message: 'inner.note must be well-formed text without control characters' },
     ]);
-    expect(await fieldsOf('\udc00 lone low surrogate')).toEqual([{ field: 'value', message: 'a value must be well-formed text without control characters' }]);
+    expect(await fieldsOf('\udc00 lone low surrogate')).toEqual([
+      { field: 'value', message: 'a value must be well-formed text without control characters' },
+    ]);
     await expect(validate(outer({ label: '🚀 ünï' }))).resolves.toBeUndefined();
   });
 
@@ -96,7 +112,9 @@ describe('text no input may hold', () => {
     ['a right-to-left override', 'invoice\u202egnp.exe'],
     ['a directional isolate', 'a\u2066b'],
   ])('refuses %s anywhere', async (_, text) => {
-    expect(await fieldsOf(outer({ label: text }))).toEqual([{ field: 'label', message: 'label must be well-formed text without control characters' }]);
+    expect(await fieldsOf(outer({ label: text }))).toEqual([
+      { field: 'label', message: 'label must be well-formed text without control characters' },
+    ]);
   });
 
   it('keeps tabs and line breaks (descriptions), emoji joiners and accents', async () => {
@@ -113,15 +131,31 @@ describe('SingleLine and NoUrl', () => {
   }
   const named = (name: string) => Object.assign(new Named(), { name });
 
-  it.each(['URGENT verify at http://evil.example/login', 'go to evil.example now', 'www.saypro-login', 'hxxp://x', 'javascript://x', 'Visit SAYPRO.COM'])('refuses a web address in a display name: %j', async (name) => {
+  it.each([
+    'URGENT verify at http://evil.example/login',
+    'go to evil.example now',
+    'www.saypro-login',
+    'hxxp://x',
+    'javascript://x',
+    'Visit SAYPRO.COM',
+  ])('refuses a web address in a display name: %j', async (name) => {
     expect(await fieldsOf(named(name))).toEqual([{ field: 'name', message: 'name must not contain a web address' }]);
   });
 
-  it.each(['Ada Lovelace', 'J. R. R. Tolkien', 'Dr. Who', "Seán O'Brien", 'Zoë 李', 'Mr. Smith Jr.'])('accepts a name: %j', async (name) => {
-    await expect(validate(named(name))).resolves.toBeUndefined();
-  });
+  it.each(['Ada Lovelace', 'J. R. R. Tolkien', 'Dr. Who', "Seán O'Brien", 'Zoë 李', 'Mr. Smith Jr.'])(
+    'accepts a name: %j',
+    async (name) => {
+      await expect(validate(named(name))).resolves.toBeUndefined();
+    },
+  );
 
-  it.each(['Ada\nLovelace', 'Ada\rBcc: x@evil.example', 'Ada\tL', 'Ada\u2028L'])('refuses line breaks and tabs in one-line text: %j', async (name) => {
-    expect(((await fieldsOf(named(name))) as Array<unknown> | null)?.[0]).toEqual({ field: 'name', message: 'name must be one line, without line breaks or tabs' });
-  });
+  it.each(['Ada\nLovelace', 'Ada\rBcc: x@evil.example', 'Ada\tL', 'Ada\u2028L'])(
+    'refuses line breaks and tabs in one-line text: %j',
+    async (name) => {
+      expect(((await fieldsOf(named(name))) as Array<unknown> | null)?.[0]).toEqual({
+        field: 'name',
+        message: 'name must be one line, without line breaks or tabs',
+      });
+    },
+  );
 });

@@ -7,7 +7,12 @@ import type { UserDirectory } from '../../../../lib/user-directory';
 import { contacts, syncJobs } from '../../../../subgraphs/crm/db/schema';
 import { CrmBulkSync } from '../../../../subgraphs/crm/domain/bulk-sync.service';
 import { CrmService } from '../../../../subgraphs/crm/domain/crm.service';
-import type { CrmContact, CrmGateway, UpsertFailure, UpsertResult } from '../../../../subgraphs/crm/provider/crm-gateway.port';
+import type {
+  CrmContact,
+  CrmGateway,
+  UpsertFailure,
+  UpsertResult,
+} from '../../../../subgraphs/crm/provider/crm-gateway.port';
 import { FakeOutage, fastPolicy, silentLogger } from '../../../helpers/fakes';
 import { createTestDatabase } from '../../../helpers/test-db';
 
@@ -22,7 +27,9 @@ class FakeCrm implements CrmGateway {
   /** Runs inside an upsert, before it answers: a change can land while it is in flight. */
   during: () => Promise<void> = async () => undefined;
   async ensureProperties() {}
-  async upsertByUserId(batch: Array<Record<string, string>>): Promise<{ results: UpsertResult[]; failures: UpsertFailure[] }> {
+  async upsertByUserId(
+    batch: Array<Record<string, string>>,
+  ): Promise<{ results: UpsertResult[]; failures: UpsertFailure[] }> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new FakeOutage('HubSpot 503');
@@ -51,16 +58,26 @@ class FakeCrm implements CrmGateway {
   isTransient = (err: unknown) => err instanceof FakeOutage;
   isOutage = (err: unknown) => err instanceof FakeOutage;
   /** How many times each email was sent, over every successful call. */
-  sends = () => this.calls.flat().reduce((m, p) => m.set(p.email!, (m.get(p.email!) ?? 0) + 1), new Map<string, number>());
+  sends = () =>
+    this.calls.flat().reduce((m, p) => m.set(p.email!, (m.get(p.email!) ?? 0) + 1), new Map<string, number>());
 }
 
 type Person = { id: string; name: string; email: string | null; emailVerified: boolean; listingCount: number };
 const people = new Map<string, Person>();
-const listings = (async (_t: string, ids: readonly string[]) => ids.map((id) => people.get(id) ?? null)) as unknown as EntityClient;
-const payments = (async (_t: string, ids: readonly string[]) => ids.map((id) => ({ id, totalSpent: [{ amount: 500, currency: 'USD' }] }))) as unknown as EntityClient;
+const listings = (async (_t: string, ids: readonly string[]) =>
+  ids.map((id) => people.get(id) ?? null)) as unknown as EntityClient;
+const payments = (async (_t: string, ids: readonly string[]) =>
+  ids.map((id) => ({ id, totalSpent: [{ amount: 500, currency: 'USD' }] }))) as unknown as EntityClient;
 const person = (overrides: Partial<Person> = {}): Person => {
   const id = randomUUID();
-  const p = { id, name: 'Ada Lovelace', email: `ada.${id.slice(0, 8)}@example.com`, emailVerified: true, listingCount: 1, ...overrides };
+  const p = {
+    id,
+    name: 'Ada Lovelace',
+    email: `ada.${id.slice(0, 8)}@example.com`,
+    emailVerified: true,
+    listingCount: 1,
+    ...overrides,
+  };
   people.set(id, p);
   return p;
 };
@@ -69,9 +86,14 @@ let handle: DatabaseHandle;
 let hubspot: FakeCrm;
 let crm: CrmService;
 const admin: Viewer = { userId: randomUUID(), roles: ['user', 'admin'] };
-const contactOf = async (userId: string) => (await handle.db.select().from(contacts).where(eq(contacts.userId, userId)))[0]!;
+const contactOf = async (userId: string) =>
+  (await handle.db.select().from(contacts).where(eq(contacts.userId, userId)))[0]!;
 /** Makes every pending contact due now (their backoff run out), so `flush` takes them. */
-const due = (userIds: string[]) => handle.db.update(contacts).set({ nextAttemptAt: new Date(Date.now() - 1000) }).where(inArray(contacts.userId, userIds));
+const due = (userIds: string[]) =>
+  handle.db
+    .update(contacts)
+    .set({ nextAttemptAt: new Date(Date.now() - 1000) })
+    .where(inArray(contacts.userId, userIds));
 
 beforeAll(async () => {
   handle = await createTestDatabase();
@@ -80,7 +102,16 @@ afterAll(() => handle?.close());
 beforeEach(async () => {
   await handle.db.delete(contacts);
   hubspot = new FakeCrm();
-  crm = new CrmService({ db: handle.db, gateway: hubspot, policy: fastPolicy('hubspot', { retries: 0 }), listings, payments, logger: silentLogger, maxAttempts: 3, currency: 'USD' });
+  crm = new CrmService({
+    db: handle.db,
+    gateway: hubspot,
+    policy: fastPolicy('hubspot', { retries: 0 }),
+    listings,
+    payments,
+    logger: silentLogger,
+    maxAttempts: 3,
+    currency: 'USD',
+  });
 });
 
 describe('CrmService: coalescing and retries', () => {
@@ -90,8 +121,13 @@ describe('CrmService: coalescing and retries', () => {
     await crm.flush();
     expect(hubspot.calls).toHaveLength(1);
     expect(hubspot.calls[0]!.map((p) => p.email).sort()).toEqual(users.map((u) => u.email).sort());
-    expect(hubspot.calls[0]!.find((p) => p.email === users[2]!.email)).toMatchObject({ firstname: 'Plato', saypro_listing_count: '1', saypro_total_spent: '500' });
-    for (const u of users) expect(await contactOf(u.id)).toMatchObject({ syncStatus: 'SYNCED', attempts: 0, lastError: null });
+    expect(hubspot.calls[0]!.find((p) => p.email === users[2]!.email)).toMatchObject({
+      firstname: 'Plato',
+      saypro_listing_count: '1',
+      saypro_total_spent: '500',
+    });
+    for (const u of users)
+      expect(await contactOf(u.id)).toMatchObject({ syncStatus: 'SYNCED', attempts: 0, lastError: null });
     expect(await crm.flush()).toBe(0);
   });
 
@@ -104,7 +140,11 @@ describe('CrmService: coalescing and retries', () => {
       await due([u.id]);
       await crm.flush();
       const c = await contactOf(u.id);
-      expect(c).toMatchObject({ attempts: attempt, syncStatus: attempt < 3 ? 'PENDING' : 'FAILED', lastError: 'HubSpot unavailable' });
+      expect(c).toMatchObject({
+        attempts: attempt,
+        syncStatus: attempt < 3 ? 'PENDING' : 'FAILED',
+        lastError: 'HubSpot unavailable',
+      });
       waits.push(c.nextAttemptAt.getTime() - c.updatedAt.getTime());
     }
     expect(waits[1]!).toBeGreaterThan(waits[0]!);
@@ -123,7 +163,11 @@ describe('CrmService: coalescing and retries', () => {
     await crm.markPending(handle.db, refused.id);
     await crm.flush();
     expect(await contactOf(noEmail.id)).toMatchObject({ syncStatus: 'FAILED', lastError: 'the user has no email' });
-    expect(await contactOf(refused.id)).toMatchObject({ syncStatus: 'PENDING', attempts: 1, lastError: 'Property values were not valid' });
+    expect(await contactOf(refused.id)).toMatchObject({
+      syncStatus: 'PENDING',
+      attempts: 1,
+      lastError: 'Property values were not valid',
+    });
   });
 
   // The lost update of issue 12: the flusher used to mark the contact SYNCED by user id alone.
@@ -146,7 +190,15 @@ describe('CrmService: coalescing and retries', () => {
   it('lets a second flusher skip the contacts the first has in flight, so each is sent once', async () => {
     const users = [person(), person()];
     for (const u of users) await crm.markPending(handle.db, u.id);
-    const other = new CrmService({ db: handle.db, gateway: hubspot, policy: fastPolicy('hubspot', { retries: 0 }), listings, payments, logger: silentLogger, currency: 'USD' });
+    const other = new CrmService({
+      db: handle.db,
+      gateway: hubspot,
+      policy: fastPolicy('hubspot', { retries: 0 }),
+      listings,
+      payments,
+      logger: silentLogger,
+      currency: 'USD',
+    });
     let inFlight: number | undefined;
     hubspot.during = async () => {
       hubspot.during = async () => undefined;
@@ -161,9 +213,15 @@ describe('CrmService: coalescing and retries', () => {
   it("takes over a crashed flusher's contacts once its claim runs out", async () => {
     const u = person();
     await crm.markPending(handle.db, u.id);
-    await handle.db.update(contacts).set({ claimedUntil: new Date(Date.now() + 60_000) }).where(eq(contacts.userId, u.id)); // a claim whose holder died
+    await handle.db
+      .update(contacts)
+      .set({ claimedUntil: new Date(Date.now() + 60_000) })
+      .where(eq(contacts.userId, u.id)); // a claim whose holder died
     expect(await crm.flush()).toBe(0);
-    await handle.db.update(contacts).set({ claimedUntil: new Date(Date.now() - 1) }).where(eq(contacts.userId, u.id));
+    await handle.db
+      .update(contacts)
+      .set({ claimedUntil: new Date(Date.now() - 1) })
+      .where(eq(contacts.userId, u.id));
     expect(await crm.flush()).toBe(1);
     expect(await contactOf(u.id)).toMatchObject({ syncStatus: 'SYNCED' });
   });
@@ -175,7 +233,12 @@ describe('CrmBulkSync: resumes where it stopped', () => {
   const directory: UserDirectory = async (after, first) => {
     const from = after ? Number(after) : 0;
     const ids = everyone.slice(from, from + first);
-    return { ids, endCursor: ids.length ? String(from + ids.length) : after, hasNextPage: from + ids.length < everyone.length, totalCount: everyone.length };
+    return {
+      ids,
+      endCursor: ids.length ? String(from + ids.length) : after,
+      hasNextPage: from + ids.length < everyone.length,
+      totalCount: everyone.length,
+    };
   };
 
   beforeAll(() => {
@@ -195,11 +258,19 @@ describe('CrmBulkSync: resumes where it stopped', () => {
     };
     expect(await bulk.runOnce()).toBe(1);
     const waiting = await bulk.get(admin, job.id);
-    expect(waiting).toMatchObject({ state: 'RUNNING', done: 100, cursor: '100', lastError: expect.stringMatching(/hubspot/i) });
+    expect(waiting).toMatchObject({
+      state: 'RUNNING',
+      done: 100,
+      cursor: '100',
+      lastError: expect.stringMatching(/hubspot/i),
+    });
     expect(waiting.retryAt!.getTime()).toBeGreaterThan(Date.now());
     expect(await bulk.runOnce()).toBe(0); // not due yet
 
-    await handle.db.update(syncJobs).set({ retryAt: new Date(Date.now() - 1) }).where(eq(syncJobs.id, job.id));
+    await handle.db
+      .update(syncJobs)
+      .set({ retryAt: new Date(Date.now() - 1) })
+      .where(eq(syncJobs.id, job.id));
     expect(await bulk.runOnce()).toBe(2);
     expect(await bulk.get(admin, job.id)).toMatchObject({ state: 'COMPLETED', done: 250, failed: 0, total: 250 });
     const sends = hubspot.sends();
@@ -215,7 +286,11 @@ describe('CrmBulkSync: resumes where it stopped', () => {
     let pages = 0;
     hubspot.during = async () => {
       // A change lands while the first page is in HubSpot's hands: its compare-and-set loses.
-      if (++pages === 1) await handle.db.update(contacts).set({ version: sql`${contacts.version} + 1` }).where(eq(contacts.userId, everyone[0]!));
+      if (++pages === 1)
+        await handle.db
+          .update(contacts)
+          .set({ version: sql`${contacts.version} + 1` })
+          .where(eq(contacts.userId, everyone[0]!));
     };
     try {
       while ((await bulk.get(admin, job.id)).state === 'RUNNING') await bulk.runOnce();
@@ -232,9 +307,15 @@ describe('CrmBulkSync: resumes where it stopped', () => {
     const bulk = new CrmBulkSync({ db: handle.db, crm, users: directory, logger: silentLogger, leaseMs: 60_000 });
     const job = await bulk.start(admin);
     // A runner that stored page one and died: its lease is still held.
-    await handle.db.update(syncJobs).set({ cursor: '100', done: 100, leaseUntil: new Date(Date.now() + 60_000) }).where(eq(syncJobs.id, job.id));
+    await handle.db
+      .update(syncJobs)
+      .set({ cursor: '100', done: 100, leaseUntil: new Date(Date.now() + 60_000) })
+      .where(eq(syncJobs.id, job.id));
     expect(await bulk.runOnce()).toBe(0);
-    await handle.db.update(syncJobs).set({ leaseUntil: new Date(Date.now() - 1) }).where(eq(syncJobs.id, job.id));
+    await handle.db
+      .update(syncJobs)
+      .set({ leaseUntil: new Date(Date.now() - 1) })
+      .where(eq(syncJobs.id, job.id));
     expect(await bulk.runOnce()).toBe(2);
     expect(await bulk.get(admin, job.id)).toMatchObject({ state: 'COMPLETED', done: 250 });
     expect(hubspot.calls.map((c) => c.length)).toEqual([100, 50]);

@@ -43,15 +43,32 @@ let email: EmailService;
 const admin: Viewer = { userId: randomUUID(), roles: ['user', 'admin'] };
 
 const person = (name: string): Person & Recipient => {
-  const p = { id: randomUUID(), name, email: `${name.toLowerCase()}.${randomUUID().slice(0, 6)}@example.com`, emailVerified: true };
+  const p = {
+    id: randomUUID(),
+    name,
+    email: `${name.toLowerCase()}.${randomUUID().slice(0, 6)}@example.com`,
+    emailVerified: true,
+  };
   people.set(p.id, p);
   return { ...p, userId: p.id, verified: true };
 };
 const DATA: Record<TemplateName, TemplateData> = {
   WELCOME: { name: 'N', appUrl: 'http://127.0.0.1:4000' },
   CONFIRM_EMAIL: { name: 'N', confirmUrl: 'http://127.0.0.1:4000/email/confirm?token=t' },
-  LISTING_PUBLISHED: { name: 'N', listingTitle: 'Bike', listingUrl: 'http://127.0.0.1:4000/listings/1', expiresAt: '2030-01-01' },
-  PAYMENT_RECEIPT: { name: 'N', listingTitle: 'Bike', amount: '$10.00', paymentId: 'p', providerReference: 'pi', paidAt: '2030-01-01' },
+  LISTING_PUBLISHED: {
+    name: 'N',
+    listingTitle: 'Bike',
+    listingUrl: 'http://127.0.0.1:4000/listings/1',
+    expiresAt: '2030-01-01',
+  },
+  PAYMENT_RECEIPT: {
+    name: 'N',
+    listingTitle: 'Bike',
+    amount: '$10.00',
+    paymentId: 'p',
+    providerReference: 'pi',
+    paidAt: '2030-01-01',
+  },
   NEW_LISTING_ALERT: {
     name: 'N',
     listingTitle: 'Bike',
@@ -66,7 +83,12 @@ const DATA: Record<TemplateName, TemplateData> = {
 };
 /** Queues `template` for `to` and returns the stored row's status and reason. */
 const queue = async (to: Recipient, template: TemplateName) => {
-  const { row } = await email.enqueue(handle.db, { dedupeKey: `t:${randomUUID()}`, recipient: to, template, data: DATA[template] });
+  const { row } = await email.enqueue(handle.db, {
+    dedupeKey: `t:${randomUUID()}`,
+    recipient: to,
+    template,
+    data: DATA[template],
+  });
   return { status: row.status, reason: row.lastError, id: row.id };
 };
 const suppress = (address: string, reason: 'BOUNCED' | 'UNSUBSCRIBED' | 'SPAM_REPORTED') =>
@@ -111,23 +133,36 @@ describe('EmailService consent rules', () => {
     await suppress(bo.email, 'UNSUBSCRIBED');
     expect(await queue(bo, 'ACCOUNT_UPDATE')).toMatchObject({ status: 'QUEUED' });
     await email.updatePreferences(admin, bo.id, { accountUpdates: false });
-    expect(await queue(bo, 'ACCOUNT_UPDATE')).toEqual(expect.objectContaining({ status: 'SUPPRESSED', reason: 'the user turned account updates off' }));
+    expect(await queue(bo, 'ACCOUNT_UPDATE')).toEqual(
+      expect.objectContaining({ status: 'SUPPRESSED', reason: 'the user turned account updates off' }),
+    );
   });
 
   it('sends marketing mail only with consent (the default for users without preferences) and never to a suppressed address', async () => {
     const cy = person('Cy');
     expect(await queue(cy, 'PROMOTION')).toMatchObject({ status: 'QUEUED' });
     await email.updatePreferences(admin, cy.id, { marketing: false });
-    expect(await queue(cy, 'PROMOTION')).toMatchObject({ status: 'SUPPRESSED', reason: 'the user opted out of marketing mail' });
+    expect(await queue(cy, 'PROMOTION')).toMatchObject({
+      status: 'SUPPRESSED',
+      reason: 'the user opted out of marketing mail',
+    });
     const di = person('Di');
     await suppress(di.email.toUpperCase(), 'SPAM_REPORTED');
-    expect(await queue(di, 'PROMOTION')).toMatchObject({ status: 'SUPPRESSED', reason: 'the address is suppressed (SPAM_REPORTED)' });
-    expect(await queue({ userId: null, email: `guest.${randomUUID()}@example.com` }, 'PROMOTION')).toMatchObject({ status: 'QUEUED' });
+    expect(await queue(di, 'PROMOTION')).toMatchObject({
+      status: 'SUPPRESSED',
+      reason: 'the address is suppressed (SPAM_REPORTED)',
+    });
+    expect(await queue({ userId: null, email: `guest.${randomUUID()}@example.com` }, 'PROMOTION')).toMatchObject({
+      status: 'QUEUED',
+    });
   });
 
   it('sends new-listing alerts only to users who turned them on', async () => {
     const ed = person('Ed');
-    expect(await queue(ed, 'NEW_LISTING_ALERT')).toMatchObject({ status: 'SUPPRESSED', reason: 'the user turned new-listing alerts off' });
+    expect(await queue(ed, 'NEW_LISTING_ALERT')).toMatchObject({
+      status: 'SUPPRESSED',
+      reason: 'the user turned new-listing alerts off',
+    });
     await email.updatePreferences(admin, ed.id, { newListingAlerts: { enabled: true } });
     expect(await queue(ed, 'NEW_LISTING_ALERT')).toMatchObject({ status: 'QUEUED' });
   });
@@ -137,7 +172,10 @@ describe('EmailService consent rules', () => {
     const { id } = await queue(fa, 'PROMOTION');
     await email.updatePreferences(admin, fa.id, { marketing: false });
     await email.flush();
-    expect(await email.message(id)).toMatchObject({ status: 'SUPPRESSED', lastError: 'the user opted out of marketing mail' });
+    expect(await email.message(id)).toMatchObject({
+      status: 'SUPPRESSED',
+      lastError: 'the user opted out of marketing mail',
+    });
     expect(mail.sent.filter((m) => m.to === fa.email)).toEqual([]);
   });
 
@@ -149,7 +187,10 @@ describe('EmailService consent rules', () => {
     const ha = person('Ha');
     await suppress(ha.email, 'BOUNCED');
     await email.updatePreferences(admin, ha.id, { marketing: true });
-    expect(await queue(ha, 'PROMOTION')).toMatchObject({ status: 'SUPPRESSED', reason: 'the address is suppressed (BOUNCED)' });
+    expect(await queue(ha, 'PROMOTION')).toMatchObject({
+      status: 'SUPPRESSED',
+      reason: 'the address is suppressed (BOUNCED)',
+    });
   });
 
   it("unsubscribes through a mail's signed link: marketing and alerts off, the address suppressed; a forged token does nothing", async () => {
@@ -159,7 +200,10 @@ describe('EmailService consent rules', () => {
     const token = new URL(email.unsubscribeUrl(id)).searchParams.get('token')!;
     expect(await email.unsubscribe(`${token.slice(0, -2)}xx`)).toBe('invalid');
     expect(await email.unsubscribe(token)).toBe('unsubscribed');
-    expect((await email.preferencesOf(handle.db, [io.id])).get(io.id)).toMatchObject({ marketing: false, alertsEnabled: false });
+    expect((await email.preferencesOf(handle.db, [io.id])).get(io.id)).toMatchObject({
+      marketing: false,
+      alertsEnabled: false,
+    });
     expect(await queue(io, 'PROMOTION')).toMatchObject({ status: 'SUPPRESSED' });
     expect(await queue(io, 'WELCOME')).toMatchObject({ status: 'QUEUED' });
   });
@@ -170,13 +214,29 @@ describe('EmailService confirmation mail per recipient', () => {
     const gi = person('Gi');
     const other = { ...gi, email: `other.${randomUUID()}@example.com` };
     const statuses: string[] = [];
-    for (const template of ['WELCOME', 'CONFIRM_EMAIL', 'WELCOME', 'CONFIRM_EMAIL', 'WELCOME', 'CONFIRM_EMAIL'] as const) statuses.push((await queue({ ...gi, email: gi.email.toUpperCase() }, template)).status);
+    for (const template of [
+      'WELCOME',
+      'CONFIRM_EMAIL',
+      'WELCOME',
+      'CONFIRM_EMAIL',
+      'WELCOME',
+      'CONFIRM_EMAIL',
+    ] as const)
+      statuses.push((await queue({ ...gi, email: gi.email.toUpperCase() }, template)).status);
     expect(statuses).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'SUPPRESSED']);
-    expect(await queue(gi, 'WELCOME')).toEqual(expect.objectContaining({ status: 'SUPPRESSED', reason: 'this address was sent 5 confirmation mails in the last hour; no more until the hour has passed' }));
+    expect(await queue(gi, 'WELCOME')).toEqual(
+      expect.objectContaining({
+        status: 'SUPPRESSED',
+        reason: 'this address was sent 5 confirmation mails in the last hour; no more until the hour has passed',
+      }),
+    );
     expect(await queue(gi, 'PAYMENT_RECEIPT')).toMatchObject({ status: 'QUEUED' });
     expect(await queue(other, 'WELCOME')).toMatchObject({ status: 'QUEUED' });
     // An hour later the address may be mailed again (suppressed ones never counted).
-    await handle.db.update(messages).set({ createdAt: new Date(Date.now() - 3_600_001) }).where(eq(messages.toEmail, gi.email.toUpperCase()));
+    await handle.db
+      .update(messages)
+      .set({ createdAt: new Date(Date.now() - 3_600_001) })
+      .where(eq(messages.toEmail, gi.email.toUpperCase()));
     expect(await queue(gi, 'CONFIRM_EMAIL')).toMatchObject({ status: 'QUEUED' });
   });
 });
@@ -184,7 +244,12 @@ describe('EmailService confirmation mail per recipient', () => {
 describe('EmailService outbox', () => {
   it('queues one mail per dedupe key', async () => {
     const jo = person('Jo');
-    const spec = { dedupeKey: `event:${randomUUID()}:${jo.id}:WELCOME`, recipient: jo, template: 'WELCOME' as const, data: DATA.WELCOME };
+    const spec = {
+      dedupeKey: `event:${randomUUID()}:${jo.id}:WELCOME`,
+      recipient: jo,
+      template: 'WELCOME' as const,
+      data: DATA.WELCOME,
+    };
     const first = await email.enqueue(handle.db, spec);
     const again = await email.enqueue(handle.db, spec);
     expect(first.created).toBe(true);
@@ -194,13 +259,22 @@ describe('EmailService outbox', () => {
   it('keeps mail QUEUED through an outage and sends it once when SendGrid is back', async () => {
     const ka = person('Ka');
     mail.down = true;
-    const sent = await email.sendEmail(admin, { userId: ka.id, template: 'ACCOUNT_UPDATE', data: { summary: 's', message: 'm' }, idempotencyKey: randomUUID() });
+    const sent = await email.sendEmail(admin, {
+      userId: ka.id,
+      template: 'ACCOUNT_UPDATE',
+      data: { summary: 's', message: 'm' },
+      idempotencyKey: randomUUID(),
+    });
     expect(sent).toMatchObject({ status: 'QUEUED', attempts: 1, lastError: 'SendGrid unavailable; retrying' });
     mail.down = false;
     await handle.db.update(messages).set({ nextAttemptAt: new Date() }).where(eq(messages.id, sent.id)); // its backoff, run out
     await email.flush();
     await email.flush();
-    expect(await email.message(sent.id)).toMatchObject({ status: 'SENT', attempts: 2, providerMessageId: expect.stringMatching(/^sg-\d+$/) });
+    expect(await email.message(sent.id)).toMatchObject({
+      status: 'SENT',
+      attempts: 2,
+      providerMessageId: expect.stringMatching(/^sg-\d+$/),
+    });
     expect(mail.sent.filter((m) => m.to === ka.email)).toHaveLength(1);
   });
 });
@@ -208,7 +282,13 @@ describe('EmailService outbox', () => {
 describe('EmailService campaigns: a durable job, a page at a time', () => {
   it('queues its recipients a page per job, survives a failing page and a redelivered job, and mails nobody twice', async () => {
     const audience = Array.from({ length: 250 }, (_, i) => person(`Reader${i}`).id);
-    const created = await email.createCampaign(admin, { name: 'Durable', subject: 'Deals', headline: 'Deals', body: 'Half price.', userIds: audience });
+    const created = await email.createCampaign(admin, {
+      name: 'Durable',
+      subject: 'Deals',
+      headline: 'Deals',
+      body: 'Half price.',
+      userIds: audience,
+    });
     const started = await email.sendCampaign(admin, created.id);
     expect(started).toMatchObject({ status: 'SENDING', recipients: 0 });
     expect(jobs).toEqual([{ queue: CAMPAIGN_QUEUE, data: { campaignId: created.id } }]); // committed with the status change
@@ -230,7 +310,10 @@ describe('EmailService campaigns: a durable job, a page at a time', () => {
     expect(await email.queueCampaignPage(page3.data.campaignId)).toBe(false); // page 3's own job finds it done
     expect(jobs).toEqual([]);
 
-    const rows = await handle.db.select({ userId: messages.userId }).from(messages).where(eq(messages.campaignId, created.id));
+    const rows = await handle.db
+      .select({ userId: messages.userId })
+      .from(messages)
+      .where(eq(messages.campaignId, created.id));
     expect(rows).toHaveLength(250);
     expect(new Set(rows.map((r) => r.userId))).toEqual(new Set(audience));
     const [stored] = await handle.db.select().from(campaigns).where(eq(campaigns.id, created.id));

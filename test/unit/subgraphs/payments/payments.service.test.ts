@@ -34,7 +34,12 @@ class FakeGateway implements PaymentGateway {
     this.charges.push({ request, attempt });
     const saved = this.byKey.get(request.idempotencyKey);
     if (saved) return saved;
-    const next = this.script.shift() ?? { kind: 'succeeded', reference: `pi_${randomUUID()}`, amount: request.amount, currency: request.currency };
+    const next = this.script.shift() ?? {
+      kind: 'succeeded',
+      reference: `pi_${randomUUID()}`,
+      amount: request.amount,
+      currency: request.currency,
+    };
     if (next instanceof Error) throw next;
     this.byKey.set(request.idempotencyKey, next);
     return next;
@@ -81,14 +86,27 @@ const listingsClient: ListingsClient = {
 const seller: Viewer = { userId: randomUUID(), roles: ['user'] };
 const admin: Viewer = { userId: randomUUID(), roles: ['user', 'admin'] };
 const waitingListing = (overrides: Partial<ListingFacts> = {}): ListingFacts => {
-  const listing = { id: randomUUID(), sellerId: seller.userId!, status: 'PENDING_PAYMENT', category: 'VEHICLES', title: 'Bike', ...overrides };
+  const listing = {
+    id: randomUUID(),
+    sellerId: seller.userId!,
+    status: 'PENDING_PAYMENT',
+    category: 'VEHICLES',
+    title: 'Bike',
+    ...overrides,
+  };
   listings.set(listing.id, listing);
   return listing;
 };
-const input = (listingId: string, extra: Record<string, unknown> = {}) => ({ listingId, paymentMethodId: 'pm_card_visa', idempotencyKey: `k-${randomUUID()}`, ...extra });
+const input = (listingId: string, extra: Record<string, unknown> = {}) => ({
+  listingId,
+  paymentMethodId: 'pm_card_visa',
+  idempotencyKey: `k-${randomUUID()}`,
+  ...extra,
+});
 const codeOf = (err: unknown) => (err instanceof AppError ? err.code : `not an AppError: ${String(err)}`);
 const rowOf = async (id: string) => (await handle.db.select().from(payments).where(eq(payments.id, id)))[0]!;
-const eventsFor = (paymentId: string) => bus.published.filter((e) => (e.data as { paymentId?: string }).paymentId === paymentId).map((e) => e.name);
+const eventsFor = (paymentId: string) =>
+  bus.published.filter((e) => (e.data as { paymentId?: string }).paymentId === paymentId).map((e) => e.name);
 
 beforeAll(async () => {
   handle = await createTestDatabase();
@@ -103,7 +121,9 @@ beforeEach(() => {
     gateway,
     policy: fastPolicy('stripe'),
     // These tests are about card charges: a PayPal call would be a bug.
-    checkout: new Proxy({} as CheckoutGateway, { get: (_t, name) => () => Promise.reject(new Error(`unexpected PayPal call ${String(name)}`)) }),
+    checkout: new Proxy({} as CheckoutGateway, {
+      get: (_t, name) => () => Promise.reject(new Error(`unexpected PayPal call ${String(name)}`)),
+    }),
     checkoutPolicy: fastPolicy('paypal'),
     publicUrl: () => 'http://127.0.0.1:4000',
     listings: listingsClient,
@@ -116,22 +136,37 @@ describe('PaymentsService.charge: the charge state machine', () => {
   it('records the attempt as PENDING with its provider key before calling the provider, then SUCCEEDED with one event', async () => {
     const listing = waitingListing();
     gateway.beforeCharge = async (request) => {
-      const [row] = await handle.db.select().from(payments).where(eq(payments.providerIdempotencyKey, request.idempotencyKey));
+      const [row] = await handle.db
+        .select()
+        .from(payments)
+        .where(eq(payments.providerIdempotencyKey, request.idempotencyKey));
       expect(row).toMatchObject({ status: 'PENDING', listingId: listing.id, amount: 1000, currency: 'USD' });
     };
     const { payment } = await service.charge(seller, input(listing.id));
-    expect(payment).toMatchObject({ status: 'SUCCEEDED', providerReference: expect.stringMatching(/^pi_/), attempts: 1 });
+    expect(payment).toMatchObject({
+      status: 'SUCCEEDED',
+      providerReference: expect.stringMatching(/^pi_/),
+      attempts: 1,
+    });
     expect(gateway.charges).toHaveLength(1);
-    expect(gateway.charges[0]!.request).toMatchObject({ amount: 1000, currency: 'USD', idempotencyKey: `saypro-payment-${payment.id}` });
+    expect(gateway.charges[0]!.request).toMatchObject({
+      amount: 1000,
+      currency: 'USD',
+      idempotencyKey: `saypro-payment-${payment.id}`,
+    });
     expect(eventsFor(payment.id)).toEqual(['payment.succeeded']);
   });
 
   it('asks listings to put the listing live before it answers, and still answers SUCCEEDED when listings cannot be reached (the event does it later)', async () => {
     const listing = waitingListing();
     const { payment } = await service.charge(seller, input(listing.id));
-    expect(activations.filter((a) => a.listingId === listing.id)).toEqual([{ listingId: listing.id, amount: 1000, currency: 'USD' }]);
+    expect(activations.filter((a) => a.listingId === listing.id)).toEqual([
+      { listingId: listing.id, amount: 1000, currency: 'USD' },
+    ]);
     const declined = waitingListing();
-    gateway.script = [{ kind: 'declined', reference: `pi_${randomUUID()}`, code: 'card_declined', message: 'Your card was declined.' }];
+    gateway.script = [
+      { kind: 'declined', reference: `pi_${randomUUID()}`, code: 'card_declined', message: 'Your card was declined.' },
+    ];
     expect((await service.charge(seller, input(declined.id))).payment.status).toBe('DECLINED');
     expect(activations.some((a) => a.listingId === declined.id)).toBe(false);
     activationDown = true;
@@ -153,7 +188,9 @@ describe('PaymentsService.charge: the charge state machine', () => {
     const again = await service.charge(seller, request);
     expect(again.payment.id).toBe(first.payment.id);
     expect(gateway.charges).toHaveLength(1);
-    const misused = await service.charge(seller, { ...request, paymentMethodId: 'pm_card_mastercard' }).catch((e: unknown) => e);
+    const misused = await service
+      .charge(seller, { ...request, paymentMethodId: 'pm_card_mastercard' })
+      .catch((e: unknown) => e);
     expect(codeOf(misused)).toBe('BAD_USER_INPUT');
   });
 
@@ -175,8 +212,13 @@ describe('PaymentsService.charge: the charge state machine', () => {
 
   it('declines without holding the listing: another card may pay it', async () => {
     const listing = waitingListing();
-    gateway.script = [{ kind: 'declined', reference: `pi_${randomUUID()}`, code: 'card_declined', message: 'Your card was declined.' }];
-    const declined = await service.charge(seller, input(listing.id, { paymentMethodId: 'pm_card_visa_chargeDeclined' }));
+    gateway.script = [
+      { kind: 'declined', reference: `pi_${randomUUID()}`, code: 'card_declined', message: 'Your card was declined.' },
+    ];
+    const declined = await service.charge(
+      seller,
+      input(listing.id, { paymentMethodId: 'pm_card_visa_chargeDeclined' }),
+    );
     expect(declined.payment).toMatchObject({ status: 'DECLINED', declineCode: 'card_declined' });
     expect(eventsFor(declined.payment.id)).toEqual(['payment.failed']);
     const paid = await service.charge(seller, input(listing.id));
@@ -190,11 +232,21 @@ describe('PaymentsService.charge: the charge state machine', () => {
     expect(codeOf(await service.charge(seller, input(listing.id)).catch((e: unknown) => e))).toBe('CONFLICT');
 
     const other = waitingListing();
-    expect(codeOf(await service.charge(seller, input(other.id, { amount: 999 })).catch((e: unknown) => e))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await service.charge(seller, input(other.id, { currency: 'EUR' })).catch((e: unknown) => e))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await service.charge({ userId: randomUUID(), roles: ['user'] }, input(other.id)).catch((e: unknown) => e))).toBe('FORBIDDEN');
-    expect(codeOf(await service.charge(seller, input(waitingListing({ status: 'ACTIVE' }).id)).catch((e: unknown) => e))).toBe('CONFLICT');
-    expect(codeOf(await service.charge(seller, input(waitingListing({ category: 'JOBS' }).id)).catch((e: unknown) => e))).toBe('CONFLICT');
+    expect(codeOf(await service.charge(seller, input(other.id, { amount: 999 })).catch((e: unknown) => e))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(codeOf(await service.charge(seller, input(other.id, { currency: 'EUR' })).catch((e: unknown) => e))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(
+      codeOf(await service.charge({ userId: randomUUID(), roles: ['user'] }, input(other.id)).catch((e: unknown) => e)),
+    ).toBe('FORBIDDEN');
+    expect(
+      codeOf(await service.charge(seller, input(waitingListing({ status: 'ACTIVE' }).id)).catch((e: unknown) => e)),
+    ).toBe('CONFLICT');
+    expect(
+      codeOf(await service.charge(seller, input(waitingListing({ category: 'JOBS' }).id)).catch((e: unknown) => e)),
+    ).toBe('CONFLICT');
     expect(codeOf(await service.charge(seller, input(randomUUID())).catch((e: unknown) => e))).toBe('NOT_FOUND');
     expect(await handle.db.select().from(payments).where(eq(payments.listingId, other.id))).toEqual([]);
     expect(gateway.charges).toHaveLength(1);

@@ -1,5 +1,8 @@
 import { checkoutRequestFor, settlementOf } from '../../../../subgraphs/payments/domain/payments.service';
-import type { CheckoutCapture, CheckoutOrderState } from '../../../../subgraphs/payments/provider/checkout-gateway.port';
+import type {
+  CheckoutCapture,
+  CheckoutOrderState,
+} from '../../../../subgraphs/payments/provider/checkout-gateway.port';
 import type { PaymentRow } from '../../../../subgraphs/payments/db/schema';
 
 const priced = { amount: 1000, currency: 'USD' };
@@ -8,7 +11,9 @@ const order = (status: CheckoutOrderState['status'], capture?: Partial<CheckoutC
   status,
   amount: 1000,
   currency: 'USD',
-  ...(capture ? { capture: { id: 'CAP1', status: 'completed', amount: 1000, currency: 'USD', amountRefunded: 0, ...capture } } : {}),
+  ...(capture
+    ? { capture: { id: 'CAP1', status: 'completed', amount: 1000, currency: 'USD', amountRefunded: 0, ...capture } }
+    : {}),
 });
 
 describe('settlementOf: what a PayPal order means for our payment', () => {
@@ -17,9 +22,17 @@ describe('settlementOf: what a PayPal order means for our payment', () => {
     ['waiting for the payer', order('created'), { status: 'REQUIRES_ACTION', reference: 'ORDER1' }],
     ['approved, not captured', order('approved'), { status: 'REQUIRES_ACTION', reference: 'ORDER1' }],
     ['captured', order('completed', {}), { status: 'SUCCEEDED', reference: 'ORDER1', amountRefunded: 0 }],
-    ['captured, partly refunded', order('completed', { status: 'partially_refunded', amountRefunded: 300 }), { status: 'SUCCEEDED', amountRefunded: 300 }],
+    [
+      'captured, partly refunded',
+      order('completed', { status: 'partially_refunded', amountRefunded: 300 }),
+      { status: 'SUCCEEDED', amountRefunded: 300 },
+    ],
     ['capture pending', order('completed', { status: 'pending' }), { status: 'PROCESSING' }],
-    ['capture denied', order('completed', { status: 'declined' }), { status: 'DECLINED', declineCode: 'capture_declined' }],
+    [
+      'capture denied',
+      order('completed', { status: 'declined' }),
+      { status: 'DECLINED', declineCode: 'capture_declined' },
+    ],
     ['captured for another amount than priced', order('completed', { amount: 999 }), { status: 'PROCESSING' }],
     ['captured in another currency', order('completed', { currency: 'EUR' }), { status: 'PROCESSING' }],
   ] as const)('%s', (_name, state, expected) => {
@@ -29,7 +42,12 @@ describe('settlementOf: what a PayPal order means for our payment', () => {
 
 describe('checkoutRequestFor', () => {
   it('derives the order from the row alone, with return and cancel URLs on the site', () => {
-    const row = { id: '11111111-1111-4111-8111-111111111111', listingId: '22222222-2222-4222-8222-222222222222', amount: 1000, currency: 'USD' } as PaymentRow;
+    const row = {
+      id: '11111111-1111-4111-8111-111111111111',
+      listingId: '22222222-2222-4222-8222-222222222222',
+      amount: 1000,
+      currency: 'USD',
+    } as PaymentRow;
     expect(checkoutRequestFor(row, 'https://saypro.example')).toEqual({
       paymentId: row.id,
       amount: 1000,

@@ -3,7 +3,20 @@ import { availabilityOf, structuredDataOf, type JsonLd } from '../../../../subgr
 
 /** schema.org's ItemAvailability members (https://schema.org/ItemAvailability). */
 const ITEM_AVAILABILITY = new Set(
-  ['BackOrder', 'Discontinued', 'InStock', 'InStoreOnly', 'LimitedAvailability', 'MadeToOrder', 'OnlineOnly', 'OutOfStock', 'PreOrder', 'PreSale', 'Reserved', 'SoldOut'].map((m) => `https://schema.org/${m}`),
+  [
+    'BackOrder',
+    'Discontinued',
+    'InStock',
+    'InStoreOnly',
+    'LimitedAvailability',
+    'MadeToOrder',
+    'OnlineOnly',
+    'OutOfStock',
+    'PreOrder',
+    'PreSale',
+    'Reserved',
+    'SoldOut',
+  ].map((m) => `https://schema.org/${m}`),
 );
 
 /**
@@ -19,17 +32,27 @@ function productSnippetProblems(doc: JsonLd): string[] {
   if (doc['@context'] !== 'https://schema.org') problems.push('@context must be https://schema.org');
   if (doc['@type'] !== 'Product') problems.push('@type must be Product');
   if (typeof doc.name !== 'string' || !doc.name.trim()) problems.push('Product.name is required');
-  if (!doc.offers && !doc.review && !doc.aggregateRating) problems.push('Product needs offers, review or aggregateRating');
+  if (!doc.offers && !doc.review && !doc.aggregateRating)
+    problems.push('Product needs offers, review or aggregateRating');
   if (doc.url !== undefined && !isAbsoluteUrl(doc.url)) problems.push('Product.url must be absolute');
   const offers = (Array.isArray(doc.offers) ? doc.offers : [doc.offers]).filter(Boolean) as JsonLd[];
   for (const offer of offers) {
     if (offer['@type'] !== 'Offer') problems.push('offers must be Offer');
-    if (typeof offer.price !== 'string' || !/^\d+(\.\d+)?$/.test(offer.price)) problems.push(`Offer.price ${String(offer.price)} is not a plain decimal`);
-    if (typeof offer.priceCurrency !== 'string' || !/^[A-Z]{3}$/.test(offer.priceCurrency)) problems.push('Offer.priceCurrency must be ISO 4217');
-    if (offer.availability !== undefined && !ITEM_AVAILABILITY.has(offer.availability as string)) problems.push(`Offer.availability ${String(offer.availability)} is not an ItemAvailability`);
+    if (typeof offer.price !== 'string' || !/^\d+(\.\d+)?$/.test(offer.price))
+      problems.push(`Offer.price ${String(offer.price)} is not a plain decimal`);
+    if (typeof offer.priceCurrency !== 'string' || !/^[A-Z]{3}$/.test(offer.priceCurrency))
+      problems.push('Offer.priceCurrency must be ISO 4217');
+    if (offer.availability !== undefined && !ITEM_AVAILABILITY.has(offer.availability as string))
+      problems.push(`Offer.availability ${String(offer.availability)} is not an ItemAvailability`);
     if (offer.url !== undefined && !isAbsoluteUrl(offer.url)) problems.push('Offer.url must be absolute');
     const seller = offer.seller as JsonLd | undefined;
-    if (seller && (!['Person', 'Organization'].includes(seller['@type'] as string) || typeof seller.name !== 'string' || !seller.name)) problems.push('Offer.seller must be a named Person or Organization');
+    if (
+      seller &&
+      (!['Person', 'Organization'].includes(seller['@type'] as string) ||
+        typeof seller.name !== 'string' ||
+        !seller.name)
+    )
+      problems.push('Offer.seller must be a named Person or Organization');
   }
   const walk = (v: unknown): void => {
     if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) problems.push('a value is not JSON');
@@ -111,7 +134,12 @@ describe('structuredDataOf', () => {
     const { offers: _offers, ...withoutOffers } = good;
     expect(productSnippetProblems(withoutOffers)).toEqual(['Product needs offers, review or aggregateRating']);
     expect(productSnippetProblems({ ...good, description: undefined })).toEqual(['a value is not JSON']);
-    expect(productSnippetProblems({ ...good, offers: { ...(good.offers as JsonLd), price: '$250', priceCurrency: 'usd', availability: 'InStock' } })).toEqual([
+    expect(
+      productSnippetProblems({
+        ...good,
+        offers: { ...(good.offers as JsonLd), price: '$250', priceCurrency: 'usd', availability: 'InStock' },
+      }),
+    ).toEqual([
       'Offer.price $250 is not a plain decimal',
       'Offer.priceCurrency must be ISO 4217',
       'Offer.availability InStock is not an ItemAvailability',

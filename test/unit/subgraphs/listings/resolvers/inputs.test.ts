@@ -46,10 +46,21 @@ const registerInput = (overrides: Partial<RegisterUserInput> = {}) =>
 describe('CreateListingInput', () => {
   it('accepts a valid listing, including edge lengths and a zero price', async () => {
     expect(await problems(createInput())).toBeNull();
-    expect(await problems(createInput({ title: 'abc', description: 'x', location: 'y', price: money(0, 'EUR') }))).toBeNull();
+    expect(
+      await problems(createInput({ title: 'abc', description: 'x', location: 'y', price: money(0, 'EUR') })),
+    ).toBeNull();
     // The service upper-cases the currency before storing it.
     expect(await problems(createInput({ price: money(100, 'usd') }))).toBeNull();
-    expect(await problems(createInput({ title: 't'.repeat(120), description: 'd'.repeat(5000), location: 'l'.repeat(120), price: money(1_000_000_000) }))).toBeNull();
+    expect(
+      await problems(
+        createInput({
+          title: 't'.repeat(120),
+          description: 'd'.repeat(5000),
+          location: 'l'.repeat(120),
+          price: money(1_000_000_000),
+        }),
+      ),
+    ).toBeNull();
   });
 
   it.each([
@@ -137,7 +148,10 @@ describe('RegisterUserInput', () => {
   it('refuses an email over 254 characters', async () => {
     const email = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(59)}.com`;
     expect(email).toHaveLength(256);
-    expect(await problems(registerInput({ email }))).toContainEqual({ field: 'email', message: 'email must be at most 254 characters' });
+    expect(await problems(registerInput({ email }))).toContainEqual({
+      field: 'email',
+      message: 'email must be at most 254 characters',
+    });
   });
 
   it('reports blank name and bad email together', async () => {
@@ -156,7 +170,15 @@ describe('UpdateListingInput and UpdateUserInput', () => {
   });
 
   it('accept valid changes', async () => {
-    expect(await problems(Object.assign(new UpdateListingInput(), { title: 'New title', price: money(500), category: ListingCategory.JOBS }))).toBeNull();
+    expect(
+      await problems(
+        Object.assign(new UpdateListingInput(), {
+          title: 'New title',
+          price: money(500),
+          category: ListingCategory.JOBS,
+        }),
+      ),
+    ).toBeNull();
     expect(await problems(Object.assign(new UpdateUserInput(), { email: 'new@example.com' }))).toBeNull();
   });
 
@@ -166,9 +188,12 @@ describe('UpdateListingInput and UpdateUserInput', () => {
     ['negative price', { price: money(-1) }, 'price.amount'],
     ['bad currency', { price: money(1, 'ABC') }, 'price.currency'],
     ['empty location', { location: '' }, 'location'],
-  ] as Array<[string, Partial<UpdateListingInput>, string]>)('UpdateListingInput refuses %s', async (_, values, field) => {
-    expect(await fieldsOf(Object.assign(new UpdateListingInput(), values))).toEqual([field]);
-  });
+  ] as Array<[string, Partial<UpdateListingInput>, string]>)(
+    'UpdateListingInput refuses %s',
+    async (_, values, field) => {
+      expect(await fieldsOf(Object.assign(new UpdateListingInput(), values))).toEqual([field]);
+    },
+  );
 
   it.each([
     ['blank name', { name: '  ' }, 'name'],
@@ -201,7 +226,9 @@ describe('ListingFilterInput', () => {
     ['a negative minPrice', { minPrice: -1 }, 'minPrice'],
     ['a negative maxPrice', { maxPrice: -1 }, 'maxPrice'],
   ] as Array<[string, Partial<ListingFilterInput>, string]>)('refuses %s', async (_, values, field) => {
-    expect(await problems(Object.assign(new ListingFilterInput(), values))).toEqual([{ field, message: expect.stringContaining(field) }]);
+    expect(await problems(Object.assign(new ListingFilterInput(), values))).toEqual([
+      { field, message: expect.stringContaining(field) },
+    ]);
   });
 });
 
@@ -216,7 +243,12 @@ describe('MoneyInput on its own', () => {
 });
 
 describe('arguments that are not input objects', () => {
-  it.each([['a string', 'Blue bicycle'], ['null', null], ['a number', 5], ['undefined', undefined]])('ignores %s', async (_, value) => {
+  it.each([
+    ['a string', 'Blue bicycle'],
+    ['null', null],
+    ['a number', 5],
+    ['undefined', undefined],
+  ])('ignores %s', async (_, value) => {
     await expect(validate(value)).resolves.toBeUndefined();
   });
 });
