@@ -28,6 +28,9 @@ beforeAll(async () => {
     CRM_FLUSH_INTERVAL_MS: '100',
     PROVIDER_RETRY_DELAY_MS: '5',
     PROVIDER_BREAKER_COOLDOWN_MS: '300',
+    // The outage test reads a contact PENDING in the middle of the outage: with retries this fast the
+    // default 8 attempts can be spent before it looks (FAILED is crm-failed-syncs.test.ts's subject).
+    CRM_MAX_ATTEMPTS: '100',
   });
   ada = await registerUser(stack, 'Ada Lovelace');
   bob = await registerUser(stack, 'Bob');
