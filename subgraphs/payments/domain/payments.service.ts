@@ -381,22 +381,31 @@ export class PaymentsService {
     return tx ? work(tx) : this.deps.db.transaction(work);
   }
 
+  /** Whether a provider's webhook event (Stripe's or PayPal's, by its id) was handled already. */
+  private async webhookSeen(id: string): Promise<boolean> {
+    const [seen] = await this.deps.db
+      .select({ id: webhookEvents.id })
+      .from(webhookEvents)
+      .where(eq(webhookEvents.id, id));
+    return Boolean(seen);
+  }
+
+  /** Records a webhook event as handled; answers no row when another delivery recorded it first. */
+  private recordWebhook(t: Transaction, id: string, type: string) {
+    return t
+      .insert(webhookEvents)
+      .values({ id, type, receivedAt: new Date() })
+      .onConflictDoNothing()
+      .returning({ id: webhookEvents.id });
+  }
+
   /**
    * A verified provider webhook: deduplicated by event id, and reconciled by reading the payment's
    * current state from the provider (events arrive late, twice and out of order).
    */
   async handleProviderEvent(event: ProviderEvent): Promise<'processed' | 'duplicate' | 'ignored'> {
-    const [seen] = await this.deps.db
-      .select({ id: webhookEvents.id })
-      .from(webhookEvents)
-      .where(eq(webhookEvents.id, event.id));
-    if (seen) return 'duplicate';
-    const record = (t: Transaction, type: string) =>
-      t
-        .insert(webhookEvents)
-        .values({ id: event.id, type, receivedAt: new Date() })
-        .onConflictDoNothing()
-        .returning({ id: webhookEvents.id });
+    if (await this.webhookSeen(event.id)) return 'duplicate';
+    const record = (t: Transaction, type: string) => this.recordWebhook(t, event.id, type);
     if (event.type === 'ignored') {
       await this.deps.db.transaction((t) => record(t, event.providerType));
       return 'ignored';
@@ -733,17 +742,8 @@ export class PaymentsService {
    * come late, twice, out of order), settled through the same path as every other answer.
    */
   async handleCheckoutEvent(event: CheckoutEvent): Promise<'processed' | 'duplicate' | 'ignored'> {
-    const [seen] = await this.deps.db
-      .select({ id: webhookEvents.id })
-      .from(webhookEvents)
-      .where(eq(webhookEvents.id, event.id));
-    if (seen) return 'duplicate';
-    const record = (t: Transaction, type: string) =>
-      t
-        .insert(webhookEvents)
-        .values({ id: event.id, type, receivedAt: new Date() })
-        .onConflictDoNothing()
-        .returning({ id: webhookEvents.id });
+    if (await this.webhookSeen(event.id)) return 'duplicate';
+    const record = (t: Transaction, type: string) => this.recordWebhook(t, event.id, type);
     const type = event.type === 'ignored' ? event.providerType : `paypal.${event.type}`;
     let orderId: string | undefined;
     let paymentId: string | undefined;
