@@ -13,7 +13,11 @@ export type ActiveFault<F extends BaseFault> = F & { remaining: number };
 
 export class FaultValidationError extends Error {}
 
-/** The checks every fault shares (kind among `kinds`, `times`, `path`); returns the fault as a record for the emulator's own checks. */
+/**
+ * The checks every fault shares (kind among `kinds`, `times`, `path`, and the kinds every emulator
+ * means alike: `server_error`'s status, `hang`'s ms); returns the fault as a record for the
+ * emulator's own checks.
+ */
 export function checkFault(item: unknown, where: string, kinds: readonly string[]): Record<string, unknown> {
   if (item === null || typeof item !== 'object' || Array.isArray(item))
     throw new FaultValidationError(`${where} must be an object`);
@@ -25,6 +29,16 @@ export function checkFault(item: unknown, where: string, kinds: readonly string[
   }
   if (fault.path !== undefined && !(typeof fault.path === 'string' && fault.path.startsWith('/'))) {
     throw new FaultValidationError(`${where}.path must be a path starting with /`);
+  }
+  if (
+    fault.kind === 'server_error' &&
+    fault.status !== undefined &&
+    ![500, 502, 503].includes(fault.status as number)
+  ) {
+    throw new FaultValidationError(`${where}.status must be 500, 502 or 503`);
+  }
+  if (fault.kind === 'hang' && !(typeof fault.ms === 'number' && Number.isFinite(fault.ms) && fault.ms >= 0)) {
+    throw new FaultValidationError(`${where}.ms must be a number of milliseconds`);
   }
   return fault;
 }
