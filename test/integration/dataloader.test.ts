@@ -4,6 +4,7 @@ import { callSubgraph, viewerHeaderFor } from '../helpers/internal';
 import { dataOf } from '../helpers/graph-client';
 import { createListing, registerUser, type TestUser } from '../helpers/fixtures';
 import { eventually } from '../helpers/eventually';
+import { settled } from '../helpers/settled';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -45,6 +46,8 @@ beforeAll(async () => {
     60_000,
   );
   await stack.sendgrid!.flushWebhooks();
+  // seo re-reads every new listing and its seller through listings too: no event may still be in flight.
+  await settled(stack, 60_000);
 }, 240_000);
 afterAll(() => stack?.stop());
 
