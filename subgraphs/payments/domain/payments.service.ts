@@ -341,7 +341,9 @@ export class PaymentsService {
           ...(state.reference ? { providerReference: state.reference } : {}),
           ...(next === 'DECLINED'
             ? { declineCode: state.declineCode ?? 'declined', declineMessage: state.declineMessage ?? null }
-            : {}),
+            : next === 'PROCESSING' && state.declineCode
+              ? { declineCode: state.declineCode, declineMessage: state.declineMessage ?? null }
+              : {}),
           ...(next === 'SUCCEEDED' ? { succeededAt: now } : {}),
           ...(state.amountRefunded !== undefined && state.amountRefunded > current.amountRefunded
             ? { amountRefunded: state.amountRefunded }
@@ -436,7 +438,14 @@ export class PaymentsService {
     const open = await this.deps.db
       .select()
       .from(payments)
-      .where(and(inArray(payments.status, [...UNSETTLED]), lt(payments.updatedAt, cutoff)))
+      .where(
+        and(
+          inArray(payments.status, [...UNSETTLED]),
+          lt(payments.updatedAt, cutoff),
+          // Held for review (settleCheckout): reading its order again changes nothing; a person decides.
+          sql`${payments.declineCode} is distinct from ${AMOUNT_MISMATCH}`,
+        ),
+      )
       .limit(50);
     let settled = 0;
     for (const row of open) {
@@ -663,9 +672,39 @@ export class PaymentsService {
         'PayPal declined the payer’s funding source; send them to approve again (startPayPalCheckout with the same key)',
         { id: payment.id },
       );
-    const settled = await this.settle(payment.id, settlementOf(payment, order), meta);
+    const settled = await this.settleCheckout(payment, order, meta);
     if (settled.status === 'SUCCEEDED') await this.activateListing(settled, meta);
     return settled;
+  }
+
+  /**
+   * Settles a PayPal payment from its order. A capture of another amount than was priced is never a
+   * success: the payment is held (PROCESSING, declineCode amount_mismatch), logged as an error once and
+   * counted by the payments_held_for_review gauge, for a person to look at (observability/RUNBOOK.md).
+   */
+  private async settleCheckout(
+    payment: PaymentRow,
+    order: CheckoutOrderState | null,
+    meta: RequestMeta,
+    tx?: Transaction,
+  ): Promise<PaymentRow> {
+    const state = settlementOf(payment, order);
+    const settled = await this.settle(payment.id, state, meta, tx);
+    if (state.declineCode === AMOUNT_MISMATCH && payment.declineCode !== AMOUNT_MISMATCH)
+      this.deps.logger.error(
+        { paymentId: payment.id, orderId: order?.orderId, detail: state.declineMessage, reqId: meta.requestId },
+        'PayPal captured another amount than was priced: the payment is held for review',
+      );
+    return settled;
+  }
+
+  /** Payments held for a person to look at (a capture of another amount than priced): the gauge's reading. */
+  async heldForReview(): Promise<number> {
+    const [row] = await this.deps.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(payments)
+      .where(and(eq(payments.status, 'PROCESSING'), eq(payments.declineCode, AMOUNT_MISMATCH)));
+    return Number(row?.n ?? 0);
   }
 
   /** The viewer's PayPal payment by id, or the latest of a listing; NOT_FOUND for others'. */
@@ -725,8 +764,7 @@ export class PaymentsService {
    */
   private async reconcileCheckout(row: PaymentRow, meta: RequestMeta): Promise<PaymentRow> {
     if (row.status === 'PENDING' || !row.providerReference) return (await this.openOrder(row, meta)).payment;
-    const order = await this.currentOrder(row);
-    return this.settle(row.id, settlementOf(row, order), meta);
+    return this.settleCheckout(row, await this.currentOrder(row), meta);
   }
 
   /** Reads the order, capturing it when approved and not yet captured (the payer did their part). */
@@ -771,7 +809,7 @@ export class PaymentsService {
     return this.deps.db.transaction(async (t) => {
       const fresh = await record(t, type);
       if (fresh.length === 0) return 'duplicate';
-      await this.settle(payment.id, settlementOf(payment, order), {}, t);
+      await this.settleCheckout(payment, order, {}, t);
       return 'processed';
     });
   }
@@ -892,6 +930,9 @@ export class PaymentsService {
   }
 }
 
+/** A PayPal capture of another amount than was priced: held for review, never a success. */
+export const AMOUNT_MISMATCH = 'amount_mismatch';
+
 const autoRefundKey = (paymentId: string) => `saypro-auto-refund-${paymentId}`;
 
 function signedIn(viewer: Viewer): string {
@@ -973,6 +1014,7 @@ export function settlementOf(
     return {
       status: 'PROCESSING',
       reference,
+      declineCode: AMOUNT_MISMATCH,
       declineMessage: `captured ${capture.amount} ${capture.currency}, priced ${row.amount} ${row.currency}`,
     };
   }
