@@ -183,6 +183,15 @@ describe('PayPal checkout through the gateway', () => {
         listing: listing.id,
         token: orderId,
       });
+      // In development the gateway stands in for the frontend's return page: it says what happened and opens the capture.
+      expect(await page.textContent('h1')).toBe('PayPal approved the payment');
+      expect(await page.textContent('body')).toContain(payment.id);
+      const graphiql = new URL((await page.getAttribute('a[href^="/graphiql"]', 'href'))!, page.url());
+      expect(graphiql.searchParams.get('query')).toContain(
+        `capturePayPalCheckout(input: { paymentId: "${payment.id}" })`,
+      );
+      if (process.env.SCREENSHOT_DIR)
+        await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/paypal-return.png` });
     } finally {
       await browser.close();
     }
