@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mintToken } from '../lib/auth';
 import { signEmailConfirmation } from '../lib/email-confirmation';
-
-type GraphQL = <T>(
-  url: string,
-  query: string,
-  variables?: Record<string, unknown>,
-  headers?: Record<string, string>,
-) => Promise<T>;
+import { emulatorState, type GraphQL } from './shared';
 
 interface HubSpotState {
   requests: Array<{ method: string; path: string; status: number; at: string; batchSize?: number }>;
@@ -44,10 +38,7 @@ const JOB = `query Job($id: ID!) { crmSyncJob(id: $id) { id state total done fai
 const CONTACT = `query Contact($userId: ID!) { crmContact(userId: $userId) { syncStatus } }`;
 const SELLER_PAGE = `query { listings(first: 50) { nodes { id seller { id crmContact { hubspotId syncStatus } } } } }`;
 
-async function hubspotState(url: string): Promise<HubSpotState> {
-  const res = await fetch(`${url}/__emulator/state`, { signal: AbortSignal.timeout(10_000) });
-  return (await res.json()) as HubSpotState;
-}
+const hubspotState = (url: string) => emulatorState<HubSpotState>(url);
 
 /**
  * CRM at scale, on the running embedded stack: registers `users` users through the gateway (their

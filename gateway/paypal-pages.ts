@@ -7,7 +7,7 @@ import type { RouteHandler } from '../lib/http';
  * with PayPal's `token=<order id>`). In production SayPro's frontend serves these pages and calls
  * capturePayPalCheckout; in development (embedded mode, where EMAIL_PUBLIC_URL is the gateway) these
  * stand in for it, so the approval page of the emulator lands somewhere true: they say what happened
- * and open the capture in GraphiQL. They capture nothing themselves (they hold no sign-in), and the
+ * and open the capture (or the cancel) in GraphiQL. They capture and cancel nothing themselves (they hold no sign-in), and the
  * CHECKOUT.ORDER.APPROVED webhook captures an approved order in any case.
  */
 export const PAYPAL_RETURN_PATH = '/paypal/return';
@@ -32,6 +32,12 @@ const CAPTURE = (paymentId: string) => `mutation CapturePayPal {
     id status provider amount { amount currency } listing { id status }
   }
 }`;
+const CANCEL = (paymentId: string) => `mutation CancelPayPal {
+  cancelPayPalCheckout(input: { paymentId: "${paymentId}" }) {
+    id status declineCode listing { id status }
+  }
+}`;
+
 /** A GraphiQL link with the operation filled in and the sign-in header to complete. */
 function graphiqlLink(graphiqlPath: string, query: string, label: string): string {
   const params = new URLSearchParams({ query, headers: '{"Authorization": "Bearer <the seller\'s token>"}' });
@@ -74,7 +80,7 @@ export function paypalPageRoutes(graphiqlPath = '/graphiql'): Record<string, Rou
       send(
         res,
         'PayPal payment cancelled',
-        `<p>You left PayPal without approving${paymentId ? ` the payment ${code(paymentId)}` : ''}; nothing was charged.${listingId ? ` Listing ${code(listingId)} still waits for its posting fee.` : ''}</p><p>To try again, call <code>startPayPalCheckout</code> with the same idempotencyKey: it answers the same PayPal order and its approval page. The order holds the listing until it expires unapproved (3 hours at PayPal); then a new checkout or a card payment may pay it.</p><p style="color:#52606d;font-size:14px">This page stands in for the frontend's cancel page in development; in production SayPro's site serves ${code(PAYPAL_CANCEL_PATH)}.</p>`,
+        `<p>You left PayPal without approving${paymentId ? ` the payment ${code(paymentId)}` : ''}; nothing was charged.${listingId ? ` Listing ${code(listingId)} still waits for its posting fee.` : ''}</p>${paymentId ? `<p>SayPro's frontend now calls <code>cancelPayPalCheckout</code>, which frees the listing at once for a card payment or a new checkout: ${graphiqlLink(graphiqlPath, CANCEL(paymentId), 'cancel it in GraphiQL')}. Left alone, the order holds the listing until it expires unapproved (3 hours at PayPal).</p>` : ''}<p>To go back to PayPal instead, call <code>startPayPalCheckout</code> with the same idempotencyKey: it answers the same order and its approval page.</p><p style="color:#52606d;font-size:14px">This page stands in for the frontend's cancel page in development; in production SayPro's site serves ${code(PAYPAL_CANCEL_PATH)}.</p>`,
       );
     }),
   };

@@ -674,7 +674,31 @@ export class PaymentsService {
       );
     const settled = await this.settleCheckout(payment, order, meta);
     if (settled.status === 'SUCCEEDED') await this.activateListing(settled, meta);
+    await this.refundIfCancelled(settled, order);
     return settled;
+  }
+
+  /**
+   * A checkout cancelled while its capture was on its way (cancelCheckout): PayPal holds money for a
+   * DECLINED payment, which is given back in full, with one PayPal-Request-Id however often this runs.
+   */
+  private async refundIfCancelled(payment: PaymentRow, order: CheckoutOrderState | null): Promise<void> {
+    const capture = order?.capture;
+    if (payment.status !== 'DECLINED' || payment.declineCode !== CANCELLED || !capture) return;
+    if (capture.status !== 'completed' || capture.amountRefunded >= capture.amount) return;
+    this.deps.logger.warn(
+      { paymentId: payment.id, orderId: order!.orderId, captureId: capture.id },
+      'PayPal captured a cancelled checkout: refunding the capture in full',
+    );
+    await this.deps.checkoutPolicy.execute(
+      (attempt) =>
+        this.deps.checkout.refundCapture(
+          { paymentId: payment.id, refundId: CANCELLED, captureId: capture.id, currency: capture.currency },
+          attempt,
+        ),
+      'refund',
+    );
+    metrics.refunds.inc({ outcome: 'succeeded' });
   }
 
   /**
@@ -705,6 +729,41 @@ export class PaymentsService {
       .from(payments)
       .where(and(eq(payments.status, 'PROCESSING'), eq(payments.declineCode, AMOUNT_MISMATCH)));
     return Number(row?.n ?? 0);
+  }
+
+  /**
+   * The payer turned PayPal down (the cancel URL): the checkout ends DECLINED (`cancelled`), so the
+   * listing may be paid by card or a new checkout at once rather than when the order expires.
+   * Refused once the payer approved (capture it instead). Cancelling again answers the same. Should
+   * PayPal capture it all the same (the payer approved in another tab and a capture was already on
+   * its way), the capture is refunded in full: a cancelled checkout never keeps money.
+   */
+  async cancelCheckout(viewer: Viewer, input: CaptureInput, meta: RequestMeta = {}): Promise<PaymentRow> {
+    signedIn(viewer);
+    const payment = await this.checkoutOf(viewer, input);
+    authorize(viewer, 'payment.charge', payment.userId);
+    if (payment.status === 'DECLINED' && payment.declineCode === CANCELLED) return payment;
+    if (payment.status !== 'PENDING' && payment.status !== 'REQUIRES_ACTION')
+      throw new ConflictError(
+        `Transaction ${payment.id} is ${payment.status}; only a checkout waiting for the payer can be cancelled`,
+        { id: payment.id },
+      );
+    const order = payment.providerReference ? await this.readOrder(payment.providerReference) : null;
+    if (order && order.status !== 'created')
+      throw new ConflictError(
+        'The payer approved this PayPal checkout; capture it (capturePayPalCheckout) instead of cancelling',
+        { id: payment.id },
+      );
+    const settled = await this.settle(
+      payment.id,
+      { status: 'DECLINED', declineCode: CANCELLED, declineMessage: 'The payer cancelled the PayPal checkout.' },
+      meta,
+    );
+    if (settled.status !== 'DECLINED')
+      throw new ConflictError(`Transaction ${payment.id} moved on to ${settled.status}; it was not cancelled`, {
+        id: payment.id,
+      });
+    return settled;
   }
 
   /** The viewer's PayPal payment by id, or the latest of a listing; NOT_FOUND for others'. */
@@ -806,12 +865,14 @@ export class PaymentsService {
       return 'ignored';
     }
     const order = await this.currentOrder(payment);
-    return this.deps.db.transaction(async (t) => {
+    const settled = await this.deps.db.transaction(async (t) => {
       const fresh = await record(t, type);
-      if (fresh.length === 0) return 'duplicate';
-      await this.settleCheckout(payment, order, {}, t);
-      return 'processed';
+      if (fresh.length === 0) return undefined;
+      return this.settleCheckout(payment, order, {}, t);
     });
+    if (!settled) return 'duplicate';
+    await this.refundIfCancelled(settled, order);
+    return 'processed';
   }
 
   /** A PayPal payment's refund: against its capture, with a PayPal-Request-Id from our payment and refund ids. */
@@ -929,6 +990,9 @@ export class PaymentsService {
     return row;
   }
 }
+
+/** A PayPal checkout the payer cancelled (cancelCheckout): DECLINED with this code. */
+export const CANCELLED = 'cancelled';
 
 /** A PayPal capture of another amount than was priced: held for review, never a success. */
 export const AMOUNT_MISMATCH = 'amount_mismatch';

@@ -63,6 +63,8 @@ describe('PayPal return and cancel pages (development stand-ins for the frontend
     expect(html).toContain('PayPal payment cancelled');
     expect(html).toContain('nothing was charged');
     expect(html).toContain(`Listing <code>${LISTING}</code> still waits for its posting fee`);
+    const link = new URL(/href="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&'), base);
+    expect(link.searchParams.get('query')).toContain(`cancelPayPalCheckout(input: { paymentId: "${PAYMENT}" })`);
   });
 
   it('answers GET only', async () => {

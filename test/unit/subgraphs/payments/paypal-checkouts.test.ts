@@ -5,7 +5,7 @@ import type { DatabaseHandle } from '../../../../lib/db';
 import { AppError } from '../../../../lib/errors';
 import type { ListingFacts, ListingsClient } from '../../../../subgraphs/payments/clients/listings.client';
 import { payments } from '../../../../subgraphs/payments/db/schema';
-import { AMOUNT_MISMATCH, PaymentsService } from '../../../../subgraphs/payments/domain/payments.service';
+import { AMOUNT_MISMATCH, CANCELLED, PaymentsService } from '../../../../subgraphs/payments/domain/payments.service';
 import {
   type CaptureOutcome,
   type CheckoutCapture,
@@ -98,11 +98,18 @@ class FakeCheckout implements CheckoutGateway {
 
   async refundCapture(request: CheckoutRefundRequest): Promise<RefundOutcome> {
     this.refunds.push(request);
+    // PayPal-Request-Id derives from our payment and refund ids: the same pair is the same refund.
+    const requestId = `${request.paymentId}/${request.refundId}`;
+    const saved = this.refundsByRequestId.get(requestId);
+    if (saved) return saved;
     const capture = (await this.getCapture(request.captureId)) as CheckoutCapture;
     const amount = request.amount ?? capture.amount - capture.amountRefunded;
     this.refundAtPayPal(capture.id, amount);
-    return { reference: `REFUND-${request.refundId}`, amount, status: 'succeeded' };
+    const outcome: RefundOutcome = { reference: `REFUND-${request.refundId}`, amount, status: 'succeeded' };
+    this.refundsByRequestId.set(requestId, outcome);
+    return outcome;
   }
+  private readonly refundsByRequestId = new Map<string, RefundOutcome>();
 
   verifyWebhook(): never {
     throw new Error('not used: these tests hand the service verified events');
@@ -393,5 +400,54 @@ describe('PaymentsService PayPal checkouts: amounts and refunds', () => {
     ]);
     expect(new Set(paypal.refunds.map((r) => r.refundId)).size).toBe(2);
     expect(codeOf(await service.refund(seller, payment.id, 1).catch((e) => e))).toBe('FORBIDDEN');
+  });
+});
+
+describe('PaymentsService PayPal checkouts: the payer cancels', () => {
+  it('frees the listing at once: DECLINED (cancelled), and a new checkout may pay it; cancelling again answers the same', async () => {
+    const listingId = waitingListing();
+    const { payment } = await service.startCheckout(seller, { listingId, idempotencyKey: key() });
+    const other: Viewer = { userId: randomUUID(), roles: ['user'] };
+    expect(codeOf(await service.cancelCheckout(other, { paymentId: payment.id }).catch((e) => e))).toBe('NOT_FOUND');
+    const cancelled = await service.cancelCheckout(seller, { listingId });
+    expect(cancelled).toMatchObject({ id: payment.id, status: 'DECLINED', declineCode: CANCELLED });
+    expect(await service.cancelCheckout(seller, { paymentId: payment.id })).toMatchObject({ status: 'DECLINED' });
+    expect(eventsFor(payment.id)).toEqual(['payment.failed']);
+    // Approving the old order now takes nothing: capturing a cancelled checkout answers it as it is.
+    paypal.approve(payment.providerReference!);
+    expect(await service.captureCheckout(seller, { paymentId: payment.id })).toMatchObject({ status: 'DECLINED' });
+    expect(paypal.callsFor(payment.providerReference!)).not.toContain('captureOrder');
+    const next = await service.startCheckout(seller, { listingId, idempotencyKey: key() });
+    expect(next.payment).toMatchObject({ status: 'REQUIRES_ACTION' });
+    expect(next.payment.id).not.toBe(payment.id);
+  });
+
+  it('refuses once the payer approved (capture it instead), and once it is paid', async () => {
+    const { listingId, payment } = await approvedCheckout();
+    expect(codeOf(await service.cancelCheckout(seller, { listingId }).catch((e) => e))).toBe('CONFLICT');
+    expect((await rowOf(payment.id)).status).toBe('REQUIRES_ACTION');
+    await service.captureCheckout(seller, { listingId });
+    expect(codeOf(await service.cancelCheckout(seller, { listingId }).catch((e) => e))).toBe('CONFLICT');
+    expect((await rowOf(payment.id)).status).toBe('SUCCEEDED');
+  });
+
+  it('refunds in full, once, a capture PayPal made in the instant of the cancel', async () => {
+    const listingId = waitingListing();
+    const { payment } = await service.startCheckout(seller, { listingId, idempotencyKey: key() });
+    const orderId = payment.providerReference!;
+    await service.cancelCheckout(seller, { paymentId: payment.id });
+    // A capture already on its way when the cancel committed: the payer approved in another tab.
+    paypal.approve(orderId);
+    await paypal.captureOrder(orderId);
+    const captureId = paypal.captureOf(orderId).id;
+    expect(await webhook({ type: 'capture.completed', captureId })).toBe('processed');
+    expect(paypal.captureOf(orderId)).toMatchObject({ status: 'refunded', amountRefunded: 1000 });
+    expect(paypal.refunds).toEqual([{ paymentId: payment.id, refundId: CANCELLED, captureId, currency: 'USD' }]);
+    // Delivered again: nothing more to give back.
+    expect(await webhook({ type: 'capture.completed', captureId })).toBe('processed');
+    expect(paypal.refunds).toHaveLength(1);
+    expect(await rowOf(payment.id)).toMatchObject({ status: 'DECLINED', declineCode: CANCELLED });
+    expect(eventsFor(payment.id)).toEqual(['payment.failed']);
+    expect(activations).not.toContain(listingId);
   });
 });

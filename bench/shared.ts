@@ -1,0 +1,15 @@
+/** An emulator's `/__emulator/state` (what it holds and did): the ground truth a benchmark checks its answers against. */
+export async function emulatorState<T>(baseUrl: string): Promise<T> {
+  const url = `${baseUrl}/__emulator/state`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/** One GraphQL call that throws on any error (bench/run.ts `graphql`), as the scenarios take it. */
+export type GraphQL = <T>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => Promise<T>;
