@@ -581,9 +581,21 @@ export class PaymentsService {
         .set({ status: outcome.status, providerReference: outcome.reference })
         .where(eq(refunds.id, refund.id));
       const [current] = await t.select().from(payments).where(eq(payments.id, paymentId)).for('update');
+      // The total our refunds reached, as the provider confirmed them. Not current + this one: the
+      // provider's webhook may have set its own total (which counts this refund) while we waited.
+      const [confirmed] = await t
+        .select({ total: sql<string>`coalesce(sum(${refunds.amount}), 0)` })
+        .from(refunds)
+        .where(
+          and(
+            eq(refunds.paymentId, paymentId),
+            sql`${refunds.providerReference} is not null`,
+            sql`${refunds.status} <> 'failed'`,
+          ),
+        );
       return this.settle(
         paymentId,
-        { status: current!.status, amountRefunded: current!.amountRefunded + outcome.amount },
+        { status: current!.status, amountRefunded: Math.max(current!.amountRefunded, Number(confirmed!.total)) },
         meta,
         t,
       );
