@@ -163,7 +163,8 @@ describe('PayPal checkout through the gateway', () => {
     const contact = await eventually(
       async () =>
         (await stack.graph(CrmContactDocument, { userId: carol.id }, { token: carol.token })).data?.crmContact ?? null,
-      (c) => c?.properties?.find((p) => p.name === 'saypro_total_spent')?.value === '1000',
+      // Other changes of the user (the receipt, the confirmation) may still be on their way: wait for all.
+      (c) => c?.syncStatus === 'SYNCED' && c.properties?.find((p) => p.name === 'saypro_total_spent')?.value === '1000',
       PIPELINE_MS,
     );
     expect(contact!.syncStatus).toBe('SYNCED');
