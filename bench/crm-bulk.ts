@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mintToken } from '../lib/auth';
-import { signEmailConfirmation } from '../lib/email-confirmation';
-import { emulatorState, type GraphQL } from './shared';
+import { confirmEmail, emulatorState, type GraphQL } from './shared';
 
 interface HubSpotState {
   requests: Array<{ method: string; path: string; status: number; at: string; batchSize?: number }>;
@@ -32,7 +31,6 @@ export interface CrmBulkFigures {
 }
 
 const REGISTER = `mutation Register($input: RegisterUserInput!) { registerUser(input: $input) { id } }`;
-const CONFIRM = `mutation Confirm($token: String!) { confirmEmail(token: $token) { id } }`;
 const START = `mutation { syncAllUsersToCrm { id state total done failed } }`;
 const JOB = `query Job($id: ID!) { crmSyncJob(id: $id) { id state total done failed } }`;
 const CONTACT = `query Contact($userId: ID!) { crmContact(userId: $userId) { syncStatus } }`;
@@ -69,12 +67,7 @@ export async function crmBulkBench(options: {
       { input: { name: `Bulk User ${i + 1}`, email } },
       admin,
     );
-    await graphql(
-      gatewayUrl,
-      CONFIRM,
-      { token: signEmailConfirmation(registerUser.id, email, options.internalSecret) },
-      admin,
-    );
+    await confirmEmail(graphql, gatewayUrl, { id: registerUser.id, email }, options.internalSecret, admin);
     ids.push(registerUser.id);
   }
   const registerMs = Math.round(performance.now() - t0);

@@ -23,7 +23,7 @@ import { mintToken, signViewerHeader, VIEWER_HEADER } from '../lib/auth';
 import { projectRoot } from '../lib/data-dir';
 import { templateFile } from '../embedded/template';
 import { crmBulkBench, crmBulkProblems } from './crm-bulk';
-import { emulatorState } from './shared';
+import { confirmEmail, emulatorState } from './shared';
 import { paypalBench, paypalProblems } from './paypal';
 import { autocannon, type AutocannonOptions } from './gateway/autocannon';
 import { cpuSecondsOf, freePort, memoryOf } from './gateway/proc';
@@ -202,17 +202,20 @@ const CREATE = `mutation Create($input: CreateListingInput!) { createListing(inp
 
 async function seed(
   stack: Stack,
-  jwtSecret: string,
+  secrets: { JWT_SECRET: string; INTERNAL_SECRET: string },
 ): Promise<{ users: number; listings: number; seedMs: number; sellers: Array<{ id: string; token: string }> }> {
   const t0 = performance.now();
   const users: Array<{ id: string; token: string }> = [];
   for (let i = 0; i < USERS; i++) {
+    const email = `bench.seller.${i + 1}@example.com`;
     const { registerUser } = await graphql<{ registerUser: { id: string } }>(stack.gatewayUrl, REGISTER, {
-      input: { name: `Bench Seller ${i + 1}`, email: `bench.seller.${i + 1}@example.com` },
+      input: { name: `Bench Seller ${i + 1}`, email },
     });
+    // Confirmed, as a real seller is: only confirmed addresses reach the CRM (the bulk sync counts the rest failed).
+    await confirmEmail(graphql, stack.gatewayUrl, { id: registerUser.id, email }, secrets.INTERNAL_SECRET);
     users.push({
       id: registerUser.id,
-      token: await mintToken({ secret: jwtSecret, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }),
+      token: await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }),
     });
   }
   for (let i = 0; i < LISTINGS; i++) {
@@ -766,7 +769,7 @@ async function main(): Promise<void> {
     };
 
     log(`seeding ${USERS} users and ${LISTINGS} JOBS listings through the gateway`);
-    const seeded = await seed(stack, secrets.JWT_SECRET);
+    const seeded = await seed(stack, secrets);
     const seededMemory = memoryOf(stack.pid);
 
     const listingsPath = new URL(stack.listingsUrl).pathname;
