@@ -290,14 +290,17 @@ export class AnalyticsService {
           'GA4 validation server found problems in our events',
         );
     } catch (err) {
-      const rejected = err instanceof Ga4Error && err.kind === 'rejected';
-      const message = rejected ? (err as Error).message : `GA4 unavailable (${(err as Error)?.name ?? 'Error'})`;
+      // The policy wraps what kept failing in ProviderUnavailableError: GA4's own answer is its cause.
+      const answer = err instanceof Ga4Error ? err : (err as { causeError?: unknown })?.causeError;
+      const ga4Error = answer instanceof Ga4Error ? answer : undefined;
+      const rejected = ga4Error?.kind === 'rejected';
+      const message = ga4Error ? ga4Error.message : `GA4 unavailable (${(err as Error)?.name ?? 'Error'})`;
       await this.deps.db.insert(deliveries).values({
         id: randomUUID(),
         clientId,
         eventIds: ids,
         eventNames: names,
-        status: err instanceof Ga4Error ? err.status : null,
+        status: ga4Error?.status ?? null,
         validation: validate,
         validationMessages: [],
         error: message.slice(0, 500),
