@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { eq, inArray } from 'drizzle-orm';
 import type { Viewer } from '../../../../lib/auth';
 import type { DatabaseHandle } from '../../../../lib/db';
 import type { EntityClient } from '../../../../lib/entity-client';
 import type { EventEnvelope, EventPayloads } from '../../../../lib/events';
+import { createLogger } from '../../../../lib/logger';
 import { consents, deliveries, outbox, refundTotals } from '../../../../subgraphs/analytics/db/schema';
 import { AnalyticsService, requestsOf } from '../../../../subgraphs/analytics/domain/analytics.service';
 import { ga4EventOf, type AnalyticsEventName } from '../../../../subgraphs/analytics/domain/event-mapping';
@@ -374,14 +376,32 @@ describe('AnalyticsService: consent', () => {
 });
 
 describe('AnalyticsService: validation mode and the admin view', () => {
-  it('sends to the validation server, keeps its messages and shows them with the backlog', async () => {
-    const analytics = service({ validate: true });
+  it('sends to the validation server, keeps its messages, logs them and shows them with the backlog', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(chunk.toString('utf8'));
+          done();
+        },
+      }),
+    });
+    const analytics = service({ validate: true, logger });
     const userId = randomUUID();
     ga4.messages = [{ fieldPath: 'events', description: 'Event at index: [0] has …', validationCode: 'NAME_INVALID' }];
     await record(analytics, signUp(userId));
     await analytics.flush();
     expect(ga4.requests.map((r) => r.validate)).toEqual([true]);
     expect(await rowsOf(userId)).toEqual([expect.objectContaining({ status: 'VALIDATED' })]);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'GA4 validation server found problems in our events',
+        validationMessages: ga4.messages,
+      }),
+    );
     const admin: Viewer = { userId: randomUUID(), roles: ['user', 'admin'] };
     const backlog = await analytics.backlog(admin, 10);
     expect(backlog).toMatchObject({
