@@ -3,6 +3,8 @@ import path from 'node:path';
 import {
   CONFIG_KEYS,
   ConfigError,
+  GA4_EMULATOR_STREAM,
+  ga4Connection,
   loadConfig,
   PAYPAL_EMULATOR_APP,
   paypalConnection,
@@ -367,6 +369,30 @@ describe('provider keys travel over HTTPS only', () => {
       clientSecret: 'secret-12',
       apiUrl: 'https://api-m.paypal.com',
       webhookId: 'WH1',
+      emulated: false,
+    });
+  });
+
+  it('GA4: both keys or neither, https with a secret; Google with them, the emulator and its stream without', () => {
+    expect(() => loadConfig({ GA4_MEASUREMENT_ID: 'G-ABC123' })).toThrow(
+      /GA4_API_SECRET: set both GA4_MEASUREMENT_ID and GA4_API_SECRET/,
+    );
+    expect(() => loadConfig({ GA4_MEASUREMENT_ID: 'UA-1234-1', GA4_API_SECRET: 'secret-12' })).toThrow(
+      /GA4_MEASUREMENT_ID: must be a GA4 measurement id/,
+    );
+    expect(() =>
+      loadConfig({ GA4_MEASUREMENT_ID: 'G-ABC123', GA4_API_SECRET: 'secret-12', GA4_ENDPOINT: 'http://ga.internal' }),
+    ).toThrow(/GA4_ENDPOINT: must be an https:\/\/ URL/);
+    expect(() => loadConfig({ ANALYTICS_CONSENT_DEFAULT: 'maybe' })).toThrow(/ANALYTICS_CONSENT_DEFAULT/);
+    expect(ga4Connection(loadConfig({}))).toEqual({
+      ...GA4_EMULATOR_STREAM,
+      endpoint: 'http://127.0.0.1:4015',
+      emulated: true,
+    });
+    expect(ga4Connection(loadConfig({ GA4_MEASUREMENT_ID: 'G-ABC123', GA4_API_SECRET: 'secret-12' }))).toEqual({
+      measurementId: 'G-ABC123',
+      apiSecret: 'secret-12',
+      endpoint: 'https://www.google-analytics.com',
       emulated: false,
     });
   });
