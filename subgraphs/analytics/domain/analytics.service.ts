@@ -46,7 +46,11 @@ export interface AnalyticsDeps {
   validate: boolean;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
-  /** How long a sender holds the events it claimed before another may take them, ms. @default 120000 */
+  /**
+   * How long a sender holds the events it claimed before another may take them, ms; it starts
+   * requests only in the first half, so keep it above twice the slowest request (every retry
+   * timing out). @default 120000
+   */
   claimMs?: number;
 }
 
@@ -248,10 +252,27 @@ export class AnalyticsService {
       if (tooOld.includes(row)) continue;
       byClient.set(row.clientId, [...(byClient.get(row.clientId) ?? []), row]);
     }
+    // A request is started only in the first half of the claim: the slowest one (every retry timing out)
+    // still ends before the claim does, so no other sender can take and send the same events meanwhile.
+    const startBy = now.getTime() + this.claimMs / 2;
+    const unsent: OutboxRow[] = [];
     for (const [clientId, rows] of byClient) {
       rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
-      for (const batch of requestsOf(clientId, rows)) await this.deliver(clientId, batch);
+      for (const batch of requestsOf(clientId, rows)) {
+        if (Date.now() > startBy) unsent.push(...batch);
+        else await this.deliver(clientId, batch);
+      }
     }
+    if (unsent.length)
+      await this.deps.db
+        .update(outbox)
+        .set({ claimedUntil: null })
+        .where(
+          inArray(
+            outbox.eventId,
+            unsent.map((r) => r.eventId),
+          ),
+        );
     return claimed.length;
   }
 

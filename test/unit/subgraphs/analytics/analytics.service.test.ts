@@ -28,7 +28,10 @@ class FakeGa4 implements Ga4Gateway {
   /** Answer 400 (a refusal, never retried). */
   refuse = false;
   messages: ValidationMessage[] = [];
+  /** How long each call takes, ms. */
+  delayMs = 0;
   async collect(payload: Ga4Payload, options: { validate: boolean }): Promise<CollectOutcome> {
+    if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.failNext > 0) {
       this.failNext--;
       throw new FakeOutage('GA4 503');
@@ -293,6 +296,22 @@ describe('AnalyticsService: exactly once from our side', () => {
     const [a, b] = await Promise.all([first.flush(), second.flush()]);
     expect(a + b).toBe(5);
     expect(ga4.events()).toHaveLength(5);
+  });
+
+  it('starts no request in the second half of its claim: it lets the rest go, for this or another sender', async () => {
+    const analytics = service({ claimMs: 2000 });
+    const users = [randomUUID(), randomUUID(), randomUUID()];
+    await record(analytics, ...users.map(signUp));
+    ga4.delayMs = 1100;
+    expect(await analytics.flush()).toBe(3);
+    expect(ga4.requests).toHaveLength(1);
+    const released = await handle.db.select().from(outbox).where(eq(outbox.status, 'QUEUED'));
+    expect(released.map((r) => r.claimedUntil)).toEqual([null, null]);
+    ga4.delayMs = 0;
+    await analytics.flush();
+    expect(ga4.requests.map((r) => r.payload.client_id).sort()).toEqual(
+      users.map((u) => pseudonymOf(u, SECRET)).sort(),
+    );
   });
 
   it('marks what GA4 refuses FAILED, not retried', async () => {
