@@ -1,11 +1,10 @@
 import { serviceReadiness } from '../../lib/health';
-import { metricsOptionsOf, scraped } from '../../lib/metrics';
+import { metricsOptionsOf, onePerScrape, scraped } from '../../lib/metrics';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
 import type { EntityClient } from '../../lib/entity-client';
 import type { EventBus } from '../../lib/events';
 import type { Logger } from '../../lib/logger';
-import { onePerScrape } from '../../lib/metrics';
 import { providerPolicyFromConfig } from '../../lib/resilience';
 import { createSubgraphServer } from '../../lib/subgraph';
 import { createContext } from './context';

@@ -219,13 +219,7 @@ export class AnalyticsService {
    */
   async flush(): Promise<number> {
     const now = new Date();
-    if (this.deps.consentWaitMs > 0) {
-      const expired = await this.deps.db
-        .delete(outbox)
-        .where(and(eq(outbox.status, 'HELD'), lt(outbox.createdAt, new Date(now.getTime() - this.deps.consentWaitMs))))
-        .returning({ event: outbox.event });
-      for (const { event } of expired) metrics.analyticsEvents.inc({ event: event.name, outcome: 'dropped' });
-    }
+    if (this.deps.consentWaitMs > 0) await this.settleHeld(now);
     const due = this.deps.db
       .select({ eventId: outbox.eventId })
       .from(outbox)
@@ -274,6 +268,33 @@ export class AnalyticsService {
           ),
         );
     return claimed.length;
+  }
+
+  /**
+   * Held events whose user has decided since are released or dropped here too: a decision recorded
+   * while the event's own transaction was still open did not see it (and it did not see the
+   * decision). Then those that waited longer than the wait are dropped.
+   */
+  private async settleHeld(now: Date): Promise<void> {
+    const decided = (granted: boolean) =>
+      inArray(
+        outbox.userId,
+        this.deps.db.select({ userId: consents.userId }).from(consents).where(eq(consents.granted, granted)),
+      );
+    await this.deps.db
+      .update(outbox)
+      .set({ status: 'QUEUED', nextAttemptAt: now })
+      .where(and(eq(outbox.status, 'HELD'), decided(true)));
+    const dropped = await this.deps.db
+      .delete(outbox)
+      .where(
+        and(
+          eq(outbox.status, 'HELD'),
+          or(decided(false), lt(outbox.createdAt, new Date(now.getTime() - this.deps.consentWaitMs))),
+        ),
+      )
+      .returning({ event: outbox.event });
+    for (const { event } of dropped) metrics.analyticsEvents.inc({ event: event.name, outcome: 'dropped' });
   }
 
   /** One Measurement Protocol request and its outcome, recorded on every event in it. */

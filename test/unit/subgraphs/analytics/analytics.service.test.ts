@@ -369,6 +369,21 @@ describe('AnalyticsService: consent', () => {
     ]);
   });
 
+  it('settles held events whose decision was recorded while their own transaction was still open', async () => {
+    const analytics = service({ consentDefault: 'denied', consentWaitMs: 60_000 });
+    const yes = randomUUID();
+    const no = randomUUID();
+    await record(analytics, signUp(yes), signUp(no));
+    // What setConsent stored in a transaction that could not see the held rows yet:
+    await handle.db.insert(consents).values([
+      { userId: yes, granted: true, updatedAt: new Date() },
+      { userId: no, granted: false, updatedAt: new Date() },
+    ]);
+    await analytics.flush();
+    expect(ga4.requests.map((r) => r.payload.client_id)).toEqual([pseudonymOf(yes, SECRET)]);
+    expect(await rowsOf(no)).toEqual([]);
+  });
+
   it('drops held events once the wait for a decision runs out', async () => {
     const analytics = service({ consentDefault: 'denied', consentWaitMs: 60_000 });
     const userId = randomUUID();
