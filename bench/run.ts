@@ -80,6 +80,8 @@ type Ports = {
   sendgrid: number;
   seo: number;
   paypal: number;
+  analytics: number;
+  ga4: number;
 };
 
 async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
@@ -97,6 +99,8 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
     SENDGRID_EMULATOR_PORT: String(ports.sendgrid),
     SEO_PORT: String(ports.seo),
     PAYPAL_EMULATOR_PORT: String(ports.paypal),
+    ANALYTICS_PORT: String(ports.analytics),
+    GA4_EMULATOR_PORT: String(ports.ga4),
     METRICS_PORT: '0',
     ENV_FILE: '',
     LOG_LEVEL: 'warn',
@@ -728,6 +732,8 @@ async function main(): Promise<void> {
     sendgrid: 0,
     seo: 0,
     paypal: 0,
+    analytics: 0,
+    ga4: 0,
   };
   const taken = new Set<number>();
   for (const name of Object.keys(ports) as Array<keyof Ports>) {

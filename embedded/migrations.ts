@@ -6,6 +6,7 @@ import { CRM_DB_SCHEMA, CRM_MIGRATIONS } from '../subgraphs/crm/db/migrations';
 import { EMAIL_DB_SCHEMA, EMAIL_MIGRATIONS } from '../subgraphs/email/db/migrations';
 import { PAYMENTS_DB_SCHEMA, PAYMENTS_MIGRATIONS } from '../subgraphs/payments/db/migrations';
 import { SEO_DB_SCHEMA, SEO_MIGRATIONS } from '../subgraphs/seo/db/migrations';
+import { ANALYTICS_DB_SCHEMA, ANALYTICS_MIGRATIONS } from '../subgraphs/analytics/db/migrations';
 
 /** Every service's migrations (folder, schema), in the order they run on a shared database. */
 export const MIGRATIONS: Array<[folder: string, schema: string]> = [
@@ -14,6 +15,7 @@ export const MIGRATIONS: Array<[folder: string, schema: string]> = [
   [CRM_MIGRATIONS, CRM_DB_SCHEMA],
   [EMAIL_MIGRATIONS, EMAIL_DB_SCHEMA],
   [SEO_MIGRATIONS, SEO_DB_SCHEMA],
+  [ANALYTICS_MIGRATIONS, ANALYTICS_DB_SCHEMA],
 ];
 
 /**

@@ -32,6 +32,9 @@ import { createStripeAdapter } from '../subgraphs/payments/provider/stripe.adapt
 import { createPaymentsSubgraph, type PaymentsSubgraph } from '../subgraphs/payments/server';
 import { consumeListingChanges } from '../subgraphs/seo/events/listing-changes.consumer';
 import { createSeoSubgraph, type SeoSubgraph } from '../subgraphs/seo/server';
+import { createGa4Emulator, type Ga4Emulator } from '../emulators/ga4/server';
+import { composeAnalytics } from '../subgraphs/analytics/compose';
+import type { AnalyticsSubgraph } from '../subgraphs/analytics/server';
 
 export type EmbeddedConfig = Config & { JWT_SECRET: string; INTERNAL_SECRET: string; STRIPE_WEBHOOK_SECRET: string };
 
@@ -64,6 +67,8 @@ export interface EmbeddedOptions {
     paypal?: number;
     metrics?: number;
     seo?: number;
+    analytics?: number;
+    ga4?: number;
   };
   onQuery?: (query: string, params: unknown[]) => void;
 }
@@ -79,6 +84,9 @@ export interface EmbeddedStack {
   crm: CrmSubgraph;
   email: EmailSubgraph;
   seo: SeoSubgraph;
+  analytics: AnalyticsSubgraph;
+  /** The local GA4 Measurement Protocol, when no GA4_MEASUREMENT_ID / GA4_API_SECRET are set. */
+  ga4?: Ga4Emulator;
   /** The local Stripe, when no STRIPE_SECRET_KEY is set. */
   stripe?: StripeEmulator;
   /** The local PayPal (approval page, activity page), when no PAYPAL_CLIENT_ID or PAYPAL_API_URL is set. */
@@ -99,7 +107,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const host = config.HOST;
   const port = (name: keyof NonNullable<EmbeddedOptions['ports']>, fallback: number) =>
     options.ports?.[name] ?? fallback;
-  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot' | 'paypal') =>
+  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot' | 'paypal' | 'ga4') =>
     options.emulatorStateDir ? path.join(options.emulatorStateDir, `${emulator}.json`) : undefined;
   // Closers run last-added first: HTTP drains before Apollo stops, services before the database.
   const serve = async (
@@ -317,8 +325,35 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const seoUrl = urlOf(await serve('seo', seo, port('seo', config.SEO_PORT)));
   await consumeListingChanges({ bus: bus.withSource('seo'), db: handle.db, seo: seo.seo });
 
+  // analytics: domain events to GA4's Measurement Protocol, or to the local emulator without keys
+  let ga4: Ga4Emulator | undefined;
+  let ga4Endpoint: string | undefined;
+  if (!(config.GA4_MEASUREMENT_ID && config.GA4_API_SECRET) && !config.GA4_ENDPOINT) {
+    ga4 = createGa4Emulator({ stateFile: stateFile('ga4'), logger: logger.child({ service: 'ga4-emulator' }) });
+    ga4Endpoint = await ga4.listen(port('ga4', config.GA4_EMULATOR_PORT), host);
+    shutdown.add('ga4 emulator', () => ga4!.close());
+    emulators.ga4 = `${ga4Endpoint}/__emulator`;
+  }
+  const analytics = await composeAnalytics({
+    config,
+    db: handle.db,
+    bus: bus.withSource('analytics'),
+    logger: logger.child({ service: 'analytics' }),
+    shutdown,
+    ga4Endpoint,
+    listingsUrl: () => listingsUrl,
+  });
+  const analyticsUrl = urlOf(await serve('analytics', analytics, port('analytics', config.ANALYTICS_PORT)));
+
   // gateway
-  const subgraphs = { listings: listingsUrl, payments: paymentsUrl, crm: crmUrl, email: emailUrl, seo: seoUrl };
+  const subgraphs = {
+    listings: listingsUrl,
+    payments: paymentsUrl,
+    crm: crmUrl,
+    email: emailUrl,
+    seo: seoUrl,
+    analytics: analyticsUrl,
+  };
   const gateway = await createGateway(
     gatewayOptionsFromConfig(config, {
       logger: logger.child({ service: 'gateway' }),
@@ -362,6 +397,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     crm,
     email,
     seo,
+    analytics,
+    ga4,
     stripe,
     paypal,
     hubspot,

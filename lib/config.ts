@@ -147,6 +147,42 @@ export const configSchema = z.object({
   SITEMAP_BASE_URL: z.string().url().default('http://127.0.0.1:4000'),
   /** Listing URLs per sitemap shard; the protocol allows at most 50000. @default 50000 */
   SITEMAP_SHARD_SIZE: z.coerce.number().int().min(1).max(50_000).default(50_000),
+  /** analytics subgraph port. @default 4006 */
+  ANALYTICS_PORT: port.default(4006),
+  /** URL the gateway calls the analytics subgraph at (services mode). @default http://127.0.0.1:4006/graphql */
+  ANALYTICS_URL: z.string().url().default('http://127.0.0.1:4006/graphql'),
+  /** A user's analytics consent until they decide: `denied` (opt-in, what GDPR/ePrivacy expect) or `granted`. @default denied */
+  ANALYTICS_CONSENT_DEFAULT: z.enum(['granted', 'denied']).default('denied'),
+  /** How long events of a user who has not decided yet wait for their decision (then dropped), ms; at most GA4's 72 h. @default 600000 */
+  ANALYTICS_CONSENT_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(72 * 3600 * 1000)
+    .default(600_000),
+  /** HMAC secret of the pseudonymous GA4 client_id/user_id derived from our user ids. @default INTERNAL_SECRET */
+  ANALYTICS_ID_SECRET: secret.optional(),
+  /** How often queued GA4 events are sent, ms. @default 500 */
+  ANALYTICS_SEND_INTERVAL_MS: z.coerce.number().int().min(20).default(500),
+  /** First delay before a GA4 request is tried again after a failure, ms; doubles per attempt. @default 1000 */
+  ANALYTICS_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(10).default(1000),
+  /** Longest delay between two attempts of a GA4 request, ms (retried until GA4's 72 h window closes). @default 300000 */
+  ANALYTICS_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).default(300_000),
+  /** GA4 web stream measurement id (G-…). With GA4_API_SECRET, events go to Google; unset: the local GA4 emulator. */
+  GA4_MEASUREMENT_ID: z
+    .string()
+    .regex(/^G-[A-Z0-9]+$/, 'must be a GA4 measurement id (G-…)')
+    .optional(),
+  /** Measurement Protocol API secret of that stream; required with GA4_MEASUREMENT_ID. Never logged. */
+  GA4_API_SECRET: z.string().min(8).optional(),
+  /** Base URL of the Measurement Protocol. @default https://www.google-analytics.com with keys, the emulator (http://127.0.0.1:GA4_EMULATOR_PORT) without */
+  GA4_ENDPOINT: z.string().url().optional(),
+  /** Send to `/debug/mp/collect` (validated, never recorded) and keep its validationMessages. @default false */
+  GA4_VALIDATE: bool.default('false'),
+  /** Port of the GA4 Measurement Protocol emulator (`npm run start:ga4-emulator`, and embedded mode). @default 4015 */
+  GA4_EMULATOR_PORT: port.default(4015),
+  /** Timeout of one GA4 request, ms. @default 10000 */
+  GA4_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** SendGrid API key (SG.…). Unset: embedded mode runs the local SendGrid emulator. */
   SENDGRID_API_KEY: z.string().regex(/^SG\./, 'must be a SendGrid API key (SG.…)').optional(),
   /** Base URL of a SendGrid-compatible API, e.g. a running emulator (services mode without a key). */
@@ -408,6 +444,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       message: 'must be an https:// URL when SENDGRID_API_KEY is set (http only on loopback)',
       path: ['SENDGRID_API_URL'],
     })
+    .refine((c) => Boolean(c.GA4_MEASUREMENT_ID) === Boolean(c.GA4_API_SECRET), {
+      message: 'set both GA4_MEASUREMENT_ID and GA4_API_SECRET, or neither',
+      path: ['GA4_API_SECRET'],
+    })
+    .refine((c) => !c.GA4_API_SECRET || !c.GA4_ENDPOINT || isSecureUrl(c.GA4_ENDPOINT), {
+      message: 'must be an https:// URL when GA4_API_SECRET is set (http only on loopback)',
+      path: ['GA4_ENDPOINT'],
+    })
     .safeParse(input);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
@@ -476,6 +520,35 @@ export function paypalConnection(
     clientSecret: PAYPAL_EMULATOR_APP.clientSecret,
     apiUrl: config.PAYPAL_API_URL ?? `http://127.0.0.1:${config.PAYPAL_EMULATOR_PORT}`,
     webhookId: config.PAYPAL_WEBHOOK_ID ?? PAYPAL_EMULATOR_APP.webhookId,
+    emulated: true,
+  };
+}
+
+/** The stream the GA4 emulator accepts when no keys are configured. */
+export const GA4_EMULATOR_STREAM = { measurementId: 'G-EMULATOR', apiSecret: 'emulator-api-secret' } as const;
+
+export interface Ga4Connection {
+  measurementId: string;
+  apiSecret: string;
+  endpoint: string;
+  /** True when it is the emulator's stream (no keys configured). */
+  emulated: boolean;
+}
+
+/** Where GA4 events go: Google with keys (GA4_ENDPOINT overrides), else the emulator on GA4_EMULATOR_PORT (or GA4_ENDPOINT). */
+export function ga4Connection(
+  config: Pick<Config, 'GA4_MEASUREMENT_ID' | 'GA4_API_SECRET' | 'GA4_ENDPOINT' | 'GA4_EMULATOR_PORT'>,
+): Ga4Connection {
+  if (config.GA4_MEASUREMENT_ID && config.GA4_API_SECRET)
+    return {
+      measurementId: config.GA4_MEASUREMENT_ID,
+      apiSecret: config.GA4_API_SECRET,
+      endpoint: config.GA4_ENDPOINT ?? 'https://www.google-analytics.com',
+      emulated: false,
+    };
+  return {
+    ...GA4_EMULATOR_STREAM,
+    endpoint: config.GA4_ENDPOINT ?? `http://127.0.0.1:${config.GA4_EMULATOR_PORT}`,
     emulated: true,
   };
 }

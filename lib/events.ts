@@ -40,6 +40,8 @@ export interface EventPayloads {
     listingId: string;
     userId: string;
     amountRefunded: number;
+    /** ISO-4217 currency of the payment (and of amountRefunded). */
+    currency: string;
     fullyRefunded: boolean;
   };
   /** A payment arrived for a listing that can no longer go live (withdrawn meanwhile): it must be refunded. */

@@ -185,6 +185,11 @@ export const metrics = {
     ['queue'] as const,
     [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
   ),
+  analyticsEvents: counter(
+    'analytics_events_total',
+    'GA4 events by name and outcome: queued, held (awaiting consent), dropped (no consent: counted, never sent), sent, validated, failed, retried.',
+    ['event', 'outcome'] as const,
+  ),
   mails: counter(
     'email_messages_total',
     'Mails stored in the outbox, by kind and the status they reached (queued, sent, suppressed, failed, retried).',
@@ -251,6 +256,18 @@ export const scraped = {
   outboxOldest: scrapedGauge(
     'email_outbox_oldest_age_seconds',
     'Age of the oldest mail still waiting for SendGrid (0 when none waits).',
+    [],
+    'max',
+  ),
+  analyticsBacklog: scrapedGauge(
+    'analytics_outbox_events',
+    'GA4 events not yet delivered, by status (queued, held awaiting consent, failed).',
+    ['status'],
+    'sum',
+  ),
+  analyticsOldest: scrapedGauge(
+    'analytics_outbox_oldest_age_seconds',
+    'Age of the oldest GA4 event still queued (0 when none waits).',
     [],
     'max',
   ),

@@ -111,6 +111,19 @@ export const PERMISSIONS = {
     covers: '`User.emailPreferences`, `User.emails`, `emailMessage`',
   },
   'email.preferences.update': { owner: true, user: false, admin: true, covers: '`updateEmailPreferences`' },
+  'analytics.consent.read': {
+    owner: true,
+    user: false,
+    admin: true,
+    covers: '`User.analyticsConsent`',
+  },
+  'analytics.consent.update': { owner: true, user: false, admin: true, covers: '`setAnalyticsConsent`' },
+  'analytics.backlog.read': {
+    owner: false,
+    user: false,
+    admin: true,
+    covers: '`analyticsBacklog` (GA4 delivery backlog, validation messages, recent requests)',
+  },
   'ops.events': {
     owner: false,
     user: false,

@@ -4,6 +4,7 @@ import { buildEmailSchema } from '../subgraphs/email/schema';
 import { buildCrmSchema } from '../subgraphs/crm/schema';
 import { buildPaymentsSchema } from '../subgraphs/payments/schema';
 import { buildSeoSchema } from '../subgraphs/seo/schema';
+import { buildAnalyticsSchema } from '../subgraphs/analytics/schema';
 
 /**
  * Every subgraph in the supergraph: its name, how to build its schema, and the URL recorded in
@@ -15,4 +16,5 @@ export const SUBGRAPHS: Array<{ name: string; build: () => Promise<GraphQLSchema
   { name: 'crm', build: buildCrmSchema, url: 'http://127.0.0.1:4003/graphql' },
   { name: 'email', build: buildEmailSchema, url: 'http://127.0.0.1:4004/graphql' },
   { name: 'seo', build: buildSeoSchema, url: 'http://127.0.0.1:4005/graphql' },
+  { name: 'analytics', build: buildAnalyticsSchema, url: 'http://127.0.0.1:4006/graphql' },
 ];

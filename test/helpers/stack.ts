@@ -62,6 +62,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
       paypal: 0,
       metrics: 0,
       seo: 0,
+      analytics: 0,
+      ga4: 0,
     },
   });
   return {

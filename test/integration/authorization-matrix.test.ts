@@ -4,6 +4,7 @@ import { ANONYMOUS, API_KEY_SCOPES, type ApiKeyScope, type Viewer } from '../../
 import { SYSTEM_VIEWER } from '../../lib/entity-client';
 import { PERMISSIONS, type Permission, type Rule } from '../../lib/permissions';
 import {
+  AnalyticsBacklogDocument,
   ApiKeysDocument,
   CampaignDocument,
   CreateCampaignDocument,
@@ -17,12 +18,14 @@ import {
   RefundPaymentDocument,
   RetryFailedCrmSyncsDocument,
   SendEmailDocument,
+  SetAnalyticsConsentDocument,
   SyncAllUsersToCrmDocument,
   SyncUserToCrmDocument,
   TransactionDocument,
   UpdateListingDocument,
   UpdateEmailPreferencesDocument,
   UpdateUserDocument,
+  UserAnalyticsConsentDocument,
   UserDocument,
   UserEmailsDocument,
   UsersDocument,
@@ -211,6 +214,13 @@ const PROBES: Record<Permission, (options: CallOptions) => Promise<boolean>> = {
   },
   'email.preferences.update': async (o) =>
     ok(await stack.graph(UpdateEmailPreferencesDocument, { userId: owner.id, input: { accountUpdates: true } }, o)),
+  'analytics.consent.read': async (o) => {
+    const r = await stack.graph(UserAnalyticsConsentDocument, { id: owner.id }, o);
+    return r.data?.user.analyticsConsent?.userId === owner.id;
+  },
+  'analytics.consent.update': async (o) =>
+    ok(await stack.graph(SetAnalyticsConsentDocument, { userId: owner.id, granted: false }, o)),
+  'analytics.backlog.read': async (o) => ok(await stack.graph(AnalyticsBacklogDocument, { recent: 5 }, o)),
   'ops.events': async (o) => ok(await stack.graph(DeadEventsDocument, { first: 5 }, o)),
   'apiKey.manage': async (o) => ok(await stack.graph(ApiKeysDocument, {}, o)),
 };

@@ -33,7 +33,7 @@ const readiness = async (service: string) => {
   const res = await fetch(new URL('/health/ready', stack.urls.subgraphs[service]!));
   return { status: res.status, checks: ((await res.json()) as { checks: Record<string, string> }).checks };
 };
-const SERVICES = ['listings', 'payments', 'crm', 'email', 'seo'];
+const SERVICES = ['listings', 'payments', 'crm', 'email', 'seo', 'analytics'];
 
 describeOnPostgres('losing the database', () => {
   jest.setTimeout(90_000);

@@ -92,8 +92,8 @@ describe('gateway HTTP edges', () => {
     expect(ready).toEqual({
       status: 'ok',
       service: 'gateway',
-      checks: { listings: 'up', payments: 'up', crm: 'up', email: 'up', seo: 'up' },
-      dependencies: ['listings', 'payments', 'crm', 'email', 'seo'].map((name) => ({
+      checks: { listings: 'up', payments: 'up', crm: 'up', email: 'up', seo: 'up', analytics: 'up' },
+      dependencies: ['listings', 'payments', 'crm', 'email', 'seo', 'analytics'].map((name) => ({
         name,
         kind: 'subgraph',
         state: 'up',

@@ -57,7 +57,14 @@ describe('the signed viewer header between gateway and subgraphs', () => {
     const ready = (await (await fetch(new URL('/health/ready', stack.urls.gateway))).json()) as {
       checks: Record<string, string>;
     };
-    expect(ready.checks).toEqual({ listings: 'up', payments: 'up', crm: 'up', email: 'up', seo: 'up' });
+    expect(ready.checks).toEqual({
+      listings: 'up',
+      payments: 'up',
+      crm: 'up',
+      email: 'up',
+      seo: 'up',
+      analytics: 'up',
+    });
   });
 
   it('ignores a viewer header a client sends to the gateway: identity comes from the JWT only', async () => {

@@ -989,7 +989,7 @@ describe('a captured internal viewer header', () => {
     expect(admins).toHaveLength(1);
     const header = admins[0]!;
     const attempts: Array<[string, string]> = [
-      ...(['payments', 'crm', 'email', 'seo'] as const).map(
+      ...(['payments', 'crm', 'email', 'seo', 'analytics'] as const).map(
         (name) => [stack.urls.subgraphs[name]!, '{ _service { sdl } }'] as [string, string],
       ),
       [stack.urls.subgraphs.listings!, `mutation { updateUser(id: "${ada.id}", input: { name: "Owned" }) { id } }`],

@@ -8,6 +8,7 @@ import {
   CreateListingDocument,
   ListingPaymentDocument,
   ListingSeoDocument,
+  UserAnalyticsConsentDocument,
   ListingsPageDocument,
   RegisterUserDocument,
   SendEmailDocument,
@@ -40,6 +41,8 @@ let crm: ServiceProcess | undefined;
 let sendgrid: ServiceProcess | undefined;
 let email: ServiceProcess | undefined;
 let seo: ServiceProcess | undefined;
+let ga4: ServiceProcess | undefined;
+let analytics: ServiceProcess | undefined;
 let sendgridUrl: string;
 let gateway: ServiceProcess | undefined;
 let gatewayUrl: string;
@@ -50,18 +53,31 @@ let sharedUrl: string | undefined;
 let common: Record<string, string>;
 
 beforeAll(async () => {
-  const [gatewayPort, listingsPort, paymentsPort, stripePort, crmPort, hubspotPort, emailPort, sendgridPort, seoPort] =
-    [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+  const [
+    gatewayPort,
+    listingsPort,
+    paymentsPort,
+    stripePort,
+    crmPort,
+    hubspotPort,
+    emailPort,
+    sendgridPort,
+    seoPort,
+    analyticsPort,
+    ga4Port,
+  ] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const dirs: string[] = [];
   const database = async (): Promise<Record<string, string>> => {
     if (TEST_DATABASE_URL) return { DATABASE_URL: sharedUrl! };
@@ -89,6 +105,7 @@ beforeAll(async () => {
     CRM_URL: `http://127.0.0.1:${crmPort}/graphql`,
     EMAIL_URL: `http://127.0.0.1:${emailPort}/graphql`,
     SEO_URL: `http://127.0.0.1:${seoPort}/graphql`,
+    ANALYTICS_URL: `http://127.0.0.1:${analyticsPort}/graphql`,
   };
   // Emulators first (crm and email talk to theirs on start), then the four subgraphs side by side:
   // on a loaded two-core machine starting eight processes one after another takes minutes.
@@ -103,7 +120,9 @@ beforeAll(async () => {
     SENDGRID_EMULATOR_PORT: String(sendgridPort),
     SENDGRID_EVENT_WEBHOOK_URL: `http://127.0.0.1:${gatewayPort}/webhooks/sendgrid`,
   });
+  ga4 = startProcess('dist/emulators/ga4/main.js', { GA4_EMULATOR_PORT: String(ga4Port) });
   await Promise.all([
+    waitReady(`http://127.0.0.1:${ga4Port}/__emulator/state`, ga4),
     waitReady(`http://127.0.0.1:${stripePort}/__emulator/state`, stripe),
     waitReady(`http://127.0.0.1:${hubspotPort}/__emulator/state`, hubspot),
     waitReady(`${sendgridUrl}/__emulator/state`, sendgrid),
@@ -133,12 +152,19 @@ beforeAll(async () => {
     EMAIL_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
   });
   seo = startProcess('dist/subgraphs/seo/main.js', { ...common, ...(await database()), SEO_PORT: String(seoPort) });
+  analytics = startProcess('dist/subgraphs/analytics/main.js', {
+    ...common,
+    ...(await database()),
+    ANALYTICS_PORT: String(analyticsPort),
+    GA4_ENDPOINT: `http://127.0.0.1:${ga4Port}`,
+  });
   await Promise.all([
     waitReady(`http://127.0.0.1:${listingsPort}/health/ready`, listings, 120_000),
     waitReady(`http://127.0.0.1:${paymentsPort}/health/ready`, payments, 120_000),
     waitReady(`http://127.0.0.1:${crmPort}/health/ready`, crm, 120_000),
     waitReady(`http://127.0.0.1:${emailPort}/health/ready`, email, 120_000),
     waitReady(`http://127.0.0.1:${seoPort}/health/ready`, seo, 120_000),
+    waitReady(`http://127.0.0.1:${analyticsPort}/health/ready`, analytics, 120_000),
   ]);
   gateway = startProcess('dist/gateway/main.js', { ...common, GATEWAY_PORT: String(gatewayPort) });
   await waitReady(`http://127.0.0.1:${gatewayPort}/health/ready`, gateway);
@@ -146,7 +172,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const proc of [gateway, seo, email, crm, payments, listings, sendgrid, hubspot, stripe]) await proc?.stop();
+  for (const proc of [gateway, analytics, seo, email, crm, payments, listings, ga4, sendgrid, hubspot, stripe])
+    await proc?.stop();
   await cleanup();
 });
 
@@ -169,6 +196,9 @@ describe('services mode: gateway and listings as separate processes', () => {
     expect(page.listings.edges.map((e) => e.node.title)).toEqual(['Night shift']);
     expect(page.listings.edges[0]!.node.seller.id).toBe(registerUser.id);
     // The seo process answers its field through the gateway (it fills in from events on a shared database).
+    // The analytics process answers its field through the gateway: consent is opt-in until the user decides.
+    const consent = dataOf(await graph(UserAnalyticsConsentDocument, { id: registerUser.id }, { token })).user;
+    expect(consent.analyticsConsent).toEqual({ userId: registerUser.id, granted: false, decidedAt: null });
     const seo = dataOf(await graph(ListingSeoDocument, { id: createListing.id }, { token })).listing;
     expect(seo.url).toBe(`http://127.0.0.1:3000/listings/${createListing.id}-night-shift`);
     if (TEST_DATABASE_URL) {

@@ -373,7 +373,7 @@ export class PaymentsService {
         await this.deps.bus.publish(
           t,
           'payment.refunded',
-          { ...base, amountRefunded: p.amountRefunded, fullyRefunded: next === 'REFUNDED' },
+          { ...base, amountRefunded: p.amountRefunded, currency: p.currency, fullyRefunded: next === 'REFUNDED' },
           meta,
         );
       }

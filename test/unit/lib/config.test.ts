@@ -3,6 +3,8 @@ import path from 'node:path';
 import {
   CONFIG_KEYS,
   ConfigError,
+  GA4_EMULATOR_STREAM,
+  ga4Connection,
   loadConfig,
   PAYPAL_EMULATOR_APP,
   paypalConnection,
@@ -48,6 +50,16 @@ describe('loadConfig', () => {
       SEO_URL: 'http://127.0.0.1:4005/graphql',
       SITEMAP_BASE_URL: 'http://127.0.0.1:4000',
       SITEMAP_SHARD_SIZE: 50_000,
+      ANALYTICS_PORT: 4006,
+      ANALYTICS_URL: 'http://127.0.0.1:4006/graphql',
+      ANALYTICS_CONSENT_DEFAULT: 'denied',
+      ANALYTICS_CONSENT_WAIT_MS: 600_000,
+      ANALYTICS_SEND_INTERVAL_MS: 500,
+      ANALYTICS_RETRY_BASE_DELAY_MS: 1000,
+      ANALYTICS_RETRY_MAX_DELAY_MS: 300_000,
+      GA4_VALIDATE: false,
+      GA4_EMULATOR_PORT: 4015,
+      GA4_TIMEOUT_MS: 10_000,
       SENDGRID_EMULATOR_PORT: 4012,
       SENDGRID_TIMEOUT_MS: 10_000,
       SENDGRID_WEBHOOK_TOLERANCE_SECONDS: 600,
@@ -357,6 +369,30 @@ describe('provider keys travel over HTTPS only', () => {
       clientSecret: 'secret-12',
       apiUrl: 'https://api-m.paypal.com',
       webhookId: 'WH1',
+      emulated: false,
+    });
+  });
+
+  it('GA4: both keys or neither, https with a secret; Google with them, the emulator and its stream without', () => {
+    expect(() => loadConfig({ GA4_MEASUREMENT_ID: 'G-ABC123' })).toThrow(
+      /GA4_API_SECRET: set both GA4_MEASUREMENT_ID and GA4_API_SECRET/,
+    );
+    expect(() => loadConfig({ GA4_MEASUREMENT_ID: 'UA-1234-1', GA4_API_SECRET: 'secret-12' })).toThrow(
+      /GA4_MEASUREMENT_ID: must be a GA4 measurement id/,
+    );
+    expect(() =>
+      loadConfig({ GA4_MEASUREMENT_ID: 'G-ABC123', GA4_API_SECRET: 'secret-12', GA4_ENDPOINT: 'http://ga.internal' }),
+    ).toThrow(/GA4_ENDPOINT: must be an https:\/\/ URL/);
+    expect(() => loadConfig({ ANALYTICS_CONSENT_DEFAULT: 'maybe' })).toThrow(/ANALYTICS_CONSENT_DEFAULT/);
+    expect(ga4Connection(loadConfig({}))).toEqual({
+      ...GA4_EMULATOR_STREAM,
+      endpoint: 'http://127.0.0.1:4015',
+      emulated: true,
+    });
+    expect(ga4Connection(loadConfig({ GA4_MEASUREMENT_ID: 'G-ABC123', GA4_API_SECRET: 'secret-12' }))).toEqual({
+      measurementId: 'G-ABC123',
+      apiSecret: 'secret-12',
+      endpoint: 'https://www.google-analytics.com',
       emulated: false,
     });
   });
