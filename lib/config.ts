@@ -147,6 +147,24 @@ export const configSchema = z.object({
   SITEMAP_BASE_URL: z.string().url().default('http://127.0.0.1:4000'),
   /** Listing URLs per sitemap shard; the protocol allows at most 50000. @default 50000 */
   SITEMAP_SHARD_SIZE: z.coerce.number().int().min(1).max(50_000).default(50_000),
+  /**
+   * IndexNow key (8–128 of [A-Za-z0-9-]): set, submissions go to INDEXNOW_ENDPOINT (api.indexnow.org by
+   * default) and the gateway serves it as /<key>.txt. Unset: the fixed dev key and the local emulator.
+   */
+  INDEXNOW_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{8,128}$/, 'must be 8 to 128 letters, digits or dashes (the IndexNow protocol)')
+    .optional(),
+  /** Where IndexNow submissions are POSTed. @default https://api.indexnow.org/indexnow with INDEXNOW_KEY, the emulator (http://127.0.0.1:INDEXNOW_EMULATOR_PORT/indexnow) without */
+  INDEXNOW_ENDPOINT: z.string().url().optional(),
+  /** Port of the IndexNow emulator (`npm run start:indexnow-emulator`, and embedded mode). @default 4014 */
+  INDEXNOW_EMULATOR_PORT: port.default(4014),
+  /** How long a queued URL waits for others of its host, ms: changes within it become one POST. @default 2000 */
+  INDEXNOW_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
+  /** Timeout of one IndexNow request, ms. @default 10000 */
+  INDEXNOW_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Failed submissions of a URL (outages, not 429s) before it is FAILED (an admin resubmits it). @default 10 */
+  INDEXNOW_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   /** SendGrid API key (SG.…). Unset: embedded mode runs the local SendGrid emulator. */
   SENDGRID_API_KEY: z.string().regex(/^SG\./, 'must be a SendGrid API key (SG.…)').optional(),
   /** Base URL of a SendGrid-compatible API, e.g. a running emulator (services mode without a key). */
@@ -404,6 +422,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       message: 'must be an https:// URL when HUBSPOT_ACCESS_TOKEN is set (http only on loopback)',
       path: ['HUBSPOT_API_URL'],
     })
+    .refine((c) => !c.INDEXNOW_KEY || !c.INDEXNOW_ENDPOINT || isSecureUrl(c.INDEXNOW_ENDPOINT), {
+      message: 'must be an https:// URL when INDEXNOW_KEY is set (http only on loopback)',
+      path: ['INDEXNOW_ENDPOINT'],
+    })
     .refine((c) => !c.SENDGRID_API_KEY || !c.SENDGRID_API_URL || isSecureUrl(c.SENDGRID_API_URL), {
       message: 'must be an https:// URL when SENDGRID_API_KEY is set (http only on loopback)',
       path: ['SENDGRID_API_URL'],
@@ -476,6 +498,29 @@ export function paypalConnection(
     clientSecret: PAYPAL_EMULATOR_APP.clientSecret,
     apiUrl: config.PAYPAL_API_URL ?? `http://127.0.0.1:${config.PAYPAL_EMULATOR_PORT}`,
     webhookId: config.PAYPAL_WEBHOOK_ID ?? PAYPAL_EMULATOR_APP.webhookId,
+    emulated: true,
+  };
+}
+
+/**
+ * The IndexNow key the emulator and a keyless setup use: public by design (the key file is public
+ * anyway) and fixed, so it is the same across restarts and documented in docs/seo.md.
+ */
+export const INDEXNOW_DEV_KEY = 'saypro-dev-indexnow-key';
+
+/** Where IndexNow submissions go: the configured endpoint (api.indexnow.org by default) with a key, else the emulator. */
+export function indexNowConnection(
+  config: Pick<Config, 'INDEXNOW_KEY' | 'INDEXNOW_ENDPOINT' | 'INDEXNOW_EMULATOR_PORT'>,
+): { key: string; endpoint: string; emulated: boolean } {
+  if (config.INDEXNOW_KEY)
+    return {
+      key: config.INDEXNOW_KEY,
+      endpoint: config.INDEXNOW_ENDPOINT ?? 'https://api.indexnow.org/indexnow',
+      emulated: false,
+    };
+  return {
+    key: INDEXNOW_DEV_KEY,
+    endpoint: config.INDEXNOW_ENDPOINT ?? `http://127.0.0.1:${config.INDEXNOW_EMULATOR_PORT}/indexnow`,
     emulated: true,
   };
 }

@@ -105,6 +105,19 @@ export const PERMISSIONS = {
     covers: '`User.emailPreferences`, `User.emails`, `emailMessage`',
   },
   'email.preferences.update': { owner: true, user: false, admin: true, covers: '`updateEmailPreferences`' },
+  'seo.read': {
+    owner: true,
+    user: false,
+    admin: true,
+    covers: '`Listing.seo` (its IndexNow submission state; the seller of the listing)',
+  },
+  'seo.indexnow.resubmit': {
+    owner: false,
+    user: false,
+    admin: true,
+    covers: '`resubmitListingToIndexNow`, `resubmitAllListingsToIndexNow`',
+  },
+  'seo.sitemap.rebuild': { owner: false, user: false, admin: true, covers: '`rebuildSitemap`' },
   'ops.events': {
     owner: false,
     user: false,
