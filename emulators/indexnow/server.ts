@@ -8,13 +8,7 @@ import { createFaultBook, FaultValidationError } from '../shared/faults';
 import { createHangs } from '../shared/hangs';
 import { sendHtml } from '../shared/html';
 import { parseFault, validateFaults, type IndexNowFault } from './faults';
-import {
-  PAGE_CSP,
-  renderActivity,
-  type IndexNowState,
-  type ReceivedSubmission,
-  type RecordedRequest,
-} from './page';
+import { PAGE_CSP, renderActivity, type IndexNowState, type ReceivedSubmission, type RecordedRequest } from './page';
 import { checkSubmission, isLoopback, submissionOfQuery, SubmissionRefused, type Submission } from './submission';
 
 export type { IndexNowFault } from './faults';

@@ -53,8 +53,7 @@ export function checkSubmission(body: unknown): Submission {
     throw new SubmissionRefused(400, `urlList has ${urlList.length} URLs; at most ${MAX_URLS} per request`);
   if (urlList.some((u) => typeof u !== 'string' || !urlOf(u)))
     throw new SubmissionRefused(400, 'every entry of urlList must be an absolute http(s) URL');
-  if (!KEY_PATTERN.test(key))
-    throw new SubmissionRefused(422, 'the key must be 8 to 128 letters, digits or dashes');
+  if (!KEY_PATTERN.test(key)) throw new SubmissionRefused(422, 'the key must be 8 to 128 letters, digits or dashes');
   const foreign = (urlList as string[]).find((u) => !belongs(urlOf(u)!, host));
   if (foreign) throw new SubmissionRefused(422, `${foreign} does not belong to host ${host}`);
   if (keyLocation !== undefined) {

@@ -12,6 +12,10 @@ export function createListingDirectory(listings: InternalClient): ListingDirecto
       listings: { nodes: Array<{ id: string }>; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
     };
     const { listings: page } = await listings<Page>(LISTINGS_PAGE, { first, after, status }, SYSTEM_VIEWER);
-    return { ids: page.nodes.map((n) => n.id), endCursor: page.pageInfo.endCursor, hasNextPage: page.pageInfo.hasNextPage };
+    return {
+      ids: page.nodes.map((n) => n.id),
+      endCursor: page.pageInfo.endCursor,
+      hasNextPage: page.pageInfo.hasNextPage,
+    };
   };
 }

@@ -21,7 +21,9 @@ export function createListingSource(listings: EntityClient): ListingSource {
   return async (ids, requestId) => {
     const answers = await listings<ListingAnswer>('Listing', ids, LISTING_FIELDS, SYSTEM_VIEWER, requestId);
     return answers.map((a) =>
-      a ? { ...a, sellerName: a.seller?.name ?? null, sellerId: a.seller?.id ?? null, updatedAt: new Date(a.updatedAt) } : null,
+      a
+        ? { ...a, sellerName: a.seller?.name ?? null, sellerId: a.seller?.id ?? null, updatedAt: new Date(a.updatedAt) }
+        : null,
     );
   };
 }

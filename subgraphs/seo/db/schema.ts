@@ -66,12 +66,8 @@ export const indexNowUrls = seoSchema.table(
     updatedAt: ts('updated_at').notNull(),
   },
   (t) => [
-    index('indexnow_urls_due_idx')
-      .on(t.nextAttemptAt)
-      .where(sql`${t.status} in ('PENDING', 'RETRYING')`),
-    index('indexnow_urls_host_idx')
-      .on(t.host, t.queuedAt)
-      .where(sql`${t.status} in ('PENDING', 'RETRYING')`),
+    index('indexnow_urls_due_idx').on(t.nextAttemptAt).where(sql`${t.status} in ('PENDING', 'RETRYING')`),
+    index('indexnow_urls_host_idx').on(t.host, t.queuedAt).where(sql`${t.status} in ('PENDING', 'RETRYING')`),
   ],
 );
 

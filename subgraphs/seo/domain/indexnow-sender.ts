@@ -177,7 +177,10 @@ export class IndexNowSender {
     try {
       await this.deps.policy.execute(
         (attempt) =>
-          this.deps.gateway.submit({ host, key: this.deps.key, keyLocation: this.deps.keyLocation(host), urlList }, attempt),
+          this.deps.gateway.submit(
+            { host, key: this.deps.key, keyLocation: this.deps.keyLocation(host), urlList },
+            attempt,
+          ),
         'submit urls',
       );
     } catch (err) {
@@ -216,7 +219,15 @@ export class IndexNowSender {
     await this.deps.db
       .update(t)
       .set({ lastSubmittedAt: now, claimedUntil: null })
-      .where(and(inArray(t.listingId, rows.map((r) => r.listingId)), sql`not ${this.sameVersion(rows)}`));
+      .where(
+        and(
+          inArray(
+            t.listingId,
+            rows.map((r) => r.listingId),
+          ),
+          sql`not ${this.sameVersion(rows)}`,
+        ),
+      );
   }
 
   /**
@@ -232,7 +243,12 @@ export class IndexNowSender {
       this.deps.db
         .update(t)
         .set({ claimedUntil: null })
-        .where(inArray(t.listingId, rows.map((r) => r.listingId)));
+        .where(
+          inArray(
+            t.listingId,
+            rows.map((r) => r.listingId),
+          ),
+        );
     const host = rows[0]!.host;
     if (cause instanceof IndexNowError && cause.kind === 'rate_limited') {
       const notBefore = new Date(now.getTime() + (cause.retryAfterMs ?? RATE_LIMIT_WAIT_MS));
@@ -255,7 +271,9 @@ export class IndexNowSender {
       .update(t)
       .set({
         attempts: sql`${t.attempts} + 1`,
-        status: rejected ? sql`case when ${t.attempts} + 1 >= ${this.maxAttempts} then 'FAILED' else 'RETRYING' end` : 'RETRYING',
+        status: rejected
+          ? sql`case when ${t.attempts} + 1 >= ${this.maxAttempts} then 'FAILED' else 'RETRYING' end`
+          : 'RETRYING',
         nextAttemptAt: new Date(now.getTime() + backoffDelayMs(attempts, FIRST_RETRY_MS, LAST_RETRY_MS)),
         lastError: message,
         updatedAt: now,
@@ -263,7 +281,13 @@ export class IndexNowSender {
       .where(this.sameVersion(rows));
     await release();
     this.deps.logger.warn(
-      { host, urls: rows.length, attempt: attempts, error: (cause as Error)?.name ?? 'Error', status: (cause as IndexNowError).status ?? null },
+      {
+        host,
+        urls: rows.length,
+        attempt: attempts,
+        error: (cause as Error)?.name ?? 'Error',
+        status: (cause as IndexNowError).status ?? null,
+      },
       rejected ? 'indexnow refused the batch' : 'indexnow unavailable; will retry',
     );
   }
@@ -271,7 +295,10 @@ export class IndexNowSender {
   /** The submission rows of these listings, in id order (null where none was ever queued). */
   async byListingIds(ids: readonly string[]): Promise<Array<IndexNowUrlRow | null>> {
     const rows = ids.length
-      ? await this.deps.db.select().from(indexNowUrls).where(inArray(indexNowUrls.listingId, [...ids]))
+      ? await this.deps.db
+          .select()
+          .from(indexNowUrls)
+          .where(inArray(indexNowUrls.listingId, [...ids]))
       : [];
     const byId = new Map(rows.map((r) => [r.listingId, r]));
     return ids.map((id) => byId.get(id) ?? null);

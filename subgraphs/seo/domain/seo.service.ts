@@ -153,7 +153,7 @@ export class SeoService {
       for (;;) {
         const page = await this.deps.directory(status, after, PAGE_SIZE);
         const listings = page.ids.length ? await this.deps.source(page.ids, requestId) : [];
-        for (const listing of listings) if (listing) (await this.record(listing), refreshed++);
+        for (const listing of listings) if (listing) await this.record(listing), refreshed++;
         if (!page.hasNextPage || !page.endCursor) break;
         after = page.endCursor;
       }

@@ -12,7 +12,9 @@ registerEnumType(IndexNowSubmissionStatus, {
   description: "Where the listing's latest change stands with IndexNow.",
   valuesConfig: {
     PENDING: { description: 'Queued: goes out with the next batch for its host (within seconds).' },
-    RETRYING: { description: 'The last attempt failed (an outage, or a 429 holding the host); it is tried again later.' },
+    RETRYING: {
+      description: 'The last attempt failed (an outage, or a 429 holding the host); it is tried again later.',
+    },
     SUBMITTED: { description: 'IndexNow accepted it at lastSubmittedAt (accepted means received, not indexed).' },
     FAILED: { description: 'IndexNow refused it repeatedly (a bad key or URL); an admin can resubmit it.' },
   },
@@ -36,7 +38,7 @@ export class ListingSeo {
   @seoReader()
   @Field(() => Date, {
     nullable: true,
-    description: 'When IndexNow last accepted this listing\'s URL; null before the first submission.',
+    description: "When IndexNow last accepted this listing's URL; null before the first submission.",
   })
   lastSubmittedAt: Date | null;
 

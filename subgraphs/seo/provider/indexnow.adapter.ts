@@ -45,7 +45,8 @@ export function createIndexNowAdapter(options: IndexNowAdapterOptions): IndexNow
       } catch (err) {
         const durationMs = Date.now() - started;
         recordProviderCall({ provider: 'indexnow', operation: OPERATION, status: null, durationMs, attempt });
-        const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message;
+        const reason =
+          (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message;
         log.warn({ ...fields, status: null, durationMs, error: reason }, 'indexnow call failed');
         throw new IndexNowError('unavailable', `IndexNow did not answer: ${reason}`, null, undefined, { cause: err });
       }
