@@ -31,9 +31,20 @@ const urlOf = (value: string): URL | null => {
   }
 };
 
-/** `host` as sent may carry a port; a URL belongs to it when its host (or, without a port, its hostname) matches. */
-const belongs = (url: URL, host: string): boolean =>
-  url.host.toLowerCase() === host.toLowerCase() || url.hostname.toLowerCase() === host.toLowerCase();
+/** The hostname of `host` as sent (which may carry a port). */
+const hostnameOf = (host: string): string | null => {
+  try {
+    return new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * A URL belongs to `host` when their hostnames match: the protocol speaks of hosts, not ports, and
+ * locally the site and the gateway serving the key file share 127.0.0.1 on different ports.
+ */
+const belongs = (url: URL, host: string): boolean => url.hostname.toLowerCase() === hostnameOf(host);
 
 /**
  * Checks a POST body's shape (400), the key's format and that every URL and the key location belong
