@@ -6,13 +6,13 @@ import type { EventBus } from '../../lib/events';
 import { serviceReadiness } from '../../lib/health';
 import type { Logger } from '../../lib/logger';
 import { metricsOptionsOf, onePerScrape, scraped } from '../../lib/metrics';
-import { keyFilePath } from '../../lib/sitemap-paths';
 import { providerPolicyFromConfig } from '../../lib/resilience';
 import { createSubgraphServer } from '../../lib/subgraph';
 import { createListingDirectory } from './clients/listing-directory';
 import { createListingSource } from './clients/listing-source';
 import { createContext } from './context';
 import { IndexNowSender } from './domain/indexnow-sender';
+import { keyLocationFor } from './domain/key-location';
 import { SeoService } from './domain/seo.service';
 import type { IndexNowGateway } from './provider/indexnow.port';
 import { createKeyFileRoute, KEY_FILE_PATH } from './routes/key-file.route';
@@ -40,7 +40,8 @@ export interface SeoSubgraphDeps {
   /** Our IndexNow key (INDEXNOW_KEY, or the dev key). */
   indexNowKey: string;
   /**
-   * Public base URL the gateway's key file is reached at (keyLocation = `<base>/<key>.txt`).
+   * Public base URL the gateway's key file is reached at (keyLocation = `<base>/<key>.txt` when it
+   * is on the listings' host; see keyLocationFor).
    * A function: embedded mode learns the gateway's address after listening. @default SITEMAP_BASE_URL
    */
   publicBaseUrl?: () => string;
@@ -56,7 +57,7 @@ export async function createSeoSubgraph(deps: SeoSubgraphDeps) {
     policy,
     logger: deps.logger,
     key: deps.indexNowKey,
-    keyLocation: () => `${publicBase().replace(/\/+$/, '')}${keyFilePath(deps.indexNowKey)}`,
+    keyLocation: (host) => keyLocationFor(host, publicBase(), deps.config.SITE_URL, deps.indexNowKey),
     batchWindowMs: deps.config.INDEXNOW_BATCH_WINDOW_MS,
     maxAttempts: deps.config.INDEXNOW_MAX_ATTEMPTS,
   });

@@ -5,7 +5,7 @@ import type { SeoContext } from '../context';
 import type { IndexNowUrlRow, PageRow } from '../db/schema';
 import { structuredDataOf, type JsonLd } from '../domain/structured-data';
 import { Listing } from '../entities/listing';
-import { IndexNowSubmissionStatus, ListingSeo } from '../entities/listing-seo';
+import { type IndexNowSubmissionStatus, ListingSeo } from '../entities/listing-seo';
 
 function toListingSeo(page: PageRow, submission: IndexNowUrlRow | null): ListingSeo {
   return {
