@@ -40,6 +40,7 @@ let crm: ServiceProcess | undefined;
 let sendgrid: ServiceProcess | undefined;
 let email: ServiceProcess | undefined;
 let seo: ServiceProcess | undefined;
+let indexnow: ServiceProcess | undefined;
 let sendgridUrl: string;
 let gateway: ServiceProcess | undefined;
 let gatewayUrl: string;
@@ -50,18 +51,29 @@ let sharedUrl: string | undefined;
 let common: Record<string, string>;
 
 beforeAll(async () => {
-  const [gatewayPort, listingsPort, paymentsPort, stripePort, crmPort, hubspotPort, emailPort, sendgridPort, seoPort] =
-    [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
+  const [
+    gatewayPort,
+    listingsPort,
+    paymentsPort,
+    stripePort,
+    crmPort,
+    hubspotPort,
+    emailPort,
+    sendgridPort,
+    seoPort,
+    indexnowPort,
+  ] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const dirs: string[] = [];
   const database = async (): Promise<Record<string, string>> => {
     if (TEST_DATABASE_URL) return { DATABASE_URL: sharedUrl! };
@@ -103,7 +115,9 @@ beforeAll(async () => {
     SENDGRID_EMULATOR_PORT: String(sendgridPort),
     SENDGRID_EVENT_WEBHOOK_URL: `http://127.0.0.1:${gatewayPort}/webhooks/sendgrid`,
   });
+  indexnow = startProcess('dist/emulators/indexnow/main.js', { INDEXNOW_EMULATOR_PORT: String(indexnowPort) });
   await Promise.all([
+    waitReady(`http://127.0.0.1:${indexnowPort}/__emulator/state`, indexnow),
     waitReady(`http://127.0.0.1:${stripePort}/__emulator/state`, stripe),
     waitReady(`http://127.0.0.1:${hubspotPort}/__emulator/state`, hubspot),
     waitReady(`${sendgridUrl}/__emulator/state`, sendgrid),
@@ -132,7 +146,13 @@ beforeAll(async () => {
     SENDGRID_API_URL: sendgridUrl,
     EMAIL_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
   });
-  seo = startProcess('dist/subgraphs/seo/main.js', { ...common, ...(await database()), SEO_PORT: String(seoPort) });
+  seo = startProcess('dist/subgraphs/seo/main.js', {
+    ...common,
+    ...(await database()),
+    SEO_PORT: String(seoPort),
+    INDEXNOW_ENDPOINT: `http://127.0.0.1:${indexnowPort}/indexnow`,
+    SITEMAP_BASE_URL: `http://127.0.0.1:${gatewayPort}`,
+  });
   await Promise.all([
     waitReady(`http://127.0.0.1:${listingsPort}/health/ready`, listings, 120_000),
     waitReady(`http://127.0.0.1:${paymentsPort}/health/ready`, payments, 120_000),
@@ -146,7 +166,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const proc of [gateway, seo, email, crm, payments, listings, sendgrid, hubspot, stripe]) await proc?.stop();
+  for (const proc of [gateway, seo, email, crm, payments, listings, sendgrid, hubspot, stripe, indexnow])
+    await proc?.stop();
   await cleanup();
 });
 
