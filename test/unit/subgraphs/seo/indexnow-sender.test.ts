@@ -262,6 +262,18 @@ describe('IndexNowSender: claims', () => {
     expect(await two.flush()).toEqual({ claimed: 0, submitted: 0 });
   });
 
+  it('gives claims made at the same moment disjoint rows (FOR UPDATE SKIP LOCKED; on PostgreSQL truly concurrent)', async () => {
+    const senders = Array.from({ length: 5 }, () => sender({ maxBatch: 10 }));
+    const burst = listingsOn('saypro.example', 100);
+    await senders[0]!.queue(handle.db, burst);
+    at(clock + WINDOW);
+    const claims = await Promise.all(senders.map((s) => s.claim()));
+    const ids = claims.flat().map((c) => c.listingId);
+    expect(claims.every((c) => c.length <= 10)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(50);
+  });
+
   it('takes over the rows of a sender that died holding them once its claim runs out', async () => {
     const s = sender();
     const burst = listingsOn('saypro.example', 5);
