@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mintToken } from '../lib/auth';
-import { signEmailConfirmation } from '../lib/email-confirmation';
-
-type GraphQL = <T>(
-  url: string,
-  query: string,
-  variables?: Record<string, unknown>,
-  headers?: Record<string, string>,
-) => Promise<T>;
+import { confirmEmail, emulatorState, type GraphQL } from './shared';
 
 interface HubSpotState {
   requests: Array<{ method: string; path: string; status: number; at: string; batchSize?: number }>;
@@ -38,16 +31,12 @@ export interface CrmBulkFigures {
 }
 
 const REGISTER = `mutation Register($input: RegisterUserInput!) { registerUser(input: $input) { id } }`;
-const CONFIRM = `mutation Confirm($token: String!) { confirmEmail(token: $token) { id } }`;
 const START = `mutation { syncAllUsersToCrm { id state total done failed } }`;
 const JOB = `query Job($id: ID!) { crmSyncJob(id: $id) { id state total done failed } }`;
 const CONTACT = `query Contact($userId: ID!) { crmContact(userId: $userId) { syncStatus } }`;
 const SELLER_PAGE = `query { listings(first: 50) { nodes { id seller { id crmContact { hubspotId syncStatus } } } } }`;
 
-async function hubspotState(url: string): Promise<HubSpotState> {
-  const res = await fetch(`${url}/__emulator/state`, { signal: AbortSignal.timeout(10_000) });
-  return (await res.json()) as HubSpotState;
-}
+const hubspotState = (url: string) => emulatorState<HubSpotState>(url);
 
 /**
  * CRM at scale, on the running embedded stack: registers `users` users through the gateway (their
@@ -78,12 +67,7 @@ export async function crmBulkBench(options: {
       { input: { name: `Bulk User ${i + 1}`, email } },
       admin,
     );
-    await graphql(
-      gatewayUrl,
-      CONFIRM,
-      { token: signEmailConfirmation(registerUser.id, email, options.internalSecret) },
-      admin,
-    );
+    await confirmEmail(graphql, gatewayUrl, { id: registerUser.id, email }, options.internalSecret, admin);
     ids.push(registerUser.id);
   }
   const registerMs = Math.round(performance.now() - t0);

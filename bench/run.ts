@@ -9,7 +9,8 @@
  * seller's token, a fresh idempotency key) against the in-process Stripe emulator, checking every
  * answer and the emulator's PaymentIntents afterwards; then registers 1,000 users (timing their
  * automatic CRM sync) and runs syncAllUsersToCrm over everyone, counting the HubSpot emulator's
- * requests and 429s. Prints a table and writes
+ * requests and 429s; PayPal checkouts (start, the payer's approval, capture) count the PayPal
+ * emulator's orders, captures and token requests. Prints a table and writes
  * bench/results/latest.json. No assertions on the figures (a baseline); any failed request, GraphQL
  * error, unsuccessful or double charge exits 1.
  */
@@ -22,6 +23,8 @@ import { mintToken, signViewerHeader, VIEWER_HEADER } from '../lib/auth';
 import { projectRoot } from '../lib/data-dir';
 import { templateFile } from '../embedded/template';
 import { crmBulkBench, crmBulkProblems } from './crm-bulk';
+import { confirmEmail, emulatorState } from './shared';
+import { paypalBench, paypalProblems } from './paypal';
 import { autocannon, type AutocannonOptions } from './gateway/autocannon';
 import { cpuSecondsOf, freePort, memoryOf } from './gateway/proc';
 
@@ -34,6 +37,9 @@ const USERS = 10;
 const LISTINGS = 100;
 /** Listings charged in the chargeListing scenario, one request each. */
 const CHARGES = 300;
+/** Listings paid with PayPal (start, approve, capture), PAYPAL_CONCURRENCY at a time. */
+const PAYPAL_CHECKOUTS = 100;
+const PAYPAL_CONCURRENCY = 10;
 /** Users registered before the bulk CRM sync (which then syncs them and everyone else). */
 const CRM_USERS = 1000;
 const PAGE_SIZE = 50;
@@ -41,7 +47,7 @@ const READY_POLL_MS = 50;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 /** The whole run is killed past this: it must always end by itself. */
-const WATCHDOG_MS = 8 * 60_000;
+const WATCHDOG_MS = 15 * 60_000;
 
 const PAGE_QUERY = `query Page { listings(first: ${PAGE_SIZE}) { edges { node { id title price { amount currency } status seller { id name } } } pageInfo { hasNextPage endCursor } } }`;
 
@@ -196,17 +202,20 @@ const CREATE = `mutation Create($input: CreateListingInput!) { createListing(inp
 
 async function seed(
   stack: Stack,
-  jwtSecret: string,
+  secrets: { JWT_SECRET: string; INTERNAL_SECRET: string },
 ): Promise<{ users: number; listings: number; seedMs: number; sellers: Array<{ id: string; token: string }> }> {
   const t0 = performance.now();
   const users: Array<{ id: string; token: string }> = [];
   for (let i = 0; i < USERS; i++) {
+    const email = `bench.seller.${i + 1}@example.com`;
     const { registerUser } = await graphql<{ registerUser: { id: string } }>(stack.gatewayUrl, REGISTER, {
-      input: { name: `Bench Seller ${i + 1}`, email: `bench.seller.${i + 1}@example.com` },
+      input: { name: `Bench Seller ${i + 1}`, email },
     });
+    // Confirmed, as a real seller is: only confirmed addresses reach the CRM (the bulk sync counts the rest failed).
+    await confirmEmail(graphql, stack.gatewayUrl, { id: registerUser.id, email }, secrets.INTERNAL_SECRET);
     users.push({
       id: registerUser.id,
-      token: await mintToken({ secret: jwtSecret, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }),
+      token: await mintToken({ secret: secrets.JWT_SECRET, userId: registerUser.id, roles: ['user'], expiresIn: '2h' }),
     });
   }
   for (let i = 0; i < LISTINGS; i++) {
@@ -400,12 +409,6 @@ interface EmulatorSnapshot {
   deliveries: Array<{ status: number | 'error'; type: string }>;
 }
 
-async function emulatorState(stripeUrl: string): Promise<EmulatorSnapshot> {
-  const res = await fetch(`${stripeUrl}/__emulator/state`, { signal: AbortSignal.timeout(10_000) });
-  if (res.status !== 200) throw new Error(`GET ${stripeUrl}/__emulator/state: ${res.status}`);
-  return (await res.json()) as EmulatorSnapshot;
-}
-
 /** Status of each listing, read as its seller through the gateway (one aliased query per seller). */
 async function listingStatuses(
   stack: Stack,
@@ -465,7 +468,7 @@ async function chargeLoad(
   }
   const prepareMs = Math.round(performance.now() - t0);
   const chargedIds = new Set(pending.map((p) => p.listingId));
-  const before = await emulatorState(stripeUrl);
+  const before = await emulatorState<EmulatorSnapshot>(stripeUrl);
   const succeededBefore = before.paymentIntents.filter((pi) => pi.status === 'succeeded').length;
   if (before.paymentIntents.some((pi) => chargedIds.has(pi.metadata?.listing_id ?? '')))
     throw new Error('the emulator already holds PaymentIntents for the new listings');
@@ -580,7 +583,7 @@ async function chargeLoad(
   const settleMs = Math.round(performance.now() - settle0);
 
   // No double charge: exactly one succeeded PaymentIntent per charged listing, none failed.
-  const after = await emulatorState(stripeUrl);
+  const after = await emulatorState<EmulatorSnapshot>(stripeUrl);
   const perListing = new Map<string, number>();
   let intentsNotSucceeded = 0;
   let succeededForCharged = 0;
@@ -766,7 +769,7 @@ async function main(): Promise<void> {
     };
 
     log(`seeding ${USERS} users and ${LISTINGS} JOBS listings through the gateway`);
-    const seeded = await seed(stack, secrets.JWT_SECRET);
+    const seeded = await seed(stack, secrets);
     const seededMemory = memoryOf(stack.pid);
 
     const listingsPath = new URL(stack.listingsUrl).pathname;
@@ -787,6 +790,16 @@ async function main(): Promise<void> {
     const loadedMemory = memoryOf(stack.pid);
     const stripeUrl = await stripeEmulatorUrl(stack, ports.stripe);
     const charges = await chargeLoad(stack, seeded.sellers, stripeUrl);
+    log(`PayPal: ${PAYPAL_CHECKOUTS} checkouts (start, approve, capture), ${PAYPAL_CONCURRENCY} at a time`);
+    const paypal = await paypalBench({
+      gatewayUrl: stack.gatewayUrl,
+      paypalUrl: `http://127.0.0.1:${ports.paypal}`,
+      sellers: seeded.sellers,
+      checkouts: PAYPAL_CHECKOUTS,
+      concurrency: PAYPAL_CONCURRENCY,
+      graphql,
+      sleep,
+    });
     log(`registering ${CRM_USERS} users, then syncing everyone to the CRM in bulk`);
     const crm = await crmBulkBench({
       gatewayUrl: stack.gatewayUrl,
@@ -846,6 +859,7 @@ async function main(): Promise<void> {
           mutation: CHARGE,
         },
       },
+      paypal,
       crm,
       responseBytes: { gateway: gatewayBytes, direct: directBytes },
       gateway,
@@ -930,6 +944,8 @@ async function main(): Promise<void> {
       `  answers: ${charges.succeeded} SUCCEEDED (${charges.distinctTransactionIds} distinct transactions), ${charges.graphqlErrors} with GraphQL errors, ${charges.notSucceeded} other; ${charges.distinctListingsSent} distinct listings sent`,
       `  Stripe emulator (${charges.emulator.url}/__emulator/state): ${charges.emulator.succeededIntentsNew} new succeeded PaymentIntents; ${charges.emulator.listingsWithOneSucceededIntent} listings with exactly one, ${charges.emulator.listingsWithMoreThanOne} with more, ${charges.emulator.listingsWithNone} with none; webhooks ${charges.emulator.webhookDeliveriesOk} delivered, ${charges.emulator.webhookDeliveriesFailed} failed`,
       `  all charged listings ACTIVE: ${charges.settle.active}/${CHARGES}, ${charges.settle.ms} ms after the last answer`,
+      `PayPal: ${paypal.succeeded}/${paypal.checkouts} checkouts SUCCEEDED in ${paypal.wallSeconds} s (${paypal.checkoutsPerSec}/s, ${paypal.concurrency} at a time; listings prepared in ${paypal.prepareMs} ms); one checkout p50 ${paypal.latencyP50Ms} ms, p99 ${paypal.latencyP99Ms} ms (start p50 ${paypal.steps.startP50Ms} ms, capture p50 ${paypal.steps.captureP50Ms} ms)`,
+      `  PayPal emulator: ${paypal.emulator.ordersNew} orders, ${paypal.emulator.capturesNew} captures (${paypal.emulator.listingsWithOneCapture} listings captured once, ${paypal.emulator.listingsWithMore} more); ${paypal.emulator.tokenRequests} token request(s) (lifetime ${paypal.emulator.tokenLifetimeSeconds} s); ACTIVE ${paypal.settle.active}/${paypal.checkouts}`,
       `crm: ${crm.usersRegistered} users registered in ${crm.registerMs} ms; automatic sync had all SYNCED after ${crm.autoSyncMs} ms (${crm.autoSyncUpserts} upserts)`,
       `  syncAllUsersToCrm: ${crm.bulk.done}/${crm.bulk.total} users in ${crm.bulk.ms} ms (${crm.bulk.usersPerSec} users/s), ${crm.bulk.failed} failed; ${crm.bulk.upserts} upserts (max ${crm.bulk.maxBatch} contacts), ${crm.bulk.hubspotCallsPerPage} HubSpot calls per 100-user page, ${crm.bulk.rateLimited} 429s (limit ${crm.limits.rateLimit} per ${crm.limits.rateWindowMs} ms)`,
       `  50-listing page with seller { crmContact }: ${crm.sellerPage.hubspotCalls} HubSpot call(s), ${crm.sellerPage.hubspotBatchReads} batch read(s)`,
@@ -975,6 +991,7 @@ async function main(): Promise<void> {
         );
     }
     for (const p of chargeProblems(charges)) failures.push(`chargeListing: ${p}`);
+    for (const p of paypalProblems(paypal)) failures.push(`PayPal: ${p}`);
     for (const p of crmBulkProblems(crm)) failures.push(`crm: ${p}`);
     for (const s of stops)
       if (s.code !== 0 || s.killed)

@@ -103,7 +103,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const host = config.HOST;
   const port = (name: keyof NonNullable<EmbeddedOptions['ports']>, fallback: number) =>
     options.ports?.[name] ?? fallback;
-  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot') =>
+  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot' | 'paypal') =>
     options.emulatorStateDir ? path.join(options.emulatorStateDir, `${emulator}.json`) : undefined;
   // Closers run last-added first: HTTP drains before Apollo stops, services before the database.
   const serve = async (
@@ -184,6 +184,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   if (paypalApi.emulated && !config.PAYPAL_API_URL) {
     paypal = createPayPalEmulator({
       webhookId: paypalApi.webhookId ?? undefined,
+      stateFile: stateFile('paypal'),
       logger: logger.child({ service: 'paypal-emulator' }),
     });
     paypalApi = { ...paypalApi, apiUrl: await paypal.listen(port('paypal', config.PAYPAL_EMULATOR_PORT), host) };

@@ -23,6 +23,7 @@ import { clientAddress } from './limits/rate-limiter';
 import { memoryRateLimits, type RateLimitStore } from '../lib/client-rate-limits';
 import { loadSupergraph } from './supergraph';
 import { WEBHOOK_ROUTES, createWebhookForward } from './webhook-forward';
+import { paypalPageRoutes } from './paypal-pages';
 import { createSitemapForward, sitemapTarget } from './sitemap-forward';
 import { createRestRoute, restNotFound } from './rest/rest-route';
 import { explorerRoutes } from './explorer';
@@ -287,6 +288,8 @@ export async function createGateway(options: GatewayOptions) {
       ...Object.fromEntries([...webhookRoutes, ...restRoutes]),
       ...(openApiRoute ? { '/openapi.json': openApiRoute } : {}),
       ...(sandbox ? explorerRoutes('/graphql') : {}),
+      // PayPal's return and cancel pages stand in for the frontend's where the explorer is served (development).
+      ...(sandbox && subgraphUrls.payments ? paypalPageRoutes('/graphiql') : {}),
     },
     notFound: (req, res, url) =>
       sitemap && sitemapTarget(url.pathname)

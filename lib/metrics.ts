@@ -284,6 +284,12 @@ export const scraped = {
     ['queue'],
     'sum',
   ),
+  paymentsHeld: scrapedGauge(
+    'payments_held_for_review',
+    'Payments held for a person to look at: a PayPal capture of another amount than was priced.',
+    [],
+    'sum',
+  ),
   deadLetters: scrapedGauge(
     'events_dead_letters',
     'Events in each dead-letter queue, by consumer queue.',

@@ -49,7 +49,13 @@ export const PERMISSIONS = {
     admin: true,
     covers: '`updateListing`, `submitListing`, `withdrawListing`; non-ACTIVE listings in `listing`/`listings`',
   },
-  'payment.charge': { owner: true, user: false, admin: false, covers: '`chargeListing` (the seller of the listing)' },
+  'payment.charge': {
+    owner: true,
+    user: false,
+    admin: false,
+    covers:
+      '`chargeListing`, `startPayPalCheckout`, `capturePayPalCheckout`, `cancelPayPalCheckout` (the seller of the listing)',
+  },
   'payment.read': {
     owner: true,
     user: false,

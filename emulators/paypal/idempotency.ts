@@ -8,19 +8,36 @@ export interface ApiAnswer {
   body: unknown;
 }
 
+/**
+ * What a write made, as data: enough to render its latest state again (PayPal replays the latest
+ * state of what the first request did), and to keep across a restart.
+ */
+export interface Made {
+  kind: 'order' | 'refund';
+  id: string;
+  status: number;
+  /** `Prefer: return=representation` on the first request. */
+  representation: boolean;
+}
+
 interface Entry {
   operation: string;
   createdAt: number;
-  /** Renders the answer again: PayPal replays the latest state of what the first request did. */
-  replay?: () => ApiAnswer;
+  /** What the first request made; absent while it is still running. */
+  made?: Made;
+}
+
+/** A kept request id, as the state file holds it. */
+export interface SavedRequestId extends Required<Entry> {
+  key: string;
 }
 
 export type RequestIdOutcome =
-  | { kind: 'replay'; answer: ApiAnswer }
+  | { kind: 'replay'; made: Made }
   | {
       kind: 'first';
-      /** Keeps how to answer this id again. Only successes are kept: a refused request may be sent again. */
-      save(replay: () => ApiAnswer): void;
+      /** Keeps what this id made. Only successes are kept: a refused request may be sent again. */
+      save(made: Made): void;
       release(): void;
     };
 
@@ -40,16 +57,16 @@ export function createRequestIds(ttlMs = REQUEST_ID_TTL_MS) {
       const existing = entries.get(key);
       if (existing && now - existing.createdAt <= ttlMs) {
         if (existing.operation !== operation) throw requestIdReused(requestId);
-        if (!existing.replay) throw previousRequestInProgress();
-        return { kind: 'replay', answer: existing.replay() };
+        if (!existing.made) throw previousRequestInProgress();
+        return { kind: 'replay', made: existing.made };
       }
       const entry: Entry = { operation, createdAt: now };
       entries.set(key, entry);
       const map = entries;
       return {
         kind: 'first',
-        save(replay) {
-          if (map.get(key) === entry) entry.replay = replay;
+        save(made) {
+          if (map.get(key) === entry) entry.made = made;
         },
         release() {
           if (map.get(key) === entry) map.delete(key);
@@ -57,6 +74,16 @@ export function createRequestIds(ttlMs = REQUEST_ID_TTL_MS) {
       };
     },
     size: () => entries.size,
+    /** The finished ones still within their time, for the state file (ids in flight are not kept). */
+    saved(): SavedRequestId[] {
+      const now = Date.now();
+      return [...entries]
+        .filter(([, e]) => e.made && now - e.createdAt <= ttlMs)
+        .map(([key, e]) => ({ key, operation: e.operation, createdAt: e.createdAt, made: e.made! }));
+    },
+    restore(saved: SavedRequestId[]): void {
+      for (const { key, operation, createdAt, made } of saved) entries.set(key, { operation, createdAt, made });
+    },
     clear(): void {
       entries = new Map();
     },

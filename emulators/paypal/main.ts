@@ -6,7 +6,10 @@ import { createPayPalEmulator, EMULATOR_CLIENT } from './server';
 // The same .env as the services (ports, keys): what the environment sets wins.
 loadEnvFile();
 
-/** Runs the emulator on its own: `npm run start:paypal-emulator`. */
+/**
+ * Runs the emulator on its own: `npm run start:paypal-emulator`. PAYPAL_EMULATOR_STATE_FILE (a JSON
+ * file that keeps orders, captures, refunds, events and request ids across restarts; memory when unset).
+ */
 async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', service: 'paypal-emulator' });
   const port = Number(process.env.PAYPAL_EMULATOR_PORT ?? 4013);
@@ -23,6 +26,7 @@ async function main(): Promise<void> {
     clients: [EMULATOR_CLIENT, ...own],
     webhookId: process.env.PAYPAL_WEBHOOK_ID || undefined,
     webhookUrl: process.env.PAYPAL_WEBHOOK_URL || undefined,
+    stateFile: process.env.PAYPAL_EMULATOR_STATE_FILE || undefined,
     logger,
   });
   const shutdown = createShutdown(logger);

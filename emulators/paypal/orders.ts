@@ -2,7 +2,7 @@ import { formatMoney } from '../../lib/currencies';
 import { parseAmount } from './amounts';
 import { invalidRequest, resourceNotFound, unprocessable, type ErrorDetail } from './errors';
 import { isoNow, newPayerId, newResourceId } from './ids';
-import type { ApiAnswer } from './idempotency';
+import type { ApiAnswer, Made } from './idempotency';
 import {
   captureJson,
   minimalOrderJson,
@@ -92,13 +92,25 @@ export function liveOrder(ctx: OrdersContext, id: string, clientId?: string): St
 const render = (order: StoredOrder, ctx: OrdersContext, representation: boolean) =>
   representation ? orderJson(order, ctx.store, ctx.base) : minimalOrderJson(order, ctx.store, ctx.base);
 
+/** The latest state of what a write made, as the first answer rendered it: what a repeated PayPal-Request-Id answers. */
+export function renderMade(ctx: OrdersContext, made: Made): ApiAnswer {
+  if (made.kind === 'order')
+    return { status: made.status, body: render(ctx.store.orders.get(made.id)!, ctx, made.representation) };
+  const refund = ctx.store.refunds.get(made.id)!;
+  const full = refundJson(refund, ctx.store.captures.get(refund.captureId), ctx.base);
+  return {
+    status: made.status,
+    body: made.representation ? full : { id: full.id, status: full.status, links: full.links },
+  };
+}
+
 /** `POST /v2/checkout/orders`: one purchase unit, intent CAPTURE, return URLs from either place PayPal takes them. */
 export function createOrder(
   ctx: OrdersContext,
   clientId: string,
   body: Body,
   representation: boolean,
-): { order: StoredOrder; answer: () => ApiAnswer } {
+): { order: StoredOrder; made: Made } {
   if (body.intent === undefined) throw invalidRequest(missing('/intent'));
   if (body.intent !== 'CAPTURE')
     throw invalidRequest(
@@ -149,7 +161,7 @@ export function createOrder(
     expired: false,
   };
   ctx.store.orders.set(order.id, order);
-  return { order, answer: () => ({ status: 201, body: render(order, ctx, representation) }) };
+  return { order, made: { kind: 'order', id: order.id, status: 201, representation } };
 }
 
 export const getOrder = (ctx: OrdersContext, clientId: string, id: string): ApiAnswer => ({
@@ -199,7 +211,7 @@ export function captureOrder(
   clientId: string,
   id: string,
   representation: boolean,
-): { order: StoredOrder; answer: () => ApiAnswer } {
+): { order: StoredOrder; made: Made } {
   const order = liveOrder(ctx, id, clientId);
   if (order.status === 'COMPLETED')
     throw unprocessable(
@@ -243,7 +255,7 @@ export function captureOrder(
   order.status = 'COMPLETED';
   order.updateTime = now;
   captureEvent(ctx, capture);
-  return { order, answer: () => ({ status: 201, body: render(order, ctx, representation) }) };
+  return { order, made: { kind: 'order', id: order.id, status: 201, representation } };
 }
 
 function liveCapture(ctx: OrdersContext, id: string, clientId?: string): StoredCapture {
@@ -284,7 +296,7 @@ export function refundCapture(
   id: string,
   body: Body,
   representation: boolean,
-): () => ApiAnswer {
+): Made {
   const capture = liveCapture(ctx, id, clientId);
   if (capture.status === 'REFUNDED')
     throw unprocessable('CAPTURE_FULLY_REFUNDED', 'The capture has already been fully refunded');
@@ -332,8 +344,5 @@ export function refundCapture(
     refundJson(refund, capture, ctx.base),
     `A ${formatMoney(minor, capture.currency)} capture payment was refunded`,
   );
-  return () => {
-    const full = refundJson(refund, capture, ctx.base);
-    return { status: 201, body: representation ? full : { id: full.id, status: full.status, links: full.links } };
-  };
+  return { kind: 'refund', id: refund.id, status: 201, representation };
 }

@@ -7,6 +7,7 @@ import { handleFaultRoutes } from '../shared/admin';
 import { createFaultBook, FaultValidationError } from '../shared/faults';
 import { createHangs } from '../shared/hangs';
 import { sendHtml } from '../shared/html';
+import { createStateFile } from '../shared/state-file';
 import {
   authenticationFailure,
   expiredToken,
@@ -20,7 +21,7 @@ import {
   unsupportedGrantType,
 } from './errors';
 import { parseFault, validateFaults, type PayPalFault } from './faults';
-import { createRequestIds, type ApiAnswer, type RequestIdOutcome } from './idempotency';
+import { createRequestIds, type ApiAnswer, type Made, type RequestIdOutcome } from './idempotency';
 import { isoNow, newDebugId, newEventId } from './ids';
 import { createTokenStore, type Client } from './oauth';
 import {
@@ -33,6 +34,7 @@ import {
   isExpired,
   liveOrder,
   refundCapture,
+  renderMade,
   settlePendingCapture,
   type OrdersContext,
 } from './orders';
@@ -54,6 +56,7 @@ import {
   type PayPalEvent,
   type StoredOrder,
 } from './store';
+import { parseSavedState, snapshotOf, STATE_VERSION, storeFrom } from './saved-state';
 import { CERT_PATH, createPayPalWebhooks, createSigner } from './webhooks';
 
 export type { PayPalFault } from './faults';
@@ -79,6 +82,13 @@ export interface PayPalEmulatorOptions {
   webhookId?: string;
   /** Delays before each webhook retry, ms (PayPal retries up to 25 times over 3 days). @default [1000, 5000, 30000, 120000, 600000] */
   webhookRetryDelaysMs?: number[];
+  /**
+   * A JSON file that keeps orders, captures, refunds, events and PayPal-Request-Ids across
+   * restarts (saved-state.ts says what); in memory only when unset.
+   */
+  stateFile?: string;
+  /** How long after a change the state file is written, ms. @default 250 */
+  stateSaveDelayMs?: number;
   logger?: pino.Logger;
 }
 
@@ -87,6 +97,8 @@ export interface PayPalEmulator {
   /** Listens (default port 0, host 127.0.0.1) and returns the base URL like http://127.0.0.1:PORT */
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
+  /** Writes the state file now, with every change so far (nothing without a state file). */
+  saveState(): Promise<void>;
   setWebhookUrl(url: string | undefined): void;
   setTokenLifetime(seconds: number): void;
   setOrderTtl(ms: number): void;
@@ -125,7 +137,8 @@ type Route = {
   idempotent?: boolean;
   /** The route `drop_after_capture` applies to. */
   captures?: boolean;
-  run: (ctx: OrdersContext, call: Call, ids: string[]) => { answer: () => ApiAnswer } | ApiAnswer;
+  /** Reads answer at once; writes say what they made, which is rendered (and replayed for a repeated request id). */
+  run: (ctx: OrdersContext, call: Call, ids: string[]) => { made: Made } | ApiAnswer;
 };
 interface Call {
   clientId: string;
@@ -161,7 +174,7 @@ const ROUTES: Route[] = [
     method: 'POST',
     pattern: /^\/v2\/payments\/captures\/([^/]+)\/refund$/,
     idempotent: true,
-    run: (ctx, call, [id]) => ({ answer: refundCapture(ctx, call.clientId, id!, call.body, call.representation) }),
+    run: (ctx, call, [id]) => ({ made: refundCapture(ctx, call.clientId, id!, call.body, call.representation) }),
   },
   {
     method: 'GET',
@@ -209,6 +222,25 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
   const requestIds = createRequestIds();
   const hangs = createHangs();
   const signer = createSigner(() => webhookId);
+  const stateFile = options.stateFile
+    ? createStateFile({
+        file: options.stateFile,
+        emulator: 'paypal',
+        version: STATE_VERSION,
+        snapshot: () => snapshotOf(store, requestIds.saved()),
+        logger,
+        delayMs: options.stateSaveDelayMs,
+      })
+    : undefined;
+  const restored = stateFile?.load(parseSavedState);
+  if (restored) {
+    store = storeFrom(restored);
+    requestIds.restore(restored.requestIds);
+    logger.info(
+      { file: options.stateFile, orders: store.orders.size, captures: store.captures.size },
+      'paypal emulator state restored',
+    );
+  }
   const webhooks = createPayPalWebhooks({
     signer,
     certUrl: () => `${baseUrl}${CERT_PATH}`,
@@ -351,7 +383,7 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
         outcome = requestIds.begin(clientId, requestId, `${method} ${path}`);
         if (outcome.kind === 'replay') {
           replayed = true;
-          const again = outcome.answer;
+          const again = renderMade(context(base), outcome.made);
           outcome = undefined;
           return answer(again.status, again.body);
         }
@@ -360,15 +392,15 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
       const hang = faults.take(['hang'], path);
       if (hang && !(await hangs.hold(hang.ms, res))) throw new Cancelled();
       const result = matched.route.run(context(base), call, matched.ids);
-      const render = 'answer' in result ? result.answer : () => result;
-      if (outcome?.kind === 'first') outcome.save(render);
+      const made = 'made' in result ? result.made : undefined;
+      if (outcome?.kind === 'first' && made) outcome.save(made);
       outcome = undefined;
       if (matched.route.captures && faults.take(['drop_after_capture'])) {
         res.socket?.destroy();
         record({ at, method, path, status: 'dropped', debugId, ...(requestId ? { requestId } : {}) });
         return;
       }
-      const { status, body } = render();
+      const { status, body } = made ? renderMade(context(base), made) : (result as ApiAnswer);
       answer(status, body);
     } catch (err) {
       if (outcome?.kind === 'first') outcome.release();
@@ -525,11 +557,13 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
     tokens.reset();
     faults.clear();
     webhooks.reset();
+    stateFile?.touch();
   }
   const expireOrder = (id: string) => {
     const order: StoredOrder = liveOrder(context(), id);
     order.expiresAt = Date.now();
     isExpired(order);
+    stateFile?.touch();
   };
 
   async function handleAdmin(
@@ -602,6 +636,8 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
         : url.pathname === '/checkoutnow' || url.pathname.startsWith('/checkoutnow/')
           ? handleCheckout
           : handleApi;
+    // Every change comes through a POST (or a call from code): GETs write nothing.
+    if (stateFile && req.method !== 'GET' && req.method !== 'HEAD') res.once('close', () => stateFile.touch());
     handler(req, res, url, debugId).catch((err: unknown) => {
       logger.error({ err }, 'paypal emulator request crashed');
       if (!res.headersSent)
@@ -622,7 +658,9 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
       webhooks.close();
       hangs.releaseAll();
       await closeServer(server, 100);
+      await stateFile?.close();
     },
+    saveState: async () => stateFile?.flush(),
     setWebhookUrl(url) {
       webhookUrl = url;
     },
@@ -636,10 +674,12 @@ export function createPayPalEmulator(options: PayPalEmulatorOptions = {}): PayPa
     state,
     approve(orderId, funding = 'balance') {
       approveOrder(context(), orderId, funding);
+      stateFile?.touch();
     },
     expireOrder,
     settleCapture(captureId, outcome) {
       settlePendingCapture(context(), captureId, outcome);
+      stateFile?.touch();
     },
     expireTokens: () => tokens.expireAll(),
     flushWebhooks: () => webhooks.flush(),

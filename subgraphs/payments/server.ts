@@ -1,5 +1,5 @@
 import { serviceReadiness } from '../../lib/health';
-import { metricsOptionsOf } from '../../lib/metrics';
+import { metricsOptionsOf, scraped } from '../../lib/metrics';
 import type { Config } from '../../lib/config';
 import type { Database } from '../../lib/db';
 import type { EventBus } from '../../lib/events';
@@ -45,6 +45,7 @@ export async function createPaymentsSubgraph(deps: PaymentsSubgraphDeps) {
     config: deps.config,
     logger: deps.logger,
   });
+  scraped.paymentsHeld(async () => [{ value: await payments.heldForReview() }]);
   const schema = await buildPaymentsSchema();
   const { apollo, server } = createSubgraphServer({
     name: 'payments',

@@ -12,10 +12,13 @@ import { EventWebhook } from '@sendgrid/eventwebhook';
 import { MailService } from '@sendgrid/mail';
 import Stripe from 'stripe';
 import { createHubSpotEmulator } from '../../emulators/hubspot/server';
+import { createPayPalEmulator, EMULATOR_CLIENT, EMULATOR_WEBHOOK_ID } from '../../emulators/paypal/server';
 import { createSendGridEmulator } from '../../emulators/sendgrid/server';
 import { createStateFile } from '../../emulators/shared/state-file';
 import { createStripeEmulator } from '../../emulators/stripe/server';
 import { createLogger } from '../../lib/logger';
+import type { CheckoutRequest } from '../../subgraphs/payments/provider/checkout-gateway.port';
+import { createPayPalAdapter } from '../../subgraphs/payments/provider/paypal.adapter';
 import { eventually } from '../helpers/eventually';
 
 /**
@@ -520,5 +523,108 @@ describe('HubSpot emulator state', () => {
     } finally {
       await emulator.close();
     }
+  });
+});
+
+describe('PayPal emulator state', () => {
+  const file = () => path.join(dir, 'paypal.json');
+  const silent = createLogger({ level: 'silent' });
+  const started: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.close()));
+  });
+  /** An emulator on the file, and our PayPal adapter (the client payments uses) talking to it. */
+  async function start(options: { logger?: ReturnType<typeof createLogger> } = {}) {
+    const emulator = createPayPalEmulator({ stateFile: file(), stateSaveDelayMs: 60_000, logger: options.logger });
+    const apiUrl = await emulator.listen();
+    const paypal = createPayPalAdapter({
+      clientId: EMULATOR_CLIENT.id,
+      clientSecret: EMULATOR_CLIENT.secret,
+      apiUrl,
+      webhookId: EMULATOR_WEBHOOK_ID,
+      logger: silent,
+    });
+    started.push(paypal, emulator);
+    return { emulator, paypal };
+  }
+  let n = 0;
+  const order = (): CheckoutRequest => ({
+    paymentId: `00000000-0000-4000-8000-${String((n += 1)).padStart(12, '0')}`,
+    amount: 1000,
+    currency: 'USD',
+    description: 'Posting fee',
+    returnUrl: 'http://127.0.0.1:4000/paypal/return',
+    cancelUrl: 'http://127.0.0.1:4000/paypal/cancel',
+  });
+
+  it('keeps orders, captures, refunds, events and request ids across a restart; tokens are fetched again', async () => {
+    const before = await start();
+    const paidRequest = order();
+    const paid = await before.paypal.createOrder(paidRequest, 1);
+    before.emulator.approve(paid.orderId);
+    const captured = await before.paypal.captureOrder(paid.orderId, paidRequest.paymentId, 1);
+    if (captured.kind !== 'captured') throw new Error(`not captured: ${captured.kind}`);
+    const refundRequest = {
+      paymentId: paidRequest.paymentId,
+      refundId: 'refund-1',
+      captureId: captured.order.capture!.id,
+      currency: 'USD',
+      amount: 300,
+    };
+    const refund = await before.paypal.refundCapture(refundRequest, 1);
+    const approvedRequest = order();
+    const approved = await before.paypal.createOrder(approvedRequest, 1);
+    before.emulator.approve(approved.orderId);
+    const openRequest = order();
+    const open = await before.paypal.createOrder(openRequest, 1);
+    const events = before.emulator.state().events.map((e) => [e.id, e.event_type]);
+    expect(events.length).toBeGreaterThanOrEqual(4); // approved twice, capture completed, refunded
+    await Promise.all(started.splice(0).map((s) => s.close()));
+
+    const after = await start();
+    // The same PayPal-Request-Id answers the same order, not a second one.
+    const again = await after.paypal.createOrder(openRequest, 1);
+    expect(again.orderId).toBe(open.orderId);
+    expect(new URL(again.approvalUrl).search).toBe(new URL(open.approvalUrl).search); // a new port, the same page
+    expect(
+      after.emulator
+        .state()
+        .orders.map((o) => o.id)
+        .sort(),
+    ).toEqual([paid.orderId, approved.orderId, open.orderId].sort());
+    // An order approved before the restart is captured after it; the one captured before is not captured again.
+    expect(await after.paypal.captureOrder(approved.orderId, approvedRequest.paymentId, 1)).toMatchObject({
+      kind: 'captured',
+      order: { capture: { status: 'completed', amount: 1000 } },
+    });
+    expect(await after.paypal.captureOrder(paid.orderId, paidRequest.paymentId, 1)).toMatchObject({
+      kind: 'captured',
+      order: { capture: { id: captured.order.capture!.id, amountRefunded: 300, status: 'partially_refunded' } },
+    });
+    // The refund's request id answers the same refund; the rest can still be refunded, and no more.
+    expect(await after.paypal.refundCapture(refundRequest, 1)).toEqual(refund);
+    expect((await after.paypal.refundCapture({ ...refundRequest, refundId: 'refund-2', amount: 700 }, 1)).amount).toBe(
+      700,
+    );
+    expect(
+      after.emulator
+        .state()
+        .events.slice(0, events.length)
+        .map((e) => [e.id, e.event_type]),
+    ).toEqual(events);
+    expect(after.emulator.state().tokens.tokenRequests).toBe(1);
+  });
+
+  it('starts empty on a file of another emulator, and sets it aside', async () => {
+    fs.writeFileSync(file(), '{"emulator":"stripe","version":1,"state":{}}');
+    const { logger, lines } = capturedLogger();
+    const { emulator } = await start({ logger });
+    expect(emulator.state().orders).toEqual([]);
+    expect(lines.filter((line) => line.level === 'warn')).toEqual([
+      expect.objectContaining({
+        msg: expect.stringMatching(/paypal emulator state .* cannot be used: it is not a paypal emulator state file/),
+      }),
+    ]);
+    expect(fs.readdirSync(dir).some((name) => name.startsWith('paypal.json.corrupt-'))).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import {
+  CancelPayPalCheckoutDocument,
   CapturePayPalCheckoutDocument,
   ChargeListingDocument,
   CrmContactDocument,
@@ -162,7 +163,8 @@ describe('PayPal checkout through the gateway', () => {
     const contact = await eventually(
       async () =>
         (await stack.graph(CrmContactDocument, { userId: carol.id }, { token: carol.token })).data?.crmContact ?? null,
-      (c) => c?.properties?.find((p) => p.name === 'saypro_total_spent')?.value === '1000',
+      // Other changes of the user (the receipt, the confirmation) may still be on their way: wait for all.
+      (c) => c?.syncStatus === 'SYNCED' && c.properties?.find((p) => p.name === 'saypro_total_spent')?.value === '1000',
       PIPELINE_MS,
     );
     expect(contact!.syncStatus).toBe('SYNCED');
@@ -183,6 +185,15 @@ describe('PayPal checkout through the gateway', () => {
         listing: listing.id,
         token: orderId,
       });
+      // In development the gateway stands in for the frontend's return page: it says what happened and opens the capture.
+      expect(await page.textContent('h1')).toBe('PayPal approved the payment');
+      expect(await page.textContent('body')).toContain(payment.id);
+      const graphiql = new URL((await page.getAttribute('a[href^="/graphiql"]', 'href'))!, page.url());
+      expect(graphiql.searchParams.get('query')).toContain(
+        `capturePayPalCheckout(input: { paymentId: "${payment.id}" })`,
+      );
+      if (process.env.SCREENSHOT_DIR)
+        await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/paypal-return.png` });
     } finally {
       await browser.close();
     }
@@ -269,6 +280,51 @@ describe('PayPal checkout through the gateway', () => {
     );
   });
 
+  it('lets the payer cancel on PayPal’s page and pay by card at once (cancelPayPalCheckout frees the listing)', async () => {
+    const { listing, payment, orderId } = await checkout(bob);
+    const card = (idempotencyKey: string) =>
+      stack.graph(
+        ChargeListingDocument,
+        { input: { listingId: listing.id, paymentMethodId: 'pm_card_visa', idempotencyKey } },
+        { token: bob.token },
+      );
+    // While the checkout waits for the payer, a card is refused.
+    expect(errorOf(await card(key())).extensions).toMatchObject({ code: 'CONFLICT' });
+    // The emulator's cancel button sends the payer to the cancel URL.
+    const cancelled = await fetch(`${emulatorUrl().replace(/\/__emulator$/, '')}/checkoutnow/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${orderId}`,
+      redirect: 'manual',
+    });
+    expect(cancelled.status).toBe(303);
+    const back = new URL(cancelled.headers.get('location')!);
+    expect(back.pathname).toBe('/paypal/cancel');
+    // The cancel page (served by the gateway in development) says what the frontend does next.
+    expect(await (await fetch(back)).text()).toContain('cancelPayPalCheckout');
+    const answer = dataOf(
+      await stack.graph(
+        CancelPayPalCheckoutDocument,
+        { input: { paymentId: back.searchParams.get('payment')! } },
+        { token: bob.token },
+      ),
+    ).cancelPayPalCheckout;
+    expect(answer).toMatchObject({
+      id: payment.id,
+      status: 'DECLINED',
+      declineCode: 'cancelled',
+      listing: { status: 'PENDING_PAYMENT' },
+    });
+    expect(
+      errorOf(
+        await stack.graph(CancelPayPalCheckoutDocument, { input: { paymentId: payment.id } }, { token: ada.token }),
+      ).extensions,
+    ).toMatchObject({ code: 'NOT_FOUND' });
+    expect(dataOf(await card(key())).chargeListing).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await listingOf(bob, listing.id)()).toMatchObject({ status: 'ACTIVE', paymentStatus: 'SUCCEEDED' });
+    expect(capturesOf(orderId)).toHaveLength(0);
+  });
+
   it('refreshes the access token once when PayPal expires every token mid-run', async () => {
     await checkout(ada); // a token is cached
     const before = stack.paypal!.state().tokens.tokenRequests;
@@ -316,6 +372,65 @@ describe('PayPal checkout through the gateway', () => {
     await stack.paypal!.flushWebhooks();
     const handled = stack.logs.filter((l) => l.msg === 'paypal webhook').map((l) => l.outcome);
     expect(handled).toContain('duplicate');
+    expect(capturesOf(orderId)).toHaveLength(1);
+    expect((await rowsOf(listing.id)).map((r) => [r.id, r.status])).toEqual([[payment.id, 'SUCCEEDED']]);
+  });
+
+  it('PayPal down past the retries, at start and at capture: PROVIDER_UNAVAILABLE, nothing taken, and the same key and capture finish once it is back', async () => {
+    const listing = await createListing(stack, ada);
+    const idempotencyKey = key();
+    stack.paypal!.setFaults([{ kind: 'server_error', status: 503, times: 1000, path: '/v2/checkout/orders' }]);
+    const down = errorOf(await start(ada, listing.id, idempotencyKey));
+    expect(down.extensions).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    expect(JSON.stringify(down)).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    const ordersFor = (listingId: string) =>
+      stack
+        .paypal!.state()
+        .orders.filter((o) => (o.purchase_units as Array<{ reference_id?: string }>)[0]?.reference_id === listingId);
+    expect(ordersFor(listing.id)).toEqual([]);
+
+    stack.paypal!.clearFaults();
+    const started = dataOf(await start(ada, listing.id, idempotencyKey)).startPayPalCheckout;
+    expect(started.payment.status).toBe('REQUIRES_ACTION');
+    const orderId = started.payment.providerReference!;
+    // Every attempt, refused or not, carried the one request id: PayPal made one order.
+    const creates = stack
+      .paypal!.state()
+      .requests.filter((r) => r.path === '/v2/checkout/orders' && r.requestId === `saypro-order-${started.payment.id}`);
+    expect(creates.length).toBeGreaterThan(1);
+    expect(creates.at(-1)!.status).toBe(201);
+    await approve(orderId);
+
+    stack.paypal!.setFaults([{ kind: 'rate_limit', times: 1000, path: `/v2/checkout/orders/${orderId}/capture` }]);
+    expect(errorOf(await capture(ada, { paymentId: started.payment.id })).extensions).toMatchObject({
+      code: 'PROVIDER_UNAVAILABLE',
+    });
+    expect(capturesOf(orderId)).toHaveLength(0);
+    expect(await listingOf(ada, listing.id)()).toMatchObject({ status: 'PENDING_PAYMENT' });
+    stack.paypal!.clearFaults();
+    expect(dataOf(await capture(ada, { paymentId: started.payment.id })).capturePayPalCheckout).toMatchObject({
+      status: 'SUCCEEDED',
+      listing: { status: 'ACTIVE' },
+    });
+    expect(capturesOf(orderId)).toHaveLength(1);
+    expect((await rowsOf(listing.id)).map((r) => r.status)).toEqual(['SUCCEEDED']);
+  });
+
+  it('settles once when the webhooks arrive out of order (the capture’s before the approval’s)', async () => {
+    stack.paypal!.setWebhookUrl(webhookUrl());
+    // The next two events (CHECKOUT.ORDER.APPROVED, PAYMENT.CAPTURE.COMPLETED) are held, then sent newest first.
+    stack.paypal!.setFaults([{ kind: 'webhook_out_of_order', times: 2 }]);
+    const { listing, payment, orderId } = await checkout(bob);
+    await approve(orderId);
+    expect(dataOf(await capture(bob, { paymentId: payment.id })).capturePayPalCheckout.status).toBe('SUCCEEDED');
+    await stack.paypal!.flushWebhooks();
+    const delivered = stack
+      .paypal!.state()
+      .deliveries.filter((d) => typeof d.status === 'number' && d.status < 300)
+      .map((d) => d.type);
+    expect(delivered.indexOf('PAYMENT.CAPTURE.COMPLETED')).toBeLessThan(
+      delivered.lastIndexOf('CHECKOUT.ORDER.APPROVED'),
+    );
     expect(capturesOf(orderId)).toHaveLength(1);
     expect((await rowsOf(listing.id)).map((r) => [r.id, r.status])).toEqual([[payment.id, 'SUCCEEDED']]);
   });

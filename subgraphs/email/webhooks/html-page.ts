@@ -1,20 +1,12 @@
 import type http from 'node:http';
+import { NO_SCRIPT_CSP, sendHtml, simplePage } from '../../../lib/html';
 import { readBody, type RouteHandler } from '../../../lib/http';
 
 /** The small pages mail links open (unsubscribe, confirm an address): no script, no referrer, never cached. */
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-export const page = (title: string, body: string) =>
-  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>` +
-  `<body style="font-family:Helvetica,Arial,sans-serif;max-width:480px;margin:60px auto;color:#1f2933"><h1 style="font-size:22px">${escapeHtml(title)}</h1>${body}</body></html>`;
+export const page = simplePage;
 
 export function send(res: http.ServerResponse, status: number, html: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-    'cache-control': 'no-store',
-    'referrer-policy': 'no-referrer',
-  });
-  res.end(html);
+  sendHtml(res, status, html, { 'content-security-policy': NO_SCRIPT_CSP, 'referrer-policy': 'no-referrer' });
 }
 
 /** What a mail link's POST did: the page to answer with. */

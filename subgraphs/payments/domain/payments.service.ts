@@ -341,7 +341,9 @@ export class PaymentsService {
           ...(state.reference ? { providerReference: state.reference } : {}),
           ...(next === 'DECLINED'
             ? { declineCode: state.declineCode ?? 'declined', declineMessage: state.declineMessage ?? null }
-            : {}),
+            : next === 'PROCESSING' && state.declineCode
+              ? { declineCode: state.declineCode, declineMessage: state.declineMessage ?? null }
+              : {}),
           ...(next === 'SUCCEEDED' ? { succeededAt: now } : {}),
           ...(state.amountRefunded !== undefined && state.amountRefunded > current.amountRefunded
             ? { amountRefunded: state.amountRefunded }
@@ -436,7 +438,14 @@ export class PaymentsService {
     const open = await this.deps.db
       .select()
       .from(payments)
-      .where(and(inArray(payments.status, [...UNSETTLED]), lt(payments.updatedAt, cutoff)))
+      .where(
+        and(
+          inArray(payments.status, [...UNSETTLED]),
+          lt(payments.updatedAt, cutoff),
+          // Held for review (settleCheckout): reading its order again changes nothing; a person decides.
+          sql`${payments.declineCode} is distinct from ${AMOUNT_MISMATCH}`,
+        ),
+      )
       .limit(50);
     let settled = 0;
     for (const row of open) {
@@ -572,9 +581,21 @@ export class PaymentsService {
         .set({ status: outcome.status, providerReference: outcome.reference })
         .where(eq(refunds.id, refund.id));
       const [current] = await t.select().from(payments).where(eq(payments.id, paymentId)).for('update');
+      // The total our refunds reached, as the provider confirmed them. Not current + this one: the
+      // provider's webhook may have set its own total (which counts this refund) while we waited.
+      const [confirmed] = await t
+        .select({ total: sql<string>`coalesce(sum(${refunds.amount}), 0)` })
+        .from(refunds)
+        .where(
+          and(
+            eq(refunds.paymentId, paymentId),
+            sql`${refunds.providerReference} is not null`,
+            sql`${refunds.status} <> 'failed'`,
+          ),
+        );
       return this.settle(
         paymentId,
-        { status: current!.status, amountRefunded: current!.amountRefunded + outcome.amount },
+        { status: current!.status, amountRefunded: Math.max(current!.amountRefunded, Number(confirmed!.total)) },
         meta,
         t,
       );
@@ -663,8 +684,97 @@ export class PaymentsService {
         'PayPal declined the payer’s funding source; send them to approve again (startPayPalCheckout with the same key)',
         { id: payment.id },
       );
-    const settled = await this.settle(payment.id, settlementOf(payment, order), meta);
+    const settled = await this.settleCheckout(payment, order, meta);
     if (settled.status === 'SUCCEEDED') await this.activateListing(settled, meta);
+    await this.refundIfCancelled(settled, order);
+    return settled;
+  }
+
+  /**
+   * A checkout cancelled while its capture was on its way (cancelCheckout): PayPal holds money for a
+   * DECLINED payment, which is given back in full, with one PayPal-Request-Id however often this runs.
+   */
+  private async refundIfCancelled(payment: PaymentRow, order: CheckoutOrderState | null): Promise<void> {
+    const capture = order?.capture;
+    if (payment.status !== 'DECLINED' || payment.declineCode !== CANCELLED || !capture) return;
+    if (capture.status !== 'completed' || capture.amountRefunded >= capture.amount) return;
+    this.deps.logger.warn(
+      { paymentId: payment.id, orderId: order!.orderId, captureId: capture.id },
+      'PayPal captured a cancelled checkout: refunding the capture in full',
+    );
+    await this.deps.checkoutPolicy.execute(
+      (attempt) =>
+        this.deps.checkout.refundCapture(
+          { paymentId: payment.id, refundId: CANCELLED, captureId: capture.id, currency: capture.currency },
+          attempt,
+        ),
+      'refund',
+    );
+    metrics.refunds.inc({ outcome: 'succeeded' });
+  }
+
+  /**
+   * Settles a PayPal payment from its order. A capture of another amount than was priced is never a
+   * success: the payment is held (PROCESSING, declineCode amount_mismatch), logged as an error once and
+   * counted by the payments_held_for_review gauge, for a person to look at (observability/RUNBOOK.md).
+   */
+  private async settleCheckout(
+    payment: PaymentRow,
+    order: CheckoutOrderState | null,
+    meta: RequestMeta,
+    tx?: Transaction,
+  ): Promise<PaymentRow> {
+    const state = settlementOf(payment, order);
+    const settled = await this.settle(payment.id, state, meta, tx);
+    if (state.declineCode === AMOUNT_MISMATCH && payment.declineCode !== AMOUNT_MISMATCH)
+      this.deps.logger.error(
+        { paymentId: payment.id, orderId: order?.orderId, detail: state.declineMessage, reqId: meta.requestId },
+        'PayPal captured another amount than was priced: the payment is held for review',
+      );
+    return settled;
+  }
+
+  /** Payments held for a person to look at (a capture of another amount than priced): the gauge's reading. */
+  async heldForReview(): Promise<number> {
+    const [row] = await this.deps.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(payments)
+      .where(and(eq(payments.status, 'PROCESSING'), eq(payments.declineCode, AMOUNT_MISMATCH)));
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * The payer turned PayPal down (the cancel URL): the checkout ends DECLINED (`cancelled`), so the
+   * listing may be paid by card or a new checkout at once rather than when the order expires.
+   * Refused once the payer approved (capture it instead). Cancelling again answers the same. Should
+   * PayPal capture it all the same (the payer approved in another tab and a capture was already on
+   * its way), the capture is refunded in full: a cancelled checkout never keeps money.
+   */
+  async cancelCheckout(viewer: Viewer, input: CaptureInput, meta: RequestMeta = {}): Promise<PaymentRow> {
+    signedIn(viewer);
+    const payment = await this.checkoutOf(viewer, input);
+    authorize(viewer, 'payment.charge', payment.userId);
+    if (payment.status === 'DECLINED' && payment.declineCode === CANCELLED) return payment;
+    if (payment.status !== 'PENDING' && payment.status !== 'REQUIRES_ACTION')
+      throw new ConflictError(
+        `Transaction ${payment.id} is ${payment.status}; only a checkout waiting for the payer can be cancelled`,
+        { id: payment.id },
+      );
+    const order = payment.providerReference ? await this.readOrder(payment.providerReference) : null;
+    if (order && order.status !== 'created')
+      throw new ConflictError(
+        'The payer approved this PayPal checkout; capture it (capturePayPalCheckout) instead of cancelling',
+        { id: payment.id },
+      );
+    const settled = await this.settle(
+      payment.id,
+      { status: 'DECLINED', declineCode: CANCELLED, declineMessage: 'The payer cancelled the PayPal checkout.' },
+      meta,
+    );
+    if (settled.status !== 'DECLINED')
+      throw new ConflictError(`Transaction ${payment.id} moved on to ${settled.status}; it was not cancelled`, {
+        id: payment.id,
+      });
     return settled;
   }
 
@@ -725,8 +835,7 @@ export class PaymentsService {
    */
   private async reconcileCheckout(row: PaymentRow, meta: RequestMeta): Promise<PaymentRow> {
     if (row.status === 'PENDING' || !row.providerReference) return (await this.openOrder(row, meta)).payment;
-    const order = await this.currentOrder(row);
-    return this.settle(row.id, settlementOf(row, order), meta);
+    return this.settleCheckout(row, await this.currentOrder(row), meta);
   }
 
   /** Reads the order, capturing it when approved and not yet captured (the payer did their part). */
@@ -768,12 +877,14 @@ export class PaymentsService {
       return 'ignored';
     }
     const order = await this.currentOrder(payment);
-    return this.deps.db.transaction(async (t) => {
+    const settled = await this.deps.db.transaction(async (t) => {
       const fresh = await record(t, type);
-      if (fresh.length === 0) return 'duplicate';
-      await this.settle(payment.id, settlementOf(payment, order), {}, t);
-      return 'processed';
+      if (fresh.length === 0) return undefined;
+      return this.settleCheckout(payment, order, {}, t);
     });
+    if (!settled) return 'duplicate';
+    await this.refundIfCancelled(settled, order);
+    return 'processed';
   }
 
   /** A PayPal payment's refund: against its capture, with a PayPal-Request-Id from our payment and refund ids. */
@@ -892,6 +1003,12 @@ export class PaymentsService {
   }
 }
 
+/** A PayPal checkout the payer cancelled (cancelCheckout): DECLINED with this code. */
+export const CANCELLED = 'cancelled';
+
+/** A PayPal capture of another amount than was priced: held for review, never a success. */
+export const AMOUNT_MISMATCH = 'amount_mismatch';
+
 const autoRefundKey = (paymentId: string) => `saypro-auto-refund-${paymentId}`;
 
 function signedIn(viewer: Viewer): string {
@@ -973,6 +1090,7 @@ export function settlementOf(
     return {
       status: 'PROCESSING',
       reference,
+      declineCode: AMOUNT_MISMATCH,
       declineMessage: `captured ${capture.amount} ${capture.currency}, priced ${row.amount} ${row.currency}`,
     };
   }

@@ -35,9 +35,13 @@ export class PayPalCheckoutPayload {
   approvalUrl: string | null;
 }
 
-@InputType({ description: 'Which PayPal checkout to capture: give exactly one of paymentId and listingId.' })
-export class CapturePayPalCheckoutInput {
-  @Field(() => ID, { nullable: true, description: 'The payment (the `payment` query parameter of the return URL).' })
+/** Which PayPal checkout: ours by id, or the latest of a listing (the return and cancel URLs carry both). */
+@InputType('PayPalCheckoutRef')
+abstract class PayPalCheckoutRef {
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The payment (the `payment` query parameter of the return and cancel URLs).',
+  })
   @IsOptional()
   @IsUUID('all', { message: 'paymentId must be a transaction id' })
   paymentId?: string | null;
@@ -45,9 +49,15 @@ export class CapturePayPalCheckoutInput {
   @Field(() => ID, {
     nullable: true,
     description:
-      'The listing: its latest PayPal checkout is captured (the `listing` query parameter of the return URL).',
+      'The listing: its latest PayPal checkout (the `listing` query parameter of the return and cancel URLs).',
   })
   @IsOptional()
   @IsUUID('all', { message: 'listingId must be a listing id' })
   listingId?: string | null;
 }
+
+@InputType({ description: 'Which PayPal checkout to capture: give exactly one of paymentId and listingId.' })
+export class CapturePayPalCheckoutInput extends PayPalCheckoutRef {}
+
+@InputType({ description: 'Which PayPal checkout to cancel: give exactly one of paymentId and listingId.' })
+export class CancelPayPalCheckoutInput extends PayPalCheckoutRef {}

@@ -10,6 +10,7 @@ import { ChargeListingInput, ChargeListingPayload } from '../entities/charge-pay
 import { ChargeStatus, PaymentStatus } from '../entities/enums';
 import { Listing } from '../entities/listing';
 import {
+  CancelPayPalCheckoutInput,
   CapturePayPalCheckoutInput,
   PayPalCheckoutPayload,
   StartPayPalCheckoutInput,
@@ -61,6 +62,17 @@ export class PaymentResolver {
     @Ctx() ctx: PaymentsContext,
   ): Promise<Transaction> {
     return toTransaction(await ctx.payments.captureCheckout(ctx.viewer, input, { requestId: ctx.requestId }));
+  }
+
+  @Mutation(() => Transaction, {
+    description:
+      "Cancels a PayPal checkout the payer turned down (call it from your page at PayPal's cancel URL): the payment becomes DECLINED (declineCode cancelled) and the listing may be paid again at once, by card or a new checkout, instead of when the order expires. Cancelling again answers the same. CONFLICT once the payer approved (capture it instead). Should PayPal capture it anyway, in the same instant, the capture is refunded in full.",
+  })
+  async cancelPayPalCheckout(
+    @Arg('input', () => CancelPayPalCheckoutInput) input: CancelPayPalCheckoutInput,
+    @Ctx() ctx: PaymentsContext,
+  ): Promise<Transaction> {
+    return toTransaction(await ctx.payments.cancelCheckout(ctx.viewer, input, { requestId: ctx.requestId }));
   }
 
   @Query(() => Transaction, {

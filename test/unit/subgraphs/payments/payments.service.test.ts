@@ -49,8 +49,11 @@ class FakeGateway implements PaymentGateway {
     if (!known) throw new Error(`no such payment ${reference}`);
     return known;
   }
+  /** Runs while the provider is refunding (before its answer): what a webhook racing the answer does. */
+  beforeRefundAnswer: (request: RefundRequest) => Promise<void> = async () => undefined;
   async refund(request: RefundRequest): Promise<RefundOutcome> {
     this.refunds.push(request);
+    await this.beforeRefundAnswer(request);
     const saved = this.refundedByKey.get(request.idempotencyKey);
     if (saved) return saved;
     const outcome: RefundOutcome = { reference: `re_${randomUUID()}`, amount: request.amount!, status: 'succeeded' };
@@ -291,6 +294,21 @@ describe('PaymentsService refunds', () => {
     expect(rest).toMatchObject({ status: 'REFUNDED', amountRefunded: 1000 });
     expect(gateway.refunds.map((r) => r.amount)).toEqual([300, 700]);
     expect(codeOf(await service.refund(admin, payment.id, undefined).catch((e: unknown) => e))).toBe('CONFLICT');
+    expect(eventsFor(payment.id)).toEqual(['payment.succeeded', 'payment.refunded', 'payment.refunded']);
+  });
+
+  it('counts a refund once when the provider’s webhook recorded it before the refund’s answer came back', async () => {
+    const payment = await paid();
+    // charge.refunded arrives first and sets the provider's total (this refund included).
+    gateway.beforeRefundAnswer = async (request) => {
+      await service.settle(payment.id, { status: 'SUCCEEDED', amountRefunded: request.amount! });
+    };
+    expect(await service.refund(admin, payment.id, 400)).toMatchObject({
+      status: 'PARTIALLY_REFUNDED',
+      amountRefunded: 400,
+    });
+    gateway.beforeRefundAnswer = async () => undefined;
+    expect(await service.refund(admin, payment.id, 600)).toMatchObject({ status: 'REFUNDED', amountRefunded: 1000 });
     expect(eventsFor(payment.id)).toEqual(['payment.succeeded', 'payment.refunded', 'payment.refunded']);
   });
 
