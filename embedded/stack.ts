@@ -103,7 +103,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const host = config.HOST;
   const port = (name: keyof NonNullable<EmbeddedOptions['ports']>, fallback: number) =>
     options.ports?.[name] ?? fallback;
-  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot' | 'paypal') =>
+  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot' | 'paypal' | 'indexnow') =>
     options.emulatorStateDir ? path.join(options.emulatorStateDir, `${emulator}.json`) : undefined;
   // Closers run last-added first: HTTP drains before Apollo stops, services before the database.
   const serve = async (
@@ -310,7 +310,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   let indexnow: IndexNowEmulator | undefined;
   let indexNowEndpoint = indexNowConnection(config).endpoint;
   if (!config.INDEXNOW_KEY && !config.INDEXNOW_ENDPOINT) {
-    indexnow = createIndexNowEmulator({ logger: logger.child({ service: 'indexnow-emulator' }) });
+    indexnow = createIndexNowEmulator({
+      stateFile: stateFile('indexnow'),
+      logger: logger.child({ service: 'indexnow-emulator' }),
+    });
     const indexNowUrl = await indexnow.listen(port('indexnow', config.INDEXNOW_EMULATOR_PORT), host);
     indexNowEndpoint = `${indexNowUrl}/indexnow`;
     shutdown.add('indexnow emulator', () => indexnow!.close());

@@ -9,7 +9,8 @@ loadEnvFile();
 /**
  * Runs the emulator on its own: `npm run start:indexnow-emulator`. INDEXNOW_EMULATOR_PORT (default
  * 4014); it accepts the dev key, and INDEXNOW_KEY too when set (a services-mode seo can point
- * INDEXNOW_ENDPOINT here).
+ * INDEXNOW_ENDPOINT here). INDEXNOW_EMULATOR_STATE_FILE: a JSON file that keeps what it received
+ * across restarts (memory when unset).
  */
 async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', service: 'indexnow-emulator' });
@@ -19,7 +20,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const own = process.env.INDEXNOW_KEY ? [process.env.INDEXNOW_KEY] : [];
-  const emulator = createIndexNowEmulator({ keys: [INDEXNOW_DEV_KEY, ...own], logger });
+  const emulator = createIndexNowEmulator({
+    keys: [INDEXNOW_DEV_KEY, ...own],
+    stateFile: process.env.INDEXNOW_EMULATOR_STATE_FILE || undefined,
+    logger,
+  });
   const shutdown = createShutdown(logger);
   shutdown.onSignals();
   shutdown.add('indexnow emulator', () => emulator.close());

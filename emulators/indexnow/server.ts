@@ -5,10 +5,12 @@ import { closeServer, HttpError, listen as listenOn, readBody, sendJson, urlOf }
 import { createLogger } from '../../lib/logger';
 import { handleFaultRoutes } from '../shared/admin';
 import { createFaultBook, FaultValidationError } from '../shared/faults';
+import { createStateFile } from '../shared/state-file';
 import { createHangs } from '../shared/hangs';
 import { sendHtml } from '../shared/html';
 import { parseFault, validateFaults, type IndexNowFault } from './faults';
 import { PAGE_CSP, renderActivity, type IndexNowState, type ReceivedSubmission, type RecordedRequest } from './page';
+import { parseSavedState, STATE_VERSION } from './saved-state';
 import { checkSubmission, isLoopback, submissionOfQuery, SubmissionRefused, type Submission } from './submission';
 
 export type { IndexNowFault } from './faults';
@@ -23,6 +25,10 @@ export interface IndexNowEmulatorOptions {
   keys?: string[];
   /** How long the key file fetch may take, ms. @default 5000 */
   keyFetchTimeoutMs?: number;
+  /** A JSON file that keeps the accepted submissions across restarts; in memory only when unset. */
+  stateFile?: string;
+  /** How long after a change the state file is written, ms. @default 250 */
+  stateSaveDelayMs?: number;
   logger?: pino.Logger;
 }
 
@@ -31,6 +37,8 @@ export interface IndexNowEmulator {
   /** Listens (default port 0, host 127.0.0.1) and returns the base URL like http://127.0.0.1:PORT */
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
+  /** Writes the state file now (when there is one). */
+  saveState(): Promise<void>;
   setFaults(faults: IndexNowFault[]): void;
   clearFaults(): void;
   /** Forgets submissions, requests and faults; keeps the keys. */
@@ -62,6 +70,22 @@ export function createIndexNowEmulator(options: IndexNowEmulatorOptions = {}): I
   let submissions: ReceivedSubmission[] = [];
   let requests: RecordedRequest[] = [];
   let nextId = 1;
+  const stateFile = options.stateFile
+    ? createStateFile({
+        file: options.stateFile,
+        emulator: 'indexnow',
+        version: STATE_VERSION,
+        snapshot: () => ({ submissions }),
+        logger,
+        delayMs: options.stateSaveDelayMs,
+      })
+    : undefined;
+  const restored = stateFile?.load(parseSavedState);
+  if (restored) {
+    submissions = restored.submissions;
+    nextId = Math.max(0, ...submissions.map((s) => s.id)) + 1;
+    logger.info({ file: options.stateFile, submissions: submissions.length }, 'indexnow emulator state restored');
+  }
 
   function record(entry: RecordedRequest): void {
     requests.push(entry);
@@ -139,6 +163,7 @@ export function createIndexNowEmulator(options: IndexNowEmulatorOptions = {}): I
         status,
       });
       if (submissions.length > SUBMISSION_LIMIT) submissions = submissions.slice(-SUBMISSION_LIMIT);
+      stateFile?.touch();
       answer(status, submission.host, submission.urlList.length);
     } catch (err) {
       if (!(err instanceof SubmissionRefused)) throw err;
@@ -212,6 +237,7 @@ export function createIndexNowEmulator(options: IndexNowEmulatorOptions = {}): I
     submissions = [];
     requests = [];
     faults.clear();
+    stateFile?.touch();
   }
 
   return {
@@ -224,7 +250,9 @@ export function createIndexNowEmulator(options: IndexNowEmulatorOptions = {}): I
     async close() {
       hangs.releaseAll();
       await closeServer(server, 100);
+      await stateFile?.close();
     },
+    saveState: async () => stateFile?.flush(),
     setFaults: (list) => faults.set(list),
     clearFaults: () => faults.clear(),
     reset,

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { INDEXNOW_DEV_KEY } from '../../lib/config';
 import { createIndexNowEmulator, type IndexNowEmulator } from '../../emulators/indexnow/server';
@@ -182,5 +185,41 @@ describe('IndexNow emulator: faults, page and state', () => {
     expect(state.submissions).toHaveLength(1);
     expect((await fetch(`${base}/__emulator/reset`, { method: 'POST' })).status).toBe(200);
     expect(emulator.state().submissions).toEqual([]);
+  });
+});
+
+describe('IndexNow emulator: state file', () => {
+  it('keeps the accepted submissions across a restart, and ids go on from there', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'indexnow-state-'));
+    const file = path.join(dir, 'indexnow.json');
+    try {
+      const first = createIndexNowEmulator({ stateFile: file });
+      const url = await first.listen();
+      const body = { host: 'saypro.example', key: INDEXNOW_DEV_KEY, urlList: ['https://saypro.example/listings/1'] };
+      const sent = await fetch(`${url}/indexnow`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(sent.status).toBe(202);
+      await first.close();
+
+      const second = createIndexNowEmulator({ stateFile: file });
+      const again = await second.listen();
+      try {
+        expect(second.receivedUrls()).toEqual(['https://saypro.example/listings/1']);
+        await fetch(`${again}/indexnow`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...body, urlList: ['https://saypro.example/listings/2'] }),
+        });
+        expect(second.state().submissions.map((s) => s.id)).toEqual([1, 2]);
+        expect(second.state().requests).toHaveLength(1); // requests are this run's only
+      } finally {
+        await second.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
