@@ -33,8 +33,6 @@ export interface IndexNowState {
   faults: IndexNowActiveFault[];
 }
 
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
-
 const STYLE = `body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5rem; color: #1b1b1b; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; font-size: 13px; }
 th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid #e6e6e6; vertical-align: top; }

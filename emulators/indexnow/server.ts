@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type pino from 'pino';
 import { INDEXNOW_DEV_KEY } from '../../lib/config';
+import { NO_SCRIPT_CSP } from '../../lib/html';
 import { closeServer, HttpError, listen as listenOn, readBody, sendJson, urlOf } from '../../lib/http';
 import { createLogger } from '../../lib/logger';
 import { handleFaultRoutes } from '../shared/admin';
@@ -185,7 +186,7 @@ export function createIndexNowEmulator(options: IndexNowEmulatorOptions = {}): I
     };
     try {
       if (method === 'GET' && path === '/__emulator')
-        return sendHtml(res, 200, renderActivity(state()), { ...headers, 'content-security-policy': PAGE_CSP });
+        return sendHtml(res, 200, renderActivity(state()), { ...headers, 'content-security-policy': NO_SCRIPT_CSP });
       if (method === 'GET' && path === '/__emulator/state') return sendJson(res, 200, state(), headers);
       if (
         await handleFaultRoutes(method, path, res, {
