@@ -1,16 +1,15 @@
 import http from 'node:http';
 import type pino from 'pino';
 import { INDEXNOW_DEV_KEY } from '../../lib/config';
-import { NO_SCRIPT_CSP } from '../../lib/html';
+import { NO_SCRIPT_CSP, sendHtml } from '../../lib/html';
 import { closeServer, HttpError, listen as listenOn, readBody, sendJson, urlOf } from '../../lib/http';
 import { createLogger } from '../../lib/logger';
 import { handleFaultRoutes } from '../shared/admin';
 import { createFaultBook, FaultValidationError } from '../shared/faults';
 import { createStateFile } from '../shared/state-file';
 import { createHangs } from '../shared/hangs';
-import { sendHtml } from '../shared/html';
 import { parseFault, validateFaults, type IndexNowFault } from './faults';
-import { PAGE_CSP, renderActivity, type IndexNowState, type ReceivedSubmission, type RecordedRequest } from './page';
+import { renderActivity, type IndexNowState, type ReceivedSubmission, type RecordedRequest } from './page';
 import { parseSavedState, STATE_VERSION } from './saved-state';
 import { checkSubmission, isLoopback, submissionOfQuery, SubmissionRefused, type Submission } from './submission';
 
