@@ -163,7 +163,7 @@ export const configSchema = z.object({
   INDEXNOW_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   /** Timeout of one IndexNow request, ms. @default 10000 */
   INDEXNOW_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  /** Failed submissions of a URL (outages, not 429s) before it is FAILED (an admin resubmits it). @default 10 */
+  /** Refused submissions (400/403/422) of a URL before it is FAILED (an admin resubmits it); outages and 429s only delay. @default 10 */
   INDEXNOW_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   /** SendGrid API key (SG.…). Unset: embedded mode runs the local SendGrid emulator. */
   SENDGRID_API_KEY: z.string().regex(/^SG\./, 'must be a SendGrid API key (SG.…)').optional(),
