@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { paypalConnection, type Config } from '../lib/config';
+import { indexNowConnection, paypalConnection, type Config } from '../lib/config';
 import { createDatabase, type DatabaseHandle } from '../lib/db';
 import { createEventBus, type EventBus } from '../lib/events';
 import { closeServer, listen, urlOf } from '../lib/http';
@@ -10,6 +10,7 @@ import { createHubSpotEmulator, type HubSpotEmulator } from '../emulators/hubspo
 import { createSendGridEmulator, type SendGridEmulator } from '../emulators/sendgrid/server';
 import { createStripeEmulator, type StripeEmulator } from '../emulators/stripe/server';
 import { createPayPalEmulator, type PayPalEmulator } from '../emulators/paypal/server';
+import { createIndexNowEmulator, type IndexNowEmulator } from '../emulators/indexnow/server';
 import { createEntityClient, createInternalClient } from '../lib/entity-client';
 import { composeCrm } from '../subgraphs/crm/compose';
 import type { CrmSubgraph } from '../subgraphs/crm/server';
@@ -30,8 +31,8 @@ import { startReconciler } from '../subgraphs/payments/jobs/reconcile.job';
 import { createPayPalAdapter } from '../subgraphs/payments/provider/paypal.adapter';
 import { createStripeAdapter } from '../subgraphs/payments/provider/stripe.adapter';
 import { createPaymentsSubgraph, type PaymentsSubgraph } from '../subgraphs/payments/server';
-import { consumeListingChanges } from '../subgraphs/seo/events/listing-changes.consumer';
-import { createSeoSubgraph, type SeoSubgraph } from '../subgraphs/seo/server';
+import { composeSeo } from '../subgraphs/seo/compose';
+import type { SeoSubgraph } from '../subgraphs/seo/server';
 import { createGa4Emulator, type Ga4Emulator } from '../emulators/ga4/server';
 import { composeAnalytics } from '../subgraphs/analytics/compose';
 import type { AnalyticsSubgraph } from '../subgraphs/analytics/server';
@@ -65,6 +66,7 @@ export interface EmbeddedOptions {
     hubspot: number;
     sendgrid: number;
     paypal?: number;
+    indexnow?: number;
     metrics?: number;
     seo?: number;
     analytics?: number;
@@ -91,6 +93,8 @@ export interface EmbeddedStack {
   stripe?: StripeEmulator;
   /** The local PayPal (approval page, activity page), when no PAYPAL_CLIENT_ID or PAYPAL_API_URL is set. */
   paypal?: PayPalEmulator;
+  /** The local IndexNow endpoint (with its page of received URLs), when no INDEXNOW_KEY or INDEXNOW_ENDPOINT is set. */
+  indexnow?: IndexNowEmulator;
   /** The local HubSpot, when no HUBSPOT_ACCESS_TOKEN is set. */
   hubspot?: HubSpotEmulator;
   /** The local SendGrid (with its mailbox page), when no SENDGRID_API_KEY is set. */
@@ -107,7 +111,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const host = config.HOST;
   const port = (name: keyof NonNullable<EmbeddedOptions['ports']>, fallback: number) =>
     options.ports?.[name] ?? fallback;
-  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot' | 'paypal' | 'ga4') =>
+  const stateFile = (emulator: 'stripe' | 'sendgrid' | 'hubspot' | 'paypal' | 'ga4' | 'indexnow') =>
     options.emulatorStateDir ? path.join(options.emulatorStateDir, `${emulator}.json`) : undefined;
   // Closers run last-added first: HTTP drains before Apollo stops, services before the database.
   const serve = async (
@@ -308,22 +312,35 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   shutdown.add('mail sender', startMailSender(email.email, emailLogger, config.EMAIL_SEND_INTERVAL_MS));
   sendgrid?.setEventWebhookUrl(urlOf(emailAddress, '/webhooks/sendgrid'));
 
-  // seo: what search engines see of each listing, kept from the listing events
+  // seo: what search engines see of each listing, kept from the listing events, pushed to IndexNow
+  // (or to the local emulator, whose page lists every URL it received)
   const seoLogger = logger.child({ service: 'seo' });
-  const seo = await createSeoSubgraph({
+  let indexnow: IndexNowEmulator | undefined;
+  let indexNowEndpoint = indexNowConnection(config).endpoint;
+  if (!config.INDEXNOW_KEY && !config.INDEXNOW_ENDPOINT) {
+    indexnow = createIndexNowEmulator({
+      stateFile: stateFile('indexnow'),
+      logger: logger.child({ service: 'indexnow-emulator' }),
+    });
+    const indexNowUrl = await indexnow.listen(port('indexnow', config.INDEXNOW_EMULATOR_PORT), host);
+    indexNowEndpoint = `${indexNowUrl}/indexnow`;
+    shutdown.add('indexnow emulator', () => indexnow!.close());
+    emulators.indexnow = `${indexNowUrl}/__emulator`;
+  }
+  // The key file is reached at the gateway; on port 0 its address is known only after it listens.
+  let sitemapBase = config.SITEMAP_BASE_URL;
+  const seo = await composeSeo({
     config,
     db: handle.db,
     bus: bus.withSource('seo'),
     logger: seoLogger,
+    shutdown,
     internalSecret: config.INTERNAL_SECRET,
-    listings: createEntityClient({
-      service: 'listings',
-      url: () => listingsUrl,
-      internalSecret: config.INTERNAL_SECRET,
-    }),
+    listingsUrl: () => listingsUrl,
+    indexNowEndpoint,
+    publicBaseUrl: () => sitemapBase,
   });
   const seoUrl = urlOf(await serve('seo', seo, port('seo', config.SEO_PORT)));
-  await consumeListingChanges({ bus: bus.withSource('seo'), db: handle.db, seo: seo.seo });
 
   // analytics: domain events to GA4's Measurement Protocol, or to the local emulator without keys
   let ga4: Ga4Emulator | undefined;
@@ -370,6 +387,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const gatewayUrl = urlOf(gatewayAddress, '/graphql', scheme);
   if (publicUrl === 'http://127.0.0.1:4000' && gatewayAddress.port !== 4000)
     publicUrl = urlOf(gatewayAddress, '', scheme);
+  if (sitemapBase === 'http://127.0.0.1:4000' && gatewayAddress.port !== 4000)
+    sitemapBase = urlOf(gatewayAddress, '', scheme);
   // PayPal delivers to the gateway's host, as it would in production; over TLS (a certificate the
   // emulator does not trust) straight to payments.
   paypal?.setWebhookUrl(
@@ -401,6 +420,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     ga4,
     stripe,
     paypal,
+    indexnow,
     hubspot,
     sendgrid,
   };

@@ -3,11 +3,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpError, sendJson, type RouteHandler } from '../lib/http';
 import type { Logger } from '../lib/logger';
-import { shardOf, SITEMAP_INDEX } from '../lib/sitemap-paths';
+import { keyFileOf, shardOf, SITEMAP_INDEX } from '../lib/sitemap-paths';
 
-/** Public sitemap paths the gateway serves, and the seo service path behind each. */
+/** Public sitemap paths (and the IndexNow key file) the gateway serves, and the seo service path behind each. */
 export function sitemapTarget(pathname: string): string | undefined {
   if (pathname === SITEMAP_INDEX) return '/sitemap.xml';
+  const key = keyFileOf(pathname);
+  if (key) return `/indexnow-key?key=${key}`;
   const shard = shardOf(pathname);
   return shard === undefined ? undefined : `/sitemaps/listings?n=${shard}`;
 }
@@ -30,7 +32,7 @@ export function createSitemapForward(seoUrl: () => string, logger: Logger): Rout
       throw new HttpError(503, 'Sitemap unavailable', 'SERVICE_UNAVAILABLE');
     }
     const headers: Record<string, string> = {};
-    for (const name of ['content-type', 'cache-control', 'allow']) {
+    for (const name of ['content-type', 'cache-control', 'allow', 'x-content-type-options']) {
       const value = upstream.headers.get(name);
       if (value) headers[name] = value;
     }

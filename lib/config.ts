@@ -183,6 +183,24 @@ export const configSchema = z.object({
   GA4_EMULATOR_PORT: port.default(4015),
   /** Timeout of one GA4 request, ms. @default 10000 */
   GA4_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * IndexNow key (8–128 of [A-Za-z0-9-]): set, submissions go to INDEXNOW_ENDPOINT (api.indexnow.org by
+   * default) and the gateway serves it as /<key>.txt. Unset: the fixed dev key and the local emulator.
+   */
+  INDEXNOW_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{8,128}$/, 'must be 8 to 128 letters, digits or dashes (the IndexNow protocol)')
+    .optional(),
+  /** Where IndexNow submissions are POSTed. @default https://api.indexnow.org/indexnow with INDEXNOW_KEY, the emulator (http://127.0.0.1:INDEXNOW_EMULATOR_PORT/indexnow) without */
+  INDEXNOW_ENDPOINT: z.string().url().optional(),
+  /** Port of the IndexNow emulator (`npm run start:indexnow-emulator`, and embedded mode). @default 4014 */
+  INDEXNOW_EMULATOR_PORT: port.default(4014),
+  /** How long a queued URL waits for others of its host, ms: changes within it become one POST. @default 2000 */
+  INDEXNOW_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
+  /** Timeout of one IndexNow request, ms. @default 10000 */
+  INDEXNOW_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Refused submissions (400/403/422) of a URL before it is FAILED (an admin resubmits it); outages and 429s only delay. @default 10 */
+  INDEXNOW_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   /** SendGrid API key (SG.…). Unset: embedded mode runs the local SendGrid emulator. */
   SENDGRID_API_KEY: z.string().regex(/^SG\./, 'must be a SendGrid API key (SG.…)').optional(),
   /** Base URL of a SendGrid-compatible API, e.g. a running emulator (services mode without a key). */
@@ -440,6 +458,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       message: 'must be an https:// URL when HUBSPOT_ACCESS_TOKEN is set (http only on loopback)',
       path: ['HUBSPOT_API_URL'],
     })
+    .refine((c) => !c.INDEXNOW_KEY || !c.INDEXNOW_ENDPOINT || isSecureUrl(c.INDEXNOW_ENDPOINT), {
+      message: 'must be an https:// URL when INDEXNOW_KEY is set (http only on loopback)',
+      path: ['INDEXNOW_ENDPOINT'],
+    })
     .refine((c) => !c.SENDGRID_API_KEY || !c.SENDGRID_API_URL || isSecureUrl(c.SENDGRID_API_URL), {
       message: 'must be an https:// URL when SENDGRID_API_KEY is set (http only on loopback)',
       path: ['SENDGRID_API_URL'],
@@ -549,6 +571,29 @@ export function ga4Connection(
   return {
     ...GA4_EMULATOR_STREAM,
     endpoint: config.GA4_ENDPOINT ?? `http://127.0.0.1:${config.GA4_EMULATOR_PORT}`,
+    emulated: true,
+  };
+}
+
+/**
+ * The IndexNow key the emulator and a keyless setup use: public by design (the key file is public
+ * anyway) and fixed, so it is the same across restarts and documented in docs/seo.md.
+ */
+export const INDEXNOW_DEV_KEY = 'saypro-dev-indexnow-key';
+
+/** Where IndexNow submissions go: the configured endpoint (api.indexnow.org by default) with a key, else the emulator. */
+export function indexNowConnection(
+  config: Pick<Config, 'INDEXNOW_KEY' | 'INDEXNOW_ENDPOINT' | 'INDEXNOW_EMULATOR_PORT'>,
+): { key: string; endpoint: string; emulated: boolean } {
+  if (config.INDEXNOW_KEY)
+    return {
+      key: config.INDEXNOW_KEY,
+      endpoint: config.INDEXNOW_ENDPOINT ?? 'https://api.indexnow.org/indexnow',
+      emulated: false,
+    };
+  return {
+    key: INDEXNOW_DEV_KEY,
+    endpoint: config.INDEXNOW_ENDPOINT ?? `http://127.0.0.1:${config.INDEXNOW_EMULATOR_PORT}/indexnow`,
     emulated: true,
   };
 }

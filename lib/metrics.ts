@@ -289,6 +289,12 @@ export const scraped = {
     [],
     'max',
   ),
+  indexNowBacklog: scrapedGauge(
+    'seo_indexnow_urls',
+    'Listing URLs not yet accepted by IndexNow, by state (pending, retrying, failed).',
+    ['state'],
+    'sum',
+  ),
   queueDepth: scrapedGauge(
     'events_queue_depth',
     'Events waiting in each consumer queue (created or retrying), by queue.',

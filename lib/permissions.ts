@@ -124,6 +124,19 @@ export const PERMISSIONS = {
     admin: true,
     covers: '`analyticsBacklog` (GA4 delivery backlog, validation messages, recent requests)',
   },
+  'seo.read': {
+    owner: true,
+    user: false,
+    admin: true,
+    covers: '`Listing.seo` (its IndexNow submission state; the seller of the listing)',
+  },
+  'seo.indexnow.resubmit': {
+    owner: false,
+    user: false,
+    admin: true,
+    covers: '`resubmitListingToIndexNow`, `resubmitAllListingsToIndexNow`',
+  },
+  'seo.sitemap.rebuild': { owner: false, user: false, admin: true, covers: '`rebuildSitemap`' },
   'ops.events': {
     owner: false,
     user: false,

@@ -9,3 +9,11 @@ export function shardOf(pathname: string): number | undefined {
   const match = /^\/sitemaps\/listings-([1-9][0-9]{0,6})\.xml$/.exec(pathname);
   return match ? Number(match[1]) : undefined;
 }
+
+/** The IndexNow key file's public path: `/<key>.txt` at the site's root. */
+export const keyFilePath = (key: string): string => `/${key}.txt`;
+
+/** The key a public path names as its key file (8–128 of [A-Za-z0-9-], as the protocol allows), or undefined. */
+export function keyFileOf(pathname: string): string | undefined {
+  return /^\/([A-Za-z0-9-]{8,128})\.txt$/.exec(pathname)?.[1];
+}

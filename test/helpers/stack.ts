@@ -60,6 +60,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
       hubspot: 0,
       sendgrid: 0,
       paypal: 0,
+      indexnow: 0,
       metrics: 0,
       seo: 0,
       analytics: 0,

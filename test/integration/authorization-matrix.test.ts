@@ -15,6 +15,9 @@ import {
   CrmFailedSyncsDocument,
   CrmSyncJobDocument,
   DeadEventsDocument,
+  ListingIndexNowDocument,
+  RebuildSitemapDocument,
+  ResubmitAllListingsToIndexNowDocument,
   RefundPaymentDocument,
   RetryFailedCrmSyncsDocument,
   SendEmailDocument,
@@ -31,6 +34,7 @@ import {
   UsersDocument,
   type ApiKeyScope as ScopeEnum,
 } from '../generated/graphql';
+import { eventually } from '../helpers/eventually';
 import { dataOf, type CallOptions, type GraphResult } from '../helpers/graph-client';
 import { createListing, listingInput, registerUser, type TestUser } from '../helpers/fixtures';
 import { callSubgraph, viewerHeaderFor } from '../helpers/internal';
@@ -137,6 +141,18 @@ const activateAs = async (viewer: Viewer) => {
   return r.body.data?.activatePaidListing === 'missing';
 };
 
+/** An ACTIVE listing of the owner that the seo service has seen (made once). */
+let seenListing: Promise<string> | undefined;
+const ownerListingSeenBySeo = () =>
+  (seenListing ??= (async () => {
+    const listing = await createListing(stack, owner, { category: 'JOBS' });
+    await eventually(
+      async () => (await stack.seo.seo.byListingIds([listing.id]))[0],
+      (page) => page?.status === 'ACTIVE',
+    );
+    return listing.id;
+  })());
+
 /** Probes return whether the principal got what the permission guards. */
 const PROBES: Record<Permission, (options: CallOptions) => Promise<boolean>> = {
   'user.email': async (o) => {
@@ -192,6 +208,13 @@ const PROBES: Record<Permission, (options: CallOptions) => Promise<boolean>> = {
     const r = await stack.graph(CrmSyncJobDocument, { id: job.id }, o);
     return ok(r) && r.data?.crmSyncJob.id === job.id;
   },
+  'seo.read': async (o) => {
+    const id = await ownerListingSeenBySeo();
+    const r = await stack.graph(ListingIndexNowDocument, { id }, o);
+    return ok(r) && typeof r.data?.listing.seo?.url === 'string';
+  },
+  'seo.indexnow.resubmit': async (o) => ok(await stack.graph(ResubmitAllListingsToIndexNowDocument, {}, o)),
+  'seo.sitemap.rebuild': async (o) => ok(await stack.graph(RebuildSitemapDocument, {}, o)),
   'email.send': async (o) =>
     ok(
       await stack.graph(

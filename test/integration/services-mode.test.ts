@@ -43,6 +43,7 @@ let email: ServiceProcess | undefined;
 let seo: ServiceProcess | undefined;
 let ga4: ServiceProcess | undefined;
 let analytics: ServiceProcess | undefined;
+let indexnow: ServiceProcess | undefined;
 let sendgridUrl: string;
 let gateway: ServiceProcess | undefined;
 let gatewayUrl: string;
@@ -65,7 +66,9 @@ beforeAll(async () => {
     seoPort,
     analyticsPort,
     ga4Port,
+    indexnowPort,
   ] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -121,8 +124,10 @@ beforeAll(async () => {
     SENDGRID_EVENT_WEBHOOK_URL: `http://127.0.0.1:${gatewayPort}/webhooks/sendgrid`,
   });
   ga4 = startProcess('dist/emulators/ga4/main.js', { GA4_EMULATOR_PORT: String(ga4Port) });
+  indexnow = startProcess('dist/emulators/indexnow/main.js', { INDEXNOW_EMULATOR_PORT: String(indexnowPort) });
   await Promise.all([
     waitReady(`http://127.0.0.1:${ga4Port}/__emulator/state`, ga4),
+    waitReady(`http://127.0.0.1:${indexnowPort}/__emulator/state`, indexnow),
     waitReady(`http://127.0.0.1:${stripePort}/__emulator/state`, stripe),
     waitReady(`http://127.0.0.1:${hubspotPort}/__emulator/state`, hubspot),
     waitReady(`${sendgridUrl}/__emulator/state`, sendgrid),
@@ -151,7 +156,13 @@ beforeAll(async () => {
     SENDGRID_API_URL: sendgridUrl,
     EMAIL_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
   });
-  seo = startProcess('dist/subgraphs/seo/main.js', { ...common, ...(await database()), SEO_PORT: String(seoPort) });
+  seo = startProcess('dist/subgraphs/seo/main.js', {
+    ...common,
+    ...(await database()),
+    SEO_PORT: String(seoPort),
+    INDEXNOW_ENDPOINT: `http://127.0.0.1:${indexnowPort}/indexnow`,
+    SITEMAP_BASE_URL: `http://127.0.0.1:${gatewayPort}`,
+  });
   analytics = startProcess('dist/subgraphs/analytics/main.js', {
     ...common,
     ...(await database()),
@@ -172,7 +183,20 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const proc of [gateway, analytics, seo, email, crm, payments, listings, ga4, sendgrid, hubspot, stripe])
+  for (const proc of [
+    gateway,
+    analytics,
+    seo,
+    email,
+    crm,
+    payments,
+    listings,
+    ga4,
+    sendgrid,
+    hubspot,
+    stripe,
+    indexnow,
+  ])
     await proc?.stop();
   await cleanup();
 });

@@ -17,6 +17,8 @@ export interface PublicListing {
 export interface ListingSnapshot extends PublicListing {
   status: string;
   updatedAt: Date;
+  /** The seller's user id: not public content (never hashed or in the sitemap); it decides who reads `Listing.seo`. */
+  sellerId: string | null;
 }
 
 /**

@@ -1,11 +1,27 @@
 import { and, asc, eq, gt, gte, inArray, sql } from 'drizzle-orm';
+import type { Viewer } from '../../../lib/auth';
 import type { Database } from '../../../lib/db';
+import { NotFoundError } from '../../../lib/errors';
+import { isUuid } from '../../../lib/ids';
 import type { Logger } from '../../../lib/logger';
+import { authorize } from '../../../lib/permissions';
 import { pages, type PageRow } from '../db/schema';
+import { submissionReason, type IndexNowSender } from './indexnow-sender';
 import { publicContentHash, publicFieldsOf, type ListingSnapshot } from './public-listing';
 
 /** Reads listings from their owner: results in id order, null where there is none. */
 export type ListingSource = (ids: readonly string[], requestId?: string) => Promise<Array<ListingSnapshot | null>>;
+
+/** Every listing id of one status from listings, a page at a time (its admin `listings` query). */
+export type ListingDirectory = (
+  status: string,
+  after: string | null,
+  first: number,
+) => Promise<{ ids: string[]; endCursor: string | null; hasNextPage: boolean }>;
+
+/** Listings a search engine may have seen: the statuses `rebuildSitemap` walks. */
+const PUBLIC_STATUSES = ['ACTIVE', 'WITHDRAWN', 'EXPIRED'] as const;
+const PAGE_SIZE = 100;
 
 /**
  * Keeps, per listing, what search engines see. `refresh` reads the listing's current state from
@@ -14,7 +30,18 @@ export type ListingSource = (ids: readonly string[], requestId?: string) => Prom
  * the public fields' hash does.
  */
 export class SeoService {
-  constructor(private readonly deps: { db: Database; source: ListingSource; logger: Logger; now?: () => Date }) {}
+  constructor(
+    private readonly deps: {
+      db: Database;
+      source: ListingSource;
+      logger: Logger;
+      /** Pushes changed URLs to IndexNow; none: nothing is pushed. */
+      indexNow?: IndexNowSender;
+      /** For `rebuildSitemap`: every listing id, from listings. */
+      directory?: ListingDirectory;
+      now?: () => Date;
+    },
+  ) {}
 
   async refresh(listingId: string, requestId?: string): Promise<PageRow | null> {
     const [listing] = await this.deps.source([listingId], requestId);
@@ -25,44 +52,119 @@ export class SeoService {
     return this.record(listing);
   }
 
-  /** Stores a snapshot of the listing; returns the row as it stands afterwards. */
+  /**
+   * Stores a snapshot of the listing; returns the row as it stands afterwards. In one transaction
+   * with the page: its URL queued for IndexNow when search engines have something new to see.
+   */
   async record(listing: ListingSnapshot): Promise<PageRow> {
     const now = (this.deps.now ?? (() => new Date()))();
     const content = publicFieldsOf(listing);
     const contentHash = publicContentHash(content);
-    const [row] = await this.deps.db
-      .insert(pages)
-      .values({
-        listingId: listing.id,
-        status: listing.status,
-        url: listing.url,
-        content,
-        contentHash,
-        contentChangedAt: now,
-        sourceUpdatedAt: listing.updatedAt,
-        updatedAt: now,
-      })
-      .onConflictDoUpdate({
-        target: pages.listingId,
-        set: {
-          status: sql`excluded.status`,
-          url: sql`excluded.url`,
-          content: sql`excluded.content`,
-          contentChangedAt: sql`case when ${pages.contentHash} = excluded.content_hash then ${pages.contentChangedAt} else excluded.content_changed_at end`,
-          contentHash: sql`excluded.content_hash`,
-          sourceUpdatedAt: sql`excluded.source_updated_at`,
-          updatedAt: sql`excluded.updated_at`,
-        },
-        setWhere: sql`${pages.sourceUpdatedAt} <= excluded.source_updated_at`,
-      })
-      .returning();
-    if (row) return row;
-    // An older read than the stored one: nothing changed.
-    const [current] = await this.deps.db
-      .select()
-      .from(pages)
-      .where(inArray(pages.listingId, [listing.id]));
-    return current!;
+    return this.deps.db.transaction(async (tx) => {
+      const [before] = await tx
+        .select({ status: pages.status, contentChangedAt: pages.contentChangedAt })
+        .from(pages)
+        .where(eq(pages.listingId, listing.id))
+        .for('update');
+      const [row] = await tx
+        .insert(pages)
+        .values({
+          listingId: listing.id,
+          status: listing.status,
+          url: listing.url,
+          content,
+          contentHash,
+          contentChangedAt: now,
+          sourceUpdatedAt: listing.updatedAt,
+          sellerId: listing.sellerId,
+          updatedAt: now,
+        })
+        .onConflictDoUpdate({
+          target: pages.listingId,
+          set: {
+            status: sql`excluded.status`,
+            url: sql`excluded.url`,
+            content: sql`excluded.content`,
+            contentChangedAt: sql`case when ${pages.contentHash} = excluded.content_hash then ${pages.contentChangedAt} else excluded.content_changed_at end`,
+            contentHash: sql`excluded.content_hash`,
+            sourceUpdatedAt: sql`excluded.source_updated_at`,
+            sellerId: sql`excluded.seller_id`,
+            updatedAt: sql`excluded.updated_at`,
+          },
+          setWhere: sql`${pages.sourceUpdatedAt} <= excluded.source_updated_at`,
+        })
+        .returning();
+      if (!row) {
+        // An older read than the stored one: nothing changed.
+        const [current] = await tx.select().from(pages).where(eq(pages.listingId, listing.id));
+        return current!;
+      }
+      const reason = submissionReason(before, row);
+      if (reason && this.deps.indexNow) {
+        await this.deps.indexNow.queue(tx, [{ listingId: row.listingId, url: row.url }]);
+        this.deps.logger.debug({ listingId: row.listingId, reason }, 'listing url queued for indexnow');
+      }
+      return row;
+    });
+  }
+
+  /** Queues one listing's URL for IndexNow again, whatever its status. Admins only. */
+  async resubmit(viewer: Viewer, listingId: string): Promise<PageRow> {
+    authorize(viewer, 'seo.indexnow.resubmit');
+    const [page] = isUuid(listingId) ? await this.byListingIds([listingId]) : [null];
+    if (!page) throw new NotFoundError('Listing', listingId);
+    await this.requireSender().queue(this.deps.db, [{ listingId: page.listingId, url: page.url }]);
+    return page;
+  }
+
+  /** Queues the URL of every ACTIVE page, a page of 1000 at a time (never all in memory); returns how many. Admins only. */
+  async resubmitAll(viewer: Viewer): Promise<number> {
+    authorize(viewer, 'seo.indexnow.resubmit');
+    const sender = this.requireSender();
+    let queued = 0;
+    let after: string | null = null;
+    for (;;) {
+      const rows: Array<{ listingId: string; url: string }> = await this.deps.db
+        .select({ listingId: pages.listingId, url: pages.url })
+        .from(pages)
+        .where(and(eq(pages.status, 'ACTIVE'), after ? gt(pages.listingId, after) : undefined))
+        .orderBy(asc(pages.listingId))
+        .limit(1000);
+      if (rows.length === 0) break;
+      await sender.queue(this.deps.db, rows);
+      queued += rows.length;
+      after = rows[rows.length - 1]!.listingId;
+    }
+    this.deps.logger.info({ queued }, 'every active listing queued for indexnow');
+    return queued;
+  }
+
+  /**
+   * Re-reads every listing a search engine may have seen (ACTIVE, WITHDRAWN, EXPIRED) from listings,
+   * a page of 100 at a time, and refreshes its page (and IndexNow, where that changed something).
+   * Returns how many listings it read. Admins only.
+   */
+  async rebuild(viewer: Viewer, requestId?: string): Promise<number> {
+    authorize(viewer, 'seo.sitemap.rebuild');
+    if (!this.deps.directory) throw new Error('rebuild needs a listing directory');
+    let refreshed = 0;
+    for (const status of PUBLIC_STATUSES) {
+      let after: string | null = null;
+      for (;;) {
+        const page = await this.deps.directory(status, after, PAGE_SIZE);
+        const listings = page.ids.length ? await this.deps.source(page.ids, requestId) : [];
+        for (const listing of listings) if (listing) await this.record(listing), refreshed++;
+        if (!page.hasNextPage || !page.endCursor) break;
+        after = page.endCursor;
+      }
+    }
+    this.deps.logger.info({ refreshed }, 'sitemap rebuilt from listings');
+    return refreshed;
+  }
+
+  private requireSender(): IndexNowSender {
+    if (!this.deps.indexNow) throw new Error('IndexNow is not configured for this seo service');
+    return this.deps.indexNow;
   }
 
   /** Pages by listing id, in id order (null where none is kept). */

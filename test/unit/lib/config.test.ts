@@ -5,6 +5,8 @@ import {
   ConfigError,
   GA4_EMULATOR_STREAM,
   ga4Connection,
+  INDEXNOW_DEV_KEY,
+  indexNowConnection,
   loadConfig,
   PAYPAL_EMULATOR_APP,
   paypalConnection,
@@ -12,6 +14,7 @@ import {
   requireSecrets,
 } from '../../../lib/config';
 import { projectRoot } from '../../../lib/data-dir';
+import { KEY_PATTERN } from '../../../emulators/indexnow/submission';
 
 const SECRET = 's'.repeat(32);
 
@@ -60,6 +63,10 @@ describe('loadConfig', () => {
       GA4_VALIDATE: false,
       GA4_EMULATOR_PORT: 4015,
       GA4_TIMEOUT_MS: 10_000,
+      INDEXNOW_EMULATOR_PORT: 4014,
+      INDEXNOW_BATCH_WINDOW_MS: 2000,
+      INDEXNOW_TIMEOUT_MS: 10_000,
+      INDEXNOW_MAX_ATTEMPTS: 10,
       SENDGRID_EMULATOR_PORT: 4012,
       SENDGRID_TIMEOUT_MS: 10_000,
       SENDGRID_WEBHOOK_TOLERANCE_SECONDS: 600,
@@ -349,6 +356,25 @@ describe('provider keys travel over HTTPS only', () => {
         PAYPAL_API_URL: 'http://paypal.internal',
       }),
     ).toThrow(/PAYPAL_API_URL: must be an https:\/\/ URL/);
+  });
+
+  it("IndexNow: a key of the protocol's shape; api.indexnow.org with it (https only), the emulator and the dev key without", () => {
+    expect(indexNowConnection(loadConfig({}))).toEqual({
+      key: INDEXNOW_DEV_KEY,
+      endpoint: 'http://127.0.0.1:4014/indexnow',
+      emulated: true,
+    });
+    expect(indexNowConnection(loadConfig({ INDEXNOW_KEY: 'a1b2c3d4-0000-4000-8000-abcdef123456' }))).toEqual({
+      key: 'a1b2c3d4-0000-4000-8000-abcdef123456',
+      endpoint: 'https://api.indexnow.org/indexnow',
+      emulated: false,
+    });
+    expect(() => loadConfig({ INDEXNOW_KEY: 'short' })).toThrow(/INDEXNOW_KEY: must be 8 to 128 letters/);
+    expect(() => loadConfig({ INDEXNOW_KEY: 'has_underscores_in_it' })).toThrow(/INDEXNOW_KEY/);
+    expect(() =>
+      loadConfig({ INDEXNOW_KEY: 'abcdefgh12345678', INDEXNOW_ENDPOINT: 'http://www.bing.com/indexnow' }),
+    ).toThrow(/INDEXNOW_ENDPOINT: must be an https:\/\/ URL/);
+    expect(KEY_PATTERN.test(INDEXNOW_DEV_KEY)).toBe(true);
   });
 
   it('PayPal: both credentials or neither; PayPal itself with them, the emulator and its app without', () => {
