@@ -26,7 +26,8 @@ import { crmBulkBench, crmBulkProblems } from './crm-bulk';
 import { confirmEmail, emulatorState } from './shared';
 import { paypalBench, paypalProblems } from './paypal';
 import { autocannon, type AutocannonOptions } from './gateway/autocannon';
-import { cpuSecondsOf, freePort, memoryOf } from './gateway/proc';
+import { cpuSecondsOf, freePortsFor, memoryOf } from './gateway/proc';
+import { STACK_PORT_KEYS } from '../lib/config';
 
 const ROOT = projectRoot();
 const MAIN = path.join(ROOT, 'dist/embedded/main.js');
@@ -68,39 +69,15 @@ interface Stack {
 
 const running = new Set<ChildProcess>();
 
-/** Every port the embedded stack opens, each set to a free one (CRM / HubSpot: ignored by a stack without them). */
-type Ports = {
-  gateway: number;
-  listings: number;
-  payments: number;
-  crm: number;
-  email: number;
-  stripe: number;
-  hubspot: number;
-  sendgrid: number;
-  seo: number;
-  paypal: number;
-  analytics: number;
-  ga4: number;
-};
+/** Every port the embedded stack opens (lib/config.ts STACK_PORT_KEYS), each set to a free one. */
+type Ports = Record<string, string>;
 
 async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
   const env: NodeJS.ProcessEnv = {
+    ...ports,
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATA_DIR: dataDir,
-    GATEWAY_PORT: String(ports.gateway),
-    LISTINGS_PORT: String(ports.listings),
-    PAYMENTS_PORT: String(ports.payments),
-    CRM_PORT: String(ports.crm),
-    STRIPE_EMULATOR_PORT: String(ports.stripe),
-    HUBSPOT_EMULATOR_PORT: String(ports.hubspot),
-    EMAIL_PORT: String(ports.email),
-    SENDGRID_EMULATOR_PORT: String(ports.sendgrid),
-    SEO_PORT: String(ports.seo),
-    PAYPAL_EMULATOR_PORT: String(ports.paypal),
-    ANALYTICS_PORT: String(ports.analytics),
-    GA4_EMULATOR_PORT: String(ports.ga4),
     METRICS_PORT: '0',
     ENV_FILE: '',
     LOG_LEVEL: 'warn',
@@ -129,7 +106,7 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
 
   let exitedEarly: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   void exited.then((e) => (exitedEarly = e));
-  const readyUrl = `http://127.0.0.1:${ports.gateway}/health/ready`;
+  const readyUrl = `http://127.0.0.1:${ports.GATEWAY_PORT}/health/ready`;
   for (;;) {
     if (exitedEarly) {
       throw new Error(
@@ -154,8 +131,8 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
     child,
     pid: child.pid,
     readyMs,
-    gatewayUrl: `http://127.0.0.1:${ports.gateway}/graphql`,
-    listingsUrl: `http://127.0.0.1:${ports.listings}/graphql`,
+    gatewayUrl: `http://127.0.0.1:${ports.GATEWAY_PORT}/graphql`,
+    listingsUrl: `http://127.0.0.1:${ports.LISTINGS_PORT}/graphql`,
     output,
     exited,
   };
@@ -678,7 +655,7 @@ function chargeProblems(c: ChargeFigures): string[] {
  * The Stripe emulator's base URL, from the child's banner ("stripe (local)  http://…/__emulator"),
  * which is printed just after the gateway starts answering; it must be on STRIPE_EMULATOR_PORT.
  */
-async function stripeEmulatorUrl(stack: Stack, port: number): Promise<string> {
+async function stripeEmulatorUrl(stack: Stack, port: string): Promise<string> {
   const expected = `http://127.0.0.1:${port}`;
   for (let waited = 0; waited < 5000; waited += READY_POLL_MS) {
     for (const line of stack.output.stdout) {
@@ -721,27 +698,7 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saypro-bench-'));
-  const ports: Ports = {
-    gateway: 0,
-    listings: 0,
-    payments: 0,
-    crm: 0,
-    email: 0,
-    stripe: 0,
-    hubspot: 0,
-    sendgrid: 0,
-    seo: 0,
-    paypal: 0,
-    analytics: 0,
-    ga4: 0,
-  };
-  const taken = new Set<number>();
-  for (const name of Object.keys(ports) as Array<keyof Ports>) {
-    let port = await freePort();
-    while (taken.has(port)) port = await freePort();
-    taken.add(port);
-    ports[name] = port;
-  }
+  const ports = (await freePortsFor(STACK_PORT_KEYS)) as Ports;
   const warnings: string[] = [];
   const stops: Array<{
     phase: string;
@@ -755,7 +712,7 @@ async function main(): Promise<void> {
     // which is made first, in a child process, when this machine has none for this code yet.
     const templateCached = fs.existsSync(templateFile());
     log(
-      `first start on a new data folder ${dataDir} (template ${templateCached ? 'cached' : 'made first'}; gateway :${ports.gateway}, listings :${ports.listings})`,
+      `first start on a new data folder ${dataDir} (template ${templateCached ? 'cached' : 'made first'}; gateway :${ports.GATEWAY_PORT}, listings :${ports.LISTINGS_PORT})`,
     );
     const cold = await startStack(dataDir, ports);
     log(`first start ready in ${cold.readyMs} ms`);
@@ -794,12 +751,12 @@ async function main(): Promise<void> {
     const gateway = await load(stack.gatewayUrl, viaGateway, 'gateway', stack.pid);
     const direct = await load(stack.listingsUrl, signedForListings, 'direct', stack.pid);
     const loadedMemory = memoryOf(stack.pid);
-    const stripeUrl = await stripeEmulatorUrl(stack, ports.stripe);
+    const stripeUrl = await stripeEmulatorUrl(stack, ports.STRIPE_EMULATOR_PORT);
     const charges = await chargeLoad(stack, seeded.sellers, stripeUrl);
     log(`PayPal: ${PAYPAL_CHECKOUTS} checkouts (start, approve, capture), ${PAYPAL_CONCURRENCY} at a time`);
     const paypal = await paypalBench({
       gatewayUrl: stack.gatewayUrl,
-      paypalUrl: `http://127.0.0.1:${ports.paypal}`,
+      paypalUrl: `http://127.0.0.1:${ports.PAYPAL_EMULATOR_PORT}`,
       sellers: seeded.sellers,
       checkouts: PAYPAL_CHECKOUTS,
       concurrency: PAYPAL_CONCURRENCY,
@@ -809,7 +766,7 @@ async function main(): Promise<void> {
     log(`registering ${CRM_USERS} users, then syncing everyone to the CRM in bulk`);
     const crm = await crmBulkBench({
       gatewayUrl: stack.gatewayUrl,
-      hubspotUrl: `http://127.0.0.1:${ports.hubspot}`,
+      hubspotUrl: `http://127.0.0.1:${ports.HUBSPOT_EMULATOR_PORT}`,
       jwtSecret: secrets.JWT_SECRET,
       internalSecret: secrets.INTERNAL_SECRET,
       users: CRM_USERS,

@@ -21,7 +21,14 @@ export function freePort(): Promise<number> {
 /** A free loopback port for each variable named (the embedded stack's STACK_PORT_KEYS). */
 export async function freePortsFor(keys: readonly string[]): Promise<Record<string, string>> {
   const ports: Record<string, string> = {};
-  for (const key of keys) ports[key] = String(await freePort());
+  const taken = new Set<number>();
+  for (const key of keys) {
+    // The OS may hand a port out again once it is closed: every key gets its own.
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    ports[key] = String(port);
+  }
   return ports;
 }
 
