@@ -25,6 +25,7 @@ import { templateFile } from '../embedded/template';
 import { crmBulkBench, crmBulkProblems } from './crm-bulk';
 import { confirmEmail, emulatorState } from './shared';
 import { paypalBench, paypalProblems } from './paypal';
+import { publishLatency, publishLatencyProblems } from './publish-latency';
 import { autocannon, type AutocannonOptions } from './gateway/autocannon';
 import { cpuSecondsOf, freePortsFor, memoryOf } from './gateway/proc';
 import { STACK_PORT_KEYS } from '../lib/config';
@@ -83,6 +84,8 @@ async function startStack(dataDir: string, ports: Ports): Promise<Stack> {
     LOG_LEVEL: 'warn',
     APOLLO_TELEMETRY_DISABLED: 'true',
     POSTING_FEES: '{"JOBS":0}',
+    // The bench's users are tracked (GA4), so that the reach figures have events to time.
+    ANALYTICS_CONSENT_DEFAULT: 'granted',
     // A load test is one client sending far past any per-client rate; it measures throughput.
     RATE_LIMIT_PER_IP: '0',
     RATE_LIMIT_PER_VIEWER: '0',
@@ -372,6 +375,8 @@ interface ChargeFigures {
   };
   /** After the load: time until every charged listing read ACTIVE through the gateway. */
   settle: { ms: number; active: number };
+  /** The charged listings and their sellers' tokens (not written to the results). */
+  listings: Array<{ listingId: string; token: string }>;
   prepareMs: number;
   rssMiBAfter: number | null;
   /** VmRSS / VmHWM right after the charge load (VmHWM: the warm process's peak so far). */
@@ -581,6 +586,7 @@ async function chargeLoad(
   const counts = [...chargedIds].map((id) => perListing.get(id) ?? 0);
   const deliveries = after.deliveries.filter((d) => d.type.startsWith('payment_intent.'));
   return {
+    listings: pending,
     charges: r.requests.total,
     requestsBuilt: next,
     distinctListingsSent: sent.size,
@@ -622,7 +628,7 @@ async function chargeLoad(
 }
 
 /** Problems with the charge scenario; any of them fails the run. */
-function chargeProblems(c: ChargeFigures): string[] {
+function chargeProblems(c: Omit<ChargeFigures, 'listings'>): string[] {
   const p: string[] = [];
   if (c.charges !== CHARGES || c.bodiesChecked !== CHARGES)
     p.push(`${c.charges} answers (${c.bodiesChecked} bodies checked) for ${CHARGES} charges`);
@@ -752,7 +758,16 @@ async function main(): Promise<void> {
     const direct = await load(stack.listingsUrl, signedForListings, 'direct', stack.pid);
     const loadedMemory = memoryOf(stack.pid);
     const stripeUrl = await stripeEmulatorUrl(stack, ports.STRIPE_EMULATOR_PORT);
-    const charges = await chargeLoad(stack, seeded.sellers, stripeUrl);
+    const { listings: charged, ...charges } = await chargeLoad(stack, seeded.sellers, stripeUrl);
+    log(`reach: waiting for the ${charged.length} listings the charges published to reach IndexNow and GA4`);
+    const reach = await publishLatency({
+      gatewayUrl: stack.gatewayUrl,
+      indexNowUrl: `http://127.0.0.1:${ports.INDEXNOW_EMULATOR_PORT}`,
+      ga4Url: `http://127.0.0.1:${ports.GA4_EMULATOR_PORT}`,
+      listings: charged,
+      graphql,
+      sleep,
+    });
     log(`PayPal: ${PAYPAL_CHECKOUTS} checkouts (start, approve, capture), ${PAYPAL_CONCURRENCY} at a time`);
     const paypal = await paypalBench({
       gatewayUrl: stack.gatewayUrl,
@@ -822,6 +837,7 @@ async function main(): Promise<void> {
           mutation: CHARGE,
         },
       },
+      reach,
       paypal,
       crm,
       responseBytes: { gateway: gatewayBytes, direct: directBytes },
@@ -907,6 +923,7 @@ async function main(): Promise<void> {
       `  answers: ${charges.succeeded} SUCCEEDED (${charges.distinctTransactionIds} distinct transactions), ${charges.graphqlErrors} with GraphQL errors, ${charges.notSucceeded} other; ${charges.distinctListingsSent} distinct listings sent`,
       `  Stripe emulator (${charges.emulator.url}/__emulator/state): ${charges.emulator.succeededIntentsNew} new succeeded PaymentIntents; ${charges.emulator.listingsWithOneSucceededIntent} listings with exactly one, ${charges.emulator.listingsWithMoreThanOne} with more, ${charges.emulator.listingsWithNone} with none; webhooks ${charges.emulator.webhookDeliveriesOk} delivered, ${charges.emulator.webhookDeliveriesFailed} failed`,
       `  all charged listings ACTIVE: ${charges.settle.active}/${CHARGES}, ${charges.settle.ms} ms after the last answer`,
+      `reach: of the ${reach.listings} listings the charges published, IndexNow had every URL (${reach.indexNow.arrived}) p50 ${reach.indexNow.p50Ms} ms, p99 ${reach.indexNow.p99Ms} ms, max ${reach.indexNow.maxMs} ms after publishedAt (batch window included; ${reach.indexNow.posts} POSTs in the whole run); GA4 listing_published (${reach.ga4.arrived}) p50 ${reach.ga4.p50Ms} ms, p99 ${reach.ga4.p99Ms} ms, max ${reach.ga4.maxMs} ms`,
       `PayPal: ${paypal.succeeded}/${paypal.checkouts} checkouts SUCCEEDED in ${paypal.wallSeconds} s (${paypal.checkoutsPerSec}/s, ${paypal.concurrency} at a time; listings prepared in ${paypal.prepareMs} ms); one checkout p50 ${paypal.latencyP50Ms} ms, p99 ${paypal.latencyP99Ms} ms (start p50 ${paypal.steps.startP50Ms} ms, capture p50 ${paypal.steps.captureP50Ms} ms)`,
       `  PayPal emulator: ${paypal.emulator.ordersNew} orders, ${paypal.emulator.capturesNew} captures (${paypal.emulator.listingsWithOneCapture} listings captured once, ${paypal.emulator.listingsWithMore} more); ${paypal.emulator.tokenRequests} token request(s) (lifetime ${paypal.emulator.tokenLifetimeSeconds} s); ACTIVE ${paypal.settle.active}/${paypal.checkouts}`,
       `crm: ${crm.usersRegistered} users registered in ${crm.registerMs} ms; automatic sync had all SYNCED after ${crm.autoSyncMs} ms (${crm.autoSyncUpserts} upserts)`,
@@ -954,6 +971,7 @@ async function main(): Promise<void> {
         );
     }
     for (const p of chargeProblems(charges)) failures.push(`chargeListing: ${p}`);
+    for (const p of publishLatencyProblems(reach, CHARGES)) failures.push(`reach: ${p}`);
     for (const p of paypalProblems(paypal)) failures.push(`PayPal: ${p}`);
     for (const p of crmBulkProblems(crm)) failures.push(`crm: ${p}`);
     for (const s of stops)
