@@ -4,7 +4,7 @@ import { createEntityClient, createInternalClient } from '../../lib/entity-clien
 import type { EventBus } from '../../lib/events';
 import type { Shutdown } from '../../lib/lifecycle';
 import type { Logger } from '../../lib/logger';
-import { consumeListingChanges } from './events/listing-changes.consumer';
+import { consumeListingChanges, consumeSellerChanges } from './events/listing-changes.consumer';
 import { senderIntervalMs, startIndexNowSender } from './jobs/indexnow.job';
 import { createIndexNowAdapter } from './provider/indexnow.adapter';
 import { createSeoSubgraph, type SeoSubgraph } from './server';
@@ -50,6 +50,7 @@ export async function composeSeo(options: ComposeSeoOptions): Promise<SeoSubgrap
     publicBaseUrl: options.publicBaseUrl,
   });
   await consumeListingChanges({ bus: options.bus, db: options.db, seo: subgraph.seo });
+  await consumeSellerChanges({ bus: options.bus, db: options.db, seo: subgraph.seo });
   options.shutdown.add(
     'indexnow sender',
     startIndexNowSender(subgraph.indexNow, logger, senderIntervalMs(config.INDEXNOW_BATCH_WINDOW_MS)),

@@ -1,5 +1,10 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { ListingSeoDocument, UpdateListingDocument, WithdrawListingDocument } from '../generated/graphql';
+import {
+  ListingSeoDocument,
+  UpdateListingDocument,
+  UpdateUserDocument,
+  WithdrawListingDocument,
+} from '../generated/graphql';
 import { eventually } from '../helpers/eventually';
 import { createListing, registerUser, type TestUser } from '../helpers/fixtures';
 import { dataOf } from '../helpers/graph-client';
@@ -238,5 +243,40 @@ describe('the sitemap through the gateway', () => {
     expect(await collect(1, 10, 1)).toEqual(whole);
     expect([...(await collect(1, 3, 2)), ...(await collect(2, 3, 2))]).toEqual(whole);
     expect(await collect(3, 2, 1)).toEqual([]);
+  });
+});
+
+describe('a seller renamed', () => {
+  it('moves the seller name in the JSON-LD of every one of their pages, and their lastmod', async () => {
+    const renamed = await registerUser(stack, 'Pieter Old');
+    const mine = [
+      await createListing(stack, renamed, { category: 'JOBS', title: 'Painter' }),
+      await createListing(stack, renamed, { category: 'JOBS', title: 'Plasterer' }),
+    ];
+    const named = (id: string, name: string) =>
+      eventually(
+        async () => dataOf(await stack.graph(ListingSeoDocument, { id }, { token: renamed.token })).listing,
+        (l) => offerOf(l)?.seller?.name === name,
+      );
+    const olgas = await createListing(stack, seller, { category: 'JOBS', title: 'Roofer' });
+    for (const l of mine) await named(l.id, 'Pieter Old');
+    await settled(stack);
+    const before = await Promise.all(mine.map((l) => pageOf(l.id)));
+    const olgasBefore = await pageOf(olgas.id);
+    dataOf(
+      await stack.graph(
+        UpdateUserDocument,
+        { id: renamed.id, input: { name: 'Pieter New' } },
+        { token: renamed.token },
+      ),
+    );
+    for (const l of mine) await named(l.id, 'Pieter New');
+    const after = await Promise.all(mine.map((l) => pageOf(l.id)));
+    after.forEach((page, i) => {
+      expect(page!.content.sellerName).toBe('Pieter New');
+      expect(page!.contentChangedAt.getTime()).toBeGreaterThan(before[i]!.contentChangedAt.getTime());
+    });
+    // Another seller's page is untouched.
+    expect((await pageOf(olgas.id))!.contentChangedAt).toEqual(olgasBefore!.contentChangedAt);
   });
 });

@@ -53,6 +53,36 @@ export class SeoService {
   }
 
   /**
+   * A seller was renamed: their name is on every one of their pages (the Offer's seller), so each is
+   * read again from listings, 100 at a time in listing id order, and its lastmod and IndexNow follow
+   * as for any public change. Returns how many pages were refreshed. Pages kept before seller ids
+   * were (no seller_id yet) are not found here; `rebuildSitemap` brings them up to date.
+   */
+  async refreshSeller(sellerId: string, requestId?: string): Promise<number> {
+    if (!isUuid(sellerId)) return 0;
+    let refreshed = 0;
+    let after: string | undefined;
+    for (;;) {
+      const ids = (
+        await this.deps.db
+          .select({ id: pages.listingId })
+          .from(pages)
+          .where(and(eq(pages.sellerId, sellerId), after ? gt(pages.listingId, after) : undefined))
+          .orderBy(asc(pages.listingId))
+          .limit(PAGE_SIZE)
+      ).map((r) => r.id);
+      if (ids.length === 0) return refreshed;
+      for (const listing of await this.deps.source(ids, requestId))
+        if (listing) {
+          await this.record(listing);
+          refreshed++;
+        }
+      if (ids.length < PAGE_SIZE) return refreshed;
+      after = ids.at(-1);
+    }
+  }
+
+  /**
    * Stores a snapshot of the listing; returns the row as it stands afterwards. In one transaction
    * with the page: its URL queued for IndexNow when search engines have something new to see.
    */

@@ -23,3 +23,18 @@ export function consumeListingChanges(deps: { bus: EventBus; db: Database; seo: 
     },
   });
 }
+
+export const SEO_SELLER_QUEUE = 'seo.seller-changes';
+
+/** A seller renamed (user.updated naming `name`): every page of theirs shows the name, so all are read again. */
+export function consumeSellerChanges(deps: { bus: EventBus; db: Database; seo: SeoService }): Promise<void> {
+  return deps.bus.consume({
+    queue: SEO_SELLER_QUEUE,
+    events: ['user.updated'] as const,
+    db: deps.db,
+    inboxSchema: SEO_DB_SCHEMA,
+    effect: async (event: EventEnvelope<'user.updated'>) => {
+      if (event.data.changed.includes('name')) await deps.seo.refreshSeller(event.data.userId, event.requestId);
+    },
+  });
+}
