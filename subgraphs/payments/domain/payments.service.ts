@@ -326,9 +326,14 @@ export class PaymentsService {
       ) {
         next = refundedStatus(current.amount, state.amountRefunded);
       }
+      // A capture of another amount than priced, found on a payment already PROCESSING, is still news.
+      const newlyHeld =
+        next === 'PROCESSING' && state.declineCode === AMOUNT_MISMATCH && current.declineCode !== AMOUNT_MISMATCH;
       if (
         !canMove(current.status, next) ||
-        (next === current.status && (state.amountRefunded ?? current.amountRefunded) <= current.amountRefunded)
+        (next === current.status &&
+          !newlyHeld &&
+          (state.amountRefunded ?? current.amountRefunded) <= current.amountRefunded)
       ) {
         return current;
       }
@@ -341,7 +346,7 @@ export class PaymentsService {
           ...(state.reference ? { providerReference: state.reference } : {}),
           ...(next === 'DECLINED'
             ? { declineCode: state.declineCode ?? 'declined', declineMessage: state.declineMessage ?? null }
-            : next === 'PROCESSING' && state.declineCode
+            : next === 'PROCESSING' && state.declineCode === AMOUNT_MISMATCH
               ? { declineCode: state.declineCode, declineMessage: state.declineMessage ?? null }
               : {}),
           ...(next === 'SUCCEEDED' ? { succeededAt: now } : {}),
@@ -467,7 +472,7 @@ export class PaymentsService {
         );
       }
     }
-    return settled;
+    return settled + (await this.finishCancelledRefunds(cutoff));
   }
 
   /** Admins refund all or part of a succeeded payment. */
@@ -692,17 +697,40 @@ export class PaymentsService {
 
   /**
    * A checkout cancelled while its capture was on its way (cancelCheckout): PayPal holds money for a
-   * DECLINED payment, which is given back in full, with one PayPal-Request-Id however often this runs.
+   * DECLINED payment, which is given back in full. The refund is recorded (`pending`) before PayPal
+   * is asked, with one PayPal-Request-Id however often this runs, so a failure here is finished by
+   * the reconciler (finishCancelledRefunds), not lost.
    */
   private async refundIfCancelled(payment: PaymentRow, order: CheckoutOrderState | null): Promise<void> {
     const capture = order?.capture;
     if (payment.status !== 'DECLINED' || payment.declineCode !== CANCELLED || !capture) return;
-    if (capture.status !== 'completed' || capture.amountRefunded >= capture.amount) return;
+    const key = cancelledRefundKey(payment.id);
+    if (capture.amountRefunded >= capture.amount) {
+      // Refunded already (its answer was lost, or PayPal's dashboard did it): the record says so.
+      await this.deps.db
+        .update(refunds)
+        .set({ status: 'succeeded' })
+        .where(and(eq(refunds.idempotencyKey, key), eq(refunds.status, 'pending')));
+      return;
+    }
+    if (capture.status !== 'completed' && capture.status !== 'partially_refunded') return; // no money taken yet
+    await this.deps.db
+      .insert(refunds)
+      .values({
+        id: randomUUID(),
+        paymentId: payment.id,
+        amount: capture.amount - capture.amountRefunded,
+        idempotencyKey: key,
+        status: 'pending',
+        requestedBy: null,
+        createdAt: new Date(),
+      })
+      .onConflictDoNothing();
     this.deps.logger.warn(
       { paymentId: payment.id, orderId: order!.orderId, captureId: capture.id },
       'PayPal captured a cancelled checkout: refunding the capture in full',
     );
-    await this.deps.checkoutPolicy.execute(
+    const outcome = await this.deps.checkoutPolicy.execute(
       (attempt) =>
         this.deps.checkout.refundCapture(
           { paymentId: payment.id, refundId: CANCELLED, captureId: capture.id, currency: capture.currency },
@@ -710,7 +738,40 @@ export class PaymentsService {
         ),
       'refund',
     );
-    metrics.refunds.inc({ outcome: 'succeeded' });
+    await this.deps.db
+      .update(refunds)
+      .set({ status: outcome.status, providerReference: outcome.reference })
+      .where(eq(refunds.idempotencyKey, key));
+    if (outcome.status === 'succeeded') metrics.refunds.inc({ outcome: 'succeeded' });
+  }
+
+  /** Refunds of cancelled checkouts that did not finish (PayPal down at the time): asked again, same request id. */
+  private async finishCancelledRefunds(cutoff: Date): Promise<number> {
+    const owed = await this.deps.db
+      .select({ payment: payments })
+      .from(refunds)
+      .innerJoin(payments, eq(refunds.paymentId, payments.id))
+      .where(
+        and(
+          eq(refunds.status, 'pending'),
+          eq(refunds.idempotencyKey, sql`'saypro-refund-' || ${payments.id} || '-cancelled'`),
+          lt(refunds.createdAt, cutoff),
+        ),
+      )
+      .limit(50);
+    let finished = 0;
+    for (const { payment } of owed) {
+      try {
+        await this.refundIfCancelled(payment, await this.readOrder(payment.providerReference!));
+        finished++;
+      } catch (err) {
+        this.deps.logger.warn(
+          { paymentId: payment.id, err: (err as Error).message },
+          'refund of a cancelled checkout failed; will retry',
+        );
+      }
+    }
+    return finished;
   }
 
   /**
@@ -835,7 +896,10 @@ export class PaymentsService {
    */
   private async reconcileCheckout(row: PaymentRow, meta: RequestMeta): Promise<PaymentRow> {
     if (row.status === 'PENDING' || !row.providerReference) return (await this.openOrder(row, meta)).payment;
-    return this.settleCheckout(row, await this.currentOrder(row), meta);
+    const order = await this.currentOrder(row);
+    const settled = await this.settleCheckout(row, order, meta);
+    await this.refundIfCancelled(settled, order); // cancelled while this reconciliation captured it
+    return settled;
   }
 
   /** Reads the order, capturing it when approved and not yet captured (the payer did their part). */
@@ -1009,6 +1073,9 @@ export const CANCELLED = 'cancelled';
 /** A PayPal capture of another amount than was priced: held for review, never a success. */
 export const AMOUNT_MISMATCH = 'amount_mismatch';
 
+/** The PayPal refund of a cancelled checkout's capture (refundIfCancelled): one per payment. */
+const cancelledRefundKey = (paymentId: string) => `saypro-refund-${paymentId}-cancelled`;
+
 const autoRefundKey = (paymentId: string) => `saypro-auto-refund-${paymentId}`;
 
 function signedIn(viewer: Viewer): string {
@@ -1086,6 +1153,14 @@ export function settlementOf(
   const reference = order.orderId;
   if (order.status !== 'completed' || !order.capture) return { status: 'REQUIRES_ACTION', reference };
   const { capture } = order;
+  // A declined capture took nothing, whatever its amount: the listing is free again.
+  if (capture.status === 'declined')
+    return {
+      status: 'DECLINED',
+      reference,
+      declineCode: 'capture_declined',
+      declineMessage: 'PayPal declined the payment.',
+    };
   if (capture.amount !== row.amount || capture.currency !== row.currency) {
     return {
       status: 'PROCESSING',
@@ -1094,19 +1169,8 @@ export function settlementOf(
       declineMessage: `captured ${capture.amount} ${capture.currency}, priced ${row.amount} ${row.currency}`,
     };
   }
-  switch (capture.status) {
-    case 'pending':
-      return { status: 'PROCESSING', reference };
-    case 'declined':
-      return {
-        status: 'DECLINED',
-        reference,
-        declineCode: 'capture_declined',
-        declineMessage: 'PayPal declined the payment.',
-      };
-    default:
-      return { status: 'SUCCEEDED', reference, amountRefunded: capture.amountRefunded };
-  }
+  if (capture.status === 'pending') return { status: 'PROCESSING', reference };
+  return { status: 'SUCCEEDED', reference, amountRefunded: capture.amountRefunded };
 }
 
 /** A PayPal failure the policy did not already turn into PROVIDER_UNAVAILABLE, in our codes. */

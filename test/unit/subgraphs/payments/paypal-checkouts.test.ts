@@ -4,7 +4,7 @@ import type { Viewer } from '../../../../lib/auth';
 import type { DatabaseHandle } from '../../../../lib/db';
 import { AppError } from '../../../../lib/errors';
 import type { ListingFacts, ListingsClient } from '../../../../subgraphs/payments/clients/listings.client';
-import { payments } from '../../../../subgraphs/payments/db/schema';
+import { payments, refunds } from '../../../../subgraphs/payments/db/schema';
 import { AMOUNT_MISMATCH, CANCELLED, PaymentsService } from '../../../../subgraphs/payments/domain/payments.service';
 import {
   type CaptureOutcome,
@@ -96,7 +96,13 @@ class FakeCheckout implements CheckoutGateway {
     return { ...order.state.capture!, orderId: order.state.orderId, paymentId: order.state.paymentId };
   }
 
+  /** PayPal answering 503 to this many refund calls (past the policy's retries when large). */
+  refundOutage = 0;
   async refundCapture(request: CheckoutRefundRequest): Promise<RefundOutcome> {
+    if (this.refundOutage > 0) {
+      this.refundOutage--;
+      throw new FakeOutage('PayPal unavailable');
+    }
     this.refunds.push(request);
     // PayPal-Request-Id derives from our payment and refund ids: the same pair is the same refund.
     const requestId = `${request.paymentId}/${request.refundId}`;
@@ -105,7 +111,8 @@ class FakeCheckout implements CheckoutGateway {
     const capture = (await this.getCapture(request.captureId)) as CheckoutCapture;
     const amount = request.amount ?? capture.amount - capture.amountRefunded;
     this.refundAtPayPal(capture.id, amount);
-    const outcome: RefundOutcome = { reference: `REFUND-${request.refundId}`, amount, status: 'succeeded' };
+    // PayPal's refund ids are its own and unique, whatever our refund id.
+    const outcome: RefundOutcome = { reference: `REFUND-${randomUUID()}`, amount, status: 'succeeded' };
     this.refundsByRequestId.set(requestId, outcome);
     return outcome;
   }
@@ -449,5 +456,59 @@ describe('PaymentsService PayPal checkouts: the payer cancels', () => {
     expect(await rowOf(payment.id)).toMatchObject({ status: 'DECLINED', declineCode: CANCELLED });
     expect(eventsFor(payment.id)).toEqual(['payment.failed']);
     expect(activations).not.toContain(listingId);
+  });
+});
+
+describe('PaymentsService PayPal checkouts: what the review found', () => {
+  it('a cancelled checkout’s refund that PayPal could not take is finished by the reconciler, once', async () => {
+    const listingId = waitingListing();
+    const { payment } = await service.startCheckout(seller, { listingId, idempotencyKey: key() });
+    const orderId = payment.providerReference!;
+    await service.cancelCheckout(seller, { paymentId: payment.id });
+    paypal.approve(orderId);
+    await paypal.captureOrder(orderId);
+    const captureId = paypal.captureOf(orderId).id;
+    paypal.refundOutage = 100; // down past every retry
+    await expect(webhook({ type: 'capture.completed', captureId })).rejects.toThrow();
+    const [owed] = await handle.db.select().from(refunds).where(eq(refunds.paymentId, payment.id));
+    expect(owed).toMatchObject({
+      status: 'pending',
+      amount: 1000,
+      idempotencyKey: `saypro-refund-${payment.id}-cancelled`,
+    });
+    expect(paypal.captureOf(orderId).amountRefunded).toBe(0);
+
+    paypal.refundOutage = 0;
+    await service.reconcile(0);
+    expect(paypal.captureOf(orderId)).toMatchObject({ status: 'refunded', amountRefunded: 1000 });
+    const [done] = await handle.db.select().from(refunds).where(eq(refunds.paymentId, payment.id));
+    expect(done).toMatchObject({ status: 'succeeded', providerReference: expect.stringMatching(/^REFUND-/) });
+    await service.reconcile(0);
+    expect(paypal.refunds).toHaveLength(1);
+  });
+
+  it('holds for review a payment already PROCESSING whose capture turns out to be another amount', async () => {
+    const heldBefore = await service.heldForReview();
+    const { listingId, payment, orderId } = await approvedCheckout();
+    paypal.captureScript = [{ status: 'pending' }];
+    expect(await service.captureCheckout(seller, { listingId })).toMatchObject({
+      status: 'PROCESSING',
+      declineCode: null,
+    });
+    Object.assign(paypal.captureOf(orderId), { status: 'completed', amount: 1200 });
+    await webhook({ type: 'capture.completed', captureId: paypal.captureOf(orderId).id });
+    expect(await rowOf(payment.id)).toMatchObject({ status: 'PROCESSING', declineCode: AMOUNT_MISMATCH });
+    expect(await service.heldForReview()).toBe(heldBefore + 1);
+  });
+
+  it('a declined capture is DECLINED whatever its amount: nothing was taken, the listing is free', async () => {
+    const { listingId, payment, orderId } = await approvedCheckout();
+    paypal.captureScript = [{ status: 'declined', amount: 999 }];
+    expect(await service.captureCheckout(seller, { listingId })).toMatchObject({
+      status: 'DECLINED',
+      declineCode: 'capture_declined',
+    });
+    expect(paypal.captureOf(orderId).amount).toBe(999);
+    expect(eventsFor(payment.id)).toEqual(['payment.failed']);
   });
 });
