@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Viewer } from '../../../lib/auth';
 import type { Database, Executor } from '../../../lib/db';
 import { SYSTEM_VIEWER, type EntityClient } from '../../../lib/entity-client';
@@ -140,14 +140,18 @@ export class AnalyticsService {
     if (event.name !== 'payment.refunded') return 0;
     const data = event.data as EventEnvelope<'payment.refunded'>['data'];
     if (!isUuid(data.paymentId)) return 0;
-    const [before] = await tx.select().from(refundTotals).where(eq(refundTotals.paymentId, data.paymentId));
+    // The row is locked before it is read: two refunds of one payment handled at once (two processes)
+    // take turns, so each subtracts what the other gave back instead of both reading the same total.
+    await tx.insert(refundTotals).values({ paymentId: data.paymentId, refunded: 0 }).onConflictDoNothing();
+    const [before] = await tx
+      .select()
+      .from(refundTotals)
+      .where(eq(refundTotals.paymentId, data.paymentId))
+      .for('update');
     await tx
-      .insert(refundTotals)
-      .values({ paymentId: data.paymentId, refunded: data.amountRefunded })
-      .onConflictDoUpdate({
-        target: refundTotals.paymentId,
-        set: { refunded: sql`greatest(${refundTotals.refunded}, excluded.refunded)` },
-      });
+      .update(refundTotals)
+      .set({ refunded: sql`greatest(${refundTotals.refunded}, ${data.amountRefunded})` })
+      .where(eq(refundTotals.paymentId, data.paymentId));
     return before?.refunded ?? 0;
   }
 
@@ -220,6 +224,7 @@ export class AnalyticsService {
   async flush(): Promise<number> {
     const now = new Date();
     if (this.deps.consentWaitMs > 0) await this.settleHeld(now);
+    await this.dropDeclined(now);
     const due = this.deps.db
       .select({ eventId: outbox.eventId })
       .from(outbox)
@@ -228,6 +233,8 @@ export class AnalyticsService {
           eq(outbox.status, 'QUEUED'),
           lte(outbox.nextAttemptAt, now),
           or(isNull(outbox.claimedUntil), lt(outbox.claimedUntil, now)),
+          // Never sent for a user who declined, whatever raced the decision (see dropDeclined).
+          notInArray(outbox.userId, this.declinedUsers()),
         ),
       )
       .orderBy(asc(outbox.nextAttemptAt), asc(outbox.occurredAt))
@@ -268,6 +275,30 @@ export class AnalyticsService {
           ),
         );
     return claimed.length;
+  }
+
+  /** Users who declined analytics (a subquery). */
+  private declinedUsers() {
+    return this.deps.db.select({ userId: consents.userId }).from(consents).where(eq(consents.granted, false));
+  }
+
+  /**
+   * Queued events of users who declined: an event recorded under a `granted` default while the
+   * user's decline was being committed saw no decision, and the decline's delete did not see it.
+   * They are dropped unsent (those a sender holds already are its to finish).
+   */
+  private async dropDeclined(now: Date): Promise<void> {
+    const dropped = await this.deps.db
+      .delete(outbox)
+      .where(
+        and(
+          eq(outbox.status, 'QUEUED'),
+          inArray(outbox.userId, this.declinedUsers()),
+          or(isNull(outbox.claimedUntil), lt(outbox.claimedUntil, now)),
+        ),
+      )
+      .returning({ event: outbox.event });
+    for (const { event } of dropped) metrics.analyticsEvents.inc({ event: event.name, outcome: 'dropped' });
   }
 
   /**

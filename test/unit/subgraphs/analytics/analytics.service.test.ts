@@ -314,6 +314,28 @@ describe('AnalyticsService: exactly once from our side', () => {
     );
   });
 
+  it('gives GA4 each refund’s own value when two refunds of one payment are recorded at once', async () => {
+    const analytics = service();
+    const [paymentId, listingId, userId] = [randomUUID(), randomUUID(), randomUUID()];
+    const refund = (amountRefunded: number) =>
+      envelope('payment.refunded', {
+        paymentId,
+        listingId,
+        userId,
+        amountRefunded,
+        currency: 'USD',
+        fullyRefunded: amountRefunded === 1000,
+      });
+    await record(analytics, refund(300), refund(1000));
+    await analytics.flush();
+    const values = ga4
+      .events()
+      .filter((e) => e.name === 'refund')
+      .map((e) => e.params.value);
+    // 3 + 7 or 10 + nothing: the two never both count from zero (which would give 3 + 10).
+    expect((values as number[]).reduce((a, b) => a + b, 0)).toBe(10);
+  });
+
   it('marks what GA4 refuses FAILED, not retried', async () => {
     const analytics = service();
     const userId = randomUUID();
@@ -382,6 +404,17 @@ describe('AnalyticsService: consent', () => {
     await analytics.flush();
     expect(ga4.requests.map((r) => r.payload.client_id)).toEqual([pseudonymOf(yes, SECRET)]);
     expect(await rowsOf(no)).toEqual([]);
+  });
+
+  it('never sends a queued event of a user whose decline raced it (granted default: the event saw no decision)', async () => {
+    const analytics = service({ consentDefault: 'granted' });
+    const userId = randomUUID();
+    expect(await record(analytics, signUp(userId))).toEqual(['queued']);
+    // What setConsent(false) stored in a transaction that could not see the queued row yet:
+    await handle.db.insert(consents).values({ userId, granted: false, updatedAt: new Date() });
+    await analytics.flush();
+    expect(ga4.requests).toHaveLength(0);
+    expect(await rowsOf(userId)).toEqual([]);
   });
 
   it('drops held events once the wait for a decision runs out', async () => {
