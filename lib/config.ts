@@ -32,6 +32,8 @@ export const TRACE_SAMPLERS = [
 /** https, or plain http to a loopback address (emulators, tests). */
 export const isSecureUrl = (url: string): boolean =>
   url.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+/** A URL on this machine (http or https). */
+const isLoopbackUrl = (url: string) => /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
 const listingCategoryFees = z.string().transform((raw, ctx) => {
   try {
@@ -460,6 +462,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     })
     .refine((c) => !c.INDEXNOW_KEY || !c.INDEXNOW_ENDPOINT || isSecureUrl(c.INDEXNOW_ENDPOINT), {
       message: 'must be an https:// URL when INDEXNOW_KEY is set (http only on loopback)',
+      path: ['INDEXNOW_ENDPOINT'],
+    })
+    // Without INDEXNOW_KEY the fixed dev key is used, which anyone can read in this repository: it
+    // may prove our host to a local emulator only, never to a search engine.
+    .refine((c) => Boolean(c.INDEXNOW_KEY) || !c.INDEXNOW_ENDPOINT || isLoopbackUrl(c.INDEXNOW_ENDPOINT), {
+      message: 'set INDEXNOW_KEY to submit anywhere but a local emulator (the dev key is public)',
       path: ['INDEXNOW_ENDPOINT'],
     })
     .refine((c) => !c.SENDGRID_API_KEY || !c.SENDGRID_API_URL || isSecureUrl(c.SENDGRID_API_URL), {

@@ -374,6 +374,13 @@ describe('provider keys travel over HTTPS only', () => {
     expect(() =>
       loadConfig({ INDEXNOW_KEY: 'abcdefgh12345678', INDEXNOW_ENDPOINT: 'http://www.bing.com/indexnow' }),
     ).toThrow(/INDEXNOW_ENDPOINT: must be an https:\/\/ URL/);
+    // The dev key is public: it is never sent to a search engine.
+    expect(() => loadConfig({ INDEXNOW_ENDPOINT: 'https://api.indexnow.org/indexnow' })).toThrow(
+      /INDEXNOW_ENDPOINT: set INDEXNOW_KEY to submit anywhere but a local emulator/,
+    );
+    expect(indexNowConnection(loadConfig({ INDEXNOW_ENDPOINT: 'http://127.0.0.1:4999/indexnow' })).key).toBe(
+      INDEXNOW_DEV_KEY,
+    );
     expect(KEY_PATTERN.test(INDEXNOW_DEV_KEY)).toBe(true);
   });
 
