@@ -60,10 +60,11 @@ async function journey(user: TestUser): Promise<{ listingId: string; paymentId: 
     ),
   ).chargeListing;
   // payments' event activates it in listings (listing.status_changed to ACTIVE: the publish).
-  await eventually(
+  const live = await eventually(
     async () => dataOf(await stack.graph(ListingPaymentDocument, { id: listing.id }, { token: user.token })).listing,
     (l) => l.status === 'ACTIVE',
   );
+  expect(live.status).toBe('ACTIVE');
   dataOf(await stack.graph(RefundPaymentDocument, { transactionId }, { token: admin.token }));
   return { listingId: listing.id, paymentId: transactionId };
 }
@@ -76,10 +77,11 @@ describe('analytics: domain events reach GA4 once each, only with consent', () =
     const { listingId, paymentId } = await journey(ada);
 
     const names = ['sign_up', 'listing_published', 'purchase', 'refund'];
-    await eventually(
+    const arrived = await eventually(
       async () => eventsOf(ada),
       (events) => names.every((n) => events.some((e) => e.name === n)),
     );
+    expect(new Set(arrived.map((e) => e.name))).toEqual(new Set(names));
     // Delivered again (a consumer crash after the effect, a replayed dead letter): still counted once.
     const purchaseEvent = await eventually(
       async () =>
@@ -97,7 +99,7 @@ describe('analytics: domain events reach GA4 once each, only with consent', () =
       (typeof envelope === 'string' ? JSON.parse(envelope) : envelope) as object,
     );
     await settled(stack);
-    await eventually(backlog, (b) => b.queued === 0);
+    expect((await eventually(backlog, (b) => b.queued === 0)).queued).toBe(0);
 
     const final = eventsOf(ada);
     expect(final.map((e) => e.name).sort()).toEqual([...names].sort());
@@ -133,7 +135,8 @@ describe('analytics: domain events reach GA4 once each, only with consent', () =
     await journey(cleo);
     await settled(stack);
     // Bob's events wait for a decision that does not come (then are dropped); Cleo's were never kept.
-    await eventually(backlog, (b) => b.queued === 0 && b.held >= 4);
+    const waiting = await eventually(backlog, (b) => b.queued === 0 && b.held >= 4);
+    expect(waiting.held).toBeGreaterThanOrEqual(4);
     expect(eventsOf(bob)).toEqual([]);
     expect(eventsOf(cleo)).toEqual([]);
     // Another user cannot decide for Bob.
@@ -153,7 +156,7 @@ describe('analytics: domain events reach GA4 once each, only with consent', () =
       (e) => e.length > 0,
     );
     await settled(stack);
-    await eventually(backlog, (b) => b.queued === 0);
+    expect((await eventually(backlog, (b) => b.queued === 0)).queued).toBe(0);
     expect(eventsOf(dora).map((e) => e.name)).toEqual(['sign_up']);
     expect(events).toHaveLength(1);
   });

@@ -146,10 +146,11 @@ let seenListing: Promise<string> | undefined;
 const ownerListingSeenBySeo = () =>
   (seenListing ??= (async () => {
     const listing = await createListing(stack, owner, { category: 'JOBS' });
-    await eventually(
+    const page = await eventually(
       async () => (await stack.seo.seo.byListingIds([listing.id]))[0],
-      (page) => page?.status === 'ACTIVE',
+      (found) => found?.status === 'ACTIVE',
     );
+    expect(page?.listingId).toBe(listing.id);
     return listing.id;
   })());
 

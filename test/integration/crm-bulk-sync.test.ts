@@ -88,10 +88,11 @@ describe('bulk CRM sync of 1,000 users', () => {
     ids = await seedUsers(stack);
     // Its confirmation (user.updated) comes after: no CRM change may still be on its way when the job starts.
     await settled(stack);
-    await eventually(
+    const pending = await eventually(
       async () => (await stack.handle.db.select().from(contacts).where(eq(contacts.syncStatus, 'PENDING'))).length,
-      (pending) => pending === 0,
+      (n) => n === 0,
     );
+    expect(pending).toBe(0);
   });
   afterAll(() => stack?.stop());
   afterEach(() => stack.hubspot!.clearFaults());

@@ -63,7 +63,7 @@ const arrivals = (urls: string[]) => {
 /** Every URL of the seo queue has been accepted (none pending or retrying), and no event is in flight. */
 async function drained(): Promise<void> {
   await settled(stack);
-  await eventually(
+  const waiting = await eventually(
     async () =>
       (await stack.handle.db.execute(
         sql`select count(*)::int as n from seo.indexnow_urls where status in ('PENDING', 'RETRYING')`,
@@ -71,6 +71,7 @@ async function drained(): Promise<void> {
     (r) => Number(r.rows[0]!.n) === 0,
     30_000,
   );
+  expect(Number(waiting.rows[0]!.n)).toBe(0);
 }
 
 describe('the key file through the gateway', () => {
@@ -106,11 +107,12 @@ describe('IndexNow submissions', () => {
       60_000,
     );
     const urls = pages.map((p) => p!.url);
-    await eventually(
+    const counts = await eventually(
       async () => arrivals(urls),
-      (counts) => counts.every((n) => n >= 1),
+      (found) => found.every((n) => n >= 1),
       60_000,
     );
+    expect(counts.filter((n) => n >= 1)).toHaveLength(urls.length);
     await drained();
     expect(arrivals(urls).every((n) => n === 1)).toBe(true);
     const posts = emulator().state().submissions.slice(postsBefore);
@@ -193,10 +195,12 @@ describe('IndexNow submissions', () => {
 
     // Withdrawal: the same URL again, so search engines learn it is gone.
     dataOf(await stack.graph(WithdrawListingDocument, { id: listing.id }, { token: seller.token }));
-    await soon(
-      async () => arrivals([editedUrl])[0],
-      (n) => n === 2,
-    );
+    expect(
+      await soon(
+        async () => arrivals([editedUrl])[0],
+        (count) => count === 2,
+      ),
+    ).toBe(2);
     const afterWithdrawal = await soon(
       () => seoOf(listing.id),
       (s) => s?.submissionStatus === 'SUBMITTED' && s.lastSubmittedAt! > afterEdit!.lastSubmittedAt!,
@@ -211,41 +215,51 @@ describe('IndexNow submissions', () => {
       await stack.graph(ResubmitListingToIndexNowDocument, { id: listing.id }, { token: admin.token }),
     ).resubmitListingToIndexNow;
     expect(resubmitted.url).toBe(editedUrl);
-    await soon(
-      async () => arrivals([editedUrl])[0],
-      (n) => n === 3,
-    );
+    expect(
+      await soon(
+        async () => arrivals([editedUrl])[0],
+        (count) => count === 3,
+      ),
+    ).toBe(3);
     await drained();
     expect(emulator().receivedUrls().length).toBe(before + 1);
 
     // Expiry of another listing.
     const expiring = await publish('Lighthouse keeper');
-    await soon(
-      async () => arrivals([expiring.url])[0],
-      (n) => n === 1,
-    );
+    expect(
+      await soon(
+        async () => arrivals([expiring.url])[0],
+        (count) => count === 1,
+      ),
+    ).toBe(1);
     expect(await stack.listings.listings.expireDue(new Date(Date.now() + 400 * 86_400_000))).toBeGreaterThanOrEqual(1);
-    await soon(
-      async () => arrivals([expiring.url])[0],
-      (n) => n === 2,
-    );
+    expect(
+      await soon(
+        async () => arrivals([expiring.url])[0],
+        (count) => count === 2,
+      ),
+    ).toBe(2);
   }, 90_000);
 
   it('lets admins queue every ACTIVE listing again and rebuild the pages from listings', async () => {
     await drained();
     const fresh = await publish('Ferry deckhand');
-    await soon(
-      async () => arrivals([fresh.url])[0],
-      (n) => n === 1,
-    );
+    expect(
+      await soon(
+        async () => arrivals([fresh.url])[0],
+        (count) => count === 1,
+      ),
+    ).toBe(1);
     const queued = dataOf(
       await stack.graph(ResubmitAllListingsToIndexNowDocument, {}, { token: admin.token }),
     ).resubmitAllListingsToIndexNow;
     expect(queued).toBe(1); // the earlier test expired every other listing
-    await soon(
-      async () => arrivals([fresh.url])[0],
-      (n) => n === 2,
-    );
+    expect(
+      await soon(
+        async () => arrivals([fresh.url])[0],
+        (count) => count === 2,
+      ),
+    ).toBe(2);
     const rebuilt = dataOf(await stack.graph(RebuildSitemapDocument, {}, { token: admin.token })).rebuildSitemap;
     expect(rebuilt).toBeGreaterThanOrEqual(205);
     // Nothing changed in listings: the rebuild pushes nothing.

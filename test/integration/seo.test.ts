@@ -222,10 +222,11 @@ describe('the sitemap through the gateway', () => {
         { token: seller.token },
       ),
     );
-    await eventually(
+    const edited = await eventually(
       () => pageOf(created[1]!.id),
       (p) => p?.content.location === 'Durban',
     );
+    expect(edited!.content.location).toBe('Durban');
     await settled(stack);
     const moved = await readSitemap();
     expect(moved.urls.get(live[1]!.url)! > before.urls.get(live[1]!.url)!).toBe(true);
@@ -259,7 +260,7 @@ describe('a seller renamed', () => {
         (l) => offerOf(l)?.seller?.name === name,
       );
     const olgas = await createListing(stack, seller, { category: 'JOBS', title: 'Roofer' });
-    for (const l of mine) await named(l.id, 'Pieter Old');
+    for (const l of mine) expect(offerOf(await named(l.id, 'Pieter Old'))?.seller?.name).toBe('Pieter Old');
     await settled(stack);
     const before = await Promise.all(mine.map((l) => pageOf(l.id)));
     const olgasBefore = await pageOf(olgas.id);
@@ -270,7 +271,7 @@ describe('a seller renamed', () => {
         { token: renamed.token },
       ),
     );
-    for (const l of mine) await named(l.id, 'Pieter New');
+    for (const l of mine) expect(offerOf(await named(l.id, 'Pieter New'))?.seller?.name).toBe('Pieter New');
     const after = await Promise.all(mine.map((l) => pageOf(l.id)));
     after.forEach((page, i) => {
       expect(page!.content.sellerName).toBe('Pieter New');
