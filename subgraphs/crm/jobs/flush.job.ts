@@ -1,3 +1,4 @@
+import { startDrainLoop } from '../../../lib/drain-loop';
 import type { Logger } from '../../../lib/logger';
 import type { CrmService } from '../domain/crm.service';
 
@@ -8,22 +9,12 @@ export function startCrmFlusher(
   intervalMs: number,
   ready: () => boolean = () => true,
 ): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running || !ready()) return;
-    running = true;
-    void (async () => {
-      try {
-        let synced = 0;
-        for (let n = await crm.flush(); n > 0; n = await crm.flush()) synced += n;
-        if (synced > 0) logger.info({ synced }, 'crm contacts synced');
-      } catch (err) {
-        logger.error({ error: (err as Error).name }, 'crm flush failed');
-      } finally {
-        running = false;
-      }
-    })();
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startDrainLoop({
+    intervalMs,
+    batch: () => crm.flush(),
+    logger,
+    failure: 'crm flush failed',
+    drained: (synced) => logger.info({ synced }, 'crm contacts synced'),
+    ready,
+  });
 }

@@ -1,3 +1,4 @@
+import { startDrainLoop } from '../../../lib/drain-loop';
 import type { Logger } from '../../../lib/logger';
 import type { IndexNowSender } from '../domain/indexnow-sender';
 
@@ -7,20 +8,11 @@ export const senderIntervalMs = (batchWindowMs: number): number =>
 
 /** Every `intervalMs`, sends due IndexNow batches (one POST per host) until none is due. */
 export function startIndexNowSender(sender: IndexNowSender, logger: Logger, intervalMs: number): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void (async () => {
-      try {
-        for (let out = await sender.flush(); out.claimed > 0; out = await sender.flush());
-      } catch (err) {
-        logger.error({ error: (err as Error).name, message: (err as Error).message }, 'indexnow flush failed');
-      } finally {
-        running = false;
-      }
-    })();
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startDrainLoop({
+    intervalMs,
+    batch: async () => (await sender.flush()).claimed,
+    logger,
+    failure: 'indexnow flush failed',
+    errorFields: (err) => ({ error: err.name, message: err.message }),
+  });
 }
