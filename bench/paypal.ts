@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { emulatorState, type GraphQL } from './shared';
+import { emulatorState, percentile, type GraphQL } from './shared';
 
 interface PayPalState {
   tokens: { lifetimeSeconds: number; tokenRequests: number; tokensIssued: number };
@@ -36,11 +36,6 @@ const CREATE = `mutation Create($input: CreateListingInput!) { createListing(inp
 const START = `mutation Start($input: StartPayPalCheckoutInput!) { startPayPalCheckout(input: $input) { approvalUrl payment { id status providerReference } } }`;
 const CAPTURE = `mutation Capture($input: CapturePayPalCheckoutInput!) { capturePayPalCheckout(input: $input) { id status listing { id status } } }`;
 const STATUS = `query Status($id: ID!) { listing(id: $id) { status } }`;
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!) : 0;
-};
 
 const paypalState = (url: string) => emulatorState<PayPalState>(url);
 

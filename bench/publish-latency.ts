@@ -1,4 +1,4 @@
-import { emulatorState, type GraphQL } from './shared';
+import { emulatorState, percentile, type GraphQL } from './shared';
 
 interface IndexNowState {
   submissions: Array<{ at: string; urlList: string[] }>;
@@ -24,12 +24,12 @@ interface LatencyFigures {
 
 const LISTING = `query Published($id: ID!) { listing(id: $id) { id url publishedAt } }`;
 
-const figuresOf = (latencies: number[]): LatencyFigures => {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (p: number) =>
-    sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!) : 0;
-  return { arrived: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: Math.round(sorted.at(-1) ?? 0) };
-};
+const figuresOf = (latencies: number[]): LatencyFigures => ({
+  arrived: latencies.length,
+  p50Ms: percentile(latencies, 50),
+  p99Ms: percentile(latencies, 99),
+  maxMs: percentile(latencies, 100),
+});
 
 /**
  * How long after a listing goes live search engines and analytics hear of it, for listings published

@@ -32,3 +32,9 @@ export async function confirmEmail(
 ): Promise<void> {
   await graphql(gatewayUrl, CONFIRM, { token: signEmailConfirmation(user.id, user.email, internalSecret) }, headers);
 }
+
+/** The `p`th percentile (0–100) of `values`, rounded, by nearest rank; 0 for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!) : 0;
+}
